@@ -1,0 +1,194 @@
+/**
+ * The bundled AWS instance catalog: every instance type Karpenter would discover, sized exactly
+ * as Karpenter sizes it for a given EC2NodeClass, with offerings for one region.
+ *
+ *   loadAwsInstanceTypes({ region: "us-east-1", nodeClass })
+ *
+ * Results are cached per options, and the returned objects are frozen: copy before changing.
+ */
+import type { EC2NodeClass } from "../../../api/types.ts";
+import { InputError } from "../../../errors.ts";
+import type { InstanceType } from "../../instance-type.ts";
+import { amiFamilyOf, amiFamilyRules, type AmiFamilyRules } from "./ami-family.ts";
+import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";
+import { architectureOf, instanceLabels, instanceRequirements, LABEL } from "./labels.ts";
+import { catalogData, type CatalogRegionData } from "./load.ts";
+import { buildOfferings, spotPriceKey, type OfferingContext } from "./offerings.ts";
+import { nodeSize, type NodeSize, type SizingContext } from "./resources.ts";
+
+export { CATALOG_REGIONS, type CatalogRegion } from "./data-format.ts";
+export { unavailableOfferingKey, spotPriceKey } from "./offerings.ts";
+export { LABEL } from "./labels.ts";
+export { RESOURCE } from "./resources.ts";
+export { catalogData } from "./load.ts";
+
+export interface AwsCatalogOptions {
+  region: string;
+  nodeClass?: EC2NodeClass;
+  /** Share of memory the hypervisor keeps (Karpenter's --vm-memory-overhead-percent). Default 0.075. */
+  vmMemoryOverheadPercent?: number;
+  /** ENIs kept back from pod networking (Karpenter's --reserved-enis). Default 0. */
+  reservedENIs?: number;
+  /** Only offer these AZ names, e.g. the zones of the NodeClass's subnets. */
+  zones?: readonly string[];
+  /** `capacityType:instanceType:zone` keys of offerings that recently failed with insufficient capacity. */
+  unavailable?: ReadonlySet<string>;
+  /** Instance type -> on-demand USD/hour, merged over the bundled us-east-1 table. */
+  onDemandPrices?: ReadonlyMap<string, number>;
+  /** `instanceType:zone` -> spot USD/hour. Once given, a (type, zone) without a price has no spot offering available. */
+  spotPrices?: ReadonlyMap<string, number>;
+}
+
+export interface AwsCatalog {
+  instanceTypes: InstanceType[];
+  /** Assumptions a user should know about (price fallbacks, incompatible types). */
+  notes: string[];
+}
+
+const OPTIONS_OBJECT = "instance catalog options";
+export const DEFAULT_VM_MEMORY_OVERHEAD_PERCENT = 0.075;
+const CACHE_LIMIT = 16;
+const cache = new Map<string, AwsCatalog>();
+
+function isCatalogRegion(region: string): region is CatalogRegion {
+  return (CATALOG_REGIONS as readonly string[]).includes(region);
+}
+
+function validateOptions(options: AwsCatalogOptions, region: CatalogRegionData): void {
+  const problems = [];
+  const overhead = options.vmMemoryOverheadPercent;
+  if (overhead !== undefined && !(Number.isFinite(overhead) && overhead >= 0 && overhead < 1)) {
+    problems.push({ object: OPTIONS_OBJECT, path: "vmMemoryOverheadPercent", reason: `${overhead} is not a fraction in [0, 1)` });
+  }
+  const reserved = options.reservedENIs;
+  if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 0)) {
+    problems.push({ object: OPTIONS_OBJECT, path: "reservedENIs", reason: `${reserved} is not a whole number >= 0` });
+  }
+  (options.zones ?? []).forEach((zone, i) => {
+    if (!region.zones.has(zone)) {
+      problems.push({ object: OPTIONS_OBJECT, path: `zones[${i}]`, reason: `"${zone}" is not a zone of ${region.region} (${[...region.zones.keys()].join(", ")})` });
+    }
+  });
+  for (const [name, prices] of [["onDemandPrices", options.onDemandPrices], ["spotPrices", options.spotPrices]] as const) {
+    for (const [key, price] of prices ?? []) {
+      if (!(Number.isFinite(price) && price >= 0)) problems.push({ object: OPTIONS_OBJECT, path: `${name}[${key}]`, reason: `${price} is not a price >= 0` });
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems);
+}
+
+function cacheKey(options: AwsCatalogOptions): string {
+  const spec = options.nodeClass?.spec;
+  return JSON.stringify([
+    options.region,
+    options.nodeClass?.metadata.name,
+    spec && [amiFamilyOf(options.nodeClass), spec.kubelet, spec.blockDeviceMappings, spec.instanceStorePolicy, spec.networkInterfaces],
+    options.vmMemoryOverheadPercent,
+    options.reservedENIs,
+    options.zones,
+    options.unavailable && [...options.unavailable].sort(),
+    options.onDemandPrices && [...options.onDemandPrices],
+    options.spotPrices && [...options.spotPrices],
+  ]);
+}
+
+/** Types the NodeClass cannot launch keep their offerings, all unavailable (as Karpenter). */
+function incompatibility(type: CatalogInstanceType, family: AmiFamilyRules): string | undefined {
+  if (family.family === "AL2023" && type.name.startsWith("a1.")) return "a1 instance types are not supported by AL2023";
+  return undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function offeringContext(options: AwsCatalogOptions, region: CatalogRegionData, notes: string[]): OfferingContext {
+  const data = catalogData();
+  const zones = options.zones ? new Map([...region.zones].filter(([zone]) => options.zones!.includes(zone))) : region.zones;
+  const onDemand = options.onDemandPrices;
+  if (region.region !== data.pricedRegion && !onDemand) {
+    notes.push(`on-demand prices: the bundled table covers ${data.pricedRegion} only; using ${data.pricedRegion} prices for ${region.region}, as Karpenter does until it reaches the Pricing API`);
+  }
+  const onDemandPrice = (type: string): number | undefined => onDemand?.get(type) ?? data.onDemandPrices.get(type);
+  const spot = options.spotPrices;
+  if (!spot) notes.push("spot prices: none given; spot offerings are priced at the on-demand price, as Karpenter does before its first spot price refresh");
+  const spotPrice = spot ? (type: string, zone: string) => spot.get(spotPriceKey(type, zone)) : onDemandPrice;
+  return { zones, onDemandPrice, spotPrice, unavailable: options.unavailable ?? new Set() };
+}
+
+function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
+  const data = catalogData();
+  if (!isCatalogRegion(options.region)) {
+    throw new InputError({ object: OPTIONS_OBJECT, path: "region", reason: `"${options.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")})` });
+  }
+  const region = data.regions.get(options.region)!;
+  validateOptions(options, region);
+  const sizing = sizingContext(options);
+  const family = sizing.family;
+  const notes: string[] = [];
+  const offeringCtx = offeringContext(options, region, notes);
+  const unpriced: string[] = [];
+  const incompatible = new Map<string, string[]>();
+  const instanceTypes: InstanceType[] = [];
+  for (const type of data.instanceTypes) {
+    // Windows AMIs exist for x86_64 only.
+    if (family.os === "windows" && architectureOf(type) !== "amd64") continue;
+    const offeredZones = region.offeredZones.get(type.name);
+    if (!offeredZones) continue;
+    const reason = incompatibility(type, family);
+    if (reason) incompatible.set(reason, [...(incompatible.get(reason) ?? []), type.name]);
+    if (offeringCtx.onDemandPrice(type.name) === undefined) unpriced.push(type.name);
+    const offerings = buildOfferings(type, offeredZones, reason === undefined, offeringCtx);
+    const labels = instanceLabels(type, family, region.region);
+    instanceTypes.push({ name: type.name, ...nodeSize(type, sizing), labels, requirements: instanceRequirements(labels, offerings), offerings });
+  }
+  if (unpriced.length > 0) {
+    notes.push(`${unpriced.length} instance types have no on-demand price, so their offerings are unavailable: ${unpriced.join(", ")}`);
+  }
+  for (const [reason, names] of incompatible) notes.push(`${names.length} instance types are unavailable: ${reason}`);
+  return deepFreeze({ instanceTypes, notes });
+}
+
+export type AwsSizingOptions = Pick<AwsCatalogOptions, "nodeClass" | "vmMemoryOverheadPercent" | "reservedENIs">;
+
+function sizingContext(options: AwsSizingOptions): SizingContext {
+  return {
+    family: amiFamilyRules(amiFamilyOf(options.nodeClass)),
+    nodeClass: options.nodeClass,
+    vmMemoryOverheadPercent: options.vmMemoryOverheadPercent ?? DEFAULT_VM_MEMORY_OVERHEAD_PERCENT,
+    reservedENIs: options.reservedENIs ?? 0,
+  };
+}
+
+/**
+ * Capacity, overhead, allocatable and region-free labels of one bundled type, whether or not any
+ * bundled region offers it; undefined for an unknown name.
+ */
+export function sizeAwsInstanceType(name: string, options: AwsSizingOptions = {}): (NodeSize & { labels: Record<string, string> }) | undefined {
+  const type = catalogData().instanceTypes.find((t) => t.name === name);
+  if (!type) return undefined;
+  const sizing = sizingContext(options);
+  const labels = instanceLabels(type, sizing.family, "");
+  delete labels[LABEL.region];
+  return { ...nodeSize(type, sizing), labels };
+}
+
+/**
+ * Every bundled instance type offered in `options.region`, with Karpenter's capacity, overhead,
+ * allocatable, labels, requirements and offerings. Throws InputError for a region we do not ship
+ * or bad options.
+ */
+export function loadAwsInstanceTypes(options: AwsCatalogOptions): AwsCatalog {
+  const key = cacheKey(options);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const catalog = buildCatalog(options);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, catalog);
+  return catalog;
+}
+
