@@ -1,0 +1,486 @@
+/**
+ * Builds the scheduler's input from raw Kubernetes objects, applying the cluster semantics of the
+ * simulate contract (lib/../spec simulate.md, "Semantics the input relies on"). Pure: the simulate
+ * command and the provisioner Lambda call it with whatever they observed.
+ *
+ * Decisions worth knowing:
+ * - Pending pods: no `spec.nodeName`, not DaemonSet-owned, not being deleted.
+ * - Bound pods in a terminal phase (Succeeded/Failed) hold no capacity and are dropped.
+ * - A NodeClaim and a Node with the same provider ID are one machine, named by the Node.
+ * - An in-flight NodeClaim (no Node) offers `status.allocatable` when it has one; otherwise the
+ *   element-wise minimum allocatable of the instance types it may still become (from its NodePool's
+ *   instance types, narrowed by its instance-type requirement), so whatever launches can hold what
+ *   the simulation put there. With neither it offers nothing (and a note says so).
+ * - Capacity that is not initialized yet (in-flight NodeClaims and Nodes without
+ *   `karpenter.sh/initialized=true`) also reserves the requests of DaemonSets that would run there but
+ *   have no pod bound yet; on initialized nodes the bound DaemonSet pods already account for them.
+ * - `beta.kubernetes.io/*` (and `failure-domain.beta...`) keys are rewritten to their stable keys in
+ *   pod constraints, volume topology, and added next to the beta key on node labels.
+ */
+import type { NodeClaim, NodeSelectorRequirement, Taint } from "../api/types.ts";
+import type { InstanceType } from "../cloud/instance-type.ts";
+import type {
+  Container,
+  DaemonSet,
+  Node,
+  NodeSelectorTerm,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodAffinityTerm,
+  StorageClass,
+  Toleration,
+} from "../k8s/types.ts";
+import { podKey } from "../k8s/types.ts";
+import { addResources, maxResources, parseResources, subtractResources, type Resources } from "../quantity/resources.ts";
+import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions } from "./types.ts";
+
+export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
+export const INITIALIZED_LABEL = "karpenter.sh/initialized";
+export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
+const NOT_READY_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
+const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
+
+/** Deprecated label keys and the stable keys the API server and Karpenter treat them as. */
+export const LABEL_ALIASES: Readonly<Record<string, string>> = {
+  "beta.kubernetes.io/arch": "kubernetes.io/arch",
+  "beta.kubernetes.io/os": "kubernetes.io/os",
+  "beta.kubernetes.io/instance-type": "node.kubernetes.io/instance-type",
+  "failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
+  "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region",
+  "topology.ebs.csi.aws.com/zone": "topology.kubernetes.io/zone",
+};
+
+export function stableLabelKey(key: string): string {
+  return LABEL_ALIASES[key] ?? key;
+}
+
+/** Everything observed about the cluster, as raw (but parsed) objects. */
+export interface ClusterObjects {
+  pods: readonly Pod[];
+  nodes: readonly Node[];
+  nodeClaims: readonly NodeClaim[];
+  /** NodePools with the instance types each may launch. */
+  nodePools: readonly NodePoolOption[];
+  daemonSets: readonly DaemonSet[];
+  persistentVolumeClaims: readonly PersistentVolumeClaim[];
+  persistentVolumes: readonly PersistentVolume[];
+  storageClasses: readonly StorageClass[];
+}
+
+export interface SnapshotOptions {
+  scheduling?: SchedulingOptions;
+  /** Receives remarks a user may want to see (pods bound to unknown nodes, capacity guessed, ...). */
+  note?: (message: string) => void;
+}
+
+export function buildSchedulingInput(objects: ClusterObjects, options: SnapshotOptions = {}): SchedulingInput {
+  const note = options.note ?? (() => {});
+  const pods = objects.pods.map(normalizePod);
+  const pending = pods.filter(isPending);
+  const existingNodes = buildExistingNodes(objects, note);
+  attachBoundPods(pods, existingNodes, note);
+  reserveMissingDaemonSets(existingNodes, objects.daemonSets);
+  const input: SchedulingInput = {
+    pods: pending,
+    nodePools: [...objects.nodePools],
+    existingNodes,
+    daemonSets: [...objects.daemonSets],
+    volumes: {
+      claims: withEphemeralClaims(objects.persistentVolumeClaims, pods),
+      volumes: objects.persistentVolumes.map(normalizeVolume),
+      storageClasses: objects.storageClasses.map(normalizeStorageClass),
+    },
+  };
+  if (options.scheduling) input.options = options.scheduling;
+  return input;
+}
+
+// ---- pods ----------------------------------------------------------------------------------------
+
+export function isDaemonSetPod(pod: Pod): boolean {
+  return (pod.metadata.ownerReferences ?? []).some((owner) => owner.kind === "DaemonSet");
+}
+
+/** A pod the scheduler has to place: unbound, not a DaemonSet's, not being deleted. */
+export function isPending(pod: Pod): boolean {
+  return !pod.spec.nodeName && !isDaemonSetPod(pod) && !pod.metadata.deletionTimestamp;
+}
+
+/**
+ * What a pod requests as Kubernetes counts it: the larger of the regular containers plus sidecars and
+ * of each init container plus the sidecars started before it, plus pod overhead; pod-level
+ * `spec.resources` replaces the container sum for the resources it names. Limits stand in for
+ * missing requests, as API-server defaulting does.
+ */
+export function podRequests(pod: Pod): Resources {
+  const containerRequests = (c: Container): Resources =>
+    parseResources({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) });
+  let sidecars: Resources = {};
+  let initPeak: Resources = {};
+  for (const init of pod.spec.initContainers ?? []) {
+    const requests = containerRequests(init);
+    if (init.restartPolicy === "Always") {
+      sidecars = addResources(sidecars, requests);
+      initPeak = maxResources(initPeak, sidecars);
+    } else {
+      initPeak = maxResources(initPeak, addResources(sidecars, requests));
+    }
+  }
+  const running = addResources(sidecars, ...pod.spec.containers.map(containerRequests));
+  let total: Record<string, number> = maxResources(running, initPeak);
+  const podLevel = pod.spec.resources;
+  if (podLevel?.requests || podLevel?.limits) {
+    total = { ...total, ...parseResources({ ...(podLevel.limits ?? {}), ...(podLevel.requests ?? {}) }) };
+  }
+  return addResources(total, parseResources(pod.spec.overhead));
+}
+
+function normalizeRequirements(requirements: readonly NodeSelectorRequirement[] | undefined): NodeSelectorRequirement[] | undefined {
+  return requirements?.map((r) => (LABEL_ALIASES[r.key] ? { ...r, key: stableLabelKey(r.key) } : r));
+}
+
+function normalizeTerms(terms: readonly NodeSelectorTerm[]): NodeSelectorTerm[] {
+  return terms.map((term) => {
+    const out: NodeSelectorTerm = { ...term };
+    const expressions = normalizeRequirements(term.matchExpressions);
+    if (expressions) out.matchExpressions = expressions;
+    return out;
+  });
+}
+
+function normalizeAffinityTerms<T extends PodAffinityTerm>(terms: readonly T[] | undefined): T[] | undefined {
+  return terms?.map((t) => (LABEL_ALIASES[t.topologyKey] ? { ...t, topologyKey: stableLabelKey(t.topologyKey) } : t));
+}
+
+/** A copy of the pod whose node constraints use stable label keys; the pod itself is left alone. */
+export function normalizePod(pod: Pod): Pod {
+  const spec = pod.spec;
+  const usesAlias =
+    Object.keys(spec.nodeSelector ?? {}).some((k) => LABEL_ALIASES[k]) ||
+    JSON.stringify(spec.affinity ?? {}).match(/beta\.kubernetes\.io|topology\.ebs\.csi/) !== null ||
+    (spec.topologySpreadConstraints ?? []).some((c) => LABEL_ALIASES[c.topologyKey]);
+  if (!usesAlias) return pod;
+  const out: Pod = { ...pod, spec: { ...spec } };
+  if (spec.nodeSelector) {
+    out.spec.nodeSelector = Object.fromEntries(Object.entries(spec.nodeSelector).map(([k, v]) => [stableLabelKey(k), v]));
+  }
+  if (spec.topologySpreadConstraints) {
+    out.spec.topologySpreadConstraints = spec.topologySpreadConstraints.map((c) => ({ ...c, topologyKey: stableLabelKey(c.topologyKey) }));
+  }
+  const affinity = spec.affinity;
+  if (affinity) {
+    const nodeAffinity = affinity.nodeAffinity;
+    out.spec.affinity = { ...affinity };
+    if (nodeAffinity) {
+      const required = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+      const preferred = nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+      out.spec.affinity.nodeAffinity = {
+        ...(required ? { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: normalizeTerms(required.nodeSelectorTerms) } } : {}),
+        ...(preferred
+          ? { preferredDuringSchedulingIgnoredDuringExecution: preferred.map((p) => ({ ...p, preference: normalizeTerms([p.preference])[0]! })) }
+          : {}),
+      };
+    }
+    for (const kind of ["podAffinity", "podAntiAffinity"] as const) {
+      const block = affinity[kind];
+      if (!block) continue;
+      const required = normalizeAffinityTerms(block.requiredDuringSchedulingIgnoredDuringExecution);
+      const preferred = block.preferredDuringSchedulingIgnoredDuringExecution?.map((p) => ({
+        ...p,
+        podAffinityTerm: normalizeAffinityTerms([p.podAffinityTerm])![0]!,
+      }));
+      out.spec.affinity[kind] = {
+        ...(required ? { requiredDuringSchedulingIgnoredDuringExecution: required } : {}),
+        ...(preferred ? { preferredDuringSchedulingIgnoredDuringExecution: preferred } : {}),
+      };
+    }
+  }
+  return out;
+}
+
+/** Node labels with the stable key added wherever only its deprecated alias is present. */
+export function withStableLabels(labels: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const out: Record<string, string> = { ...(labels ?? {}) };
+  for (const [alias, stable] of Object.entries(LABEL_ALIASES)) {
+    if (out[alias] !== undefined && out[stable] === undefined) out[stable] = out[alias]!;
+  }
+  return out;
+}
+
+function normalizeVolume(volume: PersistentVolume): PersistentVolume {
+  const terms = volume.spec.nodeAffinity?.required?.nodeSelectorTerms;
+  if (!terms) return volume;
+  return { ...volume, spec: { ...volume.spec, nodeAffinity: { required: { nodeSelectorTerms: normalizeTerms(terms) } } } };
+}
+
+function normalizeStorageClass(storageClass: StorageClass): StorageClass {
+  if (!storageClass.allowedTopologies) return storageClass;
+  return {
+    ...storageClass,
+    allowedTopologies: storageClass.allowedTopologies.map((t) => ({
+      matchLabelExpressions: t.matchLabelExpressions?.map((e) => ({ ...e, key: stableLabelKey(e.key) })),
+    })),
+  };
+}
+
+/** The claims the API server would create for generic ephemeral volumes (`<pod>-<volume>`), when absent. */
+function withEphemeralClaims(claims: readonly PersistentVolumeClaim[], pods: readonly Pod[]): PersistentVolumeClaim[] {
+  const out = [...claims];
+  const known = new Set(claims.map((c) => `${c.metadata.namespace || "default"}/${c.metadata.name}`));
+  for (const pod of pods) {
+    for (const volume of pod.spec.volumes ?? []) {
+      const template = volume.ephemeral?.volumeClaimTemplate;
+      if (!template) continue;
+      const namespace = pod.metadata.namespace || "default";
+      const name = `${pod.metadata.name}-${volume.name}`;
+      if (known.has(`${namespace}/${name}`)) continue;
+      known.add(`${namespace}/${name}`);
+      out.push({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: {
+          name,
+          namespace,
+          ...(template.metadata?.labels ? { labels: template.metadata.labels } : {}),
+          ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod.metadata.name, controller: true }],
+        },
+        spec: template.spec,
+      });
+    }
+  }
+  return out;
+}
+
+// ---- existing capacity ---------------------------------------------------------------------------
+
+function buildExistingNodes(objects: ClusterObjects, note: (message: string) => void): ExistingNode[] {
+  const poolsByName = new Map(objects.nodePools.map((option) => [option.nodePool.metadata.name, option]));
+  const claimsByProviderID = new Map<string, NodeClaim>();
+  for (const claim of objects.nodeClaims) {
+    if (claim.status?.providerID) claimsByProviderID.set(claim.status.providerID, claim);
+  }
+  const matched = new Set<NodeClaim>();
+  const out: ExistingNode[] = [];
+  for (const node of objects.nodes) {
+    const claim = node.spec.providerID ? claimsByProviderID.get(node.spec.providerID) : undefined;
+    if (claim) matched.add(claim);
+    out.push(existingFromNode(node, claim, poolsByName, note));
+  }
+  for (const claim of objects.nodeClaims) {
+    if (!matched.has(claim)) out.push(existingFromNodeClaim(claim, poolsByName, note));
+  }
+  return out;
+}
+
+function nodePoolOf(labels: Readonly<Record<string, string>>, claim: NodeClaim | undefined): string | undefined {
+  return labels[NODEPOOL_LABEL] ?? claim?.metadata.ownerReferences?.find((o) => o.kind === "NodePool")?.name;
+}
+
+function sameTaint(a: Taint, b: Taint): boolean {
+  return a.key === b.key && a.effect === b.effect && (b.value === undefined || (a.value ?? "") === b.value);
+}
+
+function existingFromNode(
+  node: Node,
+  claim: NodeClaim | undefined,
+  pools: ReadonlyMap<string, NodePoolOption>,
+  note: (message: string) => void,
+): ExistingNode {
+  const labels = withStableLabels(node.metadata.labels);
+  const nodePoolName = nodePoolOf(labels, claim);
+  const managed = labels[NODEPOOL_LABEL] !== undefined;
+  const initialized = !managed || labels[INITIALIZED_LABEL] === "true";
+  let taints = node.spec.taints ?? [];
+  let allocatable: Resources = parseResources(node.status?.allocatable);
+  if (!initialized) {
+    const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
+    const startupTaints = [...(pool?.nodePool.spec.template.spec.startupTaints ?? []), ...(claim?.spec.startupTaints ?? [])];
+    taints = taints.filter((t) => !NOT_READY_TAINTS.has(t.key) && !startupTaints.some((s) => sameTaint(t, s)));
+    const expected = claim ? expectedAllocatable(claim, labels, pools, note, node.metadata.name) : {};
+    allocatable = fillUnreported(allocatable, expected);
+  }
+  const existing: ExistingNode = {
+    name: node.metadata.name,
+    node,
+    labels,
+    taints,
+    allocatable,
+    pods: [],
+    unschedulable: Boolean(node.spec.unschedulable || node.metadata.deletionTimestamp || claim?.metadata.deletionTimestamp),
+    initialized,
+  };
+  if (claim) existing.nodeClaim = claim;
+  if (nodePoolName) existing.nodePoolName = nodePoolName;
+  return existing;
+}
+
+/** Resources the node reports as absent or zero are taken from what its NodeClaim expects. */
+function fillUnreported(reported: Resources, expected: Resources): Resources {
+  const out: Record<string, number> = { ...reported };
+  for (const [name, value] of Object.entries(expected)) if (!out[name]) out[name] = value;
+  return out;
+}
+
+function existingFromNodeClaim(claim: NodeClaim, pools: ReadonlyMap<string, NodePoolOption>, note: (message: string) => void): ExistingNode {
+  const labels: Record<string, string> = { ...singleValuedLabels(claim.spec.requirements), ...withStableLabels(claim.metadata.labels) };
+  const nodePoolName = nodePoolOf(labels, claim);
+  if (nodePoolName && labels[NODEPOOL_LABEL] === undefined) labels[NODEPOOL_LABEL] = nodePoolName;
+  const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
+  const instanceType = pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL]);
+  if (instanceType) for (const [k, v] of Object.entries(instanceType.labels)) labels[k] ??= v;
+  const existing: ExistingNode = {
+    name: claim.metadata.name,
+    nodeClaim: claim,
+    labels,
+    taints: claim.spec.taints ?? [],
+    allocatable: expectedAllocatable(claim, labels, pools, note, claim.metadata.name),
+    pods: [],
+    unschedulable: Boolean(claim.metadata.deletionTimestamp),
+    initialized: false,
+  };
+  if (nodePoolName) existing.nodePoolName = nodePoolName;
+  return existing;
+}
+
+/** Keys that an `In` requirement pins to exactly one value. */
+function singleValuedLabels(requirements: readonly NodeSelectorRequirement[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of requirements) {
+    if (r.operator === "In" && r.values?.length === 1) out[stableLabelKey(r.key)] = r.values[0]!;
+  }
+  return out;
+}
+
+function expectedAllocatable(
+  claim: NodeClaim,
+  labels: Readonly<Record<string, string>>,
+  pools: ReadonlyMap<string, NodePoolOption>,
+  note: (message: string) => void,
+  name: string,
+): Resources {
+  if (claim.status?.allocatable && Object.keys(claim.status.allocatable).length > 0) return parseResources(claim.status.allocatable);
+  const poolName = nodePoolOf(labels, claim);
+  const pool = poolName ? pools.get(poolName) : undefined;
+  const candidates = (pool?.instanceTypes ?? []).filter((it) => mayBecome(it, claim.spec.requirements, labels));
+  if (candidates.length === 0) {
+    note(`NodeClaim ${claim.metadata.name} (${name}): no allocatable in its status and no known instance type it may become; it is given no capacity`);
+    return {};
+  }
+  return minimumResources(candidates.map((it) => it.allocatable));
+}
+
+function mayBecome(instanceType: InstanceType, requirements: readonly NodeSelectorRequirement[], labels: Readonly<Record<string, string>>): boolean {
+  const pinned = labels[INSTANCE_TYPE_LABEL];
+  if (pinned !== undefined) return instanceType.name === pinned;
+  const rule = requirements.find((r) => stableLabelKey(r.key) === INSTANCE_TYPE_LABEL);
+  if (!rule) return true;
+  const values = rule.values ?? [];
+  if (rule.operator === "In") return values.includes(instanceType.name);
+  if (rule.operator === "NotIn") return !values.includes(instanceType.name);
+  return rule.operator !== "DoesNotExist";
+}
+
+/** Element-wise minimum; a resource missing from any list counts as zero. */
+function minimumResources(lists: readonly Resources[]): Resources {
+  const names = new Set(lists.flatMap((l) => Object.keys(l)));
+  const out: Record<string, number> = {};
+  for (const name of names) out[name] = Math.min(...lists.map((l) => l[name] ?? 0));
+  return out;
+}
+
+function attachBoundPods(pods: readonly Pod[], existing: readonly ExistingNode[], note: (message: string) => void): void {
+  const byName = new Map<string, ExistingNode>();
+  for (const node of existing) if (node.node) byName.set(node.name, node);
+  for (const pod of pods) {
+    const nodeName = pod.spec.nodeName;
+    if (!nodeName || TERMINAL_PHASES.has(pod.status?.phase ?? "")) continue;
+    const node = byName.get(nodeName);
+    if (node) node.pods.push(pod);
+    else if (!isDaemonSetPod(pod)) note(`pod ${podKey(pod)} is bound to node ${nodeName}, which is not in the input; ignored`);
+  }
+}
+
+// ---- DaemonSets on capacity that is still coming up ----------------------------------------------
+
+/** Taints a DaemonSet pod tolerates without saying so (the DaemonSet controller adds these). */
+const DAEMONSET_DEFAULT_TOLERATED = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+  "node.kubernetes.io/disk-pressure",
+  "node.kubernetes.io/memory-pressure",
+  "node.kubernetes.io/pid-pressure",
+  "node.kubernetes.io/unschedulable",
+  "node.kubernetes.io/network-unavailable",
+]);
+
+function reserveMissingDaemonSets(existing: ExistingNode[], daemonSets: readonly DaemonSet[]): void {
+  if (daemonSets.length === 0) return;
+  for (const node of existing) {
+    if (node.initialized) continue;
+    const present = new Set(
+      node.pods.flatMap((p) => (p.metadata.ownerReferences ?? []).filter((o) => o.kind === "DaemonSet").map((o) => o.name)),
+    );
+    let missing: Resources = {};
+    for (const ds of daemonSets) {
+      if (present.has(ds.metadata.name)) continue;
+      const template: Pod = { metadata: { name: ds.metadata.name, ...(ds.spec.template.metadata ?? {}) }, spec: ds.spec.template.spec };
+      if (daemonSetRunsOn(template, node)) missing = addResources(missing, podRequests(template));
+    }
+    if (Object.keys(missing).length > 0) node.allocatable = clampAtZero(subtractResources(node.allocatable, missing));
+  }
+}
+
+function clampAtZero(resources: Record<string, number>): Resources {
+  for (const name in resources) if (resources[name]! < 0) resources[name] = 0;
+  return resources;
+}
+
+/** Whether a DaemonSet's pod would be placed on the node: node selection matches and taints are tolerated. */
+export function daemonSetRunsOn(pod: Pod, node: Pick<ExistingNode, "name" | "labels" | "taints">): boolean {
+  const labels = node.labels;
+  for (const [key, value] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[stableLabelKey(key)] !== value) return false;
+  const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && terms.length > 0 && !terms.some((term) => termMatches(term, labels, node.name))) return false;
+  return node.taints
+    .filter((t) => t.effect !== "PreferNoSchedule" && !DAEMONSET_DEFAULT_TOLERATED.has(t.key))
+    .every((t) => (pod.spec.tolerations ?? []).some((tol) => tolerates(tol, t)));
+}
+
+function termMatches(term: NodeSelectorTerm, labels: Readonly<Record<string, string>>, nodeName: string): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  return (
+    expressions.every((r) => labelRequirementMatches(r, labels[stableLabelKey(r.key)])) &&
+    fields.every((r) => r.key === "metadata.name" && labelRequirementMatches(r, nodeName))
+  );
+}
+
+function labelRequirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case "In":
+      return value !== undefined && values.includes(value);
+    case "NotIn":
+      return value === undefined || !values.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+      return value !== undefined && Number(value) > Number(values[0]);
+    case "Lt":
+      return value !== undefined && Number(value) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+function tolerates(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (!toleration.key) return toleration.operator === "Exists";
+  if (toleration.key !== taint.key) return false;
+  if (toleration.operator === "Exists") return true;
+  return (toleration.value ?? "") === (taint.value ?? "");
+}
