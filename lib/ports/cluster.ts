@@ -1,0 +1,221 @@
+/**
+ * The Kubernetes cluster as Tenon's functions see it: paged reads of what exists and what is
+ * pending, and the few writes Tenon makes (node metadata and taints, finalizers, deletes,
+ * CRD status conditions, events, evictions).
+ *
+ * Adapters: lib/kube/ (the real API server, EKS token) and lib/cluster/simulated/ (in memory,
+ * virtual clock). Every read is paged (`limit`/`continue`) so a 50,000-pod cluster never
+ * arrives in one response; `listAll` walks the pages.
+ *
+ * Writes are idempotent, and the ones that could lose a concurrent update say how they avoid it:
+ *  - labels and annotations: JSON merge patch (maps merge key by key, `null` deletes a key);
+ *  - cordon: strategic merge patch of `spec.unschedulable`;
+ *  - finalizers: strategic merge patch (the list merges by value upstream, so adding one never
+ *    drops another's, and `$deleteFromPrimitiveList` removes exactly one);
+ *  - taints: JSON patch with a `test` of `metadata.resourceVersion`, because `spec.taints` has no
+ *    merge strategy and a plain patch would overwrite a taint someone else just added;
+ *  - NodePool / EC2NodeClass conditions: merge patch on the `status` subresource (CRDs don't
+ *    take strategic merge), always carrying the full conditions list.
+ */
+import type { Condition, Taint } from "../api/types.ts";
+import type {
+  DaemonSet,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodDisruptionBudget,
+  StorageClass,
+} from "../k8s/types.ts";
+
+/** Page size used by `listAll` and recommended to adapters: big enough to be cheap, small enough for Lambda memory. */
+export const DEFAULT_PAGE_SIZE = 500;
+
+export interface ListOptions {
+  /** Maximum items in this page. */
+  limit?: number;
+  /** The `continue` token of the previous page. */
+  continue?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more pages follow. */
+  continue?: string;
+  /** The list's resourceVersion, for a later watch. */
+  resourceVersion?: string;
+}
+
+export type Lister<T> = (options: ListOptions) => Promise<Page<T>>;
+
+/** Every item of a paged list, page by page. */
+export async function listAll<T>(list: Lister<T>, pageSize = DEFAULT_PAGE_SIZE): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await list(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
+    out.push(...page.items);
+    token = page.continue || undefined;
+  } while (token !== undefined);
+  return out;
+}
+
+/** Raw custom objects: lib/api/ parses and validates them, so a bad one is reported, not crashed on. */
+export type RawObject = Record<string, unknown> & { metadata?: { name?: string; resourceVersion?: string; generation?: number } };
+
+export type CustomObjectKind = "NodePool" | "EC2NodeClass";
+
+export interface CustomResourceRef {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export const CUSTOM_RESOURCES: Readonly<Record<CustomObjectKind, CustomResourceRef>> = {
+  NodePool: { group: "karpenter.sh", version: "v1", plural: "nodepools" },
+  EC2NodeClass: { group: "karpenter.k8s.aws", version: "v1", plural: "ec2nodeclasses" },
+};
+
+export interface NodeMetadataPatch {
+  /** Value `null` removes the key. */
+  labels?: Record<string, string | null>;
+  annotations?: Record<string, string | null>;
+}
+
+/** Outcome of a write guarded by a resourceVersion. */
+export type GuardedWrite<T> = { outcome: "written"; object: T } | { outcome: "conflict" } | { outcome: "not-found" };
+
+export type EvictionResult =
+  | { outcome: "evicted" }
+  /** 429: a PodDisruptionBudget does not allow it now; try again later. */
+  | { outcome: "blocked"; message: string }
+  | { outcome: "not-found" };
+
+export interface EventObjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  apiVersion?: string;
+}
+
+export interface ClusterEvent {
+  involvedObject: EventObjectRef;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+export interface ClusterReader {
+  /**
+   * Pods not bound to a node and not finished (`spec.nodeName=` and phase neither Succeeded nor
+   * Failed). This includes pods the scheduler has not tried yet; `isMarkedUnschedulable` tells
+   * which ones it gave up on.
+   */
+  listPendingPods(options?: ListOptions): Promise<Page<Pod>>;
+  /** Every pod that is not finished, bound or not. Expensive on a large cluster: see docs/kubernetes.md. */
+  listActivePods(options?: ListOptions): Promise<Page<Pod>>;
+  /** Unfinished pods bound to one node. */
+  listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>>;
+  listNodes(options?: ListOptions): Promise<Page<Node>>;
+  getNode(name: string): Promise<Node | undefined>;
+  listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>>;
+  listPodDisruptionBudgets(options?: ListOptions): Promise<Page<PodDisruptionBudget>>;
+  listPersistentVolumeClaims(options?: ListOptions): Promise<Page<PersistentVolumeClaim>>;
+  listPersistentVolumes(options?: ListOptions): Promise<Page<PersistentVolume>>;
+  listStorageClasses(options?: ListOptions): Promise<Page<StorageClass>>;
+  /** NodePools or EC2NodeClasses, unvalidated. */
+  listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>>;
+}
+
+export interface ClusterWriter {
+  /** Merge patch of labels/annotations. Returns the node, or undefined when it no longer exists. */
+  patchNodeMetadata(name: string, patch: NodeMetadataPatch): Promise<Node | undefined>;
+  /** Cordon (true) or uncordon (false). Undefined when the node no longer exists. */
+  setNodeUnschedulable(name: string, unschedulable: boolean): Promise<Node | undefined>;
+  /** Replaces `spec.taints` only if the node is still at `resourceVersion` (see `updateNodeTaints`). */
+  replaceNodeTaints(name: string, taints: Taint[], resourceVersion: string): Promise<GuardedWrite<Node>>;
+  /** Adds a finalizer without touching others. Undefined when the node no longer exists. */
+  addNodeFinalizer(name: string, finalizer: string): Promise<Node | undefined>;
+  removeNodeFinalizer(name: string, finalizer: string): Promise<Node | undefined>;
+  /** "not-found" when it was already gone: deleting twice is not an error. */
+  deleteNode(name: string): Promise<"deleted" | "not-found">;
+  /** Writes the whole conditions list to the object's status subresource. */
+  setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found">;
+  /** Records an Event. Retrying the same event is harmless. */
+  recordEvent(event: ClusterEvent): Promise<void>;
+  /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */
+  evictPod(namespace: string, name: string, options?: { gracePeriodSeconds?: number }): Promise<EvictionResult>;
+}
+
+export interface Cluster extends ClusterReader, ClusterWriter {}
+
+// ---- helpers shared by every adapter and caller ----
+
+/** True when kube-scheduler tried the pod and found no node for it (PodScheduled=False, Unschedulable). */
+export function isMarkedUnschedulable(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable");
+}
+
+/** Read-modify-write of a node's taints, retried when another writer got there first. */
+export async function updateNodeTaints(
+  cluster: Pick<Cluster, "getNode" | "replaceNodeTaints">,
+  nodeName: string,
+  change: (current: Taint[]) => Taint[],
+  attempts = 5,
+): Promise<GuardedWrite<Node>> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const node = await cluster.getNode(nodeName);
+    if (!node) return { outcome: "not-found" };
+    const current = node.spec.taints ?? [];
+    const next = change(current);
+    if (sameTaints(current, next)) return { outcome: "written", object: node };
+    const result = await cluster.replaceNodeTaints(nodeName, next, node.metadata.resourceVersion ?? "");
+    if (result.outcome !== "conflict") return result;
+  }
+  return { outcome: "conflict" };
+}
+
+export function taintKey(t: Pick<Taint, "key" | "effect">): string {
+  return `${t.key}:${t.effect}`;
+}
+
+function sameTaints(a: Taint[], b: Taint[]): boolean {
+  if (a.length !== b.length) return false;
+  const keyed = new Set(a.map((t) => `${taintKey(t)}=${t.value ?? ""}`));
+  return b.every((t) => keyed.has(`${taintKey(t)}=${t.value ?? ""}`));
+}
+
+/** `conditions` with `next` set: the transition time only moves when the status changes. */
+export function upsertCondition(conditions: readonly Condition[], next: Omit<Condition, "lastTransitionTime">, nowIso: string): Condition[] {
+  const existing = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime = existing && existing.status === next.status ? existing.lastTransitionTime : nowIso;
+  const merged: Condition = { ...next, lastTransitionTime };
+  return existing ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
+}
+
+/** The event a pod gets when the provisioner plans a new NodeClaim for it. */
+export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
+  return {
+    involvedObject: podRef(pod),
+    type: "Normal",
+    reason: "Nominated",
+    message: `Pod should schedule on NodeClaim ${nodeClaimName}`,
+  };
+}
+
+/** The event a pod gets when no NodePool can host it, with the reason a person can act on. */
+export function failedSchedulingEvent(pod: Pod, reason: string): ClusterEvent {
+  return { involvedObject: podRef(pod), type: "Warning", reason: "FailedScheduling", message: reason };
+}
+
+/** Phrasing for one NodePool's refusal, e.g. `incompatible with NodePool gpu because no instance type has nvidia.com/gpu`. */
+export function incompatibleWithNodePool(nodePoolName: string, because: string): string {
+  return `incompatible with NodePool ${nodePoolName} because ${because}`;
+}
+
+function podRef(pod: Pod): EventObjectRef {
+  const ref: EventObjectRef = { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace || "default" };
+  if (pod.metadata.uid) ref.uid = pod.metadata.uid;
+  return ref;
+}

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { listAll } from "../../lib/ports/cluster.ts";
+import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
+import { clusterAgainst, node, pod } from "./helpers.ts";
+
+let server: FakeApiServer;
+beforeEach(async () => {
+  server = await startFakeApiServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+describe("KubeCluster reads", () => {
+  it("asks the API server for unbound, unfinished pods with a field selector, and keeps timestamps as strings", async () => {
+    server.put("/pods", pod("waiting"));
+    server.put("/pods", pod("running", { nodeName: "n1" }));
+    server.put("/pods", pod("finished-unbound", { phase: "Succeeded" }));
+    server.put("/pods", pod("failed-unbound", { phase: "Failed" }));
+    const page = await clusterAgainst(server).listPendingPods();
+
+    expect(page.items.map((p) => p.metadata.name)).toEqual(["waiting"]);
+    expect(page.items[0]!.metadata.creationTimestamp).toBe("2026-01-01T00:00:00.000Z");
+    const req = server.requests.at(-1)!;
+    expect(req.method).toBe("GET");
+    expect(req.path).toBe("/api/v1/pods");
+    expect(req.query.fieldSelector).toBe("spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed");
+    expect(req.query.limit).toBe("500");
+  });
+
+  it("lists the unfinished pods of one node by spec.nodeName", async () => {
+    server.put("/pods", pod("a", { nodeName: "n1" }));
+    server.put("/pods", pod("b", { nodeName: "n2" }));
+    server.put("/pods", pod("done", { nodeName: "n1", phase: "Succeeded" }));
+    const page = await clusterAgainst(server).listPodsOnNode("n1");
+    expect(page.items.map((p) => p.metadata.name)).toEqual(["a"]);
+    expect(server.requests.at(-1)!.query.fieldSelector).toBe("spec.nodeName=n1,status.phase!=Succeeded,status.phase!=Failed");
+  });
+
+  it("walks every page with the continue token the server returned", async () => {
+    for (let i = 0; i < 7; i++) server.put("/nodes", node(`node-${i}`));
+    const nodes = await listAll((o) => clusterAgainst(server).listNodes(o), 3);
+
+    expect(nodes.map((n) => n.metadata.name)).toEqual(["node-0", "node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]);
+    const lists = server.requests.filter((r) => r.path === "/api/v1/nodes");
+    expect(lists).toHaveLength(3);
+    expect(lists.map((r) => r.query.limit)).toEqual(["3", "3", "3"]);
+    expect(lists[0]!.query.continue).toBeUndefined();
+    expect(lists[1]!.query.continue).toBeTruthy();
+    expect(lists[2]!.query.continue).not.toBe(lists[1]!.query.continue);
+  });
+
+  it("pages custom objects too, at the karpenter group paths, unconverted", async () => {
+    for (const name of ["a", "b", "c"]) {
+      server.put("karpenter.k8s.aws/ec2nodeclasses", {
+        apiVersion: "karpenter.k8s.aws/v1",
+        kind: "EC2NodeClass",
+        metadata: { name },
+        spec: { amiSelectorTerms: [{ alias: "al2023@latest" }], role: "NodeRole" },
+      });
+    }
+    server.put("karpenter.sh/nodepools", { apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name: "default" }, spec: { weird: 1 } });
+    const cluster = clusterAgainst(server);
+    const classes = await listAll((o) => cluster.listCustomObjects("EC2NodeClass", o), 2);
+    const pools = await listAll((o) => cluster.listCustomObjects("NodePool", o));
+
+    expect(classes.map((c) => (c.metadata as { name: string }).name)).toEqual(["a", "b", "c"]);
+    expect(classes[0]!.spec).toEqual({ amiSelectorTerms: [{ alias: "al2023@latest" }], role: "NodeRole" });
+    expect(pools[0]!.spec).toEqual({ weird: 1 });
+    const paths = server.requests.map((r) => r.path);
+    expect(paths.filter((p) => p === "/apis/karpenter.k8s.aws/v1/ec2nodeclasses")).toHaveLength(2);
+    expect(paths).toContain("/apis/karpenter.sh/v1/nodepools");
+  });
+
+  it("reads DaemonSets, PDBs and storage objects from their API groups", async () => {
+    server.put("apps/daemonsets", {
+      metadata: { name: "ds", namespace: "kube-system" },
+      spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c" }] } } },
+    });
+    server.put("policy/poddisruptionbudgets", { metadata: { name: "pdb", namespace: "web" }, spec: { minAvailable: 2 } });
+    server.put("storage.k8s.io/storageclasses", { metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
+    server.put("/persistentvolumeclaims", { metadata: { name: "data", namespace: "web" }, spec: { storageClassName: "gp3" } });
+    server.put("/persistentvolumes", { metadata: { name: "pv-1" }, spec: { storageClassName: "gp3" } });
+    const cluster = clusterAgainst(server);
+
+    expect((await cluster.listDaemonSets()).items[0]!.spec.template.spec.containers[0]!.name).toBe("c");
+    expect((await cluster.listPodDisruptionBudgets()).items[0]!.spec.minAvailable).toBe(2);
+    expect((await cluster.listStorageClasses()).items[0]!.volumeBindingMode).toBe("WaitForFirstConsumer");
+    expect((await cluster.listPersistentVolumeClaims()).items[0]!.spec.storageClassName).toBe("gp3");
+    expect((await cluster.listPersistentVolumes()).items[0]!.metadata.name).toBe("pv-1");
+    expect(server.requests.map((r) => r.path)).toEqual([
+      "/apis/apps/v1/daemonsets",
+      "/apis/policy/v1/poddisruptionbudgets",
+      "/apis/storage.k8s.io/v1/storageclasses",
+      "/api/v1/persistentvolumeclaims",
+      "/api/v1/persistentvolumes",
+    ]);
+  });
+
+  it("returns undefined for a node that does not exist", async () => {
+    server.put("/nodes", node("n1"));
+    const cluster = clusterAgainst(server);
+    expect((await cluster.getNode("n1"))?.spec.providerID).toBe("aws:///us-east-1a/i-n1");
+    expect(await cluster.getNode("gone")).toBeUndefined();
+  });
+});
