@@ -212,6 +212,10 @@ export interface EC2NodeClassSpec {
   context?: string;
   ipPrefixCount?: number;
   networkInterfaces?: Array<{ networkCardIndex: number; deviceIndex: number; interfaceType: "interface" | "efa-only" }>;
+  placementGroupSelector?: { id?: string; name?: string };
+  /** Seconds. */
+  connectionTracking?: { tcpEstablishedTimeout?: number; udpStreamTimeout?: number; udpTimeout?: number };
+  cpuOptions?: { nestedVirtualization?: "enabled" | "disabled" };
 }
 
 export interface EC2NodeClassStatus {

@@ -1,0 +1,123 @@
+/**
+ * Loading Kubernetes documents from files, directories and stdin: YAML (multi-document) or JSON,
+ * with `kind: List` expanded and empty documents skipped. Shared by `tenon validate` and
+ * `tenon simulate`. Every problem (unreadable file, YAML syntax) is collected before throwing one
+ * InputError, so the user sees them all.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { InputError, type InputProblem } from "../errors.ts";
+import { describeType, isRecord } from "./fields.ts";
+
+export interface LoadedDocument {
+  /** Where it came from: `examples/web.yaml#2` (1-based document), `-#1` for stdin, `...#2.items[0]` inside a List. */
+  readonly source: string;
+  readonly doc: unknown;
+}
+
+export interface DocumentSourceIO {
+  cwd: string;
+  readStdin(): Promise<string>;
+}
+
+const DOCUMENT_FILE = /\.(ya?ml|json)$/i;
+/** Enough for any real manifest; stops "billion laughs" alias bombs. */
+const MAX_ALIAS_COUNT = 1000;
+
+/** The files a path stands for: the file itself, or a directory's YAML/JSON files sorted by name. */
+async function expandPath(path: string, io: DocumentSourceIO, problems: InputProblem[]): Promise<string[]> {
+  const absolute = isAbsolute(path) ? path : resolve(io.cwd, path);
+  try {
+    const info = await stat(absolute);
+    if (!info.isDirectory()) return [path];
+    const names = (await readdir(absolute)).filter((name) => DOCUMENT_FILE.test(name)).sort();
+    const files: string[] = [];
+    for (const name of names) {
+      if ((await stat(join(absolute, name))).isFile()) files.push(join(path, name));
+    }
+    return files;
+  } catch (error) {
+    problems.push({ object: `file ${path}`, path: "", reason: describeFsError(error) });
+    return [];
+  }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Parses one file's text into documents; syntax errors become problems naming the document. */
+export function parseDocuments(text: string, file: string, problems: InputProblem[]): LoadedDocument[] {
+  const out: LoadedDocument[] = [];
+  const documents = parseAllDocuments(text, { uniqueKeys: true });
+  const list = Array.isArray(documents) ? documents : [documents];
+  list.forEach((document, index) => {
+    const source = `${file}#${index + 1}`;
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: firstLine(error.message) });
+      }
+      return;
+    }
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: firstLine((error as Error).message) });
+      return;
+    }
+    if (value === null || value === undefined) return;
+    if (!isRecord(value)) {
+      problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: `expected a Kubernetes object (a mapping with apiVersion and kind), got ${describeType(value)}` });
+      return;
+    }
+    if (value["kind"] === "List" && Array.isArray(value["items"])) {
+      value["items"].forEach((item: unknown, i: number) => {
+        if (item === null || item === undefined) return;
+        out.push({ source: `${source}.items[${i}]`, doc: item });
+      });
+      return;
+    }
+    out.push({ source, doc: value });
+  });
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}
+
+/**
+ * Reads every document from the given paths, in order: files, directories (their *.yaml, *.yml
+ * and *.json files by name) and `-` for stdin. Throws InputError listing every problem.
+ */
+export async function loadDocuments(paths: readonly string[], io: DocumentSourceIO): Promise<LoadedDocument[]> {
+  const problems: InputProblem[] = [];
+  const out: LoadedDocument[] = [];
+  let stdinRead = false;
+  for (const path of paths) {
+    if (path === "-") {
+      if (stdinRead) continue;
+      stdinRead = true;
+      out.push(...parseDocuments(await io.readStdin(), "-", problems));
+      continue;
+    }
+    for (const file of await expandPath(path, io, problems)) {
+      let text: string;
+      try {
+        text = await readFile(isAbsolute(file) ? file : resolve(io.cwd, file), "utf8");
+      } catch (error) {
+        problems.push({ object: `file ${file}`, path: "", reason: describeFsError(error) });
+        continue;
+      }
+      out.push(...parseDocuments(text, file, problems));
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return out;
+}
