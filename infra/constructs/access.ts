@@ -1,0 +1,63 @@
+/**
+ * Who may do what: each function's IAM policy (built from its FunctionSpec) and, for functions
+ * that talk to Kubernetes, an EKS access entry mapping its role to the group `tenon`. The entry
+ * carries no access policy (no cluster-admin): what `tenon` may do is the RBAC in docs/deploy.md.
+ */
+import { Stack } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as eks from "aws-cdk-lib/aws-eks";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { FunctionName } from "../config.ts";
+import { FUNCTION_SPECS } from "../function-specs.ts";
+import { acknowledgeWildcards } from "../nag.ts";
+import { catalogStatements, describeClusterStatement, ec2Statements, passNodeRoleStatement, type ScopedStatement } from "../policies.ts";
+import { pascal } from "./functions.ts";
+
+/** The Kubernetes group the functions' roles are mapped to; bind RBAC to it. */
+export const KUBERNETES_GROUP = "tenon";
+
+export interface TenonAccessProps {
+  readonly cluster: string;
+  readonly roles: ReadonlyMap<FunctionName, iam.Role>;
+  readonly table: dynamodb.ITable;
+  readonly provisionerQueue: sqs.IQueue;
+  readonly nodeRoleArns: readonly string[];
+}
+
+export class TenonAccess extends Construct {
+  readonly accessEntries: ReadonlyMap<FunctionName, eks.CfnAccessEntry>;
+
+  constructor(scope: Construct, id: string, props: TenonAccessProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const entries = new Map<FunctionName, eks.CfnAccessEntry>();
+
+    for (const [name, role] of props.roles) {
+      const spec = FUNCTION_SPECS[name];
+      props.table.grantReadWriteData(role);
+      if (spec.sendsToProvisioner) props.provisionerQueue.grantSendMessages(role);
+
+      const statements: ScopedStatement[] = [...ec2Statements(stack, props.cluster, spec.ec2)];
+      if (spec.ec2.includes("launch")) statements.push(passNodeRoleStatement(props.nodeRoleArns));
+      if (spec.catalog) statements.push(...catalogStatements(stack));
+      if (spec.kubernetes) statements.push(describeClusterStatement(stack, props.cluster));
+      for (const { statement } of statements) role.addToPrincipalPolicy(statement);
+      acknowledgeWildcards(role, statements);
+
+      if (spec.kubernetes) {
+        entries.set(
+          name,
+          new eks.CfnAccessEntry(this, `${pascal(name)}AccessEntry`, {
+            clusterName: props.cluster,
+            principalArn: role.roleArn,
+            type: "STANDARD",
+            kubernetesGroups: [KUBERNETES_GROUP],
+          }),
+        );
+      }
+    }
+    this.accessEntries = entries;
+  }
+}

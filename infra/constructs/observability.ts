@@ -1,0 +1,148 @@
+/**
+ * A dashboard and the alarms worth waking someone for: any dead letter, any function error,
+ * provisioner throttles, and a lifecycle loop that stopped ticking. The handlers' own metrics are
+ * Powertools EMF metrics in namespace `Tenon` with the single dimension `service`.
+ */
+import { Duration } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sns from "aws-cdk-lib/aws-sns";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { FunctionName } from "../config.ts";
+import { METRICS_NAMESPACE, pascal, serviceName } from "./functions.ts";
+
+/** The Tenon metrics on the dashboard, and how each is summarised. */
+export const TENON_METRICS: readonly { readonly name: string; readonly statistics: readonly string[] }[] = [
+  { name: "PodsPending", statistics: ["Maximum"] },
+  { name: "NodeClaimsLaunched", statistics: ["Sum"] },
+  { name: "LaunchFailures", statistics: ["Sum"] },
+  { name: "InsufficientCapacityErrors", statistics: ["Sum"] },
+  { name: "SchedulingDurationMs", statistics: ["p50", "p99", "Maximum"] },
+];
+
+export interface ObservabilityProps {
+  readonly cluster: string;
+  readonly functions: ReadonlyMap<FunctionName, lambda.IFunction>;
+  /** Dead-letter queues by a readable name (e.g. "Provisioner"). */
+  readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
+  readonly alarmTopicArn: string | undefined;
+}
+
+export class Observability extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const topic = props.alarmTopicArn ? sns.Topic.fromTopicArn(this, "AlarmTopic", props.alarmTopicArn) : undefined;
+    const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps): cloudwatch.Alarm => {
+      const created = new cloudwatch.Alarm(this, alarmId, alarmProps);
+      if (topic) created.addAlarmAction(new actions.SnsAction(topic));
+      this.alarms.push(created);
+      return created;
+    };
+    const fiveMinutes = Duration.minutes(5);
+
+    for (const [name, dlq] of props.deadLetterQueues) {
+      alarm(`${name}DeadLetters`, {
+        alarmDescription: `Tenon ${props.cluster}: a message reached the ${name} dead-letter queue`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const [name, fn] of props.functions) {
+      alarm(`${pascal(name)}Errors`, {
+        alarmDescription: `Tenon ${props.cluster}: the ${name} function failed`,
+        metric: fn.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const provisioner = props.functions.get("provisioner");
+    if (provisioner) {
+      alarm("ProvisionerThrottles", {
+        alarmDescription: `Tenon ${props.cluster}: the provisioner was throttled (account concurrency exhausted?)`,
+        metric: provisioner.metricThrottles({ period: fiveMinutes, statistic: "Sum" }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const lifecycle = props.functions.get("lifecycle");
+    if (lifecycle) {
+      // Invocations minus errors: successful ticks. No data at all means no ticks, which is the
+      // failure this alarm exists for, so missing data breaches.
+      alarm("LifecycleStalled", {
+        alarmDescription: `Tenon ${props.cluster}: no successful lifecycle tick in 5 minutes (nodes are not being registered, checked or cleaned up)`,
+        metric: new cloudwatch.MathExpression({
+          expression: "FILL(invocations, 0) - FILL(errors, 0)",
+          usingMetrics: {
+            invocations: lifecycle.metricInvocations({ statistic: "Sum" }),
+            errors: lifecycle.metricErrors({ statistic: "Sum" }),
+          },
+          period: fiveMinutes,
+          label: "successful lifecycle ticks",
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      dashboardName: `Tenon-${props.cluster}`,
+      defaultInterval: Duration.hours(3),
+    });
+    const fns = [...props.functions];
+    const perFunction = (title: string, metric: (fn: lambda.IFunction, label: string) => cloudwatch.IMetric) =>
+      new cloudwatch.GraphWidget({ title, width: 6, left: fns.map(([name, fn]) => metric(fn, name)) });
+    this.dashboard.addWidgets(
+      perFunction("Invocations", (fn, label) => fn.metricInvocations({ statistic: "Sum", label })),
+      perFunction("Errors", (fn, label) => fn.metricErrors({ statistic: "Sum", label })),
+      perFunction("Duration p99 (ms)", (fn, label) => fn.metricDuration({ statistic: "p99", label })),
+      perFunction("Throttles", (fn, label) => fn.metricThrottles({ statistic: "Sum", label })),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Dead-letter queue depth",
+        width: 12,
+        left: [...props.deadLetterQueues].map(([name, q]) =>
+          q.metricApproximateNumberOfMessagesVisible({ statistic: "Maximum", label: name }),
+        ),
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: "Alarms", width: 12, alarms: this.alarms }),
+    );
+    this.dashboard.addWidgets(
+      ...TENON_METRICS.map(
+        ({ name, statistics }) =>
+          new cloudwatch.GraphWidget({
+            title: name,
+            width: 8,
+            left: statistics.map(
+              (statistic) =>
+                new cloudwatch.Metric({
+                  namespace: METRICS_NAMESPACE,
+                  metricName: name,
+                  dimensionsMap: { service: serviceName(props.cluster) },
+                  statistic,
+                  period: Duration.minutes(1),
+                  label: `${name} ${statistic}`,
+                }),
+            ),
+          }),
+      ),
+    );
+  }
+}

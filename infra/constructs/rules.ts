@@ -1,0 +1,121 @@
+/**
+ * What wakes the functions: the interruption rules feeding the interruption queue, the scheduled
+ * ticks, the audit-log subscription and the forwarded-events rule that wake the batcher, and the
+ * SQS event sources.
+ */
+import { Duration } from "aws-cdk-lib";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as destinations from "aws-cdk-lib/aws-logs-destinations";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { FunctionName } from "../config.ts";
+import { FUNCTION_SPECS } from "../function-specs.ts";
+import { INTERRUPTION_RULES } from "../interruption-patterns.ts";
+import { pascal } from "./functions.ts";
+
+/**
+ * kube-scheduler writing a pod's status: how it records `PodScheduled=False, reason=Unschedulable`.
+ * Core `Event` objects (FailedScheduling) are not in EKS's audit log, so the status patch is the
+ * signal. The condition's position in the array is not fixed, so the batcher checks the reason.
+ */
+export const SCHEDULER_STATUS_PATCH_PATTERN = logs.FilterPattern.all(
+  logs.FilterPattern.stringValue("$.objectRef.resource", "=", "pods"),
+  logs.FilterPattern.stringValue("$.objectRef.subresource", "=", "status"),
+  logs.FilterPattern.stringValue("$.verb", "=", "patch"),
+  logs.FilterPattern.stringValue("$.user.username", "=", "system:kube-scheduler"),
+);
+
+/**
+ * Pod signals forwarded to the default event bus by something else (an in-cluster event exporter,
+ * a test), for clusters whose audit log cannot be subscribed to. `detail.cluster` names the cluster.
+ */
+export const FORWARDED_POD_EVENTS = { source: "tenon.kubernetes", detailType: "Pod Unschedulable" } as const;
+
+export interface InterruptionRulesProps {
+  readonly queue: sqs.IQueue;
+}
+
+/** The five EventBridge rules that put EC2 and Health events on the interruption queue. */
+export class InterruptionRules extends Construct {
+  readonly rules: events.Rule[];
+
+  constructor(scope: Construct, id: string, props: InterruptionRulesProps) {
+    super(scope, id);
+    this.rules = INTERRUPTION_RULES.map(
+      (rule) =>
+        new events.Rule(this, rule.id, {
+          description: rule.description,
+          eventPattern: { source: [rule.source], detailType: [rule.detailType] },
+          targets: [new targets.SqsQueue(props.queue)],
+        }),
+    );
+  }
+}
+
+export interface TriggersProps {
+  readonly cluster: string;
+  readonly functions: ReadonlyMap<FunctionName, lambda.IFunction>;
+  readonly provisionerQueue: sqs.IQueue;
+  readonly interruptionQueue: sqs.IQueue;
+  readonly auditLogGroup: string;
+  readonly enableAuditSubscription: boolean;
+}
+
+export class Triggers extends Construct {
+  constructor(scope: Construct, id: string, props: TriggersProps) {
+    super(scope, id);
+
+    for (const [name, fn] of props.functions) {
+      const minutes = FUNCTION_SPECS[name].scheduleMinutes;
+      if (minutes === undefined) continue;
+      new events.Rule(this, `${pascal(name)}Tick`, {
+        description: `Tenon ${name} tick for cluster ${props.cluster}`,
+        schedule: events.Schedule.rate(Duration.minutes(minutes)),
+        // A late tick is useless; the next one is already on its way.
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+      });
+    }
+
+    const provisioner = props.functions.get("provisioner");
+    if (provisioner) {
+      provisioner.addEventSource(
+        new SqsEventSource(props.provisionerQueue, {
+          batchSize: 10,
+          reportBatchItemFailures: true,
+          // The minimum. The real guard against two runs launching for the same pods is the
+          // provisioning lease in the table; this only keeps the number of losers small.
+          maxConcurrency: 2,
+        }),
+      );
+    }
+
+    const interruption = props.functions.get("interruption");
+    if (interruption) {
+      interruption.addEventSource(new SqsEventSource(props.interruptionQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    }
+
+    const batcher = props.functions.get("batcher");
+    if (batcher) {
+      if (props.enableAuditSubscription) {
+        new logs.SubscriptionFilter(this, "AuditLogToBatcher", {
+          logGroup: logs.LogGroup.fromLogGroupName(this, "AuditLog", props.auditLogGroup),
+          destination: new destinations.LambdaDestination(batcher),
+          filterPattern: SCHEDULER_STATUS_PATCH_PATTERN,
+        });
+      }
+      new events.Rule(this, "ForwardedPodEvents", {
+        description: `Forwarded pod-unschedulable signals for cluster ${props.cluster}`,
+        eventPattern: {
+          source: [FORWARDED_POD_EVENTS.source],
+          detailType: [FORWARDED_POD_EVENTS.detailType],
+          detail: { cluster: [props.cluster] },
+        },
+        targets: [new targets.LambdaFunction(batcher)],
+      });
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one DynamoDB table every function shares: `pk` = `CLUSTER#<name>`, `sk` by record type,
+ * items expire through the `expiresAt` TTL attribute (epoch seconds). It holds the cluster's
+ * in-flight NodeClaims and leases, so it outlives the stack: retained on delete, deletion
+ * protection on, point-in-time recovery on.
+ */
+import { RemovalPolicy } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import { Construct } from "constructs";
+
+/** Key and TTL attribute names; they must match the state store's table definition. */
+export const TABLE_KEYS = { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" } as const;
+
+export interface StateTableProps {
+  readonly tableName: string;
+}
+
+export class StateTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: StateTableProps) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, "Table", {
+      tableName: props.tableName,
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_KEYS.ttlAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * What each function is, how big it is and what it may touch. The stack builds functions,
+ * triggers and IAM from this table, so a function's whole footprint is read in one place.
+ */
+import type { FunctionName } from "./config.ts";
+
+/**
+ * Groups of EC2 actions: `describe` (read-only), `launch` (launch templates, fleets, instances,
+ * tagged at creation), `tag` (tags on the cluster's existing instances), `terminate` (instances and
+ * launch templates of this cluster).
+ */
+export type Ec2Capability = "describe" | "launch" | "tag" | "terminate";
+
+export interface FunctionSpec {
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** A scheduled tick (EventBridge rule), if any. */
+  readonly scheduleMinutes?: number;
+  /** Reads or changes cluster objects through the Kubernetes API (needs the EKS access entry). */
+  readonly kubernetes: boolean;
+  readonly ec2: readonly Ec2Capability[];
+  /** Reads instance prices (pricing:GetProducts) and AMI ids (SSM public parameters). */
+  readonly catalog: boolean;
+  /** Sends delayed "batch ready" messages to the provisioner queue. */
+  readonly sendsToProvisioner: boolean;
+}
+
+export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  batcher: {
+    description: "Records the pending-pod batch window and schedules the provisioner with a delayed SQS message",
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    kubernetes: false,
+    ec2: [],
+    catalog: false,
+    sendsToProvisioner: true,
+  },
+  provisioner: {
+    description: "Schedules pending pods onto existing, in-flight and new capacity; launches NodeClaims",
+    timeoutSeconds: 120,
+    memoryMb: 1024,
+    scheduleMinutes: 1,
+    kubernetes: true,
+    ec2: ["describe", "launch"],
+    catalog: true,
+    // It re-queues a batch that arrived while another run held the provisioning lease.
+    sendsToProvisioner: true,
+  },
+  lifecycle: {
+    description: "NodeClaim registration, initialization, liveness, termination and garbage collection",
+    timeoutSeconds: 55,
+    memoryMb: 512,
+    scheduleMinutes: 1,
+    kubernetes: true,
+    ec2: ["describe", "tag", "terminate"],
+    catalog: false,
+    sendsToProvisioner: false,
+  },
+  interruption: {
+    description: "Handles Spot interruptions, rebalance recommendations, state changes and scheduled maintenance",
+    timeoutSeconds: 20,
+    memoryMb: 512,
+    kubernetes: true,
+    ec2: ["describe"],
+    catalog: false,
+    sendsToProvisioner: true,
+  },
+  consolidator: {
+    description: "Emptiness, single- and multi-node consolidation and expiration under disruption budgets",
+    timeoutSeconds: 120,
+    memoryMb: 1024,
+    scheduleMinutes: 1,
+    kubernetes: true,
+    ec2: ["describe", "launch"],
+    catalog: true,
+    sendsToProvisioner: false,
+  },
+  drift: {
+    description: "Finds nodes that drifted from their NodePool or EC2NodeClass and replaces them under budgets",
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    scheduleMinutes: 5,
+    kubernetes: true,
+    ec2: ["describe", "launch"],
+    catalog: true,
+    sendsToProvisioner: false,
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * TenonStack: everything one cluster's Tenon needs, in one CloudFormation stack. Each concept is
+ * its own construct (constructs/); this file only wires them together.
+ */
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import type { TenonConfig } from "./config.ts";
+import { FUNCTION_SPECS } from "./function-specs.ts";
+import { TenonAccess } from "./constructs/access.ts";
+import { TenonFunctions } from "./constructs/functions.ts";
+import { Observability } from "./constructs/observability.ts";
+import { TenonQueues } from "./constructs/queues.ts";
+import { InterruptionRules, Triggers } from "./constructs/rules.ts";
+import { StateTable } from "./constructs/state-table.ts";
+
+export interface TenonStackProps extends StackProps {
+  readonly config: TenonConfig;
+  /** Folder with <function>/handler.ts; the repository's functions/ in the real app. */
+  readonly functionsDir: string;
+  /** Repository root (package-lock.json, tsconfig.json). */
+  readonly projectRoot: string;
+}
+
+/** One stack per cluster, so two clusters never share a table, queue or role. */
+export function stackName(cluster: string): string {
+  return `Tenon-${cluster}`;
+}
+
+export class TenonStack extends Stack {
+  readonly state: StateTable;
+  readonly queues: TenonQueues;
+  readonly lambdas: TenonFunctions;
+  readonly access: TenonAccess;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: TenonStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add("tenon:cluster", config.cluster);
+
+    this.state = new StateTable(this, "State", { tableName: config.tableName });
+    this.queues = new TenonQueues(this, "Queues", {
+      provisionerTimeout: Duration.seconds(FUNCTION_SPECS.provisioner.timeoutSeconds),
+      interruptionTimeout: Duration.seconds(FUNCTION_SPECS.interruption.timeoutSeconds),
+    });
+    new InterruptionRules(this, "InterruptionRules", { queue: this.queues.interruption.queue });
+
+    this.lambdas = new TenonFunctions(this, "Functions", {
+      cluster: config.cluster,
+      functions: config.functions,
+      functionsDir: props.functionsDir,
+      projectRoot: props.projectRoot,
+      logRetentionDays: config.logRetentionDays,
+      environment: {
+        CLUSTER_NAME: config.cluster,
+        TABLE_NAME: this.state.table.tableName,
+        PROVISIONER_QUEUE_URL: this.queues.provisioner.queue.queueUrl,
+        INTERRUPTION_QUEUE_URL: this.queues.interruption.queue.queueUrl,
+        ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
+      },
+    });
+
+    new Triggers(this, "Triggers", {
+      cluster: config.cluster,
+      functions: this.lambdas.functions,
+      provisionerQueue: this.queues.provisioner.queue,
+      interruptionQueue: this.queues.interruption.queue,
+      auditLogGroup: config.auditLogGroup,
+      enableAuditSubscription: config.enableAuditSubscription,
+    });
+
+    this.access = new TenonAccess(this, "Access", {
+      cluster: config.cluster,
+      roles: this.lambdas.roles,
+      table: this.state.table,
+      provisionerQueue: this.queues.provisioner.queue,
+      nodeRoleArns: config.nodeRoleArns,
+    });
+
+    this.observability = new Observability(this, "Observability", {
+      cluster: config.cluster,
+      functions: this.lambdas.functions,
+      deadLetterQueues: new Map([
+        ["Provisioner", this.queues.provisioner.deadLetterQueue],
+        ["Interruption", this.queues.interruption.deadLetterQueue],
+      ]),
+      alarmTopicArn: config.alarmTopicArn,
+    });
+
+    new CfnOutput(this, "TableName", { value: this.state.table.tableName, description: "State table (tenon CLI: --table)" });
+    new CfnOutput(this, "ProvisionerQueueUrl", { value: this.queues.provisioner.queue.queueUrl });
+    new CfnOutput(this, "InterruptionQueueUrl", { value: this.queues.interruption.queue.queueUrl });
+    new CfnOutput(this, "DashboardName", { value: `Tenon-${config.cluster}` });
+    for (const [name, role] of this.lambdas.roles) {
+      new CfnOutput(this, `${name}RoleArn`, { value: role.roleArn, description: `IAM role of the ${name} function` });
+    }
+  }
+}
