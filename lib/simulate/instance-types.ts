@@ -1,0 +1,68 @@
+/**
+ * The instance types each NodePool may launch in a simulation: either a user's `--instance-types`
+ * catalog (used as given), or the bundled AWS catalog for the region, computed with the kubelet
+ * settings of the EC2NodeClass the NodePool references, so allocatable matches a real launch.
+ */
+import type { EC2NodeClass, NodePool } from "../api/types.ts";
+import { loadAwsInstanceTypes } from "../cloud/aws/catalog/index.ts";
+import type { InstanceType } from "../cloud/instance-type.ts";
+import type { NodePoolOption } from "../scheduling/types.ts";
+
+export type InstanceTypeSource =
+  | { kind: "catalog"; instanceTypes: InstanceType[] }
+  | { kind: "aws"; region: string };
+
+const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
+
+/** The EC2NodeClass a NodePool references, if it is in the input. */
+export function nodeClassFor(pool: NodePool, nodeClasses: readonly EC2NodeClass[]): EC2NodeClass | undefined {
+  const ref = pool.spec.template.spec.nodeClassRef;
+  if (ref.group !== EC2_NODE_CLASS_GROUP || ref.kind !== "EC2NodeClass") return undefined;
+  return nodeClasses.find((nc) => nc.metadata.name === ref.name);
+}
+
+export function nodePoolOptions(
+  pools: readonly NodePool[],
+  nodeClasses: readonly EC2NodeClass[],
+  source: InstanceTypeSource,
+  note: (message: string) => void,
+): NodePoolOption[] {
+  // Pools sharing a NodeClass share one computed list: the catalog is large.
+  const byNodeClass = new Map<string, InstanceType[]>();
+  const notesSeen = new Set<string>();
+  const noteOnce = (message: string) => {
+    if (notesSeen.has(message)) return;
+    notesSeen.add(message);
+    note(message);
+  };
+  return pools.map((nodePool) => {
+    const nodeClass = nodeClassFor(nodePool, nodeClasses);
+    const ref = nodePool.spec.template.spec.nodeClassRef;
+    if (!nodeClass && source.kind === "aws") {
+      noteOnce(`NodePool ${nodePool.metadata.name}: ${ref.kind} ${ref.name} is not in the input; default kubelet settings are used for allocatable`);
+    }
+    let instanceTypes: InstanceType[];
+    if (source.kind === "catalog") {
+      instanceTypes = source.instanceTypes;
+    } else {
+      const cacheKey = nodeClass ? `class/${nodeClass.metadata.name}` : "default";
+      let cached = byNodeClass.get(cacheKey);
+      if (!cached) {
+        // A NodeClass that reports its subnets limits offerings to their zones, as a real launch would.
+        const zones = [...new Set((nodeClass?.status?.subnets ?? []).map((s) => s.zone))].sort();
+        const loaded = loadAwsInstanceTypes({
+          region: source.region,
+          ...(nodeClass ? { nodeClass } : {}),
+          ...(zones.length > 0 ? { zones } : {}),
+        });
+        for (const message of loaded.notes) noteOnce(message);
+        cached = loaded.instanceTypes;
+        byNodeClass.set(cacheKey, cached);
+      }
+      instanceTypes = cached;
+    }
+    const option: NodePoolOption = { nodePool, instanceTypes };
+    if (nodeClass) option.nodeClass = nodeClass;
+    return option;
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * Sorts loaded documents into the object kinds simulate understands, by apiVersion and kind, and
+ * checks each. Every problem in every document is collected, so one run reports all of them.
+ */
+import { parseEC2NodeClass } from "../api/ec2nodeclass.ts";
+import { parseNodeClaim } from "../api/nodeclaim.ts";
+import { parseNodePool } from "../api/nodepool.ts";
+import type { EC2NodeClass, NodeClaim, NodePool } from "../api/types.ts";
+import { InputError, type InputProblem } from "../errors.ts";
+import type {
+  DaemonSet,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodDisruptionBudget,
+  StorageClass,
+  Workload,
+} from "../k8s/types.ts";
+import {
+  checkCount,
+  checkMetadata,
+  checkNode,
+  checkPersistentVolume,
+  checkPersistentVolumeClaim,
+  checkPodSpec,
+  checkStorageClass,
+  checkTemplate,
+  describeObject,
+} from "./validate.ts";
+
+export interface LoadedDocument {
+  /** Where the document came from, e.g. `file web.yaml document 2`. */
+  source: string;
+  doc: unknown;
+}
+
+export interface SimulationObjects {
+  nodePools: NodePool[];
+  nodeClasses: EC2NodeClass[];
+  nodeClaims: NodeClaim[];
+  pods: Pod[];
+  nodes: Node[];
+  daemonSets: DaemonSet[];
+  workloads: Workload[];
+  persistentVolumeClaims: PersistentVolumeClaim[];
+  persistentVolumes: PersistentVolume[];
+  storageClasses: StorageClass[];
+  podDisruptionBudgets: PodDisruptionBudget[];
+}
+
+export function emptyObjects(): SimulationObjects {
+  return {
+    nodePools: [],
+    nodeClasses: [],
+    nodeClaims: [],
+    pods: [],
+    nodes: [],
+    daemonSets: [],
+    workloads: [],
+    persistentVolumeClaims: [],
+    persistentVolumes: [],
+    storageClasses: [],
+    podDisruptionBudgets: [],
+  };
+}
+
+type Record_ = Record<string, unknown>;
+type Handler = (doc: Record_, source: string, into: SimulationObjects, problems: InputProblem[]) => void;
+
+/** Runs a lib/api parser, turning its InputError into collected problems. */
+function parsed<T>(parse: () => T, problems: InputProblem[]): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof InputError) {
+      problems.push(...error.problems);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Checks a core object and adds it to its list when it has no problems. */
+function core<T>(kind: string, check: (doc: Record_, object: string, problems: InputProblem[]) => void, list: (o: SimulationObjects) => T[]): Handler {
+  return (doc, source, into, problems) => {
+    const object = describeObject(kind, doc, source);
+    const before = problems.length;
+    checkMetadata(doc, object, problems);
+    check(doc, object, problems);
+    if (problems.length === before) list(into).push(doc as T);
+  };
+}
+
+function workload(kind: Workload["kind"], countField: "replicas" | "parallelism"): Handler {
+  return core<Workload>(
+    kind,
+    (doc, object, problems) => {
+      checkTemplate(doc.spec, object, problems);
+      const spec = doc.spec as Record_ | undefined;
+      checkCount(spec?.[countField], object, `spec.${countField}`, problems);
+      if (kind === "StatefulSet" && spec?.volumeClaimTemplates !== undefined) {
+        const templates = spec.volumeClaimTemplates;
+        if (!Array.isArray(templates)) problems.push({ object, path: "spec.volumeClaimTemplates", reason: "must be a list" });
+        else
+          templates.forEach((t, i) => {
+            const name = (t as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+            if (typeof name !== "string" || name === "") problems.push({ object, path: `spec.volumeClaimTemplates[${i}].metadata.name`, reason: "is required" });
+          });
+      }
+    },
+    (o) => o.workloads,
+  );
+}
+
+const HANDLERS: Readonly<Record<string, Handler>> = {
+  "karpenter.sh/v1 NodePool": (doc, _source, into, problems) => {
+    const pool = parsed(() => parseNodePool(doc), problems);
+    if (pool) into.nodePools.push(pool);
+  },
+  "karpenter.k8s.aws/v1 EC2NodeClass": (doc, _source, into, problems) => {
+    const nodeClass = parsed(() => parseEC2NodeClass(doc), problems);
+    if (nodeClass) into.nodeClasses.push(nodeClass);
+  },
+  "karpenter.sh/v1 NodeClaim": (doc, _source, into, problems) => {
+    const claim = parsed(() => parseNodeClaim(doc), problems);
+    if (claim) into.nodeClaims.push(claim);
+  },
+  "v1 Pod": core<Pod>("Pod", (doc, object, problems) => checkPodSpec(doc.spec, object, "spec", problems), (o) => o.pods),
+  "v1 Node": core<Node>("Node", checkNode, (o) => o.nodes),
+  "v1 PersistentVolumeClaim": core<PersistentVolumeClaim>("PersistentVolumeClaim", checkPersistentVolumeClaim, (o) => o.persistentVolumeClaims),
+  "v1 PersistentVolume": core<PersistentVolume>("PersistentVolume", checkPersistentVolume, (o) => o.persistentVolumes),
+  "storage.k8s.io/v1 StorageClass": core<StorageClass>("StorageClass", checkStorageClass, (o) => o.storageClasses),
+  "policy/v1 PodDisruptionBudget": core<PodDisruptionBudget>("PodDisruptionBudget", () => {}, (o) => o.podDisruptionBudgets),
+  "apps/v1 DaemonSet": core<DaemonSet>("DaemonSet", (doc, object, problems) => checkTemplate(doc.spec, object, problems), (o) => o.daemonSets),
+  "apps/v1 Deployment": workload("Deployment", "replicas"),
+  "apps/v1 StatefulSet": workload("StatefulSet", "replicas"),
+  "apps/v1 ReplicaSet": workload("ReplicaSet", "replicas"),
+  "batch/v1 Job": workload("Job", "parallelism"),
+};
+
+export const UNDERSTOOD_KINDS: readonly string[] = Object.keys(HANDLERS);
+
+/** Sorts documents by kind; throws one InputError listing every problem found. */
+export function classifyDocuments(documents: readonly LoadedDocument[]): SimulationObjects {
+  const into = emptyObjects();
+  const problems: InputProblem[] = [];
+  for (const { source, doc } of documents) {
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+      problems.push({ object: source, path: "", reason: "is not a Kubernetes object (expected a map with apiVersion and kind)" });
+      continue;
+    }
+    const record = doc as Record_;
+    const apiVersion = typeof record.apiVersion === "string" ? record.apiVersion : "";
+    const kind = typeof record.kind === "string" ? record.kind : "";
+    if (!apiVersion || !kind) {
+      problems.push({ object: source, path: apiVersion ? "kind" : "apiVersion", reason: "is required" });
+      continue;
+    }
+    const handler = HANDLERS[`${apiVersion} ${kind}`];
+    if (!handler) {
+      problems.push({
+        object: source,
+        path: "",
+        reason: `unknown kind ${kind} (apiVersion ${apiVersion}); simulate understands ${UNDERSTOOD_KINDS.join(", ")}`,
+      });
+      continue;
+    }
+    handler(record, source, into, problems);
+  }
+  problems.push(...duplicateProblems(into));
+  if (problems.length > 0) throw new InputError(problems);
+  return into;
+}
+
+function duplicateProblems(objects: SimulationObjects): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const check = (kind: string, items: ReadonlyArray<{ metadata: { name: string; namespace?: string } }>, namespaced: boolean) => {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = namespaced ? `${item.metadata.namespace || "default"}/${item.metadata.name}` : item.metadata.name;
+      if (seen.has(key)) problems.push({ object: `${kind} ${key}`, path: "metadata.name", reason: "appears more than once in the input" });
+      seen.add(key);
+    }
+  };
+  check("NodePool", objects.nodePools, false);
+  check("EC2NodeClass", objects.nodeClasses, false);
+  check("NodeClaim", objects.nodeClaims, false);
+  check("Node", objects.nodes, false);
+  check("Pod", objects.pods, true);
+  check("DaemonSet", objects.daemonSets, true);
+  check("PersistentVolumeClaim", objects.persistentVolumeClaims, true);
+  check("PersistentVolume", objects.persistentVolumes, false);
+  check("StorageClass", objects.storageClasses, false);
+  for (const kind of ["Deployment", "StatefulSet", "ReplicaSet", "Job"]) {
+    check(kind, objects.workloads.filter((w) => w.kind === kind), true);
+  }
+  return problems;
+}
