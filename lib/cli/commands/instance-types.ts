@@ -1,7 +1,144 @@
+/**
+ * `tenon instance-types`: the bundled AWS catalog as Tenon sizes it, for people (a table) or for
+ * tools (`-o json`: one array of catalog entries, each with its allocatable). Filters narrow the
+ * list by labels and requirements; notes about price fallbacks go to stderr.
+ */
 import type { Command } from "commander";
-import type { CliIO } from "../io.ts";
+import { loadDocuments } from "../../api/documents.ts";
+import { parseEC2NodeClass } from "../../api/ec2nodeclass.ts";
+import type { EC2NodeClass } from "../../api/types.ts";
+import { CATALOG_REGIONS, loadAwsInstanceTypes, type AwsCatalogOptions } from "../../cloud/aws/catalog/index.ts";
+import { matchesAll, parseFilter } from "../../cloud/aws/catalog/filter.ts";
+import { toCatalogEntry } from "../../cloud/catalog-format.ts";
+import type { InstanceType, Offering } from "../../cloud/instance-type.ts";
+import { InputError } from "../../errors.ts";
+import { formatResource } from "../../quantity/quantity.ts";
+import { formatResources } from "../../quantity/resources.ts";
+import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
+import { outputOption } from "../main.ts";
 
-// Placeholder until the catalog lands (issue: foundation).
-export function registerInstanceTypes(program: Command, _io: CliIO): void {
-  program.command("instance-types").description("list EC2 instance types with capacity, allocatable, labels and offerings");
+export const DEFAULT_REGION = "us-east-1";
+
+interface InstanceTypesFlags {
+  region: string;
+  nodeclass?: string;
+  filter: string[];
+  output?: string;
+  vmMemoryOverheadPercent?: string;
+  reservedEnis?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The one EC2NodeClass in the file; its subnet zones (from status) limit the offerings. */
+async function readNodeClass(file: string, io: CliIO): Promise<EC2NodeClass> {
+  const documents = await loadDocuments([file], io);
+  const nodeClasses = documents.filter((d) => (d.doc as { kind?: unknown }).kind === "EC2NodeClass");
+  if (nodeClasses.length !== 1) {
+    throw new InputError({ object: `file ${file}`, path: "", reason: `expected exactly one EC2NodeClass document, found ${nodeClasses.length}` });
+  }
+  return parseEC2NodeClass(nodeClasses[0]!.doc);
+}
+
+function numberFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) throw new UsageError(`${flag}: "${text}" is not a number`);
+  return value;
+}
+
+export async function catalogOptions(flags: InstanceTypesFlags, io: CliIO): Promise<AwsCatalogOptions> {
+  if (!(CATALOG_REGIONS as readonly string[]).includes(flags.region)) {
+    throw new UsageError(`--region: "${flags.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")})`);
+  }
+  const options: AwsCatalogOptions = { region: flags.region };
+  const overhead = numberFlag("--vm-memory-overhead-percent", flags.vmMemoryOverheadPercent);
+  if (overhead !== undefined) options.vmMemoryOverheadPercent = overhead;
+  const reserved = numberFlag("--reserved-enis", flags.reservedEnis);
+  if (reserved !== undefined) options.reservedENIs = reserved;
+  if (flags.nodeclass !== undefined) {
+    const nodeClass = await readNodeClass(flags.nodeclass, io);
+    options.nodeClass = nodeClass;
+    const zones = [...new Set((nodeClass.status?.subnets ?? []).map((s) => s.zone))].sort();
+    if (zones.length > 0) options.zones = zones;
+  }
+  return options;
+}
+
+/** A catalog entry plus the allocatable Tenon computed, as quantity strings. */
+export function instanceTypeJson(it: InstanceType): Record<string, unknown> {
+  return { ...toCatalogEntry(it), allocatable: formatResources(it.allocatable) };
+}
+
+export async function runInstanceTypes(flags: InstanceTypesFlags, io: CliIO): Promise<void> {
+  const format = resolveOutputFormat(flags.output, io);
+  const filters = flags.filter.map(parseFilter);
+  const catalog = loadAwsInstanceTypes(await catalogOptions(flags, io));
+  const selected = catalog.instanceTypes.filter((it) => matchesAll(it, filters));
+  for (const note of catalog.notes) io.err(`note: ${note}\n`);
+  if (format === "json") io.out(`${JSON.stringify(selected.map(instanceTypeJson), null, 2)}\n`);
+  else io.out(selected.length > 0 ? renderInstanceTypeTable(selected) : "no instance types match\n");
+}
+
+export function registerInstanceTypes(program: Command, io: CliIO): void {
+  program
+    .command("instance-types")
+    .description("list EC2 instance types with capacity, allocatable, labels and offerings")
+    .option("--region <region>", `AWS region of the bundled catalog (${CATALOG_REGIONS.join(", ")})`, DEFAULT_REGION)
+    .option("--nodeclass <file>", "size nodes for this EC2NodeClass (kubelet, block devices, AMI family, subnet zones)")
+    .option("--filter <expr>", "keep types whose label or requirement matches: key=value, key!=value, key>=n, key<=n (repeatable, all must match; short keys mean karpenter.k8s.aws/<key>)", collect, [])
+    .option("--vm-memory-overhead-percent <fraction>", "memory share the hypervisor keeps (Karpenter default 0.075)")
+    .option("--reserved-enis <n>", "ENIs kept back from pod networking (Karpenter default 0)")
+    .addOption(outputOption())
+    .action(async (flags: InstanceTypesFlags) => {
+      await runInstanceTypes(flags, io);
+    });
+}
+
+// ---- table ----
+
+function cheapest(offerings: readonly Offering[]): Offering | undefined {
+  let best: Offering | undefined;
+  for (const o of offerings) if (o.available && (!best || o.price < best.price)) best = o;
+  return best;
+}
+
+function formatPrice(price: number): string {
+  return `$${price.toFixed(4)}`;
+}
+
+const COLUMNS = ["NAME", "CPU", "MEMORY", "PODS", "ALLOC CPU", "ALLOC MEMORY", "ARCH", "ZONES", "CHEAPEST", "CAPACITY TYPE"];
+/** Columns holding numbers are right-aligned. */
+const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 7, 8]);
+
+export function instanceTypeRow(it: InstanceType): string[] {
+  const best = cheapest(it.offerings);
+  const zones = new Set(it.offerings.filter((o) => o.available).map((o) => o.zone));
+  const resource = (name: string, from: Readonly<Record<string, number>>) => formatResource(name, from[name] ?? 0);
+  return [
+    it.name,
+    resource("cpu", it.capacity),
+    resource("memory", it.capacity),
+    resource("pods", it.capacity),
+    resource("cpu", it.allocatable),
+    resource("memory", it.allocatable),
+    it.labels["kubernetes.io/arch"] ?? "-",
+    String(zones.size),
+    best ? formatPrice(best.price) : "-",
+    best ? best.capacityType : "unavailable",
+  ];
+}
+
+export function renderInstanceTypeTable(instanceTypes: readonly InstanceType[]): string {
+  const rows = [COLUMNS, ...instanceTypes.map(instanceTypeRow)];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const lines = rows.map((row) =>
+    row
+      .map((cell, i) => (RIGHT_ALIGNED.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+  return `${lines.join("\n")}\n`;
 }

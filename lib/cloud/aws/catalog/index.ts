@@ -6,12 +6,12 @@
  *
  * Results are cached per options, and the returned objects are frozen: copy before changing.
  */
-import type { EC2NodeClass } from "../../../api/types.ts";
+import type { EC2NodeClass, NodeSelectorRequirement } from "../../../api/types.ts";
 import { InputError } from "../../../errors.ts";
 import type { InstanceType } from "../../instance-type.ts";
 import { amiFamilyOf, amiFamilyRules, type AmiFamilyRules } from "./ami-family.ts";
 import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";
-import { architectureOf, instanceLabels, instanceRequirements, LABEL } from "./labels.ts";
+import { architectureOf, instanceLabels, LABEL, labelRequirements, offeringRequirements } from "./labels.ts";
 import { catalogData, type CatalogRegionData } from "./load.ts";
 import { buildOfferings, spotPriceKey, type OfferingContext } from "./offerings.ts";
 import { nodeSize, type NodeSize, type SizingContext } from "./resources.ts";
@@ -98,12 +98,42 @@ function incompatibility(type: CatalogInstanceType, family: AmiFamilyRules): str
   return undefined;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+/**
+ * Cached results are shared between callers, so the parts a caller might be tempted to change
+ * (the list, each type, its offerings) are frozen. Freezing every nested map costs more than
+ * building them.
+ */
+function freezeCatalog(catalog: AwsCatalog): AwsCatalog {
+  for (const it of catalog.instanceTypes) {
+    for (const offering of it.offerings) Object.freeze(offering);
+    Object.freeze(it.offerings);
+    Object.freeze(it.requirements);
+    Object.freeze(it);
   }
-  return value;
+  Object.freeze(catalog.instanceTypes);
+  Object.freeze(catalog.notes);
+  return Object.freeze(catalog);
+}
+
+/** Labels and label-derived requirements depend only on the type, the AMI family and the region. */
+const staticParts = new Map<string, Map<string, { labels: Record<string, string>; requirements: NodeSelectorRequirement[] }>>();
+
+function staticPartsOf(type: CatalogInstanceType, family: AmiFamilyRules, region: string) {
+  const key = `${family.family}/${region}`;
+  let byType = staticParts.get(key);
+  if (!byType) staticParts.set(key, (byType = new Map()));
+  let parts = byType.get(type.name);
+  if (!parts) {
+    const labels = Object.freeze(instanceLabels(type, family, region));
+    const requirements = labelRequirements(labels);
+    for (const r of requirements) {
+      if (r.values) Object.freeze(r.values);
+      Object.freeze(r);
+    }
+    parts = { labels, requirements };
+    byType.set(type.name, parts);
+  }
+  return parts;
 }
 
 function offeringContext(options: AwsCatalogOptions, region: CatalogRegionData, notes: string[]): OfferingContext {
@@ -143,14 +173,14 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
     if (reason) incompatible.set(reason, [...(incompatible.get(reason) ?? []), type.name]);
     if (offeringCtx.onDemandPrice(type.name) === undefined) unpriced.push(type.name);
     const offerings = buildOfferings(type, offeredZones, reason === undefined, offeringCtx);
-    const labels = instanceLabels(type, family, region.region);
-    instanceTypes.push({ name: type.name, ...nodeSize(type, sizing), labels, requirements: instanceRequirements(labels, offerings), offerings });
+    const { labels, requirements } = staticPartsOf(type, family, region.region);
+    instanceTypes.push({ name: type.name, ...nodeSize(type, sizing), labels, requirements: [...requirements, ...offeringRequirements(offerings)], offerings });
   }
   if (unpriced.length > 0) {
     notes.push(`${unpriced.length} instance types have no on-demand price, so their offerings are unavailable: ${unpriced.join(", ")}`);
   }
   for (const [reason, names] of incompatible) notes.push(`${names.length} instance types are unavailable: ${reason}`);
-  return deepFreeze({ instanceTypes, notes });
+  return freezeCatalog({ instanceTypes, notes });
 }
 
 export type AwsSizingOptions = Pick<AwsCatalogOptions, "nodeClass" | "vmMemoryOverheadPercent" | "reservedENIs">;

@@ -119,26 +119,35 @@ export function instanceLabels(type: CatalogInstanceType, family: AmiFamilyRules
   return labels;
 }
 
-function uniqueSorted(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort();
-}
-
-/**
- * Labels as `In [v]`, `DoesNotExist` for absent optional labels, and the zone, zone-id and
- * capacity-type sets of the available offerings (empty `In` when none is available).
- */
-export function instanceRequirements(labels: Readonly<Record<string, string>>, offerings: readonly Offering[]): NodeSelectorRequirement[] {
-  const available = offerings.filter((o) => o.available);
+/** The requirements that follow from the labels alone: `In [v]` per label, `DoesNotExist` for absent optional labels, tenancy. */
+export function labelRequirements(labels: Readonly<Record<string, string>>): NodeSelectorRequirement[] {
   const requirements: NodeSelectorRequirement[] = Object.keys(labels)
     .sort()
     .map((key) => ({ key, operator: "In", values: [labels[key]!] }));
   for (const key of OPTIONAL_LABELS) if (!(key in labels)) requirements.push({ key, operator: "DoesNotExist" });
-  requirements.push(
-    { key: LABEL.tenancy, operator: "In", values: [...TENANCIES] },
-    { key: LABEL.zone, operator: "In", values: uniqueSorted(available.map((o) => o.zone)) },
-    { key: LABEL.capacityType, operator: "In", values: uniqueSorted(available.map((o) => o.capacityType)) },
-  );
-  const zoneIds = uniqueSorted(available.flatMap((o) => (o.zoneId ? [o.zoneId] : [])));
-  if (zoneIds.length > 0) requirements.push({ key: LABEL.zoneId, operator: "In", values: zoneIds });
+  requirements.push({ key: LABEL.tenancy, operator: "In", values: [...TENANCIES] });
   return requirements;
+}
+
+/** The zone, capacity-type and zone-id sets of the available offerings (empty `In` when none is available). */
+export function offeringRequirements(offerings: readonly Offering[]): NodeSelectorRequirement[] {
+  const zones = new Set<string>();
+  const capacityTypes = new Set<string>();
+  const zoneIds = new Set<string>();
+  for (const o of offerings) {
+    if (!o.available) continue;
+    zones.add(o.zone);
+    capacityTypes.add(o.capacityType);
+    if (o.zoneId) zoneIds.add(o.zoneId);
+  }
+  const requirements: NodeSelectorRequirement[] = [
+    { key: LABEL.zone, operator: "In", values: [...zones].sort() },
+    { key: LABEL.capacityType, operator: "In", values: [...capacityTypes].sort() },
+  ];
+  if (zoneIds.size > 0) requirements.push({ key: LABEL.zoneId, operator: "In", values: [...zoneIds].sort() });
+  return requirements;
+}
+
+export function instanceRequirements(labels: Readonly<Record<string, string>>, offerings: readonly Offering[]): NodeSelectorRequirement[] {
+  return [...labelRequirements(labels), ...offeringRequirements(offerings)];
 }
