@@ -1,0 +1,108 @@
+/** NodePools and EC2NodeClasses stored raw (re-validated by lib/api on read), versioned. */
+import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConflictError, type ConfigKind, type ConfigObjectRecord, type PutConfigObjectOptions } from "../../ports/store.ts";
+import { assertTime, checkExpectedVersion, configConflict, encodeBody } from "../codec.ts";
+import { configPrefix, configSk } from "../keys.ts";
+import { assertItemFits, isConditionalFailure, itemAtFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
+
+function toRecord(item: Item): ConfigObjectRecord {
+  return {
+    kind: item.kind as ConfigKind,
+    name: item.name as string,
+    raw: JSON.parse(item.raw as string) as unknown,
+    updatedAtMs: item.updatedAtMs as number,
+    version: item.version as number,
+  };
+}
+
+export async function putConfigObject(
+  ctx: DynamoContext,
+  kind: ConfigKind,
+  name: string,
+  raw: unknown,
+  nowMs: number,
+  options: PutConfigObjectOptions = {},
+): Promise<ConfigObjectRecord> {
+  const what = `${kind} ${name}`;
+  const sk = configSk(kind, name);
+  assertTime(what, "nowMs", nowMs);
+  const { expectedVersion } = options;
+  checkExpectedVersion(what, expectedVersion);
+  const body = encodeBody(raw, what);
+  assertItemFits({ pk: ctx.pk, sk, kind, name, raw: body, updatedAtMs: nowMs, version: 1 });
+  // Writing what is already stored is a no-op (no version bump), so re-applying an unchanged
+  // file does not look like a change to the drift checker.
+  const condition =
+    expectedVersion === undefined
+      ? "attribute_not_exists(#pk) OR #raw <> :raw"
+      : expectedVersion === 0
+        ? "attribute_not_exists(#pk)"
+        : "#version = :expected AND #raw <> :raw";
+  try {
+    const out = await ctx.doc.send(
+      new UpdateCommand({
+        TableName: ctx.tableName,
+        Key: { pk: ctx.pk, sk },
+        UpdateExpression: "SET #kind = :kind, #name = :name, #raw = :raw, #updated = :now ADD #version :one",
+        ConditionExpression: condition,
+        ExpressionAttributeNames: {
+          // DynamoDB rejects names an expression does not use.
+          ...(expectedVersion ? {} : { "#pk": "pk" }),
+          "#kind": "kind",
+          "#name": "name",
+          "#raw": "raw",
+          "#updated": "updatedAtMs",
+          "#version": "version",
+        },
+        ExpressionAttributeValues: {
+          ":kind": kind,
+          ":name": name,
+          ":raw": body,
+          ":now": nowMs,
+          ":one": 1,
+          ...(expectedVersion ? { ":expected": expectedVersion } : {}),
+        },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return toRecord(out.Attributes as Item);
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    const existing = itemAtFailure(error);
+    if (existing && existing.raw === body) return toRecord(existing);
+    throw configConflict(what, expectedVersion, existing ? toRecord(existing) : undefined);
+  }
+}
+
+export async function getConfigObject(ctx: DynamoContext, kind: ConfigKind, name: string): Promise<ConfigObjectRecord | undefined> {
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: configSk(kind, name) }, ConsistentRead: true }));
+  return out.Item ? toRecord(out.Item as Item) : undefined;
+}
+
+export async function listConfigObjects(ctx: DynamoContext, kind: ConfigKind): Promise<ConfigObjectRecord[]> {
+  return (await queryPrefix(ctx, configPrefix(kind))).map(toRecord);
+}
+
+export async function deleteConfigObject(ctx: DynamoContext, kind: ConfigKind, name: string, expectedVersion?: number): Promise<boolean> {
+  const what = `${kind} ${name}`;
+  checkExpectedVersion(what, expectedVersion);
+  try {
+    await ctx.doc.send(
+      new DeleteCommand({
+        TableName: ctx.tableName,
+        Key: { pk: ctx.pk, sk: configSk(kind, name) },
+        ConditionExpression: expectedVersion === undefined ? "attribute_exists(#pk)" : "#version = :expected",
+        ExpressionAttributeNames: expectedVersion === undefined ? { "#pk": "pk" } : { "#version": "version" },
+        ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    const existing = itemAtFailure(error);
+    if (!existing) return false;
+    throw new ConflictError(what, "version", `expected version ${expectedVersion}, found ${String(existing.version)}`);
+  }
+}

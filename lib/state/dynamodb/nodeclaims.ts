@@ -1,0 +1,123 @@
+/** NodeClaim records in DynamoDB: create-if-absent, versioned update and delete. */
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConflictError, type CreateNodeClaimResult, type NodeClaimContent, type NodeClaimRecord } from "../../ports/store.ts";
+import { assertTime, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
+import { NODECLAIM_PREFIX, nodeClaimSk } from "../keys.ts";
+import { assertItemFits, isConditionalFailure, itemAtFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
+
+const WHAT = "NodeClaim";
+
+function toRecord(item: Item): NodeClaimRecord {
+  return {
+    ...decodeNodeClaimContent(item.content as string),
+    name: item.name as string,
+    createdAtMs: item.createdAtMs as number,
+    updatedAtMs: item.updatedAtMs as number,
+    version: item.version as number,
+  };
+}
+
+export async function createNodeClaim(ctx: DynamoContext, content: NodeClaimContent, nowMs: number): Promise<CreateNodeClaimResult> {
+  assertTime(WHAT, "nowMs", nowMs);
+  const body = encodeNodeClaimContent(content);
+  const name = content.nodeClaim.metadata.name;
+  const item: Item = {
+    pk: ctx.pk,
+    sk: nodeClaimSk(name),
+    kind: "NodeClaim",
+    name,
+    phase: content.phase,
+    content: body,
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+    version: 1,
+  };
+  assertItemFits(item);
+  try {
+    await ctx.doc.send(
+      new PutCommand({
+        TableName: ctx.tableName,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(#pk)",
+        ExpressionAttributeNames: { "#pk": "pk" },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { record: toRecord(item), created: true };
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    const existing = itemAtFailure(error) ?? (await getItem(ctx, name));
+    if (existing && existing.content === body) return { record: toRecord(existing), created: false };
+    throw new ConflictError(`${WHAT} ${name}`, "exists", "a record of that name exists with different content");
+  }
+}
+
+async function getItem(ctx: DynamoContext, name: string): Promise<Item | undefined> {
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: nodeClaimSk(name) }, ConsistentRead: true }));
+  return out.Item as Item | undefined;
+}
+
+export async function getNodeClaim(ctx: DynamoContext, name: string): Promise<NodeClaimRecord | undefined> {
+  const item = await getItem(ctx, name);
+  return item ? toRecord(item) : undefined;
+}
+
+export async function listNodeClaims(ctx: DynamoContext): Promise<NodeClaimRecord[]> {
+  return (await queryPrefix(ctx, NODECLAIM_PREFIX)).map(toRecord);
+}
+
+function versionConflict(name: string, expectedVersion: number, existing: Item | undefined): ConflictError {
+  if (!existing) return new ConflictError(`${WHAT} ${name}`, "missing", "no such record");
+  return new ConflictError(`${WHAT} ${name}`, "version", `expected version ${expectedVersion}, found ${String(existing.version)}`);
+}
+
+export async function updateNodeClaim(
+  ctx: DynamoContext,
+  name: string,
+  expectedVersion: number,
+  content: NodeClaimContent,
+  nowMs: number,
+): Promise<NodeClaimRecord> {
+  assertTime(WHAT, "nowMs", nowMs);
+  const body = encodeNodeClaimContent(content, name);
+  assertItemFits({ pk: ctx.pk, sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
+  try {
+    const out = await ctx.doc.send(
+      new UpdateCommand({
+        TableName: ctx.tableName,
+        Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
+        UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
+        ConditionExpression: "#version = :expected",
+        ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
+        ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
+        ReturnValues: "ALL_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return toRecord(out.Attributes as Item);
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    throw versionConflict(name, expectedVersion, itemAtFailure(error));
+  }
+}
+
+export async function deleteNodeClaim(ctx: DynamoContext, name: string, expectedVersion: number): Promise<boolean> {
+  try {
+    await ctx.doc.send(
+      new DeleteCommand({
+        TableName: ctx.tableName,
+        Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
+        ConditionExpression: "#version = :expected",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":expected": expectedVersion },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw error;
+    const existing = itemAtFailure(error);
+    if (!existing) return false;
+    throw versionConflict(name, expectedVersion, existing);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The table's key layout, shared by the DynamoDB adapter and the in-memory store so both order
+ * and name records the same way. One partition per cluster; the sort key says the record type.
+ * See docs/state.md.
+ */
+import { InputError } from "../errors.ts";
+import type { OfferingKey } from "../ports/unavailable-offerings.ts";
+import type { ConfigKind } from "../ports/store.ts";
+
+export const NODECLAIM_PREFIX = "NODECLAIM#";
+export const BATCH_SK = "BATCH#current";
+export const LEASE_PREFIX = "LEASE#";
+export const UNAVAILABLE_PREFIX = "UNAVAILABLE#";
+export const STATE_MANIFEST_SK = "STATE#manifest";
+export const STATE_PAGE_PREFIX = "STATE#page#";
+
+const CONFIG_PREFIX: Record<ConfigKind, string> = { NodePool: "NODEPOOL#", EC2NodeClass: "EC2NODECLASS#" };
+
+/** Generations are padded so the sort key orders them numerically. */
+const GENERATION_DIGITS = 16;
+const PAGE_INDEX_DIGITS = 6;
+export const MAX_GENERATION = 10 ** GENERATION_DIGITS - 1;
+
+/** A key part must be non-empty and free of the `#` separator, so keys never collide. */
+export function assertKeyPart(what: string, value: string): void {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InputError({ object: what, path: "", reason: "name must be a non-empty string" });
+  }
+  if (value.includes("#")) {
+    throw new InputError({ object: `${what} ${value}`, path: "", reason: 'name must not contain "#"' });
+  }
+}
+
+export function clusterPk(clusterName: string): string {
+  assertKeyPart("cluster", clusterName);
+  return `CLUSTER#${clusterName}`;
+}
+
+export function nodeClaimSk(name: string): string {
+  assertKeyPart("NodeClaim", name);
+  return NODECLAIM_PREFIX + name;
+}
+
+export function leaseSk(name: string): string {
+  assertKeyPart("lease", name);
+  return LEASE_PREFIX + name;
+}
+
+export function unavailableSk(key: OfferingKey): string {
+  assertKeyPart("offering instance type", key.instanceType);
+  assertKeyPart("offering zone", key.zone);
+  assertKeyPart("offering capacity type", key.capacityType);
+  return `${UNAVAILABLE_PREFIX}${key.instanceType}#${key.zone}#${key.capacityType}`;
+}
+
+export function configPrefix(kind: ConfigKind): string {
+  if (!Object.hasOwn(CONFIG_PREFIX, kind)) {
+    throw new InputError({ object: `kind ${String(kind)}`, path: "", reason: `is not one of ${Object.keys(CONFIG_PREFIX).join(", ")}` });
+  }
+  return CONFIG_PREFIX[kind];
+}
+
+export function configSk(kind: ConfigKind, name: string): string {
+  configPrefix(kind);
+  assertKeyPart(kind, name);
+  return CONFIG_PREFIX[kind] + name;
+}
+
+export function assertGeneration(generation: number): void {
+  if (!Number.isSafeInteger(generation) || generation < 0 || generation > MAX_GENERATION) {
+    throw new InputError({ object: "cluster state", path: "generation", reason: `${generation} is not an integer from 0 to ${MAX_GENERATION}` });
+  }
+}
+
+function padGeneration(generation: number): string {
+  return String(generation).padStart(GENERATION_DIGITS, "0");
+}
+
+/** All pages of one published snapshot: generation plus the writer's unique id. */
+export function statePagePrefix(generation: number, writerId: string): string {
+  return `${STATE_PAGE_PREFIX}${padGeneration(generation)}#${writerId}#`;
+}
+
+export function statePageSk(generation: number, writerId: string, index: number): string {
+  return statePagePrefix(generation, writerId) + String(index).padStart(PAGE_INDEX_DIGITS, "0");
+}
+
+/** Sort-key upper bound (exclusive) for pages of generations below `generation`. */
+export function statePagesBelow(generation: number): string {
+  return STATE_PAGE_PREFIX + padGeneration(generation);
+}
