@@ -1,0 +1,110 @@
+/** The Cloud port on real AWS: EC2 (CreateFleet), SSM (AMI aliases) and Pricing. */
+import type { EC2NodeClass } from "../../api/types.ts";
+import type { Clock } from "../../ports/clock.ts";
+import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../../ports/cloud.ts";
+import { providerIdFor } from "../../ports/cloud.ts";
+import { offeringKeyString, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
+import type { InstanceType } from "../instance-type.ts";
+import { catalogData, loadAwsInstanceTypes } from "./catalog/index.ts";
+import type { AwsClients, AwsCloudConfig } from "./config.ts";
+import { InstanceRepository } from "./instances.ts";
+import { Launcher } from "./launch/launcher.ts";
+import { LaunchTemplateStore } from "./launch/template-store.ts";
+import { NodeClassResolver } from "./nodeclass-resolver.ts";
+import { PriceBook, type PriceSnapshot } from "./pricing.ts";
+import { launchTags } from "./tags.ts";
+
+export interface AwsCloudDeps {
+  clients: AwsClients;
+  config: AwsCloudConfig;
+  clock: Clock;
+  unavailable: UnavailableOfferingsStore;
+}
+
+export class AwsCloud implements Cloud {
+  private readonly resolver: NodeClassResolver;
+  private readonly instances: InstanceRepository;
+  private readonly templates: LaunchTemplateStore;
+  private readonly launcher: Launcher;
+  private readonly prices: PriceBook;
+
+  constructor(private readonly deps: AwsCloudDeps) {
+    const { clients, config, clock } = deps;
+    this.resolver = new NodeClassResolver(clients, config, clock);
+    this.instances = new InstanceRepository(clients.ec2, config.clusterName);
+    this.templates = new LaunchTemplateStore(clients.ec2, config.clusterName);
+    this.launcher = new Launcher(clients.ec2, this.templates, deps.unavailable, clock, config);
+    this.prices = new PriceBook(clients.ec2, clients.pricing, config.region);
+  }
+
+  resolveNodeClass(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
+    return this.resolver.resolve(nodeClass);
+  }
+
+  async instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]> {
+    const resolved = await this.resolver.resolve(nodeClass);
+    const regionZones = catalogData().regions.get(this.deps.config.region as never)?.zones;
+    const zones = [...new Set(resolved.subnets.map((s) => s.zone))].filter((z) => !regionZones || regionZones.has(z));
+    const unavailable = new Set((await this.deps.unavailable.listUnavailable(this.deps.clock.now())).map(offeringKeyString));
+    const prices = this.prices.snapshot();
+    return loadAwsInstanceTypes({
+      region: this.deps.config.region,
+      nodeClass,
+      zones,
+      unavailable,
+      ...(prices.onDemand ? { onDemandPrices: prices.onDemand } : {}),
+      ...(prices.spot ? { spotPrices: prices.spot } : {}),
+      ...(this.deps.config.vmMemoryOverheadPercent !== undefined ? { vmMemoryOverheadPercent: this.deps.config.vmMemoryOverheadPercent } : {}),
+      ...(this.deps.config.reservedENIs !== undefined ? { reservedENIs: this.deps.config.reservedENIs } : {}),
+    }).instanceTypes;
+  }
+
+  /** Fetch on-demand and spot prices now (a scheduled function calls this every 12 h). */
+  refreshPrices(): Promise<PriceSnapshot> {
+    return this.prices.refresh();
+  }
+
+  async create(request: LaunchRequest): Promise<CloudInstance> {
+    const existing = await this.instances.findByNodeClaim(request.nodeClaimName);
+    if (existing) return existing;
+    const resolved = await this.resolver.resolve(request.nodeClass);
+    const launched = await this.launcher.launch(request, resolved);
+    const described = await this.instances.get(launched.instanceId).catch(() => undefined);
+    if (described) return described;
+    // DescribeInstances is eventually consistent; answer from what CreateFleet said.
+    const tags = launchTags({
+      clusterName: this.deps.config.clusterName, nodePoolName: request.nodePoolName, nodeClaimName: request.nodeClaimName,
+      nodeClassName: request.nodeClass.metadata.name, nodeClassTags: request.nodeClass.spec.tags,
+    });
+    return {
+      providerId: providerIdFor(launched.zone, launched.instanceId),
+      instanceId: launched.instanceId,
+      instanceType: launched.instanceType,
+      zone: launched.zone,
+      capacityType: launched.capacityType,
+      imageId: launched.imageId,
+      launchTimeMs: this.deps.clock.now(),
+      state: "pending",
+      tags,
+      nodeClaimName: request.nodeClaimName,
+      nodePoolName: request.nodePoolName,
+    };
+  }
+
+  get(instanceId: string): Promise<CloudInstance | undefined> {
+    return this.instances.get(instanceId);
+  }
+
+  list(): Promise<CloudInstance[]> {
+    return this.instances.list();
+  }
+
+  delete(instanceId: string): Promise<void> {
+    return this.instances.terminate(instanceId);
+  }
+
+  /** Delete this cluster's launch templates not in `inUse` and older than `graceMs`. */
+  cleanupLaunchTemplates(inUse: ReadonlySet<string>, graceMs = 5 * 60_000): Promise<string[]> {
+    return this.templates.cleanup(inUse, this.deps.clock.now(), graceMs);
+  }
+}

@@ -1,0 +1,69 @@
+/** Configuration and SDK clients of the EC2 adapter. Endpoints are injectable so tests can use moto. */
+import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
+import { PricingClient } from "@aws-sdk/client-pricing";
+import { SSMClient } from "@aws-sdk/client-ssm";
+
+export interface ClusterEndpointInfo {
+  endpoint: string;
+  /** Base64 PEM, as DescribeCluster returns it. */
+  certificateAuthority: string;
+  /** The Service CIDR; nodeadm requires it. */
+  serviceCidr: string;
+  /** kube-dns ClusterIP; the NodeClass's kubelet.clusterDNS wins. */
+  dnsIp?: string;
+}
+
+export interface AwsCloudConfig {
+  region: string;
+  clusterName: string;
+  cluster: ClusterEndpointInfo;
+  /** Minor version, `1.31`: picks the EKS-optimized AMI parameters. */
+  kubernetesVersion: string;
+  /** Replaces `/aws/service` in alias SSM paths (moto rejects parameters under /aws/). */
+  ssmParameterPrefix?: string;
+  /** How long resolved subnets, security groups and AMIs are reused. Default 60 s. */
+  resolveCacheTtlMs?: number;
+  vmMemoryOverheadPercent?: number;
+  reservedENIs?: number;
+  /** Maps a NodeClass `role` to an instance profile Tenon may pass (no IAM writes are made). */
+  instanceProfileForRole?: (role: string) => string | undefined;
+}
+
+export interface AwsClients {
+  ec2: EC2Client;
+  ssm: SSMClient;
+  pricing: PricingClient;
+}
+
+/** The Pricing API lives in three regions; the nearest one serves every other region. */
+export function pricingEndpointRegion(region: string): string {
+  if (region.startsWith("cn-")) return "cn-northwest-1";
+  if (region.startsWith("ap-")) return "ap-south-1";
+  if (region.startsWith("eu-")) return "eu-central-1";
+  return "us-east-1";
+}
+
+export interface ClientOptions {
+  region: string;
+  /** One endpoint for every service (moto), or per service. */
+  endpoint?: string;
+  endpoints?: Partial<Record<keyof AwsClients, string>>;
+  credentials?: EC2ClientConfig["credentials"];
+  maxAttempts?: number;
+}
+
+export function createAwsClients(options: ClientOptions): AwsClients {
+  const common = (service: keyof AwsClients) => {
+    const endpoint = options.endpoints?.[service] ?? options.endpoint;
+    return {
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    };
+  };
+  return {
+    ec2: new EC2Client({ region: options.region, ...common("ec2") }),
+    ssm: new SSMClient({ region: options.region, ...common("ssm") }),
+    pricing: new PricingClient({ region: pricingEndpointRegion(options.region), ...common("pricing") }),
+  };
+}

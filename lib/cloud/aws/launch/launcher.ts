@@ -1,0 +1,132 @@
+/**
+ * One launch: plan the options, make the launch templates, call CreateFleet, and on capacity errors
+ * mark the refused offerings unavailable and try again with what remains.
+ */
+import { CreateFleetCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import type { Clock } from "../../../ports/clock.ts";
+import {
+  InsufficientCapacityError,
+  NodeClassNotReadyError,
+  type LaunchRequest,
+  type OfferingFailure,
+  type ResolvedNodeClass,
+} from "../../../ports/cloud.ts";
+import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../../ports/unavailable-offerings.ts";
+import type { CapacityType } from "../../instance-type.ts";
+import { amiFamilyOf } from "../catalog/ami-family.ts";
+import type { AwsCloudConfig } from "../config.ts";
+import { launchTags } from "../tags.ts";
+import { renderUserDataBase64 } from "../userdata/index.ts";
+import { createFleetInput, fleetClientToken, interpretFleetOutput, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
+import { planLaunch, type LaunchOption } from "./plan.ts";
+import { launchTemplateData, launchTemplateName } from "./template.ts";
+import type { LaunchTemplateStore } from "./template-store.ts";
+
+export const MAX_LAUNCH_ATTEMPTS = 4;
+
+export interface LaunchedInstance {
+  instanceId: string;
+  instanceType: string;
+  zone: string;
+  capacityType: CapacityType;
+  imageId: string;
+}
+
+export class Launcher {
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly templates: LaunchTemplateStore,
+    private readonly unavailable: UnavailableOfferingsStore,
+    private readonly clock: Clock,
+    private readonly config: AwsCloudConfig,
+  ) {}
+
+  async launch(request: LaunchRequest, resolved: ResolvedNodeClass): Promise<LaunchedInstance> {
+    const nodeClassName = request.nodeClass.metadata.name;
+    if (!resolved.ready || !resolved.instanceProfile) {
+      throw new NodeClassNotReadyError(nodeClassName, resolved.conditions.find((c) => c.type === "Ready")?.message ?? "not ready");
+    }
+    const failures: OfferingFailure[] = [];
+    for (let attempt = 0; attempt < MAX_LAUNCH_ATTEMPTS; attempt++) {
+      const now = this.clock.now();
+      const unavailable = new Set((await this.unavailable.listUnavailable(now)).map(offeringKeyString));
+      const plan = planLaunch({
+        instanceTypes: request.instanceTypes,
+        requirements: request.requirements,
+        subnets: resolved.subnets,
+        amis: resolved.amis,
+        unavailable,
+        ...(request.nodeClass.spec.kubelet?.maxPods !== undefined ? { kubeletMaxPods: request.nodeClass.spec.kubelet.maxPods } : {}),
+      });
+      if ("reason" in plan) throw new InsufficientCapacityError(request.nodeClaimName, failures, plan.reason);
+      const options = plan.options.slice(0, MAX_FLEET_OVERRIDES);
+      const groups = await this.templateGroups(request, resolved, options, plan.capacityType);
+      const output = await this.ec2.send(new CreateFleetCommand(createFleetInput({
+        groups,
+        capacityType: plan.capacityType,
+        tags: launchTags({
+          clusterName: this.config.clusterName,
+          nodePoolName: request.nodePoolName,
+          nodeClaimName: request.nodeClaimName,
+          nodeClassName,
+          nodeClassTags: request.nodeClass.spec.tags,
+        }),
+        clientToken: fleetClientToken(request.nodeClaimName, request.nodeClaimUid, attempt),
+        ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
+      })));
+      const outcome = interpretFleetOutput(output, options, plan.capacityType);
+      for (const f of outcome.capacityFailures) {
+        await this.unavailable.markUnavailable(f.offering, f.code, now + UNAVAILABLE_OFFERING_TTL_MS);
+      }
+      failures.push(...outcome.capacityFailures);
+      if (outcome.instance) return outcome.instance;
+      if (outcome.otherErrors.length > 0) {
+        if (outcome.otherErrors.some((e) => /LaunchTemplate.*NotFound/i.test(e.code))) for (const g of groups) this.templates.forget(g.templateName);
+        const first = outcome.otherErrors[0]!;
+        throw new Error(`NodeClaim ${request.nodeClaimName}: CreateFleet failed: ${first.code}: ${first.message}`);
+      }
+      if (outcome.capacityFailures.length === 0) {
+        throw new Error(`NodeClaim ${request.nodeClaimName}: CreateFleet returned neither an instance nor an error`);
+      }
+    }
+    throw new InsufficientCapacityError(request.nodeClaimName, failures, `gave up after ${MAX_LAUNCH_ATTEMPTS} attempts`);
+  }
+
+  /** One launch template per (image, max pods); user data differs only in those within one launch. */
+  private async templateGroups(request: LaunchRequest, resolved: ResolvedNodeClass, options: LaunchOption[], capacityType: CapacityType): Promise<TemplateGroup[]> {
+    const family = amiFamilyOf(request.nodeClass);
+    const byKey = new Map<string, LaunchOption[]>();
+    for (const o of options) {
+      const key = `${o.ami.id}/${o.maxPods}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), o]);
+    }
+    const groups: TemplateGroup[] = [];
+    for (const group of byKey.values()) {
+      const first = group[0]!;
+      const userData = renderUserDataBase64(family, {
+        clusterName: this.config.clusterName,
+        cluster: this.config.cluster,
+        ...(request.nodeClass.spec.kubelet ? { kubelet: request.nodeClass.spec.kubelet } : {}),
+        maxPods: first.maxPods,
+        labels: request.labels,
+        capacityType,
+        taints: request.taints,
+        startupTaints: request.startupTaints,
+        ...(request.nodeClass.spec.userData !== undefined ? { userData: request.nodeClass.spec.userData } : {}),
+        ...(request.nodeClass.spec.instanceStorePolicy ? { instanceStorePolicy: request.nodeClass.spec.instanceStorePolicy } : {}),
+      });
+      const data = launchTemplateData({
+        nodeClass: request.nodeClass,
+        family,
+        imageId: first.ami.id,
+        userDataBase64: userData,
+        instanceProfile: resolved.instanceProfile!,
+        securityGroups: resolved.securityGroups,
+      });
+      const name = launchTemplateName(this.config.clusterName, data);
+      await this.templates.ensure(name, data, request.nodeClass.metadata.name);
+      groups.push({ templateName: name, options: group });
+    }
+    return groups;
+  }
+}

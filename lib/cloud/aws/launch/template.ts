@@ -1,0 +1,107 @@
+/**
+ * Launch-template content for one group of launch options (same image, same max pods) and its name,
+ * a hash of the content: equal content finds the same template, changed content makes a new one.
+ */
+import { createHash } from "node:crypto";
+import type { RequestLaunchTemplateData } from "@aws-sdk/client-ec2";
+import type { AMIFamily, BlockDeviceMapping, EC2NodeClass } from "../../../api/types.ts";
+import { parseQuantity, toUnits } from "../../../quantity/quantity.ts";
+import type { ResolvedSecurityGroup } from "../../../ports/cloud.ts";
+
+const GIB = 1024 ** 3;
+
+export function defaultBlockDeviceMappings(family: AMIFamily): BlockDeviceMapping[] {
+  if (family === "Bottlerocket") {
+    return [
+      { deviceName: "/dev/xvda", ebs: { volumeSize: "4Gi", volumeType: "gp3", encrypted: true } },
+      { deviceName: "/dev/xvdb", ebs: { volumeSize: "20Gi", volumeType: "gp3", encrypted: true } },
+    ];
+  }
+  if (family.startsWith("Windows")) return [{ deviceName: "/dev/sda1", ebs: { volumeSize: "50Gi", volumeType: "gp3", encrypted: true } }];
+  return [{ deviceName: "/dev/xvda", ebs: { volumeSize: "20Gi", volumeType: "gp3", encrypted: true } }];
+}
+
+/** EC2 takes whole GiB; a quantity is rounded up. */
+export function volumeSizeGiB(size: string): number {
+  return Math.ceil(toUnits(parseQuantity(size)) / GIB);
+}
+
+export function toEc2BlockDeviceMappings(bdms: BlockDeviceMapping[]): NonNullable<RequestLaunchTemplateData["BlockDeviceMappings"]> {
+  return bdms.map((b) => ({
+    ...(b.deviceName ? { DeviceName: b.deviceName } : {}),
+    ...(b.ebs
+      ? {
+          Ebs: {
+            ...(b.ebs.volumeSize ? { VolumeSize: volumeSizeGiB(b.ebs.volumeSize) } : {}),
+            ...(b.ebs.volumeType ? { VolumeType: b.ebs.volumeType as "gp3" } : {}),
+            ...(b.ebs.iops !== undefined ? { Iops: b.ebs.iops } : {}),
+            ...(b.ebs.throughput !== undefined ? { Throughput: b.ebs.throughput } : {}),
+            ...(b.ebs.encrypted !== undefined ? { Encrypted: b.ebs.encrypted } : {}),
+            ...(b.ebs.kmsKeyID ? { KmsKeyId: b.ebs.kmsKeyID } : {}),
+            ...(b.ebs.snapshotID ? { SnapshotId: b.ebs.snapshotID } : {}),
+            DeleteOnTermination: b.ebs.deleteOnTermination ?? true,
+            ...(b.ebs.volumeInitializationRate !== undefined ? { VolumeInitializationRate: b.ebs.volumeInitializationRate } : {}),
+          },
+        }
+      : {}),
+  }));
+}
+
+export interface TemplateInput {
+  nodeClass: EC2NodeClass;
+  family: AMIFamily;
+  imageId: string;
+  userDataBase64: string;
+  instanceProfile: string;
+  securityGroups: ResolvedSecurityGroup[];
+}
+
+export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateData {
+  const spec = input.nodeClass.spec;
+  const groupIds = input.securityGroups.map((g) => g.id).sort();
+  const md = spec.metadataOptions;
+  return {
+    ImageId: input.imageId,
+    UserData: input.userDataBase64,
+    IamInstanceProfile: { Name: input.instanceProfile },
+    BlockDeviceMappings: toEc2BlockDeviceMappings(spec.blockDeviceMappings?.length ? spec.blockDeviceMappings : defaultBlockDeviceMappings(input.family)),
+    MetadataOptions: {
+      HttpEndpoint: md.httpEndpoint,
+      HttpProtocolIpv6: md.httpProtocolIPv6,
+      HttpPutResponseHopLimit: md.httpPutResponseHopLimit,
+      HttpTokens: md.httpTokens,
+      InstanceMetadataTags: "disabled",
+    },
+    Monitoring: { Enabled: spec.detailedMonitoring ?? false },
+    // A public-IP choice needs an explicit primary interface; security groups then live on it.
+    ...(spec.associatePublicIPAddress !== undefined
+      ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: spec.associatePublicIPAddress, Groups: groupIds }] }
+      : { SecurityGroupIds: groupIds }),
+  };
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const LAUNCH_TEMPLATE_PREFIX = "tenon";
+
+export function launchTemplateName(clusterName: string, data: RequestLaunchTemplateData): string {
+  const hash = createHash("sha256").update(stableJson(data)).digest("hex").slice(0, 24);
+  return `${LAUNCH_TEMPLATE_PREFIX}/${clusterName}/${hash}`;
+}
+
+export interface ExistingTemplate {
+  name: string;
+  createdAtMs: number;
+}
+
+/** Templates to delete: not among those in use and older than the grace period (a launch may be about to use a new one). */
+export function templatesToDelete(existing: ExistingTemplate[], inUse: ReadonlySet<string>, nowMs: number, graceMs: number): string[] {
+  return existing.filter((t) => !inUse.has(t.name) && nowMs - t.createdAtMs >= graceMs).map((t) => t.name).sort();
+}

@@ -1,0 +1,264 @@
+/**
+ * The Cloud port in memory, on the bundled catalog: NodeClass resolution against a simulated
+ * account (world.ts), launches that pick the cheapest offering that has capacity, instances that
+ * boot after a delay on the injected Clock, client-token idempotency, tag queries, and injectable
+ * faults (faults.ts). Used by the simulator, the demo and logic tests.
+ */
+import { createHash } from "node:crypto";
+import type { AMISelectorTerm, EC2NodeClass } from "../../api/types.ts";
+import type { Clock } from "../../ports/clock.ts";
+import {
+  InsufficientCapacityError,
+  NodeClassNotReadyError,
+  providerIdFor,
+  type Cloud,
+  type CloudInstance,
+  type InstanceState,
+  type LaunchRequest,
+  type OfferingFailure,
+  type ResolvedAmi,
+  type ResolvedNodeClass,
+} from "../../ports/cloud.ts";
+import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
+import type { InstanceType } from "../instance-type.ts";
+import { aliasParameters, architectureRequirements, parseAmiAlias } from "../aws/ami-alias.ts";
+import { selectNewestAmis } from "../aws/ami-select.ts";
+import { loadAwsInstanceTypes } from "../aws/catalog/index.ts";
+import { LIVE_STATES } from "../aws/instances.ts";
+import { planLaunch } from "../aws/launch/plan.ts";
+import { readinessConditions, type ConditionType } from "../aws/readiness.ts";
+import { isEmptyTerm, matchesTerm, selectResources } from "../aws/selectors.ts";
+import { isClusterInstance, launchTags, TAG_NODECLAIM, TAG_NODEPOOL } from "../aws/tags.ts";
+import { CloudFaults, type CloudOperation } from "./faults.ts";
+import type { SimImage, SimWorld } from "./world.ts";
+
+export interface SimulatedCloudOptions {
+  clusterName: string;
+  world: SimWorld;
+  clock: Clock;
+  unavailable: UnavailableOfferingsStore;
+  kubernetesVersion?: string;
+  ssmParameterPrefix?: string;
+  /** pending -> running. Default 30 s (EC2 to a booted kubelet is 30-40 s). */
+  bootDelayMs?: number;
+  /** shutting-down -> terminated. Default 30 s. */
+  terminateDelayMs?: number;
+  onDemandPrices?: ReadonlyMap<string, number>;
+  /** `type:zone` -> USD/hour. */
+  spotPrices?: ReadonlyMap<string, number>;
+  instanceProfileForRole?: (role: string) => string | undefined;
+  faults?: CloudFaults;
+}
+
+interface SimInstance {
+  instanceId: string;
+  instanceType: string;
+  zone: string;
+  capacityType: CloudInstance["capacityType"];
+  imageId: string;
+  launchTimeMs: number;
+  tags: Record<string, string>;
+  terminatedAtMs?: number;
+  /** Set by `stop`, for interruption tests. */
+  stoppedAtMs?: number;
+}
+
+export class SimulatedCloud implements Cloud {
+  readonly faults: CloudFaults;
+  private readonly instances = new Map<string, SimInstance>();
+  private readonly byClientToken = new Map<string, string>();
+  private nextId = 1;
+
+  constructor(private readonly options: SimulatedCloudOptions) {
+    this.faults = options.faults ?? new CloudFaults();
+  }
+
+  private async enter(operation: CloudOperation): Promise<void> {
+    const delay = this.faults.enter(operation);
+    if (delay > 0) await this.options.clock.sleep(delay);
+  }
+
+  async resolveNodeClass(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
+    await this.enter("resolveNodeClass");
+    return this.resolve(nodeClass);
+  }
+
+  private resolve(nodeClass: EC2NodeClass): ResolvedNodeClass {
+    const { world } = this.options;
+    const spec = nodeClass.spec;
+    const problems: Partial<Record<ConditionType, string>> = {};
+    const subnets = selectResources(world.subnets, spec.subnetSelectorTerms)
+      .map((s) => ({ id: s.id, zone: s.zone, ...(s.zoneId ? { zoneId: s.zoneId } : {}), availableIps: s.availableIps }))
+      .sort((a, b) => b.availableIps - a.availableIps || a.id.localeCompare(b.id));
+    const securityGroups = selectResources(world.securityGroups, spec.securityGroupSelectorTerms)
+      .map((g) => ({ id: g.id, name: g.name }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const amis = this.amis(spec.amiSelectorTerms, problems);
+    let instanceProfile = spec.instanceProfile;
+    if (!instanceProfile && spec.role) {
+      instanceProfile = this.options.instanceProfileForRole?.(spec.role);
+      if (!instanceProfile) problems.InstanceProfileReady = `role "${spec.role}" has no instance profile: Tenon does not create IAM instance profiles; set spec.instanceProfile`;
+    }
+    const { conditions, ready } = readinessConditions({
+      subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), problems, nowIso: new Date(this.options.clock.now()).toISOString(),
+    });
+    return { name: nodeClass.metadata.name, subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), conditions, ready };
+  }
+
+  private amis(terms: AMISelectorTerm[], problems: Partial<Record<ConditionType, string>>): ResolvedAmi[] {
+    const { world } = this.options;
+    const imageById = new Map(world.images.map((i) => [i.id, i]));
+    const toAmi = (id: string, image: SimImage | undefined, requirements: ResolvedAmi["requirements"]): ResolvedAmi => ({
+      id, ...(image ? { name: image.name, creationDate: image.creationDate } : {}), requirements, ...(image?.deprecated ? { deprecated: true } : {}),
+    });
+    const found: ResolvedAmi[] = [];
+    const unresolved: string[] = [];
+    for (const term of terms) {
+      if (term.alias !== undefined) {
+        const alias = parseAmiAlias(term.alias);
+        if ("error" in alias) {
+          unresolved.push(alias.error);
+          continue;
+        }
+        const params = aliasParameters(alias, this.options.kubernetesVersion ?? "1.33", this.options.ssmParameterPrefix);
+        for (const p of params) {
+          const id = world.ssmParameters.get(p.path);
+          if (id) found.push(toAmi(id, imageById.get(id), p.requirements));
+        }
+        if (!params.some((p) => world.ssmParameters.has(p.path))) unresolved.push(`no SSM parameter for alias ${term.alias} (${params[0]?.path ?? "?"} ...)`);
+      } else if (term.ssmParameter !== undefined) {
+        const id = world.ssmParameters.get(term.ssmParameter);
+        if (!id) unresolved.push(`SSM parameter ${term.ssmParameter} not found`);
+        else found.push(toAmi(id, imageById.get(id), architectureRequirements(imageById.get(id)?.architecture)));
+      } else if (!isEmptyTerm(term)) {
+        const owners = term.owner !== undefined ? [term.owner] : ["self", "amazon"];
+        for (const image of world.images) {
+          if (term.name !== undefined && !owners.includes(image.owner)) continue;
+          if (matchesTerm({ id: image.id, name: image.name, tags: image.tags }, { ...(term.id ? { id: term.id } : {}), ...(term.name ? { name: term.name } : {}), ...(term.tags ? { tags: term.tags } : {}) })) {
+            found.push(toAmi(image.id, image, architectureRequirements(image.architecture)));
+          }
+        }
+      }
+    }
+    if (found.length === 0 && unresolved.length > 0) problems.AMIsReady = unresolved.join("; ");
+    return selectNewestAmis(found);
+  }
+
+  async instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]> {
+    await this.enter("instanceTypes");
+    const resolved = this.resolve(nodeClass);
+    const unavailable = new Set((await this.options.unavailable.listUnavailable(this.options.clock.now())).map(offeringKeyString));
+    return loadAwsInstanceTypes({
+      region: this.options.world.region,
+      nodeClass,
+      zones: [...new Set(resolved.subnets.map((s) => s.zone))],
+      unavailable,
+      ...(this.options.onDemandPrices ? { onDemandPrices: this.options.onDemandPrices } : {}),
+      ...(this.options.spotPrices ? { spotPrices: this.options.spotPrices } : {}),
+    }).instanceTypes;
+  }
+
+  async create(request: LaunchRequest): Promise<CloudInstance> {
+    await this.enter("create");
+    const token = createHash("sha256").update(`${request.nodeClaimName}\0${request.nodeClaimUid}`).digest("hex");
+    const existingId = this.byClientToken.get(token);
+    const existing = existingId ? this.instances.get(existingId) : [...this.instances.values()].find(
+      (i) => i.tags[TAG_NODECLAIM] === request.nodeClaimName && ["pending", "running"].includes(this.stateOf(i)),
+    );
+    if (existing && ["pending", "running"].includes(this.stateOf(existing))) return this.view(existing);
+
+    const resolved = this.resolve(request.nodeClass);
+    if (!resolved.ready || !resolved.instanceProfile) {
+      throw new NodeClassNotReadyError(request.nodeClass.metadata.name, resolved.conditions.find((c) => c.type === "Ready")?.message ?? "not ready");
+    }
+    const now = this.options.clock.now();
+    const unavailable = new Set((await this.options.unavailable.listUnavailable(now)).map(offeringKeyString));
+    const maxPods = request.nodeClass.spec.kubelet?.maxPods;
+    const plan = planLaunch({
+      instanceTypes: request.instanceTypes, requirements: request.requirements, subnets: resolved.subnets, amis: resolved.amis, unavailable,
+      ...(maxPods !== undefined ? { kubeletMaxPods: maxPods } : {}),
+    });
+    if ("reason" in plan) throw new InsufficientCapacityError(request.nodeClaimName, [], plan.reason);
+    const failures: OfferingFailure[] = [];
+    for (const option of plan.options) {
+      const key = { instanceType: option.instanceType.name, zone: option.offering.zone, capacityType: option.offering.capacityType };
+      const code = this.faults.capacityError(key);
+      if (code) {
+        failures.push({ offering: key, code, message: `simulated ${code}` });
+        await this.options.unavailable.markUnavailable(key, code, now + UNAVAILABLE_OFFERING_TTL_MS);
+        continue;
+      }
+      const instance: SimInstance = {
+        instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
+        instanceType: option.instanceType.name,
+        zone: option.offering.zone,
+        capacityType: option.offering.capacityType,
+        imageId: option.ami.id,
+        launchTimeMs: now,
+        tags: launchTags({
+          clusterName: this.options.clusterName, nodePoolName: request.nodePoolName, nodeClaimName: request.nodeClaimName,
+          nodeClassName: request.nodeClass.metadata.name, nodeClassTags: request.nodeClass.spec.tags,
+        }),
+      };
+      this.instances.set(instance.instanceId, instance);
+      this.byClientToken.set(token, instance.instanceId);
+      return this.view(instance);
+    }
+    throw new InsufficientCapacityError(request.nodeClaimName, failures);
+  }
+
+  async get(instanceId: string): Promise<CloudInstance | undefined> {
+    await this.enter("get");
+    const instance = this.instances.get(instanceId);
+    return instance && this.stateOf(instance) !== "terminated" ? this.view(instance) : undefined;
+  }
+
+  async list(): Promise<CloudInstance[]> {
+    await this.enter("list");
+    return [...this.instances.values()]
+      .filter((i) => isClusterInstance(i.tags, this.options.clusterName) && LIVE_STATES.includes(this.stateOf(i)))
+      .map((i) => this.view(i));
+  }
+
+  async delete(instanceId: string): Promise<void> {
+    await this.enter("delete");
+    const instance = this.instances.get(instanceId);
+    if (instance && instance.terminatedAtMs === undefined) instance.terminatedAtMs = this.options.clock.now();
+  }
+
+  /** Leaks an instance into the account, as a crashed launch would: tagged, but with no NodeClaim record. */
+  injectInstance(fields: Omit<SimInstance, "instanceId" | "launchTimeMs"> & { launchTimeMs?: number }): string {
+    const instanceId = `i-${(this.nextId++).toString(16).padStart(17, "0")}`;
+    this.instances.set(instanceId, { ...fields, instanceId, launchTimeMs: fields.launchTimeMs ?? this.options.clock.now() });
+    return instanceId;
+  }
+
+  /** EC2 stops an instance underneath us (maintenance, a user). */
+  stop(instanceId: string): void {
+    const instance = this.instances.get(instanceId);
+    if (instance) instance.stoppedAtMs = this.options.clock.now();
+  }
+
+  private stateOf(i: SimInstance): InstanceState {
+    const now = this.options.clock.now();
+    if (i.terminatedAtMs !== undefined) return now - i.terminatedAtMs >= (this.options.terminateDelayMs ?? 30_000) ? "terminated" : "shutting-down";
+    if (i.stoppedAtMs !== undefined) return "stopped";
+    return now - i.launchTimeMs >= (this.options.bootDelayMs ?? 30_000) ? "running" : "pending";
+  }
+
+  private view(i: SimInstance): CloudInstance {
+    return {
+      providerId: providerIdFor(i.zone, i.instanceId),
+      instanceId: i.instanceId,
+      instanceType: i.instanceType,
+      zone: i.zone,
+      capacityType: i.capacityType,
+      imageId: i.imageId,
+      launchTimeMs: i.launchTimeMs,
+      state: this.stateOf(i),
+      tags: { ...i.tags },
+      ...(i.tags[TAG_NODECLAIM] ? { nodeClaimName: i.tags[TAG_NODECLAIM] } : {}),
+      ...(i.tags[TAG_NODEPOOL] ? { nodePoolName: i.tags[TAG_NODEPOOL] } : {}),
+    };
+  }
+}

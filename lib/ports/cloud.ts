@@ -1,0 +1,133 @@
+/**
+ * The Cloud port: everything the provisioner, lifecycle, garbage-collection and interruption code
+ * needs from the cloud. The real adapter is lib/cloud/aws/ (EC2, SSM, Pricing); the in-memory one is
+ * lib/cloud/simulated/. Both pass the same behavioural suite (test/cloud/cloud-contract.ts).
+ */
+import type { Condition, EC2NodeClass, NodeSelectorRequirement, Taint } from "../api/types.ts";
+import type { CapacityType, InstanceType } from "../cloud/instance-type.ts";
+import type { OfferingKey } from "./unavailable-offerings.ts";
+
+export interface ResolvedSubnet {
+  id: string;
+  zone: string;
+  zoneId?: string;
+  /** Free IPv4 addresses, as the cloud last reported them. */
+  availableIps: number;
+}
+
+export interface ResolvedSecurityGroup {
+  id: string;
+  name?: string;
+}
+
+export interface ResolvedAmi {
+  id: string;
+  name?: string;
+  /** Which instance types may use this image (architecture, GPU/accelerator variant). */
+  requirements: NodeSelectorRequirement[];
+  /** ISO timestamp; the newest image wins among equal requirements. */
+  creationDate?: string;
+  deprecated?: boolean;
+}
+
+/** The NodeClass after its selectors were looked up: Karpenter's `status` block plus readiness. */
+export interface ResolvedNodeClass {
+  name: string;
+  subnets: ResolvedSubnet[];
+  securityGroups: ResolvedSecurityGroup[];
+  amis: ResolvedAmi[];
+  instanceProfile?: string;
+  /** SubnetsReady, SecurityGroupsReady, AMIsReady, InstanceProfileReady and Ready. */
+  conditions: Condition[];
+  /** False when any condition is not True; nothing launches from a NodeClass that is not ready. */
+  ready: boolean;
+}
+
+export interface LaunchRequest {
+  nodeClaimName: string;
+  /** With the name, the source of the idempotency token: a retried launch never makes a second instance. */
+  nodeClaimUid: string;
+  nodePoolName: string;
+  nodeClass: EC2NodeClass;
+  /** The NodeClaim's requirements (capacity type, zone, arch ... narrowed by the scheduler). */
+  requirements: NodeSelectorRequirement[];
+  /** Candidate types from the scheduler, in its order of preference. */
+  instanceTypes: InstanceType[];
+  labels: Record<string, string>;
+  taints: Taint[];
+  startupTaints: Taint[];
+}
+
+export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";
+
+export interface CloudInstance {
+  /** `aws:///<zone>/<instance-id>` */
+  providerId: string;
+  instanceId: string;
+  instanceType: string;
+  zone: string;
+  capacityType: CapacityType;
+  imageId: string;
+  /** Milliseconds since the epoch. */
+  launchTimeMs: number;
+  state: InstanceState;
+  tags: Record<string, string>;
+  /** From the `karpenter.sh/nodeclaim` tag, when present. */
+  nodeClaimName?: string;
+  nodePoolName?: string;
+}
+
+/** One offering the cloud refused, and why (an EC2 error code such as InsufficientInstanceCapacity). */
+export interface OfferingFailure {
+  offering: OfferingKey;
+  code: string;
+  message: string;
+}
+
+/** No offering of the launch could be fulfilled. Every failed offering has been marked unavailable. */
+export class InsufficientCapacityError extends Error {
+  readonly failures: OfferingFailure[];
+  constructor(nodeClaimName: string, failures: OfferingFailure[], detail?: string) {
+    const summary = failures
+      .slice(0, 10)
+      .map((f) => `${f.offering.capacityType}/${f.offering.instanceType}/${f.offering.zone}: ${f.code}`)
+      .join(", ");
+    const more = failures.length > 10 ? ` and ${failures.length - 10} more` : "";
+    super(`NodeClaim ${nodeClaimName}: insufficient capacity${detail ? ` (${detail})` : ""}${summary ? `: ${summary}${more}` : ""}`);
+    this.name = "InsufficientCapacityError";
+    this.failures = failures;
+  }
+}
+
+/** The NodeClass can't be used (not ready, or no launch option survives its filters). Not retryable as-is. */
+export class NodeClassNotReadyError extends Error {
+  constructor(nodeClassName: string, reason: string) {
+    super(`EC2NodeClass ${nodeClassName}: not ready: ${reason}`);
+    this.name = "NodeClassNotReadyError";
+  }
+}
+
+export interface Cloud {
+  /** Look up subnets, security groups, AMIs and instance profile; cached briefly. */
+  resolveNodeClass(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass>;
+  /** Catalog types for the NodeClass, with live prices and unavailable offerings applied. */
+  instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]>;
+  /** Launch one instance for a NodeClaim; idempotent per NodeClaim. Throws InsufficientCapacityError. */
+  create(request: LaunchRequest): Promise<CloudInstance>;
+  /** Undefined when the instance does not exist or is terminated. */
+  get(instanceId: string): Promise<CloudInstance | undefined>;
+  /** Instances tagged for this cluster, in states pending .. shutting-down. */
+  list(): Promise<CloudInstance[]>;
+  /** Terminate; an instance that is already gone counts as success. */
+  delete(instanceId: string): Promise<void>;
+}
+
+export function providerIdFor(zone: string, instanceId: string): string {
+  return `aws:///${zone}/${instanceId}`;
+}
+
+/** The instance id in `aws:///<zone>/<id>`, or undefined when the string is not such an id. */
+export function instanceIdFromProviderId(providerId: string): string | undefined {
+  const match = /^aws:\/\/\/[^/]+\/(i-[0-9a-zA-Z]+)$/.exec(providerId);
+  return match?.[1];
+}
