@@ -42,6 +42,16 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       expect((await store.getNodeClaim("a"))?.nodeClaim.spec.requirements[0]?.values).toEqual(["m5.large"]);
     });
 
+    it("hands out copies: changing a returned record changes nothing stored", async () => {
+      const store = await newStore();
+      const { record } = await store.createNodeClaim(claimContent("a"), 1);
+      record.nodeClaim.metadata.labels!["changed"] = "yes";
+      record.launch.attempts = 99;
+      const stored = await store.getNodeClaim("a");
+      expect(stored?.nodeClaim.metadata.labels).toEqual({ "karpenter.sh/nodepool": "default" });
+      expect(stored?.launch.attempts).toBe(0);
+    });
+
     it("lists records sorted by name", async () => {
       const store = await newStore();
       for (const name of ["c", "a", "b"]) await store.createNodeClaim(claimContent(name), 1);
