@@ -97,8 +97,7 @@ export function registerInstanceTypes(program: Command, io: CliIO): void {
     });
 }
 
-// ---- table ----
-
+/** The cheapest available offering; on equal prices the first listed (on-demand before spot) wins. */
 function cheapest(offerings: readonly Offering[]): Offering | undefined {
   let best: Offering | undefined;
   for (const o of offerings) if (o.available && (!best || o.price < best.price)) best = o;
