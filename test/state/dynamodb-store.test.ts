@@ -3,10 +3,11 @@
  * what only the DynamoDB layout can show: item sizes, the TTL attribute, swept generations.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DescribeTimeToLiveCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, DescribeTimeToLiveCommand, PutItemCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
 import { createTableDefinition } from "../../lib/state/dynamodb/table.ts";
 import { DYNAMODB_ITEM_LIMIT_BYTES } from "../../lib/state/codec.ts";
+import { statePageSk } from "../../lib/state/keys.ts";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import { describeStoreContract } from "./store-contract.ts";
 import { claimContent, nodeSummary } from "./fixtures.ts";
@@ -65,12 +66,28 @@ describe("DynamoDB store: table layout", () => {
     expect(manifest?.pageCount?.N).toBe(String(pages.length));
   });
 
-  it("keeps the published and previous generations' pages and sweeps older ones", async () => {
+  it("keeps the published and previous generations' pages and sweeps older ones and crashed writers' pages", async () => {
     const tableName = await local.createTable();
     const store = createDynamoDbStore({ client: local.client, tableName, clusterName: "c" });
+    // A writer that crashed after writing its pages for generation 1, before the manifest.
+    await local.client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: "CLUSTER#c" }, sk: { S: statePageSk(1, "crashed", 0) }, kind: { S: "ClusterStatePage" }, generation: { N: "1" }, entries: { S: "[]" } },
+      }),
+    );
     for (const generation of [1, 2, 3]) await store.putClusterState(generation, [{ generation }], generation);
     const generations = (await scanAll(tableName)).filter((i) => i.kind?.S === "ClusterStatePage").map((i) => Number(i.generation?.N));
     expect(generations.sort()).toEqual([2, 3]);
+  });
+
+  it("refuses to return a snapshot with a page missing", async () => {
+    const tableName = await local.createTable();
+    const store = createDynamoDbStore({ client: local.client, tableName, clusterName: "c" });
+    await store.putClusterState(1, Array.from({ length: 400 }, (_, i) => nodeSummary(i)), 1);
+    const page = (await scanAll(tableName)).find((i) => i.kind?.S === "ClusterStatePage" && i.index?.N === "1");
+    await local.client.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: page!.pk!, sk: page!.sk! } }));
+    await expect(store.getClusterState()).rejects.toThrow(/cluster state: pages kept changing/);
   });
 
   it("leaves no pages of losing concurrent writers behind", async () => {
