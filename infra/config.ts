@@ -79,11 +79,18 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     problem("kubernetesVersion", `"${kubernetesVersion}" is not a Kubernetes minor version such as 1.33`);
   }
 
-  const tableName = optionalString(read("tableName")) ?? `tenon-${cluster ?? "cluster"}`;
-  if (!TABLE_NAME.test(tableName)) problem("tableName", `"${tableName}" is not a DynamoDB table name (3-255 of letters, digits, _ - .)`);
+  // Names derived from a valid cluster name are valid; only names given explicitly are checked.
+  const givenTableName = optionalString(read("tableName"));
+  if (givenTableName !== undefined && !TABLE_NAME.test(givenTableName)) {
+    problem("tableName", `"${givenTableName}" is not a DynamoDB table name (3-255 of letters, digits, _ - .)`);
+  }
+  const tableName = givenTableName ?? `tenon-${cluster}`;
 
-  const auditLogGroup = optionalString(read("auditLogGroup")) ?? `/aws/eks/${cluster ?? "cluster"}/cluster`;
-  if (!LOG_GROUP_NAME.test(auditLogGroup)) problem("auditLogGroup", `"${auditLogGroup}" is not a CloudWatch Logs group name`);
+  const givenAuditLogGroup = optionalString(read("auditLogGroup"));
+  if (givenAuditLogGroup !== undefined && !LOG_GROUP_NAME.test(givenAuditLogGroup)) {
+    problem("auditLogGroup", `"${givenAuditLogGroup}" is not a CloudWatch Logs group name`);
+  }
+  const auditLogGroup = givenAuditLogGroup ?? `/aws/eks/${cluster}/cluster`;
 
   const enableAuditSubscription = readBoolean(read("enableAuditSubscription"), true, (reason) => problem("enableAuditSubscription", reason));
 

@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_FUNCTIONS, readConfig } from "../../infra/config.ts";
+import { InputError } from "../../lib/errors.ts";
+import { buildTestApp, NODE_ROLE } from "./support.ts";
+
+const reader = (context: Record<string, unknown>) => (key: string) => context[key];
+
+function problemsOf(context: Record<string, unknown>, env: Record<string, string> = {}): string[] {
+  try {
+    readConfig(reader(context), env);
+  } catch (error) {
+    if (error instanceof InputError) return error.problems.map((p) => `${p.path}: ${p.reason}`);
+    throw error;
+  }
+  return [];
+}
+
+describe("readConfig", () => {
+  it("fails with a clear error naming the missing cluster and how to pass it", () => {
+    const problems = problemsOf({ nodeRoleArns: NODE_ROLE });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^cluster: is required/);
+    expect(problems[0]).toContain("-c cluster=");
+  });
+
+  it("the app refuses to build without a cluster, with the same message", () => {
+    expect(() => buildTestApp({ nodeRoleArns: NODE_ROLE })).toThrow(/CDK context: cluster: is required/);
+  });
+
+  it("derives table, audit log group and functions from the cluster name", () => {
+    const config = readConfig(reader({ cluster: "prod-1", nodeRoleArns: NODE_ROLE }));
+    expect(config.tableName).toBe("tenon-prod-1");
+    expect(config.auditLogGroup).toBe("/aws/eks/prod-1/cluster");
+    expect(config.enableAuditSubscription).toBe(true);
+    expect(config.functions).toEqual(DEFAULT_FUNCTIONS);
+    expect(config.functions).not.toContain("consolidator");
+    expect(config.functions).not.toContain("drift");
+    expect(config.logRetentionDays).toBe(30);
+  });
+
+  it("reads lists and booleans both as command-line strings and as cdk.json JSON", () => {
+    const fromCli = readConfig(
+      reader({ cluster: "c", nodeRoleArns: `${NODE_ROLE}, arn:aws:iam::123456789012:role/path/Other`, enableAuditSubscription: "false", functions: "drift,batcher" }),
+    );
+    const fromJson = readConfig(
+      reader({ cluster: "c", nodeRoleArns: [NODE_ROLE, "arn:aws:iam::123456789012:role/path/Other"], enableAuditSubscription: false, functions: ["drift", "batcher"] }),
+    );
+    for (const config of [fromCli, fromJson]) {
+      expect(config.nodeRoleArns).toEqual([NODE_ROLE, "arn:aws:iam::123456789012:role/path/Other"]);
+      expect(config.enableAuditSubscription).toBe(false);
+      // Canonical order, whatever order was given.
+      expect(config.functions).toEqual(["batcher", "drift"]);
+    }
+  });
+
+  it("takes account and region from context first, then from the CDK environment", () => {
+    const env = { CDK_DEFAULT_ACCOUNT: "111111111111", CDK_DEFAULT_REGION: "eu-west-1" };
+    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE }), env)).toMatchObject({ account: "111111111111", region: "eu-west-1" });
+    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE, account: "222222222222", region: "us-west-2" }), env)).toMatchObject({
+      account: "222222222222",
+      region: "us-west-2",
+    });
+    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE }), {})).toMatchObject({ account: undefined, region: undefined });
+  });
+
+  it("requires node roles only when a launching function is deployed", () => {
+    expect(problemsOf({ cluster: "c" })).toEqual([expect.stringMatching(/^nodeRoleArns: is required when provisioner is deployed/)]);
+    expect(problemsOf({ cluster: "c", functions: "batcher,interruption" })).toEqual([]);
+  });
+
+  it("rejects wildcard or malformed node role ARNs, so PassRole can never cover every role", () => {
+    expect(problemsOf({ cluster: "c", nodeRoleArns: "arn:aws:iam::123456789012:role/*" })).toEqual([
+      expect.stringMatching(/^nodeRoleArns\[0\]: .*no wildcards/),
+    ]);
+    expect(problemsOf({ cluster: "c", nodeRoleArns: "*" })).toHaveLength(1);
+    expect(problemsOf({ cluster: "c", nodeRoleArns: "arn:aws:iam::123456789012:user/bob" })).toHaveLength(1);
+  });
+
+  it("reports every bad value at once, each with its key", () => {
+    const problems = problemsOf({
+      cluster: "bad name!",
+      region: "Mars",
+      account: "12",
+      kubernetesVersion: "v1.30",
+      enableAuditSubscription: "yes",
+      functions: "batcher,scheduler",
+      logRetentionDays: "10",
+      alarmTopicArn: "topic",
+      nodeRoleArns: NODE_ROLE,
+    });
+    expect(problems.map((p) => p.split(":")[0]).sort()).toEqual(
+      ["cluster", "account", "region", "kubernetesVersion", "enableAuditSubscription", "functions", "logRetentionDays", "alarmTopicArn"].sort(),
+    );
+    expect(problems.find((p) => p.startsWith("functions"))).toContain('unknown function "scheduler"');
+  });
+});

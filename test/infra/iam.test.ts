@@ -1,0 +1,143 @@
+import type { CfnElement } from "aws-cdk-lib";
+import { flattenCfnReference } from "cdk-nag/lib/utils/flatten-cfn-reference.js";
+import { describe, expect, it } from "vitest";
+import type { FunctionName } from "../../infra/config.ts";
+import { NODE_ROLE, resourcesOfType, synthTemplate } from "./support.ts";
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Sid?: string;
+}
+
+const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+
+const { stack, template } = synthTemplate({ functions: "batcher,provisioner,lifecycle,interruption,consolidator,drift" });
+
+/** Every Allow statement of each function's role, with resources flattened to strings. */
+const statementsByFunction = new Map<FunctionName, (Statement & { resources: string[]; actions: string[] })[]>();
+{
+  const policies = Object.values(resourcesOfType(template, "AWS::IAM::Policy"));
+  for (const [name, role] of stack.lambdas.roles) {
+    const roleId = stack.getLogicalId(role.node.defaultChild as CfnElement);
+    const statements = policies
+      .filter((p) => (p.Properties?.["Roles"] as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => (p.Properties?.["PolicyDocument"] as { Statement: Statement[] }).Statement)
+      .map((s) => ({ ...s, resources: list(s.Resource).map((r) => flattenCfnReference(r)), actions: list(s.Action) }));
+    statementsByFunction.set(name, statements);
+  }
+}
+const all = [...statementsByFunction.values()].flat();
+const actionsOf = (name: FunctionName) => new Set(statementsByFunction.get(name)?.flatMap((s) => s.actions));
+
+const EC2_WRITES = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags", "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"];
+const CLUSTER_TAG_CONDITIONS = ["aws:RequestTag/eks:eks-cluster-name", "aws:ResourceTag/eks:eks-cluster-name"];
+
+describe("function IAM policies", () => {
+  it("has one policy per function and only Allow statements", () => {
+    expect([...statementsByFunction.keys()].sort()).toEqual(["batcher", "consolidator", "drift", "interruption", "lifecycle", "provisioner"]);
+    for (const s of all) expect(s.Effect).toBe("Allow");
+  });
+
+  it("never grants a wildcard action", () => {
+    for (const s of all) for (const action of s.actions) expect(action, `${s.Sid ?? ""} ${action}`).not.toContain("*");
+  });
+
+  it("grants `*` resources only to read-only actions that cannot be scoped", () => {
+    for (const s of all.filter((s) => s.resources.includes("*"))) {
+      for (const action of s.actions) expect(action).toMatch(/^(ec2:Describe[A-Za-z]+|pricing:GetProducts)$/);
+    }
+  });
+
+  it("scopes every EC2 write to this cluster's tag, except the launch's use of selected images, subnets and groups", () => {
+    for (const s of all.filter((s) => s.actions.some((a) => EC2_WRITES.includes(a)))) {
+      const tagCondition = Object.values(s.Condition ?? {}).flatMap((block) =>
+        Object.entries(block).filter(([key]) => CLUSTER_TAG_CONDITIONS.includes(key)),
+      );
+      if (tagCondition.length > 0) {
+        expect(s.Condition?.["StringEquals"], s.Sid).toBeDefined();
+        const required = Object.entries(s.Condition?.["StringEquals"] ?? {}).filter(([key]) => CLUSTER_TAG_CONDITIONS.includes(key));
+        expect(required.length, s.Sid).toBeGreaterThan(0);
+        for (const [, value] of required) expect(value).toBe("demo");
+        continue;
+      }
+      // No tag condition: only launching into existing, selected resources.
+      expect(s.actions.sort()).toEqual(["ec2:CreateFleet", "ec2:RunInstances"]);
+      for (const r of s.resources) expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation)\/\*$/);
+    }
+  });
+
+  it("lets only the lifecycle function terminate instances, and only this cluster's", () => {
+    const terminators = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("ec2:TerminateInstances"))).map(([n]) => n);
+    expect(terminators).toEqual(["lifecycle"]);
+    const terminate = statementsByFunction.get("lifecycle")?.find((s) => s.actions.includes("ec2:TerminateInstances"));
+    expect(terminate?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" } });
+  });
+
+  it("tags at creation only inside RunInstances, CreateFleet or CreateLaunchTemplate", () => {
+    const provisioner = statementsByFunction.get("provisioner") ?? [];
+    const tagging = provisioner.filter((s) => s.actions.includes("ec2:CreateTags"));
+    expect(tagging).toHaveLength(1);
+    expect(tagging[0]?.Condition?.["StringEquals"]).toEqual({
+      "aws:RequestTag/eks:eks-cluster-name": "demo",
+      "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+    });
+  });
+
+  it("never lets a retag move an instance to another cluster", () => {
+    const retag = statementsByFunction.get("lifecycle")?.find((s) => s.Sid === "Ec2TagClusterInstances");
+    expect(retag?.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
+      StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": "demo" },
+    });
+  });
+
+  it("passes only the given node roles, only to EC2, and only from launching functions", () => {
+    const passers: string[] = [];
+    for (const [name, ss] of statementsByFunction) {
+      for (const s of ss.filter((s) => s.actions.includes("iam:PassRole"))) {
+        passers.push(name);
+        expect(s.resources).toEqual([NODE_ROLE]);
+        expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+      }
+    }
+    expect(passers.sort()).toEqual(["consolidator", "drift", "provisioner"]);
+  });
+
+  it("reads only public AMI parameters and describes only this cluster", () => {
+    for (const s of all.filter((s) => s.actions.includes("ssm:GetParameter"))) {
+      expect(s.actions).toEqual(["ssm:GetParameter"]);
+      expect(s.resources).toEqual(["arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*"]);
+    }
+    for (const s of all.filter((s) => s.actions.includes("eks:DescribeCluster"))) {
+      expect(s.resources).toEqual(["arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:cluster/demo"]);
+    }
+  });
+
+  it("touches DynamoDB, SQS and CloudWatch Logs only on the stack's own table, queues and log groups", () => {
+    const table = stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement);
+    for (const s of all) {
+      const services = new Set(s.actions.map((a) => a.split(":")[0]));
+      if (services.has("dynamodb")) expect(s.resources).toEqual([`<${table}.Arn>`]);
+      if (services.has("sqs")) for (const r of s.resources) expect(r).toMatch(/^<Queues(Provisioner|Interruption)[0-9A-F]{8}\.Arn>$/);
+      if (services.has("logs")) for (const r of s.resources) expect(r).toMatch(/^<Functions[A-Za-z]+Logs[0-9A-F]{8}\.Arn>$/);
+    }
+  });
+
+  it("gives each function only the services its job needs", () => {
+    const services = (name: FunctionName) => new Set([...actionsOf(name)].map((a) => a.split(":")[0]));
+    expect([...services("batcher")].sort()).toEqual(["dynamodb", "logs", "sqs"]);
+    expect([...services("interruption")].sort()).toEqual(["dynamodb", "ec2", "eks", "logs", "sqs"]);
+    expect([...actionsOf("interruption")].filter((a) => a.startsWith("ec2:")).every((a) => a.startsWith("ec2:Describe"))).toBe(true);
+    expect([...services("provisioner")].sort()).toEqual(["dynamodb", "ec2", "eks", "iam", "logs", "pricing", "sqs", "ssm"]);
+    expect(actionsOf("lifecycle").has("ec2:RunInstances")).toBe(false);
+  });
+
+  it("uses no AWS managed policies", () => {
+    for (const role of Object.values(resourcesOfType(template, "AWS::IAM::Role"))) {
+      expect(role.Properties?.["ManagedPolicyArns"]).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,308 @@
+import type { CfnElement } from "aws-cdk-lib";
+import { Match } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/build-app.ts";
+import { INTERRUPTION_RULES } from "../../infra/interruption-patterns.ts";
+import { resourcesOfType, synthTemplate } from "./support.ts";
+
+const ALL = "batcher,provisioner,lifecycle,interruption,consolidator,drift";
+
+/** The logical id of the only resource of a type whose id contains `part`. */
+function logicalId(resources: Record<string, unknown>, part: string): string {
+  const ids = Object.keys(resources).filter((id) => id.includes(part));
+  expect(ids, `one resource named like ${part}`).toHaveLength(1);
+  return ids[0] as string;
+}
+
+describe("TenonStack with the default functions", () => {
+  const { stack, template } = synthTemplate();
+  const queueId = (which: "provisioner" | "interruption", dead = false) => {
+    const q = stack.queues[which];
+    return stack.getLogicalId((dead ? q.deadLetterQueue : q.queue).node.defaultChild as CfnElement);
+  };
+
+  it("is named after the cluster", () => {
+    expect(stack.stackName).toBe("Tenon-demo");
+  });
+
+  it("creates exactly the expected resources", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.resourceCountIs("AWS::Lambda::Function", 4);
+    template.resourceCountIs("AWS::IAM::Role", 4);
+    template.resourceCountIs("AWS::Logs::LogGroup", 4);
+    template.resourceCountIs("AWS::SQS::Queue", 4);
+    // 5 interruption rules + provisioner and lifecycle ticks + forwarded pod events.
+    template.resourceCountIs("AWS::Events::Rule", 8);
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 1);
+    // Every function that talks to Kubernetes; the batcher only reads the audit log.
+    template.resourceCountIs("AWS::EKS::AccessEntry", 3);
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("keeps state in one retained, recoverable, on-demand table keyed pk/sk with TTL expiresAt", () => {
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: {
+        TableName: "tenon-demo",
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+        TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it("gives every queue that is not itself a dead-letter queue a dead-letter queue, all encrypted and TLS-only", () => {
+    const queues = resourcesOfType(template, "AWS::SQS::Queue");
+    const deadLetterTargets = new Set<string>();
+    for (const [, queue] of Object.entries(queues)) {
+      expect(queue.Properties?.["SqsManagedSseEnabled"]).toBe(true);
+      const redrive = queue.Properties?.["RedrivePolicy"] as { deadLetterTargetArn: { "Fn::GetAtt": [string, string] } } | undefined;
+      if (redrive) deadLetterTargets.add(redrive.deadLetterTargetArn["Fn::GetAtt"][0]);
+    }
+    const working = Object.keys(queues).filter((id) => !deadLetterTargets.has(id));
+    expect(working.sort()).toEqual([queueId("provisioner"), queueId("interruption")].sort());
+    expect([...deadLetterTargets].sort()).toEqual([queueId("provisioner", true), queueId("interruption", true)].sort());
+
+    const policies = resourcesOfType(template, "AWS::SQS::QueuePolicy");
+    const protectedQueues = new Set<string>();
+    for (const policy of Object.values(policies)) {
+      const doc = policy.Properties?.["PolicyDocument"] as { Statement: { Effect: string; Condition?: unknown }[] };
+      const deniesPlainText = doc.Statement.some(
+        (s) => s.Effect === "Deny" && JSON.stringify(s.Condition) === JSON.stringify({ Bool: { "aws:SecureTransport": "false" } }),
+      );
+      if (!deniesPlainText) continue;
+      for (const q of policy.Properties?.["Queues"] as { Ref: string }[]) protectedQueues.add(q.Ref);
+    }
+    expect([...protectedQueues].sort()).toEqual(Object.keys(queues).sort());
+  });
+
+  it("keeps interruption messages 300 s and retries them inside that window", () => {
+    const queues = resourcesOfType(template, "AWS::SQS::Queue");
+    const interruption = queues[queueId("interruption")]?.Properties ?? {};
+    expect(interruption["MessageRetentionPeriod"]).toBe(300);
+    const visibility = interruption["VisibilityTimeout"] as number;
+    const maxReceives = (interruption["RedrivePolicy"] as { maxReceiveCount: number }).maxReceiveCount;
+    expect(visibility * (maxReceives - 1)).toBeLessThan(300);
+  });
+
+  it("makes each SQS visibility timeout at least the consuming function's timeout", () => {
+    const queues = resourcesOfType(template, "AWS::SQS::Queue");
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    for (const [queue, fnPart] of [
+      ["provisioner", "FunctionsProvisioner"],
+      ["interruption", "FunctionsInterruption"],
+    ] as const) {
+      const visibility = queues[queueId(queue)]?.Properties?.["VisibilityTimeout"] as number;
+      const timeout = functions[logicalId(functions, fnPart)]?.Properties?.["Timeout"] as number;
+      expect(visibility).toBeGreaterThanOrEqual(timeout);
+    }
+  });
+
+  it("routes the five interruption event kinds to the interruption queue", () => {
+    const rules = resourcesOfType(template, "AWS::Events::Rule");
+    const interruptionQueue = queueId("interruption");
+    const toQueue = Object.values(rules).filter((r) =>
+      (r.Properties?.["Targets"] as { Arn: unknown }[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify({ "Fn::GetAtt": [interruptionQueue, "Arn"] })),
+    );
+    const patterns = toQueue.map((r) => r.Properties?.["EventPattern"]);
+    expect(patterns).toHaveLength(5);
+    expect(patterns).toEqual(
+      expect.arrayContaining([
+        { source: ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"] },
+        { source: ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"] },
+        { source: ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"] },
+        { source: ["aws.health"], "detail-type": ["AWS Health Event"] },
+        { source: ["aws.ec2"], "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"] },
+      ]),
+    );
+    expect(INTERRUPTION_RULES).toHaveLength(5);
+  });
+
+  it("ticks the provisioner and lifecycle every minute, and nothing else", () => {
+    const rules = resourcesOfType(template, "AWS::Events::Rule");
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    const scheduled = Object.values(rules).filter((r) => r.Properties?.["ScheduleExpression"] !== undefined);
+    const targets = scheduled.map((r) => {
+      expect(r.Properties?.["ScheduleExpression"]).toBe("rate(1 minute)");
+      const [target] = r.Properties?.["Targets"] as { Arn: { "Fn::GetAtt": [string, string] }; RetryPolicy?: unknown }[];
+      expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      return target?.Arn["Fn::GetAtt"][0];
+    });
+    expect(targets.sort()).toEqual([logicalId(functions, "FunctionsLifecycle"), logicalId(functions, "FunctionsProvisioner")].sort());
+  });
+
+  it("feeds the queues to their functions with partial batch failures", () => {
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    for (const [fnPart, queue] of [
+      ["FunctionsProvisioner", "provisioner"],
+      ["FunctionsInterruption", "interruption"],
+    ] as const) {
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: { Ref: logicalId(functions, fnPart) },
+        EventSourceArn: { "Fn::GetAtt": [queueId(queue), "Arn"] },
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+      });
+    }
+    // Two provisioner pollers at most: the lease does the real exclusion.
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: logicalId(functions, "FunctionsProvisioner") },
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it("subscribes the batcher to kube-scheduler's pod status patches in the audit log", () => {
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    const batcher = logicalId(functions, "FunctionsBatcher");
+    template.hasResourceProperties("AWS::Logs::SubscriptionFilter", {
+      LogGroupName: "/aws/eks/demo/cluster",
+      DestinationArn: { "Fn::GetAtt": [batcher, "Arn"] },
+      FilterPattern: Match.stringLikeRegexp('\\$\\.user\\.username = "system:kube-scheduler"'),
+    });
+    const pattern = Object.values(resourcesOfType(template, "AWS::Logs::SubscriptionFilter"))[0]?.Properties?.["FilterPattern"] as string;
+    for (const clause of ['$.objectRef.resource = "pods"', '$.objectRef.subresource = "status"', '$.verb = "patch"']) {
+      expect(pattern).toContain(clause);
+    }
+    // CloudWatch Logs must be allowed to invoke it.
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      FunctionName: { "Fn::GetAtt": [batcher, "Arn"] },
+      Principal: "logs.amazonaws.com",
+    });
+    // And forwarded signals for this cluster reach it too.
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: { source: ["tenon.kubernetes"], "detail-type": ["Pod Unschedulable"], detail: { cluster: ["demo"] } },
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [batcher, "Arn"] } })],
+    });
+  });
+
+  it("builds every function the same way: Node 22 on arm64, JSON logs with retention, cluster settings in the environment", () => {
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    const logGroups = resourcesOfType(template, "AWS::Logs::LogGroup");
+    for (const fn of Object.values(functions)) {
+      const p = fn.Properties ?? {};
+      expect(p["Runtime"]).toBe("nodejs22.x");
+      expect(p["Architectures"]).toEqual(["arm64"]);
+      expect(p["Handler"]).toBe("index.handler");
+      const variables = (p["Environment"] as { Variables: Record<string, unknown> }).Variables;
+      expect(variables).toMatchObject({
+        CLUSTER_NAME: "demo",
+        TABLE_NAME: { Ref: expect.stringContaining("StateTable") },
+        PROVISIONER_QUEUE_URL: { Ref: expect.stringContaining("QueuesProvisioner") },
+        INTERRUPTION_QUEUE_URL: { Ref: expect.stringContaining("QueuesInterruption") },
+        POWERTOOLS_METRICS_NAMESPACE: "Tenon",
+        POWERTOOLS_SERVICE_NAME: "tenon-demo",
+        NODE_OPTIONS: "--enable-source-maps",
+      });
+      const logging = p["LoggingConfig"] as { LogFormat: string; LogGroup: { Ref: string } };
+      expect(logging.LogFormat).toBe("JSON");
+      expect(logGroups[logging.LogGroup.Ref]?.Properties?.["RetentionInDays"]).toBe(30);
+    }
+  });
+
+  it("maps each Kubernetes-facing role to group tenon with a STANDARD access entry and no access policy", () => {
+    const entries = resourcesOfType(template, "AWS::EKS::AccessEntry");
+    const roles = resourcesOfType(template, "AWS::IAM::Role");
+    const principals = Object.values(entries).map((e) => {
+      expect(e.Properties).toMatchObject({ ClusterName: "demo", Type: "STANDARD", KubernetesGroups: ["tenon"] });
+      expect(e.Properties?.["AccessPolicies"]).toBeUndefined();
+      return (e.Properties?.["PrincipalArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    });
+    expect(principals.sort()).toEqual(
+      ["FunctionsProvisionerRole", "FunctionsLifecycleRole", "FunctionsInterruptionRole"].map((p) => logicalId(roles, p)).sort(),
+    );
+  });
+
+  it("alarms on any dead letter, any function error, provisioner throttles and a stalled lifecycle", () => {
+    const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map((a) => a.Properties ?? {});
+    const byMetric = (metric: string) => alarms.filter((a) => a["MetricName"] === metric);
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(2);
+    for (const a of byMetric("ApproximateNumberOfMessagesVisible")) {
+      expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+    }
+    expect(byMetric("Errors")).toHaveLength(4);
+    expect(byMetric("Throttles")).toHaveLength(1);
+    const stalled = alarms.filter((a) => JSON.stringify(a["Metrics"] ?? []).includes("FILL(invocations, 0) - FILL(errors, 0)"));
+    expect(stalled).toHaveLength(1);
+    expect(stalled[0]).toMatchObject({ ComparisonOperator: "LessThanThreshold", Threshold: 1, TreatMissingData: "breaching" });
+    expect(JSON.stringify(stalled[0]?.["Metrics"])).toContain('"Period":300');
+    expect(alarms.every((a) => a["AlarmActions"] === undefined)).toBe(true);
+  });
+
+  it("puts function health, dead letters and the Tenon EMF metrics on the dashboard", () => {
+    const dashboard = Object.values(resourcesOfType(template, "AWS::CloudWatch::Dashboard"))[0];
+    const body = JSON.stringify(dashboard?.Properties?.["DashboardBody"]);
+    for (const metric of ["PodsPending", "NodeClaimsLaunched", "LaunchFailures", "InsufficientCapacityErrors", "SchedulingDurationMs"]) {
+      expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
+    }
+    for (const metric of ["Errors", "Duration", "Throttles", "ApproximateNumberOfMessagesVisible"]) expect(body).toContain(metric);
+  });
+});
+
+describe("TenonStack options", () => {
+  it("leaves consolidator and drift out unless asked, then ticks them", () => {
+    const all = synthTemplate({ functions: ALL }).template;
+    all.resourceCountIs("AWS::Lambda::Function", 6);
+    const functions = resourcesOfType(all, "AWS::Lambda::Function");
+    const consolidator = logicalId(functions, "FunctionsConsolidator");
+    const drift = logicalId(functions, "FunctionsDrift");
+    all.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 minute)", Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [consolidator, "Arn"] } })] });
+    all.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(5 minutes)", Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [drift, "Arn"] } })] });
+
+    const defaults = resourcesOfType(synthTemplate().template, "AWS::Lambda::Function");
+    expect(Object.keys(defaults).some((id) => id.includes("Consolidator") || id.includes("Drift"))).toBe(false);
+  });
+
+  it("can leave out the audit-log subscription (the log group allows only two)", () => {
+    const { template } = synthTemplate({ enableAuditSubscription: "false" });
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 0);
+  });
+
+  it("subscribes to a custom audit log group and uses a custom table name", () => {
+    const { template } = synthTemplate({ auditLogGroup: "/custom/audit", tableName: "my-table" });
+    template.hasResourceProperties("AWS::Logs::SubscriptionFilter", { LogGroupName: "/custom/audit" });
+    template.hasResourceProperties("AWS::DynamoDB::Table", { TableName: "my-table" });
+  });
+
+  it("sends alarms to the given SNS topic", () => {
+    const topic = "arn:aws:sns:us-east-1:123456789012:oncall";
+    const { template } = synthTemplate({ alarmTopicArn: topic });
+    const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm"));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const a of alarms) expect(a.Properties?.["AlarmActions"]).toEqual([topic]);
+  });
+
+  it("passes the Kubernetes version to the functions when given", () => {
+    const { template } = synthTemplate({ kubernetesVersion: "1.33" });
+    for (const fn of Object.values(resourcesOfType(template, "AWS::Lambda::Function"))) {
+      expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables["KUBERNETES_VERSION"]).toBe("1.33");
+    }
+  });
+
+  it("deploys to the account and region given, with literal ARNs", () => {
+    const { stack } = synthTemplate({ account: "123456789012", region: "eu-central-1" });
+    expect(stack.account).toBe("123456789012");
+    expect(stack.region).toBe("eu-central-1");
+  });
+
+  it("names every missing handler file in one clear error", () => {
+    expect(() => synthTemplate({ functions: "batcher", cluster: "x" })).not.toThrow();
+    // Point at an empty folder: every requested handler is missing.
+    expect(() =>
+      buildWithFunctionsDir("/nonexistent-tenon-functions", { cluster: "demo", functions: "batcher,interruption" }),
+    ).toThrow(/function batcher: entry: .*batcher\/handler\.ts does not exist[\s\S]*function interruption: entry: /);
+  });
+});
+
+function buildWithFunctionsDir(functionsDir: string, context: Record<string, unknown>) {
+  return buildApp({ appProps: { context: { "aws:cdk:bundling-stacks": [], ...context } }, functionsDir, env: {} });
+}

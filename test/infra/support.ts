@@ -1,0 +1,34 @@
+/**
+ * Builds the Tenon stack the way `cdk synth` would (cdk.json's feature flags plus the given
+ * context), with bundling skipped and the fixture handlers in place of functions/.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
+import { buildApp, PROJECT_ROOT } from "../../infra/build-app.ts";
+import type { TenonStack } from "../../infra/stack.ts";
+
+export const FIXTURE_FUNCTIONS = path.join(import.meta.dirname, "fixtures", "functions");
+export const NODE_ROLE = "arn:aws:iam::123456789012:role/KarpenterNodeRole-demo";
+
+const cdkJsonContext = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "cdk.json"), "utf8")) as { context: Record<string, unknown> }).context;
+
+export function buildTestApp(context: Record<string, unknown>, options: { nag?: boolean; env?: Record<string, string>; outdir?: string } = {}) {
+  return buildApp({
+    appProps: { context: { ...cdkJsonContext, "aws:cdk:bundling-stacks": [], ...context }, ...(options.outdir ? { outdir: options.outdir } : {}) },
+    functionsDir: FIXTURE_FUNCTIONS,
+    env: options.env ?? {},
+    nag: options.nag ?? false,
+  });
+}
+
+export function synthTemplate(context: Record<string, unknown> = {}): { stack: TenonStack; template: Template } {
+  const { stack } = buildTestApp({ cluster: "demo", nodeRoleArns: NODE_ROLE, ...context });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
+
+export function resourcesOfType(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
