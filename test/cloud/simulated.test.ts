@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { MemoryUnavailableOfferings } from "../../lib/cloud/memory-unavailable-offerings.ts";
+import { SimulatedCloud, type SimulatedCloudOptions } from "../../lib/cloud/simulated/simulated-cloud.ts";
+import { defaultWorld } from "../../lib/cloud/simulated/world.ts";
+import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
+import { describeCloudContract } from "./cloud-contract.ts";
+import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
+
+function simulated(options: Partial<SimulatedCloudOptions> = {}) {
+  const clock = new ManualClock();
+  const world = defaultWorld({ region: "us-east-1", clusterName: CLUSTER });
+  const unavailable = new MemoryUnavailableOfferings();
+  const cloud = new SimulatedCloud({ clusterName: CLUSTER, world, clock, unavailable, ...options });
+  return { cloud, clock, world, unavailable };
+}
+
+describeCloudContract("simulated", async () => {
+  const { cloud, clock, world } = simulated();
+  return {
+    cloud,
+    nodeClass: nodeClass(),
+    zones: [...new Set(world.subnets.map((s) => s.zone))],
+    nowMs: () => clock.now(),
+    leakInstance: async () =>
+      cloud.injectInstance({
+        instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
+        tags: { "karpenter.sh/nodepool": "default", "karpenter.k8s.aws/ec2nodeclass": "default", "eks:eks-cluster-name": CLUSTER },
+      }),
+  };
+});
+
+describe("SimulatedCloud", () => {
+  const small = async (cloud: SimulatedCloud) => (await cloud.instanceTypes(nodeClass())).filter((t) => ["m5.large", "c5.large"].includes(t.name));
+
+  it("boots an instance after the boot delay on the injected clock", async () => {
+    const { cloud, clock } = simulated({ bootDelayMs: 40_000 });
+    const instance = await cloud.create(launchRequest(nodeClass(), await small(cloud)));
+    expect(instance.state).toBe("pending");
+    clock.advance(39_999);
+    expect((await cloud.get(instance.instanceId))?.state).toBe("pending");
+    clock.advance(1);
+    expect((await cloud.get(instance.instanceId))?.state).toBe("running");
+  });
+
+  it("launches the cheapest offering, and falls back past offerings with injected capacity errors, marking them unavailable", async () => {
+    const { cloud, unavailable, clock } = simulated();
+    const types = await small(cloud);
+    const cheapest = types.flatMap((t) => t.offerings.filter((o) => o.capacityType === "on-demand").map((o) => ({ t: t.name, o }))).sort((a, b) => a.o.price - b.o.price)[0]!;
+    cloud.faults.failOffering({ instanceType: cheapest.t, zone: cheapest.o.zone, capacityType: "on-demand" });
+    const instance = await cloud.create(launchRequest(nodeClass(), types));
+    expect(`${instance.instanceType}/${instance.zone}`).not.toBe(`${cheapest.t}/${cheapest.o.zone}`);
+    const marked = await unavailable.listUnavailable(clock.now());
+    expect(marked.map((m) => `${m.capacityType}:${m.instanceType}:${m.zone}:${m.reason}`)).toEqual([`on-demand:${cheapest.t}:${cheapest.o.zone}:InsufficientInstanceCapacity`]);
+    clock.advance(3 * 60_000);
+    expect(await unavailable.listUnavailable(clock.now())).toEqual([]);
+  });
+
+  it("throws InsufficientCapacityError listing every refused offering when all fail", async () => {
+    const { cloud } = simulated();
+    cloud.faults.failOfferingsWhere(() => true, "InsufficientInstanceCapacity");
+    const types = await small(cloud);
+    const err = await cloud.create(launchRequest(nodeClass(), types)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsufficientCapacityError);
+    const offered = types.flatMap((t) => t.offerings.filter((o) => o.capacityType === "on-demand" && o.available).map((o) => `${t.name}:${o.zone}`));
+    expect((err as InsufficientCapacityError).failures.map((f) => `${f.offering.instanceType}:${f.offering.zone}`).sort()).toEqual(offered.sort());
+    expect(await cloud.list()).toEqual([]);
+  });
+
+  it("throttles the next calls of an operation, then recovers", async () => {
+    const { cloud } = simulated();
+    cloud.faults.throttle("list", 2);
+    await expect(cloud.list()).rejects.toMatchObject({ name: "RequestLimitExceeded" });
+    await expect(cloud.list()).rejects.toMatchObject({ name: "RequestLimitExceeded" });
+    await expect(cloud.list()).resolves.toEqual([]);
+  });
+
+  it("makes slow calls take time on the clock", async () => {
+    const { cloud, clock } = simulated();
+    cloud.faults.slow("get", 1500);
+    const before = clock.now();
+    await cloud.get("i-0123456789abcdef0");
+    expect(clock.now() - before).toBe(1500);
+  });
+
+  it("prices spot from the given spot prices and launches spot when allowed", async () => {
+    const { cloud } = simulated({ spotPrices: new Map([["m5.large:us-east-1a", 0.03], ["c5.large:us-east-1b", 0.02]]) });
+    const types = await small(cloud);
+    const instance = await cloud.create(launchRequest(nodeClass(), types, { requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "on-demand"] }] }));
+    expect(instance).toMatchObject({ capacityType: "spot", instanceType: "c5.large", zone: "us-east-1b" });
+  });
+
+  it("shows a stopped instance as stopped, and it is still listed", async () => {
+    const { cloud } = simulated();
+    const instance = await cloud.create(launchRequest(nodeClass(), await small(cloud)));
+    cloud.stop(instance.instanceId);
+    expect((await cloud.list()).map((i) => i.state)).toEqual(["stopped"]);
+  });
+});
