@@ -2,9 +2,11 @@ import type { Command } from "commander";
 import type { CliIO } from "../io.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
 import { registerSimulate } from "./simulate.ts";
+import { registerValidate } from "./validate.ts";
 
 /** Every subcommand, in the order `tenon --help` lists them. */
 export function registerCommands(program: Command, io: CliIO): void {
   registerSimulate(program, io);
   registerInstanceTypes(program, io);
+  registerValidate(program, io);
 }
