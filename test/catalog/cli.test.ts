@@ -154,6 +154,13 @@ ${status}`;
     expect(new Set((m5!.offerings as Array<{ zone: string }>).map((o) => o.zone))).toEqual(new Set(["us-east-1b"]));
   });
 
+  it("uses the subnets' zone ids, since zone names differ between accounts", async () => {
+    // In the bundled map use1-az3 is us-east-1e, where m5.large is not offered.
+    const file = write("nc-ids.yaml", nodeClassYaml("    maxPods: 20", "status:\n  subnets:\n    - {id: subnet-1, zone: us-east-1a, zoneID: use1-az3}\n    - {id: subnet-2, zone: us-east-1b, zoneID: use1-az2}\n"));
+    const [m5] = jsonOf(await tenon(["-o", "json", "--nodeclass", file, "--filter", "instance-type=m5.large"], dir));
+    expect(new Set((m5!.offerings as Array<{ zone: string; zoneId: string }>).map((o) => `${o.zone}/${o.zoneId}`))).toEqual(new Set(["us-east-1b/use1-az2"]));
+  });
+
   it("reports a bad NodeClass or a missing file with exit 2", async () => {
     const bad = write("bad.yaml", nodeClassYaml("    kubeReserved: {memory: lots}"));
     const run = await tenon(["--nodeclass", bad], dir);

@@ -21,9 +21,9 @@ const M5_LARGE_ON_DEMAND = catalogData().onDemandPrices.get("m5.large")!;
 describe("offerings", () => {
   it("offers every zone of the type × each supported capacity type, with zone ids", () => {
     const m5 = find({ region: "us-east-1" }, "m5.large");
-    const zones = catalogData().regions.get("us-east-1")!.offeredZones.get("m5.large")!;
-    expect(m5.offerings).toHaveLength(zones.length * 2);
-    expect(new Set(m5.offerings.map((o) => o.zone))).toEqual(new Set(zones));
+    const zoneIds = catalogData().regions.get("us-east-1")!.offeredZoneIds.get("m5.large")!;
+    expect(m5.offerings).toHaveLength(zoneIds.size * 2);
+    expect(new Set(m5.offerings.map((o) => o.zoneId))).toEqual(zoneIds);
     expect(m5.offerings.every((o) => o.available && /^use1-az\d$/.test(o.zoneId!))).toBe(true);
     // One zone maps to one id, consistently.
     const ids = new Map(m5.offerings.map((o) => [o.zone, o.zoneId]));
@@ -31,7 +31,7 @@ describe("offerings", () => {
   });
 
   it("lists only on-demand for types that do not support spot", () => {
-    const onDemandOnly = catalogData().instanceTypes.find((t) => t.capacityTypes.length === 1 && catalogData().regions.get("us-east-1")!.offeredZones.has(t.name))!;
+    const onDemandOnly = catalogData().instanceTypes.find((t) => t.capacityTypes.length === 1 && catalogData().regions.get("us-east-1")!.offeredZoneIds.has(t.name))!;
     const it = find({ region: "us-east-1" }, onDemandOnly.name);
     expect(new Set(it.offerings.map((o) => o.capacityType))).toEqual(new Set(["on-demand"]));
     expect(requirementValues(it, "karpenter.sh/capacity-type")).toEqual(["on-demand"]);
@@ -42,6 +42,18 @@ describe("offerings", () => {
     expect(new Set(m5.offerings.map((o) => o.zone))).toEqual(new Set(["us-east-1a", "us-east-1c"]));
     expect(requirementValues(m5, "topology.kubernetes.io/zone")).toEqual(["us-east-1a", "us-east-1c"]);
     expect(() => loadAwsInstanceTypes({ region: "us-east-1", zones: ["us-west-2a"] })).toThrow(/zones\[0\]: "us-west-2a" is not a zone of us-east-1/);
+  });
+
+  it("follows zone ids when the account names its zones differently", () => {
+    const region = catalogData().regions.get("us-east-1")!;
+    // Bundled: us-east-1e is use1-az3, where m5.large is not offered. Say this account calls that zone us-east-1a.
+    expect(region.zones.get("us-east-1e")).toBe("use1-az3");
+    const zoneIds = new Map([["us-east-1a", "use1-az3"], ["us-east-1b", "use1-az4"]]);
+    const m5 = find({ region: "us-east-1", zoneIds }, "m5.large");
+    expect(new Set(m5.offerings.map((o) => `${o.zone}/${o.zoneId}`))).toEqual(new Set(["us-east-1b/use1-az4"]));
+    const inAz3 = [...region.offeredZoneIds].find(([, ids]) => ids.has("use1-az3"))![0];
+    expect(find({ region: "us-east-1", zoneIds }, inAz3).offerings.some((o) => o.zone === "us-east-1a" && o.zoneId === "use1-az3")).toBe(true);
+    expect(() => loadAwsInstanceTypes({ region: "us-east-1", zoneIds: new Map([["us-east-1a", "usw2-az1"]]) })).toThrow(/zoneIds\[us-east-1a\]: "usw2-az1" is not a zone id of us-east-1/);
   });
 
   it("marks offerings in the unavailable set unavailable and drops them from the requirements", () => {

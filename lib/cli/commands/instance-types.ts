@@ -61,8 +61,10 @@ export async function catalogOptions(flags: InstanceTypesFlags, io: CliIO): Prom
   if (flags.nodeclass !== undefined) {
     const nodeClass = await readNodeClass(flags.nodeclass, io);
     options.nodeClass = nodeClass;
-    const zones = [...new Set((nodeClass.status?.subnets ?? []).map((s) => s.zone))].sort();
-    if (zones.length > 0) options.zones = zones;
+    const subnets = nodeClass.status?.subnets ?? [];
+    if (subnets.length > 0) options.zones = [...new Set(subnets.map((s) => s.zone))].sort();
+    // The subnets know how this account names its zones; offerings follow the zone ids.
+    if (subnets.length > 0 && subnets.every((s) => s.zoneID)) options.zoneIds = new Map(subnets.map((s) => [s.zone, s.zoneID!]));
   }
   return options;
 }

@@ -31,6 +31,11 @@ export interface AwsCatalogOptions {
   reservedENIs?: number;
   /** Only offer these AZ names, e.g. the zones of the NodeClass's subnets. */
   zones?: readonly string[];
+  /**
+   * AZ name -> AZ id as the user's account maps them (EC2NodeClass status.subnets). Names map to
+   * physical zones differently per account; offerings follow the ids. Default: the bundled map.
+   */
+  zoneIds?: ReadonlyMap<string, string>;
   /** `capacityType:instanceType:zone` keys of offerings that recently failed with insufficient capacity. */
   unavailable?: ReadonlySet<string>;
   /** Instance type -> on-demand USD/hour, merged over the bundled us-east-1 table. */
@@ -64,9 +69,14 @@ function validateOptions(options: AwsCatalogOptions, region: CatalogRegionData):
   if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 0)) {
     problems.push({ object: OPTIONS_OBJECT, path: "reservedENIs", reason: `${reserved} is not a whole number >= 0` });
   }
+  const knownIds = new Set(region.zones.values());
+  for (const [zone, id] of options.zoneIds ?? []) {
+    if (!knownIds.has(id)) problems.push({ object: OPTIONS_OBJECT, path: `zoneIds[${zone}]`, reason: `"${id}" is not a zone id of ${region.region} (${[...knownIds].sort().join(", ")})` });
+  }
+  const zoneNames = options.zoneIds ?? region.zones;
   (options.zones ?? []).forEach((zone, i) => {
-    if (!region.zones.has(zone)) {
-      problems.push({ object: OPTIONS_OBJECT, path: `zones[${i}]`, reason: `"${zone}" is not a zone of ${region.region} (${[...region.zones.keys()].join(", ")})` });
+    if (!zoneNames.has(zone)) {
+      problems.push({ object: OPTIONS_OBJECT, path: `zones[${i}]`, reason: `"${zone}" is not a zone of ${region.region} (${[...zoneNames.keys()].sort().join(", ")})` });
     }
   });
   for (const [name, prices] of [["onDemandPrices", options.onDemandPrices], ["spotPrices", options.spotPrices]] as const) {
@@ -86,6 +96,7 @@ function cacheKey(options: AwsCatalogOptions): string {
     options.vmMemoryOverheadPercent,
     options.reservedENIs,
     options.zones,
+    options.zoneIds && [...options.zoneIds],
     options.unavailable && [...options.unavailable].sort(),
     options.onDemandPrices && [...options.onDemandPrices],
     options.spotPrices && [...options.spotPrices],
@@ -138,7 +149,8 @@ function staticPartsOf(type: CatalogInstanceType, family: AmiFamilyRules, region
 
 function offeringContext(options: AwsCatalogOptions, region: CatalogRegionData, notes: string[]): OfferingContext {
   const data = catalogData();
-  const zones = options.zones ? new Map([...region.zones].filter(([zone]) => options.zones!.includes(zone))) : region.zones;
+  const accountZones = options.zoneIds ? new Map([...options.zoneIds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : region.zones;
+  const zones = options.zones ? new Map([...accountZones].filter(([zone]) => options.zones!.includes(zone))) : accountZones;
   const onDemand = options.onDemandPrices;
   if (region.region !== data.pricedRegion && !onDemand) {
     notes.push(`on-demand prices: the bundled table covers ${data.pricedRegion} only; using ${data.pricedRegion} prices for ${region.region}, as Karpenter does until it reaches the Pricing API`);
@@ -167,12 +179,12 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   for (const type of data.instanceTypes) {
     // Windows AMIs exist for x86_64 only.
     if (family.os === "windows" && architectureOf(type) !== "amd64") continue;
-    const offeredZones = region.offeredZones.get(type.name);
-    if (!offeredZones) continue;
+    const offeredZoneIds = region.offeredZoneIds.get(type.name);
+    if (!offeredZoneIds) continue;
     const reason = incompatibility(type, family);
     if (reason) incompatible.set(reason, [...(incompatible.get(reason) ?? []), type.name]);
     if (offeringCtx.onDemandPrice(type.name) === undefined) unpriced.push(type.name);
-    const offerings = buildOfferings(type, offeredZones, reason === undefined, offeringCtx);
+    const offerings = buildOfferings(type, offeredZoneIds, reason === undefined, offeringCtx);
     const { labels, requirements } = staticPartsOf(type, family, region.region);
     instanceTypes.push({ name: type.name, ...nodeSize(type, sizing), labels, requirements: [...requirements, ...offeringRequirements(offerings)], offerings });
   }

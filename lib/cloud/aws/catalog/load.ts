@@ -21,8 +21,8 @@ export interface CatalogRegionData {
   region: CatalogRegion;
   /** AZ name -> AZ id, sorted by name. */
   zones: ReadonlyMap<string, string>;
-  /** Instance type -> AZ names offering it. */
-  offeredZones: ReadonlyMap<string, readonly string[]>;
+  /** Instance type -> AZ ids offering it (ids name the same physical zone in every account). */
+  offeredZoneIds: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface CatalogData {
@@ -35,7 +35,8 @@ export interface CatalogData {
 
 function regionData(file: CatalogOfferingsFile): CatalogRegionData {
   const zones = new Map(Object.entries(file.zones).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { region: file.region as CatalogRegion, zones, offeredZones: new Map(Object.entries(file.types)) };
+  const offeredZoneIds = new Map(Object.entries(file.types).map(([type, names]) => [type, new Set(names.map((name) => file.zones[name]!))]));
+  return { region: file.region as CatalogRegion, zones, offeredZoneIds };
 }
 
 let cached: CatalogData | undefined;

@@ -16,7 +16,7 @@ export function spotPriceKey(instanceType: string, zone: string): string {
 }
 
 export interface OfferingContext {
-  /** AZ name -> AZ id, in the order offerings are listed. */
+  /** AZ name -> AZ id as the account sees them, in the order offerings are listed. */
   zones: ReadonlyMap<string, string>;
   onDemandPrice(instanceType: string): number | undefined;
   /** Undefined when no spot price is known for (type, zone). */
@@ -28,11 +28,10 @@ export interface OfferingContext {
  * One offering per (offered zone, supported capacity type). A missing price leaves the offering
  * unavailable at price 0, so it is listed but never chosen.
  */
-export function buildOfferings(type: CatalogInstanceType, offeredZones: readonly string[], compatible: boolean, ctx: OfferingContext): Offering[] {
-  const offered = new Set(offeredZones);
+export function buildOfferings(type: CatalogInstanceType, offeredZoneIds: ReadonlySet<string>, compatible: boolean, ctx: OfferingContext): Offering[] {
   const out: Offering[] = [];
   for (const [zone, zoneId] of ctx.zones) {
-    if (!offered.has(zone)) continue;
+    if (!offeredZoneIds.has(zoneId)) continue;
     for (const capacityType of type.capacityTypes) {
       const price = capacityType === "spot" ? ctx.spotPrice(type.name, zone) : ctx.onDemandPrice(type.name);
       const available = compatible && price !== undefined && !ctx.unavailable.has(unavailableOfferingKey(capacityType, type.name, zone));
