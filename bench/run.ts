@@ -1,0 +1,71 @@
+/**
+ * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes).
+ * Each size runs in its own child process, so the reported peak RSS (getrusage maxrss) belongs to
+ * that size alone. Only `schedule()` is timed; building the synthetic input is not.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { resolveLaunch } from "../lib/scheduling/launch.ts";
+import { schedule } from "../lib/scheduling/scheduler.ts";
+import { benchmarkInput } from "./workload.ts";
+
+const FULL_SIZES = [1, 50, 100, 500, 1000, 2000, 5000, 10000, 20000];
+const QUICK_SIZES = [1, 50, 100, 500, 1000];
+
+interface Measurement {
+  pods: number;
+  ms: number;
+  newClaims: number;
+  scheduled: number;
+  unschedulable: number;
+  pricePerHour: number;
+  peakRssMiB: number;
+}
+
+function measure(pods: number): Measurement {
+  const input = benchmarkInput(pods);
+  const start = process.hrtime.bigint();
+  const result = schedule(input);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const price = result.newNodeClaims.reduce((sum, c) => sum + (resolveLaunch(c)?.price ?? 0), 0);
+  const scheduled = result.newNodeClaims.reduce((n, c) => n + c.pods.length, 0) + result.existingNodes.reduce((n, e) => n + e.pods.length, 0);
+  return {
+    pods,
+    ms,
+    newClaims: result.newNodeClaims.length,
+    scheduled,
+    unschedulable: result.unschedulable.length,
+    pricePerHour: Math.round(price * 1e4) / 1e4,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function runChild(pods: number): Measurement {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [...process.execArgv, self, "--child", String(pods)], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`benchmark for ${pods} pods failed:\n${child.stderr}`);
+  const line = child.stdout.trim().split("\n").pop()!;
+  return JSON.parse(line) as Measurement;
+}
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.join(" | ")} |`;
+}
+
+function main(argv: string[]): void {
+  const childAt = argv.indexOf("--child");
+  if (childAt >= 0) {
+    process.stdout.write(`${JSON.stringify(measure(Number(argv[childAt + 1])))}\n`);
+    return;
+  }
+  const sizes = argv.includes("--quick") ? QUICK_SIZES : FULL_SIZES;
+  console.log(row(["pods", "ms", "pods/s", "new claims", "scheduled", "unschedulable", "$/hour", "peak RSS MiB"]));
+  console.log(row(["---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]));
+  for (const pods of sizes) {
+    const m = runChild(pods);
+    const rate = m.ms > 0 ? Math.round((m.pods / m.ms) * 1000) : 0;
+    console.log(row([m.pods, m.ms.toFixed(1), rate, m.newClaims, m.scheduled, m.unschedulable, m.pricePerHour.toFixed(4), m.peakRssMiB]));
+  }
+}
+
+main(process.argv.slice(2));
