@@ -8,7 +8,9 @@
  * the scheduler's reason, which the cluster writes as PodScheduled=False/Unschedulable.
  */
 import type { DaemonSet, Node, Pod } from "../../k8s/types.ts";
-import { parseResources } from "../../quantity/resources.ts";
+import { addResources, exceededResources, parseResources, subtractResources } from "../../quantity/resources.ts";
+import { podRequests } from "../../scheduling/pod-requests.ts";
+import { formatTaint, untoleratedTaint } from "../../scheduling/taints.ts";
 import { isDaemonSetPod, normalizePod, withStableLabels } from "../../scheduling/snapshot.ts";
 import type { ExistingNode, SchedulingInput, SchedulingResult, VolumeObjects } from "../../scheduling/types.ts";
 
@@ -84,9 +86,10 @@ export function runSchedulingPass(
       pass.bindings.push({ pod: original, nodeName: placement.name });
     }
   }
+  const view = schedulerView(state.nodes, state.pods);
   for (const { pod, reason } of result.unschedulable) {
     const original = originals.get(keyOf(pod));
-    if (original && !placed.has(keyOf(pod))) pass.unschedulable.push({ pod: original, reason });
+    if (original && !placed.has(keyOf(pod))) pass.unschedulable.push({ pod: original, reason: explainUnschedulable(original, view, reason) });
   }
   // Without NodePools nothing should land on a new claim; if it does, it still has no node.
   for (const claim of result.newNodeClaims) {
@@ -96,6 +99,42 @@ export function runSchedulingPass(
     }
   }
   return pass;
+}
+
+/**
+ * kube-scheduler's style of message: why each node was rejected, counted, e.g.
+ * `0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}.`
+ * Only the common filters are told apart; the rest falls back to our scheduler's reason.
+ */
+export function explainUnschedulable(pod: Pod, nodes: readonly ExistingNode[], fallback: string): string {
+  if (nodes.length === 0) return "0/0 nodes are available: no nodes registered.";
+  const counts = new Map<string, number>();
+  const count = (why: string) => counts.set(why, (counts.get(why) ?? 0) + 1);
+  const requests = podRequests(pod);
+  for (const node of nodes) {
+    if (node.unschedulable) {
+      count("node(s) were unschedulable");
+      continue;
+    }
+    const taint = untoleratedTaint(pod.spec.tolerations ?? [], node.taints, true);
+    if (taint) {
+      count(`node(s) had untolerated taint {${formatTaint(taint)}}`);
+      continue;
+    }
+    if (Object.entries(pod.spec.nodeSelector ?? {}).some(([k, v]) => node.labels[k] !== v)) {
+      count("node(s) didn't match Pod's node affinity/selector");
+      continue;
+    }
+    const free = subtractResources(node.allocatable, addResources(...node.pods.map(podRequests)));
+    const short = exceededResources(requests, free);
+    if (short.length > 0) {
+      for (const name of short) count(`Insufficient ${name}`);
+      continue;
+    }
+    count(fallback);
+  }
+  const parts = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([why, n]) => `${n} ${why}`);
+  return `0/${nodes.length} nodes are available: ${parts.join(", ")}.`;
 }
 
 function keyOf(pod: Pod): string {

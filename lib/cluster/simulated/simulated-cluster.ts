@@ -35,12 +35,13 @@ import type {
   Page,
   RawObject,
 } from "../../ports/cluster.ts";
-import { daemonSetPod, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
+import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
 import { evictionVerdict } from "./disruption-budget.ts";
 import { awaitsScheduling, isFinished, runSchedulingPass, type ScheduleFn } from "./kube-scheduler.ts";
 import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
 import { ObjectStore, Revisions } from "./object-store.ts";
 import { VirtualClock } from "./virtual-clock.ts";
+import { schedule } from "../../scheduling/scheduler.ts";
 
 export interface SimulationTimings {
   /** Instance launched -> Node registered. */
@@ -64,8 +65,8 @@ export const DEFAULT_TIMINGS: SimulationTimings = {
 };
 
 export interface SimulatedClusterOptions {
-  /** The scheduling predicates, normally `schedule` from lib/scheduling/scheduler.ts. */
-  schedule: ScheduleFn;
+  /** The scheduling predicates; the project's own `schedule()` unless a test swaps it. */
+  schedule?: ScheduleFn;
   clock?: VirtualClock;
   timings?: Partial<SimulationTimings>;
 }
@@ -97,10 +98,10 @@ export class SimulatedCluster implements Cluster {
   private reconciling = false;
   private nameCounter = 0;
 
-  constructor(options: SimulatedClusterOptions) {
+  constructor(options: SimulatedClusterOptions = {}) {
     this.clock = options.clock ?? new VirtualClock();
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
-    this.schedule = options.schedule;
+    this.schedule = options.schedule ?? schedule;
     const iso = () => new Date(this.clock.now()).toISOString();
     const store = <T extends { metadata: { name: string } }>(namespaced: boolean) => new ObjectStore<T>(this.revisions, namespaced, iso);
     this.podStore = store(true);
@@ -309,7 +310,12 @@ export class SimulatedCluster implements Cluster {
   async evictPod(namespace: string, name: string): Promise<EvictionResult> {
     const pod = this.podStore.get(name, namespace);
     if (!pod) return { outcome: "not-found" };
-    const verdict = evictionVerdict(pod, this.podStore.values(), this.budgetStore.values());
+    const scales = this.workloadStore.values().map((w) => ({
+      namespace: w.metadata.namespace || "default",
+      podLabels: w.spec.template.metadata?.labels ?? {},
+      replicas: desiredReplicas(w),
+    }));
+    const verdict = evictionVerdict(pod, this.podStore.values(), this.budgetStore.values(), scales);
     if (!verdict.allowed) {
       return { outcome: "blocked", message: `Cannot evict pod as it would violate the pod's disruption budget. ${verdict.message ?? ""}`.trim() };
     }
