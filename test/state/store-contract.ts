@@ -86,6 +86,8 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       await expect(store.updateNodeClaim("a", 1, claimContent("b"), 2)).rejects.toThrow(/NodeClaim b: metadata.name: does not match the record being written \(a\)/);
       await expect(store.createNodeClaim({ ...claimContent("c"), phase: "Booting" as never }, 1)).rejects.toBeInstanceOf(InputError);
       await expect(store.createNodeClaim(claimContent("bad#name"), 1)).rejects.toThrow(/must not contain "#"/);
+      await expect(store.updateNodeClaim("a", Number.NaN, claimContent("a"), 2)).rejects.toThrow(/NodeClaim a: expectedVersion: NaN is not a whole number/);
+      await expect(store.claimBatchWindow(-1)).rejects.toThrow(/batch window: expectedVersion: -1 is not a whole number/);
     });
 
     it("of many concurrent identical creates, exactly one creates and one record exists", async () => {

@@ -5,7 +5,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { BatchWindow, Lease, RecordPodsSeenResult } from "../../ports/store.ts";
 import type { OfferingKey, UnavailableOffering } from "../../ports/unavailable-offerings.ts";
-import { assertLeaseArgs, assertPositiveInteger, assertTime, boundedReason } from "../codec.ts";
+import { assertLeaseArgs, assertPositiveInteger, assertTime, boundedReason, checkExpectedVersion } from "../codec.ts";
 import { BATCH_SK, UNAVAILABLE_PREFIX, leaseSk, unavailableSk } from "../keys.ts";
 import { TABLE_SCHEMA } from "./table.ts";
 import { isConditionalFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
@@ -51,6 +51,7 @@ export async function getBatchWindow(ctx: DynamoContext): Promise<BatchWindow | 
 }
 
 export async function claimBatchWindow(ctx: DynamoContext, expectedVersion: number): Promise<boolean> {
+  checkExpectedVersion("batch window", expectedVersion);
   try {
     await ctx.doc.send(
       new DeleteCommand({

@@ -1,7 +1,7 @@
 /** NodeClaim records in DynamoDB: create-if-absent, versioned update and delete. */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type CreateNodeClaimResult, type NodeClaimContent, type NodeClaimRecord } from "../../ports/store.ts";
-import { assertTime, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
+import { assertTime, checkExpectedVersion, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
 import { NODECLAIM_PREFIX, nodeClaimSk } from "../keys.ts";
 import { assertItemFits, isConditionalFailure, itemAtFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
@@ -79,6 +79,7 @@ export async function updateNodeClaim(
   nowMs: number,
 ): Promise<NodeClaimRecord> {
   assertTime(WHAT, "nowMs", nowMs);
+  checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   const body = encodeNodeClaimContent(content, name);
   assertItemFits({ pk: ctx.pk, sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
   try {
@@ -102,6 +103,8 @@ export async function updateNodeClaim(
 }
 
 export async function deleteNodeClaim(ctx: DynamoContext, name: string, expectedVersion: number): Promise<boolean> {
+  nodeClaimSk(name);
+  checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   try {
     await ctx.doc.send(
       new DeleteCommand({

@@ -100,6 +100,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
     },
     async updateNodeClaim(name: string, expectedVersion: number, content: NodeClaimContent, nowMs: number) {
       assertTime("NodeClaim", "nowMs", nowMs);
+      checkExpectedVersion(`NodeClaim ${name}`, expectedVersion);
       const body = encodeNodeClaimContent(content, name);
       const sk = nodeClaimSk(name);
       const existing = nodeClaims.get(sk);
@@ -110,6 +111,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
     },
     async deleteNodeClaim(name: string, expectedVersion: number) {
       const sk = nodeClaimSk(name);
+      checkExpectedVersion(`NodeClaim ${name}`, expectedVersion);
       const existing = nodeClaims.get(sk);
       if (!existing) return false;
       if (existing.version !== expectedVersion) throw versionConflict(`NodeClaim ${name}`, expectedVersion, existing);
@@ -130,6 +132,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
       return batch ? { ...batch } : undefined;
     },
     async claimBatchWindow(expectedVersion: number) {
+      checkExpectedVersion("batch window", expectedVersion);
       if (!batch || batch.version !== expectedVersion) return false;
       batch = undefined;
       return true;
