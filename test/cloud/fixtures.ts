@@ -68,3 +68,8 @@ export function fakeType(name: string, offerings: Array<Partial<Offering> & { zo
     offerings: full,
   };
 }
+
+/** An EventBridge event envelope as it lands in the interruption queue. */
+export function event(source: string, detailType: string, detail: unknown, extra: Record<string, unknown> = {}) {
+  return { version: "0", id: "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": detailType, source, account: "123456789012", time: "2026-11-01T12:00:00Z", region: "us-east-1", resources: [], detail, ...extra };
+}

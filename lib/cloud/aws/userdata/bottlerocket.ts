@@ -8,7 +8,7 @@ import { kubeletNodeLabels } from "./node-labels.ts";
 import { clusterDnsIps, nodeLabelsWithCapacityType, registerWithTaints, type BootstrapInput } from "./common.ts";
 
 function child(table: TomlTable, key: string): TomlTable {
-  const existing = table[key];
+  const existing = Object.hasOwn(table, key) ? table[key] : undefined;
   if (typeof existing === "object" && existing !== null && !Array.isArray(existing)) return existing;
   const created: TomlTable = {};
   table[key] = created;

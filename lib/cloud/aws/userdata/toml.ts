@@ -19,6 +19,16 @@ function isTable(v: TomlValue | undefined): v is TomlTable {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Own properties only: a key such as `toString` or `__proto__` is data, never the prototype's. */
+function getOwn(table: TomlTable, key: string): TomlValue | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+function setOwn<T extends TomlValue>(table: TomlTable, key: string, value: T): T {
+  Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+  return value;
+}
+
 class Reader {
   pos = 0;
   constructor(readonly text: string, readonly line: () => number) {}
@@ -136,14 +146,14 @@ function readValue(r: Reader): TomlValue {
 function setPath(root: TomlTable, path: string[], value: TomlValue, r: Reader): void {
   let table = root;
   for (const part of path.slice(0, -1)) {
-    const next = table[part];
-    if (next === undefined) table = table[part] = {};
+    const next = getOwn(table, part);
+    if (next === undefined) table = setOwn(table, part, {});
     else if (isTable(next)) table = next;
     else r.fail(`key ${path.join(".")} redefines a value`);
   }
   const last = path[path.length - 1]!;
-  if (last in table) r.fail(`key ${path.join(".")} is defined twice`);
-  table[last] = value;
+  if (Object.hasOwn(table, last)) r.fail(`key ${path.join(".")} is defined twice`);
+  setOwn(table, last, value);
 }
 
 export function parseToml(text: string): TomlTable {
@@ -161,8 +171,8 @@ export function parseToml(text: string): TomlTable {
       r.pos++;
       current = root;
       for (const part of path) {
-        const next = current[part];
-        if (next === undefined) current = current[part] = {};
+        const next = getOwn(current, part);
+        if (next === undefined) current = setOwn(current, part, {});
         else if (isTable(next)) current = next;
         else r.fail(`table ${path.join(".")} redefines a value`);
       }
