@@ -39,10 +39,10 @@ function allows(r: Requirement, state: LabelState): boolean {
   return state === ABSENT ? r.absentAllowed : r.has(state);
 }
 
-const valueArb = fc.constantFrom("a", "b", "c", "1", "2", "3", "5", "-1");
+const valueArb: fc.Arbitrary<string> = fc.constantFrom("a", "b", "c", "1", "2", "3", "5", "-1");
 const selectorArb: fc.Arbitrary<NodeSelectorRequirement> = fc.oneof(
   fc.record({ key: fc.constant("k"), operator: fc.constantFrom<Operator>("In", "NotIn"), values: fc.uniqueArray(valueArb, { maxLength: 4 }) }),
-  fc.record({ key: fc.constant("k"), operator: fc.constantFrom<Operator>("Exists", "DoesNotExist"), values: fc.constant([]) }),
+  fc.record({ key: fc.constant("k"), operator: fc.constantFrom<Operator>("Exists", "DoesNotExist"), values: fc.constant<string[]>([]) }),
   fc.record({ key: fc.constant("k"), operator: fc.constantFrom<Operator>("Gt", "Lt", "Gte", "Lte"), values: fc.tuple(fc.integer({ min: -3, max: 7 })).map(([n]) => [String(n)]) }),
 );
 const requirementArb = fc.array(selectorArb, { minLength: 1, maxLength: 3 }).map((list) => list.map((s) => Requirement.fromNodeSelector(s)).reduce((a, b) => a.intersect(b)));

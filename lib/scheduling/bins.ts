@@ -1,0 +1,197 @@
+/**
+ * Bins pods are placed into: existing capacity (Nodes and in-flight NodeClaims) and claims being
+ * built in this run. Each knows its requirements, taints, host ports and room left.
+ */
+import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_ZONE } from "../api/labels.ts";
+import type { Taint } from "../api/types.ts";
+import type { Pod } from "../k8s/types.ts";
+import type { Resources } from "../quantity/resources.ts";
+import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
+import { HostPortUsage, type HostPort } from "./host-ports.ts";
+import { cheapestPrice, fits, sortByPrice, typeCompatible, type PreparedType } from "./instance-types.ts";
+import type { NodePoolTemplate } from "./templates.ts";
+import { domainOfLabels } from "./topology.ts";
+import type { ExistingNode } from "./types.ts";
+
+export class ExistingBin {
+  readonly kind = "existing" as const;
+  readonly reqs: Requirements;
+  readonly taints: readonly Taint[];
+  readonly ports = new HostPortUsage();
+  readonly pods: Pod[] = [];
+  /** Room left: allocatable minus bound pods (and owed DaemonSet pods) minus placed pods. */
+  readonly free: Record<string, number>;
+  readonly allowUndefined: AllowUndefined | undefined = undefined;
+
+  constructor(
+    readonly index: number,
+    readonly node: ExistingNode,
+    used: Resources,
+  ) {
+    const hostname = node.labels[LABEL_HOSTNAME] ?? node.name;
+    this.reqs = Requirements.fromLabels(node.labels).with(Requirement.single(LABEL_HOSTNAME, hostname));
+    this.taints = node.taints;
+    const free: Record<string, number> = { ...node.allocatable };
+    for (const name in used) free[name] = (free[name] ?? 0) - used[name]!;
+    this.free = free;
+  }
+
+  get name(): string {
+    return this.node.name;
+  }
+
+  domain(key: string): string | undefined {
+    return domainOfLabels(this.node.labels, key, this.node.name);
+  }
+
+  fitsRequests(requests: Resources): boolean {
+    return fits(requests, this.free);
+  }
+
+  add(pod: Pod, requests: Resources, ports: readonly HostPort[]): void {
+    this.pods.push(pod);
+    for (const name in requests) this.free[name] = (this.free[name] ?? 0) - requests[name]!;
+    this.ports.add(ports);
+  }
+}
+
+/** A new NodeClaim being built: its requirements narrow and its instance types shrink as pods join. */
+export class ClaimBin {
+  readonly kind = "claim" as const;
+  readonly taints: readonly Taint[];
+  readonly ports = new HostPortUsage();
+  readonly pods: Pod[] = [];
+  /** Each pod's requests and host ports, parallel to `pods` (for repacking). */
+  readonly podRequests: Resources[] = [];
+  readonly podPorts: Array<readonly HostPort[]> = [];
+  /** Sum of the pods' requests. */
+  readonly requests: Record<string, number> = {};
+  reqs: Requirements;
+  /** Instance types that fit every pod here plus DaemonSet overhead, cheapest first. */
+  types: PreparedType[];
+  prices: number[];
+  /** Per resource: the most any remaining type could still take (largest allocatable - used). */
+  headroom: Record<string, number> = {};
+  /** Component-wise smallest and largest allocatable of `types` (recomputed when `types` changes). */
+  private smallest: Record<string, number> = {};
+  private largest: Record<string, number> = {};
+  private boundsOf: PreparedType[] | undefined;
+  /** Component-wise largest capacity among the options kept: what NodePool limits reserve. */
+  reserved: Record<string, number> = {};
+  readonly allowUndefined: AllowUndefined;
+
+  constructor(
+    readonly index: number,
+    readonly template: NodePoolTemplate,
+    readonly hostname: string,
+    reqs: Requirements,
+    types: PreparedType[],
+    prices: number[],
+  ) {
+    this.taints = template.taints;
+    this.reqs = reqs;
+    this.types = types;
+    this.prices = prices;
+    this.allowUndefined = template.allowUndefined;
+    this.refreshHeadroom();
+  }
+
+  domain(key: string): string | undefined {
+    return this.reqs.get(key)?.singleValue();
+  }
+
+  /** Requests plus DaemonSet overhead plus `extra`. */
+  need(extra: Resources): Record<string, number> {
+    const out: Record<string, number> = { ...this.template.daemonRequests };
+    for (const name in this.requests) out[name] = (out[name] ?? 0) + this.requests[name]!;
+    for (const name in extra) out[name] = (out[name] ?? 0) + extra[name]!;
+    return out;
+  }
+
+  /** Quick rejection: some resource exceeds what even the largest remaining type could take. */
+  exceedsHeadroom(requests: Resources): boolean {
+    for (const name in requests) {
+      const wanted = requests[name]!;
+      if (wanted > 0 && wanted > (this.headroom[name] ?? 0)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The types left if the claim had requirements `reqs` and needed `need`, cheapest first, or
+   * undefined when none are.
+   */
+  typesFor(reqs: Requirements, need: Resources): { types: PreparedType[]; prices: number[] } | undefined {
+    const changed = reqs !== this.reqs;
+    // Fast path: when even the smallest type takes `need`, every type does.
+    if (!changed && fits(need, this.smallest) && this.boundsOf === this.types) return { types: this.types, prices: this.prices };
+    const out: PreparedType[] = [];
+    for (const t of this.types) {
+      if (!fits(need, t.allocatable)) continue;
+      if (changed && !typeCompatible(t, reqs)) continue;
+      out.push(t);
+    }
+    if (out.length === 0) return undefined;
+    if (changed && (reqs.get(LABEL_ZONE) !== this.reqs.get(LABEL_ZONE) || reqs.get(LABEL_CAPACITY_TYPE) !== this.reqs.get(LABEL_CAPACITY_TYPE))) {
+      return sortByPrice(out, reqs);
+    }
+    if (!changed && out.length === this.types.length) return { types: this.types, prices: this.prices };
+    return { types: out, prices: out.map((t) => cheapestPrice(t, reqs)) };
+  }
+
+  add(pod: Pod, requests: Resources, ports: readonly HostPort[], reqs: Requirements, types: { types: PreparedType[]; prices: number[] }): void {
+    this.pods.push(pod);
+    this.podRequests.push(requests);
+    this.podPorts.push(ports);
+    for (const name in requests) this.requests[name] = (this.requests[name] ?? 0) + requests[name]!;
+    this.ports.add(ports);
+    this.reqs = reqs;
+    this.types = types.types;
+    this.prices = types.prices;
+    this.refreshHeadroom();
+  }
+
+  /** The cheapest price the claim can launch at now. */
+  get price(): number {
+    return this.prices[0] ?? Infinity;
+  }
+
+  private refreshHeadroom(): void {
+    if (this.boundsOf !== this.types) {
+      const largest: Record<string, number> = {};
+      const smallest: Record<string, number> = {};
+      let first = true;
+      for (const t of this.types) {
+        for (const name in t.allocatable) {
+          const v = t.allocatable[name]!;
+          if ((largest[name] ?? 0) < v) largest[name] = v;
+          if (first || v < (smallest[name] ?? Infinity)) smallest[name] = first ? v : Math.min(smallest[name] ?? 0, v);
+        }
+        // A resource a type lacks counts as zero for the smallest.
+        if (!first) for (const name in smallest) if (!(name in t.allocatable)) smallest[name] = 0;
+        first = false;
+      }
+      this.largest = largest;
+      this.smallest = smallest;
+      this.boundsOf = this.types;
+    }
+    const headroom: Record<string, number> = { ...this.largest };
+    const daemon = this.template.daemonRequests;
+    for (const name in daemon) headroom[name] = (headroom[name] ?? 0) - daemon[name]!;
+    for (const name in this.requests) headroom[name] = (headroom[name] ?? 0) - this.requests[name]!;
+    this.headroom = headroom;
+  }
+
+  /** Recomputes what limits reserve, over the first `max` options. */
+  refreshReserved(max: number): void {
+    const r: Record<string, number> = { nodes: 1 };
+    const n = Math.min(max, this.types.length);
+    for (let i = 0; i < n; i++) {
+      const cap = this.types[i]!.capacity;
+      for (const name in cap) if ((r[name] ?? 0) < cap[name]!) r[name] = cap[name]!;
+    }
+    this.reserved = r;
+  }
+}
+
+export type Bin = ExistingBin | ClaimBin;

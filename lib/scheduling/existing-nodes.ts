@@ -1,0 +1,46 @@
+/**
+ * Existing capacity as bins: room left is allocatable minus the pods bound there. A node that is
+ * not initialized yet (or an in-flight NodeClaim) will still get the DaemonSet pods that are not
+ * bound to it yet, so their requests are held back too.
+ */
+import { normalizeLabelKey } from "../api/labels.ts";
+import type { DaemonSet, Pod } from "../k8s/types.ts";
+import type { Resources } from "../quantity/resources.ts";
+import { Requirements } from "../requirements/index.ts";
+import { ExistingBin } from "./bins.ts";
+import { daemonOverhead } from "./templates.ts";
+import { podRequests } from "./pod-requests.ts";
+import type { ExistingNode } from "./types.ts";
+
+function safeRequests(pod: Pod): Resources {
+  try {
+    return podRequests(pod);
+  } catch {
+    return { pods: 1 };
+  }
+}
+
+function ownedByDaemonSet(pod: Pod): string | undefined {
+  return pod.metadata.ownerReferences?.find((o) => o.kind === "DaemonSet")?.name;
+}
+
+export function buildExistingBins(nodes: readonly ExistingNode[], daemonSets: readonly DaemonSet[]): ExistingBin[] {
+  const bins: ExistingBin[] = [];
+  for (const node of nodes) {
+    if (node.unschedulable) continue;
+    const used: Record<string, number> = {};
+    for (const pod of node.pods) {
+      const r = safeRequests(pod);
+      for (const name in r) used[name] = (used[name] ?? 0) + r[name]!;
+    }
+    if (!node.initialized && daemonSets.length) {
+      const bound = new Set(node.pods.map(ownedByDaemonSet).filter((n): n is string => n !== undefined));
+      const missing = daemonSets.filter((ds) => !bound.has(ds.metadata.name));
+      const reqs = Requirements.fromLabels(node.labels, normalizeLabelKey);
+      const owed = daemonOverhead(missing, reqs, node.taints, () => false);
+      for (const name in owed) used[name] = (used[name] ?? 0) + owed[name]!;
+    }
+    bins.push(new ExistingBin(bins.length, node, used));
+  }
+  return bins;
+}

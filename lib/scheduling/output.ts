@@ -1,0 +1,45 @@
+/** Turns the run's claims and placements into the SchedulingResult shapes. */
+import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_ZONE } from "../api/labels.ts";
+import { Requirement } from "../requirements/index.ts";
+import type { ClaimBin, ExistingBin } from "./bins.ts";
+import { truncateTypes } from "./instance-types.ts";
+import type { NewNodeClaim, Placement } from "./types.ts";
+
+export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim {
+  const kept = truncateTypes(claim.types, claim.reqs, maxTypes);
+  let reqs = claim.reqs.without(LABEL_HOSTNAME);
+  // The claim can only be what its options offer: narrow type, zone and capacity type to them.
+  const zones = new Set<string>();
+  const capacityTypes = new Set<string>();
+  for (const t of kept) {
+    for (const o of t.offerings) {
+      if (!reqs.allows(LABEL_ZONE, o.zone) || !reqs.allows(LABEL_CAPACITY_TYPE, o.capacityType)) continue;
+      zones.add(o.zone);
+      capacityTypes.add(o.capacityType);
+    }
+  }
+  const minValues = (key: string) => reqs.get(key)?.minValues;
+  reqs = reqs
+    .with(Requirement.in(LABEL_INSTANCE_TYPE, kept.map((t) => t.it.name), minValues(LABEL_INSTANCE_TYPE)))
+    .with(Requirement.in(LABEL_ZONE, zones, minValues(LABEL_ZONE)))
+    .with(Requirement.in(LABEL_CAPACITY_TYPE, capacityTypes, minValues(LABEL_CAPACITY_TYPE)));
+  const labels: Record<string, string> = { ...reqs.labels(), ...claim.template.labels };
+  const sortedLabels: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) sortedLabels[k] = labels[k]!;
+  const daemon = claim.template.daemonRequests;
+  return {
+    nodePoolName: claim.template.name,
+    requirements: reqs.toNodeSelector(),
+    labels: sortedLabels,
+    taints: [...claim.template.taints],
+    startupTaints: [...claim.template.startupTaints],
+    instanceTypes: kept.map((t) => t.it),
+    pods: [...claim.pods],
+    requests: claim.need({}),
+    daemonSetRequests: { ...daemon },
+  };
+}
+
+export function toPlacements(existing: readonly ExistingBin[]): Placement[] {
+  return existing.filter((b) => b.pods.length > 0).map((b) => ({ name: b.name, pods: [...b.pods] }));
+}

@@ -1,0 +1,105 @@
+/**
+ * Applying a pod's topology groups to one bin: which domains of each topology key the pod may use
+ * there. A bin whose domain for the key is fixed (an existing node, a claim already pinned, a
+ * claim's own hostname) is simply checked; a claim that still allows several domains is pinned to
+ * the most preferred allowed one that leaves it some instance type, so that the pod is counted
+ * in exactly one domain.
+ */
+import { LABEL_HOSTNAME } from "../api/labels.ts";
+import { Requirement, type Requirements } from "../requirements/index.ts";
+import type { PodPlan } from "./plan.ts";
+import type { TopologyGroup, Topology } from "./topology.ts";
+
+export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean };
+
+/** Allowed domains of a group over the whole key universe, computed once per placement attempt. */
+export class AllowedMemo {
+  private readonly memo = new Map<TopologyGroup, { list: string[]; set: Set<string> }>();
+  constructor(private readonly topology: Topology) {}
+
+  get(g: TopologyGroup, self: boolean): { list: string[]; set: Set<string> } {
+    let m = this.memo.get(g);
+    if (!m) {
+      const list = g.allowed(this.topology.domainUniverse(g.key), self);
+      m = { list, set: new Set(list) };
+      this.memo.set(g, m);
+    }
+    return m;
+  }
+}
+
+function describeFailure(g: TopologyGroup): string {
+  switch (g.kind) {
+    case "spread":
+      return `topology spread on ${g.key} (maxSkew ${g.maxSkew}) can't be met`;
+    case "affinity":
+      return `pod affinity on ${g.key}: no matching pod in a domain this node could be in`;
+    case "anti-affinity":
+      return `pod anti-affinity on ${g.key}: matching pods already in every domain this node could be in`;
+    default:
+      return `required anti-affinity of running or placed pods on ${g.key} excludes every domain this node could be in`;
+  }
+}
+
+/**
+ * `fixedDomain`: for existing nodes, the node's own domain per key. `typesLeft`: whether a claim
+ * with these requirements would still have an instance type (used to choose among domains).
+ */
+export function applyTopology(
+  plan: PodPlan,
+  reqs: Requirements,
+  memo: AllowedMemo,
+  fixedDomain: ((key: string) => string | undefined) | undefined,
+  typesLeft: (reqs: Requirements) => boolean,
+): TopologyOutcome {
+  let pinned = false;
+  for (let i = 0; i < plan.topo.length; i++) {
+    const g = plan.topo[i]!;
+    const own = i < plan.ownCount;
+    const self = own ? plan.selfSelects[i]! : false;
+    const repels = g.kind === "anti-affinity" || g.kind === "inverse-anti-affinity";
+    let single: string | undefined;
+    if (fixedDomain) single = fixedDomain(g.key);
+    else single = reqs.get(g.key)?.singleValue();
+    if (single !== undefined || fixedDomain || g.key === LABEL_HOSTNAME) {
+      if (single === undefined) {
+        if (repels) continue; // a node without the label shares no domain with anyone
+        return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain };
+      }
+      const ok = g.key === LABEL_HOSTNAME ? g.allowed([single], self).length > 0 : memo.get(g, self).set.has(single);
+      if (!ok) {
+        // Counts only grow: repelling constraints and hostname spreads never recover on this node.
+        const permanent = repels || (g.kind === "spread" && g.key === LABEL_HOSTNAME);
+        return { fail: describeFailure(g), permanent };
+      }
+      continue;
+    }
+    const cur = reqs.get(g.key);
+    const allowed = memo.get(g, self).list.filter((d) => !cur || cur.has(d));
+    if (allowed.length === 0) {
+      if (repels && (!cur || cur.absentAllowed)) continue;
+      return { fail: describeFailure(g), permanent: false };
+    }
+    if (!own) {
+      // Only keep away from the repelling domains; no need to choose one.
+      const narrowed = reqs.with(Requirement.in(g.key, allowed));
+      if (narrowed !== reqs) {
+        reqs = narrowed;
+        pinned = true;
+      }
+      continue;
+    }
+    let chosen = false;
+    for (const d of allowed) {
+      const candidate = reqs.with(Requirement.single(g.key, d));
+      if (typesLeft(candidate)) {
+        reqs = candidate;
+        chosen = true;
+        pinned = true;
+        break;
+      }
+    }
+    if (!chosen) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false };
+  }
+  return { reqs, pinned };
+}

@@ -1,0 +1,178 @@
+/**
+ * Trying one pod (its plan) on one bin: an existing node, a claim being built, or a new claim from
+ * a NodePool. Each returns PLACED, or why not (and whether that can never change for this plan).
+ */
+import { LABEL_HOSTNAME } from "../api/labels.ts";
+import type { Pod } from "../k8s/types.ts";
+import { formatResource } from "../quantity/quantity.ts";
+import { Requirement, type Requirements } from "../requirements/index.ts";
+import { ClaimBin, type ExistingBin } from "./bins.ts";
+import type { RunContext } from "./context.ts";
+import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
+import { withinLimits } from "./limits.ts";
+import { countingGroups, type PodPlan } from "./plan.ts";
+import { applyTopology, type AllowedMemo } from "./placement-topology.ts";
+import { formatTaint, untoleratedTaint } from "./taints.ts";
+import type { NodePoolTemplate } from "./templates.ts";
+
+export const PLACED = 0;
+/** Can't place here, and never will for this plan. */
+export const NEVER = 1;
+/** Can't place here now; a later pod of the group may. */
+export const NOT_NOW = 2;
+export type BinOutcome = typeof PLACED | typeof NEVER | typeof NOT_NOW;
+
+function record(ctx: RunContext, pod: Pod, plan: PodPlan, on: ExistingBin | ClaimBin): void {
+  const counting = countingGroups(plan, ctx.topology);
+  ctx.topology.recordPlacement(pod, on, counting, plan.ownedInverse ?? []);
+}
+
+export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: PodPlan, memo: AllowedMemo): BinOutcome {
+  const g = plan.group;
+  if (untoleratedTaint(plan.tolerations, bin.taints, plan.ignorePreferNoSchedule)) return NEVER;
+  if (g.ports.length && bin.ports.conflict(g.ports)) return NEVER;
+  if (!bin.fitsRequests(g.requests)) return NEVER;
+  if (!bin.reqs.isCompatible(plan.nodeReqs)) return NEVER;
+  if (plan.topo.length) {
+    const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => true);
+    if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
+  }
+  bin.add(pod, g.requests, g.ports);
+  record(ctx, pod, plan, bin);
+  return PLACED;
+}
+
+export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPlan, memo: AllowedMemo): BinOutcome {
+  const g = plan.group;
+  if (untoleratedTaint(plan.tolerations, claim.taints, plan.ignorePreferNoSchedule)) return NEVER;
+  if (g.ports.length && claim.ports.conflict(g.ports)) return NEVER;
+  if (claim.exceedsHeadroom(g.requests)) return NEVER;
+  if (!claim.reqs.isCompatible(plan.nodeReqs, claim.allowUndefined)) return NEVER;
+  const merged = claim.reqs.intersect(plan.nodeReqs);
+  const need = claim.need(g.requests);
+  let last: { reqs: Requirements; types: ReturnType<ClaimBin["typesFor"]> } | undefined;
+  const typesFor = (r: Requirements) => {
+    if (last && last.reqs === r) return last.types;
+    last = { reqs: r, types: claim.typesFor(r, need) };
+    return last.types;
+  };
+  let reqs = merged;
+  let pinned = false;
+  if (plan.topo.length) {
+    const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r) !== undefined);
+    if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
+    reqs = outcome.reqs;
+    pinned = outcome.pinned;
+  }
+  const types = typesFor(reqs);
+  // Without a topology choice, the claim only gets fuller and narrower: no later pod alike fits.
+  if (!types) return pinned ? NOT_NOW : NEVER;
+  if (ctx.minValuesStrict && unmetMinValues(types.types, reqs)) return pinned ? NOT_NOW : NEVER;
+  claim.add(pod, g.requests, g.ports, reqs, types);
+  ctx.limits.reserve(claim, ctx.maxTypes);
+  record(ctx, pod, plan, claim);
+  return PLACED;
+}
+
+/** Why the pod can't use this NodePool at all, whatever else is placed (cached per plan). */
+function staticReason(plan: PodPlan, t: NodePoolTemplate): string | null {
+  const cached = plan.templateStatic[t.index];
+  if (cached !== undefined) return cached;
+  let reason: string | null = null;
+  const taint = untoleratedTaint(plan.tolerations, t.taints, plan.ignorePreferNoSchedule);
+  if (taint) reason = `incompatible with NodePool ${t.name}: taint ${formatTaint(taint)} not tolerated`;
+  if (!reason) {
+    const why = t.reqs.compatible(plan.nodeReqs, t.allowUndefined, { self: `NodePool ${t.name}`, other: "pod" });
+    if (why) reason = `incompatible with NodePool ${t.name}: ${why}`;
+  }
+  if (!reason) {
+    const need = addResources(plan.group.requests, t.daemonRequests);
+    for (const name of Object.keys(need).sort()) {
+      const largest = t.catalog.largest[name] ?? 0;
+      if (need[name]! > largest) {
+        const daemon = t.daemonRequests[name] ? ` including ${formatResource(name, t.daemonRequests[name]!)} of DaemonSet overhead` : "";
+        reason = `no instance type in NodePool ${t.name} has enough ${name} (wants ${formatResource(name, need[name]!)}${daemon}, largest ${formatResource(name, largest)})`;
+        break;
+      }
+    }
+  }
+  plan.templateStatic[t.index] = reason;
+  return reason;
+}
+
+function addResources(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = { ...a };
+  for (const name in b) out[name] = (out[name] ?? 0) + b[name]!;
+  return out;
+}
+
+/** Opens a new claim from `t` for the pod; returns PLACED or the reason it can't. */
+export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan: PodPlan, memo: AllowedMemo): typeof PLACED | string {
+  const fixed = staticReason(plan, t);
+  if (fixed) return fixed;
+  const g = plan.group;
+  const hostname = `hostname-placeholder-${ctx.nextHostname}`;
+  const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
+  const need = addResources(g.requests, t.daemonRequests);
+  const remaining = ctx.limits.remaining(t);
+  const typesFor = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
+    const compat = t.catalog.compatible(r);
+    const types: PreparedType[] = [];
+    const prices: number[] = [];
+    for (let i = 0; i < compat.types.length; i++) {
+      const it = compat.types[i]!;
+      if (!fits(need, it.allocatable) || !withinLimits(it.capacity, remaining)) continue;
+      types.push(it);
+      prices.push(compat.prices[i]!);
+    }
+    return types.length ? { types, prices } : undefined;
+  };
+  let reqs = base;
+  if (plan.topo.length) {
+    const outcome = applyTopology(plan, base, memo, undefined, (r) => typesFor(r) !== undefined);
+    if ("fail" in outcome) return `NodePool ${t.name}: ${outcome.fail}`;
+    reqs = outcome.reqs;
+  }
+  const types = typesFor(reqs);
+  if (!types) return noTypeReason(t, reqs, need, remaining);
+  const unmet = unmetMinValues(types.types, reqs);
+  if (unmet && ctx.minValuesStrict) {
+    return `NodePool ${t.name}: minValues ${unmet.req.minValues} for ${unmet.req.key} not met (instance types that fit offer ${unmet.found})`;
+  }
+  ctx.nextHostname++;
+  const claim = new ClaimBin(ctx.bins.length, t, hostname, reqs, [], []);
+  claim.add(pod, g.requests, g.ports, reqs, types);
+  ctx.claims.push(claim);
+  ctx.bins.push(claim);
+  ctx.limits.reserve(claim, ctx.maxTypes);
+  record(ctx, pod, plan, claim);
+  return PLACED;
+}
+
+function noTypeReason(t: NodePoolTemplate, reqs: Requirements, need: Record<string, number>, remaining: Record<string, number> | undefined): string {
+  const compat = t.catalog.compatible(reqs).types;
+  if (compat.length === 0) return `no instance type in NodePool ${t.name} meets the pod's requirements (${describeReqs(reqs)})`;
+  const fitting = compat.filter((it) => fits(need, it.allocatable));
+  if (fitting.length === 0) {
+    for (const name of Object.keys(need).sort()) {
+      let largest = 0;
+      for (const it of compat) largest = Math.max(largest, it.allocatable[name] ?? 0);
+      if (need[name]! > largest) {
+        return `no instance type in NodePool ${t.name} that meets the pod's requirements has enough ${name} (wants ${formatResource(name, need[name]!)}, largest ${formatResource(name, largest)})`;
+      }
+    }
+    const wants = Object.keys(need).sort().filter((n) => n !== "pods").map((n) => `${n} ${formatResource(n, need[n]!)}`).join(", ");
+    return `no instance type in NodePool ${t.name} fits ${wants} at once`;
+  }
+  const limited = Object.keys(remaining ?? {}).sort().map((n) => `${n} ${n === "nodes" ? remaining![n] : formatResource(n, Math.max(0, remaining![n]!))} left`);
+  return `NodePool ${t.name} limits reached (${limited.join(", ")})`;
+}
+
+function describeReqs(reqs: Requirements): string {
+  const parts: string[] = [];
+  for (const key of [...reqs.keys()].sort()) {
+    if (key === LABEL_HOSTNAME) continue;
+    parts.push(`${key} ${reqs.get(key)}`);
+  }
+  return parts.join(", ");
+}

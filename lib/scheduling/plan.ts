@@ -1,0 +1,94 @@
+/**
+ * Per-pod work done once: pods that are alike (same namespace, labels and spec) form a group that
+ * shares one PodPlan per relaxation state: requests, host ports, node requirements, topology
+ * groups, and the list of bins (existing nodes and claims) not yet ruled out for good. Claims only
+ * fill up and narrow, so a bin that failed for a reason that can't improve is skipped by every
+ * later pod of the group.
+ */
+import type { Toleration, Pod } from "../k8s/types.ts";
+import type { Resources } from "../quantity/resources.ts";
+import { Requirements } from "../requirements/index.ts";
+import type { Bin } from "./bins.ts";
+import type { HostPort } from "./host-ports.ts";
+import type { PodNodeConstraints } from "./node-affinity.ts";
+import { activeTopologyTerms, type RelaxState } from "./preferences.ts";
+import type { Topology, TopologyGroup } from "./topology.ts";
+
+export interface PodGroup {
+  readonly id: number;
+  /** A representative pod: every member has the same namespace, labels and spec. */
+  readonly rep: Pod;
+  readonly requests: Resources;
+  readonly ports: readonly HostPort[];
+  readonly node: PodNodeConstraints;
+  readonly volumeReqs: Requirements;
+  /** Set when the pod can't be scheduled whatever happens (bad quantity, missing volume). */
+  readonly error?: string;
+  readonly plans: Map<string, PodPlan>;
+  /** The relaxation state the last member was placed with: later members start there. */
+  startState?: RelaxState;
+}
+
+export interface PodPlan {
+  readonly group: PodGroup;
+  readonly state: RelaxState;
+  readonly nodeReqs: Requirements;
+  readonly tolerations: readonly Toleration[];
+  readonly ignorePreferNoSchedule: boolean;
+  /** The pod's own topology groups, then inverse anti-affinity groups that repel it. */
+  readonly topo: TopologyGroup[];
+  readonly ownCount: number;
+  readonly selfSelects: boolean[];
+  /** Bins still possibly usable (null marks one ruled out). */
+  candidates: Array<Bin | null>;
+  removed: number;
+  /** How many of the run's bins have been merged into `candidates`. */
+  seen: number;
+  /** Per template: undefined = not checked yet, null = passes static checks, string = why not. */
+  readonly templateStatic: Array<string | null | undefined>;
+  counting?: TopologyGroup[];
+  countingGeneration?: number;
+  ownedInverse?: TopologyGroup[];
+}
+
+export function planFor(group: PodGroup, state: RelaxState, topology: Topology): PodPlan {
+  const key = JSON.stringify(state);
+  let plan = group.plans.get(key);
+  if (plan) return plan;
+  const pod = group.rep;
+  const node = group.node;
+  let nodeReqs = node.base.intersect(group.volumeReqs);
+  if (node.requiredTerms.length) nodeReqs = nodeReqs.intersect(node.requiredTerms[Math.min(state.requiredTerm, node.requiredTerms.length - 1)]!);
+  const preferred = node.preferredTerms[state.preferredNodeDropped];
+  if (preferred) nodeReqs = nodeReqs.intersect(preferred);
+  const tolerations = pod.spec.tolerations ?? [];
+  const terms = activeTopologyTerms(pod, state);
+  const own = topology.groupsFor(pod, terms, nodeReqs, tolerations);
+  const inverse = topology.inverseFor(pod);
+  plan = {
+    group,
+    state,
+    nodeReqs,
+    tolerations,
+    ignorePreferNoSchedule: state.toleratePreferNoSchedule,
+    topo: [...own, ...inverse],
+    ownCount: own.length,
+    selfSelects: own.map((g) => g.selects(pod)),
+    candidates: [],
+    removed: 0,
+    seen: 0,
+    templateStatic: [],
+  };
+  group.plans.set(key, plan);
+  return plan;
+}
+
+/** Groups that count this pod once placed (refreshed when new groups appear mid-run). */
+export function countingGroups(plan: PodPlan, topology: Topology): TopologyGroup[] {
+  if (plan.countingGeneration !== topology.generation) {
+    plan.counting = topology.countingGroupsFor(plan.group.rep);
+    plan.countingGeneration = topology.generation;
+  }
+  plan.ownedInverse ??= topology.inverseGroupsOwnedBy(plan.group.rep);
+  return plan.counting!;
+}

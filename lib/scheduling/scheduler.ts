@@ -1,0 +1,143 @@
+/**
+ * `schedule()`: places pending pods onto existing capacity and new NodeClaims, the way Karpenter's
+ * provisioner simulates it, as a pure function of its input.
+ *
+ * Pods go largest first (cpu, then memory). Each tries the existing nodes and in-flight claims,
+ * then the claims made earlier in this run (first fit), then a new claim from each NodePool by
+ * weight. A pod that fits nowhere has one preference relaxed and is tried again (preferences.ts);
+ * when nothing is left to relax it is reported with the reason from every NodePool. Finally,
+ * claims whose pods would be cheaper on several smaller nodes are split (repack.ts).
+ */
+import type { Pod } from "../k8s/types.ts";
+import { Requirements } from "../requirements/index.ts";
+import { buildExistingBins } from "./existing-nodes.ts";
+import type { RunContext } from "./context.ts";
+import { PoolLimits } from "./limits.ts";
+import { toNewNodeClaim, toPlacements } from "./output.ts";
+import { AllowedMemo } from "./placement-topology.ts";
+import { NEVER, NOT_NOW, PLACED, tryClaim, tryExisting, tryNewClaim } from "./placement.ts";
+import { planFor, type PodGroup, type PodPlan } from "./plan.ts";
+import { groupPods } from "./pod-groups.ts";
+import { ignoreAllPreferences, INITIAL_RELAX, relax, type RelaxState } from "./preferences.ts";
+import { repackClaims } from "./repack.ts";
+import { buildTemplates } from "./templates.ts";
+import { Topology, type DomainSource } from "./topology.ts";
+import type { SchedulingInput, SchedulingResult, UnschedulablePod } from "./types.ts";
+import { VolumeIndex } from "./volume-topology.ts";
+
+export const DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM = 60;
+
+export function schedule(input: SchedulingInput): SchedulingResult {
+  const options = input.options ?? {};
+  const templates = buildTemplates(input.nodePools, input.daemonSets);
+  const existing = buildExistingBins(input.existingNodes, input.daemonSets);
+  const sources: DomainSource[] = [
+    ...templates.map((t) => ({ reqs: t.reqs, allowUndefined: t.allowUndefined, taints: t.taints, domains: (key: string) => t.domains(key) })),
+    ...existing.map((b) => ({ reqs: b.reqs, taints: b.taints, domains: (key: string) => { const d = b.domain(key); return d === undefined ? [] : [d]; } })),
+  ];
+  const bound = input.existingNodes.map((n) => ({ labels: n.labels, reqs: Requirements.fromLabels(n.labels), taints: n.taints, pods: n.pods, name: n.name }));
+  const topology = new Topology(sources, bound);
+  const ctx: RunContext = {
+    topology,
+    templates,
+    existing,
+    claims: [],
+    bins: [...existing],
+    limits: new PoolLimits(templates, input.existingNodes),
+    maxTypes: options.maxInstanceTypesPerClaim ?? DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM,
+    minValuesStrict: (options.minValuesPolicy ?? "Strict") === "Strict",
+    nextHostname: 1,
+  };
+
+  const { groups, groupOf } = groupPods(input.pods, new VolumeIndex(input.volumes));
+  // Required anti-affinity of pending pods must repel pods placed before them too.
+  for (const g of groups) if (!g.error) topology.inverseGroupsOwnedBy(g.rep);
+  const ignore = options.preferencePolicy === "Ignore";
+  // Make every topology group before placing anything, so none needs to catch up on placements.
+  for (const g of groups) if (!g.error) planFor(g, initialState(g.rep, ignore), topology);
+
+  const order = input.pods.map((_, i) => i);
+  order.sort((a, b) => {
+    const ga = groupOf[a]!;
+    const gb = groupOf[b]!;
+    return (gb.requests.cpu ?? 0) - (ga.requests.cpu ?? 0) || (gb.requests.memory ?? 0) - (ga.requests.memory ?? 0) || ga.id - gb.id || a - b;
+  });
+
+  const unschedulable: UnschedulablePod[] = [];
+  for (const i of order) {
+    const pod = input.pods[i]!;
+    const group = groupOf[i]!;
+    if (group.error !== undefined) {
+      unschedulable.push({ pod, reason: group.error });
+      continue;
+    }
+    const reason = placeWithRelaxation(ctx, pod, group, ignore);
+    if (reason !== undefined) unschedulable.push({ pod, reason });
+  }
+
+  repackClaims(ctx);
+
+  const podIndex = new Map(input.pods.map((p, i) => [p, i]));
+  unschedulable.sort((a, b) => podIndex.get(a.pod)! - podIndex.get(b.pod)!);
+  return {
+    newNodeClaims: ctx.claims.filter((c) => c.pods.length > 0).map((c) => toNewNodeClaim(c, ctx.maxTypes)),
+    existingNodes: toPlacements(existing),
+    unschedulable,
+  };
+}
+
+function initialState(pod: Pod, ignore: boolean): RelaxState {
+  return ignore ? ignoreAllPreferences(pod) : INITIAL_RELAX;
+}
+
+function placeWithRelaxation(ctx: RunContext, pod: Pod, group: PodGroup, ignore: boolean): string | undefined {
+  let state: RelaxState = group.startState ?? initialState(pod, ignore);
+  for (;;) {
+    const plan = planFor(group, state, ctx.topology);
+    const reason = place(ctx, pod, plan);
+    if (reason === undefined) {
+      group.startState = state;
+      return undefined;
+    }
+    const next = relax(pod, state);
+    if (!next) return reason;
+    state = next.state;
+  }
+}
+
+/** Places the pod per its plan; returns undefined when placed, else the reason it fits nowhere. */
+function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
+  while (plan.seen < ctx.bins.length) plan.candidates.push(ctx.bins[plan.seen++]!);
+  const memo = new AllowedMemo(ctx.topology);
+  const candidates = plan.candidates;
+  let placed = false;
+  for (let i = 0; i < candidates.length; i++) {
+    const bin = candidates[i];
+    if (!bin) continue;
+    const outcome = bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
+    if (outcome === PLACED) {
+      placed = true;
+      break;
+    }
+    if (outcome === NEVER) {
+      candidates[i] = null;
+      plan.removed++;
+    } else if (outcome !== NOT_NOW) throw new Error("unreachable");
+  }
+  if (plan.removed > 32 && plan.removed * 2 > candidates.length) {
+    plan.candidates = candidates.filter((b) => b !== null);
+    plan.removed = 0;
+  }
+  if (placed) return undefined;
+  const reasons: string[] = [];
+  for (const t of ctx.templates) {
+    const outcome = tryNewClaim(ctx, t, pod, plan, memo);
+    if (outcome === PLACED) {
+      // The new claim is already known to this plan's candidate list on the next pod.
+      return undefined;
+    }
+    reasons.push(outcome);
+  }
+  if (ctx.templates.length === 0) return "no NodePool can launch capacity for it and no existing node fits";
+  return reasons.join("; ");
+}

@@ -1,0 +1,138 @@
+/**
+ * NodePools as claim templates: their requirements (spec requirements ∩ template labels ∩ the
+ * nodepool label), taints, instance types, DaemonSet overhead and limits, in the order new claims
+ * try them (weight descending, then name).
+ */
+import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
+import type { Taint } from "../api/types.ts";
+import type { DaemonSet, Pod } from "../k8s/types.ts";
+import { parseResources, type Resources } from "../quantity/resources.ts";
+import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
+import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";
+import { podNodeConstraints } from "./node-affinity.ts";
+import { podRequests } from "./pod-requests.ts";
+import { prepareTypes, TypeCatalog } from "./instance-types.ts";
+import { untoleratedTaint } from "./taints.ts";
+import type { NodePoolOption } from "./types.ts";
+
+export interface NodePoolTemplate {
+  readonly index: number;
+  readonly name: string;
+  readonly weight: number;
+  readonly reqs: Requirements;
+  /** Template labels plus karpenter.sh/nodepool. */
+  readonly labels: Record<string, string>;
+  readonly taints: readonly Taint[];
+  readonly startupTaints: readonly Taint[];
+  readonly catalog: TypeCatalog;
+  readonly daemonRequests: Resources;
+  /** Parsed spec.limits, or undefined when unlimited. */
+  readonly limits: Resources | undefined;
+  readonly allowUndefined: AllowUndefined;
+  /** The values a key can take on this NodePool's nodes (for topology domains). */
+  domains(key: string): readonly string[];
+}
+
+/**
+ * Keys a pod may select on although the NodePool does not define them: well-known labels and
+ * every key the instance-type catalog gives its types (a cloud provider's own labels).
+ */
+export function wellKnownKeys(options: readonly NodePoolOption[]): ReadonlySet<string> {
+  const keys = new Set<string>(WELL_KNOWN_LABEL_KEYS);
+  for (const o of options) {
+    for (const t of o.instanceTypes) {
+      for (const r of t.requirements) keys.add(normalizeLabelKey(r.key));
+      for (const k of Object.keys(t.labels)) keys.add(normalizeLabelKey(k));
+    }
+  }
+  return keys;
+}
+
+export function buildTemplates(options: readonly NodePoolOption[], daemonSets: readonly DaemonSet[]): NodePoolTemplate[] {
+  const known = wellKnownKeys(options);
+  const allowUndefined: AllowUndefined = (key) => known.has(key);
+  const sorted = [...options].sort((a, b) => (b.nodePool.spec.weight ?? 0) - (a.nodePool.spec.weight ?? 0) || cmp(a.nodePool.metadata.name, b.nodePool.metadata.name));
+  return sorted.map((o, index) => {
+    const np = o.nodePool;
+    const name = np.metadata.name;
+    const labels: Record<string, string> = { ...np.spec.template.metadata.labels, [LABEL_NODEPOOL]: name };
+    const reqs = Requirements.fromNodeSelector(np.spec.template.spec.requirements, normalizeLabelKey)
+      .intersect(Requirements.fromLabels(labels, normalizeLabelKey))
+      .with(Requirement.in(LABEL_NODEPOOL, [name]));
+    const taints = np.spec.template.spec.taints ?? [];
+    const catalog = new TypeCatalog(prepareTypes(o.instanceTypes));
+    const limits = Object.keys(np.spec.limits ?? {}).length ? parseResources(np.spec.limits) : undefined;
+    const domainCache = new Map<string, string[]>();
+    const template: NodePoolTemplate = {
+      index,
+      name,
+      weight: np.spec.weight ?? 0,
+      reqs,
+      labels,
+      taints,
+      startupTaints: np.spec.template.spec.startupTaints ?? [],
+      catalog,
+      daemonRequests: daemonOverhead(daemonSets, reqs, taints, allowUndefined),
+      limits,
+      allowUndefined,
+      domains(key) {
+        let d = domainCache.get(key);
+        if (!d) {
+          d = templateDomains(reqs, catalog, key);
+          domainCache.set(key, d);
+        }
+        return d;
+      },
+    };
+    return template;
+  });
+}
+
+function templateDomains(reqs: Requirements, catalog: TypeCatalog, key: string): string[] {
+  const own = reqs.get(key);
+  const set = new Set<string>();
+  let typesDefine = false;
+  for (const t of catalog.types) {
+    const r = t.reqs.get(key);
+    if (!r || r.complement) continue;
+    if (key === LABEL_ZONE || key === LABEL_CAPACITY_TYPE) {
+      // Only offerings both the NodePool and the type allow.
+      for (const o of t.offerings) {
+        if (!reqs.allows(LABEL_ZONE, o.zone) || !reqs.allows(LABEL_CAPACITY_TYPE, o.capacityType)) continue;
+        set.add(key === LABEL_ZONE ? o.zone : o.capacityType);
+      }
+      typesDefine = true;
+      continue;
+    }
+    typesDefine = true;
+    for (const v of r.values) if (!own || own.has(v)) set.add(v);
+  }
+  if (!typesDefine && own && !own.complement) for (const v of own.values) set.add(v);
+  return [...set].sort();
+}
+
+/** Requests of the DaemonSets that would run on a node of this template. */
+export function daemonOverhead(daemonSets: readonly DaemonSet[], reqs: Requirements, taints: readonly Taint[], allowUndefined: AllowUndefined): Resources {
+  const total: Record<string, number> = {};
+  for (const ds of daemonSets) {
+    const pod: Pod = { metadata: { name: ds.metadata.name, namespace: ds.metadata.namespace, labels: ds.spec.template.metadata?.labels }, spec: ds.spec.template.spec };
+    // The DaemonSet controller ignores PreferNoSchedule; NoSchedule and NoExecute must be tolerated.
+    if (untoleratedTaint(pod.spec.tolerations ?? [], taints, true)) continue;
+    const c = podNodeConstraints(pod);
+    const nodeReqs = c.requiredTerms.length ? c.base.intersect(c.requiredTerms[0]!) : c.base;
+    if (c.requiredTerms.length > 1 && !c.requiredTerms.some((t) => reqs.isCompatible(c.base.intersect(t), allowUndefined))) continue;
+    if (c.requiredTerms.length <= 1 && !reqs.isCompatible(nodeReqs, allowUndefined)) continue;
+    let requests: Resources;
+    try {
+      requests = podRequests(pod);
+    } catch {
+      continue; // a malformed DaemonSet quantity can't be counted; the DaemonSet is reported elsewhere
+    }
+    for (const name in requests) total[name] = (total[name] ?? 0) + requests[name]!;
+  }
+  return total;
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
