@@ -20,8 +20,17 @@ import {
 } from "../lib/cloud/aws/catalog/data-format.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = join(repoRoot, "lib/cloud/aws/catalog/data");
-const fixtureDir = join(repoRoot, "test/fixtures");
+export interface CatalogTargets {
+  /** Where the data files go (default lib/cloud/aws/catalog/data). */
+  outDir: string;
+  /** Where the reference oracle is copied (default test/fixtures). */
+  fixtureDir: string;
+}
+
+export const DEFAULT_TARGETS: CatalogTargets = {
+  outDir: join(repoRoot, "lib/cloud/aws/catalog/data"),
+  fixtureDir: join(repoRoot, "test/fixtures"),
+};
 
 /** The subset of the snapshot's instance-types.json record that we read. */
 interface SourceType {
@@ -133,25 +142,27 @@ function generationDate(): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** One record per line: small diffs when the snapshot changes, still a single JSON document. */
-function writeRecordsPerLine(path: string, head: Record<string, unknown>, key: string, records: Array<[string, unknown]> | unknown[]): void {
-  const headText = JSON.stringify(head).slice(0, -1);
-  const isEntries = records.length > 0 && Array.isArray(records[0]) && typeof (records[0] as unknown[])[0] === "string" && key !== "instanceTypes";
-  const lines = isEntries
-    ? (records as Array<[string, unknown]>).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
-    : records.map((r) => JSON.stringify(r));
-  const [open, close] = isEntries ? ["{", "}"] : ["[", "]"];
-  const separator = headText.length > 1 ? "," : "";
-  writeFileSync(path, `${headText}${separator}\n${JSON.stringify(key)}:${open}\n${lines.join(",\n")}\n${close}}\n`);
+/**
+ * Writes `{...head, key: records}` with one record per line: small diffs when the snapshot
+ * changes, still a single JSON document. `records` is a list, or [key, value] pairs of a map.
+ */
+function writeRecordsPerLine(path: string, head: object, key: string, records: { list: unknown[] } | { map: Array<[string, unknown]> }): void {
+  const headText = JSON.stringify(head).slice(1, -1);
+  const [open, close, lines] =
+    "list" in records
+      ? ["[", "]", records.list.map((r) => JSON.stringify(r))]
+      : ["{", "}", records.map.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)];
+  const prefix = headText ? `{${headText},\n` : "{\n";
+  writeFileSync(path, `${prefix}${JSON.stringify(key)}:${open}\n${lines.join(",\n")}\n${close}}\n`);
 }
 
-export function generateCatalog(sourceDir: string): CatalogProvenance {
+export function generateCatalog(sourceDir: string, { outDir, fixtureDir }: CatalogTargets = DEFAULT_TARGETS): CatalogProvenance {
   const source = (file: string): string => join(sourceDir, file);
   const all = readJson<SourceType[]>(source("instance-types.json"));
   const discoverable = all.filter((t) => t.karpenterDiscoverable).sort((a, b) => (a.name < b.name ? -1 : 1));
   const names = new Set(discoverable.map((t) => t.name));
   mkdirSync(outDir, { recursive: true });
-  writeRecordsPerLine(join(outDir, "instance-types.json"), {}, "instanceTypes", discoverable.map(toCatalogType));
+  writeRecordsPerLine(join(outDir, "instance-types.json"), {}, "instanceTypes", { list: discoverable.map(toCatalogType) });
 
   const counts: Record<string, number> = { instanceTypes: discoverable.length, skippedNotDiscoverable: all.length - discoverable.length };
   for (const region of CATALOG_REGIONS) {
@@ -163,7 +174,7 @@ export function generateCatalog(sourceDir: string): CatalogProvenance {
       .sort()
       .map((t): [string, string[]] => [t, [...byName[t]!].sort()]);
     const head: Omit<CatalogOfferingsFile, "types"> = { region, zones };
-    writeRecordsPerLine(join(outDir, `offerings-${region}.json`), head as unknown as Record<string, unknown>, "types", types);
+    writeRecordsPerLine(join(outDir, `offerings-${region}.json`), head, "types", { map: types });
     counts[`offerings-${region}`] = types.length;
   }
 
@@ -177,14 +188,14 @@ export function generateCatalog(sourceDir: string): CatalogProvenance {
       return [t, price];
     });
   const pricingHead: Omit<CatalogPricingFile, "onDemand"> = { region: PRICED_REGION };
-  writeRecordsPerLine(join(outDir, `pricing-${PRICED_REGION}.json`), pricingHead as unknown as Record<string, unknown>, "onDemand", priced);
+  writeRecordsPerLine(join(outDir, `pricing-${PRICED_REGION}.json`), pricingHead, "onDemand", { map: priced });
   counts[`pricing-${PRICED_REGION}`] = priced.length;
 
   const readme = readFileSync(source("README.md"), "utf8");
   const provenance: CatalogProvenance = {
     generatedAt: generationDate(),
     generator: "scripts/generate-catalog.ts",
-    sourceDirectory: relative(repoRoot, sourceDir) || ".",
+    sourceDirectory: relative(repoRoot, sourceDir).split("\\").join("/") || ".",
     sourceConvertedOn: /converted to JSON on \*\*(\d{4}-\d{2}-\d{2})\*\*/.exec(readme)?.[1] ?? "unknown",
     sources: readSources(readme),
     counts,
@@ -200,7 +211,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const sourceDir = resolve(process.argv[2] ?? join(repoRoot, "../shared/data/aws"));
   try {
     const provenance = generateCatalog(sourceDir);
-    process.stdout.write(`wrote ${relative(process.cwd(), outDir)}: ${JSON.stringify(provenance.counts)}\n`);
+    process.stdout.write(`wrote ${relative(process.cwd(), DEFAULT_TARGETS.outDir)}: ${JSON.stringify(provenance.counts)}\n`);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exitCode = 1;

@@ -80,6 +80,23 @@ describe("offerings", () => {
     const al2 = { region: "us-east-1", nodeClass: nodeClass({ amiFamily: "AL2", amiSelectorTerms: [{ alias: "al2@latest" }] }) };
     expect(find(al2, "a1.large").offerings.every((o) => o.available)).toBe(true);
   });
+
+  it("makes types without EFA unavailable when the NodeClass asks for efa-only interfaces, and counts those interfaces", () => {
+    const efa = nodeClass({
+      networkInterfaces: [
+        { networkCardIndex: 0, deviceIndex: 0, interfaceType: "interface" },
+        { networkCardIndex: 1, deviceIndex: 0, interfaceType: "efa-only" },
+      ],
+    });
+    const catalog = loadAwsInstanceTypes({ region: "us-east-1", nodeClass: efa });
+    const byName = new Map(catalog.instanceTypes.map((t) => [t.name, t]));
+    expect(byName.get("m5.large")!.offerings.every((o) => !o.available)).toBe(true);
+    const p4d = byName.get("p4d.24xlarge")!;
+    expect(p4d.offerings.every((o) => o.available)).toBe(true);
+    expect(p4d.capacity["vpc.amazonaws.com/efa"]).toBe(1); // one efa-only interface, not the type's maximum of 4
+    expect(p4d.capacity.pods).toBe(737); // the efa-only NIC is on card 1, so card 0 keeps all 15 ENIs
+    expect(catalog.notes.some((n) => n.includes("efa-only"))).toBe(true);
+  });
 });
 
 describe("prices", () => {

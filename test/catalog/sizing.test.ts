@@ -112,6 +112,13 @@ describe("controller options", () => {
     expect(allocatable.memory).toBe(6903 * MI);
   });
 
+  it("efa-only interfaces on the default network card carry no pod IPs", () => {
+    const efaOnCard0 = nodeClass({ networkInterfaces: [{ networkCardIndex: 0, deviceIndex: 1, interfaceType: "efa-only" }] });
+    // p4d.24xlarge: 15 ENIs × 50 IPv4 on card 0; one efa-only NIC leaves 14 × 49 + 2 = 688 pods
+    expect(size("p4d.24xlarge", { nodeClass: efaOnCard0 }).capacity.pods).toBe(688);
+    expect(size("p4d.24xlarge").capacity.pods).toBe(737); // 15 × 49 + 2
+  });
+
   it("leaves no pods when every ENI is reserved", () => {
     expect(size("m5.large", { reservedENIs: 3 }).allocatable.pods).toBe(0);
   });

@@ -104,8 +104,10 @@ function cacheKey(options: AwsCatalogOptions): string {
 }
 
 /** Types the NodeClass cannot launch keep their offerings, all unavailable (as Karpenter). */
-function incompatibility(type: CatalogInstanceType, family: AmiFamilyRules): string | undefined {
+function incompatibility(type: CatalogInstanceType, family: AmiFamilyRules, nodeClass: EC2NodeClass | undefined): string | undefined {
   if (family.family === "AL2023" && type.name.startsWith("a1.")) return "a1 instance types are not supported by AL2023";
+  const wantsEfa = (nodeClass?.spec.networkInterfaces ?? []).some((n) => n.interfaceType === "efa-only");
+  if (wantsEfa && !type.maxEfaInterfaces) return "the EC2NodeClass asks for efa-only network interfaces and these types have no EFA";
   return undefined;
 }
 
@@ -181,7 +183,7 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
     if (family.os === "windows" && architectureOf(type) !== "amd64") continue;
     const offeredZoneIds = region.offeredZoneIds.get(type.name);
     if (!offeredZoneIds) continue;
-    const reason = incompatibility(type, family);
+    const reason = incompatibility(type, family, options.nodeClass);
     if (reason) incompatible.set(reason, [...(incompatible.get(reason) ?? []), type.name]);
     if (offeringCtx.onDemandPrice(type.name) === undefined) unpriced.push(type.name);
     const offerings = buildOfferings(type, offeredZoneIds, reason === undefined, offeringCtx);
