@@ -36,10 +36,12 @@ import {
   type ListOptions,
   type NodeMetadataPatch,
   type Page,
+  type PodListOptions,
   type RawObject,
 } from "../ports/cluster.ts";
 import { callWithToken, httpStatusOf, statusMessageOf, toPlain, type KubeClients } from "./clients.ts";
 import type { TokenProvider } from "./eks-token.ts";
+import { slimNode, slimPod } from "./slim.ts";
 
 /** Unfinished pods: what occupies a node or still wants one. */
 export const UNFINISHED_PODS = "status.phase!=Succeeded,status.phase!=Failed";
@@ -67,7 +69,7 @@ export class KubeCluster implements Cluster {
     return this.listPods(PENDING_PODS, options);
   }
 
-  listActivePods(options?: ListOptions): Promise<Page<Pod>> {
+  listActivePods(options?: PodListOptions): Promise<Page<Pod>> {
     return this.listPods(UNFINISHED_PODS, options);
   }
 
@@ -75,16 +77,22 @@ export class KubeCluster implements Cluster {
     return this.listPods(podsOnNodeSelector(nodeName), options);
   }
 
-  private listPods(fieldSelector: string, options?: ListOptions): Promise<Page<Pod>> {
-    return this.page("V1Pod", options, (p, o) => this.clients.core.listPodForAllNamespaces({ ...p, fieldSelector }, o));
+  private listPods(fieldSelector: string, options?: PodListOptions): Promise<Page<Pod>> {
+    const labelSelector = options?.labelSelector || undefined;
+    return this.page(
+      "V1Pod",
+      options,
+      (p, o) => this.clients.core.listPodForAllNamespaces(labelSelector ? { ...p, fieldSelector, labelSelector } : { ...p, fieldSelector }, o),
+      slimPod,
+    );
   }
 
   listNodes(options?: ListOptions): Promise<Page<Node>> {
-    return this.page("V1Node", options, (p, o) => this.clients.core.listNode(p, o));
+    return this.page("V1Node", options, (p, o) => this.clients.core.listNode(p, o), slimNode);
   }
 
   async getNode(name: string): Promise<Node | undefined> {
-    return this.orUndefinedOn404(async () => toPlain<Node>(await this.call((o) => this.clients.core.readNode({ name }, o)), "V1Node"));
+    return this.orUndefinedOn404(async () => slimNode(toPlain<Node>(await this.call((o) => this.clients.core.readNode({ name }, o)), "V1Node")));
   }
 
   listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>> {
@@ -133,7 +141,7 @@ export class KubeCluster implements Cluster {
     ];
     try {
       const node = await this.call((o) => this.clients.core.patchNode({ name, body }, o), PatchStrategy.JsonPatch);
-      return { outcome: "written", object: toPlain<Node>(node, "V1Node") };
+      return { outcome: "written", object: slimNode(toPlain<Node>(node, "V1Node")) };
     } catch (err) {
       const code = httpStatusOf(err);
       if (code === 404) return { outcome: "not-found" };
@@ -221,7 +229,7 @@ export class KubeCluster implements Cluster {
 
   private async patchNode(name: string, body: unknown, contentType: PatchStrategy): Promise<Node | undefined> {
     return this.orUndefinedOn404(async () =>
-      toPlain<Node>(await this.call((o) => this.clients.core.patchNode({ name, body }, o), contentType), "V1Node"),
+      slimNode(toPlain<Node>(await this.call((o) => this.clients.core.patchNode({ name, body }, o), contentType), "V1Node")),
     );
   }
 
@@ -238,11 +246,12 @@ export class KubeCluster implements Cluster {
     modelType: string,
     options: ListOptions | undefined,
     send: (params: { limit: number; _continue?: string }, o: Parameters<Parameters<typeof callWithToken>[1]>[0]) => Promise<ListBody>,
+    slim: (item: T) => T = (item) => item,
   ): Promise<Page<T>> {
     const params: { limit: number; _continue?: string } = { limit: options?.limit ?? DEFAULT_PAGE_SIZE };
     if (options?.continue) params._continue = options.continue;
     const list = await this.call((o) => send(params, o));
-    const page: Page<T> = { items: list.items.map((item) => toPlain<T>(item, modelType)) };
+    const page: Page<T> = { items: list.items.map((item) => slim(toPlain<T>(item, modelType))) };
     // Typed lists carry `_continue`; raw custom-object lists carry the JSON name `continue`.
     const next = list.metadata?._continue ?? list.metadata?.continue;
     if (next) page.continue = next;

@@ -20,6 +20,8 @@
 import type { Condition, Taint } from "../api/types.ts";
 import type {
   DaemonSet,
+  LabelSelector,
+  LabelSelectorRequirement,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -36,6 +38,11 @@ export interface ListOptions {
   limit?: number;
   /** The `continue` token of the previous page. */
   continue?: string;
+}
+
+export interface PodListOptions extends ListOptions {
+  /** A label selector in the API's text form (see `formatLabelSelector`); filtered by the server. */
+  labelSelector?: string;
 }
 
 export interface Page<T> {
@@ -113,8 +120,11 @@ export interface ClusterReader {
    * which ones it gave up on.
    */
   listPendingPods(options?: ListOptions): Promise<Page<Pod>>;
-  /** Every pod that is not finished, bound or not. Expensive on a large cluster: see docs/kubernetes.md. */
-  listActivePods(options?: ListOptions): Promise<Page<Pod>>;
+  /**
+   * Unfinished pods, bound or not. Without a label selector this is every pod of the cluster:
+   * on a large cluster prefer a selector (topology, affinity) or per-node lists; see docs/kubernetes.md.
+   */
+  listActivePods(options?: PodListOptions): Promise<Page<Pod>>;
   /** Unfinished pods bound to one node. */
   listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>>;
   listNodes(options?: ListOptions): Promise<Page<Node>>;
@@ -218,4 +228,44 @@ function podRef(pod: Pod): EventObjectRef {
   const ref: EventObjectRef = { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace || "default" };
   if (pod.metadata.uid) ref.uid = pod.metadata.uid;
   return ref;
+}
+
+/**
+ * A LabelSelector in the API's query form: `app=web,tier in (a,b),!canary`. An empty selector
+ * is "" (everything); callers wanting "nothing" for an absent selector must not list at all.
+ */
+export function formatLabelSelector(selector: LabelSelector): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) parts.push(`${key}=${value}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].join(",");
+    if (e.operator === "In") parts.push(`${e.key} in (${values})`);
+    else if (e.operator === "NotIn") parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === "Exists") parts.push(e.key);
+    else parts.push(`!${e.key}`);
+  }
+  return parts.join(",");
+}
+
+/** The inverse of `formatLabelSelector`, for adapters that filter themselves (the simulation). */
+export function parseLabelSelector(text: string): LabelSelector {
+  const matchExpressions: LabelSelectorRequirement[] = [];
+  for (const raw of text.split(/,(?![^(]*\))/)) {
+    const term = raw.trim();
+    if (!term) continue;
+    const set = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+    if (set) {
+      const values = set[3]!.split(",").map((v) => v.trim()).filter(Boolean);
+      matchExpressions.push({ key: set[1]!, operator: set[2] === "in" ? "In" : "NotIn", values });
+      continue;
+    }
+    const eq = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+    if (eq) {
+      matchExpressions.push({ key: eq[1]!, operator: eq[2] === "!=" ? "NotIn" : "In", values: [eq[3]!] });
+      continue;
+    }
+    if (term.startsWith("!")) matchExpressions.push({ key: term.slice(1).trim(), operator: "DoesNotExist" });
+    else matchExpressions.push({ key: term, operator: "Exists" });
+  }
+  return { matchExpressions };
 }

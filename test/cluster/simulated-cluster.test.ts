@@ -208,6 +208,14 @@ describe("simulated Cluster port writes", () => {
     expect(sim.node("n1")!.metadata.labels?.["kubernetes.io/hostname"]).toBe("n1");
   });
 
+  it("filters active pods by a label selector", async () => {
+    const sim = simulatedCluster();
+    sim.addPod({ ...podRequesting("web-1", "1"), metadata: { name: "web-1", namespace: "default", labels: { app: "web", tier: "front" } } });
+    sim.addPod({ ...podRequesting("db-1", "1"), metadata: { name: "db-1", namespace: "default", labels: { app: "db" } } });
+    const page = await sim.listActivePods({ labelSelector: "app in (web,api),tier" });
+    expect(page.items.map((p) => p.metadata.name)).toEqual(["web-1"]);
+  });
+
   it("pages every read and writes NodePool conditions on the status only", async () => {
     const sim = simulatedCluster();
     for (let i = 0; i < 5; i++) sim.addNode(readyNode(`n${i}`));

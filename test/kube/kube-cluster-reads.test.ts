@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listAll } from "../../lib/ports/cluster.ts";
+import { formatLabelSelector, listAll } from "../../lib/ports/cluster.ts";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
 import { clusterAgainst, node, pod } from "./helpers.ts";
 
@@ -95,6 +95,44 @@ describe("KubeCluster reads", () => {
       "/api/v1/persistentvolumeclaims",
       "/api/v1/persistentvolumes",
     ]);
+  });
+
+  it("filters pods by a label selector on the server, for topology and affinity counts without a full pod list", async () => {
+    server.put("/pods", pod("web-a", { nodeName: "n1", labels: { app: "web", tier: "front" } }));
+    server.put("/pods", pod("web-b", { nodeName: "n2", labels: { app: "web", tier: "back" } }));
+    server.put("/pods", pod("db", { nodeName: "n2", labels: { app: "db" } }));
+    const selector = formatLabelSelector({ matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "In", values: ["front", "edge"] }] });
+    const page = await clusterAgainst(server).listActivePods({ labelSelector: selector });
+
+    expect(page.items.map((p) => p.metadata.name)).toEqual(["web-a"]);
+    expect(server.requests.at(-1)!.query).toMatchObject({
+      labelSelector: "app=web,tier in (front,edge)",
+      fieldSelector: "status.phase!=Succeeded,status.phase!=Failed",
+    });
+  });
+
+  it("drops managedFields, container env/probes, container statuses and node images as pages arrive", async () => {
+    const heavy = pod("heavy", { nodeName: "n1" }) as Record<string, any>;
+    heavy.metadata.managedFields = [{ manager: "kubectl", operation: "Apply", fieldsV1: { "f:spec": {} } }];
+    heavy.spec.containers[0].env = [{ name: "SECRET_URL", value: "x" }];
+    heavy.spec.containers[0].livenessProbe = { httpGet: { path: "/", port: 80 } };
+    heavy.spec.containers[0].resources = { requests: { cpu: "250m" } };
+    heavy.status.containerStatuses = [{ name: "app", ready: true, restartCount: 0, image: "app:1", imageID: "sha", containerID: "c" }];
+    server.put("/pods", heavy);
+    const bigNode = node("n1") as Record<string, any>;
+    bigNode.metadata.managedFields = [{ manager: "kubelet" }];
+    bigNode.status.images = [{ names: ["registry/a:1"], sizeBytes: 123 }];
+    server.put("/nodes", bigNode);
+    const cluster = clusterAgainst(server);
+
+    const [p] = (await cluster.listActivePods()).items;
+    expect(p!.metadata).not.toHaveProperty("managedFields");
+    expect(p!.spec.containers[0]).toEqual({ name: "app", image: "app:1", resources: { requests: { cpu: "250m" } } });
+    expect(p!.status).toEqual({ phase: "Running" });
+    const [n] = (await cluster.listNodes()).items;
+    expect(n!.metadata).not.toHaveProperty("managedFields");
+    expect(n!.status).toEqual({ allocatable: { cpu: "4", memory: "16Gi", pods: "110" } });
+    expect((await cluster.getNode("n1"))!.status).not.toHaveProperty("images");
   });
 
   it("returns undefined for a node that does not exist", async () => {

@@ -1,7 +1,7 @@
 /**
  * A small Kubernetes API server for HTTP-level tests of lib/kube/: `node:http` on 127.0.0.1:0,
  * implementing only what Tenon calls, with the semantics that matter for correctness:
- *  - list with labelSelector (=, ==, !=, exists, !exists), fieldSelector (=, ==, != on any dotted
+ *  - list with labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector (=, ==, != on any dotted
  *    path, missing fields read as ""), limit/continue paging over a name-sorted list;
  *  - get, delete (404 when missing), create (events; 409 on a duplicate name);
  *  - patch by content type: merge patch (RFC 7386), strategic merge (maps merge, lists replace
@@ -274,7 +274,14 @@ function listResponse(kind: string, items: Map<string, Json>, namespace: string 
 }
 
 function matchesLabels(labels: Record<string, string>, selector: string): boolean {
-  for (const term of selector.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const term of selector.split(/,(?![^(]*\))/).map((s) => s.trim()).filter(Boolean)) {
+    const set = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(term);
+    if (set) {
+      const values = set[3]!.split(",").map((v) => v.trim());
+      const inSet = set[1]! in labels && values.includes(labels[set[1]!]!);
+      if (set[2] === "in" ? !inSet : inSet) return false;
+      continue;
+    }
     const m = /^(!?)([^=!]+?)(?:\s*(==|=|!=)\s*(.*))?$/.exec(term);
     if (!m) return false;
     const [, not, key, op, value] = m;

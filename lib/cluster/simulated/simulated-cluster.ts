@@ -33,8 +33,11 @@ import type {
   ListOptions,
   NodeMetadataPatch,
   Page,
+  PodListOptions,
   RawObject,
 } from "../../ports/cluster.ts";
+import { parseLabelSelector } from "../../ports/cluster.ts";
+import { compileSelector } from "../../scheduling/label-selector.ts";
 import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
 import { evictionVerdict } from "./disruption-budget.ts";
 import { awaitsScheduling, isFinished, runSchedulingPass, type ScheduleFn } from "./kube-scheduler.ts";
@@ -221,8 +224,9 @@ export class SimulatedCluster implements Cluster {
   async listPendingPods(options?: ListOptions): Promise<Page<Pod>> {
     return this.podStore.list(options, (p) => !p.spec.nodeName && !isFinished(p));
   }
-  async listActivePods(options?: ListOptions): Promise<Page<Pod>> {
-    return this.podStore.list(options, (p) => !isFinished(p));
+  async listActivePods(options?: PodListOptions): Promise<Page<Pod>> {
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    return this.podStore.list(options, (p) => !isFinished(p) && (!selector || selector.matches(p.metadata.labels)));
   }
   async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
     return this.podStore.list(options, (p) => p.spec.nodeName === nodeName && !isFinished(p));
