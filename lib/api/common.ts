@@ -99,7 +99,7 @@ function parseRequirement(raw: unknown, path: string, problems: Problems, use: L
     if (operator === "In" && minValues !== undefined && count > 0 && count < minValues) {
       problems.add(child(path, "minValues"), `${minValues} is more than the ${count} value(s) given; requirements with 'minValues' must have at least that many values`);
     }
-    const known = key !== undefined ? WELL_KNOWN_LABEL_VALUES[key] : undefined;
+    const known = key !== undefined && Object.hasOwn(WELL_KNOWN_LABEL_VALUES, key) ? WELL_KNOWN_LABEL_VALUES[key] : undefined;
     if (operator === "In" && known && values && values.length > 0) {
       const valid = values.filter((value) => known.includes(value));
       if (valid.length === 0) {

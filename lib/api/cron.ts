@@ -102,8 +102,8 @@ function parseField(text: string, field: FieldSpec, input: string): { values: Se
 
 /** Parses a schedule; throws CronError naming the faulty field. */
 export function parseCron(input: string): CronSchedule {
-  if (typeof input !== "string") throw new CronError(String(input), "expected a string");
-  const expanded = input.startsWith("@") ? DESCRIPTORS[input] : input;
+  if (typeof input !== "string") throw new CronError(`(${typeof input})`, "expected a string");
+  const expanded = !input.startsWith("@") ? input : Object.hasOwn(DESCRIPTORS, input) ? DESCRIPTORS[input] : undefined;
   if (expanded === undefined) {
     throw new CronError(input, `unknown descriptor; use one of ${Object.keys(DESCRIPTORS).join(", ")}`);
   }

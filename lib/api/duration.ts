@@ -30,7 +30,7 @@ const COMPONENT = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/;
  * milliseconds (fractional below 1 ms).
  */
 export function parseGoDuration(input: string): number {
-  if (typeof input !== "string") throw new DurationError(String(input), "expected a string");
+  if (typeof input !== "string") throw new DurationError(`(${typeof input})`, "expected a string");
   let rest = input;
   let negative = false;
   if (rest.startsWith("-") || rest.startsWith("+")) {

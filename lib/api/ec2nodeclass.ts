@@ -6,7 +6,7 @@
  */
 import { InputError, type InputProblem } from "../errors.ts";
 import type { AMIFamily, AMISelectorTerm, BlockDeviceMapping, EC2NodeClass, EC2NodeClassSpec, MetadataOptions, SelectorTerm } from "./types.ts";
-import { Problems, child, isRecord, objectLabel, quote, type Json } from "./fields.ts";
+import { Problems, withoutNulls, child, isRecord, objectLabel, quote, type Json } from "./fields.ts";
 import { checkHeader, parseMetadata } from "./common.ts";
 import { parseKubelet } from "./kubelet.ts";
 import { parseBlockDeviceMappings } from "./block-devices.ts";
@@ -135,7 +135,7 @@ function resolveAmiFamily(terms: AMISelectorTerm[], rawFamily: unknown, problems
     if (term.alias.length > 30) return problems.add(at, `${quote(term.alias)} is longer than 30 characters`);
     if (!/^[a-zA-Z0-9]+@.+$/.test(term.alias)) return problems.add(at, "'alias' is improperly formatted, must match the format 'family@version'");
     const [family = "", version] = [term.alias.slice(0, term.alias.indexOf("@")), term.alias.slice(term.alias.indexOf("@") + 1)];
-    aliasFamily = ALIAS_FAMILIES[family];
+    aliasFamily = Object.hasOwn(ALIAS_FAMILIES, family) ? ALIAS_FAMILIES[family] : undefined;
     if (!aliasFamily) {
       return problems.add(at, `family ${quote(family)} is not supported, must be one of ${Object.keys(ALIAS_FAMILIES).join(", ")}`);
     }
@@ -298,6 +298,7 @@ function parseSpec(raw: unknown, problems: Problems): EC2NodeClassSpec | undefin
 
 /** Validates an EC2NodeClass document, returning the defaulted object when it has no problems. */
 export function validateEC2NodeClass(raw: unknown): { value?: EC2NodeClass; problems: InputProblem[] } {
+  raw = withoutNulls(raw);
   const problems = new Problems(objectLabel("EC2NodeClass", raw));
   if (!isRecord(raw)) {
     problems.add("", "must be an object");

@@ -29,8 +29,15 @@ export function describeType(value: unknown): string {
   }
 }
 
+/** A value as it appears in a message: strings quoted, other scalars as written, anything else as JSON. */
 export function quote(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || typeof value !== "object") return String(value);
+  try {
+    return JSON.stringify(value) ?? describeType(value);
+  } catch {
+    return describeType(value);
+  }
 }
 
 /** Joins a path: `child("spec", "template")` = `spec.template`; index: `child("x", 2)` = `x[2]`. */
@@ -154,4 +161,17 @@ export function objectLabel(kind: string, raw: unknown): string {
   const metadata = isRecord(raw) ? raw["metadata"] : undefined;
   const name = isRecord(metadata) ? metadata["name"] : undefined;
   return typeof name === "string" && name !== "" ? `${kind} ${name}` : `${kind} (unnamed)`;
+}
+
+/**
+ * A copy without null-valued object fields: YAML writes an empty `labels:` as null, and the API
+ * server drops nulls for fields that are not nullable, so null means "not set" here too.
+ * Nulls inside lists stay, and are reported where they appear.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isRecord(value)) return value;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value)) if (item !== null) out[key] = withoutNulls(item);
+  return out;
 }

@@ -128,7 +128,7 @@ export const LABEL_ALIASES: Readonly<Record<string, string>> = {
 
 /** The stable key for an aliased one; any other key unchanged. */
 export function normalizeLabelKey(key: string): string {
-  return LABEL_ALIASES[key] ?? key;
+  return Object.hasOwn(LABEL_ALIASES, key) ? LABEL_ALIASES[key]! : key;
 }
 
 /**

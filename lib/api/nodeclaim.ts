@@ -6,7 +6,7 @@
  */
 import { InputError, type InputProblem } from "../errors.ts";
 import type { Condition, NodeClaim, NodeClaimSpec, NodeClaimStatus } from "./types.ts";
-import { Problems, isRecord, objectLabel } from "./fields.ts";
+import { Problems, withoutNulls, isRecord, objectLabel } from "./fields.ts";
 import { checkHeader, parseMetadata, parseNodeClassRef, parseRequirements, parseResourceList, parseTaints, readDuration } from "./common.ts";
 import { DEFAULT_EXPIRE_AFTER_MS, NODEPOOL_API_VERSION } from "./nodepool.ts";
 
@@ -60,6 +60,7 @@ function parseStatus(raw: unknown, problems: Problems): NodeClaimStatus | undefi
 
 /** Validates a NodeClaim document, returning the defaulted object when it has no problems. */
 export function validateNodeClaim(raw: unknown): { value?: NodeClaim; problems: InputProblem[] } {
+  raw = withoutNulls(raw);
   const problems = new Problems(objectLabel("NodeClaim", raw));
   if (!isRecord(raw)) {
     problems.add("", "must be an object");

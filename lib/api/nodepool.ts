@@ -9,7 +9,7 @@
  */
 import { InputError, type InputProblem } from "../errors.ts";
 import type { Budget, ConsolidationPolicy, DisruptionReason, NodePool, NodePoolSpec } from "./types.ts";
-import { Problems, child, isRecord, objectLabel, quote, type Json } from "./fields.ts";
+import { Problems, withoutNulls, child, isRecord, objectLabel, quote, type Json } from "./fields.ts";
 import { checkHeader, parseMetadata, parseNodeClassRef, parseRequirements, parseResourceList, parseTaints, readDuration } from "./common.ts";
 import { labelValueProblem, qualifiedNameProblem, restrictedLabelReason } from "./labels.ts";
 import { cronProblem } from "./cron.ts";
@@ -32,7 +32,7 @@ function reportUnknown(problems: Problems, value: Json, path: string, known: rea
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const at = child(path, key);
-    problems.add(at, MOVED_IN_V1[at] ?? `unknown field (expected one of ${known.join(", ")})`);
+    problems.add(at, (Object.hasOwn(MOVED_IN_V1, at) ? MOVED_IN_V1[at] : undefined) ?? `unknown field (expected one of ${known.join(", ")})`);
   }
 }
 
@@ -174,6 +174,7 @@ function parseSpec(raw: unknown, problems: Problems): NodePoolSpec | undefined {
 
 /** Validates a NodePool document, returning the defaulted object when it has no problems. */
 export function validateNodePool(raw: unknown): { value?: NodePool; problems: InputProblem[] } {
+  raw = withoutNulls(raw);
   const problems = new Problems(objectLabel("NodePool", raw));
   if (!isRecord(raw)) {
     problems.add("", "must be an object");

@@ -68,6 +68,11 @@ const cases: Case[] = [
     (nc) => (nc.spec.amiSelectorTerms = [{ alias: "ubuntu@latest" }]),
     [`${P}spec.amiSelectorTerms[0].alias: family "ubuntu" is not supported, must be one of al2, al2023, bottlerocket, windows2019, windows2022, windows2025`],
   ],
+  [
+    "alias family named like an object property",
+    (nc) => (nc.spec.amiSelectorTerms = [{ alias: "constructor@latest" }]),
+    [`${P}spec.amiSelectorTerms[0].alias: family "constructor" is not supported, must be one of al2, al2023, bottlerocket, windows2019, windows2022, windows2025`],
+  ],
   ["pinned windows alias", (nc) => (nc.spec.amiSelectorTerms = [{ alias: "windows2022@v20240101" }]), [`${P}spec.amiSelectorTerms[0].alias: windows families may only specify version 'latest'`]],
   [
     "alias longer than 30 characters",

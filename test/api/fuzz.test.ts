@@ -28,12 +28,12 @@ describe("validation never crashes on a damaged object (property)", () => {
   ] as const)("%s: any field replaced by any value gives a value or problems, never an exception", (_kind, sample, validate) => {
     const all = paths(sample());
     fc.assert(
-      fc.property(fc.constantFrom(...all), fc.anything(), (path, replacement) => {
+      fc.property(fc.constantFrom(...all), fc.oneof(fc.anything(), fc.constantFrom("toString", "constructor", "__proto__", "@toString")), (path, replacement) => {
         const result = validate(replaceAt(sample(), path, replacement));
         expect(result.value !== undefined || result.problems.length > 0).toBe(true);
         if (result.value) expect(result.problems).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });

@@ -38,6 +38,8 @@ describe("aliases", () => {
     ["failure-domain.beta.kubernetes.io/region", "topology.kubernetes.io/region"],
     ["topology.ebs.csi.aws.com/zone", "topology.kubernetes.io/zone"],
     ["example.com/team", "example.com/team"],
+    ["toString", "toString"],
+    ["constructor", "constructor"],
   ])("%s -> %s", (from, to) => expect(normalizeLabelKey(from)).toBe(to));
 });
 

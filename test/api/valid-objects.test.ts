@@ -179,4 +179,30 @@ spec:
       requirements: []`);
     expect(() => parseNodePool(doc)).toThrow('NodePool default: spec.disruption.budgets[0].nodes: must be a string; quote it: "5"');
   });
+
+  it("reads an empty YAML field (null) as not set, as the API server does", () => {
+    const doc = parse(`apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  disruption:
+  limits:
+  template:
+    metadata:
+      labels:
+    spec:
+      taints:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements: []`);
+    const np = parseNodePool(doc);
+    expect(np.spec.template.metadata.labels).toEqual({});
+    expect(np.spec.template.spec.taints).toEqual([]);
+    expect(np.spec.disruption.budgets).toEqual([{ nodes: "10%" }]);
+  });
+
+  it("still requires requirements written as an empty field", () => {
+    const doc = nodePool();
+    doc.spec.template.spec.requirements = null;
+    expect(() => parseNodePool(doc)).toThrow("NodePool default: spec.template.spec.requirements: is required (use [] for none)");
+  });
 });
