@@ -17,6 +17,10 @@ export class AllowedMemo {
   private readonly memo = new Map<TopologyGroup, { list: string[]; set: Set<string> }>();
   constructor(private readonly topology: Topology) {}
 
+  universe(key: string): readonly string[] {
+    return this.topology.domainUniverse(key);
+  }
+
   get(g: TopologyGroup, self: boolean): { list: string[]; set: Set<string> } {
     let m = this.memo.get(g);
     if (!m) {
@@ -77,7 +81,8 @@ export function applyTopology(
     const cur = reqs.get(g.key);
     const allowed = memo.get(g, self).list.filter((d) => !cur || cur.has(d));
     if (allowed.length === 0) {
-      if (repels && (!cur || cur.absentAllowed)) continue;
+      // Only a key no node can have leaves the node without a domain, sharing none.
+      if (repels && memo.universe(g.key).length === 0) continue;
       return { fail: describeFailure(g), permanent: false };
     }
     if (!own) {

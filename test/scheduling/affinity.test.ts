@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import type { PodAffinityTerm } from "../../lib/k8s/types.ts";
+import { schedule } from "../../lib/scheduling/scheduler.ts";
+import { existingNode, HOSTNAME, input, nodePool, option, pod, pods, ZONE, ZONES } from "./factories.ts";
+import { placementOf, podsPerZone, reasonOf } from "./helpers.ts";
+
+const term = (app: string, topologyKey: string): PodAffinityTerm => ({ topologyKey, labelSelector: { matchLabels: { app } } });
+
+describe("pod affinity", () => {
+  it("keeps a self-affine group in the zone its first pod seeds", () => {
+    const r = schedule(input({ pods: pods(6, "db", { cpu: "3", labels: { app: "db" }, affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("db", ZONE)] } } }) }));
+    expect(r.unschedulable).toEqual([]);
+    expect(Object.keys(podsPerZone(r))).toHaveLength(1);
+    expect(r.newNodeClaims.length).toBeGreaterThan(1);
+  });
+
+  it("follows a bound pod's zone", () => {
+    const node = existingNode("n-b", { labels: { [ZONE]: ZONES[1]! }, cpu: "1", pods: [pod({ name: "cache", cpu: "1", labels: { app: "cache" } })] });
+    const r = schedule(input({ pods: pods(2, "web", { cpu: "1", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("cache", ZONE)] } } }), existingNodes: [node] }));
+    expect(podsPerZone(r)).toEqual({ [ZONES[1]!]: 2 });
+  });
+
+  it("leaves a pod unschedulable when no pod it needs exists and it does not select itself", () => {
+    const r = schedule(input({ pods: [pod({ name: "lonely", cpu: "1", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("ghost", ZONE)] } } })] }));
+    expect(reasonOf(r, "lonely")).toMatch(/pod affinity on topology.kubernetes.io\/zone/);
+  });
+
+  it("co-locates with a pending pod placed earlier in the same run", () => {
+    const leader = pod({ name: "leader", cpu: "4", labels: { app: "leader" }, nodeSelector: { [ZONE]: ZONES[2]! } });
+    const follower = pod({ name: "follower", cpu: "1", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("leader", ZONE)] } } });
+    const r = schedule(input({ pods: [follower, leader] }));
+    expect(podsPerZone(r)).toEqual({ [ZONES[2]!]: 2 });
+  });
+});
+
+describe("pod anti-affinity", () => {
+  it("puts each pod of a hostname anti-affine group on its own node", () => {
+    const r = schedule(input({ pods: pods(3, "web", { cpu: "1", labels: { app: "web" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("web", HOSTNAME)] } } }) }));
+    expect(r.newNodeClaims.map((c) => c.pods.length)).toEqual([1, 1, 1]);
+  });
+
+  it("fills at most one pod per zone and reports the rest", () => {
+    const r = schedule(input({ pods: pods(4, "web", { cpu: "1", labels: { app: "web" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("web", ZONE)] } } }) }));
+    expect(Object.values(podsPerZone(r))).toEqual([1, 1, 1]);
+    expect(r.unschedulable).toHaveLength(1);
+    expect(r.unschedulable[0]!.reason).toMatch(/anti-affinity on topology.kubernetes.io\/zone/);
+  });
+
+  it("avoids the node of a bound pod it repels, and a bound pod's own anti-affinity repels it", () => {
+    const bound = pod({ name: "loner", cpu: "1", labels: { app: "loner" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("web", HOSTNAME)] } } });
+    const node = existingNode("n1", { cpu: "8", pods: [bound] });
+    const webPod = pod({ name: "web-0", cpu: "1", labels: { app: "web" } });
+    const r = schedule(input({ pods: [webPod], existingNodes: [node] }));
+    expect(placementOf(r)["web-0"]).toBe("claim:0");
+    const other = pod({ name: "other", cpu: "1", labels: { app: "other" } });
+    expect(placementOf(schedule(input({ pods: [other], existingNodes: [node] }))).other).toBe("n1");
+    const repelling = pod({ name: "rep", cpu: "1", affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("loner", HOSTNAME)] } } });
+    expect(placementOf(schedule(input({ pods: [repelling], existingNodes: [node] }))).rep).toBe("claim:0");
+  });
+
+  it("keeps later pods away from an earlier placed pod's required anti-affinity", () => {
+    const guard = pod({ name: "guard", cpu: "2", labels: { app: "guard" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("web", HOSTNAME)] } } });
+    const webPods = pods(2, "web", { cpu: "1", labels: { app: "web" } });
+    const r = schedule(input({ pods: [guard, ...webPods] }));
+    const where = placementOf(r);
+    expect(where["web-0"]).not.toBe(where.guard);
+    expect(where["web-1"]).not.toBe(where.guard);
+  });
+});
+
+describe("preferences", () => {
+  it("treats preferred node affinity as required while it can be met, and relaxes it when not", () => {
+    const prefer = (zone: string) => ({ nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [zone] }] } }] } });
+    const r = schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: prefer(ZONES[1]!) })] }));
+    expect(r.newNodeClaims[0]!.labels[ZONE]).toBe(ZONES[1]);
+    const r2 = schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: prefer("nowhere") })] }));
+    expect(r2.unschedulable).toEqual([]);
+    const ignored = schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: prefer(ZONES[1]!) })], options: { preferencePolicy: "Ignore" } }));
+    expect(ignored.newNodeClaims[0]!.labels[ZONE]).toBeUndefined();
+  });
+
+  it("tries the heaviest preferred node affinity term first", () => {
+    const affinity = {
+      nodeAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 1, preference: { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [ZONES[0]!] }] } },
+          { weight: 50, preference: { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [ZONES[2]!] }] } },
+        ],
+      },
+    };
+    expect(schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity })] })).newNodeClaims[0]!.labels[ZONE]).toBe(ZONES[2]);
+  });
+
+  it("relaxes preferred pod anti-affinity when it can't be met", () => {
+    const anti = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term("web", ZONE) }] } };
+    const r = schedule(input({ pods: pods(5, "web", { cpu: "1", labels: { app: "web" }, affinity: anti }) }));
+    expect(r.unschedulable).toEqual([]);
+    expect(Object.keys(podsPerZone(r)).sort()).toEqual([...ZONES]);
+  });
+
+  it("relaxes preferred pod affinity when nothing matches", () => {
+    const aff = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term("ghost", ZONE) }] } };
+    expect(schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: aff })] })).unschedulable).toEqual([]);
+  });
+
+  it("tolerates PreferNoSchedule taints as the last relaxation", () => {
+    const soft = option(nodePool("soft", { taints: [{ key: "spare", effect: "PreferNoSchedule" }] }));
+    const r = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], nodePools: [soft] }));
+    expect(r.unschedulable).toEqual([]);
+    // A pool without the taint wins while the preference is honoured, whatever the weights.
+    const clean = option(nodePool("clean"));
+    const r2 = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], nodePools: [option(nodePool("soft", { weight: 100, taints: [{ key: "spare", effect: "PreferNoSchedule" }] })), clean] }));
+    expect(r2.newNodeClaims[0]!.nodePoolName).toBe("clean");
+  });
+});
