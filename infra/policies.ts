@@ -6,10 +6,11 @@
  */
 import { ArnFormat, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
+import { TAG_EKS_CLUSTER } from "../lib/cloud/aws/tags.ts";
 import type { Ec2Capability } from "./function-specs.ts";
 
-/** The tag every instance, volume, interface, fleet and launch template of this cluster carries. */
-export const CLUSTER_TAG = "eks:eks-cluster-name";
+/** The tag every instance, volume, fleet and launch template of this cluster carries. */
+export const CLUSTER_TAG = TAG_EKS_CLUSTER;
 
 /** A statement, plus the reason for each wildcard in its resources (if any). */
 export interface ScopedStatement {
@@ -31,10 +32,18 @@ export const EC2_DESCRIBE_ACTIONS = [
   "ec2:DescribeSubnets",
 ] as const;
 
-/** Resources a launch creates; each must be tagged with the cluster in the same request. */
-const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "network-interface", "spot-instances-request", "launch-template"];
-/** Existing resources a launch uses but does not own (chosen by the EC2NodeClass selectors). */
-const USED_BY_LAUNCH = ["image", "snapshot", "subnet", "security-group", "capacity-reservation"];
+/**
+ * Resources a launch creates and tags in the same request (CreateFleet tags the fleet, instances
+ * and volumes; CreateLaunchTemplate tags the template): each must carry the cluster tag.
+ */
+const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "launch-template"];
+/**
+ * Existing resources a launch uses but does not own (chosen by the EC2NodeClass selectors), and
+ * the network interfaces and Spot requests a launch creates untagged. Allowing these without a
+ * tag condition never allows an untagged launch: every launch creates an instance, and the
+ * instance must carry the cluster tag.
+ */
+const USED_BY_LAUNCH = ["image", "snapshot", "subnet", "security-group", "capacity-reservation", "network-interface", "spot-instances-request"];
 /** Resources that belong to AWS, not to an account: their ARNs have no account. */
 const ACCOUNTLESS = new Set(["image", "snapshot"]);
 
@@ -75,7 +84,7 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
           resources: arns(USED_BY_LAUNCH),
         }),
         wildcardReason:
-          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors; they are only used, never changed.",
+          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors and only used; interfaces and Spot requests are created untagged alongside an instance that must carry the cluster tag.",
       },
       {
         statement: new iam.PolicyStatement({
@@ -160,7 +169,7 @@ export function catalogStatements(stack: Stack): ScopedStatement[] {
     {
       statement: new iam.PolicyStatement({
         sid: "ReadPublicAmiParameters",
-        actions: ["ssm:GetParameter"],
+        actions: ["ssm:GetParameter", "ssm:GetParameters"],
         resources: [
           stack.formatArn({ service: "ssm", account: "", resource: "parameter", resourceName: "aws/service/*", arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
         ],

@@ -14,7 +14,7 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
-import { INTERRUPTION_RULES } from "../interruption-patterns.ts";
+import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { pascal } from "./functions.ts";
 
 /**
@@ -45,11 +45,12 @@ export class InterruptionRules extends Construct {
 
   constructor(scope: Construct, id: string, props: InterruptionRulesProps) {
     super(scope, id);
+    // The patterns live in lib/cloud/aws/interruption-rules.ts, where the moto tests use them too.
     this.rules = INTERRUPTION_RULES.map(
       (rule) =>
-        new events.Rule(this, rule.id, {
-          description: rule.description,
-          eventPattern: { source: [rule.source], detailType: [rule.detailType] },
+        new events.Rule(this, rule.name, {
+          description: `Tenon: ${rule.pattern["detail-type"].join(", ")} to the interruption queue`,
+          eventPattern: { source: rule.pattern.source, detailType: rule.pattern["detail-type"] },
           targets: [new targets.SqsQueue(props.queue)],
         }),
     );

@@ -7,9 +7,7 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
-
-/** Key and TTL attribute names; they must match the state store's table definition. */
-export const TABLE_KEYS = { partitionKey: "pk", sortKey: "sk", ttlAttribute: "expiresAt" } as const;
+import { TABLE_SCHEMA } from "../../lib/state/dynamodb/table.ts";
 
 export interface StateTableProps {
   readonly tableName: string;
@@ -22,9 +20,9 @@ export class StateTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.Table(this, "Table", {
       tableName: props.tableName,
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: TABLE_KEYS.ttlAttribute,
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,

@@ -63,10 +63,19 @@ describe("function IAM policies", () => {
         for (const [, value] of required) expect(value).toBe("demo");
         continue;
       }
-      // No tag condition: only launching into existing, selected resources.
+      // No tag condition: only launching into existing, selected resources, plus the interfaces
+      // and Spot requests a launch creates untagged; never instances, volumes or fleets.
       expect(s.actions.sort()).toEqual(["ec2:CreateFleet", "ec2:RunInstances"]);
-      for (const r of s.resources) expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation)\/\*$/);
+      for (const r of s.resources) {
+        expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation|network-interface|spot-instances-request)\/\*$/);
+      }
     }
+  });
+
+  it("lets a launch create instances only when they carry this cluster's tag", () => {
+    const creating = all.filter((s) => s.actions.includes("ec2:RunInstances") && s.resources.some((r) => r.endsWith(":instance/*")));
+    expect(creating.length).toBeGreaterThan(0);
+    for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "demo" } });
   });
 
   it("lets only the lifecycle function terminate instances, and only this cluster's", () => {
@@ -107,8 +116,10 @@ describe("function IAM policies", () => {
   });
 
   it("reads only public AMI parameters and describes only this cluster", () => {
-    for (const s of all.filter((s) => s.actions.includes("ssm:GetParameter"))) {
-      expect(s.actions).toEqual(["ssm:GetParameter"]);
+    const ssm = all.filter((s) => s.actions.some((a) => a.startsWith("ssm:")));
+    expect(ssm.length).toBeGreaterThan(0);
+    for (const s of ssm) {
+      expect(s.actions).toEqual(["ssm:GetParameter", "ssm:GetParameters"]);
       expect(s.resources).toEqual(["arn:<AWS::Partition>:ssm:<AWS::Region>::parameter/aws/service/*"]);
     }
     for (const s of all.filter((s) => s.actions.includes("eks:DescribeCluster"))) {

@@ -2,7 +2,8 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
-import { INTERRUPTION_RULES } from "../../infra/interruption-patterns.ts";
+import { createTableDefinition } from "../../lib/state/dynamodb/table.ts";
+import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
 
 const ALL = "batcher,provisioner,lifecycle,interruption,consolidator,drift";
@@ -59,6 +60,17 @@ describe("TenonStack with the default functions", () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
       },
+    });
+  });
+
+  it("builds the same table as the state store's own definition", () => {
+    const { createTable, timeToLive } = createTableDefinition("tenon-demo");
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      TableName: createTable.TableName,
+      KeySchema: createTable.KeySchema,
+      AttributeDefinitions: createTable.AttributeDefinitions,
+      BillingMode: createTable.BillingMode,
+      TimeToLiveSpecification: timeToLive.TimeToLiveSpecification,
     });
   });
 
@@ -126,7 +138,9 @@ describe("TenonStack with the default functions", () => {
         { source: ["aws.ec2"], "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"] },
       ]),
     );
-    expect(INTERRUPTION_RULES).toHaveLength(5);
+    // The deployed rules are exactly the shared patterns (the moto tests use the same module).
+    expect(patterns).toHaveLength(INTERRUPTION_RULES.length);
+    expect(patterns).toEqual(expect.arrayContaining(INTERRUPTION_RULES.map((r) => r.pattern)));
   });
 
   it("ticks the provisioner and lifecycle every minute, and nothing else", () => {
