@@ -9,6 +9,7 @@ import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
 import { ExistingBin } from "./bins.ts";
 import { daemonOverhead } from "./templates.ts";
+import { podHostPorts } from "./host-ports.ts";
 import { podRequests } from "./pod-requests.ts";
 import type { ExistingNode } from "./types.ts";
 
@@ -40,7 +41,9 @@ export function buildExistingBins(nodes: readonly ExistingNode[], daemonSets: re
       const owed = daemonOverhead(missing, reqs, node.taints, () => false);
       for (const name in owed) used[name] = (used[name] ?? 0) + owed[name]!;
     }
-    bins.push(new ExistingBin(bins.length, node, used));
+    const bin = new ExistingBin(bins.length, node, used);
+    for (const pod of node.pods) bin.ports.add(podHostPorts(pod));
+    bins.push(bin);
   }
   return bins;
 }

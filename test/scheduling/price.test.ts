@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { InstanceType } from "../../lib/cloud/instance-type.ts";
+import { podRequests } from "../../lib/scheduling/pod-requests.ts";
+import { schedule } from "../../lib/scheduling/scheduler.ts";
+import type { Pod } from "../../lib/k8s/types.ts";
+import { input, instanceType, nodePool, option, pods, ZONES } from "./factories.ts";
+import { claimPrice } from "./helpers.ts";
+
+const onDemandOnly = (name: string, cpu: number, price: number) =>
+  instanceType(name, { cpu: String(cpu), memory: `${4 * cpu}Gi`, price, zones: [ZONES[0]!], capacityTypes: ["on-demand"] });
+
+/** Naive first-fit-decreasing onto the largest type, each node then priced at its cheapest fitting type. */
+function naiveFfdPrice(list: Pod[], types: InstanceType[]): number {
+  const largest = types.reduce((a, b) => ((a.allocatable.cpu ?? 0) >= (b.allocatable.cpu ?? 0) ? a : b));
+  const reqs = list.map(podRequests).sort((a, b) => (b.cpu ?? 0) - (a.cpu ?? 0));
+  const bins: Array<{ cpu: number; memory: number; pods: number }> = [];
+  for (const r of reqs) {
+    const bin = bins.find((b) => b.cpu + (r.cpu ?? 0) <= largest.allocatable.cpu! && b.memory + (r.memory ?? 0) <= largest.allocatable.memory! && b.pods + 1 <= largest.allocatable.pods!);
+    if (bin) {
+      bin.cpu += r.cpu ?? 0;
+      bin.memory += r.memory ?? 0;
+      bin.pods += 1;
+    } else bins.push({ cpu: r.cpu ?? 0, memory: r.memory ?? 0, pods: 1 });
+  }
+  let total = 0;
+  for (const b of bins) {
+    const fitting = types.filter((t) => b.cpu <= t.allocatable.cpu! && b.memory <= t.allocatable.memory! && b.pods <= t.allocatable.pods!);
+    total += Math.min(...fitting.map((t) => Math.min(...t.offerings.filter((o) => o.available).map((o) => o.price))));
+  }
+  return total;
+}
+
+describe("price-aware packing", () => {
+  it("beats naive first-fit-decreasing when the big type costs more per cpu", () => {
+    const types = [onDemandOnly("small", 2, 1), onDemandOnly("large", 4, 3)];
+    const list = pods(4, "p", { cpu: "1" });
+    const r = schedule(input({ pods: list, nodePools: [option(nodePool("default"), types)] }));
+    const ours = r.newNodeClaims.reduce((sum, c) => sum + claimPrice(c), 0);
+    const naive = naiveFfdPrice(list, types);
+    expect(r.unschedulable).toEqual([]);
+    expect(ours).toBeLessThan(naive);
+    expect(r.newNodeClaims.map((c) => c.instanceTypes[0]!.name)).toEqual(["small", "small"]);
+  });
+
+  it("avoids an oversized node for the leftover pods", () => {
+    const types = [1, 2, 4, 8].map((n) => onDemandOnly(`c${n}`, n, 0.1 * n));
+    const list = pods(9, "p", { cpu: "1" });
+    const r = schedule(input({ pods: list, nodePools: [option(nodePool("default"), types)] }));
+    const ours = r.newNodeClaims.reduce((sum, c) => sum + claimPrice(c), 0);
+    expect(ours).toBeCloseTo(0.9, 9); // 9 cpu of pods at 0.1 per cpu: no wasted capacity
+    expect(ours).toBeLessThanOrEqual(naiveFfdPrice(list, types) + 1e-9);
+  });
+
+  it("keeps pods on one node when splitting saves nothing", () => {
+    const types = [1, 2, 4].map((n) => onDemandOnly(`c${n}`, n, 0.1 * n));
+    const r = schedule(input({ pods: pods(4, "p", { cpu: "1" }), nodePools: [option(nodePool("default"), types)] }));
+    expect(r.newNodeClaims).toHaveLength(1);
+  });
+
+  it("does not split pods that need to share a hostname", () => {
+    const types = [onDemandOnly("small", 2, 1), onDemandOnly("large", 4, 3)];
+    const list = pods(4, "p", {
+      cpu: "1",
+      labels: { app: "p" },
+      affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "p" } } }] } },
+    });
+    const r = schedule(input({ pods: list, nodePools: [option(nodePool("default"), types)] }));
+    expect(r.newNodeClaims).toHaveLength(1);
+  });
+});
