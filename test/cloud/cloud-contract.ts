@@ -52,6 +52,15 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(resolved.conditions.find((c) => c.type === "Ready")?.message).toContain("SubnetsReady");
     });
 
+    it("reports a NodeClass whose user data can't be built as not ready, naming ValidationSucceeded", async () => {
+      const env = await setup();
+      const badToml = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, amiFamily: "Bottlerocket", userData: "[settings\nx = 1" }, "badtoml"));
+      expect(badToml.ready).toBe(false);
+      expect(badToml.conditions.find((c) => c.type === "ValidationSucceeded")).toMatchObject({ status: "False", message: expect.stringContaining("spec.userData: not valid Bottlerocket TOML") });
+      const al2 = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, amiFamily: "AL2" }, "al2"));
+      expect(al2.conditions.find((c) => c.type === "ValidationSucceeded")?.message).toContain("amiFamily AL2 is not supported");
+    });
+
     it("launches nothing from a NodeClass that is not ready", async () => {
       const env = await setup();
       const types = await smallTypes(env);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { aliasParameters, parseAmiAlias } from "../../lib/cloud/aws/ami-alias.ts";
 import { amiForType, selectNewestAmis } from "../../lib/cloud/aws/ami-select.ts";
 import { readinessConditions } from "../../lib/cloud/aws/readiness.ts";
-import { amiTermFilters, matchesTerm, selectorTermFilters, selectResources } from "../../lib/cloud/aws/selectors.ts";
+import { amiTermFilters, matchesTerm, selectorTermFilters, selectResources, type TaggedResource } from "../../lib/cloud/aws/selectors.ts";
 import type { ResolvedAmi } from "../../lib/ports/cloud.ts";
 import { fakeType } from "./fixtures.ts";
 
@@ -17,7 +17,7 @@ describe("selector terms", () => {
   });
 
   it("match in memory the same way: fields ANDed, terms ORed, empty term matches nothing", () => {
-    const subnets = [
+    const subnets: TaggedResource[] = [
       { id: "s-1", tags: { team: "a", env: "prod" } },
       { id: "s-2", tags: { team: "b" } },
       { id: "s-3", tags: {} },
@@ -82,7 +82,7 @@ describe("readiness", () => {
   it("is Ready only when every part resolved, and says which part is missing and why", () => {
     const ok = readinessConditions({ subnets: [{ id: "s", zone: "z", availableIps: 1 }], securityGroups: [{ id: "sg" }], amis: [{ id: "ami", requirements: [] }], instanceProfile: "p", problems: {}, nowIso: "t" });
     expect(ok.ready).toBe(true);
-    expect(ok.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(["SubnetsReady=True", "SecurityGroupsReady=True", "AMIsReady=True", "InstanceProfileReady=True", "Ready=True"]);
+    expect(ok.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(["SubnetsReady=True", "SecurityGroupsReady=True", "AMIsReady=True", "InstanceProfileReady=True", "ValidationSucceeded=True", "Ready=True"]);
     const bad = readinessConditions({ subnets: [], securityGroups: [{ id: "sg" }], amis: [], problems: { AMIsReady: "alias x: no parameter" }, nowIso: "t" });
     expect(bad.ready).toBe(false);
     expect(bad.conditions.find((c) => c.type === "AMIsReady")).toMatchObject({ status: "False", reason: "AMINotFound", message: "alias x: no parameter" });

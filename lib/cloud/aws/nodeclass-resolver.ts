@@ -19,6 +19,7 @@ import type { AwsClients, AwsCloudConfig } from "./config.ts";
 import { readinessConditions, type ConditionType } from "./readiness.ts";
 import { amiTermFilters, isEmptyTerm, selectorTermFilters } from "./selectors.ts";
 import { TtlCache } from "./ttl-cache.ts";
+import { userDataProblem } from "./userdata/index.ts";
 
 export const DEFAULT_RESOLVE_TTL_MS = 60_000;
 
@@ -66,6 +67,8 @@ export class NodeClassResolver {
         problems.InstanceProfileReady = `role "${s.role}" has no instance profile: Tenon does not create IAM instance profiles; set spec.instanceProfile`;
       }
     }
+    const validation = userDataProblem(nodeClass);
+    if (validation) problems.ValidationSucceeded = validation;
     const { conditions, ready } = readinessConditions({
       subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), problems,
       nowIso: new Date(this.clock.now()).toISOString(),

@@ -15,7 +15,7 @@ export interface ReadinessInput {
   nowIso: string;
 }
 
-export type ConditionType = "SubnetsReady" | "SecurityGroupsReady" | "AMIsReady" | "InstanceProfileReady";
+export type ConditionType = "SubnetsReady" | "SecurityGroupsReady" | "AMIsReady" | "InstanceProfileReady" | "ValidationSucceeded";
 
 function condition(type: string, ok: boolean, reason: string, message: string, nowIso: string): Condition {
   return { type, status: ok ? "True" : "False", reason: ok ? type : reason, message: ok ? "" : message, lastTransitionTime: nowIso };
@@ -32,6 +32,7 @@ export function readinessConditions(input: ReadinessInput): { conditions: Condit
       problems.AMIsReady ?? "AMISelector did not match any AMIs", nowIso),
     condition("InstanceProfileReady", !problems.InstanceProfileReady && !!input.instanceProfile, "InstanceProfileNotFound",
       problems.InstanceProfileReady ?? "no instance profile", nowIso),
+    condition("ValidationSucceeded", !problems.ValidationSucceeded, "ValidationFailed", problems.ValidationSucceeded ?? "", nowIso),
   ];
   const notReady = parts.filter((c) => c.status !== "True");
   const ready = notReady.length === 0;

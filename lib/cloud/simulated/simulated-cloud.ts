@@ -28,6 +28,7 @@ import { LIVE_STATES } from "../aws/instances.ts";
 import { planLaunch } from "../aws/launch/plan.ts";
 import { readinessConditions, type ConditionType } from "../aws/readiness.ts";
 import { isEmptyTerm, matchesTerm, selectResources } from "../aws/selectors.ts";
+import { userDataProblem } from "../aws/userdata/index.ts";
 import { isClusterInstance, launchTags, TAG_NODECLAIM, TAG_NODEPOOL } from "../aws/tags.ts";
 import { CloudFaults, type CloudOperation } from "./faults.ts";
 import type { SimImage, SimWorld } from "./world.ts";
@@ -99,6 +100,8 @@ export class SimulatedCloud implements Cloud {
       instanceProfile = this.options.instanceProfileForRole?.(spec.role);
       if (!instanceProfile) problems.InstanceProfileReady = `role "${spec.role}" has no instance profile: Tenon does not create IAM instance profiles; set spec.instanceProfile`;
     }
+    const validation = userDataProblem(nodeClass);
+    if (validation) problems.ValidationSucceeded = validation;
     const { conditions, ready } = readinessConditions({
       subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), problems, nowIso: new Date(this.options.clock.now()).toISOString(),
     });

@@ -14,7 +14,7 @@ import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from ".
 import { architectureOf, instanceLabels, LABEL, labelRequirements, offeringRequirements } from "./labels.ts";
 import { catalogData, type CatalogRegionData } from "./load.ts";
 import { buildOfferings, spotPriceKey, type OfferingContext } from "./offerings.ts";
-import { nodeSize, type NodeSize, type SizingContext } from "./resources.ts";
+import { nodeSize, prepareSizing, type NodeSize, type PreparedSizing, type SizingContext } from "./resources.ts";
 
 export { CATALOG_REGIONS, type CatalogRegion } from "./data-format.ts";
 export { unavailableOfferingKey, spotPriceKey } from "./offerings.ts";
@@ -113,8 +113,9 @@ function incompatibility(type: CatalogInstanceType, family: AmiFamilyRules, node
 
 /**
  * Cached results are shared between callers, so the parts a caller might be tempted to change
- * (the list, each type, its offerings) are frozen. Freezing every nested map costs more than
- * building them.
+ * are frozen: the list, each type, its offerings, requirement list, labels and resource maps.
+ * The requirement objects inside are shared too but left unfrozen: freezing tens of thousands
+ * of small objects would cost more than building the catalog.
  */
 function freezeCatalog(catalog: AwsCatalog): AwsCatalog {
   for (const it of catalog.instanceTypes) {
@@ -138,12 +139,7 @@ function staticPartsOf(type: CatalogInstanceType, family: AmiFamilyRules, region
   let parts = byType.get(type.name);
   if (!parts) {
     const labels = Object.freeze(instanceLabels(type, family, region));
-    const requirements = labelRequirements(labels);
-    for (const r of requirements) {
-      if (r.values) Object.freeze(r.values);
-      Object.freeze(r);
-    }
-    parts = { labels, requirements };
+    parts = { labels, requirements: labelRequirements(labels) };
     byType.set(type.name, parts);
   }
   return parts;
@@ -171,7 +167,7 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   }
   const region = data.regions.get(options.region)!;
   validateOptions(options, region);
-  const sizing = sizingContext(options);
+  const { sizing, sizes } = sizesFor(options);
   const family = sizing.family;
   const notes: string[] = [];
   const offeringCtx = offeringContext(options, region, notes);
@@ -188,7 +184,7 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
     if (offeringCtx.onDemandPrice(type.name) === undefined) unpriced.push(type.name);
     const offerings = buildOfferings(type, offeredZoneIds, reason === undefined, offeringCtx);
     const { labels, requirements } = staticPartsOf(type, family, region.region);
-    instanceTypes.push({ name: type.name, ...nodeSize(type, sizing), labels, requirements: [...requirements, ...offeringRequirements(offerings)], offerings });
+    instanceTypes.push({ name: type.name, ...sizeOf(type, sizing, sizes), labels, requirements: [...requirements, ...offeringRequirements(offerings)], offerings });
   }
   if (unpriced.length > 0) {
     notes.push(`${unpriced.length} instance types have no on-demand price, so their offerings are unavailable: ${unpriced.join(", ")}`);
@@ -209,13 +205,49 @@ function sizingContext(options: AwsSizingOptions): SizingContext {
 }
 
 /**
+ * Node sizes depend only on the sizing options, not on zones, prices or availability, so they are
+ * kept across loads: a provisioning loop that only changes the unavailable set reuses them.
+ */
+const sizeCache = new Map<string, Map<string, NodeSize>>();
+
+function sizesFor(options: AwsSizingOptions): { sizing: PreparedSizing; sizes: Map<string, NodeSize> } {
+  const context = sizingContext(options);
+  const spec = options.nodeClass?.spec;
+  const key = JSON.stringify([
+    options.nodeClass?.metadata.name,
+    context.family.family,
+    context.vmMemoryOverheadPercent,
+    context.reservedENIs,
+    spec && [spec.kubelet, spec.blockDeviceMappings, spec.instanceStorePolicy, spec.networkInterfaces],
+  ]);
+  const sizing = prepareSizing(context);
+  let sizes = sizeCache.get(key);
+  if (!sizes) {
+    if (sizeCache.size >= CACHE_LIMIT) sizeCache.delete(sizeCache.keys().next().value!);
+    sizeCache.set(key, (sizes = new Map()));
+  }
+  return { sizing, sizes };
+}
+
+function sizeOf(type: CatalogInstanceType, sizing: PreparedSizing, sizes: Map<string, NodeSize>): NodeSize {
+  let size = sizes.get(type.name);
+  if (!size) {
+    size = nodeSize(type, sizing);
+    for (const part of [size.capacity, size.allocatable, size.overhead.kubeReserved, size.overhead.systemReserved, size.overhead.evictionThreshold]) Object.freeze(part);
+    Object.freeze(size.overhead);
+    sizes.set(type.name, size);
+  }
+  return size;
+}
+
+/**
  * Capacity, overhead, allocatable and region-free labels of one bundled type, whether or not any
  * bundled region offers it; undefined for an unknown name.
  */
 export function sizeAwsInstanceType(name: string, options: AwsSizingOptions = {}): (NodeSize & { labels: Record<string, string> }) | undefined {
   const type = catalogData().instanceTypes.find((t) => t.name === name);
   if (!type) return undefined;
-  const sizing = sizingContext(options);
+  const sizing = prepareSizing(sizingContext(options));
   const labels = instanceLabels(type, sizing.family, "");
   delete labels[LABEL.region];
   return { ...nodeSize(type, sizing), labels };

@@ -47,8 +47,23 @@ export interface NodeSize {
   allocatable: Resources;
 }
 
-function kubelet(ctx: SizingContext): KubeletConfiguration {
-  return ctx.nodeClass?.spec.kubelet ?? {};
+/** The NodeClass settings that size a node, parsed and checked once per catalog load. */
+export interface PreparedSizing {
+  family: AmiFamilyRules;
+  vmMemoryOverheadPercent: number;
+  reservedENIs: number;
+  maxPods?: number;
+  podsPerCore: number;
+  kubeReservedOverrides: Record<string, number>;
+  systemReserved: Record<string, number>;
+  /** evictionHard per resource: a percentage of capacity or an absolute amount. */
+  evictionHard: Array<{ resource: string; percent?: number; amount?: number }>;
+  raid0: boolean;
+  /** Ephemeral storage from the block device mappings (or the family default) when not RAID0. */
+  volumeBytes: number;
+  /** `networkInterfaces` given: EFA capacity is the number of efa-only interfaces. */
+  efaOnlyInterfaces?: number;
+  efaOnlyInterfacesOnCard0: number;
 }
 
 function nodeClassObject(ctx: SizingContext): string {
@@ -66,34 +81,35 @@ function quantityField(ctx: SizingContext, path: string, resourceName: string, v
   }
 }
 
-/** EFA-only interfaces the NodeClass asks for on the default network card: they carry no pod IPs. */
-function efaOnlyInterfacesOnCard0(ctx: SizingContext): number {
-  return (ctx.nodeClass?.spec.networkInterfaces ?? []).filter((n) => n.interfaceType === "efa-only" && n.networkCardIndex === 0).length;
+function parseResourceMap(ctx: SizingContext, path: string, map: Record<string, string> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(map ?? {})) out[name] = quantityField(ctx, `${path}.${name}`, name, value);
+  return out;
 }
 
-/** usableENIs × (IPv4 per ENI − 1) + 2, where the +2 covers host-network pods (aws-node, kube-proxy). */
-export function eniLimitedPods(type: CatalogInstanceType, reservedENIs: number, efaOnlyInterfaces: number): number {
-  const usableENIs = Math.max(type.maxENIs - reservedENIs - efaOnlyInterfaces, 0);
-  if (usableENIs === 0) return 0;
-  return usableENIs * (type.ipv4PerENI - 1) + 2;
-}
+const EVICTION_SIGNALS: Array<[signal: string, resource: string]> = [
+  ["memory.available", RESOURCE.memory],
+  ["nodefs.available", RESOURCE.ephemeralStorage],
+];
 
-export function podCapacity(type: CatalogInstanceType, ctx: SizingContext): number {
-  const config = kubelet(ctx);
-  let pods: number;
-  if (config.maxPods !== undefined) pods = config.maxPods;
-  else if (ctx.family.eniLimitedPods) pods = eniLimitedPods(type, ctx.reservedENIs, efaOnlyInterfacesOnCard0(ctx));
-  else pods = DEFAULT_PODS;
-  const perCore = config.podsPerCore ?? 0;
-  if (perCore > 0 && ctx.family.podsPerCoreEnabled) pods = Math.min(perCore * type.vcpu, pods);
-  return pods;
-}
-
-/** Memory in MiB after the arm64 CMA reservation and the hypervisor's share. */
-export function memoryCapacityMiB(type: CatalogInstanceType, vmMemoryOverheadPercent: number): number {
-  let mib = type.memoryMiB;
-  if (type.awsArchitectures[0] === "arm64") mib -= ARM64_CMA_MIB;
-  return mib - Math.ceil(mib * vmMemoryOverheadPercent);
+/** A hard eviction threshold: an absolute quantity, or a percentage of capacity where 100% disables it. */
+function parseEvictionHard(ctx: SizingContext, hard: Record<string, string>): PreparedSizing["evictionHard"] {
+  const out: PreparedSizing["evictionHard"] = [];
+  for (const [signal, resource] of EVICTION_SIGNALS) {
+    const value = hard[signal];
+    if (value === undefined) continue;
+    const path = `spec.kubelet.evictionHard.${signal}`;
+    if (typeof value === "string" && value.trim().endsWith("%")) {
+      const percent = Number(value.trim().slice(0, -1));
+      if (value.trim() === "%" || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+        throw new InputError({ object: nodeClassObject(ctx), path, reason: `${JSON.stringify(value)} is not a percentage between 0% and 100%` });
+      }
+      out.push({ resource, percent: percent === 100 ? 0 : percent });
+    } else {
+      out.push({ resource, amount: quantityField(ctx, path, resource, value) });
+    }
+  }
+  return out;
 }
 
 function volumeBytes(ctx: SizingContext, index: number): number | undefined {
@@ -102,11 +118,9 @@ function volumeBytes(ctx: SizingContext, index: number): number | undefined {
   return quantityField(ctx, `spec.blockDeviceMappings[${index}].ebs.volumeSize`, RESOURCE.ephemeralStorage, size);
 }
 
-/** First match wins: RAID0 instance store, the root volume, Custom's last volume, the family's device, the default. */
-export function ephemeralStorageCapacity(type: CatalogInstanceType, ctx: SizingContext): number {
-  const spec = ctx.nodeClass?.spec;
-  if (spec?.instanceStorePolicy === "RAID0" && type.localStorage) return type.localStorage.totalSizeGB * 1e9;
-  const mappings = spec?.blockDeviceMappings ?? [];
+/** The root volume, else Custom's last volume, else the family's ephemeral device, else the family default. */
+function ebsEphemeralBytes(ctx: SizingContext): number {
+  const mappings = ctx.nodeClass?.spec.blockDeviceMappings ?? [];
   if (mappings.length > 0) {
     const root = mappings.findIndex((m) => m.rootVolume === true);
     if (root >= 0) return volumeBytes(ctx, root) ?? ctx.family.defaultEphemeralBytes;
@@ -117,7 +131,58 @@ export function ephemeralStorageCapacity(type: CatalogInstanceType, ctx: SizingC
   return ctx.family.defaultEphemeralBytes;
 }
 
-export function extendedResources(type: CatalogInstanceType, ctx: SizingContext): Record<string, number> {
+/** Parses the NodeClass once; throws InputError naming the NodeClass and field for bad values. */
+export function prepareSizing(ctx: SizingContext): PreparedSizing {
+  const spec = ctx.nodeClass?.spec;
+  const kubelet: KubeletConfiguration = spec?.kubelet ?? {};
+  const interfaces = spec?.networkInterfaces;
+  const prepared: PreparedSizing = {
+    family: ctx.family,
+    vmMemoryOverheadPercent: ctx.vmMemoryOverheadPercent,
+    reservedENIs: ctx.reservedENIs,
+    podsPerCore: kubelet.podsPerCore ?? 0,
+    kubeReservedOverrides: parseResourceMap(ctx, "spec.kubelet.kubeReserved", kubelet.kubeReserved),
+    systemReserved: parseResourceMap(ctx, "spec.kubelet.systemReserved", kubelet.systemReserved),
+    evictionHard: parseEvictionHard(ctx, kubelet.evictionHard ?? {}),
+    raid0: spec?.instanceStorePolicy === "RAID0",
+    volumeBytes: ebsEphemeralBytes(ctx),
+    efaOnlyInterfacesOnCard0: (interfaces ?? []).filter((n) => n.interfaceType === "efa-only" && n.networkCardIndex === 0).length,
+  };
+  if (kubelet.maxPods !== undefined) prepared.maxPods = kubelet.maxPods;
+  if (interfaces && interfaces.length > 0) prepared.efaOnlyInterfaces = interfaces.filter((n) => n.interfaceType === "efa-only").length;
+  return prepared;
+}
+
+/** usableENIs × (IPv4 per ENI − 1) + 2, where the +2 covers host-network pods (aws-node, kube-proxy). */
+export function eniLimitedPods(type: CatalogInstanceType, reservedENIs: number, efaOnlyInterfaces: number): number {
+  const usableENIs = Math.max(type.maxENIs - reservedENIs - efaOnlyInterfaces, 0);
+  if (usableENIs === 0) return 0;
+  return usableENIs * (type.ipv4PerENI - 1) + 2;
+}
+
+export function podCapacity(type: CatalogInstanceType, sizing: PreparedSizing): number {
+  let pods: number;
+  if (sizing.maxPods !== undefined) pods = sizing.maxPods;
+  else if (sizing.family.eniLimitedPods) pods = eniLimitedPods(type, sizing.reservedENIs, sizing.efaOnlyInterfacesOnCard0);
+  else pods = DEFAULT_PODS;
+  if (sizing.podsPerCore > 0 && sizing.family.podsPerCoreEnabled) pods = Math.min(sizing.podsPerCore * type.vcpu, pods);
+  return pods;
+}
+
+/** Memory in MiB after the arm64 CMA reservation and the hypervisor's share. */
+export function memoryCapacityMiB(type: CatalogInstanceType, vmMemoryOverheadPercent: number): number {
+  let mib = type.memoryMiB;
+  if (type.awsArchitectures[0] === "arm64") mib -= ARM64_CMA_MIB;
+  return mib - Math.ceil(mib * vmMemoryOverheadPercent);
+}
+
+/** RAID0 over the instance store (decimal GB) when asked for and present; otherwise the EBS volume. */
+export function ephemeralStorageCapacity(type: CatalogInstanceType, sizing: PreparedSizing): number {
+  if (sizing.raid0 && type.localStorage) return type.localStorage.totalSizeGB * 1e9;
+  return sizing.volumeBytes;
+}
+
+export function extendedResources(type: CatalogInstanceType, sizing: PreparedSizing): Record<string, number> {
   const out: Record<string, number> = {};
   if (type.gpu) {
     const key = { nvidia: RESOURCE.nvidiaGpu, amd: RESOURCE.amdGpu, habana: RESOURCE.habanaGaudi }[type.gpu.manufacturer.toLowerCase()];
@@ -127,22 +192,21 @@ export function extendedResources(type: CatalogInstanceType, ctx: SizingContext)
     out[RESOURCE.neuron] = type.accelerator.count;
     out[RESOURCE.neuronCore] = type.accelerator.count * (type.accelerator.coresPerDevice ?? 0);
   }
-  const interfaces = ctx.nodeClass?.spec.networkInterfaces;
-  const efa = interfaces && interfaces.length > 0 ? (type.maxEfaInterfaces ? interfaces.filter((n) => n.interfaceType === "efa-only").length : 0) : (type.maxEfaInterfaces ?? 0);
+  const efa = !type.maxEfaInterfaces ? 0 : (sizing.efaOnlyInterfaces ?? type.maxEfaInterfaces);
   if (efa > 0) out[RESOURCE.efa] = efa;
   if (type.podENIs) out[RESOURCE.podEni] = type.podENIs;
-  if (ctx.family.os === "windows") out[RESOURCE.privateIPv4] = type.ipv4PerENI - 1;
+  if (sizing.family.os === "windows") out[RESOURCE.privateIPv4] = type.ipv4PerENI - 1;
   for (const key of Object.keys(out)) if (out[key] === 0) delete out[key];
   return out;
 }
 
-export function capacityOf(type: CatalogInstanceType, ctx: SizingContext): Record<string, number> {
+export function capacityOf(type: CatalogInstanceType, sizing: PreparedSizing): Record<string, number> {
   return {
     [RESOURCE.cpu]: type.vcpu * 1000,
-    [RESOURCE.memory]: memoryCapacityMiB(type, ctx.vmMemoryOverheadPercent) * MI,
-    [RESOURCE.pods]: podCapacity(type, ctx),
-    [RESOURCE.ephemeralStorage]: ephemeralStorageCapacity(type, ctx),
-    ...extendedResources(type, ctx),
+    [RESOURCE.memory]: memoryCapacityMiB(type, sizing.vmMemoryOverheadPercent) * MI,
+    [RESOURCE.pods]: podCapacity(type, sizing),
+    [RESOURCE.ephemeralStorage]: ephemeralStorageCapacity(type, sizing),
+    ...extendedResources(type, sizing),
   };
 }
 
@@ -163,49 +227,23 @@ export function kubeReservedCpuMillis(vcpu: number): number {
   return reserved;
 }
 
-function parseResourceMap(ctx: SizingContext, path: string, map: Record<string, string> | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, value] of Object.entries(map ?? {})) out[name] = quantityField(ctx, `${path}.${name}`, name, value);
-  return out;
-}
-
-export function kubeReserved(type: CatalogInstanceType, pods: number, ctx: SizingContext): Record<string, number> {
-  const podsForMemory = ctx.family.eniLimitedMemoryOverhead ? eniLimitedPods(type, 0, efaOnlyInterfacesOnCard0(ctx)) : pods;
+export function kubeReserved(type: CatalogInstanceType, pods: number, sizing: PreparedSizing): Record<string, number> {
+  const podsForMemory = sizing.family.eniLimitedMemoryOverhead ? eniLimitedPods(type, 0, sizing.efaOnlyInterfacesOnCard0) : pods;
   return {
     [RESOURCE.cpu]: kubeReservedCpuMillis(type.vcpu),
     [RESOURCE.memory]: (11 * podsForMemory + 255) * MI,
     [RESOURCE.ephemeralStorage]: 1 * GI,
-    ...parseResourceMap(ctx, "spec.kubelet.kubeReserved", kubelet(ctx).kubeReserved),
+    ...sizing.kubeReservedOverrides,
   };
 }
 
-const EVICTION_SIGNALS: Array<[signal: string, resource: string]> = [
-  ["memory.available", RESOURCE.memory],
-  ["nodefs.available", RESOURCE.ephemeralStorage],
-];
-
-/** A hard eviction threshold: an absolute quantity, or a percentage of capacity where 100% disables it. */
-function evictionSignal(ctx: SizingContext, signal: string, resource: string, value: string, capacity: number): number {
-  const path = `spec.kubelet.evictionHard.${signal}`;
-  if (typeof value === "string" && value.trim().endsWith("%")) {
-    const percent = Number(value.trim().slice(0, -1));
-    if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
-      throw new InputError({ object: nodeClassObject(ctx), path, reason: `${JSON.stringify(value)} is not a percentage between 0% and 100%` });
-    }
-    return percent === 100 ? 0 : Math.ceil((capacity / 100) * percent);
-  }
-  return quantityField(ctx, path, resource, value);
-}
-
-export function evictionThreshold(capacity: Resources, ctx: SizingContext): Record<string, number> {
+export function evictionThreshold(capacity: Resources, sizing: PreparedSizing): Record<string, number> {
   const out: Record<string, number> = {
     [RESOURCE.memory]: 100 * MI,
     [RESOURCE.ephemeralStorage]: Math.ceil(capacity[RESOURCE.ephemeralStorage]! * 0.1),
   };
-  const hard = kubelet(ctx).evictionHard ?? {};
-  for (const [signal, resource] of EVICTION_SIGNALS) {
-    const value = hard[signal];
-    if (value !== undefined) out[resource] = evictionSignal(ctx, signal, resource, value, capacity[resource] ?? 0);
+  for (const { resource, percent, amount } of sizing.evictionHard) {
+    out[resource] = amount ?? Math.ceil(((capacity[resource] ?? 0) / 100) * percent!);
   }
   return out;
 }
@@ -220,12 +258,12 @@ export function allocatableOf(capacity: Resources, overhead: InstanceTypeOverhea
   return out;
 }
 
-export function nodeSize(type: CatalogInstanceType, ctx: SizingContext): NodeSize {
-  const capacity = capacityOf(type, ctx);
+export function nodeSize(type: CatalogInstanceType, sizing: PreparedSizing): NodeSize {
+  const capacity = capacityOf(type, sizing);
   const overhead: InstanceTypeOverhead = {
-    kubeReserved: kubeReserved(type, capacity[RESOURCE.pods]!, ctx),
-    systemReserved: parseResourceMap(ctx, "spec.kubelet.systemReserved", kubelet(ctx).systemReserved),
-    evictionThreshold: evictionThreshold(capacity, ctx),
+    kubeReserved: kubeReserved(type, capacity[RESOURCE.pods]!, sizing),
+    systemReserved: { ...sizing.systemReserved },
+    evictionThreshold: evictionThreshold(capacity, sizing),
   };
   return { capacity, overhead, allocatable: allocatableOf(capacity, overhead) };
 }
