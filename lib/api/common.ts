@@ -63,6 +63,33 @@ export function parseMetadata(raw: unknown, problems: Problems): ObjectMeta | un
 const REQUIREMENT_FIELDS = ["key", "operator", "values", "minValues"];
 const NUMERIC_OPERATORS: readonly Operator[] = ["Gt", "Lt", "Gte", "Lte"];
 
+/** The operator/values/minValues rules of Karpenter's CRD, plus known values of well-known keys. */
+function checkValueRules(key: string | undefined, operator: Operator, values: string[], minValues: number | undefined, path: string, problems: Problems): void {
+  const count = values.length;
+  if (operator === "In" && count === 0) {
+    problems.add(child(path, "values"), "requirements with operator 'In' must have a value defined");
+  }
+  if ((operator === "Exists" || operator === "DoesNotExist") && count > 0) {
+    problems.add(child(path, "values"), `operator ${operator} takes no values`);
+  }
+  if (NUMERIC_OPERATORS.includes(operator) && (count !== 1 || !/^\d+$/.test(values[0]!))) {
+    problems.add(child(path, "values"), `operator ${operator} must have a single non-negative integer value`);
+  }
+  if (operator === "In" && minValues !== undefined && count > 0 && count < minValues) {
+    problems.add(child(path, "minValues"), `${minValues} is more than the ${count} value(s) given; requirements with 'minValues' must have at least that many values`);
+  }
+  // Karpenter refuses an In over a well-known key (capacity type, tenancy) when no value is one it knows.
+  const known = key !== undefined && Object.hasOwn(WELL_KNOWN_LABEL_VALUES, key) ? WELL_KNOWN_LABEL_VALUES[key] : undefined;
+  if (operator === "In" && known && count > 0) {
+    const valid = values.filter((value) => known.includes(value));
+    if (valid.length === 0) {
+      problems.add(child(path, "values"), `none of ${values.map(quote).join(", ")} is a known value of ${key}; expected one of ${known.join(", ")}`);
+    } else if (minValues !== undefined && valid.length < minValues) {
+      problems.add(child(path, "minValues"), `${minValues} is more than the ${valid.length} known value(s) of ${key} given`);
+    }
+  }
+}
+
 function parseRequirement(raw: unknown, path: string, problems: Problems, use: LabelUse): NodeSelectorRequirement | undefined {
   const item = problems.requiredRecord(raw, path);
   if (!item) return undefined;
@@ -86,28 +113,7 @@ function parseRequirement(raw: unknown, path: string, problems: Problems, use: L
   const minValues = problems.integer(item["minValues"], child(path, "minValues"), 1, 50);
   // Count rules need the operator and a readable values list (absent counts as empty).
   if (operator !== undefined && (item["values"] === undefined || values !== undefined)) {
-    const count = values?.length ?? 0;
-    if (operator === "In" && count === 0) {
-      problems.add(child(path, "values"), "requirements with operator 'In' must have a value defined");
-    }
-    if ((operator === "Exists" || operator === "DoesNotExist") && count > 0) {
-      problems.add(child(path, "values"), `operator ${operator} takes no values`);
-    }
-    if (NUMERIC_OPERATORS.includes(operator) && (count !== 1 || !/^\d+$/.test(values![0]!))) {
-      problems.add(child(path, "values"), `operator ${operator} must have a single non-negative integer value`);
-    }
-    if (operator === "In" && minValues !== undefined && count > 0 && count < minValues) {
-      problems.add(child(path, "minValues"), `${minValues} is more than the ${count} value(s) given; requirements with 'minValues' must have at least that many values`);
-    }
-    const known = key !== undefined && Object.hasOwn(WELL_KNOWN_LABEL_VALUES, key) ? WELL_KNOWN_LABEL_VALUES[key] : undefined;
-    if (operator === "In" && known && values && values.length > 0) {
-      const valid = values.filter((value) => known.includes(value));
-      if (valid.length === 0) {
-        problems.add(child(path, "values"), `none of ${values.map(quote).join(", ")} is a known value of ${key}; expected one of ${known.join(", ")}`);
-      } else if (minValues !== undefined && valid.length < minValues) {
-        problems.add(child(path, "minValues"), `${minValues} is more than the ${valid.length} known value(s) of ${key} given`);
-      }
-    }
+    checkValueRules(key, operator, values ?? [], minValues, path, problems);
   }
   if (problems.list.length > before || key === undefined || operator === undefined) return undefined;
   const out: NodeSelectorRequirement = { key, operator };

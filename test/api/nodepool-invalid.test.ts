@@ -59,6 +59,16 @@ const cases: Case[] = [
     [`${P}${REQ}[0].values: none of "preemptible" is a known value of karpenter.sh/capacity-type; expected one of on-demand, spot, reserved`],
   ],
   [
+    "minValues above the number of known capacity types",
+    (np) => requirement(np, { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "preemptible"], minValues: 2 }),
+    [`${P}${REQ}[0].minValues: 2 is more than the 1 known value(s) of karpenter.sh/capacity-type given`],
+  ],
+  [
+    "unknown tenancy",
+    (np) => requirement(np, { key: "karpenter.k8s.aws/instance-tenancy", operator: "In", values: ["host"] }),
+    [`${P}${REQ}[0].values: none of "host" is a known value of karpenter.k8s.aws/instance-tenancy; expected one of default, dedicated`],
+  ],
+  [
     "101 requirements",
     (np) => {
       np.spec.template.spec.requirements = Array.from({ length: 101 }, (_, i) => ({ key: `example.com/k${i}`, operator: "Exists" }));
