@@ -86,7 +86,7 @@ describe("tenon validate", () => {
     const io = fakeIO(dir);
     expect(await tenon(["validate", "-f", "good"], io)).toBe(0);
     expect(io.stdout).toBe("EC2NodeClass default: valid\nNodePool web: valid\n");
-    expect(io.stderr).toBe(`note: ${join("good", "b-pools.yaml")}#3: Pod web-0 skipped (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
+    expect(io.stderr).toBe("note: skipped 1 Pod (validate checks NodePool, EC2NodeClass and NodeClaim)\n");
   });
 
   it("prints one line per problem on stderr and exits 2", async () => {
@@ -121,6 +121,12 @@ describe("tenon validate", () => {
     const io = fakeIO(dir, NODEPOOL);
     expect(await tenon(["validate", "-f", "-", "-o", "json"], io)).toBe(0);
     expect(JSON.parse(io.stdout)).toEqual({ valid: [{ kind: "NodePool", name: "web", source: "-#1" }], skipped: [] });
+  });
+
+  it("lists skipped objects by source in JSON", async () => {
+    const io = fakeIO(dir);
+    expect(await tenon(["validate", "-f", "good", "-o", "json"], io)).toBe(0);
+    expect(JSON.parse(io.stdout).skipped).toEqual([{ source: `${join("good", "b-pools.yaml")}#3`, object: "Pod web-0" }]);
   });
 
   it("refuses the same object twice", async () => {

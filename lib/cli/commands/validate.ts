@@ -27,6 +27,13 @@ function describeOther(doc: unknown): string {
   return `${kind}${name}`;
 }
 
+/** `3 Pod, 1 Deployment`, kinds in the order first seen. */
+function summarizeKinds(kinds: string[]): string {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${count} ${kind}`).join(", ");
+}
+
 export async function runValidate(files: string[], output: string | undefined, io: CliIO): Promise<void> {
   if (files.length === 0) throw new UsageError("validate: give at least one -f <file|dir|->");
   const format = resolveOutputFormat(output, io);
@@ -50,7 +57,7 @@ export async function runValidate(files: string[], output: string | undefined, i
     else seen.set(id, source);
     valid.push({ source, kind: result.kind, name });
   }
-  for (const { source, object } of ignored) io.err(`note: ${source}: ${object} skipped (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
+  if (ignored.length > 0) io.err(`note: skipped ${summarizeKinds(ignored.map((i) => i.object.split(" ")[0]!))} (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
   if (problems.length > 0) throw new InputError(problems);
   if (format === "json") {
     io.out(`${JSON.stringify({ valid: valid.map((v) => ({ kind: v.kind, name: v.name, source: v.source })), skipped: ignored }, null, 2)}\n`);
