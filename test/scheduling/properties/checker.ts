@@ -312,11 +312,17 @@ function checkTopologySpread(hosts: readonly Host[], input: SchedulingInput, add
         if (checked.has(key)) continue;
         checked.add(key);
         const matching = (p: Pod) => namespaceOf(p) === namespaceOf(pod) && selectorMatches(selector, p.metadata.labels ?? {});
+        // Pods with other node constraints see other eligible domains, so they must match too.
+        const sameNodeConstraints = (p: Pod) =>
+          JSON.stringify(p.spec.nodeSelector ?? {}) === JSON.stringify(pod.spec.nodeSelector ?? {}) &&
+          JSON.stringify(p.spec.affinity?.nodeAffinity ?? {}) === JSON.stringify(pod.spec.affinity?.nodeAffinity ?? {});
         const sameConstraint = (p: Pod) =>
+          sameNodeConstraints(p) &&
           (p.spec.topologySpreadConstraints ?? []).some(
             (x) => x.topologyKey === c.topologyKey && x.maxSkew === c.maxSkew && x.whenUnsatisfiable === "DoNotSchedule" && JSON.stringify(withMatchLabelKeys(x.labelSelector, x.matchLabelKeys, p)) === JSON.stringify(selector),
           );
-        // Judged only for a homogeneous group (every new matching pod carries this constraint): then the
+        // Judged only for a homogeneous group (every new matching pod carries this constraint and
+        // the same node constraints): then the
         // final count of a domain is what it held right after its last such pod arrived.
         if (!hosts.every((h) => h.placed.every((p) => !matching(p) || sameConstraint(p)))) continue;
         const counts = new Map<string, number>();
@@ -324,6 +330,8 @@ function checkTopologySpread(hosts: readonly Host[], input: SchedulingInput, add
         for (const h of hosts) {
           // Nodes the pod's node constraints exclude don't count (nodeAffinityPolicy Honor, the default).
           if (c.nodeAffinityPolicy !== "Ignore" && nodeConstraintFailure(pod, h.requirements, h.nodeName)) continue;
+          // Cordoned nodes count in kube-scheduler but schedulers differ on them: leave them out (lenient).
+          if (h.existing?.unschedulable) continue;
           const domain = domainOf(h, c.topologyKey);
           if (domain === undefined) continue;
           counts.set(domain, (counts.get(domain) ?? 0) + h.bound.filter(matching).length + h.placed.filter(matching).length);
