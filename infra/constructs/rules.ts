@@ -15,6 +15,7 @@ import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
+import { FORWARDED_DETAIL_TYPE, FORWARDED_SOURCE } from "../../lib/provisioning/signals.ts";
 import { pascal } from "./functions.ts";
 
 /**
@@ -31,9 +32,10 @@ export const SCHEDULER_STATUS_PATCH_PATTERN = logs.FilterPattern.all(
 
 /**
  * Pod signals forwarded to the default event bus by something else (an in-cluster event exporter,
- * a test), for clusters whose audit log cannot be subscribed to. `detail.cluster` names the cluster.
+ * a test), for clusters whose audit log cannot be subscribed to. `detail.cluster` names the
+ * cluster. The batcher's parser owns the format (lib/provisioning/signals.ts).
  */
-export const FORWARDED_POD_EVENTS = { source: "tenon.kubernetes", detailType: "Pod Unschedulable" } as const;
+export const FORWARDED_POD_EVENTS = { source: FORWARDED_SOURCE, detailType: FORWARDED_DETAIL_TYPE } as const;
 
 export interface InterruptionRulesProps {
   readonly queue: sqs.IQueue;
