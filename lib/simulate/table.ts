@@ -44,7 +44,7 @@ export function renderTable(output: SimulationOutput, notes: readonly string[]):
   }
   if (output.existingNodes.length > 0) {
     parts.push(`\nPods placed on existing or in-flight capacity (${output.existingNodes.length} nodes)\n`);
-    parts.push(formatColumns(["NODE", "PODS", "NEW PODS"], output.existingNodes.map((n) => [n.name, String(n.pods.length), abbreviate(n.pods)])));
+    parts.push(formatColumns(["NODE", "NEW PODS", "WHICH"], output.existingNodes.map((n) => [n.name, String(n.pods.length), abbreviate(n.pods)])));
   }
   if (output.unschedulable.length > 0) {
     parts.push(`\nUnschedulable pods (${output.unschedulable.length})\n`);
