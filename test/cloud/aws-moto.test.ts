@@ -1,5 +1,6 @@
 /** The EC2 adapter against a real moto server: discovery, launch templates, CreateFleet, instances, GC. */
-import { CreateSubnetCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } from "@aws-sdk/client-ec2";
+import { CreateSubnetCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } from "@aws-sdk/client-ec2";
+import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { NodeClassResolver } from "../../lib/cloud/aws/nodeclass-resolver.ts";
@@ -51,6 +52,18 @@ describe("EC2NodeClass resolution on moto", () => {
     const x86 = resolved.amis.find((a) => a.requirements.some((r) => r.key === "kubernetes.io/arch" && r.values?.[0] === "amd64"));
     expect(x86?.id).toBe(account.amiX86);
     expect(x86?.requirements).toContainEqual({ key: "karpenter.k8s.aws/instance-gpu-count", operator: "DoesNotExist" });
+  });
+
+  it("finds images by name (default owners self and amazon) and by a custom SSM parameter", async () => {
+    const account = await buildAccount(moto().endpoint);
+    const { cloud } = motoCloud(account);
+    const image = (await account.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [account.amiX86] }))).Images![0]!;
+    const byName = await cloud.resolveNodeClass(nodeClass({ amiSelectorTerms: [{ name: image.Name! }] }, "byname"));
+    expect(byName.amis).toEqual([expect.objectContaining({ id: account.amiX86, name: image.Name, requirements: [{ key: "kubernetes.io/arch", operator: "In", values: ["amd64"] }] })]);
+    await account.clients.ssm.send(new PutParameterCommand({ Name: "/team/golden-ami", Value: account.amiX86, Type: "String" }));
+    const bySsm = await cloud.resolveNodeClass(nodeClass({ amiSelectorTerms: [{ ssmParameter: "/team/golden-ami" }] }, "byssm"));
+    expect(bySsm.amis.map((a) => a.id)).toEqual([account.amiX86]);
+    expect(bySsm.ready).toBe(true);
   });
 
   it("is not ready when an alias has no SSM parameter, and says which path it read", async () => {

@@ -1,7 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { classifyInterruptionMessage } from "../../lib/cloud/aws/interruption/classify.ts";
-import { event } from "./fixtures.ts";
+import { offeringsToMarkUnavailable } from "../../lib/cloud/aws/interruption/offerings.ts";
+import { simulatedInterruptionEvent } from "../../lib/cloud/simulated/events.ts";
+import type { CloudInstance } from "../../lib/ports/cloud.ts";
+import { event, ManualClock } from "./fixtures.ts";
 
 
 describe("classifyInterruptionMessage", () => {
@@ -59,4 +62,32 @@ describe("classifyInterruptionMessage", () => {
       expect(typeof result.ok).toBe("boolean");
     }), { numRuns: 500 });
   });
+});
+
+describe("interruption follow-ups", () => {
+  const spot: CloudInstance = { providerId: "aws:///us-east-1a/i-0aa", instanceId: "i-0aa", instanceType: "m5.large", zone: "us-east-1a", capacityType: "spot", imageId: "ami", launchTimeMs: 0, state: "running", tags: {} };
+  const od: CloudInstance = { ...spot, instanceId: "i-0bb", capacityType: "on-demand" };
+  const instances = new Map([[spot.instanceId, spot], [od.instanceId, od]]);
+
+  it("marks the spot offering of an interrupted spot instance unavailable, and nothing for other events", () => {
+    const warning = classifyInterruptionMessage(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0aa" }));
+    if (!warning.ok) throw new Error(warning.reason);
+    expect(offeringsToMarkUnavailable(warning, instances)).toEqual([{ instanceType: "m5.large", zone: "us-east-1a", capacityType: "spot" }]);
+    const stop = classifyInterruptionMessage(event("aws.ec2", "EC2 Instance State-change Notification", { "instance-id": "i-0aa", state: "stopping" }));
+    if (!stop.ok) throw new Error(stop.reason);
+    expect(offeringsToMarkUnavailable(stop, instances)).toEqual([]);
+    const unknown = classifyInterruptionMessage(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0cc" }));
+    if (!unknown.ok) throw new Error(unknown.reason);
+    expect(offeringsToMarkUnavailable(unknown, instances)).toEqual([]);
+  });
+
+  it.each(["spot-interruption", "rebalance-recommendation", "stopping", "terminated", "scheduled-change"] as const)(
+    "the simulated cloud's %s event is classified like the real one",
+    (kind) => {
+      const classified = classifyInterruptionMessage(simulatedInterruptionEvent(kind, "i-0aa", new ManualClock()));
+      expect(classified).toMatchObject({ ok: true, instanceIds: ["i-0aa"] });
+      const expected = { "spot-interruption": "mark-unavailable+cordon-and-drain", "rebalance-recommendation": "event-only", stopping: "cordon-and-drain", terminated: "cordon-and-drain", "scheduled-change": "cordon-and-drain" }[kind];
+      expect(classified.ok && classified.action).toBe(expected);
+    },
+  );
 });
