@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
 import { parseEC2NodeClass } from "../../api/ec2nodeclass.ts";
 import type { EC2NodeClass } from "../../api/types.ts";
-import { CATALOG_REGIONS, loadAwsInstanceTypes, type AwsCatalogOptions } from "../../cloud/aws/catalog/index.ts";
+import { CATALOG_REGIONS, loadAwsInstanceTypes, nodeClassZoneOptions, type AwsCatalogOptions } from "../../cloud/aws/catalog/index.ts";
 import { matchesAll, parseFilter } from "../../cloud/aws/catalog/filter.ts";
 import { toCatalogEntry } from "../../cloud/catalog-format.ts";
 import type { InstanceType, Offering } from "../../cloud/instance-type.ts";
@@ -32,7 +32,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The one EC2NodeClass in the file; its subnet zones (from status) limit the offerings. */
+/** The one EC2NodeClass in the file. */
 async function readNodeClass(file: string, io: CliIO): Promise<EC2NodeClass> {
   const documents = await loadDocuments([file], io);
   const nodeClasses = documents.filter((d) => (d.doc as { kind?: unknown }).kind === "EC2NodeClass");
@@ -61,10 +61,7 @@ export async function catalogOptions(flags: InstanceTypesFlags, io: CliIO): Prom
   if (flags.nodeclass !== undefined) {
     const nodeClass = await readNodeClass(flags.nodeclass, io);
     options.nodeClass = nodeClass;
-    const subnets = nodeClass.status?.subnets ?? [];
-    if (subnets.length > 0) options.zones = [...new Set(subnets.map((s) => s.zone))].sort();
-    // The subnets know how this account names its zones; offerings follow the zone ids.
-    if (subnets.length > 0 && subnets.every((s) => s.zoneID)) options.zoneIds = new Map(subnets.map((s) => [s.zone, s.zoneID!]));
+    Object.assign(options, nodeClassZoneOptions(nodeClass));
   }
   return options;
 }

@@ -193,6 +193,18 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   return freezeCatalog({ instanceTypes, notes });
 }
 
+/**
+ * The zone options a NodeClass implies through `status.subnets`: offerings only in its subnets'
+ * zones, and the account's own AZ name -> id pairing when every subnet reports its zone id.
+ */
+export function nodeClassZoneOptions(nodeClass: EC2NodeClass | undefined): Pick<AwsCatalogOptions, "zones" | "zoneIds"> {
+  const subnets = nodeClass?.status?.subnets ?? [];
+  if (subnets.length === 0) return {};
+  const out: Pick<AwsCatalogOptions, "zones" | "zoneIds"> = { zones: [...new Set(subnets.map((s) => s.zone))].sort() };
+  if (subnets.every((s) => s.zoneID)) out.zoneIds = new Map(subnets.map((s) => [s.zone, s.zoneID!]));
+  return out;
+}
+
 export type AwsSizingOptions = Pick<AwsCatalogOptions, "nodeClass" | "vmMemoryOverheadPercent" | "reservedENIs">;
 
 function sizingContext(options: AwsSizingOptions): SizingContext {
