@@ -8,7 +8,7 @@ import type { Pod } from "../k8s/types.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
-import { cheapestPrice, fits, sortByPrice, typeCompatible, type PreparedType } from "./instance-types.ts";
+import { cheapestPrice, fits, sortByPrice, truncateTypes, typeCompatible, type PreparedType } from "./instance-types.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 import { domainOfLabels } from "./topology.ts";
 import type { ExistingNode } from "./types.ts";
@@ -32,6 +32,8 @@ export class ExistingBin {
     this.reqs = Requirements.fromLabels(node.labels).with(Requirement.single(LABEL_HOSTNAME, hostname));
     this.taints = node.taints;
     const free: Record<string, number> = { ...node.allocatable };
+    // A node that doesn't report a pod capacity (an in-flight claim) is not limited by it here.
+    if (free.pods === undefined) free.pods = Infinity;
     for (const name in used) free[name] = (free[name] ?? 0) - used[name]!;
     this.free = free;
   }
@@ -185,9 +187,8 @@ export class ClaimBin {
   /** Recomputes what limits reserve, over the first `max` options. */
   refreshReserved(max: number): void {
     const r: Record<string, number> = { nodes: 1 };
-    const n = Math.min(max, this.types.length);
-    for (let i = 0; i < n; i++) {
-      const cap = this.types[i]!.capacity;
+    for (const t of truncateTypes(this.types, this.reqs, max)) {
+      const cap = t.capacity;
       for (const name in cap) if ((r[name] ?? 0) < cap[name]!) r[name] = cap[name]!;
     }
     this.reserved = r;

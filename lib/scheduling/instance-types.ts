@@ -29,7 +29,9 @@ export function prepareTypes(types: readonly InstanceType[]): PreparedType[] {
     reqs = reqs.without(LABEL_ZONE).without(LABEL_CAPACITY_TYPE)
       .with(Requirement.in(LABEL_ZONE, available.map((o) => o.zone)))
       .with(Requirement.in(LABEL_CAPACITY_TYPE, available.map((o) => o.capacityType)));
-    return { it, order, reqs, allocatable: it.allocatable, capacity: it.capacity, offerings: available };
+    // The catalog's rule: a type that doesn't state a pod capacity takes 110 pods.
+    const allocatable = it.allocatable.pods === undefined ? { ...it.allocatable, pods: 110 } : it.allocatable;
+    return { it, order, reqs, allocatable, capacity: it.capacity, offerings: available };
   });
 }
 
