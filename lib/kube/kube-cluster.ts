@@ -28,6 +28,7 @@ import type { Clock } from "../ports/clock.ts";
 import {
   CUSTOM_RESOURCES,
   DEFAULT_PAGE_SIZE,
+  ListExpiredError,
   type Cluster,
   type ClusterEvent,
   type CustomObjectKind,
@@ -250,7 +251,13 @@ export class KubeCluster implements Cluster {
   ): Promise<Page<T>> {
     const params: { limit: number; _continue?: string } = { limit: options?.limit ?? DEFAULT_PAGE_SIZE };
     if (options?.continue) params._continue = options.continue;
-    const list = await this.call((o) => send(params, o));
+    let list: ListBody;
+    try {
+      list = await this.call((o) => send(params, o));
+    } catch (err) {
+      if (params._continue && httpStatusOf(err) === 410) throw new ListExpiredError(statusMessageOf(err));
+      throw err;
+    }
     const page: Page<T> = { items: list.items.map((item) => slim(toPlain<T>(item, modelType))) };
     // Typed lists carry `_continue`; raw custom-object lists carry the JSON name `continue`.
     const next = list.metadata?._continue ?? list.metadata?.continue;

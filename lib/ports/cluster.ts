@@ -55,16 +55,33 @@ export interface Page<T> {
 
 export type Lister<T> = (options: ListOptions) => Promise<Page<T>>;
 
-/** Every item of a paged list, page by page. */
-export async function listAll<T>(list: Lister<T>, pageSize = DEFAULT_PAGE_SIZE): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await list(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
-    out.push(...page.items);
-    token = page.continue || undefined;
-  } while (token !== undefined);
-  return out;
+/**
+ * A continue token too old to use (the API server answers 410 Gone once etcd has compacted the
+ * snapshot the list started from, after about 5 minutes). The whole list must start over.
+ */
+export class ListExpiredError extends Error {
+  constructor(message = "the list's continue token expired; the list must start again") {
+    super(message);
+    this.name = "ListExpiredError";
+  }
+}
+
+/** Every item of a paged list, page by page; starts over (at most `restarts` times) when a token expires. */
+export async function listAll<T>(list: Lister<T>, pageSize = DEFAULT_PAGE_SIZE, restarts = 2): Promise<T[]> {
+  for (let attempt = 0; ; attempt++) {
+    const out: T[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await list(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
+        out.push(...page.items);
+        token = page.continue || undefined;
+      } while (token !== undefined);
+      return out;
+    } catch (err) {
+      if (!(err instanceof ListExpiredError) || attempt >= restarts) throw err;
+    }
+  }
 }
 
 /** Raw custom objects: lib/api/ parses and validates them, so a bad one is reported, not crashed on. */

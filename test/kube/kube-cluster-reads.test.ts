@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { formatLabelSelector, listAll } from "../../lib/ports/cluster.ts";
+import { ListExpiredError, formatLabelSelector, listAll } from "../../lib/ports/cluster.ts";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
 import { clusterAgainst, node, pod } from "./helpers.ts";
 
@@ -48,6 +48,30 @@ describe("KubeCluster reads", () => {
     expect(lists[0]!.query.continue).toBeUndefined();
     expect(lists[1]!.query.continue).toBeTruthy();
     expect(lists[2]!.query.continue).not.toBe(lists[1]!.query.continue);
+  });
+
+  it("starts the whole list over when a continue token has expired (410 Gone), instead of mixing snapshots", async () => {
+    for (let i = 0; i < 5; i++) server.put("/nodes", node(`node-${i}`));
+    const cluster = clusterAgainst(server);
+    let pages = 0;
+    const nodes = await listAll(async (o) => {
+      if (++pages === 2) server.expireContinueTokens(); // compaction between page 1 and page 2
+      return cluster.listNodes(o);
+    }, 2);
+
+    expect(nodes.map((n) => n.metadata.name)).toEqual(["node-0", "node-1", "node-2", "node-3", "node-4"]);
+    const lists = server.requests.filter((r) => r.path === "/api/v1/nodes");
+    expect(lists.map((r) => Boolean(r.query.continue))).toEqual([false, true, false, true, true]);
+  });
+
+  it("gives up with ListExpiredError when tokens keep expiring", async () => {
+    for (let i = 0; i < 3; i++) server.put("/nodes", node(`node-${i}`));
+    const cluster = clusterAgainst(server);
+    const always = async (o: { limit?: number; continue?: string }) => {
+      if (o.continue) server.expireContinueTokens();
+      return cluster.listNodes(o);
+    };
+    await expect(listAll(always, 1, 2)).rejects.toBeInstanceOf(ListExpiredError);
   });
 
   it("pages custom objects too, at the karpenter group paths, unconverted", async () => {

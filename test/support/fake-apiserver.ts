@@ -1,6 +1,7 @@
 /**
  * A small Kubernetes API server for HTTP-level tests of lib/kube/: `node:http` on 127.0.0.1:0,
  * implementing only what Tenon calls, with the semantics that matter for correctness:
+ *  - continue tokens that can be expired on demand (410 Gone, as after an etcd compaction);
  *  - list with labelSelector (=, ==, !=, in, notin, exists, !exists), fieldSelector (=, ==, != on any dotted
  *    path, missing fields read as ""), limit/continue paging over a name-sorted list;
  *  - get, delete (404 when missing), create (events; 409 on a duplicate name);
@@ -47,6 +48,8 @@ export interface FakeApiServer {
   readonly requests: RecordedRequest[];
   /** When set, only `Bearer <validToken>` is accepted; everything else answers 401. */
   validToken: string | undefined;
+  /** Makes every continue token issued so far answer 410 Gone, as after an etcd compaction. */
+  expireContinueTokens(): void;
   /** Return a message to make an eviction of this pod answer 429 (a PDB blocks it). */
   evictionBlocker: ((namespace: string, name: string) => string | undefined) | undefined;
   /** Stores an object (`resource` as `<group>/<plural>`, e.g. "/pods", "karpenter.sh/nodepools"). */
@@ -59,6 +62,7 @@ export interface FakeApiServer {
 export async function startFakeApiServer(): Promise<FakeApiServer> {
   const store = new Map<string, Map<string, Json>>();
   let revision = 1;
+  let tokenGeneration = 0;
   const requests: RecordedRequest[] = [];
 
   const bucket = (resource: string) => {
@@ -78,6 +82,9 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     requests,
     validToken: undefined,
     evictionBlocker: undefined,
+    expireContinueTokens() {
+      tokenGeneration++;
+    },
     put(resource, object) {
       if (!RESOURCES[resource]) throw new Error(`fake apiserver: unknown resource ${resource}`);
       const copy = structuredClone(object);
@@ -140,7 +147,13 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     const method = req.method ?? "GET";
 
     if (!route.name) {
-      if (method === "GET") return sendJson(res, 200, listResponse(info.kind, items, route.namespace, url.searchParams));
+      if (method === "GET") {
+        const token = url.searchParams.get("continue");
+        if (token && Number(Buffer.from(token, "base64url").toString().split(":")[0]) !== tokenGeneration) {
+          return sendStatus(res, 410, "Expired", "The provided continue parameter is too old to display a consistent list result.");
+        }
+        return sendJson(res, 200, listResponse(info.kind, items, route.namespace, url.searchParams, tokenGeneration));
+      }
       if (method === "POST") {
         const obj = body as Json;
         const meta = (obj.metadata ??= {}) as Json;
@@ -253,7 +266,7 @@ function parsePath(path: string): Route | undefined {
   return route;
 }
 
-function listResponse(kind: string, items: Map<string, Json>, namespace: string | undefined, query: URLSearchParams): Json {
+function listResponse(kind: string, items: Map<string, Json>, namespace: string | undefined, query: URLSearchParams, generation: number): Json {
   const labelSelector = query.get("labelSelector") ?? "";
   const fieldSelector = query.get("fieldSelector") ?? "";
   const all = [...items.entries()]
@@ -262,12 +275,13 @@ function listResponse(kind: string, items: Map<string, Json>, namespace: string 
     .filter(([, o]) => matchesFields(o, fieldSelector))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, o]) => o);
-  const start = query.get("continue") ? Number(Buffer.from(query.get("continue")!, "base64url").toString()) : 0;
+  // Token: "<generation>:<offset>"; a real server's token is opaque too.
+  const start = query.get("continue") ? Number(Buffer.from(query.get("continue")!, "base64url").toString().split(":")[1]) : 0;
   const limit = Number(query.get("limit") ?? 0);
   const end = limit > 0 ? start + limit : all.length;
   const metadata: Json = { resourceVersion: "1000" };
   if (end < all.length) {
-    metadata.continue = Buffer.from(String(end)).toString("base64url");
+    metadata.continue = Buffer.from(`${generation}:${end}`).toString("base64url");
     metadata.remainingItemCount = all.length - end;
   }
   return { kind: `${kind}List`, apiVersion: "v1", metadata, items: all.slice(start, end) };
