@@ -93,6 +93,12 @@ describe("tenon instance-types -o table", () => {
     for (const line of lines.slice(1)) expect([line[end - 1] !== " ", line[end]]).toEqual([true, " "]);
   });
 
+  it("lists each family smallest first", async () => {
+    const run = await tenon(["-o", "table", "--filter", "instance-family=m5"]);
+    const names = run.out.trimEnd().split("\n").slice(1).map((l) => l.split(" ")[0]);
+    expect(names.slice(0, 4)).toEqual(["m5.large", "m5.xlarge", "m5.2xlarge", "m5.4xlarge"]);
+  });
+
   it("says so when nothing matches", async () => {
     const run = await tenon(["-o", "table", "--filter", "instance-family=nope"]);
     expect(run).toMatchObject({ code: 0, out: "no instance types match\n" });

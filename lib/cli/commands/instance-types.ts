@@ -129,8 +129,19 @@ export function instanceTypeRow(it: InstanceType): string[] {
   ];
 }
 
+/** People read a family smallest first: by family, then cpu, memory and name. */
+function bySize(a: InstanceType, b: InstanceType): number {
+  const family = (it: InstanceType) => it.labels["karpenter.k8s.aws/instance-family"] ?? it.name.split(".")[0]!;
+  return (
+    family(a).localeCompare(family(b)) ||
+    (a.capacity.cpu ?? 0) - (b.capacity.cpu ?? 0) ||
+    (a.capacity.memory ?? 0) - (b.capacity.memory ?? 0) ||
+    a.name.localeCompare(b.name)
+  );
+}
+
 export function renderInstanceTypeTable(instanceTypes: readonly InstanceType[]): string {
-  const rows = [COLUMNS, ...instanceTypes.map(instanceTypeRow)];
+  const rows = [COLUMNS, ...[...instanceTypes].sort(bySize).map(instanceTypeRow)];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) =>
     row
