@@ -22,7 +22,9 @@ const podArb = fc.record({
   zone: fc.constantFrom(...ZONES),
 });
 
-function build(specs: Array<fc.RecordValue<typeof podArb.constraints> | { kind: string; app: string; cpu: string; memory: string; zone: string }>): Pod[] {
+type PodSpecArb = { kind: string; app: string; cpu: string; memory: string; zone: string };
+
+function build(specs: PodSpecArb[]): Pod[] {
   return specs.map((s, i) => {
     const labels = { app: s.app };
     const sel = { matchLabels: labels };
