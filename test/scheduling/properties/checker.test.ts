@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { DaemonSet, Pod } from "../../../lib/k8s/types.ts";
 import type { SchedulingResult } from "../../../lib/scheduling/types.ts";
-import { checkSchedule, type ViolationKind } from "./checker.ts";
+import { checkSchedule, obviouslySchedulable, type ViolationKind } from "./checker.ts";
 import { claim, existingNode, GiB, input, instanceType, nodePool, pod } from "./fixtures.ts";
 
 const offerings = [
@@ -204,5 +204,20 @@ describe("placement checker", () => {
     const onlyB = instanceType("only-b", 2000, 4 * GiB, [{ zone: "zone-b", capacityType: "on-demand", price: 1 }]);
     const res2 = result({ newNodeClaims: [claim("default", [onlyB], [a], zoneA)] });
     expect(kinds(checkSchedule(input([a], [{ nodePool: nodePool("default"), instanceTypes: [onlyB] }]), res2))).toEqual(["instance-type"]);
+  });
+
+  it("knows when a pod obviously has a home, and when it does not", () => {
+    const plain = pod("plain", "1", "1Gi");
+    expect(obviouslySchedulable(input([plain], [pool]), plain)).toBe(true);
+    const tainted = { nodePool: nodePool("t", { taints: [{ key: "k", effect: "NoSchedule" }] }), instanceTypes: [small] };
+    expect(obviouslySchedulable(input([plain], [tainted]), plain)).toBe(false);
+    const limited = { nodePool: nodePool("l", { limits: { cpu: "100" } }), instanceTypes: [small] };
+    expect(obviouslySchedulable(input([plain], [limited]), plain)).toBe(false);
+    const armOnly = { nodePool: nodePool("arm", { requirements: [{ key: "kubernetes.io/arch", operator: "In", values: ["arm64"] }] }), instanceTypes: [small, large] };
+    expect(obviouslySchedulable(input([plain], [armOnly]), plain)).toBe(false);
+    const huge = pod("huge", "9", "1Gi");
+    expect(obviouslySchedulable(input([huge], [pool]), huge)).toBe(false);
+    const picky = pod("picky", "1", "1Gi", { nodeSelector: { "kubernetes.io/arch": "amd64" } });
+    expect(obviouslySchedulable(input([picky], [pool]), picky)).toBe(false);
   });
 });

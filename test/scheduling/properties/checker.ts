@@ -414,3 +414,43 @@ function checkLimits(input: SchedulingInput, result: SchedulingResult, add: (k: 
     }
   }
 }
+
+/**
+ * Whether a pending pod obviously has a home: it has no node, pod or port constraints, and some
+ * NodePool without limits whose taints it tolerates has an instance type, allowed by the pool's
+ * requirements and with an allowed available offering, that holds the pod plus every DaemonSet.
+ * A scheduler that calls such a pod unschedulable is wrong. (Existing capacity is not needed.)
+ */
+export function obviouslySchedulable(input: SchedulingInput, pod: Pod): boolean {
+  const spec = pod.spec;
+  if (spec.nodeSelector && Object.keys(spec.nodeSelector).length > 0) return false;
+  if (spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) return false;
+  if (spec.affinity?.podAffinity || spec.affinity?.podAntiAffinity || spec.topologySpreadConstraints?.length) return false;
+  if (hostPortsOf(pod).length > 0 || spec.volumes?.length) return false;
+  const needed = total([pod, ...input.daemonSets.map((ds): Pod => ({ metadata: { name: ds.metadata.name }, spec: ds.spec.template.spec }))]);
+  return input.nodePools.some((option) => {
+    const template = option.nodePool.spec.template.spec;
+    if (Object.keys(option.nodePool.spec.limits ?? {}).length > 0) return false;
+    if (untoleratedTaint(pod, template.taints)) return false;
+    const poolReqs = [...template.requirements, ...labelsAsRequirements(option.nodePool.spec.template.metadata.labels)];
+    return option.instanceTypes.some((it) => {
+      const itReqs = [...it.requirements, ...labelsAsRequirements(it.labels)];
+      const keys = new Set(poolReqs.map((r) => r.key).filter((k) => k !== ZONE && k !== CAPACITY_TYPE));
+      for (const key of keys) {
+        const p = possibleValues(key, itReqs);
+        const exprs = poolReqs.filter((r) => r.key === key);
+        if (p.kind !== "set" || p.values.size !== 1 || !exprs.every((e) => surelyIn(p, e))) return false;
+      }
+      const offered = it.offerings.some((o) => o.available && allows(poolReqs, ZONE, o.zone) && allows(poolReqs, CAPACITY_TYPE, o.capacityType));
+      return offered && fitFailure(needed, it.allocatable, false) === undefined;
+    });
+  });
+}
+
+function surelyIn(p: { kind: "set"; values: Set<string> }, e: NodeSelectorRequirement): boolean {
+  const [value] = [...p.values];
+  const values = e.values ?? [];
+  if (e.operator === "In") return values.includes(value!);
+  if (e.operator === "NotIn") return !values.includes(value!);
+  return e.operator === "Exists";
+}

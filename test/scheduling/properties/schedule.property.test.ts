@@ -7,7 +7,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../../lib/scheduling/scheduler.ts";
 import { buildOutput, renderJson } from "../../../lib/simulate/output.ts";
-import { checkSchedule } from "./checker.ts";
+import { checkSchedule, obviouslySchedulable } from "./checker.ts";
+import { podKey } from "../../../lib/k8s/types.ts";
 import { clusterArb } from "./generators.ts";
 
 const RUNS = 150;
@@ -20,6 +21,17 @@ describe("schedule() over random clusters", () => {
         expect(checkSchedule(input, result)).toEqual([]);
       }),
       { numRuns: RUNS, seed: 20261122 },
+    );
+  });
+
+  it("never calls a pod unschedulable when a NodePool obviously has room for it", () => {
+    fc.assert(
+      fc.property(clusterArb, (input) => {
+        const result = schedule(structuredClone(input));
+        const wrong = result.unschedulable.filter((u) => obviouslySchedulable(input, u.pod)).map((u) => `${podKey(u.pod)}: ${u.reason}`);
+        expect(wrong).toEqual([]);
+      }),
+      { numRuns: RUNS, seed: 424242 },
     );
   });
 
