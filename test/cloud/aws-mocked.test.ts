@@ -48,12 +48,14 @@ function setup() {
   return { cloud, clock, unavailable };
 }
 
+const SUBNETS = [
+  { SubnetId: "subnet-a", AvailabilityZone: "us-east-1a", AvailableIpAddressCount: 200, State: "available" as const },
+  { SubnetId: "subnet-b", AvailabilityZone: "us-east-1b", AvailableIpAddressCount: 300, State: "available" as const },
+];
+
 beforeEach(() => {
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
-  ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [
-    { SubnetId: "subnet-a", AvailabilityZone: "us-east-1a", AvailableIpAddressCount: 200, State: "available" },
-    { SubnetId: "subnet-b", AvailabilityZone: "us-east-1b", AvailableIpAddressCount: 300, State: "available" },
-  ] });
+  ec2.on(DescribeSubnetsCommand).resolves({ Subnets: SUBNETS });
   ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: "sg-1", GroupName: "nodes" }] });
   ec2.on(DescribeImagesCommand).resolves({ Images: [
     { ImageId: "ami-x86", Name: "al2023-x86", Architecture: "x86_64", CreationDate: "2026-10-01T00:00:00Z" },
@@ -127,6 +129,35 @@ describe("launch fallback on capacity errors", () => {
     expect(await unavailable.listUnavailable(clock.now())).toEqual([]);
   });
 
+  it("treats a request-level capacity exception like a capacity error on every override", async () => {
+    const { cloud, unavailable, clock } = setup();
+    const limit = Object.assign(new Error("You have requested more vCPU capacity than your current limit"), { name: "VcpuLimitExceeded" });
+    ec2.on(CreateFleetCommand).rejects(limit);
+    const err = await cloud.create(launchRequest(nodeClass(), types)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsufficientCapacityError);
+    expect((err as InsufficientCapacityError).failures.map((f) => f.code)).toEqual(Array(4).fill("VcpuLimitExceeded"));
+    expect(await unavailable.listUnavailable(clock.now())).toHaveLength(4);
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
+  });
+
+  it("looks a launch template up again and retries once when CreateFleet says it is missing", async () => {
+    const { cloud } = setup();
+    ec2.on(CreateFleetCommand)
+      .resolvesOnce({ Errors: [{ ErrorCode: "InvalidLaunchTemplateName.NotFoundException", ErrorMessage: "gone" }] })
+      .resolves({ Instances: [{ InstanceIds: ["i-0ok"], InstanceType: "m5.large", Lifecycle: "on-demand", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId: "subnet-a" } } }] });
+    const instance = await cloud.create(launchRequest(nodeClass(), types));
+    expect(instance.instanceId).toBe("i-0ok");
+    expect(ec2.commandCalls(DescribeLaunchTemplatesCommand)).toHaveLength(2);
+    expect(ec2.commandCalls(CreateLaunchTemplateCommand)).toHaveLength(2);
+  });
+
+  it("gives up after one retry when the template keeps going missing", async () => {
+    const { cloud } = setup();
+    ec2.on(CreateFleetCommand).resolves({ Errors: [{ ErrorCode: "InvalidLaunchTemplateName.NotFoundException", ErrorMessage: "gone" }] });
+    await expect(cloud.create(launchRequest(nodeClass(), types))).rejects.toThrow(/InvalidLaunchTemplateName.NotFoundException/);
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(2);
+  });
+
   it("returns the instance already launched for the NodeClaim instead of calling CreateFleet", async () => {
     const { cloud } = setup();
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{
@@ -138,6 +169,20 @@ describe("launch fallback on capacity errors", () => {
     expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(0);
     const filters = ec2.commandCalls(DescribeInstancesCommand)[0]!.args[0].input.Filters!;
     expect(filters).toContainEqual({ Name: "tag:karpenter.sh/nodeclaim", Values: ["default-abc12"] });
+  });
+});
+
+describe("NodeClass resolution errors", () => {
+  it("reports an API failure as not ready with the error, and does not cache it", async () => {
+    const { cloud } = setup();
+    ec2.on(DescribeSubnetsCommand).rejectsOnce(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" })).resolves({ Subnets: SUBNETS });
+    const first = await cloud.resolveNodeClass(nodeClass());
+    expect(first.ready).toBe(false);
+    expect(first.conditions.find((c) => c.type === "SubnetsReady")?.message).toBe("RequestLimitExceeded: Rate exceeded");
+    const second = await cloud.resolveNodeClass(nodeClass());
+    expect(second.conditions.filter((c) => c.status !== "True")).toEqual([]);
+    const third = await cloud.resolveNodeClass(nodeClass());
+    expect(third).toBe(second);
   });
 });
 

@@ -5,7 +5,8 @@ import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../
 import { providerIdFor } from "../../ports/cloud.ts";
 import { offeringKeyString, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
 import type { InstanceType } from "../instance-type.ts";
-import { catalogData, loadAwsInstanceTypes } from "./catalog/index.ts";
+import { loadAwsInstanceTypes } from "./catalog/index.ts";
+import { catalogZoneOptions } from "./catalog-zones.ts";
 import type { AwsClients, AwsCloudConfig } from "./config.ts";
 import { InstanceRepository } from "./instances.ts";
 import { Launcher } from "./launch/launcher.ts";
@@ -43,14 +44,12 @@ export class AwsCloud implements Cloud {
 
   async instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]> {
     const resolved = await this.resolver.resolve(nodeClass);
-    const regionZones = catalogData().regions.get(this.deps.config.region as never)?.zones;
-    const zones = [...new Set(resolved.subnets.map((s) => s.zone))].filter((z) => !regionZones || regionZones.has(z));
     const unavailable = new Set((await this.deps.unavailable.listUnavailable(this.deps.clock.now())).map(offeringKeyString));
     const prices = this.prices.snapshot();
     return loadAwsInstanceTypes({
       region: this.deps.config.region,
       nodeClass,
-      zones,
+      ...catalogZoneOptions(this.deps.config.region, resolved.subnets),
       unavailable,
       ...(prices.onDemand ? { onDemandPrices: prices.onDemand } : {}),
       ...(prices.spot ? { spotPrices: prices.spot } : {}),

@@ -24,6 +24,7 @@ import type { InstanceType } from "../instance-type.ts";
 import { aliasParameters, architectureRequirements, parseAmiAlias } from "../aws/ami-alias.ts";
 import { selectNewestAmis } from "../aws/ami-select.ts";
 import { loadAwsInstanceTypes } from "../aws/catalog/index.ts";
+import { catalogZoneOptions } from "../aws/catalog-zones.ts";
 import { LIVE_STATES } from "../aws/instances.ts";
 import { planLaunch } from "../aws/launch/plan.ts";
 import { readinessConditions, type ConditionType } from "../aws/readiness.ts";
@@ -154,7 +155,7 @@ export class SimulatedCloud implements Cloud {
     return loadAwsInstanceTypes({
       region: this.options.world.region,
       nodeClass,
-      zones: [...new Set(resolved.subnets.map((s) => s.zone))],
+      ...catalogZoneOptions(this.options.world.region, resolved.subnets),
       unavailable,
       ...(this.options.onDemandPrices ? { onDemandPrices: this.options.onDemandPrices } : {}),
       ...(this.options.spotPrices ? { spotPrices: this.options.spotPrices } : {}),

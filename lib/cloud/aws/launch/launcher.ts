@@ -2,7 +2,7 @@
  * One launch: plan the options, make the launch templates, call CreateFleet, and on capacity errors
  * mark the refused offerings unavailable and try again with what remains.
  */
-import { CreateFleetCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { CreateFleetCommand, type CreateFleetCommandInput, type CreateFleetCommandOutput, type EC2Client } from "@aws-sdk/client-ec2";
 import type { Clock } from "../../../ports/clock.ts";
 import {
   InsufficientCapacityError,
@@ -17,7 +17,7 @@ import { amiFamilyOf } from "../catalog/ami-family.ts";
 import type { AwsCloudConfig } from "../config.ts";
 import { launchTags } from "../tags.ts";
 import { renderUserDataBase64 } from "../userdata/index.ts";
-import { createFleetInput, fleetClientToken, interpretFleetOutput, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
+import { createFleetInput, fleetClientToken, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
 import { planLaunch, type LaunchOption } from "./plan.ts";
 import { launchTemplateData, launchTemplateName } from "./template.ts";
 import type { LaunchTemplateStore } from "./template-store.ts";
@@ -47,6 +47,7 @@ export class Launcher {
       throw new NodeClassNotReadyError(nodeClassName, resolved.conditions.find((c) => c.type === "Ready")?.message ?? "not ready");
     }
     const failures: OfferingFailure[] = [];
+    let retriedMissingTemplate = false;
     for (let attempt = 0; attempt < MAX_LAUNCH_ATTEMPTS; attempt++) {
       const now = this.clock.now();
       const unavailable = new Set((await this.unavailable.listUnavailable(now)).map(offeringKeyString));
@@ -61,7 +62,7 @@ export class Launcher {
       if ("reason" in plan) throw new InsufficientCapacityError(request.nodeClaimName, failures, plan.reason);
       const options = plan.options.slice(0, MAX_FLEET_OVERRIDES);
       const groups = await this.templateGroups(request, resolved, options, plan.capacityType);
-      const output = await this.ec2.send(new CreateFleetCommand(createFleetInput({
+      const output = await this.sendFleet(createFleetInput({
         groups,
         capacityType: plan.capacityType,
         tags: launchTags({
@@ -73,7 +74,7 @@ export class Launcher {
         }),
         clientToken: fleetClientToken(request.nodeClaimName, request.nodeClaimUid, attempt),
         ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
-      })));
+      }));
       const outcome = interpretFleetOutput(output, options, plan.capacityType);
       for (const f of outcome.capacityFailures) {
         await this.unavailable.markUnavailable(f.offering, f.code, now + UNAVAILABLE_OFFERING_TTL_MS);
@@ -81,7 +82,12 @@ export class Launcher {
       failures.push(...outcome.capacityFailures);
       if (outcome.instance) return outcome.instance;
       if (outcome.otherErrors.length > 0) {
-        if (outcome.otherErrors.some((e) => /LaunchTemplate.*NotFound/i.test(e.code))) for (const g of groups) this.templates.forget(g.templateName);
+        // A template deleted under us (clean-up racing a launch): look it up again and retry once.
+        if (outcome.otherErrors.some((e) => /LaunchTemplate.*NotFound/i.test(e.code)) && !retriedMissingTemplate) {
+          for (const g of groups) this.templates.forget(g.templateName);
+          retriedMissingTemplate = true;
+          continue;
+        }
         const first = outcome.otherErrors[0]!;
         throw new Error(`NodeClaim ${request.nodeClaimName}: CreateFleet failed: ${first.code}: ${first.message}`);
       }
@@ -90,6 +96,25 @@ export class Launcher {
       }
     }
     throw new InsufficientCapacityError(request.nodeClaimName, failures, `gave up after ${MAX_LAUNCH_ATTEMPTS} attempts`);
+  }
+
+  /**
+   * CreateFleet answers capacity problems in `Errors`, but a request-level failure with a capacity
+   * code (VcpuLimitExceeded, MaxFleetCountExceeded) arrives as an exception: turn it into an error
+   * on every override so it takes the same fallback path.
+   */
+  private async sendFleet(input: CreateFleetCommandInput): Promise<Pick<CreateFleetCommandOutput, "Instances" | "Errors">> {
+    try {
+      return await this.ec2.send(new CreateFleetCommand(input));
+    } catch (err) {
+      const code = (err as { name?: string }).name;
+      if (!isCapacityError(code)) throw err;
+      const message = (err as Error).message;
+      return {
+        Errors: (input.LaunchTemplateConfigs ?? []).flatMap((c) =>
+          (c.Overrides ?? []).map((o) => ({ ErrorCode: code, ErrorMessage: message, LaunchTemplateAndOverrides: { Overrides: o } }))),
+      };
+    }
   }
 
   /** One launch template per (image, max pods); user data differs only in those within one launch. */
