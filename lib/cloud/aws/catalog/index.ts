@@ -13,7 +13,7 @@ import { amiFamilyOf, amiFamilyRules, type AmiFamilyRules } from "./ami-family.t
 import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";
 import { architectureOf, instanceLabels, LABEL, labelRequirements, offeringRequirements } from "./labels.ts";
 import { catalogData, type CatalogRegionData } from "./load.ts";
-import { buildOfferings, spotPriceKey, type OfferingContext } from "./offerings.ts";
+import { buildOfferings, offeringContext } from "./offerings.ts";
 import { nodeSize, prepareSizing, type NodeSize, type PreparedSizing, type SizingContext } from "./resources.ts";
 
 export { CATALOG_REGIONS, type CatalogRegion } from "./data-format.ts";
@@ -145,21 +145,6 @@ function staticPartsOf(type: CatalogInstanceType, family: AmiFamilyRules, region
   return parts;
 }
 
-function offeringContext(options: AwsCatalogOptions, region: CatalogRegionData, notes: string[]): OfferingContext {
-  const data = catalogData();
-  const accountZones = options.zoneIds ? new Map([...options.zoneIds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : region.zones;
-  const zones = options.zones ? new Map([...accountZones].filter(([zone]) => options.zones!.includes(zone))) : accountZones;
-  const onDemand = options.onDemandPrices;
-  if (region.region !== data.pricedRegion && !onDemand) {
-    notes.push(`on-demand prices: the bundled table covers ${data.pricedRegion} only; using ${data.pricedRegion} prices for ${region.region}, as Karpenter does until it reaches the Pricing API`);
-  }
-  const onDemandPrice = (type: string): number | undefined => onDemand?.get(type) ?? data.onDemandPrices.get(type);
-  const spot = options.spotPrices;
-  if (!spot) notes.push("spot prices: none given; spot offerings are priced at the on-demand price, as Karpenter does before its first spot price refresh");
-  const spotPrice = spot ? (type: string, zone: string) => spot.get(spotPriceKey(type, zone)) : onDemandPrice;
-  return { zones, onDemandPrice, spotPrice, unavailable: options.unavailable ?? new Set() };
-}
-
 function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const data = catalogData();
   if (!isCatalogRegion(options.region)) {
@@ -170,7 +155,10 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const { sizing, sizes } = sizesFor(options);
   const family = sizing.family;
   const notes: string[] = [];
-  const offeringCtx = offeringContext(options, region, notes);
+  const offeringCtx = offeringContext(
+    { ...options, region, pricedRegion: data.pricedRegion, bundledOnDemandPrices: data.onDemandPrices },
+    notes,
+  );
   const unpriced: string[] = [];
   const incompatible = new Map<string, string[]>();
   const instanceTypes: InstanceType[] = [];

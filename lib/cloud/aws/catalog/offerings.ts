@@ -5,6 +5,7 @@
  */
 import type { CapacityType, Offering } from "../../instance-type.ts";
 import type { CatalogInstanceType } from "./data-format.ts";
+import type { CatalogRegionData } from "./load.ts";
 
 /** The key Karpenter's unavailable-offerings cache uses. */
 export function unavailableOfferingKey(capacityType: CapacityType, instanceType: string, zone: string): string {
@@ -39,4 +40,38 @@ export function buildOfferings(type: CatalogInstanceType, offeredZoneIds: Readon
     }
   }
   return out;
+}
+
+export interface OfferingInputs {
+  region: CatalogRegionData;
+  /** The region the bundled on-demand table is for. */
+  pricedRegion: string;
+  bundledOnDemandPrices: ReadonlyMap<string, number>;
+  zones?: readonly string[];
+  zoneIds?: ReadonlyMap<string, string>;
+  unavailable?: ReadonlySet<string>;
+  onDemandPrices?: ReadonlyMap<string, number>;
+  spotPrices?: ReadonlyMap<string, number>;
+}
+
+function byName([a]: [string, string], [b]: [string, string]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Zones, prices and availability for one load. Given on-demand prices merge over the bundled
+ * table; without spot prices, spot costs the on-demand price (Karpenter before its first spot
+ * refresh). Each fallback adds a note.
+ */
+export function offeringContext(inputs: OfferingInputs, notes: string[]): OfferingContext {
+  const { region, zones: only, zoneIds, onDemandPrices: onDemand, spotPrices: spot } = inputs;
+  const accountZones = zoneIds ? new Map([...zoneIds].sort(byName)) : region.zones;
+  const zones = only ? new Map([...accountZones].filter(([zone]) => only.includes(zone))) : accountZones;
+  if (region.region !== inputs.pricedRegion && !onDemand) {
+    notes.push(`on-demand prices: the bundled table covers ${inputs.pricedRegion} only; using ${inputs.pricedRegion} prices for ${region.region}, as Karpenter does until it reaches the Pricing API`);
+  }
+  const onDemandPrice = (type: string): number | undefined => onDemand?.get(type) ?? inputs.bundledOnDemandPrices.get(type);
+  if (!spot) notes.push("spot prices: none given; spot offerings are priced at the on-demand price, as Karpenter does before its first spot price refresh");
+  const spotPrice = spot ? (type: string, zone: string) => spot.get(spotPriceKey(type, zone)) : onDemandPrice;
+  return { zones, onDemandPrice, spotPrice, unavailable: inputs.unavailable ?? new Set() };
 }
