@@ -1,0 +1,12 @@
+/**
+ * batcher: pod-unschedulable signals in (CloudWatch Logs subscription on the EKS audit log, or a
+ * forwarded EventBridge event), batch window recorded, one delayed provisioner message out.
+ */
+import { recordSignals, type BatcherReport } from "../../lib/provisioning/batcher.ts";
+import { tenonHandler } from "../../lib/runtime/handler.ts";
+import { currentRuntime } from "../../lib/runtime/ports.ts";
+
+export const handler = tenonHandler<unknown, BatcherReport>("batcher", async (event, telemetry) => {
+  const ports = await (await currentRuntime()).core("batcher", telemetry);
+  return recordSignals(ports, event);
+});

@@ -1,0 +1,9 @@
+/** lifecycle: the scheduled tick that registers, initializes, checks liveness of and garbage-collects NodeClaims. */
+import { runLifecycle, type LifecycleReport } from "../../lib/provisioning/lifecycle.ts";
+import { tenonHandler } from "../../lib/runtime/handler.ts";
+import { currentRuntime } from "../../lib/runtime/ports.ts";
+
+export const handler = tenonHandler<unknown, LifecycleReport>("lifecycle", async (_event, telemetry) => {
+  const ports = await (await currentRuntime()).full("lifecycle", telemetry);
+  return runLifecycle(ports);
+});

@@ -1,0 +1,146 @@
+/**
+ * The "observe" step: everything a decision needs, read once through the ports. Reads are paged;
+ * nothing here writes except reporting invalid NodePools/EC2NodeClasses on their status.
+ *
+ * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
+ * others are reported in `problems` (and logged) and left out, as Karpenter does.
+ */
+import type { EC2NodeClass, NodePool } from "../api/types.ts";
+import type { InstanceType } from "../cloud/instance-type.ts";
+import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../k8s/types.ts";
+import type { Cloud } from "../ports/cloud.ts";
+import { isMarkedUnschedulable, listAll, type Cluster } from "../ports/cluster.ts";
+import type { NodeClaimRecord, Store } from "../ports/store.ts";
+import type { UnavailableOffering } from "../ports/unavailable-offerings.ts";
+import type { ClusterObjects } from "../scheduling/snapshot.ts";
+import { isPending } from "../scheduling/snapshot.ts";
+import type { NodePoolOption } from "../scheduling/types.ts";
+import type { Log } from "../runtime/telemetry.ts";
+import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
+
+export interface Observation {
+  nowMs: number;
+  /** Bound, unfinished pods (they use capacity and count for topology). */
+  boundPods: Pod[];
+  /** Pending pods kube-scheduler gave up on: what provisioning is for. */
+  provisionablePods: Pod[];
+  nodes: Node[];
+  /** Every NodeClaim record, in flight or not. */
+  records: NodeClaimRecord[];
+  nodePools: NodePoolOption[];
+  nodeClasses: EC2NodeClass[];
+  daemonSets: DaemonSet[];
+  persistentVolumeClaims: PersistentVolumeClaim[];
+  persistentVolumes: PersistentVolume[];
+  storageClasses: StorageClass[];
+  unavailable: UnavailableOffering[];
+  problems: ConfigurationProblem[];
+}
+
+export interface ObservePorts {
+  cluster: Cluster;
+  store: Store;
+  cloud: Cloud;
+  log: Log;
+}
+
+/** A pod provisioning should act on: unbound, not a DaemonSet's, not deleting, and marked Unschedulable. */
+export function isProvisionable(pod: Pod): boolean {
+  return isPending(pod) && isMarkedUnschedulable(pod);
+}
+
+function nodeClassFor(pool: NodePool, classes: readonly EC2NodeClass[]): EC2NodeClass | undefined {
+  const ref = pool.spec.template.spec.nodeClassRef;
+  if (ref.kind !== "EC2NodeClass") return undefined;
+  return classes.find((c) => c.metadata.name === ref.name);
+}
+
+/** NodePools with their instance types; pools whose NodeClass is missing or not ready are reported and skipped. */
+export async function nodePoolOptions(
+  ports: ObservePorts,
+  nodePools: readonly NodePool[],
+  nodeClasses: readonly EC2NodeClass[],
+  problems: ConfigurationProblem[],
+): Promise<NodePoolOption[]> {
+  const typesByClass = new Map<string, Promise<InstanceType[] | string>>();
+  const typesFor = (nodeClass: EC2NodeClass): Promise<InstanceType[] | string> => {
+    const key = nodeClass.metadata.name;
+    let found = typesByClass.get(key);
+    if (!found) {
+      found = (async () => {
+        const resolved = await ports.cloud.resolveNodeClass(nodeClass);
+        if (!resolved.ready) return resolved.conditions.filter((c) => c.status !== "True").map((c) => `${c.type}: ${c.message}`).join("; ") || "not ready";
+        return ports.cloud.instanceTypes(nodeClass);
+      })();
+      typesByClass.set(key, found);
+    }
+    return found;
+  };
+  const out: NodePoolOption[] = [];
+  for (const nodePool of [...nodePools].sort((a, b) => (b.spec.weight ?? 0) - (a.spec.weight ?? 0) || a.metadata.name.localeCompare(b.metadata.name))) {
+    const name = nodePool.metadata.name;
+    const ref = nodePool.spec.template.spec.nodeClassRef;
+    const nodeClass = nodeClassFor(nodePool, nodeClasses);
+    if (!nodeClass) {
+      const message = `references ${ref.kind} ${ref.name}, which does not exist or is invalid`;
+      problems.push({ kind: "NodePool", name, source: "cluster", message });
+      ports.log.warn(`NodePool ${name} ${message}; skipped`);
+      continue;
+    }
+    const types = await typesFor(nodeClass);
+    if (typeof types === "string") {
+      const message = `EC2NodeClass ${nodeClass.metadata.name} is not ready: ${types}`;
+      problems.push({ kind: "NodePool", name, source: "cluster", message });
+      ports.log.warn(`NodePool ${name}: ${message}; skipped`);
+      continue;
+    }
+    out.push({ nodePool, instanceTypes: types, nodeClass });
+  }
+  return out;
+}
+
+export async function observe(ports: ObservePorts, nowMs: number): Promise<Observation> {
+  const { cluster, store } = ports;
+  const [activePods, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
+    listAll((o) => cluster.listActivePods(o)),
+    listAll((o) => cluster.listNodes(o)),
+    store.listNodeClaims(),
+    listAll((o) => cluster.listDaemonSets(o)),
+    listAll((o) => cluster.listPersistentVolumeClaims(o)),
+    listAll((o) => cluster.listPersistentVolumes(o)),
+    listAll((o) => cluster.listStorageClasses(o)),
+    store.listUnavailable(nowMs),
+    loadConfiguration(ports, nowMs),
+  ]);
+  const problems = [...configuration.problems];
+  const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems);
+  return {
+    nowMs,
+    boundPods: activePods.filter((p) => Boolean(p.spec.nodeName)),
+    provisionablePods: activePods.filter(isProvisionable),
+    nodes,
+    records,
+    nodePools,
+    nodeClasses: configuration.nodeClasses,
+    daemonSets,
+    persistentVolumeClaims: claims,
+    persistentVolumes: volumes,
+    storageClasses,
+    unavailable,
+    problems,
+  };
+}
+
+/** The scheduler's raw input: bound and provisionable pods, nodes, and every NodeClaim not being terminated. */
+export function clusterObjects(observation: Observation): ClusterObjects {
+  return {
+    pods: [...observation.boundPods, ...observation.provisionablePods],
+    nodes: observation.nodes,
+    nodeClaims: observation.records.filter((r) => r.phase !== "Terminating").map((r) => r.nodeClaim),
+    nodePools: observation.nodePools,
+    daemonSets: observation.daemonSets,
+    persistentVolumeClaims: observation.persistentVolumeClaims,
+    persistentVolumes: observation.persistentVolumes,
+    storageClasses: observation.storageClasses,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Launching one NodeClaim record, idempotently: the cloud derives the client token from the
+ * record's name and uid, so launching a record again (a retried or crashed invocation) never makes
+ * a second instance. Capacity errors have already marked their offerings unavailable, so each
+ * retry plans around them (other types, zones, or the next capacity type). When every attempt
+ * fails the record is deleted: its pods are released to the next batch.
+ */
+import type { EC2NodeClass } from "../api/types.ts";
+import type { InstanceType } from "../cloud/instance-type.ts";
+import { InsufficientCapacityError, NodeClassNotReadyError, type Cloud, type LaunchRequest } from "../ports/cloud.ts";
+import type { Cluster } from "../ports/cluster.ts";
+import type { Clock } from "../ports/clock.ts";
+import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
+import type { NodePoolOption } from "../scheduling/types.ts";
+import type { Log, MetricsSink } from "../runtime/telemetry.ts";
+import { METRIC } from "../runtime/telemetry.ts";
+import { failedAttemptContent, instanceTypeNames, launchedContent } from "./records.ts";
+
+export interface LaunchPorts {
+  store: Store;
+  cloud: Cloud;
+  cluster: Cluster;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+}
+
+export type LaunchOutcome =
+  | { kind: "launched"; record: NodeClaimRecord }
+  | { kind: "failed"; name: string; reason: string }
+  /** Someone else changed or removed the record meanwhile; their version stands. */
+  | { kind: "superseded"; name: string };
+
+/** The launch request for a record: its NodeClass and its instance types, looked up by name in preference order. */
+export function launchRequestFor(record: NodeClaimRecord, option: NodePoolOption, nodeClass: EC2NodeClass): LaunchRequest {
+  const claim = record.nodeClaim;
+  const byName = new Map(option.instanceTypes.map((t) => [t.name, t]));
+  const instanceTypes = instanceTypeNames(claim).map((n) => byName.get(n)).filter((t): t is InstanceType => t !== undefined);
+  return {
+    nodeClaimName: record.name,
+    nodeClaimUid: claim.metadata.uid ?? record.name,
+    nodePoolName: option.nodePool.metadata.name,
+    nodeClass,
+    requirements: claim.spec.requirements,
+    instanceTypes,
+    labels: claim.metadata.labels ?? {},
+    taints: claim.spec.taints,
+    startupTaints: claim.spec.startupTaints,
+  };
+}
+
+async function releaseRecord(ports: LaunchPorts, record: NodeClaimRecord, poolName: string, reason: string): Promise<LaunchOutcome> {
+  try {
+    await ports.store.deleteNodeClaim(record.name, record.version);
+  } catch (error) {
+    if (error instanceof ConflictError) return { kind: "superseded", name: record.name };
+    throw error;
+  }
+  ports.metrics.addMetric(METRIC.launchFailures, "Count", 1);
+  ports.log.warn(`NodeClaim ${record.name} could not be launched and was deleted; its pods go to the next batch`, { nodeClaim: record.name, reason });
+  await ports.cluster.recordEvent({
+    involvedObject: { apiVersion: "karpenter.sh/v1", kind: "NodePool", name: poolName },
+    type: "Warning",
+    reason: "LaunchFailed",
+    message: `NodeClaim ${record.name}: ${reason}`.slice(0, 1000),
+  });
+  return { kind: "failed", name: record.name, reason };
+}
+
+/**
+ * Launches `record` (phase Pending) and moves it to Launched. `attempts` bounds the calls made in
+ * this invocation; errors that are not about capacity or the NodeClass propagate (the record stays
+ * Pending and the next run launches it again with the same client token).
+ */
+export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord, option: NodePoolOption | undefined, attempts: number): Promise<LaunchOutcome> {
+  const poolName = option?.nodePool.metadata.name ?? initial.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] ?? "unknown";
+  if (!option?.nodeClass) return releaseRecord(ports, initial, poolName, `NodePool ${poolName} or its EC2NodeClass is no longer usable`);
+  const request = launchRequestFor(initial, option, option.nodeClass);
+  if (request.instanceTypes.length === 0) return releaseRecord(ports, initial, poolName, "none of its instance types is offered any more");
+  let record = initial;
+  let lastReason = "";
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    try {
+      const instance = await ports.cloud.create(request);
+      const type = request.instanceTypes.find((t) => t.name === instance.instanceType);
+      const updated = await ports.store.updateNodeClaim(record.name, record.version, launchedContent(record, instance, type, ports.clock.now()), ports.clock.now());
+      ports.metrics.addMetric(METRIC.nodeClaimsLaunched, "Count", 1);
+      ports.log.info(`launched NodeClaim ${record.name}`, { nodeClaim: record.name, instanceId: instance.instanceId, instanceType: instance.instanceType, zone: instance.zone, capacityType: instance.capacityType });
+      return { kind: "launched", record: updated };
+    } catch (error) {
+      if (error instanceof ConflictError) return { kind: "superseded", name: record.name };
+      if (error instanceof NodeClassNotReadyError) return releaseRecord(ports, record, poolName, error.message);
+      if (!(error instanceof InsufficientCapacityError)) throw error;
+      lastReason = error.message;
+      ports.metrics.addMetric(METRIC.insufficientCapacityErrors, "Count", 1);
+      ports.log.warn(`insufficient capacity launching NodeClaim ${record.name} (attempt ${attempt + 1} of ${attempts})`, { nodeClaim: record.name, failures: error.failures });
+      try {
+        record = await ports.store.updateNodeClaim(record.name, record.version, failedAttemptContent(record, error.message, ports.clock.now()), ports.clock.now());
+      } catch (updateError) {
+        if (updateError instanceof ConflictError) return { kind: "superseded", name: record.name };
+        throw updateError;
+      }
+    }
+  }
+  return releaseRecord(ports, record, poolName, lastReason);
+}

@@ -1,0 +1,100 @@
+/**
+ * The lifecycle tick: observe records, Nodes and instances, decide (lifecycle-decisions.ts), act.
+ * Each action is idempotent and conditional on the record's version, so a tick that races another
+ * (or is retried) skips what changed under it and leaves it to the next tick.
+ */
+import { LABEL_INITIALIZED, LABEL_REGISTERED } from "../api/labels.ts";
+import { listAll, updateNodeTaints } from "../ports/cluster.ts";
+import { ConflictError } from "../ports/store.ts";
+import type { FullPorts } from "../runtime/ports.ts";
+import { METRIC } from "../runtime/telemetry.ts";
+import { decideLifecycle, TERMINATION_FINALIZER, UNREGISTERED_TAINT_KEY, type LifecycleAction } from "./lifecycle-decisions.ts";
+import { initializedContent, registeredContent } from "./records.ts";
+
+export interface LifecycleReport {
+  registered: string[];
+  initialized: string[];
+  forgotten: string[];
+  terminated: string[];
+  skipped: number;
+}
+
+async function apply(ports: FullPorts, action: LifecycleAction, report: LifecycleReport): Promise<void> {
+  const { store, cluster, cloud, clock, log, metrics } = ports;
+  switch (action.kind) {
+    case "register": {
+      const nodeName = action.node.metadata.name;
+      await cluster.addNodeFinalizer(nodeName, TERMINATION_FINALIZER);
+      const labels: Record<string, string> = { ...(action.record.nodeClaim.metadata.labels ?? {}), [LABEL_REGISTERED]: "true" };
+      await cluster.patchNodeMetadata(nodeName, { labels });
+      await updateNodeTaints(cluster, nodeName, (taints) => taints.filter((t) => t.key !== UNREGISTERED_TAINT_KEY));
+      await store.updateNodeClaim(action.record.name, action.record.version, registeredContent(action.record, nodeName, clock.now()), clock.now());
+      metrics.addMetric(METRIC.nodeClaimsRegistered, "Count", 1);
+      log.info(`NodeClaim ${action.record.name} registered as Node ${nodeName}`);
+      report.registered.push(action.record.name);
+      return;
+    }
+    case "initialize": {
+      await cluster.patchNodeMetadata(action.node.metadata.name, { labels: { [LABEL_INITIALIZED]: "true" } });
+      await store.updateNodeClaim(action.record.name, action.record.version, initializedContent(action.record, clock.now()), clock.now());
+      metrics.addMetric(METRIC.nodeClaimsInitialized, "Count", 1);
+      log.info(`NodeClaim ${action.record.name} initialized`);
+      report.initialized.push(action.record.name);
+      return;
+    }
+    case "terminate-unregistered": {
+      if (action.instanceId) await cloud.delete(action.instanceId);
+      await store.deleteNodeClaim(action.record.name, action.record.version);
+      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
+      log.warn(`NodeClaim ${action.record.name} never registered a Node; terminated ${action.instanceId ?? "(no instance)"}`);
+      report.terminated.push(action.instanceId ?? action.record.name);
+      report.forgotten.push(action.record.name);
+      return;
+    }
+    case "forget": {
+      await store.deleteNodeClaim(action.record.name, action.record.version);
+      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
+      log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
+      report.forgotten.push(action.record.name);
+      return;
+    }
+    case "terminate-leaked": {
+      await cloud.delete(action.instance.instanceId);
+      metrics.addMetric(METRIC.instancesGarbageCollected, "Count", 1);
+      log.warn(`terminated instance ${action.instance.instanceId}: tagged for this cluster but no NodeClaim owns it`, { nodeClaim: action.instance.nodeClaimName });
+      report.terminated.push(action.instance.instanceId);
+      return;
+    }
+    case "remove-vanished": {
+      if (action.node) {
+        await cluster.removeNodeFinalizer(action.node.metadata.name, TERMINATION_FINALIZER);
+        await cluster.deleteNode(action.node.metadata.name);
+      }
+      await store.deleteNodeClaim(action.record.name, action.record.version);
+      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
+      log.warn(`NodeClaim ${action.record.name} deleted: its instance is gone`);
+      report.forgotten.push(action.record.name);
+      return;
+    }
+  }
+}
+
+export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
+  const { store, cluster, cloud, clock, settings, log } = ports;
+  const [records, nodes, instances] = await Promise.all([store.listNodeClaims(), listAll((o) => cluster.listNodes(o)), cloud.list()]);
+  const actions = decideLifecycle({
+    records, nodes, instances, nowMs: clock.now(),
+    timing: { registrationTtlMs: settings.registrationTtlMs, pendingRecordTtlMs: settings.pendingRecordTtlMs, gcGraceMs: settings.gcGraceMs, launchAttempts: settings.launchAttempts },
+  });
+  const report: LifecycleReport = { registered: [], initialized: [], forgotten: [], terminated: [], skipped: 0 };
+  for (const action of actions) {
+    try {
+      await apply(ports, action, report);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      report.skipped++;
+      log.info(`skipped ${action.kind}: the record changed meanwhile`, { error: error.message });
+    }
+  }
+  return report;
+}

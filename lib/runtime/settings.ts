@@ -1,0 +1,75 @@
+/**
+ * The functions' settings from their environment. Every value has Karpenter's default; a bad
+ * value is an InputError naming the variable, so a misconfigured function fails at cold start
+ * with a clear message instead of misbehaving.
+ */
+import { InputError, type InputProblem } from "../errors.ts";
+
+export interface Settings {
+  /** Close the batch window after this long without a new pod signal (Karpenter BATCH_IDLE_DURATION, 1 s). */
+  batchIdleMs: number;
+  /** ... or this long after the first signal, whichever comes first (BATCH_MAX_DURATION, 10 s). */
+  batchMaxMs: number;
+  /** How long the provisioning lease holds without renewal; longer than one provisioner run. */
+  provisionerLeaseTtlMs: number;
+  /** Launch calls per NodeClaim in one invocation before it is given up (capacity errors). */
+  launchAttempts: number;
+  /** A launched NodeClaim whose Node has not appeared by then is terminated (Karpenter: 15 min). */
+  registrationTtlMs: number;
+  /** Instances without a record younger than this are left alone (a launch writes the instance before its record). */
+  gcGraceMs: number;
+  /** A Pending record (never launched) older than this is deleted: its provisioner crashed for good. */
+  pendingRecordTtlMs: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  batchIdleMs: 1_000,
+  batchMaxMs: 10_000,
+  provisionerLeaseTtlMs: 150_000,
+  launchAttempts: 3,
+  registrationTtlMs: 15 * 60_000,
+  gcGraceMs: 30_000,
+  pendingRecordTtlMs: 15 * 60_000,
+});
+
+/** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
+export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
+  batchIdleMs: "BATCH_IDLE_MS",
+  batchMaxMs: "BATCH_MAX_MS",
+  provisionerLeaseTtlMs: "PROVISIONER_LEASE_TTL_MS",
+  launchAttempts: "LAUNCH_ATTEMPTS",
+  registrationTtlMs: "REGISTRATION_TTL_MS",
+  gcGraceMs: "GC_GRACE_MS",
+  pendingRecordTtlMs: "PENDING_RECORD_TTL_MS",
+};
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function readSettings(env: Env): Settings {
+  const problems: InputProblem[] = [];
+  const out: Settings = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(SETTINGS_ENV) as Array<keyof Settings>) {
+    const name = SETTINGS_ENV[key];
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") continue;
+    const value = Number(raw);
+    const minimum = key === "launchAttempts" ? 1 : 0;
+    if (!Number.isInteger(value) || value < minimum) {
+      problems.push({ object: "environment", path: name, reason: `"${raw}" is not a whole number >= ${minimum}` });
+      continue;
+    }
+    out[key] = value;
+  }
+  if (problems.length === 0 && out.batchMaxMs < out.batchIdleMs) {
+    problems.push({ object: "environment", path: SETTINGS_ENV.batchMaxMs, reason: `${out.batchMaxMs} is shorter than ${SETTINGS_ENV.batchIdleMs} (${out.batchIdleMs})` });
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return out;
+}
+
+/** A required variable, or an InputError naming it. */
+export function requireEnv(env: Env, name: string, why: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") throw new InputError({ object: "environment", path: name, reason: `is required (${why})` });
+  return value;
+}

@@ -1,0 +1,140 @@
+/**
+ * The provisioning loop end to end through the real handlers: a Deployment scaled to 50 replicas
+ * on a simulated cluster and cloud, state in DynamoDB Local. The audit-log payload goes to the
+ * batcher, the delayed message to the provisioner, lifecycle ticks register and initialize the
+ * nodes, and kube-scheduler binds every pod.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
+import { observe, clusterObjects } from "../../lib/observe/observe.ts";
+import type { Store } from "../../lib/ports/store.ts";
+import { schedule } from "../../lib/scheduling/scheduler.ts";
+import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
+import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
+import { fixedRuntime, installRuntime } from "../../lib/runtime/ports.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
+import { METRIC } from "../../lib/runtime/telemetry.ts";
+import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
+import {
+  auditPayloadForUnschedulable,
+  callBatcher,
+  callLifecycle,
+  CLUSTER,
+  deliver,
+  deliverNextMessages,
+  nodeClassObject,
+  nodePoolObject,
+  runningPods,
+  runWithLifecycleTicks,
+  web,
+} from "./support.ts";
+
+let dynamo: DynamoDbLocal;
+let uninstall: (() => void) | undefined;
+
+beforeAll(async () => {
+  dynamo = await startDynamoDbLocal();
+});
+afterAll(async () => {
+  await dynamo?.stop();
+});
+afterEach(() => {
+  uninstall?.();
+  uninstall = undefined;
+});
+
+async function freshStore(): Promise<Store> {
+  return createDynamoDbStore({ client: dynamo.client, tableName: await dynamo.createTable(), clusterName: CLUSTER });
+}
+
+/** A world with one NodePool and EC2NodeClass and the web Deployment at `replicas`, pods marked Unschedulable. */
+async function world(replicas: number, options: { store?: Store; nodePoolRequirements?: unknown[] } = {}): Promise<SimulatedWorld> {
+  const w = simulatedWorld({ clusterName: CLUSTER, store: options.store ?? (await freshStore()) });
+  w.cluster.putCustomObject("NodePool", nodePoolObject("default", options.nodePoolRequirements ?? [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]));
+  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
+  w.cluster.addWorkload(web(replicas));
+  uninstall = installRuntime(fixedRuntime(w.ports));
+  // Controllers create the pods; kube-scheduler finds no node and marks them Unschedulable.
+  await w.cluster.advance(3_000);
+  return w;
+}
+
+async function instanceCount(w: SimulatedWorld): Promise<number> {
+  return (await w.cloud.list()).length;
+}
+
+describe("provisioning loop on a simulated cluster and cloud, state in DynamoDB Local", () => {
+  it("turns 50 unschedulable replicas into the NodeClaims the scheduler chose, registers and initializes them, and runs every pod", async () => {
+    const w = await world(50);
+    const expected = schedule(buildSchedulingInput(clusterObjects(await observe(w.ports, w.ports.clock.now()))));
+    expect(expected.newNodeClaims.length).toBeGreaterThan(0);
+
+    const batch = await callBatcher(auditPayloadForUnschedulable(w));
+    expect(batch).toEqual({ kind: "recorded", pods: 50, opened: true });
+    expect(w.queue.pending()).toHaveLength(1);
+    await deliverNextMessages(w);
+
+    const records = await w.ports.store.listNodeClaims();
+    expect(records).toHaveLength(expected.newNodeClaims.length);
+    expect(records.every((r) => r.phase === "Launched" && /^default-[a-z]{5}$/.test(r.name))).toBe(true);
+    expect(await instanceCount(w)).toBe(expected.newNodeClaims.length);
+    expect(w.telemetry.total(METRIC.nodeClaimsLaunched)).toBe(expected.newNodeClaims.length);
+    expect(w.cluster.events({ source: "tenon", reason: "Nominated" })).toHaveLength(50);
+    // Each instance is one of the types its claim allowed.
+    for (const r of records) {
+      const allowed = r.nodeClaim.spec.requirements.find((q) => q.key === "node.kubernetes.io/instance-type")?.values ?? [];
+      expect(allowed).toContain(r.nodeClaim.metadata.labels?.["node.kubernetes.io/instance-type"]);
+    }
+
+    await runWithLifecycleTicks(w, 120_000);
+    const after = await w.ports.store.listNodeClaims();
+    expect(after.map((r) => r.phase)).toEqual(after.map(() => "Initialized"));
+    const nodes = w.cluster.nodes();
+    expect(nodes).toHaveLength(records.length);
+    for (const node of nodes) {
+      expect(node.metadata.labels?.[LABEL_INITIALIZED]).toBe("true");
+      expect(node.metadata.finalizers).toContain("karpenter.sh/termination");
+      expect((node.spec.taints ?? []).map((t) => t.key)).not.toContain("karpenter.sh/unregistered");
+    }
+    expect(runningPods(w)).toHaveLength(50);
+  });
+
+  it("changes nothing when the same audit payload arrives twice and the provisioner message is delivered twice", async () => {
+    const w = await world(50);
+    const payload = auditPayloadForUnschedulable(w);
+    await callBatcher(payload);
+    await callBatcher(payload);
+    expect(w.queue.pending()).toHaveLength(1);
+    const delivered = await deliverNextMessages(w);
+    const launched = await instanceCount(w);
+    expect(launched).toBeGreaterThan(0);
+
+    await deliver(delivered);
+    await callBatcher(payload); // a late duplicate opens a new window: one more run, nothing to do
+    await deliverNextMessages(w);
+    expect(await instanceCount(w)).toBe(launched);
+    expect(await w.ports.store.listNodeClaims()).toHaveLength(launched);
+
+    await runWithLifecycleTicks(w, 120_000);
+    expect(runningPods(w)).toHaveLength(50);
+    expect(await instanceCount(w)).toBe(launched);
+  });
+
+  it("after a crash between writing the records and launching, the retried message launches each record once", async () => {
+    const w = await world(50);
+    w.simCloud!.faults.throttle("create", 1);
+    await callBatcher(auditPayloadForUnschedulable(w));
+    const delivered = await deliverNextMessages(w).catch(() => []);
+    expect(delivered).toEqual([]);
+    const written = await w.ports.store.listNodeClaims();
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.filter((r) => r.phase === "Pending").length).toBeGreaterThan(0);
+
+    // SQS delivers the message again after the visibility timeout.
+    await deliver([{ id: "redelivered", dueAtMs: w.ports.clock.now(), message: { kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" } }]);
+    const records = await w.ports.store.listNodeClaims();
+    expect(records.map((r) => r.name).sort()).toEqual(written.map((r) => r.name).sort());
+    expect(records.every((r) => r.phase === "Launched")).toBe(true);
+    expect(await instanceCount(w)).toBe(written.length);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * Drives the real Lambda handlers against a simulated world: events in (audit-log payloads, SQS
+ * deliveries of the in-memory queue's messages, scheduled ticks), the virtual clock moved between
+ * them. The store is whatever the test passes (DynamoDB Local in the end-to-end tests).
+ */
+import { gzipSync } from "node:zlib";
+import type { Context, SQSEvent } from "aws-lambda";
+import type { Pod } from "../../lib/k8s/types.ts";
+import { isMarkedUnschedulable } from "../../lib/ports/cluster.ts";
+import type { QueuedMessage } from "../../lib/runtime/queue.ts";
+import type { SimulatedWorld } from "../../lib/runtime/simulated.ts";
+import { handler as batcher } from "../../functions/batcher/handler.ts";
+import { handler as lifecycle } from "../../functions/lifecycle/handler.ts";
+import { handler as provisioner } from "../../functions/provisioner/handler.ts";
+
+export const CLUSTER = "tenon-e2e";
+
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: `req-${Math.random().toString(16).slice(2)}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "test",
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** One kube-scheduler `pods/status` patch marking the pod Unschedulable, as the EKS audit log records it. */
+export function schedulerPatchAudit(pod: Pick<Pod, "metadata">, extraConditions: unknown[] = []): Record<string, unknown> {
+  const namespace = pod.metadata.namespace || "default";
+  return {
+    kind: "Event",
+    apiVersion: "audit.k8s.io/v1",
+    level: "RequestResponse",
+    auditID: `audit-${namespace}-${pod.metadata.name}`,
+    stage: "ResponseComplete",
+    requestURI: `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}/status`,
+    verb: "patch",
+    user: { username: "system:kube-scheduler", groups: ["system:authenticated"] },
+    objectRef: { resource: "pods", namespace, name: pod.metadata.name, apiVersion: "v1", subresource: "status" },
+    responseStatus: { metadata: {}, code: 200 },
+    requestObject: {
+      status: {
+        conditions: [
+          ...extraConditions,
+          { type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient cpu." },
+        ],
+      },
+    },
+  };
+}
+
+/** A CloudWatch Logs subscription event carrying `messages` (audit events as JSON strings). */
+export function awslogsEvent(messages: readonly unknown[], messageType: "DATA_MESSAGE" | "CONTROL_MESSAGE" = "DATA_MESSAGE"): { awslogs: { data: string } } {
+  const payload = {
+    messageType,
+    owner: "123456789012",
+    logGroup: `/aws/eks/${CLUSTER}/cluster`,
+    logStream: "kube-apiserver-audit-0123456789abcdef",
+    subscriptionFilters: ["AuditLogToBatcher"],
+    logEvents: messages.map((m, i) => ({ id: String(1000 + i), timestamp: 1_700_000_000_000 + i, message: typeof m === "string" ? m : JSON.stringify(m) })),
+  };
+  return { awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString("base64") } };
+}
+
+export function sqsEvent(messages: ReadonlyArray<{ id: string; body: string }>): SQSEvent {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.id,
+      receiptHandle: `rh-${m.id}`,
+      body: m.body,
+      attributes: { ApproximateReceiveCount: "1", SentTimestamp: "1700000000000", SenderId: "AIDA", ApproximateFirstReceiveTimestamp: "1700000000000" },
+      messageAttributes: {},
+      md5OfBody: "0",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:provisioner",
+      awsRegion: "us-east-1",
+    })),
+  };
+}
+
+export const scheduledTick = { version: "0", id: "tick", "detail-type": "Scheduled Event", source: "aws.events", account: "123456789012", time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: [], detail: {} };
+
+/** The audit payload for every pod kube-scheduler has marked Unschedulable right now. */
+export function auditPayloadForUnschedulable(world: SimulatedWorld): { awslogs: { data: string } } | undefined {
+  const pods = world.cluster.pods().filter((p) => !p.spec.nodeName && isMarkedUnschedulable(p));
+  return pods.length > 0 ? awslogsEvent(pods.map((p) => schedulerPatchAudit(p))) : undefined;
+}
+
+export function callBatcher(event: unknown) {
+  return batcher(event, lambdaContext("batcher"));
+}
+
+export function callProvisioner(event: unknown) {
+  return provisioner(event, lambdaContext("provisioner"));
+}
+
+export function callLifecycle() {
+  return lifecycle(scheduledTick, lambdaContext("lifecycle"));
+}
+
+/** Delivers `messages` as one SQS batch to the provisioner handler. */
+export function deliver(messages: readonly QueuedMessage[]) {
+  return callProvisioner(sqsEvent(messages.map((m) => ({ id: m.id, body: JSON.stringify(m.message) }))));
+}
+
+/** Moves the clock to the next queued message and delivers everything due then. */
+export async function deliverNextMessages(world: SimulatedWorld): Promise<QueuedMessage[]> {
+  const next = Math.min(...world.queue.pending().map((m) => m.dueAtMs));
+  if (!Number.isFinite(next)) return [];
+  await world.cluster.clock.advanceTo(next);
+  const due = world.queue.takeDue(world.cluster.clock.now());
+  await deliver(due);
+  return due;
+}
+
+/** Lets the world run for `totalMs`, with a lifecycle tick every `tickMs`. */
+export async function runWithLifecycleTicks(world: SimulatedWorld, totalMs: number, tickMs = 10_000): Promise<void> {
+  for (let elapsed = 0; elapsed < totalMs; elapsed += tickMs) {
+    await world.cluster.advance(tickMs);
+    await callLifecycle();
+  }
+}
+
+export function nodePoolObject(name = "default", requirements: unknown[] = [], extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "karpenter.sh/v1",
+    kind: "NodePool",
+    metadata: { name, uid: `uid-nodepool-${name}` },
+    spec: {
+      template: {
+        metadata: { labels: { team: "web" } },
+        spec: {
+          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
+          requirements: [
+            { key: "karpenter.k8s.aws/instance-category", operator: "In", values: ["c", "m"] },
+            { key: "karpenter.k8s.aws/instance-generation", operator: "Gt", values: ["5"] },
+            { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+            ...requirements,
+          ],
+          startupTaints: [{ key: "node.cilium.io/agent-not-ready", value: "true", effect: "NoExecute" }],
+        },
+      },
+      ...extra,
+    },
+  };
+}
+
+export function nodeClassObject(clusterName = CLUSTER, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: { name: "default", uid: "uid-nodeclass-default" },
+    spec: {
+      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
+      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
+      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      instanceProfile: "tenon-node",
+      ...spec,
+    },
+  };
+}
+
+export function web(replicas: number, cpu = "500m") {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment" as const,
+    metadata: { name: "web", namespace: "default" },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: "web" } },
+      template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "app", resources: { requests: { cpu, memory: "512Mi" } } }] } },
+    },
+  };
+}
+
+export function runningPods(world: SimulatedWorld): Pod[] {
+  return world.cluster.pods().filter((p) => p.spec.nodeName && p.status?.phase === "Running");
+}
