@@ -130,6 +130,11 @@ describe("ephemeral storage", () => {
     expect(size("m5.large", options).allocatable["ephemeral-storage"]).toBe(89 * GI); // 100 − 1 − 10
   });
 
+  it("skips a root volume without a size", () => {
+    const options = withKubelet({}, { blockDeviceMappings: [{ deviceName: "/dev/sdb", rootVolume: true }, { deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi" } }] });
+    expect(size("m5.large", options).allocatable["ephemeral-storage"]).toBe(44 * GI); // the /dev/xvda volume: 50 − 1 − 5
+  });
+
   it("falls back to the family's device (/dev/xvda on AL2023) without a root volume", () => {
     const options = withKubelet({}, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi" } }] });
     expect(size("m5.large", options).allocatable["ephemeral-storage"]).toBe(44 * GI); // 50 − 1 − 5

@@ -123,7 +123,9 @@ function ebsEphemeralBytes(ctx: SizingContext): number {
   const mappings = ctx.nodeClass?.spec.blockDeviceMappings ?? [];
   if (mappings.length > 0) {
     const root = mappings.findIndex((m) => m.rootVolume === true);
-    if (root >= 0) return volumeBytes(ctx, root) ?? ctx.family.defaultEphemeralBytes;
+    // A root volume without a size falls through to the other rules.
+    const rootBytes = root >= 0 ? volumeBytes(ctx, root) : undefined;
+    if (rootBytes !== undefined) return rootBytes;
     if (ctx.family.family === "Custom") return volumeBytes(ctx, mappings.length - 1) ?? ctx.family.defaultEphemeralBytes;
     const device = mappings.findIndex((m) => m.deviceName === ctx.family.ephemeralDevice);
     if (device >= 0) return volumeBytes(ctx, device) ?? ctx.family.defaultEphemeralBytes;
