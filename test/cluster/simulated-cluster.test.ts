@@ -164,6 +164,37 @@ describe("simulated controllers and evictions", () => {
     expect(await sim.evictPod("default", "no-such-pod")).toEqual({ outcome: "not-found" });
   });
 
+  it("provisions a claim's volume in the zone of the first pod's node, so the replacement stays in that zone", async () => {
+    const sim = simulatedCluster();
+    const inZone = (name: string, zone: string) => {
+      const n = readyNode(name);
+      n.metadata.labels!["topology.kubernetes.io/zone"] = zone;
+      return n;
+    };
+    sim.addNode(inZone("a1", "us-east-1a"));
+    sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
+    sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
+    const db = deployment("db", 1);
+    db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
+    sim.addWorkload(db);
+    await sim.runUntilIdle();
+
+    const volumes = (await sim.listPersistentVolumes()).items;
+    expect(volumes).toHaveLength(1);
+    expect(volumes[0]!.spec.nodeAffinity?.required?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual(["us-east-1a"]);
+    expect((await sim.listPersistentVolumeClaims()).items[0]!.spec.volumeName).toBe(volumes[0]!.metadata.name);
+
+    // A node appears in another zone and the first node goes: the pod can only wait for zone a.
+    sim.addNode(inZone("b1", "us-east-1b"));
+    await sim.deleteNode("a1");
+    await sim.runUntilIdle();
+    const [replacement] = sim.pods();
+    expect(replacement!.spec.nodeName).toBeUndefined();
+    sim.addNode(inZone("a2", "us-east-1a"));
+    await sim.runUntilIdle();
+    expect(sim.pods()[0]!.spec.nodeName).toBe("a2");
+  });
+
   it("keeps a node with a finalizer until the finalizer goes, then garbage-collects its pods, which come back elsewhere", async () => {
     const sim = simulatedCluster();
     sim.addNode(readyNode("old"));

@@ -43,6 +43,7 @@ import { evictionVerdict } from "./disruption-budget.ts";
 import { awaitsScheduling, isFinished, runSchedulingPass, type ScheduleFn } from "./kube-scheduler.ts";
 import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
 import { ObjectStore, Revisions } from "./object-store.ts";
+import { ZONE_LABEL, provisionedVolume } from "./volumes.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { schedule } from "../../scheduling/scheduler.ts";
 
@@ -465,6 +466,7 @@ export class SimulatedCluster implements Cluster {
         };
       });
     }
+    for (const { pod, nodeName } of pass.bindings) this.provisionVolumes(pod, nodeName);
     for (const { pod, reason } of pass.unschedulable) {
       const current = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
       if (current?.status === "False" && current.reason === "Unschedulable" && current.message === reason) continue;
@@ -481,6 +483,27 @@ export class SimulatedCluster implements Cluster {
         { involvedObject: { kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace || "default" }, type: "Warning", reason: "FailedScheduling", message: reason },
         "default-scheduler",
       );
+    }
+  }
+
+  /**
+   * Dynamic provisioning on first use (WaitForFirstConsumer): each unbound claim of a pod just
+   * bound gets a volume in that node's zone, which pins every later pod using the claim there.
+   */
+  private provisionVolumes(pod: Pod, nodeName: string): void {
+    const zone = this.nodeStore.get(nodeName)?.metadata.labels?.[ZONE_LABEL];
+    const namespace = pod.metadata.namespace || "default";
+    for (const volume of pod.spec.volumes ?? []) {
+      const claimName = volume.persistentVolumeClaim?.claimName;
+      const claim = claimName ? this.claimStore.get(claimName, namespace) : undefined;
+      if (!claim || claim.spec.volumeName) continue;
+      const className = claim.spec.storageClassName ?? undefined;
+      const pv = provisionedVolume(claim, className ? this.storageClassStore.get(className) : undefined, zone);
+      this.volumeStore.put(pv);
+      this.claimStore.update(claim.metadata.name, namespace, (c) => {
+        c.spec.volumeName = pv.metadata.name;
+        c.status = { phase: "Bound" };
+      });
     }
   }
 
