@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createFleetInput, fleetClientToken, interpretFleetOutput } from "../../lib/cloud/aws/launch/fleet.ts";
 import { isExotic, MAX_INSTANCE_TYPES, planLaunch, subnetsByZone, type LaunchOption } from "../../lib/cloud/aws/launch/plan.ts";
+import { labelsSatisfy, typeLabels } from "../../lib/cloud/aws/requirements.ts";
 import { launchTags } from "../../lib/cloud/aws/tags.ts";
 import type { ResolvedAmi, ResolvedSubnet } from "../../lib/ports/cloud.ts";
 import { fakeType } from "./fixtures.ts";
@@ -152,5 +153,46 @@ describe("CreateFleet request", () => {
       Instances: [{ InstanceIds: ["i-0abc"], InstanceType: "m5.large", Lifecycle: "spot", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId: "subnet-b1", ImageId: "ami-std" } } }],
     }, options as LaunchOption[], "spot");
     expect(outcome.instance).toEqual({ instanceId: "i-0abc", instanceType: "m5.large", zone: "z-b", capacityType: "spot", imageId: "ami-std" });
+  });
+});
+
+describe("planLaunch invariants (property)", () => {
+  const zones = ["z-a", "z-b", "z-c"];
+  const offeringArb = fc.record({
+    zone: fc.constantFrom(...zones),
+    capacityType: fc.constantFrom("on-demand" as const, "spot" as const, "reserved" as const),
+    price: fc.integer({ min: 1, max: 1000 }).map((p) => p / 1000),
+    available: fc.boolean(),
+  });
+  const typeArb = fc.tuple(fc.array(offeringArb, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean());
+  const reqArb = fc.record({
+    capacity: fc.subarray(["on-demand", "spot", "reserved"], { minLength: 1 }),
+    zones: fc.subarray(zones, { minLength: 1 }),
+  });
+
+  it("every option is available, allowed, reachable, of one capacity type, and cheapest first", () => {
+    fc.assert(fc.property(fc.array(typeArb, { minLength: 1, maxLength: 15 }), reqArb, fc.subarray(zones), (specs, req, iceZones) => {
+      const types = specs.map(([offerings, gpu, arm], i) =>
+        fakeType(`t${i}.large`, offerings, { ...(gpu ? { "karpenter.k8s.aws/instance-gpu-count": "1" } : {}), ...(arm ? { "kubernetes.io/arch": "arm64" } : {}) }));
+      const unavailable = new Set(types.flatMap((t) => iceZones.map((z) => `spot:${t.name}:${z}`)));
+      const requirements = [
+        { key: "karpenter.sh/capacity-type", operator: "In" as const, values: req.capacity },
+        { key: "topology.kubernetes.io/zone", operator: "In" as const, values: req.zones },
+      ];
+      const result = planLaunch({ instanceTypes: types, requirements, subnets, amis: [standardAmi, gpuAmi], unavailable });
+      if ("reason" in result) return;
+      expect(result.options.length).toBeGreaterThan(0);
+      for (const o of result.options) {
+        expect(o.offering.available).toBe(true);
+        expect(o.offering.capacityType).toBe(result.capacityType);
+        expect(req.capacity).toContain(o.offering.capacityType);
+        expect(req.zones).toContain(o.offering.zone);
+        expect(o.subnet.zone).toBe(o.offering.zone);
+        expect(unavailable.has(`${o.offering.capacityType}:${o.instanceType.name}:${o.offering.zone}`)).toBe(false);
+        expect(labelsSatisfy(typeLabels(o.instanceType), o.ami.requirements)).toBe(true);
+      }
+      const prices = result.options.map((o) => o.offering.price);
+      expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    }), { numRuns: 300 });
   });
 });

@@ -1,0 +1,31 @@
+/**
+ * The simulated cloud: `createSimulatedCloud({ region, clusterName, clock })` gives a ready account
+ * (a subnet per zone, a security group, AL2023 and Bottlerocket images) discoverable with the tag
+ * `karpenter.sh/discovery: <clusterName>`, on the bundled catalog.
+ */
+import type { Clock } from "../../ports/clock.ts";
+import type { UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
+import { MemoryUnavailableOfferings } from "../memory-unavailable-offerings.ts";
+import { SimulatedCloud, type SimulatedCloudOptions } from "./simulated-cloud.ts";
+import { defaultWorld } from "./world.ts";
+
+export { SimulatedCloud, type SimulatedCloudOptions } from "./simulated-cloud.ts";
+export { CloudFaults, ThrottlingError, type CloudOperation } from "./faults.ts";
+export { defaultWorld, type SimWorld } from "./world.ts";
+export { simulatedInterruptionEvent, type SimulatedEventKind } from "./events.ts";
+
+export interface CreateSimulatedCloudOptions extends Partial<Omit<SimulatedCloudOptions, "clusterName" | "clock">> {
+  region: string;
+  clusterName: string;
+  clock: Clock;
+  unavailable?: UnavailableOfferingsStore;
+}
+
+export function createSimulatedCloud(options: CreateSimulatedCloudOptions): SimulatedCloud {
+  const { region, ...rest } = options;
+  return new SimulatedCloud({
+    ...rest,
+    world: options.world ?? defaultWorld({ region, clusterName: options.clusterName, ...(options.kubernetesVersion ? { kubernetesVersion: options.kubernetesVersion } : {}) }),
+    unavailable: options.unavailable ?? new MemoryUnavailableOfferings(),
+  });
+}
