@@ -98,7 +98,15 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
 
   const nodeRoleArns = readList(read("nodeRoleArns"));
   nodeRoleArns.forEach((arn, i) => {
-    if (!ROLE_ARN.test(arn)) problem(`nodeRoleArns[${i}]`, `"${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, no wildcards)`);
+    if (!ROLE_ARN.test(arn)) {
+      problem(`nodeRoleArns[${i}]`, `"${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, no wildcards)`);
+      return;
+    }
+    // EC2 only launches with roles of its own account.
+    const roleAccount = arn.split(":")[4];
+    if (account !== undefined && ACCOUNT_ID.test(account) && roleAccount !== account) {
+      problem(`nodeRoleArns[${i}]`, `"${arn}" belongs to account ${roleAccount}, but the stack deploys to ${account}`);
+    }
   });
   const launching = functions.filter((f) => LAUNCHING_FUNCTIONS.includes(f));
   if (nodeRoleArns.length === 0 && launching.length > 0) {

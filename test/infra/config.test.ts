@@ -55,12 +55,12 @@ describe("readConfig", () => {
 
   it("takes account and region from context first, then from the CDK environment", () => {
     const env = { CDK_DEFAULT_ACCOUNT: "111111111111", CDK_DEFAULT_REGION: "eu-west-1" };
-    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE }), env)).toMatchObject({ account: "111111111111", region: "eu-west-1" });
-    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE, account: "222222222222", region: "us-west-2" }), env)).toMatchObject({
+    expect(readConfig(reader({ cluster: "c", functions: "batcher" }), env)).toMatchObject({ account: "111111111111", region: "eu-west-1" });
+    expect(readConfig(reader({ cluster: "c", functions: "batcher", account: "222222222222", region: "us-west-2" }), env)).toMatchObject({
       account: "222222222222",
       region: "us-west-2",
     });
-    expect(readConfig(reader({ cluster: "c", nodeRoleArns: NODE_ROLE }), {})).toMatchObject({ account: undefined, region: undefined });
+    expect(readConfig(reader({ cluster: "c", functions: "batcher" }), {})).toMatchObject({ account: undefined, region: undefined });
   });
 
   it("requires node roles only when a launching function is deployed", () => {
@@ -74,6 +74,13 @@ describe("readConfig", () => {
     ]);
     expect(problemsOf({ cluster: "c", nodeRoleArns: "*" })).toHaveLength(1);
     expect(problemsOf({ cluster: "c", nodeRoleArns: "arn:aws:iam::123456789012:user/bob" })).toHaveLength(1);
+  });
+
+  it("rejects a node role from another account than the one deployed to", () => {
+    expect(problemsOf({ cluster: "c", nodeRoleArns: NODE_ROLE, account: "999999999999" })).toEqual([
+      expect.stringMatching(/^nodeRoleArns\[0\]: .*belongs to account 123456789012, but the stack deploys to 999999999999/),
+    ]);
+    expect(problemsOf({ cluster: "c", nodeRoleArns: NODE_ROLE, account: "123456789012" })).toEqual([]);
   });
 
   it("reports every bad value at once, each with its key", () => {
