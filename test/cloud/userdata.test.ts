@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -122,6 +123,13 @@ describe("Bottlerocket user data", () => {
     expect((k8s["node-labels"] as TomlTable).extra).toBe("kept");
     expect((k8s["node-labels"] as TomlTable).team).toBe("web");
     expect(s["host-containers"]).toEqual({ admin: { enabled: true } });
+  });
+
+  it("is read the same by an independent TOML parser (Python's tomllib)", () => {
+    const text = bottlerocketUserData({ ...base, kubelet: { kubeReserved: { cpu: "100m" }, cpuCFSQuota: false }, userData: '[settings.host-containers.admin]\nenabled = true\n' });
+    const python = spawnSync("python3", ["-c", "import json,sys,tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], { input: text, encoding: "utf8" });
+    expect(python.stderr).toBe("");
+    expect(JSON.parse(python.stdout)).toEqual(JSON.parse(JSON.stringify(parseToml(text))));
   });
 
   it("rejects user data that is not TOML with the field and line", () => {

@@ -40,7 +40,7 @@ export class NodeClassResolver {
 
   async resolve(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
     const s = nodeClass.spec;
-    const key = JSON.stringify([nodeClass.metadata.name, s.subnetSelectorTerms, s.securityGroupSelectorTerms, s.amiSelectorTerms, s.role, s.instanceProfile]);
+    const key = JSON.stringify([nodeClass.metadata.name, s.subnetSelectorTerms, s.securityGroupSelectorTerms, s.amiSelectorTerms, s.role, s.instanceProfile, s.amiFamily, s.userData]);
     const hit = this.cache.get(key);
     if (hit) return hit;
 
