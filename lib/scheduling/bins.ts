@@ -2,7 +2,7 @@
  * Bins pods are placed into: existing capacity (Nodes and in-flight NodeClaims) and claims being
  * built in this run. Each knows its requirements, taints, host ports and room left.
  */
-import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_ZONE } from "../api/labels.ts";
+import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_ZONE, normalizeLabelKey } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
 import type { Pod } from "../k8s/types.ts";
 import type { Resources } from "../quantity/resources.ts";
@@ -15,7 +15,9 @@ import type { ExistingNode } from "./types.ts";
 
 export class ExistingBin {
   readonly kind = "existing" as const;
-  readonly reqs: Requirements;
+  /** Labels as requirements; an in-flight NodeClaim's narrow as pods are placed on it. */
+  reqs: Requirements;
+  readonly inFlight: boolean;
   readonly taints: readonly Taint[];
   readonly ports = new HostPortUsage();
   readonly pods: Pod[] = [];
@@ -29,7 +31,11 @@ export class ExistingBin {
     used: Resources,
   ) {
     const hostname = node.labels[LABEL_HOSTNAME] ?? node.name;
-    this.reqs = Requirements.fromLabels(node.labels).with(Requirement.single(LABEL_HOSTNAME, hostname));
+    let reqs = Requirements.fromLabels(node.labels).with(Requirement.single(LABEL_HOSTNAME, hostname));
+    // A NodeClaim still in flight may not have decided zone or type yet: its requirements say what it can become.
+    this.inFlight = !!node.nodeClaim && !node.node;
+    if (this.inFlight) reqs = reqs.intersect(Requirements.fromNodeSelector(node.nodeClaim!.spec.requirements, normalizeLabelKey));
+    this.reqs = reqs;
     this.taints = node.taints;
     const free: Record<string, number> = { ...node.allocatable };
     // A node that doesn't report a pod capacity (an in-flight claim) is not limited by it here.
@@ -43,15 +49,16 @@ export class ExistingBin {
   }
 
   domain(key: string): string | undefined {
-    return domainOfLabels(this.node.labels, key, this.node.name);
+    return domainOfLabels(this.node.labels, key, this.node.name) ?? this.reqs.get(key)?.singleValue();
   }
 
   fitsRequests(requests: Resources): boolean {
     return fits(requests, this.free);
   }
 
-  add(pod: Pod, requests: Resources, ports: readonly HostPort[]): void {
+  add(pod: Pod, requests: Resources, ports: readonly HostPort[], podReqs: Requirements): void {
     this.pods.push(pod);
+    if (this.inFlight) this.reqs = this.reqs.intersect(podReqs);
     for (const name in requests) this.free[name] = (this.free[name] ?? 0) - requests[name]!;
     this.ports.add(ports);
   }

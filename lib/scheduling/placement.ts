@@ -37,7 +37,7 @@ export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: P
     const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => true);
     if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
   }
-  bin.add(pod, g.requests, g.ports);
+  bin.add(pod, g.requests, g.ports, plan.nodeReqs);
   record(ctx, pod, plan, bin);
   return PLACED;
 }

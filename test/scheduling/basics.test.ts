@@ -151,6 +151,27 @@ describe("existing capacity", () => {
     expect(placementOf(ok).p).toBe("n1");
   });
 
+  it("narrows an in-flight NodeClaim that has not chosen its zone yet as pods land on it", () => {
+    const inflight = existingNode("claim-x", { cpu: "4", initialized: false });
+    inflight.labels = {};
+    inflight.nodeClaim = {
+      apiVersion: "karpenter.sh/v1",
+      kind: "NodeClaim",
+      metadata: { name: "claim-x" },
+      spec: {
+        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
+        requirements: [{ key: ZONE, operator: "In", values: [ZONES[0]!, ZONES[1]!] }],
+        taints: [],
+        startupTaints: [],
+        expireAfter: null,
+      },
+    };
+    const inA = pod({ name: "a", cpu: "1", nodeSelector: { [ZONE]: ZONES[0]! } });
+    const inB = pod({ name: "b", cpu: "1", nodeSelector: { [ZONE]: ZONES[1]! } });
+    const r = schedule(input({ pods: [inA, inB], existingNodes: [inflight] }));
+    expect(placementOf(r)).toEqual({ a: "claim-x", b: "claim:0" });
+  });
+
   it("respects existing node taints", () => {
     const node = existingNode("n1", { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] });
     const r = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], existingNodes: [node] }));
