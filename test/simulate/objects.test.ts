@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../lib/errors.ts";
+import type { PersistentVolumeClaim, Pod, Workload } from "../../lib/k8s/types.ts";
+import { classifyDocuments } from "../../lib/simulate/objects.ts";
+import { expandWorkloads } from "../../lib/simulate/workloads.ts";
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InputError) return error.message.split("\n");
+    throw error;
+  }
+  throw new Error("expected an InputError");
+}
+
+const pod = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, ...extra }, spec: { containers: [{ name: "c" }] } });
+
+describe("classifyDocuments", () => {
+  it("sorts documents by apiVersion and kind", () => {
+    const objects = classifyDocuments([
+      { source: "a.yaml#1", doc: pod("p") },
+      { source: "a.yaml#2", doc: { apiVersion: "v1", kind: "Node", metadata: { name: "n" }, spec: {} } },
+      { source: "a.yaml#3", doc: { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "pdb" }, spec: {} } },
+      { source: "a.yaml#4", doc: { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com" } },
+    ]);
+    expect([objects.pods.length, objects.nodes.length, objects.podDisruptionBudgets.length, objects.storageClasses.length]).toEqual([1, 1, 1, 1]);
+  });
+
+  it("names the document, apiVersion and kind of anything it does not understand, including old API versions", () => {
+    const lines = problems(() =>
+      classifyDocuments([
+        { source: "a.yaml#1", doc: { apiVersion: "karpenter.sh/v1beta1", kind: "NodePool", metadata: { name: "old" } } },
+        { source: "a.yaml#2", doc: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } } },
+        { source: "a.yaml#3", doc: ["not", "an", "object"] },
+        { source: "a.yaml#4", doc: { kind: "Pod" } },
+      ]),
+    );
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^a\.yaml#1: unknown kind NodePool \(apiVersion karpenter\.sh\/v1beta1\)/);
+    expect(lines[1]).toMatch(/^a\.yaml#2: unknown kind ConfigMap/);
+    expect(lines[2]).toContain("a.yaml#3");
+    expect(lines[3]).toBe("a.yaml#4: apiVersion: is required");
+  });
+
+  it("rejects duplicate objects and malformed pods with their field", () => {
+    const lines = problems(() =>
+      classifyDocuments([
+        { source: "a.yaml#1", doc: pod("p") },
+        { source: "a.yaml#2", doc: pod("p") },
+        { source: "a.yaml#3", doc: { apiVersion: "v1", kind: "Pod", metadata: { name: "q" }, spec: { containers: [] } } },
+        { source: "a.yaml#4", doc: { apiVersion: "v1", kind: "Pod", metadata: {}, spec: { containers: [{ name: "c" }] } } },
+      ]),
+    );
+    expect(lines).toEqual([
+      "Pod q: spec.containers: must list at least one container",
+      "Pod in a.yaml#4: metadata.name: is required",
+      "Pod default/p: metadata.name: appears more than once in the input",
+    ]);
+  });
+});
+
+describe("expandWorkloads", () => {
+  const template = { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "c" }] } };
+  const sts: Workload = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "db", namespace: "data" },
+    spec: { replicas: 2, template, volumeClaimTemplates: [{ metadata: { name: "pgdata" }, spec: { storageClassName: "gp3" } }] },
+  };
+
+  it("gives StatefulSet pods their claim volumes and creates missing claims <template>-<name>-<i>", () => {
+    const existing: PersistentVolumeClaim = { metadata: { name: "pgdata-db-0", namespace: "data" }, spec: { volumeName: "pv-1" } };
+    const out = expandWorkloads([sts], [], [existing]);
+    expect(out.pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(["data/db-0", "data/db-1"]);
+    expect(out.pods[1]!.spec.volumes).toEqual([{ name: "pgdata", persistentVolumeClaim: { claimName: "pgdata-db-1" } }]);
+    expect(out.pods[0]!.metadata.labels).toMatchObject({ app: "db", "statefulset.kubernetes.io/pod-name": "db-0" });
+    expect(out.persistentVolumeClaims.map((c) => c.metadata.name)).toEqual(["pgdata-db-1"]);
+  });
+
+  it("creates replicas 0 pods for replicas: 0 and rejects a name clash with a given pod", () => {
+    expect(expandWorkloads([{ ...sts, spec: { ...sts.spec, replicas: 0 } }], [], []).pods).toEqual([]);
+    const clash: Pod = { metadata: { name: "db-1", namespace: "data" }, spec: { containers: [{ name: "c" }] } };
+    expect(problems(() => expandWorkloads([sts], [clash], []))).toEqual(["StatefulSet data/db: metadata.name: its pod data/db-1 clashes with another pod in the input"]);
+  });
+});
