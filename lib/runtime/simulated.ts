@@ -43,8 +43,8 @@ export function launchedInstanceFor(request: LaunchRequest, instance: CloudInsta
  */
 export class ClusterLinkedCloud implements Cloud {
   private readonly announced = new Set<string>();
-  /** Instances for these NodeClaims boot but never join (liveness tests). */
-  readonly neverJoin = new Set<string>();
+  /** Instances for NodeClaims this accepts boot but never join (bad user data, no route to the API server). */
+  neverJoin: (nodeClaimName: string) => boolean = () => false;
 
   constructor(private readonly inner: Cloud, private readonly cluster: SimulatedCluster) {}
 
@@ -58,7 +58,7 @@ export class ClusterLinkedCloud implements Cloud {
     const instance = await this.inner.create(request);
     if (!this.announced.has(instance.providerId)) {
       this.announced.add(instance.providerId);
-      this.cluster.instanceLaunched(launchedInstanceFor(request, instance, !this.neverJoin.has(request.nodeClaimName)));
+      this.cluster.instanceLaunched(launchedInstanceFor(request, instance, !this.neverJoin(request.nodeClaimName)));
     }
     return instance;
   }

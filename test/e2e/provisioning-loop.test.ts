@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
 import type { Store } from "../../lib/ports/store.ts";
+import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
 import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
@@ -19,6 +20,7 @@ import {
   auditPayloadForUnschedulable,
   callBatcher,
   callLifecycle,
+  callProvisioner,
   CLUSTER,
   deliver,
   deliverNextMessages,
@@ -26,6 +28,7 @@ import {
   nodePoolObject,
   runningPods,
   runWithLifecycleTicks,
+  scheduledTick,
   web,
 } from "./support.ts";
 
@@ -136,5 +139,131 @@ describe("provisioning loop on a simulated cluster and cloud, state in DynamoDB 
     expect(records.map((r) => r.name).sort()).toEqual(written.map((r) => r.name).sort());
     expect(records.every((r) => r.phase === "Launched")).toBe(true);
     expect(await instanceCount(w)).toBe(written.length);
+  });
+});
+
+describe("capacity errors during the loop", () => {
+  it("falls back to the next option when the first choice's instance type has no capacity", async () => {
+    const w = await world(20);
+    const expected = schedule(buildSchedulingInput(clusterObjects(await observe(w.ports, w.ports.clock.now()))));
+    const first = resolveLaunch(expected.newNodeClaims[0]!)!;
+    w.simCloud!.faults.failOfferingsWhere((o) => o.instanceType === first.instanceType);
+
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await deliverNextMessages(w);
+
+    const instances = await w.cloud.list();
+    expect(instances.length).toBeGreaterThan(0);
+    expect(instances.map((i) => i.instanceType)).not.toContain(first.instanceType);
+    const unavailable = await w.ports.store.listUnavailable(w.ports.clock.now());
+    expect(unavailable.map((u) => u.instanceType)).toContain(first.instanceType);
+    await runWithLifecycleTicks(w, 120_000);
+    expect(runningPods(w)).toHaveLength(20);
+  });
+
+  it("retries a claim whose whole spot plan failed, and launches it on-demand in the same invocation", async () => {
+    const w = await world(20, { nodePoolRequirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot", "on-demand"] }] });
+    w.simCloud!.faults.failOfferingsWhere((o) => o.capacityType === "spot");
+
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await deliverNextMessages(w);
+
+    const records = await w.ports.store.listNodeClaims();
+    const instances = await w.cloud.list();
+    expect(instances).toHaveLength(records.length);
+    expect(instances.every((i) => i.capacityType === "on-demand")).toBe(true);
+    expect(w.telemetry.total(METRIC.insufficientCapacityErrors)).toBe(records.length);
+    expect(w.telemetry.total(METRIC.launchFailures)).toBe(0);
+    expect(records.every((r) => r.phase === "Launched" && r.launch.attempts === 2)).toBe(true);
+  });
+
+  it("gives a claim up when every option fails: the record is deleted, LaunchFailed is recorded, the pods stay pending", async () => {
+    const w = await world(5);
+    w.simCloud!.faults.failOfferingsWhere(() => true);
+
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await deliverNextMessages(w);
+
+    expect(await w.ports.store.listNodeClaims()).toEqual([]);
+    expect(await w.cloud.list()).toEqual([]);
+    expect(w.telemetry.total(METRIC.launchFailures)).toBeGreaterThan(0);
+    expect(w.cluster.events({ source: "tenon", reason: "LaunchFailed" }).length).toBe(w.telemetry.total(METRIC.launchFailures));
+    expect(runningPods(w)).toHaveLength(0);
+  });
+});
+
+describe("crashes, lost events and liveness", () => {
+  it("after a crash between launching and recording the launch, the retried message finds the same instance", async () => {
+    const store = await freshStore();
+    let failNextLaunchedUpdate = true;
+    const crashing: Store = {
+      ...store,
+      updateNodeClaim: async (name, version, content, nowMs) => {
+        if (content.phase === "Launched" && failNextLaunchedUpdate) {
+          failNextLaunchedUpdate = false;
+          throw new Error("Lambda timed out");
+        }
+        return store.updateNodeClaim(name, version, content, nowMs);
+      },
+    };
+    const w = await world(50, { store: crashing });
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await expect(deliverNextMessages(w)).rejects.toThrow("Lambda timed out");
+    const instancesAfterCrash = await instanceCount(w);
+    const records = await w.ports.store.listNodeClaims();
+    expect(records.filter((r) => r.phase === "Pending")).toHaveLength(1);
+    expect(instancesAfterCrash).toBe(records.length);
+
+    await deliver([{ id: "redelivered", dueAtMs: w.ports.clock.now(), message: { kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" } }]);
+    expect((await w.ports.store.listNodeClaims()).every((r) => r.phase === "Launched")).toBe(true);
+    expect(await instanceCount(w)).toBe(instancesAfterCrash);
+  });
+
+  it("launches on the scheduled tick when the batcher never heard of the pods", async () => {
+    const w = await world(10);
+    const report = await callProvisioner(scheduledTick);
+    expect(report).toMatchObject({ window: "none", lease: "held" });
+    expect(await instanceCount(w)).toBeGreaterThan(0);
+    await runWithLifecycleTicks(w, 120_000);
+    expect(runningPods(w)).toHaveLength(10);
+  });
+
+  it("terminates an instance that never registers a Node once the registration TTL passes, and forgets its NodeClaim", async () => {
+    const w = await world(4);
+    w.cloud.neverJoin = () => true;
+    await callProvisioner(scheduledTick);
+    const launched = await w.ports.store.listNodeClaims();
+    expect(launched.length).toBeGreaterThan(0);
+
+    await runWithLifecycleTicks(w, 14 * 60_000, 60_000);
+    expect(await w.ports.store.listNodeClaims()).toHaveLength(launched.length);
+    await runWithLifecycleTicks(w, 2 * 60_000, 60_000);
+    expect(await w.ports.store.listNodeClaims()).toEqual([]);
+    expect(await instanceCount(w)).toBe(0);
+  });
+
+  it("terminates a tagged instance no record owns once it is older than the grace period", async () => {
+    const w = await world(0);
+    const leaked = w.simCloud!.injectInstance({
+      instanceType: "m6i.large", zone: "us-east-1a", capacityType: "on-demand", imageId: "ami-1",
+      tags: { [`kubernetes.io/cluster/${CLUSTER}`]: "owned", "eks:eks-cluster-name": CLUSTER, "karpenter.sh/nodepool": "default", "karpenter.k8s.aws/ec2nodeclass": "default", "karpenter.sh/nodeclaim": "default-leaky" },
+    });
+    await callLifecycle();
+    expect((await w.cloud.list()).map((i) => i.instanceId)).toContain(leaked);
+    await w.cluster.advance(30_000);
+    const report = await callLifecycle();
+    expect(report.terminated).toEqual([leaked]);
+  });
+
+  it("reports an invalid NodePool on its status and keeps provisioning with the valid one", async () => {
+    const w = await world(5);
+    w.cluster.putCustomObject("NodePool", { ...nodePoolObject("broken"), spec: { template: { spec: { requirements: [{ key: "kubernetes.io/arch", operator: "Equals" }] } } } });
+    await callProvisioner(scheduledTick);
+    const broken = w.cluster.getCustomObject("NodePool", "broken") as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } };
+    expect(broken.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "False", reason: "InvalidSpec" }));
+    expect(broken.status?.conditions?.[0]?.message).toContain("NodePool broken");
+    const records = await w.ports.store.listNodeClaims();
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((r) => r.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] === "default")).toBe(true);
   });
 });
