@@ -423,16 +423,19 @@ export class SimulatedCluster implements Cluster {
   }
 
   private applyNoExecuteTaints(): void {
+    const byNode = this.podsByNode();
     for (const node of this.nodeStore.values()) {
-      for (const pod of podsEvictedByTaints(node, this.podsOn(node.metadata.name))) this.podStore.delete(pod.metadata.name, pod.metadata.namespace);
+      const pods = byNode.get(node.metadata.name) ?? [];
+      for (const pod of podsEvictedByTaints(node, pods)) this.podStore.delete(pod.metadata.name, pod.metadata.namespace);
     }
   }
 
   private runDaemonSets(): void {
     const daemonSets = this.daemonSetStore.values();
     if (daemonSets.length === 0) return;
+    const byNode = this.podsByNode();
     for (const node of this.nodeStore.values()) {
-      for (const ds of missingDaemonSets(node, daemonSets, this.podsOn(node.metadata.name))) {
+      for (const ds of missingDaemonSets(node, daemonSets, byNode.get(node.metadata.name) ?? [])) {
         this.podStore.put(daemonSetPod(ds, node.metadata.name, this.nextSuffix()));
       }
     }
@@ -507,8 +510,17 @@ export class SimulatedCluster implements Cluster {
     }
   }
 
-  private podsOn(nodeName: string): Pod[] {
-    return this.podStore.values().filter((p) => p.spec.nodeName === nodeName && !isFinished(p));
+  /** Unfinished bound pods by node, built once per controller pass. */
+  private podsByNode(): Map<string, Pod[]> {
+    const out = new Map<string, Pod[]>();
+    for (const pod of this.podStore.values()) {
+      const nodeName = pod.spec.nodeName;
+      if (!nodeName || isFinished(pod)) continue;
+      const list = out.get(nodeName);
+      if (list) list.push(pod);
+      else out.set(nodeName, [pod]);
+    }
+    return out;
   }
 }
 
