@@ -96,3 +96,19 @@ describe("SimulatedCloud", () => {
     expect((await cloud.list()).map((i) => i.state)).toEqual(["stopped"]);
   });
 });
+
+describe("SimulatedCloud subnet addresses", () => {
+  it("takes an address per instance, gives it back on termination, and refuses a full subnet", async () => {
+    const { cloud, world } = simulated();
+    for (const s of world.subnets) s.availableIps = s.zone === "us-east-1a" ? 1 : 0;
+    const types = (await cloud.instanceTypes(nodeClass())).filter((t) => t.name === "m5.large");
+    const first = await cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "a", nodeClaimUid: "1" }));
+    expect(first.zone).toBe("us-east-1a");
+    expect(world.subnets.find((s) => s.zone === "us-east-1a")!.availableIps).toBe(0);
+    const err = await cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "b", nodeClaimUid: "2" })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InsufficientCapacityError);
+    expect(new Set((err as InsufficientCapacityError).failures.map((f) => f.code))).toEqual(new Set(["InsufficientFreeAddressesInSubnet"]));
+    await cloud.delete(first.instanceId);
+    expect(world.subnets.find((s) => s.zone === "us-east-1a")!.availableIps).toBe(1);
+  });
+});

@@ -54,6 +54,8 @@ export interface SimulatedCloudOptions {
 
 interface SimInstance {
   instanceId: string;
+  /** The subnet whose address the instance holds until it is terminated. */
+  subnetId?: string;
   instanceType: string;
   zone: string;
   capacityType: CloudInstance["capacityType"];
@@ -186,13 +188,16 @@ export class SimulatedCloud implements Cloud {
     const failures: OfferingFailure[] = [];
     for (const option of plan.options) {
       const key = { instanceType: option.instanceType.name, zone: option.offering.zone, capacityType: option.offering.capacityType };
-      const code = this.faults.capacityError(key);
+      const subnet = this.options.world.subnets.find((x) => x.id === option.subnet.id);
+      const code = this.faults.capacityError(key) ?? (subnet && subnet.availableIps <= 0 ? "InsufficientFreeAddressesInSubnet" : undefined);
       if (code) {
         failures.push({ offering: key, code, message: `simulated ${code}` });
         await this.options.unavailable.markUnavailable(key, code, now + UNAVAILABLE_OFFERING_TTL_MS);
         continue;
       }
+      if (subnet) subnet.availableIps -= 1;
       const instance: SimInstance = {
+        subnetId: option.subnet.id,
         instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
         instanceType: option.instanceType.name,
         zone: option.offering.zone,
@@ -227,7 +232,11 @@ export class SimulatedCloud implements Cloud {
   async delete(instanceId: string): Promise<void> {
     await this.enter("delete");
     const instance = this.instances.get(instanceId);
-    if (instance && instance.terminatedAtMs === undefined) instance.terminatedAtMs = this.options.clock.now();
+    if (instance && instance.terminatedAtMs === undefined) {
+      instance.terminatedAtMs = this.options.clock.now();
+      const subnet = this.options.world.subnets.find((x) => x.id === instance.subnetId);
+      if (subnet) subnet.availableIps += 1;
+    }
   }
 
   /** Leaks an instance into the account, as a crashed launch would: tagged, but with no NodeClaim record. */
