@@ -6,7 +6,7 @@
  */
 import { ArnFormat, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { TAG_EKS_CLUSTER } from "../lib/cloud/aws/tags.ts";
+import { TAG_EKS_CLUSTER, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
 import type { Ec2Capability } from "./function-specs.ts";
 
 /** The tag every instance, volume, fleet and launch template of this cluster carries. */
@@ -138,15 +138,27 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
   }
 
   if (capabilities.includes("terminate")) {
-    out.push({
-      statement: new iam.PolicyStatement({
-        sid: "Ec2DeleteClusterResources",
-        actions: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-        resources: arns(["instance", "launch-template"]),
-        conditions: resourceTagged,
-      }),
-      wildcardReason: "Instances and launch templates are created at run time; only those tagged with this cluster may be deleted.",
-    });
+    out.push(
+      {
+        statement: new iam.PolicyStatement({
+          sid: "Ec2TerminateClusterNodePoolInstances",
+          actions: ["ec2:TerminateInstances"],
+          resources: arns(["instance"]),
+          // A NodePool tag too: node-group instances of the same cluster may carry the cluster tag.
+          conditions: { ...resourceTagged, StringLike: { [`aws:ResourceTag/${TAG_NODEPOOL}`]: "*" } },
+        }),
+        wildcardReason: "Instances are launched at run time; only those tagged with this cluster and a NodePool may be terminated.",
+      },
+      {
+        statement: new iam.PolicyStatement({
+          sid: "Ec2DeleteClusterLaunchTemplates",
+          actions: ["ec2:DeleteLaunchTemplate"],
+          resources: arns(["launch-template"]),
+          conditions: resourceTagged,
+        }),
+        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only those tagged with this cluster may be deleted.",
+      },
+    );
   }
   return out;
 }

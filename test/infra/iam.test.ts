@@ -82,7 +82,12 @@ describe("function IAM policies", () => {
     const terminators = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("ec2:TerminateInstances"))).map(([n]) => n);
     expect(terminators).toEqual(["lifecycle"]);
     const terminate = statementsByFunction.get("lifecycle")?.find((s) => s.actions.includes("ec2:TerminateInstances"));
-    expect(terminate?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" } });
+    expect(terminate?.actions).toEqual(["ec2:TerminateInstances"]);
+    // Cluster tag and a NodePool tag: a node group's instances of the same cluster stay out of reach.
+    expect(terminate?.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
+      StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+    });
   });
 
   it("tags at creation only inside RunInstances, CreateFleet or CreateLaunchTemplate", () => {
