@@ -46,6 +46,7 @@ describe("tags", () => {
   it("reserve the ownership keys", () => {
     for (const k of ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name", "kubernetes.io/cluster/x"]) expect(isRestrictedTagKey(k)).toBe(true);
     expect(isRestrictedTagKey("team")).toBe(false);
+    expect(isRestrictedTagKey("aws:cloudformation:stack-name")).toBe(true);
     expect(launchTags({ clusterName: "c", nodePoolName: "p", nodeClaimName: "n", nodeClassName: "k", nodeClassTags: { "kubernetes.io/cluster/c": "shared" } })["kubernetes.io/cluster/c"]).toBe("owned");
   });
 });

@@ -10,6 +10,8 @@ export const clusterOwnershipTag = (cluster: string): string => `kubernetes.io/c
 
 export function isRestrictedTagKey(key: string): boolean {
   return (
+    // EC2 reserves the aws: prefix; a request carrying one fails.
+    key.toLowerCase().startsWith("aws:") ||
     key === TAG_NODEPOOL ||
     key === TAG_NODECLAIM ||
     key === TAG_NODECLASS ||
