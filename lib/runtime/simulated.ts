@@ -10,6 +10,7 @@ import { SimulatedCloud } from "../cloud/simulated/simulated-cloud.ts";
 import { defaultWorld } from "../cloud/simulated/world.ts";
 import type { LaunchedInstance } from "../cluster/simulated/kubelet.ts";
 import { SimulatedCluster, type SimulationTimings } from "../cluster/simulated/simulated-cluster.ts";
+import type { VirtualClock } from "../cluster/simulated/virtual-clock.ts";
 import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../ports/cloud.ts";
 import type { Store } from "../ports/store.ts";
 import { formatResources } from "../quantity/resources.ts";
@@ -82,6 +83,8 @@ export interface SimulatedWorldOptions {
   timings?: Partial<SimulationTimings>;
   settings?: Partial<Settings>;
   ids?: Ids;
+  /** The world's virtual clock; a fresh one starting 2026-01-01 by default. */
+  clock?: VirtualClock;
   /** Replace the simulated cloud (e.g. the EC2 adapter on moto); it is linked to the cluster either way. */
   cloud?: Cloud;
 }
@@ -98,7 +101,7 @@ export interface SimulatedWorld {
 
 export function simulatedWorld(options: SimulatedWorldOptions): SimulatedWorld {
   const clusterName = options.clusterName ?? "tenon-sim";
-  const cluster = new SimulatedCluster(options.timings ? { timings: options.timings } : {});
+  const cluster = new SimulatedCluster({ ...(options.timings ? { timings: options.timings } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const clock = cluster.clock;
   const simCloud = options.cloud
     ? undefined
