@@ -12,11 +12,9 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lam
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { InputError } from "../../lib/errors.ts";
+import { METRICS_NAMESPACE } from "../../lib/runtime/telemetry.ts";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
-
-/** Namespace of the Powertools (EMF) metrics the handlers emit. */
-export const METRICS_NAMESPACE = "Tenon";
 
 /**
  * The Powertools service name, which is also the only dimension of the handlers' metrics, so the

@@ -11,15 +11,23 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { METRICS_NAMESPACE, pascal, serviceName } from "./functions.ts";
+import { METRIC, METRICS_NAMESPACE } from "../../lib/runtime/telemetry.ts";
+import { pascal, serviceName } from "./functions.ts";
 
-/** The Tenon metrics on the dashboard, and how each is summarised. */
+/** The handlers' metrics on the dashboard (names from lib/runtime/telemetry.ts), and how each is summarised. */
 export const TENON_METRICS: readonly { readonly name: string; readonly statistics: readonly string[] }[] = [
-  { name: "PodsPending", statistics: ["Maximum"] },
-  { name: "NodeClaimsLaunched", statistics: ["Sum"] },
-  { name: "LaunchFailures", statistics: ["Sum"] },
-  { name: "InsufficientCapacityErrors", statistics: ["Sum"] },
-  { name: "SchedulingDurationMs", statistics: ["p50", "p99", "Maximum"] },
+  { name: METRIC.podsPending, statistics: ["Maximum"] },
+  { name: METRIC.nodeClaimsLaunched, statistics: ["Sum"] },
+  { name: METRIC.launchFailures, statistics: ["Sum"] },
+  { name: METRIC.insufficientCapacityErrors, statistics: ["Sum"] },
+  { name: METRIC.schedulingDurationMs, statistics: ["p50", "p99", "Maximum"] },
+  { name: METRIC.podSignals, statistics: ["Sum"] },
+  { name: METRIC.rejectedEvents, statistics: ["Sum"] },
+  { name: METRIC.nodeClaimsRegistered, statistics: ["Sum"] },
+  { name: METRIC.nodeClaimsInitialized, statistics: ["Sum"] },
+  { name: METRIC.nodeClaimsDeleted, statistics: ["Sum"] },
+  { name: METRIC.instancesGarbageCollected, statistics: ["Sum"] },
+  { name: METRIC.interruptions, statistics: ["Sum"] },
 ];
 
 export interface ObservabilityProps {

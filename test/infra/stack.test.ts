@@ -2,6 +2,7 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
+import { METRIC } from "../../lib/runtime/telemetry.ts";
 import { createTableDefinition } from "../../lib/state/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
@@ -258,6 +259,8 @@ describe("TenonStack with the default functions", () => {
     for (const metric of ["PodsPending", "NodeClaimsLaunched", "LaunchFailures", "InsufficientCapacityErrors", "SchedulingDurationMs"]) {
       expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
     }
+    // Every metric the handlers emit is on it, under the service name the functions are given.
+    for (const metric of Object.values(METRIC)) expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
     for (const metric of ["Errors", "Duration", "Throttles", "ApproximateNumberOfMessagesVisible"]) expect(body).toContain(metric);
   });
 });
