@@ -24,6 +24,8 @@ export class ExistingBin {
   /** Room left: allocatable minus bound pods (and owed DaemonSet pods) minus placed pods. */
   readonly free: Record<string, number>;
   readonly allowUndefined: AllowUndefined | undefined = undefined;
+  /** No pending pod can fit any more. */
+  closed = false;
 
   constructor(
     readonly index: number,
@@ -62,6 +64,12 @@ export class ExistingBin {
     for (const name in requests) this.free[name] = (this.free[name] ?? 0) - requests[name]!;
     this.ports.add(ports);
   }
+
+  /** Closes the bin when even the smallest pending pod no longer fits. */
+  closeIfFull(smallest: Readonly<Record<string, number>>): boolean {
+    if (!this.closed && !fits(smallest, this.free)) this.closed = true;
+    return this.closed;
+  }
 }
 
 /** A new NodeClaim being built: its requirements narrow and its instance types shrink as pods join. */
@@ -88,6 +96,8 @@ export class ClaimBin {
   /** Component-wise largest capacity among the options kept: what NodePool limits reserve. */
   reserved: Record<string, number> = {};
   readonly allowUndefined: AllowUndefined;
+  /** No pending pod can fit any more. */
+  closed = false;
 
   constructor(
     readonly index: number,
@@ -158,6 +168,12 @@ export class ClaimBin {
     this.types = types.types;
     this.prices = types.prices;
     this.refreshHeadroom();
+  }
+
+  /** Closes the claim when even the smallest pending pod exceeds its headroom. */
+  closeIfFull(smallest: Readonly<Record<string, number>>): boolean {
+    if (!this.closed && this.exceedsHeadroom(smallest)) this.closed = true;
+    return this.closed;
   }
 
   /** The cheapest price the claim can launch at now. */

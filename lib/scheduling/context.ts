@@ -11,6 +11,11 @@ export interface RunContext {
   readonly claims: ClaimBin[];
   /** Existing bins, then claims in creation order: the order pods try them. */
   readonly bins: Bin[];
+  /** Bins that may still take the smallest pending pod; compacted now and then. */
+  open: Bin[];
+  closedInOpen: number;
+  /** Per resource, the smallest request among all pending pods: a bin with less room is closed for good. */
+  readonly smallestRequest: Readonly<Record<string, number>>;
   readonly limits: PoolLimits;
   readonly maxTypes: number;
   readonly minValuesStrict: boolean;

@@ -25,6 +25,13 @@ export type BinOutcome = typeof PLACED | typeof NEVER | typeof NOT_NOW;
 function record(ctx: RunContext, pod: Pod, plan: PodPlan, on: ExistingBin | ClaimBin): void {
   const counting = countingGroups(plan, ctx.topology);
   ctx.topology.recordPlacement(pod, on, counting, plan.ownedInverse ?? []);
+  if (on.closeIfFull(ctx.smallestRequest)) {
+    ctx.closedInOpen++;
+    if (ctx.closedInOpen > 64 && ctx.closedInOpen * 2 > ctx.open.length) {
+      ctx.open = ctx.open.filter((b) => !b.closed);
+      ctx.closedInOpen = 0;
+    }
+  }
 }
 
 export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: PodPlan, memo: AllowedMemo): BinOutcome {
@@ -144,6 +151,7 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   claim.add(pod, g.requests, g.ports, reqs, types);
   ctx.claims.push(claim);
   ctx.bins.push(claim);
+  ctx.open.push(claim);
   ctx.limits.reserve(claim, ctx.maxTypes);
   record(ctx, pod, plan, claim);
   return PLACED;

@@ -43,6 +43,9 @@ export function schedule(input: SchedulingInput): SchedulingResult {
     existing,
     claims: [],
     bins: [...existing],
+    open: [...existing],
+    closedInOpen: 0,
+    smallestRequest: {},
     limits: new PoolLimits(templates, input.existingNodes),
     maxTypes: options.maxInstanceTypesPerClaim ?? DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM,
     minValuesStrict: (options.minValuesPolicy ?? "Strict") === "Strict",
@@ -50,6 +53,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   };
 
   const { groups, groupOf } = groupPods(input.pods, new VolumeIndex(input.volumes));
+  Object.assign(ctx.smallestRequest, smallestRequest(groups));
   // Required anti-affinity of pending pods must repel pods placed before them too.
   for (const g of groups) if (!g.error) topology.inverseGroupsOwnedBy(g.rep);
   const ignore = options.preferencePolicy === "Ignore";
@@ -86,6 +90,21 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   };
 }
 
+/** Per resource, the least any pod asks for (resources some pod doesn't ask for count as zero). */
+function smallestRequest(groups: readonly PodGroup[]): Record<string, number> {
+  const valid = groups.filter((g) => g.error === undefined);
+  if (valid.length === 0) return {};
+  const names = new Set<string>();
+  for (const g of valid) for (const name in g.requests) names.add(name);
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    let min = Infinity;
+    for (const g of valid) min = Math.min(min, g.requests[name] ?? 0);
+    if (min > 0) out[name] = min;
+  }
+  return out;
+}
+
 function initialState(pod: Pod, ignore: boolean): RelaxState {
   return ignore ? ignoreAllPreferences(pod) : INITIAL_RELAX;
 }
@@ -107,6 +126,11 @@ function placeWithRelaxation(ctx: RunContext, pod: Pod, group: PodGroup, ignore:
 
 /** Places the pod per its plan; returns undefined when placed, else the reason it fits nowhere. */
 function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
+  if (plan.seen === 0) {
+    // A new plan starts from the bins still open rather than every bin ever made.
+    for (const b of ctx.open) if (!b.closed) plan.candidates.push(b);
+    plan.seen = ctx.bins.length;
+  }
   while (plan.seen < ctx.bins.length) plan.candidates.push(ctx.bins[plan.seen++]!);
   const memo = new AllowedMemo(ctx.topology);
   const candidates = plan.candidates;
@@ -114,6 +138,11 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
   for (let i = 0; i < candidates.length; i++) {
     const bin = candidates[i];
     if (!bin) continue;
+    if (bin.closed) {
+      candidates[i] = null;
+      plan.removed++;
+      continue;
+    }
     const outcome = bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
     if (outcome === PLACED) {
       placed = true;
