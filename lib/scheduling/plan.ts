@@ -59,11 +59,13 @@ export function planFor(group: PodGroup, state: RelaxState, topology: Topology):
   const node = group.node;
   let nodeReqs = node.base.intersect(group.volumeReqs);
   if (node.requiredTerms.length) nodeReqs = nodeReqs.intersect(node.requiredTerms[Math.min(state.requiredTerm, node.requiredTerms.length - 1)]!);
+  // Spread's nodeAffinityPolicy looks at required constraints only, never at preferences.
+  const strictReqs = nodeReqs;
   const preferred = node.preferredTerms[state.preferredNodeDropped];
   if (preferred) nodeReqs = nodeReqs.intersect(preferred);
   const tolerations = pod.spec.tolerations ?? [];
   const terms = activeTopologyTerms(pod, state);
-  const own = topology.groupsFor(pod, terms, nodeReqs, tolerations);
+  const own = topology.groupsFor(pod, terms, strictReqs, tolerations);
   const inverse = topology.inverseFor(pod);
   plan = {
     group,

@@ -70,6 +70,13 @@ describe("topology spread", () => {
     expect(podsPerZone(honor)).toEqual({ [ZONES[0]!]: 2, [ZONES[1]!]: 2 });
   });
 
+  it("judges skew over the zones the pod requires, not the zone it merely prefers", () => {
+    const preferA = { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [ZONES[0]!] }] } }] } } };
+    const r = schedule(input({ pods: web(3, {}, ZONE, preferA) }));
+    expect(r.unschedulable).toEqual([]);
+    expect(podsPerZone(r)).toEqual({ [ZONES[0]!]: 1, [ZONES[1]!]: 1, [ZONES[2]!]: 1 });
+  });
+
   it("spreads on capacity type", () => {
     const r = schedule(input({ pods: web(4, {}, CAPACITY_TYPE) }));
     const perType: Record<string, number> = {};
