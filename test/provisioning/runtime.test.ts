@@ -1,0 +1,59 @@
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../lib/errors.ts";
+import { delaySeconds, MemoryProvisionerQueue, SqsProvisionerQueue } from "../../lib/runtime/queue.ts";
+import { DEFAULT_SETTINGS, readSettings } from "../../lib/runtime/settings.ts";
+
+describe("function settings from the environment", () => {
+  it("default to Karpenter's batch window (1 s idle, 10 s max) and 15 minute registration TTL", () => {
+    expect(readSettings({})).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS).toMatchObject({ batchIdleMs: 1_000, batchMaxMs: 10_000, registrationTtlMs: 900_000 });
+  });
+
+  it("take overrides and name each bad variable", () => {
+    expect(readSettings({ BATCH_IDLE_MS: "2000", BATCH_MAX_MS: "20000" })).toMatchObject({ batchIdleMs: 2_000, batchMaxMs: 20_000 });
+    expect(() => readSettings({ BATCH_IDLE_MS: "soon", LAUNCH_ATTEMPTS: "0" })).toThrow(InputError);
+    try {
+      readSettings({ BATCH_IDLE_MS: "soon", LAUNCH_ATTEMPTS: "0" });
+    } catch (error) {
+      expect((error as InputError).message).toBe(
+        'environment: BATCH_IDLE_MS: "soon" is not a whole number >= 0\nenvironment: LAUNCH_ATTEMPTS: "0" is not a whole number >= 1',
+      );
+    }
+  });
+
+  it("refuse a maximum window shorter than the idle window", () => {
+    expect(() => readSettings({ BATCH_IDLE_MS: "5000", BATCH_MAX_MS: "1000" })).toThrow(/BATCH_MAX_MS: 1000 is shorter than BATCH_IDLE_MS/);
+  });
+});
+
+describe("the provisioner queue", () => {
+  it("rounds delays up to whole seconds and caps them at SQS's 15 minutes", () => {
+    expect(delaySeconds(0)).toBe(0);
+    expect(delaySeconds(1)).toBe(1);
+    expect(delaySeconds(1_000)).toBe(1);
+    expect(delaySeconds(1_001)).toBe(2);
+    expect(delaySeconds(3_600_000)).toBe(900);
+  });
+
+  it("sends one SQS message with the delay and the message as JSON", async () => {
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    await new SqsProvisionerQueue(new SQSClient({ region: "us-east-1" }), "https://sqs/q").send({ kind: "batch-ready", firstSeenAtMs: 5, reason: "window-opened" }, 1_000);
+    const calls = sqs.commandCalls(SendMessageCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({ QueueUrl: "https://sqs/q", DelaySeconds: 1, MessageBody: '{"kind":"batch-ready","firstSeenAtMs":5,"reason":"window-opened"}' });
+    sqs.restore();
+  });
+
+  it("in memory, hands out messages only once they are due", async () => {
+    let now = 0;
+    const queue = new MemoryProvisionerQueue(() => now);
+    await queue.send({ kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" }, 1_500);
+    expect(queue.takeDue(1_999)).toEqual([]);
+    now = 2_000;
+    expect(queue.takeDue(now).map((m) => m.dueAtMs)).toEqual([2_000]);
+    expect(queue.pending()).toEqual([]);
+  });
+});
