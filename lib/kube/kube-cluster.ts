@@ -39,6 +39,7 @@ import {
   type Page,
   type PodListOptions,
   type RawObject,
+  type SelectorListOptions,
 } from "../ports/cluster.ts";
 import { callWithToken, httpStatusOf, statusMessageOf, toPlain, type KubeClients } from "./clients.ts";
 import type { TokenProvider } from "./eks-token.ts";
@@ -88,8 +89,9 @@ export class KubeCluster implements Cluster {
     );
   }
 
-  listNodes(options?: ListOptions): Promise<Page<Node>> {
-    return this.page("V1Node", options, (p, o) => this.clients.core.listNode(p, o), slimNode);
+  listNodes(options?: SelectorListOptions): Promise<Page<Node>> {
+    const labelSelector = options?.labelSelector || undefined;
+    return this.page("V1Node", options, (p, o) => this.clients.core.listNode(labelSelector ? { ...p, labelSelector } : p, o), slimNode);
   }
 
   async getNode(name: string): Promise<Node | undefined> {

@@ -40,10 +40,11 @@ export interface ListOptions {
   continue?: string;
 }
 
-export interface PodListOptions extends ListOptions {
+export interface SelectorListOptions extends ListOptions {
   /** A label selector in the API's text form (see `formatLabelSelector`); filtered by the server. */
   labelSelector?: string;
 }
+export type PodListOptions = SelectorListOptions;
 
 export interface Page<T> {
   items: T[];
@@ -144,7 +145,8 @@ export interface ClusterReader {
   listActivePods(options?: PodListOptions): Promise<Page<Pod>>;
   /** Unfinished pods bound to one node. */
   listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>>;
-  listNodes(options?: ListOptions): Promise<Page<Node>>;
+  /** e.g. `{labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized"}` for capacity still coming up. */
+  listNodes(options?: SelectorListOptions): Promise<Page<Node>>;
   getNode(name: string): Promise<Node | undefined>;
   listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>>;
   listPodDisruptionBudgets(options?: ListOptions): Promise<Page<PodDisruptionBudget>>;

@@ -239,12 +239,17 @@ describe("simulated Cluster port writes", () => {
     expect(sim.node("n1")!.metadata.labels?.["kubernetes.io/hostname"]).toBe("n1");
   });
 
-  it("filters active pods by a label selector", async () => {
+  it("filters active pods and nodes by a label selector", async () => {
     const sim = simulatedCluster();
     sim.addPod({ ...podRequesting("web-1", "1"), metadata: { name: "web-1", namespace: "default", labels: { app: "web", tier: "front" } } });
     sim.addPod({ ...podRequesting("db-1", "1"), metadata: { name: "db-1", namespace: "default", labels: { app: "db" } } });
     const page = await sim.listActivePods({ labelSelector: "app in (web,api),tier" });
     expect(page.items.map((p) => p.metadata.name)).toEqual(["web-1"]);
+    sim.addNode(readyNode("plain"));
+    sim.instanceLaunched(instance("i-1"));
+    await sim.advance(bootMs);
+    const coming = await sim.listNodes({ labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized" });
+    expect(coming.items.map((n) => n.metadata.name)).toEqual(["i-1"]);
   });
 
   it("pages every read and writes NodePool conditions on the status only", async () => {

@@ -135,6 +135,15 @@ describe("KubeCluster reads", () => {
     });
   });
 
+  it("lists only nodes still coming up with a label selector the server evaluates", async () => {
+    server.put("/nodes", node("ready", { labels: { "karpenter.sh/nodepool": "default", "karpenter.sh/initialized": "true" } }));
+    server.put("/nodes", node("booting", { labels: { "karpenter.sh/nodepool": "default" } }));
+    server.put("/nodes", node("unmanaged"));
+    const page = await clusterAgainst(server).listNodes({ labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized" });
+    expect(page.items.map((n) => n.metadata.name)).toEqual(["booting"]);
+    expect(server.requests.at(-1)!.query.labelSelector).toBe("karpenter.sh/nodepool,!karpenter.sh/initialized");
+  });
+
   it("drops managedFields, container env/probes, container statuses and node images as pages arrive", async () => {
     const heavy = pod("heavy", { nodeName: "n1" }) as Record<string, any>;
     heavy.metadata.managedFields = [{ manager: "kubectl", operation: "Apply", fieldsV1: { "f:spec": {} } }];

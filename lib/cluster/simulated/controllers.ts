@@ -6,8 +6,9 @@
  *  - the DaemonSet controller: one pod per node it runs on, bound directly to that node;
  *  - the taint manager: pods on a node with a NoExecute taint they don't tolerate are deleted.
  */
-import type { DaemonSet, Node, Pod, Workload } from "../../k8s/types.ts";
-import { daemonSetRunsOn, withStableLabels } from "../../scheduling/snapshot.ts";
+import type { NodeSelectorRequirement, Taint } from "../../api/types.ts";
+import type { DaemonSet, Node, NodeSelectorTerm, Pod, PodSpec, Workload } from "../../k8s/types.ts";
+import { withStableLabels } from "../../scheduling/snapshot.ts";
 import { toleratesTaint } from "../../scheduling/taints.ts";
 
 export interface OwnerRef {
@@ -108,12 +109,62 @@ export function missingDaemonSets(node: Node, daemonSets: readonly DaemonSet[], 
   const present = new Set(
     podsOnNode.flatMap((p) => (p.metadata.ownerReferences ?? []).filter((o) => o.kind === "DaemonSet").map((o) => o.name)),
   );
-  const view = { name: node.metadata.name, labels: withStableLabels(node.metadata.labels), taints: node.spec.taints ?? [] };
-  return daemonSets.filter((ds) => {
-    if (present.has(ds.metadata.name)) return false;
-    const template: Pod = { metadata: { name: ds.metadata.name }, spec: ds.spec.template.spec };
-    return daemonSetRunsOn(template, view);
-  });
+  const labels = withStableLabels(node.metadata.labels);
+  return daemonSets.filter((ds) => !present.has(ds.metadata.name) && daemonSetFits(ds.spec.template.spec, node.metadata.name, labels, node.spec.taints ?? []));
+}
+
+/** Taints a DaemonSet's pods tolerate without saying so: the DaemonSet controller adds these tolerations. */
+const DAEMONSET_DEFAULT_TOLERATED = new Set([
+  "node.kubernetes.io/not-ready",
+  "node.kubernetes.io/unreachable",
+  "node.kubernetes.io/disk-pressure",
+  "node.kubernetes.io/memory-pressure",
+  "node.kubernetes.io/pid-pressure",
+  "node.kubernetes.io/unschedulable",
+  "node.kubernetes.io/network-unavailable",
+]);
+
+/** The DaemonSet controller's placement test: node selector, required node affinity, taints. */
+export function daemonSetFits(spec: PodSpec, nodeName: string, labels: Readonly<Record<string, string>>, taints: readonly Taint[]): boolean {
+  for (const [key, value] of Object.entries(spec.nodeSelector ?? {})) if (labels[key] !== value) return false;
+  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && terms.length > 0 && !terms.some((term) => termMatches(term, nodeName, labels))) return false;
+  return taints
+    .filter((t) => t.effect !== "PreferNoSchedule" && !DAEMONSET_DEFAULT_TOLERATED.has(t.key))
+    .every((t) => toleratesTaint(spec.tolerations ?? [], t));
+}
+
+function termMatches(term: NodeSelectorTerm, nodeName: string, labels: Readonly<Record<string, string>>): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  return (
+    expressions.every((r) => requirementMatches(r, labels[r.key])) &&
+    fields.every((r) => r.key === "metadata.name" && requirementMatches(r, nodeName))
+  );
+}
+
+function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case "In":
+      return value !== undefined && values.includes(value);
+    case "NotIn":
+      return value === undefined || !values.includes(value);
+    case "Exists":
+      return value !== undefined;
+    case "DoesNotExist":
+      return value === undefined;
+    case "Gt":
+    case "Gte":
+    case "Lt":
+    case "Lte": {
+      const have = Number(value);
+      const want = Number(values[0]);
+      if (value === undefined || !Number.isFinite(have) || !Number.isFinite(want)) return false;
+      return r.operator === "Gt" ? have > want : r.operator === "Gte" ? have >= want : r.operator === "Lt" ? have < want : have <= want;
+    }
+  }
 }
 
 /** Pods bound to `node` that a NoExecute taint there evicts (no matching toleration). */

@@ -35,6 +35,7 @@ import type {
   Page,
   PodListOptions,
   RawObject,
+  SelectorListOptions,
 } from "../../ports/cluster.ts";
 import { parseLabelSelector } from "../../ports/cluster.ts";
 import { compileSelector } from "../../scheduling/label-selector.ts";
@@ -232,8 +233,9 @@ export class SimulatedCluster implements Cluster {
   async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
     return this.podStore.list(options, (p) => p.spec.nodeName === nodeName && !isFinished(p));
   }
-  async listNodes(options?: ListOptions): Promise<Page<Node>> {
-    return this.nodeStore.list(options);
+  async listNodes(options?: SelectorListOptions): Promise<Page<Node>> {
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    return this.nodeStore.list(options, (n) => !selector || selector.matches(n.metadata.labels));
   }
   async getNode(name: string): Promise<Node | undefined> {
     return this.nodeStore.get(name);
