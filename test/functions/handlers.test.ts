@@ -1,0 +1,161 @@
+/**
+ * The four handlers' event handling on a simulated world with an in-memory store: what each
+ * accepts, rejects and reports (the DynamoDB-backed end-to-end flow is in test/e2e).
+ */
+import type { SQSBatchResponse } from "aws-lambda";
+import { afterEach, describe, expect, it } from "vitest";
+import { handler as interruption } from "../../functions/interruption/handler.ts";
+import { fixedRuntime, installRuntime } from "../../lib/runtime/ports.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
+import { METRIC } from "../../lib/runtime/telemetry.ts";
+import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
+import {
+  auditPayloadForUnschedulable,
+  awslogsEvent,
+  callBatcher,
+  callProvisioner,
+  CLUSTER,
+  deliverNextMessages,
+  lambdaContext,
+  nodeClassObject,
+  nodePoolObject,
+  runWithLifecycleTicks,
+  scheduledTick,
+  sqsEvent,
+  web,
+} from "../e2e/support.ts";
+
+let uninstall: (() => void) | undefined;
+afterEach(() => {
+  uninstall?.();
+  uninstall = undefined;
+});
+
+async function world(replicas: number, nodePoolRequirements: unknown[] = [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]): Promise<SimulatedWorld> {
+  const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
+  w.cluster.putCustomObject("NodePool", nodePoolObject("default", nodePoolRequirements));
+  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
+  if (replicas > 0) w.cluster.addWorkload(web(replicas));
+  uninstall = installRuntime(fixedRuntime(w.ports));
+  await w.cluster.advance(3_000);
+  return w;
+}
+
+const forwarded = (detail: unknown) => ({ version: "0", id: "f-1", source: "tenon.kubernetes", "detail-type": "Pod Unschedulable", time: "2026-01-01T00:00:00Z", detail });
+
+describe("batcher handler", () => {
+  it("rejects a payload it can't read, counts it, and schedules nothing", async () => {
+    const w = await world(0);
+    const report = await callBatcher({ awslogs: { data: "not-base64-gzip" } });
+    expect(report).toMatchObject({ kind: "rejected", reason: expect.stringMatching(/^not a CloudWatch Logs subscription payload/) });
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(1);
+    expect(w.queue.history()).toEqual([]);
+  });
+
+  it("ignores a CONTROL_MESSAGE", async () => {
+    const w = await world(0);
+    expect(await callBatcher(awslogsEvent(["CWL CONTROL MESSAGE"], "CONTROL_MESSAGE"))).toEqual({ kind: "ignored", control: true });
+    expect(await w.ports.store.getBatchWindow()).toBeUndefined();
+  });
+
+  it("opens one window per batch: the first signal schedules the provisioner after the idle window, later ones join it", async () => {
+    const w = await world(0);
+    const now = w.ports.clock.now();
+    expect(await callBatcher(forwarded({ cluster: CLUSTER, namespace: "default", name: "a" }))).toEqual({ kind: "recorded", pods: 1, opened: true });
+    expect(await callBatcher(forwarded({ cluster: CLUSTER, pods: [{ name: "b" }, { name: "c" }] }))).toEqual({ kind: "recorded", pods: 2, opened: false });
+    expect(w.queue.history().map((m) => ({ due: m.dueAtMs - now, reason: m.message.reason }))).toEqual([{ due: 1_000, reason: "window-opened" }]);
+    expect((await w.ports.store.getBatchWindow())?.podCount).toBe(3);
+  });
+
+  it("ignores forwarded events for another cluster", async () => {
+    const w = await world(0);
+    expect(await callBatcher(forwarded({ cluster: "someone-else", name: "a" }))).toEqual({ kind: "ignored", control: false });
+    expect(w.queue.history()).toEqual([]);
+  });
+});
+
+describe("provisioner handler", () => {
+  it("fails only the SQS records that are not batch-ready messages and still provisions for the good ones", async () => {
+    const w = await world(6);
+    const response = (await callProvisioner(sqsEvent([
+      { id: "good", body: JSON.stringify({ kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" }) },
+      { id: "bad", body: "{\"kind\":\"something-else\"}" },
+      { id: "worse", body: "not json" },
+    ]))) as SQSBatchResponse;
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "bad" }, { itemIdentifier: "worse" }]);
+    expect((await w.cloud.list()).length).toBeGreaterThan(0);
+    expect(w.telemetry.total(METRIC.podsPending)).toBe(6);
+  });
+
+  it("re-queues the batch when another run holds the provisioning lease, and launches nothing", async () => {
+    const w = await world(6);
+    await w.ports.store.acquireLease("provisioner", "someone-else", 60_000, w.ports.clock.now());
+    const response = await callProvisioner(sqsEvent([{ id: "m", body: JSON.stringify({ kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" }) }]));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await w.cloud.list()).toEqual([]);
+    expect(w.queue.history().map((m) => m.message.reason)).toEqual(["lease-busy"]);
+  });
+
+  it("tells pods no NodePool can hold why, with a FailedScheduling event", async () => {
+    const w = await world(0);
+    w.cluster.addPod({ metadata: { name: "huge", namespace: "default" }, spec: { containers: [{ name: "app", resources: { requests: { cpu: "4000" } } }] } });
+    await w.cluster.advance(2_000);
+    await callProvisioner(scheduledTick);
+    const failed = w.cluster.events({ source: "tenon", reason: "FailedScheduling" });
+    expect(failed.map((e) => e.involvedObject.name)).toEqual(["huge"]);
+    expect(failed[0]!.message).toMatch(/default/);
+    expect(await w.cloud.list()).toEqual([]);
+  });
+
+  it("rejects events that are neither SQS nor its scheduled tick", async () => {
+    const w = await world(0);
+    expect(await callProvisioner({ hello: "world" })).toEqual({ rejected: "neither an SQS event nor a scheduled tick" });
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(1);
+  });
+});
+
+describe("interruption handler", () => {
+  const ec2Event = (detailType: string, detail: unknown, id = "e-1") =>
+    JSON.stringify({ version: "0", id, "detail-type": detailType, source: "aws.ec2", account: "123456789012", time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: [], detail });
+
+  async function runningWorld() {
+    const w = await world(4, [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] }]);
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await deliverNextMessages(w);
+    await runWithLifecycleTicks(w, 90_000);
+    const [instance] = await w.cloud.list();
+    const node = w.cluster.nodes().find((n) => n.spec.providerID === instance!.providerId)!;
+    return { w, instance: instance!, node };
+  }
+
+  it("on a Spot interruption marks the offering unavailable, cordons and taints the node, and records an event", async () => {
+    const { w, instance, node } = await runningWorld();
+    const response = await interruption(
+      sqsEvent([{ id: "spot", body: ec2Event("EC2 Spot Instance Interruption Warning", { "instance-id": instance.instanceId, "instance-action": "terminate" }) }]),
+      lambdaContext("interruption"),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    const after = w.cluster.node(node.metadata.name)!;
+    expect(after.spec.unschedulable).toBe(true);
+    expect(after.spec.taints).toContainEqual({ key: "karpenter.sh/disrupted", effect: "NoSchedule" });
+    const unavailable = await w.ports.store.listUnavailable(w.ports.clock.now());
+    expect(unavailable).toContainEqual(expect.objectContaining({ instanceType: instance.instanceType, zone: instance.zone, capacityType: "spot" }));
+    expect(w.cluster.events({ source: "tenon", reason: "SpotInterrupted" }).map((e) => e.involvedObject.name)).toEqual([node.metadata.name]);
+  });
+
+  it("fails malformed messages (for the dead-letter queue), drops unknown but valid events, and only records an event for a rebalance", async () => {
+    const { w, instance, node } = await runningWorld();
+    const response = await interruption(
+      sqsEvent([
+        { id: "broken", body: "{" },
+        { id: "bad-detail", body: ec2Event("EC2 Spot Instance Interruption Warning", { "instance-id": "not-an-id" }) },
+        { id: "unknown", body: ec2Event("EC2 AMI State Change", { state: "available" }) },
+        { id: "rebalance", body: ec2Event("EC2 Instance Rebalance Recommendation", { "instance-id": instance.instanceId }) },
+      ]),
+      lambdaContext("interruption"),
+    );
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["bad-detail", "broken"]);
+    expect(w.cluster.node(node.metadata.name)!.spec.unschedulable).toBeFalsy();
+    expect(w.cluster.events({ source: "tenon", reason: "SpotRebalanceRecommendation" })).toHaveLength(1);
+  });
+});
