@@ -11,16 +11,15 @@
  *   element-wise minimum allocatable of the instance types it may still become (from its NodePool's
  *   instance types, narrowed by its instance-type requirement), so whatever launches can hold what
  *   the simulation put there. With neither it offers nothing (and a note says so).
- * - Capacity that is not initialized yet (in-flight NodeClaims and Nodes without
- *   `karpenter.sh/initialized=true`) also reserves the requests of DaemonSets that would run there but
- *   have no pod bound yet; on initialized nodes the bound DaemonSet pods already account for them.
+ * - DaemonSets pass through untouched: the scheduler adds their overhead to new claims and owes it on
+ *   capacity that is not initialized yet where their pod is not bound; bound DaemonSet pods stay in
+ *   their node's `pods` and stand in for the overhead there.
  * - `beta.kubernetes.io/*` (and `failure-domain.beta...`) keys are rewritten to their stable keys in
  *   pod constraints, volume topology, and added next to the beta key on node labels.
  */
 import type { NodeClaim, NodeSelectorRequirement, Taint } from "../api/types.ts";
 import type { InstanceType } from "../cloud/instance-type.ts";
 import type {
-  Container,
   DaemonSet,
   Node,
   NodeSelectorTerm,
@@ -29,10 +28,9 @@ import type {
   Pod,
   PodAffinityTerm,
   StorageClass,
-  Toleration,
 } from "../k8s/types.ts";
 import { podKey } from "../k8s/types.ts";
-import { addResources, maxResources, parseResources, subtractResources, type Resources } from "../quantity/resources.ts";
+import { parseResources, type Resources } from "../quantity/resources.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions } from "./types.ts";
 
 export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
@@ -80,7 +78,6 @@ export function buildSchedulingInput(objects: ClusterObjects, options: SnapshotO
   const pending = pods.filter(isPending);
   const existingNodes = buildExistingNodes(objects, note);
   attachBoundPods(pods, existingNodes, note);
-  reserveMissingDaemonSets(existingNodes, objects.daemonSets);
   const input: SchedulingInput = {
     pods: pending,
     nodePools: [...objects.nodePools],
@@ -105,35 +102,6 @@ export function isDaemonSetPod(pod: Pod): boolean {
 /** A pod the scheduler has to place: unbound, not a DaemonSet's, not being deleted. */
 export function isPending(pod: Pod): boolean {
   return !pod.spec.nodeName && !isDaemonSetPod(pod) && !pod.metadata.deletionTimestamp;
-}
-
-/**
- * What a pod requests as Kubernetes counts it: the larger of the regular containers plus sidecars and
- * of each init container plus the sidecars started before it, plus pod overhead; pod-level
- * `spec.resources` replaces the container sum for the resources it names. Limits stand in for
- * missing requests, as API-server defaulting does.
- */
-export function podRequests(pod: Pod): Resources {
-  const containerRequests = (c: Container): Resources =>
-    parseResources({ ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) });
-  let sidecars: Resources = {};
-  let initPeak: Resources = {};
-  for (const init of pod.spec.initContainers ?? []) {
-    const requests = containerRequests(init);
-    if (init.restartPolicy === "Always") {
-      sidecars = addResources(sidecars, requests);
-      initPeak = maxResources(initPeak, sidecars);
-    } else {
-      initPeak = maxResources(initPeak, addResources(sidecars, requests));
-    }
-  }
-  const running = addResources(sidecars, ...pod.spec.containers.map(containerRequests));
-  let total: Record<string, number> = maxResources(running, initPeak);
-  const podLevel = pod.spec.resources;
-  if (podLevel?.requests || podLevel?.limits) {
-    total = { ...total, ...parseResources({ ...(podLevel.limits ?? {}), ...(podLevel.requests ?? {}) }) };
-  }
-  return addResources(total, parseResources(pod.spec.overhead));
 }
 
 function normalizeRequirements(requirements: readonly NodeSelectorRequirement[] | undefined): NodeSelectorRequirement[] | undefined {
@@ -399,88 +367,4 @@ function attachBoundPods(pods: readonly Pod[], existing: readonly ExistingNode[]
     if (node) node.pods.push(pod);
     else if (!isDaemonSetPod(pod)) note(`pod ${podKey(pod)} is bound to node ${nodeName}, which is not in the input; ignored`);
   }
-}
-
-// ---- DaemonSets on capacity that is still coming up ----------------------------------------------
-
-/** Taints a DaemonSet pod tolerates without saying so (the DaemonSet controller adds these). */
-const DAEMONSET_DEFAULT_TOLERATED = new Set([
-  "node.kubernetes.io/not-ready",
-  "node.kubernetes.io/unreachable",
-  "node.kubernetes.io/disk-pressure",
-  "node.kubernetes.io/memory-pressure",
-  "node.kubernetes.io/pid-pressure",
-  "node.kubernetes.io/unschedulable",
-  "node.kubernetes.io/network-unavailable",
-]);
-
-function reserveMissingDaemonSets(existing: ExistingNode[], daemonSets: readonly DaemonSet[]): void {
-  if (daemonSets.length === 0) return;
-  for (const node of existing) {
-    if (node.initialized) continue;
-    const present = new Set(
-      node.pods.flatMap((p) => (p.metadata.ownerReferences ?? []).filter((o) => o.kind === "DaemonSet").map((o) => o.name)),
-    );
-    let missing: Resources = {};
-    for (const ds of daemonSets) {
-      if (present.has(ds.metadata.name)) continue;
-      const template: Pod = { metadata: { name: ds.metadata.name, ...(ds.spec.template.metadata ?? {}) }, spec: ds.spec.template.spec };
-      if (daemonSetRunsOn(template, node)) missing = addResources(missing, podRequests(template));
-    }
-    if (Object.keys(missing).length > 0) node.allocatable = clampAtZero(subtractResources(node.allocatable, missing));
-  }
-}
-
-function clampAtZero(resources: Record<string, number>): Resources {
-  for (const name in resources) if (resources[name]! < 0) resources[name] = 0;
-  return resources;
-}
-
-/** Whether a DaemonSet's pod would be placed on the node: node selection matches and taints are tolerated. */
-export function daemonSetRunsOn(pod: Pod, node: Pick<ExistingNode, "name" | "labels" | "taints">): boolean {
-  const labels = node.labels;
-  for (const [key, value] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[stableLabelKey(key)] !== value) return false;
-  const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms && terms.length > 0 && !terms.some((term) => termMatches(term, labels, node.name))) return false;
-  return node.taints
-    .filter((t) => t.effect !== "PreferNoSchedule" && !DAEMONSET_DEFAULT_TOLERATED.has(t.key))
-    .every((t) => (pod.spec.tolerations ?? []).some((tol) => tolerates(tol, t)));
-}
-
-function termMatches(term: NodeSelectorTerm, labels: Readonly<Record<string, string>>, nodeName: string): boolean {
-  const expressions = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (expressions.length === 0 && fields.length === 0) return false;
-  return (
-    expressions.every((r) => labelRequirementMatches(r, labels[stableLabelKey(r.key)])) &&
-    fields.every((r) => r.key === "metadata.name" && labelRequirementMatches(r, nodeName))
-  );
-}
-
-function labelRequirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return value !== undefined && values.includes(value);
-    case "NotIn":
-      return value === undefined || !values.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-      return value !== undefined && Number(value) > Number(values[0]);
-    case "Lt":
-      return value !== undefined && Number(value) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-function tolerates(toleration: Toleration, taint: Taint): boolean {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (!toleration.key) return toleration.operator === "Exists";
-  if (toleration.key !== taint.key) return false;
-  if (toleration.operator === "Exists") return true;
-  return (toleration.value ?? "") === (taint.value ?? "");
 }

@@ -188,6 +188,24 @@ status:
     expect(ready.output.nodeClaims).toHaveLength(1);
   });
 
+  it("owes the DaemonSet's requests, once, on an in-flight NodeClaim that has no DaemonSet pod yet", async () => {
+    const ds = `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  template:
+    spec:
+      containers: [{name: agent, resources: {requests: {cpu: "1"}}}]`;
+    // 4 cpu - 1 cpu owed leaves room for two 1.2-cpu pods (three without the DaemonSet, one if counted twice).
+    const pods = [0, 1, 2].map((i) => podYaml(`w${i}`, "1200m"));
+    const { output } = await simulate(docs(NODEPOOL, nodeClaim("default-inflight", "aws:///zone-a/i-nowhere"), ds, ...pods));
+    expect(output.existingNodes).toHaveLength(1);
+    expect(output.existingNodes[0]!.name).toBe("default-inflight");
+    expect(output.existingNodes[0]!.pods).toHaveLength(2);
+    expect(output.nodeClaims.flatMap((c) => c.pods)).toHaveLength(1);
+  });
+
   it("counts bound pods against a node's capacity", async () => {
     const bound = podYaml("running", "3500m", "  nodeName: ip-3");
     const { output } = await simulate(docs(NODEPOOL, node("ip-3", `${base}, karpenter.sh/initialized: "true"`), bound, podYaml("small", "400m"), podYaml("big", "1")));

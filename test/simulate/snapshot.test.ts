@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NodeClaim } from "../../lib/api/types.ts";
 import type { DaemonSet, Node, Pod } from "../../lib/k8s/types.ts";
-import { buildSchedulingInput, podRequests, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
+import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
 import { GiB, instanceType, nodePool, pod } from "../scheduling/properties/fixtures.ts";
 
 const offerings = [{ zone: "us-east-1a", capacityType: "on-demand" as const, price: 0.1 }];
@@ -97,21 +97,6 @@ describe("buildSchedulingInput: pods", () => {
     expect(normalized!.spec.topologySpreadConstraints![0]!.topologyKey).toBe("topology.kubernetes.io/zone");
     expect(old.spec.nodeSelector).toEqual({ "beta.kubernetes.io/arch": "arm64" });
   });
-
-  it("counts sidecars, init containers, overhead and pod-level resources as Kubernetes does", () => {
-    const p = pod("p", "500m", "1Gi", {
-      initContainers: [
-        { name: "sidecar", restartPolicy: "Always", resources: { requests: { cpu: "100m" } } },
-        { name: "migrate", resources: { requests: { cpu: "2" } } },
-      ],
-      overhead: { cpu: "10m" },
-    });
-    expect(podRequests(p).cpu).toBe(2110); // max(500+100, 2000+100) + 10
-    const limitsOnly: Pod = { metadata: { name: "l" }, spec: { containers: [{ name: "c", resources: { limits: { cpu: "1" } } }] } };
-    expect(podRequests(limitsOnly).cpu).toBe(1000);
-    const podLevel = pod("q", "500m", "1Gi", { resources: { requests: { cpu: "3" } } });
-    expect(podRequests(podLevel)).toMatchObject({ cpu: 3000, memory: GiB });
-  });
 });
 
 describe("buildSchedulingInput: existing capacity", () => {
@@ -179,22 +164,12 @@ describe("buildSchedulingInput: existing capacity", () => {
     expect(existing!.labels).toMatchObject({ "kubernetes.io/arch": "amd64", "topology.kubernetes.io/zone": "us-east-1b", "beta.kubernetes.io/arch": "amd64" });
   });
 
-  it("reserves DaemonSet requests on capacity still coming up, unless the DaemonSet's pod is already there", () => {
+  it("leaves DaemonSet overhead to the scheduler: allocatable is what the node or claim reports, bound DaemonSet pods stay on their node", () => {
     const inFlight = nodeClaim("default-1", { allocatable: { cpu: "2", memory: "8Gi", pods: "29" } });
-    const initializing = node("booting", { "karpenter.sh/nodepool": "default" });
-    const withAgent = node("booting-2", { "karpenter.sh/nodepool": "default" });
-    const ready = node("ready", { "karpenter.sh/nodepool": "default", "karpenter.sh/initialized": "true" });
-    const input = buildSchedulingInput(
-      objects({ nodes: [initializing, withAgent, ready], nodeClaims: [inFlight], daemonSets: [daemonSet], pods: [daemonPod("logs-a", "booting-2")] }),
-    );
-    const byName = Object.fromEntries(input.existingNodes.map((n) => [n.name, n.allocatable.cpu]));
-    expect(byName).toEqual({ booting: 1800, "booting-2": 2000, ready: 2000, "default-1": 1800 });
-  });
-
-  it("does not reserve a DaemonSet that would not run there (untolerated taint)", () => {
-    const tainted = nodeClaim("gpu-1", { pool: "gpu", allocatable: { cpu: "2" } });
-    tainted.spec.taints = [{ key: "nvidia.com/gpu", effect: "NoSchedule" }];
-    const [existing] = buildSchedulingInput(objects({ nodeClaims: [tainted], daemonSets: [daemonSet] })).existingNodes;
-    expect(existing!.allocatable.cpu).toBe(2000);
+    const booting = node("booting", { "karpenter.sh/nodepool": "default" });
+    const input = buildSchedulingInput(objects({ nodes: [booting], nodeClaims: [inFlight], daemonSets: [daemonSet], pods: [daemonPod("logs-a", "booting")] }));
+    expect(input.existingNodes.map((n) => n.allocatable.cpu)).toEqual([2000, 2000]);
+    expect(input.existingNodes[0]!.pods.map((p) => p.metadata.name)).toEqual(["logs-a"]);
+    expect(input.daemonSets).toEqual([daemonSet]);
   });
 });
