@@ -11,7 +11,7 @@ import type { ExistingNode } from "./types.ts";
 export class PoolLimits {
   private readonly used: Array<Record<string, number>>;
 
-  constructor(private readonly templates: readonly NodePoolTemplate[], existing: readonly ExistingNode[]) {
+  constructor(templates: readonly NodePoolTemplate[], existing: readonly ExistingNode[]) {
     this.used = templates.map(() => ({}));
     const byName = new Map(templates.map((t) => [t.name, t.index]));
     for (const n of existing) {

@@ -15,7 +15,7 @@ import type { RunContext } from "./context.ts";
 import { PoolLimits } from "./limits.ts";
 import { toNewNodeClaim, toPlacements } from "./output.ts";
 import { AllowedMemo } from "./placement-topology.ts";
-import { NEVER, NOT_NOW, PLACED, tryClaim, tryExisting, tryNewClaim } from "./placement.ts";
+import { NEVER, PLACED, tryClaim, tryExisting, tryNewClaim } from "./placement.ts";
 import { planFor, type PodGroup, type PodPlan } from "./plan.ts";
 import { groupPods } from "./pod-groups.ts";
 import { ignoreAllPreferences, INITIAL_RELAX, relax, type RelaxState } from "./preferences.ts";
@@ -151,7 +151,7 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
     if (outcome === NEVER) {
       candidates[i] = null;
       plan.removed++;
-    } else if (outcome !== NOT_NOW) throw new Error("unreachable");
+    }
   }
   if (plan.removed > 32 && plan.removed * 2 > candidates.length) {
     plan.candidates = candidates.filter((b) => b !== null);

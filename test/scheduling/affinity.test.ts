@@ -103,6 +103,14 @@ describe("preferences", () => {
     expect(schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: aff })] })).unschedulable).toEqual([]);
   });
 
+  it("drops ScheduleAnyway spreads up front under preference policy Ignore", () => {
+    const spreadAnyway = { labels: { app: "w" }, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: "ScheduleAnyway" as const, labelSelector: { matchLabels: { app: "w" } } }] };
+    const respected = schedule(input({ pods: pods(3, "w", { cpu: "1", ...spreadAnyway }) }));
+    expect(Object.keys(podsPerZone(respected)).sort()).toEqual([...ZONES]);
+    const ignored = schedule(input({ pods: pods(3, "w", { cpu: "1", ...spreadAnyway }), options: { preferencePolicy: "Ignore" } }));
+    expect(ignored.newNodeClaims.length).toBeLessThan(3);
+  });
+
   it("tolerates PreferNoSchedule taints as the last relaxation", () => {
     const soft = option(nodePool("soft", { taints: [{ key: "spare", effect: "PreferNoSchedule" }] }));
     const r = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], nodePools: [soft] }));

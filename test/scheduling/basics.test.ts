@@ -119,6 +119,25 @@ describe("new claims from a NodePool", () => {
     expect(r.newNodeClaims[0]!.instanceTypes.map((t) => t.name)).toEqual(["t9", "t8", "t7"]);
   });
 
+  it("counts extended resources and the pods capacity of each type", () => {
+    const gpu = instanceType("gpu", { cpu: "8", memory: "32Gi", price: 2, extra: { "nvidia.com/gpu": "1" } });
+    const tiny = instanceType("tiny", { cpu: "16", memory: "64Gi", price: 0.1, pods: "2" });
+    const r = schedule(input({
+      pods: [pod({ name: "train", cpu: "1", limits: { "nvidia.com/gpu": "1" } }), ...pods(3, "web", { cpu: "100m" })],
+      nodePools: [option(nodePool("default"), [tiny, gpu])],
+    }));
+    const byPod = Object.fromEntries(r.newNodeClaims.flatMap((c) => c.pods.map((p) => [p.metadata.name, c.instanceTypes.map((t) => t.name)])));
+    expect(byPod.train).toEqual(["gpu"]);
+    // Two pods per tiny node at most; the third goes elsewhere.
+    expect(r.newNodeClaims.every((c) => c.pods.length <= 2 || c.instanceTypes.every((t) => t.name === "gpu"))).toBe(true);
+    expect(r.unschedulable).toEqual([]);
+  });
+
+  it("lets a pod pick its NodePool with the karpenter.sh/nodepool label", () => {
+    const r = schedule(input({ pods: [pod({ name: "p", cpu: "1", nodeSelector: { [NODEPOOL]: "b" } })], nodePools: [option(nodePool("a", { weight: 50 })), option(nodePool("b"))] }));
+    expect(r.newNodeClaims[0]!.nodePoolName).toBe("b");
+  });
+
   it("keeps catalog order among equal prices", () => {
     const types = ["x", "y", "z"].map((n) => instanceType(n, { cpu: "4", memory: "16Gi", price: 0.2 }));
     const r = schedule(input({ pods: pods(1, "p", { cpu: "1" }), nodePools: [option(nodePool("default"), [types[2]!, types[0]!, types[1]!])] }));
