@@ -17,6 +17,7 @@
  * - `beta.kubernetes.io/*` (and `failure-domain.beta...`) keys are rewritten to their stable keys in
  *   pod constraints, volume topology, and added next to the beta key on node labels.
  */
+import { LABEL_ALIASES, normalizeLabelKey } from "../api/labels.ts";
 import type { NodeClaim, NodeSelectorRequirement, Taint } from "../api/types.ts";
 import type { InstanceType } from "../cloud/instance-type.ts";
 import type {
@@ -39,18 +40,14 @@ export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 const NOT_READY_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 
-/** Deprecated label keys and the stable keys the API server and Karpenter treat them as. */
-export const LABEL_ALIASES: Readonly<Record<string, string>> = {
-  "beta.kubernetes.io/arch": "kubernetes.io/arch",
-  "beta.kubernetes.io/os": "kubernetes.io/os",
-  "beta.kubernetes.io/instance-type": "node.kubernetes.io/instance-type",
-  "failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region",
-  "topology.ebs.csi.aws.com/zone": "topology.kubernetes.io/zone",
-};
+export { LABEL_ALIASES };
 
 export function stableLabelKey(key: string): string {
-  return LABEL_ALIASES[key] ?? key;
+  return normalizeLabelKey(key);
+}
+
+function isAlias(key: string): boolean {
+  return Object.hasOwn(LABEL_ALIASES, key);
 }
 
 /** Everything observed about the cluster, as raw (but parsed) objects. */
@@ -105,7 +102,7 @@ export function isPending(pod: Pod): boolean {
 }
 
 function normalizeRequirements(requirements: readonly NodeSelectorRequirement[] | undefined): NodeSelectorRequirement[] | undefined {
-  return requirements?.map((r) => (LABEL_ALIASES[r.key] ? { ...r, key: stableLabelKey(r.key) } : r));
+  return requirements?.map((r) => (isAlias(r.key) ? { ...r, key: stableLabelKey(r.key) } : r));
 }
 
 function normalizeTerms(terms: readonly NodeSelectorTerm[]): NodeSelectorTerm[] {
@@ -118,16 +115,16 @@ function normalizeTerms(terms: readonly NodeSelectorTerm[]): NodeSelectorTerm[] 
 }
 
 function normalizeAffinityTerms<T extends PodAffinityTerm>(terms: readonly T[] | undefined): T[] | undefined {
-  return terms?.map((t) => (LABEL_ALIASES[t.topologyKey] ? { ...t, topologyKey: stableLabelKey(t.topologyKey) } : t));
+  return terms?.map((t) => (isAlias(t.topologyKey) ? { ...t, topologyKey: stableLabelKey(t.topologyKey) } : t));
 }
 
 /** A copy of the pod whose node constraints use stable label keys; the pod itself is left alone. */
 export function normalizePod(pod: Pod): Pod {
   const spec = pod.spec;
   const usesAlias =
-    Object.keys(spec.nodeSelector ?? {}).some((k) => LABEL_ALIASES[k]) ||
+    Object.keys(spec.nodeSelector ?? {}).some(isAlias) ||
     JSON.stringify(spec.affinity ?? {}).match(/beta\.kubernetes\.io|topology\.ebs\.csi/) !== null ||
-    (spec.topologySpreadConstraints ?? []).some((c) => LABEL_ALIASES[c.topologyKey]);
+    (spec.topologySpreadConstraints ?? []).some((c) => isAlias(c.topologyKey));
   if (!usesAlias) return pod;
   const out: Pod = { ...pod, spec: { ...spec } };
   if (spec.nodeSelector) {
