@@ -61,14 +61,32 @@ export function makeClients(kc: KubeConfig): KubeClients {
   };
 }
 
+/**
+ * A failed API call, saying what was attempted and what the API server answered, e.g.
+ * `patch node ip-10-0-1-2 (application/json-patch+json): HTTP 403: nodes "ip-10-0-1-2" is forbidden: …`.
+ * A 403 almost always means the RBAC in docs/kubernetes.md is missing or out of date.
+ */
+export class KubeApiError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly code: number,
+    readonly statusMessage: string,
+  ) {
+    super(`${operation}: HTTP ${code}: ${statusMessage}`);
+    this.name = "KubeApiError";
+  }
+}
+
 /** An HTTP status the caller handles (404, 409, 422, 429); anything else is thrown as is. */
 export function httpStatusOf(err: unknown): number | undefined {
+  if (err instanceof KubeApiError) return err.code;
   return err instanceof ApiException ? err.code : undefined;
 }
 
 /** The human message in a Kubernetes Status body, preferring the first cause (a PDB names itself there). */
 export function statusMessageOf(err: unknown): string {
-  if (!(err instanceof ApiException)) return String(err);
+  if (err instanceof KubeApiError) return err.statusMessage;
+  if (!(err instanceof ApiException)) return err instanceof Error ? err.message : String(err);
   const body: unknown = typeof err.body === "string" ? safeParse(err.body) : err.body;
   if (body && typeof body === "object") {
     const status = body as { message?: string; details?: { causes?: Array<{ message?: string }> } };
@@ -93,6 +111,7 @@ function safeParse(text: string): unknown {
  */
 export async function callWithToken<T>(
   tokens: TokenProvider,
+  operation: string,
   send: (options: ConfigurationOptions) => Promise<T>,
   contentType?: PatchStrategy,
 ): Promise<T> {
@@ -104,6 +123,9 @@ export async function callWithToken<T>(
       return await send(options);
     } catch (err) {
       if (attempt === 0 && httpStatusOf(err) === 401) continue;
+      if (err instanceof ApiException) {
+        throw new KubeApiError(contentType ? `${operation} (${contentType})` : operation, err.code, statusMessageOf(err));
+      }
       throw err;
     }
   }

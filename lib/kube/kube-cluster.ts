@@ -95,7 +95,7 @@ export class KubeCluster implements Cluster {
   }
 
   async getNode(name: string): Promise<Node | undefined> {
-    return this.orUndefinedOn404(async () => slimNode(toPlain<Node>(await this.call((o) => this.clients.core.readNode({ name }, o)), "V1Node")));
+    return this.orUndefinedOn404(async () => slimNode(toPlain<Node>(await this.call(`read node ${name}`, (o) => this.clients.core.readNode({ name }, o)), "V1Node")));
   }
 
   listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>> {
@@ -143,7 +143,7 @@ export class KubeCluster implements Cluster {
       { op: "add", path: "/spec/taints", value: taints },
     ];
     try {
-      const node = await this.call((o) => this.clients.core.patchNode({ name, body }, o), PatchStrategy.JsonPatch);
+      const node = await this.call(`patch node ${name} taints`, (o) => this.clients.core.patchNode({ name, body }, o), PatchStrategy.JsonPatch);
       return { outcome: "written", object: slimNode(toPlain<Node>(node, "V1Node")) };
     } catch (err) {
       const code = httpStatusOf(err);
@@ -165,7 +165,7 @@ export class KubeCluster implements Cluster {
 
   async deleteNode(name: string): Promise<"deleted" | "not-found"> {
     try {
-      await this.call((o) => this.clients.core.deleteNode({ name }, o));
+      await this.call(`delete node ${name}`, (o) => this.clients.core.deleteNode({ name }, o));
       return "deleted";
     } catch (err) {
       if (httpStatusOf(err) === 404) return "not-found";
@@ -178,7 +178,7 @@ export class KubeCluster implements Cluster {
     // CRDs accept only merge and JSON patch; a merge patch replaces the list, so we send it whole.
     const body = { status: { conditions } };
     try {
-      await this.call((o) => this.clients.custom.patchClusterCustomObjectStatus({ ...ref, name, body }, o), PatchStrategy.MergePatch);
+      await this.call(`patch ${kind} ${name} status`, (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...ref, name, body }, o), PatchStrategy.MergePatch);
       return "written";
     } catch (err) {
       if (httpStatusOf(err) === 404) return "not-found";
@@ -203,7 +203,7 @@ export class KubeCluster implements Cluster {
       reportingInstance: EVENT_COMPONENT,
     };
     try {
-      await this.call((o) => this.clients.core.createNamespacedEvent({ namespace, body }, o));
+      await this.call(`create event ${event.reason} for ${event.involvedObject.kind} ${event.involvedObject.name}`, (o) => this.clients.core.createNamespacedEvent({ namespace, body }, o));
     } catch (err) {
       // 409: the same event (same name) was already recorded by an earlier attempt.
       if (httpStatusOf(err) !== 409) throw err;
@@ -214,7 +214,7 @@ export class KubeCluster implements Cluster {
     const body: V1Eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } };
     if (options?.gracePeriodSeconds !== undefined) body.deleteOptions = { gracePeriodSeconds: options.gracePeriodSeconds };
     try {
-      await this.call((o) => this.clients.core.createNamespacedPodEviction({ name, namespace, body }, o));
+      await this.call(`evict pod ${namespace}/${name}`, (o) => this.clients.core.createNamespacedPodEviction({ name, namespace, body }, o));
       return { outcome: "evicted" };
     } catch (err) {
       const code = httpStatusOf(err);
@@ -226,13 +226,13 @@ export class KubeCluster implements Cluster {
 
   // ---- plumbing ----
 
-  private call<T>(send: Parameters<typeof callWithToken<T>>[1], contentType?: PatchStrategy): Promise<T> {
-    return callWithToken(this.tokens, send, contentType);
+  private call<T>(operation: string, send: Parameters<typeof callWithToken<T>>[2], contentType?: PatchStrategy): Promise<T> {
+    return callWithToken(this.tokens, operation, send, contentType);
   }
 
   private async patchNode(name: string, body: unknown, contentType: PatchStrategy): Promise<Node | undefined> {
     return this.orUndefinedOn404(async () =>
-      slimNode(toPlain<Node>(await this.call((o) => this.clients.core.patchNode({ name, body }, o), contentType), "V1Node")),
+      slimNode(toPlain<Node>(await this.call(`patch node ${name}`, (o) => this.clients.core.patchNode({ name, body }, o), contentType), "V1Node")),
     );
   }
 
@@ -248,14 +248,15 @@ export class KubeCluster implements Cluster {
   private async page<T>(
     modelType: string,
     options: ListOptions | undefined,
-    send: (params: { limit: number; _continue?: string }, o: Parameters<Parameters<typeof callWithToken>[1]>[0]) => Promise<ListBody>,
+    send: (params: { limit: number; _continue?: string }, o: Parameters<Parameters<typeof callWithToken>[2]>[0]) => Promise<ListBody>,
     slim: (item: T) => T = (item) => item,
   ): Promise<Page<T>> {
     const params: { limit: number; _continue?: string } = { limit: options?.limit ?? DEFAULT_PAGE_SIZE };
     if (options?.continue) params._continue = options.continue;
+    const what = modelType === "any" ? "custom objects" : `${modelType.replace(/^V1/, "")}s`;
     let list: ListBody;
     try {
-      list = await this.call((o) => send(params, o));
+      list = await this.call(`list ${what}`, (o) => send(params, o));
     } catch (err) {
       if (params._continue && httpStatusOf(err) === 410) throw new ListExpiredError(statusMessageOf(err));
       throw err;

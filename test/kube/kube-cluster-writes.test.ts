@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { failedSchedulingEvent, incompatibleWithNodePool, nominatedEvent, updateNodeTaints } from "../../lib/ports/cluster.ts";
 import type { Pod } from "../../lib/k8s/types.ts";
+import { KubeApiError } from "../../lib/kube/clients.ts";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
 import { clusterAgainst, node, pod } from "./helpers.ts";
 
@@ -151,5 +152,21 @@ describe("KubeCluster status, events and evictions", () => {
     const first = server.requests.find((r) => r.method === "POST")!;
     expect(first.path).toBe("/api/v1/namespaces/web/pods/a/eviction");
     expect(first.body).toMatchObject({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "a", namespace: "web" }, deleteOptions: { gracePeriodSeconds: 30 } });
+  });
+});
+
+describe("KubeCluster errors", () => {
+  it("names the operation and passes on the API server's reason when RBAC forbids a call", async () => {
+    server.put("/nodes", node("n1"));
+    server.forbid = (method, path) =>
+      method === "PATCH" && path === "/api/v1/nodes/n1" ? 'nodes "n1" is forbidden: User "tenon" cannot patch resource "nodes"' : undefined;
+    const error = await clusterAgainst(server)
+      .patchNodeMetadata("n1", { labels: { a: "b" } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect((error as KubeApiError).message).toBe(
+      'patch node n1 (application/merge-patch+json): HTTP 403: nodes "n1" is forbidden: User "tenon" cannot patch resource "nodes"',
+    );
+    expect((error as KubeApiError).code).toBe(403);
   });
 });

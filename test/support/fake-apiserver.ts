@@ -12,7 +12,7 @@
  *    body must match (409 otherwise);
  *  - status subresources: `/status` changes only `.status`, the main resource never does;
  *  - eviction: deletes the pod (201), or answers 429 when the test says a PDB blocks it;
- *  - bearer-token auth: when `validToken` is set, anything else answers 401.
+ *  - bearer-token auth: when `validToken` is set, anything else answers 401; `forbid` answers 403.
  * Every request is recorded (method, path, query, content type, parsed body) for assertions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -48,6 +48,8 @@ export interface FakeApiServer {
   readonly requests: RecordedRequest[];
   /** When set, only `Bearer <validToken>` is accepted; everything else answers 401. */
   validToken: string | undefined;
+  /** Return a reason to answer 403 Forbidden, as RBAC would. */
+  forbid: ((method: string, path: string) => string | undefined) | undefined;
   /** Makes every continue token issued so far answer 410 Gone, as after an etcd compaction. */
   expireContinueTokens(): void;
   /** Return a message to make an eviction of this pod answer 429 (a PDB blocks it). */
@@ -82,6 +84,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     requests,
     validToken: undefined,
     evictionBlocker: undefined,
+    forbid: undefined,
     expireContinueTokens() {
       tokenGeneration++;
     },
@@ -139,6 +142,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     if (api.validToken !== undefined && req.headers.authorization !== `Bearer ${api.validToken}`) {
       return sendStatus(res, 401, "Unauthorized", "Unauthorized");
     }
+    const forbidden = api.forbid?.(req.method ?? "GET", url.pathname);
+    if (forbidden !== undefined) return sendStatus(res, 403, "Forbidden", forbidden);
     const route = parsePath(url.pathname);
     if (!route) return sendStatus(res, 404, "NotFound", `no route for ${url.pathname}`);
     const info = RESOURCES[route.resource];
