@@ -112,6 +112,7 @@ export class ClaimBin {
     this.types = types;
     this.prices = prices;
     this.allowUndefined = template.allowUndefined;
+    this.ports.add(template.daemonPorts);
     this.refreshHeadroom();
   }
 

@@ -7,6 +7,7 @@ import type { Pod } from "../k8s/types.ts";
 import { formatResource } from "../quantity/quantity.ts";
 import { Requirement, type Requirements } from "../requirements/index.ts";
 import { ClaimBin, type ExistingBin } from "./bins.ts";
+import { formatHostPort, HostPortUsage } from "./host-ports.ts";
 import type { RunContext } from "./context.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
 import { withinLimits } from "./limits.ts";
@@ -118,6 +119,12 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   const fixed = staticReason(plan, t);
   if (fixed) return fixed;
   const g = plan.group;
+  if (g.ports.length && t.daemonPorts.length) {
+    const usage = new HostPortUsage();
+    usage.add(t.daemonPorts);
+    const clash = usage.conflict(g.ports);
+    if (clash) return `NodePool ${t.name}: host port ${formatHostPort(clash)} is taken by a DaemonSet on its nodes`;
+  }
   const hostname = `hostname-placeholder-${ctx.nextHostname}`;
   const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
   const need = addResources(g.requests, t.daemonRequests);

@@ -11,6 +11,7 @@ import { Requirement, Requirements, type AllowUndefined } from "../requirements/
 import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
 import { podRequests } from "./pod-requests.ts";
+import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { prepareTypes, TypeCatalog } from "./instance-types.ts";
 import { untoleratedTaint } from "./taints.ts";
 import type { NodePoolOption } from "./types.ts";
@@ -26,6 +27,8 @@ export interface NodePoolTemplate {
   readonly startupTaints: readonly Taint[];
   readonly catalog: TypeCatalog;
   readonly daemonRequests: Resources;
+  /** Host ports the DaemonSets running on such a node bind. */
+  readonly daemonPorts: readonly HostPort[];
   /** Parsed spec.limits, or undefined when unlimited. */
   readonly limits: Resources | undefined;
   readonly allowUndefined: AllowUndefined;
@@ -72,7 +75,10 @@ export function buildTemplates(options: readonly NodePoolOption[], daemonSets: r
       taints,
       startupTaints: np.spec.template.spec.startupTaints ?? [],
       catalog,
-      daemonRequests: daemonOverhead(daemonSets, reqs, taints, allowUndefined),
+      ...(() => {
+        const d = daemonOverheadWithPorts(daemonSets, reqs, taints, allowUndefined);
+        return { daemonRequests: d.requests, daemonPorts: d.ports };
+      })(),
       limits,
       allowUndefined,
       domains(key) {
@@ -113,7 +119,18 @@ function templateDomains(reqs: Requirements, catalog: TypeCatalog, key: string):
 
 /** Requests of the DaemonSets that would run on a node of this template. */
 export function daemonOverhead(daemonSets: readonly DaemonSet[], reqs: Requirements, taints: readonly Taint[], allowUndefined: AllowUndefined): Resources {
+  return daemonOverheadWithPorts(daemonSets, reqs, taints, allowUndefined).requests;
+}
+
+/** Requests and host ports of the DaemonSets that would run on such a node. */
+export function daemonOverheadWithPorts(
+  daemonSets: readonly DaemonSet[],
+  reqs: Requirements,
+  taints: readonly Taint[],
+  allowUndefined: AllowUndefined,
+): { requests: Resources; ports: HostPort[] } {
   const total: Record<string, number> = {};
+  const ports: HostPort[] = [];
   for (const ds of daemonSets) {
     const pod: Pod = { metadata: { name: ds.metadata.name, namespace: ds.metadata.namespace, labels: ds.spec.template.metadata?.labels }, spec: ds.spec.template.spec };
     // The DaemonSet controller ignores PreferNoSchedule; NoSchedule and NoExecute must be tolerated.
@@ -129,8 +146,9 @@ export function daemonOverhead(daemonSets: readonly DaemonSet[], reqs: Requireme
       continue; // a malformed DaemonSet quantity can't be counted; the DaemonSet is reported elsewhere
     }
     for (const name in requests) total[name] = (total[name] ?? 0) + requests[name]!;
+    ports.push(...podHostPorts(pod));
   }
-  return total;
+  return { requests: total, ports };
 }
 
 export function cmp(a: string, b: string): number {

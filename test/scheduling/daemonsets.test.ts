@@ -30,6 +30,15 @@ describe("DaemonSet overhead on new nodes", () => {
     expect(reasonOf(r, "p-0")).toBe("no instance type in NodePool default has enough cpu (wants 4500m including 1 of DaemonSet overhead, largest 4)");
   });
 
+  it("keeps pods off new nodes where a DaemonSet binds the same host port", () => {
+    const exporter = daemonSet("node-exporter", { cpu: "100m" });
+    exporter.spec.template.spec.containers[0]!.ports = [{ containerPort: 9100, hostPort: 9100 }];
+    const clash = pods(1, "clash", { cpu: "100m" });
+    clash[0]!.spec.containers[0]!.ports = [{ containerPort: 9100, hostPort: 9100 }];
+    const r = schedule(input({ pods: clash, nodePools: [option(nodePool("default"), types())], daemonSets: [exporter] }));
+    expect(reasonOf(r, "clash-0")).toBe("NodePool default: host port 0.0.0.0:9100/TCP is taken by a DaemonSet on its nodes");
+  });
+
   it("holds back room on a node not yet initialized for DaemonSet pods not bound yet", () => {
     const ds = daemonSet("agent", { cpu: "1" });
     const fresh = existingNode("fresh", { cpu: "2", initialized: false, labels: { [ZONE]: "test-zone-a" } });
