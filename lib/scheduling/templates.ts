@@ -7,7 +7,7 @@ import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api
 import type { Taint } from "../api/types.ts";
 import type { DaemonSet, Pod } from "../k8s/types.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
-import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
+import { allowWellKnown, Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
 import { podRequests } from "./pod-requests.ts";
@@ -52,8 +52,7 @@ export function wellKnownKeys(options: readonly NodePoolOption[]): ReadonlySet<s
 }
 
 export function buildTemplates(options: readonly NodePoolOption[], daemonSets: readonly DaemonSet[]): NodePoolTemplate[] {
-  const known = wellKnownKeys(options);
-  const allowUndefined: AllowUndefined = (key) => known.has(key);
+  const allowUndefined: AllowUndefined = allowWellKnown(wellKnownKeys(options));
   const sorted = [...options].sort((a, b) => (b.nodePool.spec.weight ?? 0) - (a.nodePool.spec.weight ?? 0) || cmp(a.nodePool.metadata.name, b.nodePool.metadata.name));
   return sorted.map((o, index) => {
     const np = o.nodePool;

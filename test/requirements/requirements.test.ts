@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NodeSelectorRequirement, Operator } from "../../lib/api/types.ts";
-import { Requirement, Requirements } from "../../lib/requirements/index.ts";
+import { allowWellKnown, Requirement, Requirements } from "../../lib/requirements/index.ts";
 
 const ZONE = "topology.kubernetes.io/zone";
 const ABSENT = Symbol("absent");
@@ -188,6 +188,14 @@ describe("Requirements: a collection keyed by label", () => {
       { key: "m", operator: "NotIn", values: ["x", "y"] },
       { key: "z", operator: "In", values: ["a", "b"] },
     ]);
+  });
+
+  it("allows well-known keys to stay undefined, and custom keys only when listed", () => {
+    const allow = allowWellKnown(["example.com/catalog-label"]);
+    const empty = Requirements.EMPTY;
+    expect(empty.compatible(Requirements.fromLabels({ [ZONE]: "a", "karpenter.k8s.aws/instance-family": "m7g" }), allow)).toBeUndefined();
+    expect(empty.compatible(Requirements.fromLabels({ "example.com/catalog-label": "x" }), allow)).toBeUndefined();
+    expect(empty.compatible(Requirements.fromLabels({ "example.com/team": "x" }), allow)).toMatch(/example.com\/team/);
   });
 
   it("normalizes aliased keys when asked", () => {
