@@ -107,6 +107,52 @@ describe("provisioner handler", () => {
     expect(await w.cloud.list()).toEqual([]);
   });
 
+  it("keeps a NodePool within its cpu limit across runs, counting capacity still in flight", async () => {
+    const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
+    w.cluster.putCustomObject("NodePool", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }], { limits: { cpu: "16" } }));
+    w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
+    w.cluster.addWorkload(web(50));
+    uninstall = installRuntime(fixedRuntime(w.ports));
+    await w.cluster.advance(3_000);
+
+    await callProvisioner(scheduledTick);
+    const first = await w.ports.store.listNodeClaims();
+    const cpu = (records: typeof first) => records.reduce((sum, r) => sum + Number.parseInt(r.nodeClaim.status?.capacity?.["cpu"] ?? "0", 10), 0);
+    expect(first.length).toBeGreaterThan(0);
+    expect(cpu(first)).toBeLessThanOrEqual(16);
+    await callProvisioner(scheduledTick);
+    expect(await w.ports.store.listNodeClaims()).toHaveLength(first.length);
+    expect(w.cluster.events({ source: "tenon", reason: "FailedScheduling" }).length).toBeGreaterThan(0);
+  });
+
+  it("uses NodePools and EC2NodeClasses stored in the table, and skips an invalid stored one without failing", async () => {
+    const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
+    const now = w.ports.clock.now();
+    await w.ports.store.putConfigObject("NodePool", "default", nodePoolObject("default"), now);
+    await w.ports.store.putConfigObject("NodePool", "bad", { ...nodePoolObject("bad"), spec: { template: {} } }, now);
+    await w.ports.store.putConfigObject("EC2NodeClass", "default", nodeClassObject(), now);
+    w.cluster.addWorkload(web(4));
+    uninstall = installRuntime(fixedRuntime(w.ports));
+    await w.cluster.advance(3_000);
+
+    await callProvisioner(scheduledTick);
+    expect((await w.ports.store.listNodeClaims()).length).toBeGreaterThan(0);
+    expect(w.telemetry.logs.some((l) => l.level === "warn" && l.message === "NodePool bad is invalid and is skipped")).toBe(true);
+  });
+
+  it("skips a NodePool whose EC2NodeClass finds no subnets, and says why", async () => {
+    const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
+    w.cluster.putCustomObject("NodePool", nodePoolObject("default"));
+    w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER, { subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": "nobody" } }] }));
+    w.cluster.addWorkload(web(4));
+    uninstall = installRuntime(fixedRuntime(w.ports));
+    await w.cluster.advance(3_000);
+
+    await callProvisioner(scheduledTick);
+    expect(await w.cloud.list()).toEqual([]);
+    expect(w.telemetry.logs.find((l) => l.message.startsWith("NodePool default: EC2NodeClass default is not ready"))?.message).toMatch(/Subnets/);
+  });
+
   it("rejects events that are neither SQS nor its scheduled tick", async () => {
     const w = await world(0);
     expect(await callProvisioner({ hello: "world" })).toEqual({ rejected: "neither an SQS event nor a scheduled tick" });
