@@ -79,6 +79,21 @@ describe("preferences", () => {
     expect(ignored.newNodeClaims[0]!.labels[ZONE]).toBeUndefined();
   });
 
+  it("falls through required OR terms before giving up a preference", () => {
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: ZONE, operator: "In" as const, values: ["nowhere"] }] },
+            { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [ZONES[0]!, ZONES[1]!] }] },
+          ],
+        },
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, preference: { matchExpressions: [{ key: ZONE, operator: "In" as const, values: [ZONES[1]!] }] } }],
+      },
+    };
+    expect(schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity })] })).newNodeClaims[0]!.labels[ZONE]).toBe(ZONES[1]);
+  });
+
   it("tries the heaviest preferred node affinity term first", () => {
     const affinity = {
       nodeAffinity: {

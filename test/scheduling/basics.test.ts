@@ -113,6 +113,19 @@ describe("new claims from a NodePool", () => {
     expect(r2.unschedulable).toHaveLength(1);
   });
 
+  it("orders by the cheapest offering in the zones the claim allows", () => {
+    const cheapInA = instanceType("cheap-in-a", { cpu: "4", memory: "16Gi", price: 1, offerings: [
+      { zone: ZONES[0]!, capacityType: "on-demand", price: 0.1, available: true },
+      { zone: ZONES[1]!, capacityType: "on-demand", price: 0.5, available: true },
+    ] });
+    const steady = instanceType("steady", { cpu: "4", memory: "16Gi", price: 0.3, capacityTypes: ["on-demand"] });
+    const at = (zone: string) =>
+      schedule(input({ pods: [pod({ name: "p", cpu: "1", nodeSelector: { [ZONE]: zone } })], nodePools: [option(nodePool("default"), [steady, cheapInA])] })).newNodeClaims[0]!.instanceTypes.map((t) => t.name);
+    expect(at(ZONES[0]!)).toEqual(["cheap-in-a", "steady"]);
+    expect(at(ZONES[1]!)).toEqual(["steady", "cheap-in-a"]);
+    expect(at(ZONES[2]!)).toEqual(["steady"]);
+  });
+
   it("keeps at most maxInstanceTypesPerClaim options, keeping the cheapest", () => {
     const types = Array.from({ length: 10 }, (_, i) => instanceType(`t${i}`, { cpu: "4", memory: "16Gi", price: 1 - i * 0.05 }));
     const r = schedule(input({ pods: pods(1, "p", { cpu: "1" }), nodePools: [option(nodePool("default"), types)], options: { maxInstanceTypesPerClaim: 3 } }));
