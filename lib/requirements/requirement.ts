@@ -204,7 +204,8 @@ export class Requirement {
 
   /** The operator this requirement is written with when it needs one entry. */
   operator(): Operator {
-    if (!this.complement) return this.values.size === 0 ? "DoesNotExist" : "In";
+    // An empty finite set that doesn't allow absence matches nothing: written as `In []`.
+    if (!this.complement) return this.values.size === 0 && this.absentAllowed ? "DoesNotExist" : "In";
     if (this.values.size > 0 && !this.hasBounds) return "NotIn";
     if (this.gt !== undefined && this.lt === undefined && this.values.size === 0) return "Gt";
     if (this.lt !== undefined && this.gt === undefined && this.values.size === 0) return "Lt";

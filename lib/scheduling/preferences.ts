@@ -77,5 +77,10 @@ export function activeTopologyTerms(pod: Pod, s: RelaxState): { spreads: Topolog
   affinity.push(...byWeight(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution).slice(s.preferredAffinityDropped).map((p) => p.podAffinityTerm));
   const antiAffinity = [...(a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])];
   antiAffinity.push(...byWeight(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).slice(s.preferredAntiAffinityDropped).map((p) => p.podAffinityTerm));
-  return { spreads, affinity, antiAffinity };
+  // Terms without a topology key can't be evaluated (the API server rejects them); skip them.
+  return {
+    spreads: spreads.filter((c) => c && typeof c.topologyKey === "string"),
+    affinity: affinity.filter((t) => t && typeof t.topologyKey === "string"),
+    antiAffinity: antiAffinity.filter((t) => t && typeof t.topologyKey === "string"),
+  };
 }

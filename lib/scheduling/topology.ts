@@ -198,12 +198,15 @@ export class Topology {
   /** Registers the required anti-affinity of a pending pod so later pods keep away from it; returns its groups. */
   inverseGroupsOwnedBy(pod: Pod): TopologyGroup[] {
     const out: TopologyGroup[] = [];
-    for (const t of pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) out.push(this.inverseGroup(pod, t));
+    for (const t of pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+      if (t && typeof t.topologyKey === "string") out.push(this.inverseGroup(pod, t));
+    }
     return out;
   }
 
   private addInverseOwner(pod: Pod, labels: Readonly<Record<string, string>>, nodeName: string): void {
     for (const t of pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+      if (!t || typeof t.topologyKey !== "string") continue;
       const g = this.inverseGroup(pod, t);
       const domain = domainOfLabels(labels, g.key, nodeName);
       if (domain !== undefined) g.record(domain);

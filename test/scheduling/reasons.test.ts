@@ -45,6 +45,18 @@ describe("unschedulable reasons", () => {
     expect(reasonOf(r, "p")).toBe("no NodePool can launch capacity for it and no existing node fits");
   });
 
+  it("does not crash on specs the API server would have rejected", () => {
+    const odd = [
+      { metadata: { name: "no-containers" }, spec: {} },
+      { metadata: { name: "spread-no-key" }, spec: { containers: [], topologySpreadConstraints: [{ maxSkew: 1, whenUnsatisfiable: "DoNotSchedule" }] } },
+      { metadata: { name: "affinity-no-term" }, spec: { containers: [], affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{}] }, podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1 }] } } } },
+      { metadata: { name: "gt-not-integer" }, spec: { containers: [{ name: "a" }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "k", operator: "Gt", values: ["x"] }] }] } } } } },
+    ] as unknown as Parameters<typeof input>[0]["pods"];
+    const r = schedule(input({ pods: odd }));
+    expect(r.newNodeClaims.flatMap((c) => c.pods).length + r.unschedulable.length).toBe(4);
+    expect(reasonOf(r, "gt-not-integer")).toBe("incompatible with NodePool default: label k: pod wants In [], NodePool default does not define it");
+  });
+
   it("lists every pending pod exactly once", () => {
     const list = [pod({ name: "a", cpu: "1" }), pod({ name: "b", cpu: "500" }), pod({ name: "c", cpu: "2" })];
     const r = schedule(input({ pods: list }));
