@@ -154,7 +154,7 @@ export async function runProvisioner(ports: FullPorts, trigger: ProvisionerTrigg
   const window = await settleWindow(ports, waitBudgetMs ?? settings.batchMaxMs + settings.batchIdleMs);
   if (window === "open") {
     // Still open when our budget ran out (a flood of signals): a later message or tick closes it.
-    await ports.queue.send({ kind: "batch-ready", firstSeenAtMs: clock.now(), reason: "lease-busy" }, settings.batchIdleMs);
+    await ports.queue.send({ kind: "batch-ready", firstSeenAtMs: clock.now(), reason: "window-still-open" }, settings.batchIdleMs);
   }
   const holder = `provisioner-${ports.ids.uid()}`;
   const lease = await store.acquireLease(PROVISIONER_LEASE, holder, settings.provisionerLeaseTtlMs, clock.now());

@@ -7,11 +7,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { AwsCloud } from "../cloud/aws/aws-cloud.ts";
-import { createAwsClients, type ClusterEndpointInfo } from "../cloud/aws/config.ts";
+import type { AwsCloud } from "../cloud/aws/aws-cloud.ts";
+import type { ClusterEndpointInfo } from "../cloud/aws/config.ts";
 import { ClusterEndpointError } from "../kube/eks-endpoint.ts";
-import { eksTokenProvider } from "../kube/eks-token.ts";
-import { connectEksCluster } from "../kube/eks.ts";
 import { wallClock } from "../ports/clock.ts";
 import { createDynamoDbStore } from "../state/dynamodb/dynamodb-store.ts";
 import { randomIds, type CorePorts, type FullPorts, type FunctionName, type Runtime, type Telemetry } from "./ports.ts";
@@ -46,7 +44,7 @@ export function awsRuntime(env: Env): Runtime {
   const eks = new EKSClient({ region });
   let described: Promise<DescribedCluster> | undefined;
   let cloud: AwsCloud | undefined;
-  const tokens = eksTokenProvider({ clusterName, region, credentials: eks.config.credentials, clock: wallClock });
+  let tokens: import("../kube/eks-token.ts").TokenProvider | undefined;
 
   const core = (telemetry: Telemetry): CorePorts => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry });
 
@@ -58,6 +56,14 @@ export function awsRuntime(env: Env): Runtime {
         throw error;
       });
       const { info, version } = await described;
+      // Loaded on first use: the batcher never needs EC2, Kubernetes or the instance catalog.
+      const [{ AwsCloud }, { createAwsClients }, { eksTokenProvider }, { connectEksCluster }] = await Promise.all([
+        import("../cloud/aws/aws-cloud.ts"),
+        import("../cloud/aws/config.ts"),
+        import("../kube/eks-token.ts"),
+        import("../kube/eks.ts"),
+      ]);
+      tokens ??= eksTokenProvider({ clusterName, region, credentials: eks.config.credentials, clock: wallClock });
       cloud ??= new AwsCloud({
         clients: createAwsClients({ region }),
         config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version },

@@ -12,14 +12,14 @@ export interface BatchReadyMessage {
   kind: "batch-ready";
   /** Window opening time the sender saw (for logs and correlation). */
   firstSeenAtMs: number;
-  /** Why it was sent: a new window, or a retry after a lost lease. */
-  reason: "window-opened" | "lease-busy";
+  /** Why it was sent: a new window, a retry after a lost lease, or a window still open when a run had to stop waiting. */
+  reason: "window-opened" | "lease-busy" | "window-still-open";
 }
 
 export const batchReadyMessageSchema = z.object({
   kind: z.literal("batch-ready"),
   firstSeenAtMs: z.number().int().nonnegative(),
-  reason: z.enum(["window-opened", "lease-busy"]),
+  reason: z.enum(["window-opened", "lease-busy", "window-still-open"]),
 });
 
 /** SQS allows at most 15 minutes of delay per message. */
