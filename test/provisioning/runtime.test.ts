@@ -57,3 +57,22 @@ describe("the provisioner queue", () => {
     expect(queue.pending()).toEqual([]);
   });
 });
+
+describe("the Lambda wiring", () => {
+  it("names the missing environment variable instead of failing later", async () => {
+    const { awsRuntime } = await import("../../lib/runtime/aws.ts");
+    expect(() => awsRuntime({ AWS_REGION: "us-east-1", TABLE_NAME: "t", PROVISIONER_QUEUE_URL: "q" })).toThrow(
+      "environment: CLUSTER_NAME: is required (the EKS cluster this deployment serves)",
+    );
+    expect(() => awsRuntime({ CLUSTER_NAME: "c", AWS_REGION: "us-east-1", TABLE_NAME: "t", PROVISIONER_QUEUE_URL: "q", BATCH_MAX_MS: "x" })).toThrow(/BATCH_MAX_MS/);
+  });
+
+  it("hands out the installed runtime until it is uninstalled", async () => {
+    const { currentRuntime, fixedRuntime, installRuntime } = await import("../../lib/runtime/ports.ts");
+    const runtime = fixedRuntime({} as never);
+    const uninstall = installRuntime(runtime);
+    expect(await currentRuntime()).toBe(runtime);
+    uninstall();
+    await expect(currentRuntime()).rejects.toThrow(/CLUSTER_NAME/);
+  });
+});
