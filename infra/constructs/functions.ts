@@ -101,6 +101,8 @@ export class TenonFunctions extends Construct {
           minify: true,
           sourceMap: true,
           sourceMapMode: SourceMapMode.DEFAULT,
+          // Stack traces need line mappings, not a second copy of every source: a smaller upload.
+          sourcesContent: false,
           // Bundle the SDK too: the versions we test with are the versions that run.
           bundleAwsSDK: true,
           tsconfig: path.join(props.projectRoot, "tsconfig.json"),
