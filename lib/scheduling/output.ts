@@ -23,6 +23,12 @@ export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim 
     .with(Requirement.in(LABEL_INSTANCE_TYPE, kept.map((t) => t.it.name), minValues(LABEL_INSTANCE_TYPE)))
     .with(Requirement.in(LABEL_ZONE, zones, minValues(LABEL_ZONE)))
     .with(Requirement.in(LABEL_CAPACITY_TYPE, capacityTypes, minValues(LABEL_CAPACITY_TYPE)));
+  // A custom label the NodePool allows several values of still needs one on the node (as
+  // Karpenter gives it one): every pod here accepts each of them, so the first is taken.
+  for (const r of [...reqs.values()]) {
+    if (claim.template.allowUndefined(r.key) || r.complement || r.values.size < 2) continue;
+    reqs = reqs.with(Requirement.single(r.key, [...r.values].sort()[0]!));
+  }
   const labels: Record<string, string> = { ...reqs.labels(), ...claim.template.labels };
   const sortedLabels: Record<string, string> = {};
   for (const k of Object.keys(labels).sort()) sortedLabels[k] = labels[k]!;

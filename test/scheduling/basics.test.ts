@@ -30,6 +30,15 @@ describe("new claims from a NodePool", () => {
     expect(claim.requirements.find((q) => q.key === INSTANCE_TYPE)?.values).toEqual(claim.instanceTypes.map((t) => t.name).sort());
   });
 
+  it("gives a custom label with several allowed values one value on the node", () => {
+    const np = option(nodePool("default", { requirements: [{ key: "example.com/team", operator: "In", values: ["red", "blue"] }] }));
+    const r = schedule(input({ pods: pods(1, "p", { cpu: "1" }), nodePools: [np] }));
+    expect(r.newNodeClaims[0]!.labels["example.com/team"]).toBe("blue");
+    expect(r.newNodeClaims[0]!.requirements.find((q) => q.key === "example.com/team")).toEqual({ key: "example.com/team", operator: "In", values: ["blue"] });
+    const red = schedule(input({ pods: [pod({ name: "r", cpu: "1", nodeSelector: { "example.com/team": "red" } })], nodePools: [np] }));
+    expect(red.newNodeClaims[0]!.labels["example.com/team"]).toBe("red");
+  });
+
   it("honours nodeSelector, required node affinity terms in order, and every operator", () => {
     const big = instanceType("big", { cpu: "8", memory: "32Gi", price: 1, labels: { "example.com/gen": "7" } });
     const small = instanceType("small", { cpu: "2", memory: "8Gi", price: 0.2, labels: { "example.com/gen": "5" } });
