@@ -220,4 +220,23 @@ describe("placement checker", () => {
     const picky = pod("picky", "1", "1Gi", { nodeSelector: { "kubernetes.io/arch": "amd64" } });
     expect(obviouslySchedulable(input([picky], [pool]), picky)).toBe(false);
   });
+
+  it("catches pods placed away from their volume's zone, against a StorageClass's topologies, or without their claim", () => {
+    const withClaim = pod("db", "100m", "100Mi", { volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-db" } }] });
+    const pvIn = (zone: string) => ({
+      metadata: { name: "pv-1" },
+      spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In" as const, values: [zone] }] }] } } },
+    });
+    const boundClaim = { metadata: { name: "data-db", namespace: "default" }, spec: { volumeName: "pv-1" } };
+    const inA = result({ newNodeClaims: [claim("default", [small], [withClaim], zoneA)] });
+    const volumes = (zone: string) => ({ volumes: { claims: [boundClaim], volumes: [pvIn(zone)], storageClasses: [] } });
+    expect(checkSchedule(input([withClaim], [pool], volumes("zone-a")), inA)).toEqual([]);
+    expect(kinds(checkSchedule(input([withClaim], [pool], volumes("zone-b")), inA))).toEqual(["volume"]);
+    expect(kinds(checkSchedule(input([withClaim], [pool]), inA))).toEqual(["volume"]);
+    const unbound = { metadata: { name: "data-db", namespace: "default" }, spec: { storageClassName: "only-b" } };
+    const onlyB = { metadata: { name: "only-b" }, provisioner: "ebs.csi.aws.com", allowedTopologies: [{ matchLabelExpressions: [{ key: "topology.kubernetes.io/zone", values: ["zone-b"] }] }] };
+    expect(kinds(checkSchedule(input([withClaim], [pool], { volumes: { claims: [unbound], volumes: [], storageClasses: [onlyB] } }), inA))).toEqual(["volume"]);
+    const inB = result({ newNodeClaims: [claim("default", [small], [withClaim], zoneB)] });
+    expect(checkSchedule(input([withClaim], [pool], { volumes: { claims: [unbound], volumes: [], storageClasses: [onlyB] } }), inB)).toEqual([]);
+  });
 });

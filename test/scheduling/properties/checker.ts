@@ -15,7 +15,7 @@
  */
 import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
 import type { InstanceType } from "../../../lib/cloud/instance-type.ts";
-import type { Pod, PodAffinityTerm } from "../../../lib/k8s/types.ts";
+import type { NodeSelectorTerm, Pod, PodAffinityTerm } from "../../../lib/k8s/types.ts";
 import { podKey } from "../../../lib/k8s/types.ts";
 import { parseResources } from "../../../lib/quantity/resources.ts";
 import type { ExistingNode, NewNodeClaim, NodePoolOption, SchedulingInput, SchedulingResult } from "../../../lib/scheduling/types.ts";
@@ -47,6 +47,7 @@ export type ViolationKind =
   | "topology-spread"
   | "host-port"
   | "limits"
+  | "volume"
   | "reason";
 
 export interface Violation {
@@ -85,6 +86,8 @@ export function checkSchedule(input: SchedulingInput, result: SchedulingResult):
     for (const pod of host.placed) {
       const failure = nodeConstraintFailure(pod, host.requirements, host.nodeName);
       if (failure) add("node-affinity", `${podKey(pod)} on ${host.id}: ${failure}`);
+      const volume = volumeFailure(pod, host, input);
+      if (volume) add("volume", `${podKey(pod)} on ${host.id}: ${volume}`);
       const taint = untoleratedTaint(pod, host.taints);
       if (taint) add("taint", `${podKey(pod)} on ${host.id}: taint ${taint.key}=${taint.value ?? ""}:${taint.effect} not tolerated`);
     }
@@ -313,7 +316,9 @@ function checkTopologySpread(hosts: readonly Host[], input: SchedulingInput, add
         checked.add(key);
         const matching = (p: Pod) => namespaceOf(p) === namespaceOf(pod) && selectorMatches(selector, p.metadata.labels ?? {});
         // Pods with other node constraints see other eligible domains, so they must match too.
+        // Claimed volumes pin pods to their volumes' zones, which narrows their domains too: such groups are skipped.
         const sameNodeConstraints = (p: Pod) =>
+          !hasClaimedVolume(p) &&
           JSON.stringify(p.spec.nodeSelector ?? {}) === JSON.stringify(pod.spec.nodeSelector ?? {}) &&
           JSON.stringify(p.spec.affinity?.nodeAffinity ?? {}) === JSON.stringify(pod.spec.affinity?.nodeAffinity ?? {});
         const sameConstraint = (p: Pod) =>
@@ -453,4 +458,47 @@ function surelyIn(p: { kind: "set"; values: Set<string> }, e: NodeSelectorRequir
   if (e.operator === "In") return values.includes(value!);
   if (e.operator === "NotIn") return !values.includes(value!);
   return e.operator === "Exists";
+}
+
+function requiredTerms(terms: NodeSelectorTerm[]): Pod {
+  return { metadata: { name: "volume" }, spec: { containers: [], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } } } };
+}
+
+/**
+ * Volume rules: a pod's claims must exist; a bound claim's PersistentVolume node affinity must hold
+ * on the host; an unbound claim whose StorageClass lists allowed topologies (alternatives) must be
+ * placeable there.
+ */
+function volumeFailure(pod: Pod, host: Host, input: SchedulingInput): string | undefined {
+  const ns = namespaceOf(pod);
+  for (const volume of pod.spec.volumes ?? []) {
+    const claimName = volume.persistentVolumeClaim?.claimName ?? (volume.ephemeral ? `${pod.metadata.name}-${volume.name}` : undefined);
+    if (!claimName) continue;
+    const claim = input.volumes.claims.find((c) => (c.metadata.namespace || "default") === ns && c.metadata.name === claimName);
+    if (!claim) {
+      if (volume.ephemeral) continue; // the API server creates it from the template
+      return `PersistentVolumeClaim ${ns}/${claimName} does not exist`;
+    }
+    if (claim.spec.volumeName) {
+      const pv = input.volumes.volumes.find((v) => v.metadata.name === claim.spec.volumeName);
+      if (!pv) return `PersistentVolume ${claim.spec.volumeName} of claim ${claimName} does not exist`;
+      const terms = pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+      if (terms.length > 0 && nodeConstraintFailure(requiredTerms(terms), host.requirements, host.nodeName)) {
+        return `PersistentVolume ${pv.metadata.name} is not reachable from here`;
+      }
+      continue;
+    }
+    const storageClass = input.volumes.storageClasses.find((sc) => sc.metadata.name === claim.spec.storageClassName);
+    const allowed: NodeSelectorTerm[] = (storageClass?.allowedTopologies ?? [])
+      .map((t) => ({ matchExpressions: (t.matchLabelExpressions ?? []).map((e) => ({ key: e.key, operator: "In" as const, values: e.values })) }))
+      .filter((t) => t.matchExpressions.length > 0);
+    if (allowed.length > 0 && nodeConstraintFailure(requiredTerms(allowed), host.requirements, host.nodeName)) {
+      return `StorageClass ${storageClass!.metadata.name} does not allow this topology`;
+    }
+  }
+  return undefined;
+}
+
+function hasClaimedVolume(pod: Pod): boolean {
+  return (pod.spec.volumes ?? []).some((v) => v.persistentVolumeClaim || v.ephemeral);
 }

@@ -75,6 +75,8 @@ interface PodTraits {
   team?: string;
   tolerates: boolean;
   constraint: "none" | "zone-spread" | "host-spread" | "host-anti" | "host-port";
+  /** A claim bound to a volume in one zone, an unbound claim of a zonal StorageClass, or a claim that does not exist. */
+  volume?: { kind: "zonal-pv" | "wait-for-consumer" | "missing"; zone: string };
 }
 
 const podTraitsArb: fc.Arbitrary<PodTraits> = fc.record({
@@ -86,6 +88,7 @@ const podTraitsArb: fc.Arbitrary<PodTraits> = fc.record({
   team: sometimes(fc.constantFrom("a", "b"), 8),
   tolerates: sometimes(fc.constant(true), 3).map(Boolean),
   constraint: fc.constantFrom("none", "none", "zone-spread", "host-spread", "host-anti", "host-port"),
+  volume: sometimes(fc.record({ kind: fc.constantFrom("zonal-pv" as const, "wait-for-consumer" as const, "missing" as const), zone: fc.constantFrom(...ZONES) }), 6),
 });
 
 export function podFrom(name: string, t: PodTraits, nodeName?: string): Pod {
@@ -111,6 +114,7 @@ export function podFrom(name: string, t: PodTraits, nodeName?: string): Pod {
       ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
       ...(tolerations.length ? { tolerations } : {}),
       ...(nodeName ? { nodeName } : {}),
+      ...(t.volume ? { volumes: [{ name: "data", persistentVolumeClaim: { claimName: `${name}-data` } }] } : {}),
     },
   };
   if (t.constraint === "zone-spread" || t.constraint === "host-spread") {
@@ -143,7 +147,7 @@ const existingNodeArb = (index: number): fc.Arbitrary<ExistingNode> =>
           taints: n.tainted ? [DEDICATED] : [],
           unschedulable: n.unschedulable,
           // Bound pods carry no hard constraints of their own here; they use capacity and count for spread.
-          pods: n.bound.map((t, i) => podFrom(`${name}-bound-${i}`, { ...t, arch: undefined, zone: undefined, team: undefined, constraint: "none" }, name)),
+          pods: n.bound.map((t, i) => podFrom(`${name}-bound-${i}`, { ...t, arch: undefined, zone: undefined, team: undefined, constraint: "none", volume: undefined }, name)),
         },
       );
     });
@@ -178,6 +182,36 @@ export const clusterArb: fc.Arbitrary<SchedulingInput> = instanceTypesArb.chain(
       nodePools: pools,
       existingNodes: nodes,
       daemonSets,
-      volumes: { claims: [], volumes: [], storageClasses: [] },
+      volumes: volumesFor(pods),
     })),
 );
+
+/** The claims, volumes and StorageClasses the pods' volume traits call for. */
+function volumesFor(pods: readonly PodTraits[]): SchedulingInput["volumes"] {
+  const volumes: SchedulingInput["volumes"] = { claims: [], volumes: [], storageClasses: [] };
+  volumes.storageClasses.push({
+    metadata: { name: "zonal" },
+    provisioner: "ebs.csi.aws.com",
+    volumeBindingMode: "WaitForFirstConsumer",
+    allowedTopologies: [{ matchLabelExpressions: [{ key: "topology.kubernetes.io/zone", values: ["z-1", "z-2"] }] }],
+  });
+  pods.forEach((t, i) => {
+    if (!t.volume || t.volume.kind === "missing") return;
+    const claimName = `p-${i}-data`;
+    if (t.volume.kind === "zonal-pv") {
+      const pvName = `pv-${i}`;
+      volumes.claims.push({ metadata: { name: claimName, namespace: "default" }, spec: { storageClassName: "zonal", volumeName: pvName } });
+      volumes.volumes.push({
+        metadata: { name: pvName },
+        spec: {
+          storageClassName: "zonal",
+          claimRef: { name: claimName, namespace: "default" },
+          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: [t.volume.zone] }] }] } },
+        },
+      });
+    } else {
+      volumes.claims.push({ metadata: { name: claimName, namespace: "default" }, spec: { storageClassName: "zonal" } });
+    }
+  });
+  return volumes;
+}
