@@ -24,7 +24,8 @@ export interface KubeEndpoint {
   caData?: string;
 }
 
-export function kubeConfigFor(endpoint: KubeEndpoint): KubeConfig {
+/** A KubeConfig for one endpoint; `token` only for raw requests (watch) that bypass the per-call header. */
+export function kubeConfigFor(endpoint: KubeEndpoint, token?: string): KubeConfig {
   const kc = new KubeConfig();
   const cluster: { name: string; server: string; skipTLSVerify: boolean; caData?: string } = {
     name: "tenon-target",
@@ -36,7 +37,7 @@ export function kubeConfigFor(endpoint: KubeEndpoint): KubeConfig {
   if (endpoint.caData) cluster.caData = endpoint.caData;
   kc.loadFromOptions({
     clusters: [cluster],
-    users: [{ name: "tenon" }],
+    users: [token ? { name: "tenon", token } : { name: "tenon" }],
     contexts: [{ name: "tenon", cluster: "tenon-target", user: "tenon" }],
     currentContext: "tenon",
   });
@@ -44,6 +45,8 @@ export function kubeConfigFor(endpoint: KubeEndpoint): KubeConfig {
 }
 
 export interface KubeClients {
+  /** The config the clients were made from (endpoint and CA; no credentials). */
+  config: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
   policy: PolicyV1Api;
@@ -53,6 +56,7 @@ export interface KubeClients {
 
 export function makeClients(kc: KubeConfig): KubeClients {
   return {
+    config: kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
     policy: kc.makeApiClient(PolicyV1Api),

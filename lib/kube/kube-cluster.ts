@@ -10,7 +10,10 @@
  *    consolidator) does it list unfinished pods, in pages of 500: 100 requests for 50,000 pods,
  *    each a few hundred KB; nodes are 10 pages at 5,000. Completed pods are filtered server-side.
  *  - every list is paged with limit/continue, so memory stays bounded per page and a
- *    response never approaches the API server's size limits.
+ *    response never approaches the API server's size limits; pods and nodes are slimmed as
+ *    each page arrives (lib/kube/slim.ts);
+ *  - `podChangesSince` replays only what changed after a list's resourceVersion (a watch of a
+ *    few seconds), so a caller that keeps a pod view pays for churn, not for size.
  */
 import { PatchStrategy, type V1Eviction } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
@@ -37,12 +40,14 @@ import {
   type ListOptions,
   type NodeMetadataPatch,
   type Page,
+  type PodChanges,
   type PodListOptions,
   type RawObject,
   type SelectorListOptions,
 } from "../ports/cluster.ts";
 import { callWithToken, httpStatusOf, statusMessageOf, toPlain, type KubeClients } from "./clients.ts";
 import type { TokenProvider } from "./eks-token.ts";
+import { podChangesSince } from "./pod-changes.ts";
 import { slimNode, slimPod } from "./slim.ts";
 
 /** Unfinished pods: what occupies a node or still wants one. */
@@ -73,6 +78,10 @@ export class KubeCluster implements Cluster {
 
   listActivePods(options?: PodListOptions): Promise<Page<Pod>> {
     return this.listPods(UNFINISHED_PODS, options);
+  }
+
+  podChangesSince(resourceVersion: string, options?: { timeoutSeconds?: number; labelSelector?: string }): Promise<PodChanges> {
+    return podChangesSince(this.clients.config, this.tokens, resourceVersion, options);
   }
 
   listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {

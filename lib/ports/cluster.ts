@@ -131,6 +131,18 @@ export interface ClusterEvent {
   message: string;
 }
 
+export interface PodChange {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  pod: Pod;
+}
+
+/**
+ * What happened to pods since a resourceVersion: the changes in order and the resourceVersion to
+ * ask from next time; or "expired" when the server no longer keeps history that old (410 Gone,
+ * typically after about 5 minutes), and the caller must list again.
+ */
+export type PodChanges = { outcome: "changes"; changes: PodChange[]; resourceVersion: string } | { outcome: "expired" };
+
 export interface ClusterReader {
   /**
    * Pods not bound to a node and not finished (`spec.nodeName=` and phase neither Succeeded nor
@@ -143,6 +155,12 @@ export interface ClusterReader {
    * on a large cluster prefer a selector (topology, affinity) or per-node lists; see docs/kubernetes.md.
    */
   listActivePods(options?: PodListOptions): Promise<Page<Pod>>;
+  /**
+   * Pod changes after `resourceVersion` (a list's `Page.resourceVersion`, or the one the last call
+   * returned), so a function can keep a pod view current at the cost of the churn, not the
+   * cluster's size. Waits at most `timeoutSeconds` (default 2) for the server to send them.
+   */
+  podChangesSince(resourceVersion: string, options?: { timeoutSeconds?: number; labelSelector?: string }): Promise<PodChanges>;
   /** Unfinished pods bound to one node. */
   listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>>;
   /** e.g. `{labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized"}` for capacity still coming up. */

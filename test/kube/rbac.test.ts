@@ -22,13 +22,13 @@ function documentedRules(): Rule[] {
 }
 
 /** What RBAC checks for one request: API group, resource (with subresource) and verb. */
-function attributesOf(method: string, path: string): { group: string; resource: string; verb: string } {
+function attributesOf(method: string, path: string, query: Record<string, string> = {}): { group: string; resource: string; verb: string } {
   const parts = path.split("/").filter(Boolean);
   const group = parts[0] === "api" ? "" : parts[1]!;
   let rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
   if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
   const [resource, name, sub] = rest;
-  const verb = { GET: name ? "get" : "list", POST: "create", PATCH: "patch", DELETE: "delete", PUT: "update" }[method] ?? method;
+  const verb = { GET: name ? "get" : query.watch === "true" ? "watch" : "list", POST: "create", PATCH: "patch", DELETE: "delete", PUT: "update" }[method] ?? method;
   return { group, resource: sub ? `${resource}/${sub}` : resource!, verb };
 }
 
@@ -49,6 +49,7 @@ describe("documented RBAC", () => {
     await c.listPendingPods();
     await c.listActivePods({ labelSelector: "app=web" });
     await c.listPodsOnNode("n1");
+    await c.podChangesSince("1", { timeoutSeconds: 1 });
     await c.listNodes();
     const n = await c.getNode("n1");
     await c.listDaemonSets();
@@ -75,12 +76,12 @@ describe("documented RBAC", () => {
 
   it("allows every request the adapter makes", () => {
     const rules = documentedRules();
-    const denied = server.requests.map((r) => attributesOf(r.method, r.path)).filter((a) => !allows(rules, a));
+    const denied = server.requests.map((r) => attributesOf(r.method, r.path, r.query)).filter((a) => !allows(rules, a));
     expect(denied).toEqual([]);
   });
 
   it("grants nothing the adapter does not use", () => {
-    const used = new Set(server.requests.map((r) => attributesOf(r.method, r.path)).map((a) => `${a.group}|${a.resource}|${a.verb}`));
+    const used = new Set(server.requests.map((r) => attributesOf(r.method, r.path, r.query)).map((a) => `${a.group}|${a.resource}|${a.verb}`));
     const unused = documentedRules().flatMap((rule) =>
       rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.map((v) => `${g}|${res}|${v}`))).filter((k) => !used.has(k)),
     );

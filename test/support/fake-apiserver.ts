@@ -12,6 +12,9 @@
  *    body must match (409 otherwise);
  *  - status subresources: `/status` changes only `.status`, the main resource never does;
  *  - eviction: deletes the pod (201), or answers 429 when the test says a PDB blocks it;
+ *  - watch (`watch=true`) on pods from a resourceVersion: replays later changes as JSON lines, then
+ *    a BOOKMARK with the newest resourceVersion, then ends (as if `timeoutSeconds` had passed);
+ *    `compactHistory()` makes older resourceVersions answer an ERROR event with a 410 Status;
  *  - bearer-token auth: when `validToken` is set, anything else answers 401; `forbid` answers 403.
  * Every request is recorded (method, path, query, content type, parsed body) for assertions.
  */
@@ -50,6 +53,8 @@ export interface FakeApiServer {
   validToken: string | undefined;
   /** Return a reason to answer 403 Forbidden, as RBAC would. */
   forbid: ((method: string, path: string) => string | undefined) | undefined;
+  /** Forgets pod change history, as etcd compaction does: older watches get a 410 ERROR event. */
+  compactHistory(): void;
   /** Makes every continue token issued so far answer 410 Gone, as after an etcd compaction. */
   expireContinueTokens(): void;
   /** Return a message to make an eviction of this pod answer 429 (a PDB blocks it). */
@@ -66,6 +71,17 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   let revision = 1;
   let tokenGeneration = 0;
   const requests: RecordedRequest[] = [];
+  const podHistory: Array<{ rv: number; type: string; object: Json }> = [];
+  let oldestRv = 0;
+  const recordPod = (resource: string, type: string, object: Json) => {
+    if (resource === "/pods") podHistory.push({ rv: Number((object.metadata as Json).resourceVersion), type, object: structuredClone(object) });
+  };
+  /** Removes and records a deletion with its own resourceVersion, as the API server does. */
+  const remove = (resource: string, key: string) => {
+    const gone = bucket(resource).get(key);
+    bucket(resource).delete(key);
+    if (gone) recordPod(resource, "DELETED", stamp(structuredClone(gone)));
+  };
 
   const bucket = (resource: string) => {
     let b = store.get(resource);
@@ -85,6 +101,10 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     validToken: undefined,
     evictionBlocker: undefined,
     forbid: undefined,
+    compactHistory() {
+      podHistory.length = 0;
+      oldestRv = revision;
+    },
     expireContinueTokens() {
       tokenGeneration++;
     },
@@ -93,7 +113,10 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       const copy = structuredClone(object);
       const meta = copy.metadata as Json;
       meta.uid ??= `uid-${meta.name as string}`;
-      bucket(resource).set(keyOf(meta.name as string, meta.namespace as string | undefined), stamp(copy));
+      const key = keyOf(meta.name as string, meta.namespace as string | undefined);
+      const existed = bucket(resource).has(key);
+      bucket(resource).set(key, stamp(copy));
+      recordPod(resource, existed ? "MODIFIED" : "ADDED", copy);
       return structuredClone(copy);
     },
     get(resource, name, namespace) {
@@ -152,12 +175,16 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     const method = req.method ?? "GET";
 
     if (!route.name) {
+      if (method === "GET" && url.searchParams.get("watch") === "true") {
+        if (route.resource !== "/pods") return sendStatus(res, 405, "MethodNotAllowed", "this fake watches pods only");
+        return streamWatch(res, url.searchParams);
+      }
       if (method === "GET") {
         const token = url.searchParams.get("continue");
         if (token && Number(Buffer.from(token, "base64url").toString().split(":")[0]) !== tokenGeneration) {
           return sendStatus(res, 410, "Expired", "The provided continue parameter is too old to display a consistent list result.");
         }
-        return sendJson(res, 200, listResponse(info.kind, items, route.namespace, url.searchParams, tokenGeneration));
+        return sendJson(res, 200, listResponse(info.kind, items, route.namespace, url.searchParams, tokenGeneration, revision));
       }
       if (method === "POST") {
         const obj = body as Json;
@@ -167,6 +194,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         const key = keyOf(meta.name as string, meta.namespace as string | undefined);
         if (items.has(key)) return sendStatus(res, 409, "AlreadyExists", `${info.kind} "${meta.name as string}" already exists`);
         items.set(key, stamp(obj));
+        recordPod(route.resource, "ADDED", obj);
         return sendJson(res, 201, obj);
       }
       return sendStatus(res, 405, "MethodNotAllowed", method);
@@ -189,7 +217,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
           code: 429,
         });
       }
-      items.delete(key);
+      remove(route.resource, key);
       return sendJson(res, 201, { kind: "Status", apiVersion: "v1", status: "Success", code: 201 });
     }
     if (route.subresource && route.subresource !== "status") return sendStatus(res, 404, "NotFound", route.subresource);
@@ -197,7 +225,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 
     if (method === "GET") return sendJson(res, 200, current);
     if (method === "DELETE") {
-      items.delete(key);
+      remove(route.resource, key);
       return sendJson(res, 200, { kind: "Status", apiVersion: "v1", status: "Success", code: 200 });
     }
     if (method !== "PATCH") return sendStatus(res, 405, "MethodNotAllowed", method);
@@ -232,7 +260,29 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
       }
     }
     items.set(key, stamp(next));
+    recordPod(route.resource, "MODIFIED", next);
     return sendJson(res, 200, next);
+  }
+
+  function streamWatch(res: ServerResponse, query: URLSearchParams): void {
+    const since = Number(query.get("resourceVersion") ?? "0");
+    res.writeHead(200, { "content-type": "application/json" });
+    const line = (event: unknown) => res.write(`${JSON.stringify(event)}\n`);
+    if (since < oldestRv) {
+      line({ type: "ERROR", object: { kind: "Status", apiVersion: "v1", status: "Failure", message: `too old resource version: ${since} (${oldestRv})`, reason: "Expired", code: 410 } });
+      res.end();
+      return;
+    }
+    const labelSelector = query.get("labelSelector") ?? "";
+    const fieldSelector = query.get("fieldSelector") ?? "";
+    for (const event of podHistory) {
+      if (event.rv <= since) continue;
+      const labels = ((event.object.metadata as Json).labels ?? {}) as Record<string, string>;
+      if (!matchesLabels(labels, labelSelector) || !matchesFields(event.object, fieldSelector)) continue;
+      line({ type: event.type, object: event.object });
+    }
+    if (query.get("allowWatchBookmarks") === "true") line({ type: "BOOKMARK", object: { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: String(revision) } } });
+    res.end();
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -271,7 +321,14 @@ function parsePath(path: string): Route | undefined {
   return route;
 }
 
-function listResponse(kind: string, items: Map<string, Json>, namespace: string | undefined, query: URLSearchParams, generation: number): Json {
+function listResponse(
+  kind: string,
+  items: Map<string, Json>,
+  namespace: string | undefined,
+  query: URLSearchParams,
+  generation: number,
+  revision: number,
+): Json {
   const labelSelector = query.get("labelSelector") ?? "";
   const fieldSelector = query.get("fieldSelector") ?? "";
   const all = [...items.entries()]
@@ -284,7 +341,7 @@ function listResponse(kind: string, items: Map<string, Json>, namespace: string 
   const start = query.get("continue") ? Number(Buffer.from(query.get("continue")!, "base64url").toString().split(":")[1]) : 0;
   const limit = Number(query.get("limit") ?? 0);
   const end = limit > 0 ? start + limit : all.length;
-  const metadata: Json = { resourceVersion: "1000" };
+  const metadata: Json = { resourceVersion: String(revision) };
   if (end < all.length) {
     metadata.continue = Buffer.from(`${generation}:${end}`).toString("base64url");
     metadata.remainingItemCount = all.length - end;

@@ -27,8 +27,12 @@ export function objectKey(name: string, namespace?: string): string {
   return `${namespace ?? ""}/${name}`;
 }
 
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
 export class ObjectStore<T extends Stored> {
   private readonly items = new Map<string, T>();
+  /** Told of every write, with a copy of the object as written (deletions get a fresh resourceVersion). */
+  onChange: ((type: ChangeType, object: T) => void) | undefined;
 
   constructor(
     private readonly revisions: Revisions,
@@ -52,6 +56,7 @@ export class ObjectStore<T extends Stored> {
     meta.creationTimestamp ??= previous?.metadata.creationTimestamp ?? this.nowIso();
     meta.resourceVersion = this.revisions.next();
     this.items.set(key, copy);
+    this.onChange?.(previous ? "MODIFIED" : "ADDED", structuredClone(copy));
     return structuredClone(copy);
   }
 
@@ -61,6 +66,7 @@ export class ObjectStore<T extends Stored> {
     if (!stored) return undefined;
     change(stored);
     stored.metadata.resourceVersion = this.revisions.next();
+    this.onChange?.("MODIFIED", structuredClone(stored));
     return structuredClone(stored);
   }
 
@@ -77,6 +83,11 @@ export class ObjectStore<T extends Stored> {
     const key = this.keyOf(name, namespace);
     const stored = this.items.get(key);
     this.items.delete(key);
+    if (stored && this.onChange) {
+      const gone = structuredClone(stored);
+      gone.metadata.resourceVersion = this.revisions.next();
+      this.onChange("DELETED", gone);
+    }
     return stored;
   }
 

@@ -33,6 +33,8 @@ import type {
   ListOptions,
   NodeMetadataPatch,
   Page,
+  PodChange,
+  PodChanges,
   PodListOptions,
   RawObject,
   SelectorListOptions,
@@ -60,6 +62,9 @@ export interface SimulationTimings {
   /** Instance terminated -> its Node object deleted (cloud controller manager). */
   nodeDeletionMs: number;
 }
+
+/** Pod changes kept for `podChangesSince`; older ones are forgotten, as a real watch cache forgets. */
+export const POD_HISTORY_LIMIT = 10_000;
 
 export const DEFAULT_TIMINGS: SimulationTimings = {
   bootMs: 45_000,
@@ -99,6 +104,9 @@ export class SimulatedCluster implements Cluster {
   private readonly recorded: RecordedEvent[] = [];
   private readonly launches = new Map<string, LaunchedInstance>();
   private readonly terminated = new Set<string>();
+  private readonly podHistory: Array<{ revision: number; change: PodChange }> = [];
+  /** Changes after this revision are still known. */
+  private oldestPodRevision = 0;
   private reconcileArmed = false;
   private reconciling = false;
   private nameCounter = 0;
@@ -118,6 +126,22 @@ export class SimulatedCluster implements Cluster {
     this.storageClassStore = store(false);
     this.workloadStore = store(true);
     this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
+    this.podStore.onChange = (type, pod) => {
+      this.podHistory.push({ revision: Number(pod.metadata.resourceVersion), change: { type, pod } });
+      if (this.podHistory.length > POD_HISTORY_LIMIT) this.dropPodHistory(this.podHistory.length - POD_HISTORY_LIMIT);
+    };
+  }
+
+  /** Forgets pod history, as etcd compaction does: older resourceVersions then answer "expired". */
+  compactPodHistory(): void {
+    this.dropPodHistory(this.podHistory.length);
+    this.oldestPodRevision = Number(this.revisions.current());
+  }
+
+  private dropPodHistory(count: number): void {
+    const dropped = this.podHistory.splice(0, count);
+    const last = dropped.at(-1);
+    if (last) this.oldestPodRevision = last.revision;
   }
 
   // ================= simulation driving =================
@@ -230,6 +254,16 @@ export class SimulatedCluster implements Cluster {
     const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
     return this.podStore.list(options, (p) => !isFinished(p) && (!selector || selector.matches(p.metadata.labels)));
   }
+  async podChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<PodChanges> {
+    const since = Number(resourceVersion);
+    if (!Number.isFinite(since) || since < this.oldestPodRevision) return { outcome: "expired" };
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    const changes = this.podHistory
+      .filter((h) => h.revision > since && (!selector || selector.matches(h.change.pod.metadata.labels)))
+      .map((h) => structuredClone(h.change));
+    return { outcome: "changes", changes, resourceVersion: this.revisions.current() };
+  }
+
   async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
     return this.podStore.list(options, (p) => p.spec.nodeName === nodeName && !isFinished(p));
   }
