@@ -21,6 +21,8 @@ export interface ConfigurationProblem {
 
 export interface Configuration {
   nodePools: NodePool[];
+  /** Where each valid NodePool came from, by name. */
+  nodePoolSources: Map<string, "cluster" | "table">;
   nodeClasses: EC2NodeClass[];
   problems: ConfigurationProblem[];
 }
@@ -65,6 +67,7 @@ async function loadKind<T>(
   ports: { cluster: Cluster; store: Store; log: Log },
   nowMs: number,
   problems: ConfigurationProblem[],
+  sources?: Map<string, "cluster" | "table">,
 ): Promise<T[]> {
   const out: T[] = [];
   for (const candidate of await candidates(kind, ports.cluster, ports.store)) {
@@ -77,6 +80,7 @@ async function loadKind<T>(
     }
     if (result.value) {
       out.push(result.value);
+      sources?.set(candidate.name, candidate.source);
       continue;
     }
     const message = describeProblems(result.problems);
@@ -93,7 +97,8 @@ async function loadKind<T>(
 
 export async function loadConfiguration(ports: { cluster: Cluster; store: Store; log: Log }, nowMs: number): Promise<Configuration> {
   const problems: ConfigurationProblem[] = [];
-  const nodePools = await loadKind("NodePool", validateNodePool, ports, nowMs, problems);
+  const nodePoolSources = new Map<string, "cluster" | "table">();
+  const nodePools = await loadKind("NodePool", validateNodePool, ports, nowMs, problems, nodePoolSources);
   const nodeClasses = await loadKind("EC2NodeClass", validateEC2NodeClass, ports, nowMs, problems);
-  return { nodePools, nodeClasses, problems };
+  return { nodePools, nodePoolSources, nodeClasses, problems };
 }

@@ -61,6 +61,7 @@ export async function nodePoolOptions(
   nodePools: readonly NodePool[],
   nodeClasses: readonly EC2NodeClass[],
   problems: ConfigurationProblem[],
+  sources: ReadonlyMap<string, "cluster" | "table"> = new Map(),
 ): Promise<NodePoolOption[]> {
   const typesByClass = new Map<string, Promise<InstanceType[] | string>>();
   const typesFor = (nodeClass: EC2NodeClass): Promise<InstanceType[] | string> => {
@@ -83,14 +84,14 @@ export async function nodePoolOptions(
     const nodeClass = nodeClassFor(nodePool, nodeClasses);
     if (!nodeClass) {
       const message = `references ${ref.kind} ${ref.name}, which does not exist or is invalid`;
-      problems.push({ kind: "NodePool", name, source: "cluster", message });
+      problems.push({ kind: "NodePool", name, source: sources.get(name) ?? "cluster", message });
       ports.log.warn(`NodePool ${name} ${message}; skipped`);
       continue;
     }
     const types = await typesFor(nodeClass);
     if (typeof types === "string") {
       const message = `EC2NodeClass ${nodeClass.metadata.name} is not ready: ${types}`;
-      problems.push({ kind: "NodePool", name, source: "cluster", message });
+      problems.push({ kind: "NodePool", name, source: sources.get(name) ?? "cluster", message });
       ports.log.warn(`NodePool ${name}: ${message}; skipped`);
       continue;
     }
@@ -113,7 +114,7 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     loadConfiguration(ports, nowMs),
   ]);
   const problems = [...configuration.problems];
-  const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems);
+  const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
     nowMs,
     boundPods: activePods.filter((p) => Boolean(p.spec.nodeName)),

@@ -2,7 +2,7 @@
  * Ports for a whole simulated world: the in-memory cluster (kube-scheduler, kubelets, controllers
  * on a virtual clock), a cloud whose launches boot kubelets in that cluster, an in-memory queue and
  * a recorder for logs and metrics. The store is passed in (DynamoDB Local in the end-to-end tests,
- * memory in the local loop). Used by test/e2e and `scripts`-free local runs (docs/functions.md).
+ * memory in the local loop). Used by test/e2e, test/functions and functions/local-loop.ts (docs/functions.md).
  */
 import type { EC2NodeClass } from "../api/types.ts";
 import type { InstanceType } from "../cloud/instance-type.ts";

@@ -189,6 +189,14 @@ describe("interruption handler", () => {
     expect(w.cluster.events({ source: "tenon", reason: "SpotInterrupted" }).map((e) => e.involvedObject.name)).toEqual([node.metadata.name]);
   });
 
+  it("cordons the node of an instance that is stopping, without marking its offering unavailable", async () => {
+    const { w, instance, node } = await runningWorld();
+    await interruption(sqsEvent([{ id: "stop", body: ec2Event("EC2 Instance State-change Notification", { "instance-id": instance.instanceId, state: "stopping" }) }]), lambdaContext("interruption"));
+    expect(w.cluster.node(node.metadata.name)!.spec.unschedulable).toBe(true);
+    expect(await w.ports.store.listUnavailable(w.ports.clock.now())).toEqual([]);
+    expect(w.cluster.events({ source: "tenon", reason: "InstanceStateChange" })).toHaveLength(1);
+  });
+
   it("fails malformed messages (for the dead-letter queue), drops unknown but valid events, and only records an event for a rebalance", async () => {
     const { w, instance, node } = await runningWorld();
     const response = await interruption(
