@@ -9,7 +9,8 @@
  *   - NoSchedule/NoExecute taints are tolerated;
  *   - required pod anti-affinity and affinity, DoNotSchedule topology spread (zone and hostname) and
  *     host ports hold, with claims pinned to one domain for the keys that need it;
- *   - NodePool limits hold, counting each claim at its largest instance type.
+ *   - NodePool limits hold, counting each claim at its largest instance type;
+ *   - claimed volumes exist and their zone (PersistentVolume affinity, StorageClass topologies) holds.
  * Where a rule depends on detail the scheduler may legitimately choose, the checker errs on the
  * lenient side, so a reported violation is a real one.
  */
