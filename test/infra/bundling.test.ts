@@ -28,7 +28,10 @@ describe("function bundling", () => {
     const assetDir = path.join(outdir, `asset.${code?.S3Key.replace(/\.zip$/, "")}`);
     const bundle = path.join(assetDir, "index.mjs");
     expect(existsSync(bundle)).toBe(true);
-    expect(existsSync(`${bundle}.map`)).toBe(true);
+    const map = JSON.parse(readFileSync(`${bundle}.map`, "utf8")) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources.some((source) => source.endsWith("lib/errors.ts"))).toBe(true);
+    // Line mappings only: the sources themselves would double the upload.
+    expect(map.sourcesContent).toBeUndefined();
 
     const text = readFileSync(bundle, "utf8");
     expect(text.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
