@@ -109,6 +109,11 @@ function initialState(pod: Pod, ignore: boolean): RelaxState {
   return ignore ? ignoreAllPreferences(pod) : INITIAL_RELAX;
 }
 
+/**
+ * Places a pod, relaxing one preference at a time until it fits. Pods of a group are identical,
+ * so a member starts from the relaxation its predecessor needed: the stricter states failed for
+ * that predecessor and the claims they could use have only filled up since.
+ */
 function placeWithRelaxation(ctx: RunContext, pod: Pod, group: PodGroup, ignore: boolean): string | undefined {
   let state: RelaxState = group.startState ?? initialState(pod, ignore);
   for (;;) {
