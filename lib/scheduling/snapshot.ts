@@ -1,6 +1,6 @@
 /**
  * Builds the scheduler's input from raw Kubernetes objects, applying the cluster semantics of the
- * simulate contract (lib/../spec simulate.md, "Semantics the input relies on"). Pure: the simulate
+ * simulate contract (docs/simulate.md, "Semantics the input relies on"). Pure: the simulate
  * command and the provisioner Lambda call it with whatever they observed.
  *
  * Decisions worth knowing:
@@ -39,12 +39,6 @@ export const INITIALIZED_LABEL = "karpenter.sh/initialized";
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 const NOT_READY_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
-
-export { LABEL_ALIASES };
-
-export function stableLabelKey(key: string): string {
-  return normalizeLabelKey(key);
-}
 
 function isAlias(key: string): boolean {
   return Object.hasOwn(LABEL_ALIASES, key);
@@ -102,7 +96,7 @@ export function isPending(pod: Pod): boolean {
 }
 
 function normalizeRequirements(requirements: readonly NodeSelectorRequirement[] | undefined): NodeSelectorRequirement[] | undefined {
-  return requirements?.map((r) => (isAlias(r.key) ? { ...r, key: stableLabelKey(r.key) } : r));
+  return requirements?.map((r) => (isAlias(r.key) ? { ...r, key: normalizeLabelKey(r.key) } : r));
 }
 
 function normalizeTerms(terms: readonly NodeSelectorTerm[]): NodeSelectorTerm[] {
@@ -115,7 +109,7 @@ function normalizeTerms(terms: readonly NodeSelectorTerm[]): NodeSelectorTerm[] 
 }
 
 function normalizeAffinityTerms<T extends PodAffinityTerm>(terms: readonly T[] | undefined): T[] | undefined {
-  return terms?.map((t) => (isAlias(t.topologyKey) ? { ...t, topologyKey: stableLabelKey(t.topologyKey) } : t));
+  return terms?.map((t) => (isAlias(t.topologyKey) ? { ...t, topologyKey: normalizeLabelKey(t.topologyKey) } : t));
 }
 
 /** A copy of the pod whose node constraints use stable label keys; the pod itself is left alone. */
@@ -128,10 +122,10 @@ export function normalizePod(pod: Pod): Pod {
   if (!usesAlias) return pod;
   const out: Pod = { ...pod, spec: { ...spec } };
   if (spec.nodeSelector) {
-    out.spec.nodeSelector = Object.fromEntries(Object.entries(spec.nodeSelector).map(([k, v]) => [stableLabelKey(k), v]));
+    out.spec.nodeSelector = Object.fromEntries(Object.entries(spec.nodeSelector).map(([k, v]) => [normalizeLabelKey(k), v]));
   }
   if (spec.topologySpreadConstraints) {
-    out.spec.topologySpreadConstraints = spec.topologySpreadConstraints.map((c) => ({ ...c, topologyKey: stableLabelKey(c.topologyKey) }));
+    out.spec.topologySpreadConstraints = spec.topologySpreadConstraints.map((c) => ({ ...c, topologyKey: normalizeLabelKey(c.topologyKey) }));
   }
   const affinity = spec.affinity;
   if (affinity) {
@@ -184,7 +178,7 @@ function normalizeStorageClass(storageClass: StorageClass): StorageClass {
   return {
     ...storageClass,
     allowedTopologies: storageClass.allowedTopologies.map((t) => ({
-      matchLabelExpressions: t.matchLabelExpressions?.map((e) => ({ ...e, key: stableLabelKey(e.key) })),
+      matchLabelExpressions: t.matchLabelExpressions?.map((e) => ({ ...e, key: normalizeLabelKey(e.key) })),
     })),
   };
 }
@@ -312,7 +306,7 @@ function existingFromNodeClaim(claim: NodeClaim, pools: ReadonlyMap<string, Node
 function singleValuedLabels(requirements: readonly NodeSelectorRequirement[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const r of requirements) {
-    if (r.operator === "In" && r.values?.length === 1) out[stableLabelKey(r.key)] = r.values[0]!;
+    if (r.operator === "In" && r.values?.length === 1) out[normalizeLabelKey(r.key)] = r.values[0]!;
   }
   return out;
 }
@@ -338,7 +332,7 @@ function expectedAllocatable(
 function mayBecome(instanceType: InstanceType, requirements: readonly NodeSelectorRequirement[], labels: Readonly<Record<string, string>>): boolean {
   const pinned = labels[INSTANCE_TYPE_LABEL];
   if (pinned !== undefined) return instanceType.name === pinned;
-  const rule = requirements.find((r) => stableLabelKey(r.key) === INSTANCE_TYPE_LABEL);
+  const rule = requirements.find((r) => normalizeLabelKey(r.key) === INSTANCE_TYPE_LABEL);
   if (!rule) return true;
   const values = rule.values ?? [];
   if (rule.operator === "In") return values.includes(instanceType.name);
