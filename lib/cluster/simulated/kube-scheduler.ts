@@ -137,6 +137,34 @@ export function explainUnschedulable(pod: Pod, nodes: readonly ExistingNode[], f
   return `0/${nodes.length} nodes are available: ${parts.join(", ")}.`;
 }
 
+/** What binding does to a pod: it runs on the node (containers start at once in the simulation). */
+export function bindPod(pod: Pod, nodeName: string, nowIso: string): void {
+  pod.spec.nodeName = nodeName;
+  pod.status = {
+    ...pod.status,
+    phase: "Running",
+    conditions: [
+      { type: "PodScheduled", status: "True", lastTransitionTime: nowIso },
+      { type: "Ready", status: "True", lastTransitionTime: nowIso },
+    ],
+  };
+}
+
+export function alreadyMarkedUnschedulable(pod: Pod, reason: string): boolean {
+  const current = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+  return current?.status === "False" && current.reason === "Unschedulable" && current.message === reason;
+}
+
+/** PodScheduled=False/Unschedulable with the scheduler's reason, as kube-scheduler writes it. */
+export function markUnschedulable(pod: Pod, reason: string, nowIso: string): void {
+  const others = (pod.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+  pod.status = {
+    ...pod.status,
+    phase: "Pending",
+    conditions: [...others, { type: "PodScheduled", status: "False", reason: "Unschedulable", message: reason, lastTransitionTime: nowIso }],
+  };
+}
+
 function keyOf(pod: Pod): string {
   return `${pod.metadata.namespace || "default"}/${pod.metadata.name}`;
 }

@@ -33,7 +33,6 @@ import type {
   ListOptions,
   NodeMetadataPatch,
   Page,
-  PodChange,
   PodChanges,
   PodListOptions,
   RawObject,
@@ -43,9 +42,18 @@ import { parseLabelSelector } from "../../ports/cluster.ts";
 import { compileSelector } from "../../scheduling/label-selector.ts";
 import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
 import { evictionVerdict } from "./disruption-budget.ts";
-import { awaitsScheduling, isFinished, runSchedulingPass, type ScheduleFn } from "./kube-scheduler.ts";
+import {
+  alreadyMarkedUnschedulable,
+  awaitsScheduling,
+  bindPod,
+  isFinished,
+  markUnschedulable,
+  runSchedulingPass,
+  type ScheduleFn,
+} from "./kube-scheduler.ts";
 import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
 import { ObjectStore, Revisions } from "./object-store.ts";
+import { PodHistory } from "./pod-history.ts";
 import { ZONE_LABEL, provisionedVolume } from "./volumes.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { schedule } from "../../scheduling/scheduler.ts";
@@ -62,9 +70,6 @@ export interface SimulationTimings {
   /** Instance terminated -> its Node object deleted (cloud controller manager). */
   nodeDeletionMs: number;
 }
-
-/** Pod changes kept for `podChangesSince`; older ones are forgotten, as a real watch cache forgets. */
-export const POD_HISTORY_LIMIT = 10_000;
 
 export const DEFAULT_TIMINGS: SimulationTimings = {
   bootMs: 45_000,
@@ -104,9 +109,7 @@ export class SimulatedCluster implements Cluster {
   private readonly recorded: RecordedEvent[] = [];
   private readonly launches = new Map<string, LaunchedInstance>();
   private readonly terminated = new Set<string>();
-  private readonly podHistory: Array<{ revision: number; change: PodChange }> = [];
-  /** Changes after this revision are still known. */
-  private oldestPodRevision = 0;
+  private readonly podHistory = new PodHistory();
   private reconcileArmed = false;
   private reconciling = false;
   private nameCounter = 0;
@@ -126,22 +129,12 @@ export class SimulatedCluster implements Cluster {
     this.storageClassStore = store(false);
     this.workloadStore = store(true);
     this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
-    this.podStore.onChange = (type, pod) => {
-      this.podHistory.push({ revision: Number(pod.metadata.resourceVersion), change: { type, pod } });
-      if (this.podHistory.length > POD_HISTORY_LIMIT) this.dropPodHistory(this.podHistory.length - POD_HISTORY_LIMIT);
-    };
+    this.podStore.onChange = (type, pod) => this.podHistory.record(type, pod);
   }
 
   /** Forgets pod history, as etcd compaction does: older resourceVersions then answer "expired". */
   compactPodHistory(): void {
-    this.dropPodHistory(this.podHistory.length);
-    this.oldestPodRevision = Number(this.revisions.current());
-  }
-
-  private dropPodHistory(count: number): void {
-    const dropped = this.podHistory.splice(0, count);
-    const last = dropped.at(-1);
-    if (last) this.oldestPodRevision = last.revision;
+    this.podHistory.compact(Number(this.revisions.current()));
   }
 
   // ================= simulation driving =================
@@ -255,13 +248,7 @@ export class SimulatedCluster implements Cluster {
     return this.podStore.list(options, (p) => !isFinished(p) && (!selector || selector.matches(p.metadata.labels)));
   }
   async podChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<PodChanges> {
-    const since = Number(resourceVersion);
-    if (!Number.isFinite(since) || since < this.oldestPodRevision) return { outcome: "expired" };
-    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
-    const changes = this.podHistory
-      .filter((h) => h.revision > since && (!selector || selector.matches(h.change.pod.metadata.labels)))
-      .map((h) => structuredClone(h.change));
-    return { outcome: "changes", changes, resourceVersion: this.revisions.current() };
+    return this.podHistory.since(resourceVersion, this.revisions.current(), options?.labelSelector);
   }
 
   async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
@@ -492,32 +479,12 @@ export class SimulatedCluster implements Cluster {
       volumes: { claims: [...this.claimStore.values()], volumes: [...this.volumeStore.values()], storageClasses: [...this.storageClassStore.values()] },
     });
     const now = this.iso();
-    for (const { pod, nodeName } of pass.bindings) {
-      this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => {
-        p.spec.nodeName = nodeName;
-        p.status = {
-          ...p.status,
-          phase: "Running",
-          conditions: [
-            { type: "PodScheduled", status: "True", lastTransitionTime: now },
-            { type: "Ready", status: "True", lastTransitionTime: now },
-          ],
-        };
-      });
-    }
+    for (const { pod, nodeName } of pass.bindings) this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => bindPod(p, nodeName, now));
     for (const { pod, nodeName } of pass.bindings) this.provisionVolumes(pod, nodeName);
     for (const { pod, reason } of pass.unschedulable) {
-      const current = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
-      if (current?.status === "False" && current.reason === "Unschedulable" && current.message === reason) continue;
+      if (alreadyMarkedUnschedulable(pod, reason)) continue;
       // A status write only: it is not a change the scheduler itself reacts to.
-      this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => {
-        const others = (p.status?.conditions ?? []).filter((c) => c.type !== "PodScheduled");
-        p.status = {
-          ...p.status,
-          phase: "Pending",
-          conditions: [...others, { type: "PodScheduled", status: "False", reason: "Unschedulable", message: reason, lastTransitionTime: now }],
-        };
-      });
+      this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => markUnschedulable(p, reason, now));
       this.record(
         { involvedObject: { kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace || "default" }, type: "Warning", reason: "FailedScheduling", message: reason },
         "default-scheduler",
