@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
+import { INSTANCE_TYPES_ANNOTATION } from "../../lib/provisioning/records.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
@@ -79,6 +80,11 @@ describe("provisioning loop on a simulated cluster and cloud, state in DynamoDB 
 
     const records = await w.ports.store.listNodeClaims();
     expect(records).toHaveLength(expected.newNodeClaims.length);
+    // The same claims the scheduler chose: the same instance-type options, in the same order.
+    const options = (names: string[]) => names.join(",");
+    expect(records.map((r) => r.nodeClaim.metadata.annotations?.[INSTANCE_TYPES_ANNOTATION]).sort()).toEqual(
+      expected.newNodeClaims.map((c) => options(c.instanceTypes.map((t) => t.name))).sort(),
+    );
     expect(records.every((r) => r.phase === "Launched" && /^default-[a-z]{5}$/.test(r.name))).toBe(true);
     expect(await instanceCount(w)).toBe(expected.newNodeClaims.length);
     expect(w.telemetry.total(METRIC.nodeClaimsLaunched)).toBe(expected.newNodeClaims.length);
