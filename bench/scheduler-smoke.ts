@@ -7,6 +7,7 @@
 import type { InstanceType } from "../lib/cloud/instance-type.ts";
 import type { Pod } from "../lib/k8s/types.ts";
 import { parseResources } from "../lib/quantity/resources.ts";
+import { resolveLaunch } from "../lib/scheduling/launch.ts";
 import { schedule } from "../lib/scheduling/scheduler.ts";
 import type { SchedulingInput } from "../lib/scheduling/types.ts";
 import { benchmarkInput, syntheticInstanceTypes } from "./workload.ts";
@@ -110,12 +111,8 @@ for (const n of counts.length ? counts : [1000, 5000, 20000]) {
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  let price = 0;
-  for (const c of result.newNodeClaims) {
-    let best = Infinity;
-    for (const t of c.instanceTypes) for (const o of t.offerings) if (o.available && o.price < best) best = o.price;
-    price += best;
-  }
+  // What launching the claims would cost, as `tenon simulate` resolves it.
+  const price = result.newNodeClaims.reduce((sum, c) => sum + (resolveLaunch(c)?.price ?? 0), 0);
   console.log(
     `${n} pods: ${ms.toFixed(0)} ms wall (${cpuMs.toFixed(0)} ms cpu), ${Math.round((n / ms) * 1000)} pods/s wall, ${Math.round((n / cpuMs) * 1000)} pods/s cpu, ${result.newNodeClaims.length} claims, ${result.unschedulable.length} unschedulable, ~$${price.toFixed(2)}/h`,
   );

@@ -46,15 +46,17 @@ function describeFailure(g: TopologyGroup): string {
 }
 
 /**
- * `fixedDomain`: for existing nodes, the node's own domain per key. `typesLeft`: whether a claim
- * with these requirements would still have an instance type (used to choose among domains).
+ * `fixedDomain`: for existing nodes, the node's own domain per key. `priceWith`: the price a claim
+ * with these requirements could launch at, or undefined when no instance type is left. Among
+ * domains the constraint likes equally (same spread count; any for affinity), the cheapest wins,
+ * ties by name.
  */
 export function applyTopology(
   plan: PodPlan,
   reqs: Requirements,
   memo: AllowedMemo,
   fixedDomain: ((key: string) => string | undefined) | undefined,
-  typesLeft: (reqs: Requirements) => boolean,
+  priceWith: (reqs: Requirements) => number | undefined,
 ): TopologyOutcome {
   let pinned = false;
   for (let i = 0; i < plan.topo.length; i++) {
@@ -94,17 +96,18 @@ export function applyTopology(
       }
       continue;
     }
-    let chosen = false;
+    let best: { reqs: Requirements; rank: number; price: number } | undefined;
     for (const d of allowed) {
+      const rank = g.kind === "spread" ? g.count(d) : 0;
+      if (best && rank > best.rank) break; // `allowed` comes in preference order
       const candidate = reqs.with(Requirement.single(g.key, d));
-      if (typesLeft(candidate)) {
-        reqs = candidate;
-        chosen = true;
-        pinned = true;
-        break;
-      }
+      const price = priceWith(candidate);
+      if (price === undefined) continue;
+      if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }
-    if (!chosen) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false };
+    if (!best) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false };
+    reqs = best.reqs;
+    pinned = true;
   }
   return { reqs, pinned };
 }

@@ -42,7 +42,7 @@ export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: P
   if (!bin.fitsRequests(g.requests)) return NEVER;
   if (!bin.reqs.isCompatible(plan.nodeReqs)) return NEVER;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => true);
+    const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => 0);
     if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
   }
   bin.add(pod, g.requests, g.ports, plan.nodeReqs);
@@ -58,16 +58,15 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   if (!claim.reqs.isCompatible(plan.nodeReqs, claim.allowUndefined)) return NEVER;
   const merged = claim.reqs.intersect(plan.nodeReqs);
   const need = claim.need(g.requests);
-  let last: { reqs: Requirements; types: ReturnType<ClaimBin["typesFor"]> } | undefined;
+  const seen = new Map<Requirements, ReturnType<ClaimBin["typesFor"]>>();
   const typesFor = (r: Requirements) => {
-    if (last && last.reqs === r) return last.types;
-    last = { reqs: r, types: claim.typesFor(r, need) };
-    return last.types;
+    if (!seen.has(r)) seen.set(r, claim.typesFor(r, need));
+    return seen.get(r);
   };
   let reqs = merged;
   let pinned = false;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r) !== undefined);
+    const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r)?.prices[0]);
     if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
     reqs = outcome.reqs;
     pinned = outcome.pinned;
@@ -129,7 +128,14 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
   const need = addResources(g.requests, t.daemonRequests);
   const remaining = ctx.limits.remaining(t);
+  const seen = new Map<Requirements, { types: PreparedType[]; prices: number[] } | undefined>();
   const typesFor = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
+    if (seen.has(r)) return seen.get(r);
+    const result = filterTypes(r);
+    seen.set(r, result);
+    return result;
+  };
+  const filterTypes = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
     const compat = t.catalog.compatible(r);
     const types: PreparedType[] = [];
     const prices: number[] = [];
@@ -143,7 +149,7 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   };
   let reqs = base;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, base, memo, undefined, (r) => typesFor(r) !== undefined);
+    const outcome = applyTopology(plan, base, memo, undefined, (r) => typesFor(r)?.prices[0]);
     if ("fail" in outcome) return `NodePool ${t.name}: ${outcome.fail}`;
     reqs = outcome.reqs;
   }

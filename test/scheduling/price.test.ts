@@ -51,6 +51,18 @@ describe("price-aware packing", () => {
     expect(ours).toBeLessThanOrEqual(naiveFfdPrice(list, types) + 1e-9);
   });
 
+  it("picks the cheapest zone among those a topology constraint likes equally", () => {
+    const zonal = instanceType("z", { cpu: "4", memory: "16Gi", price: 1, offerings: [
+      { zone: ZONES[0]!, capacityType: "on-demand", price: 0.3, available: true },
+      { zone: ZONES[1]!, capacityType: "on-demand", price: 0.2, available: true },
+      { zone: ZONES[2]!, capacityType: "on-demand", price: 0.25, available: true },
+    ] });
+    const spread = { labels: { app: "s" }, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" as const, labelSelector: { matchLabels: { app: "s" } } }] };
+    const r = schedule(input({ pods: pods(2, "s", { cpu: "3", ...spread }), nodePools: [option(nodePool("default"), [zonal])] }));
+    // Both zones hold no pod yet for the first; the second must go elsewhere: next cheapest.
+    expect(r.newNodeClaims.map((c) => c.labels["topology.kubernetes.io/zone"])).toEqual([ZONES[1], ZONES[2]]);
+  });
+
   it("keeps pods on one node when splitting saves nothing", () => {
     const types = [1, 2, 4].map((n) => onDemandOnly(`c${n}`, n, 0.1 * n));
     const r = schedule(input({ pods: pods(4, "p", { cpu: "1" }), nodePools: [option(nodePool("default"), types)] }));
