@@ -69,6 +69,13 @@ describe("new claims from a NodePool", () => {
     expect(r.newNodeClaims[0]?.labels[ZONE]).toBe(ZONES[2]);
   });
 
+  it("applies NodePool requirements, including numeric bounds, to the instance types", () => {
+    const types = [2, 4, 8, 16].map((n) => instanceType(`m.${n}x`, { cpu: String(n), memory: `${4 * n}Gi`, price: 0.05 * n, labels: { "karpenter.k8s.aws/instance-cpu": String(n) } }));
+    const np = nodePool("default", { requirements: [{ key: "karpenter.k8s.aws/instance-cpu", operator: "Gt", values: ["2"] }, { key: "karpenter.k8s.aws/instance-cpu", operator: "Lte", values: ["8"] }] });
+    const r = schedule(input({ pods: pods(1, "p", { cpu: "1" }), nodePools: [option(np, types)] }));
+    expect(r.newNodeClaims[0]!.instanceTypes.map((t) => t.name)).toEqual(["m.4x", "m.8x"]);
+  });
+
   it("lets a pod select a custom label only when the NodePool defines it", () => {
     const withLabel = option(nodePool("labelled", { requirements: [{ key: "example.com/team", operator: "Exists" }] }));
     const plain = option(nodePool("plain"));
