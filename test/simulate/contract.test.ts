@@ -242,6 +242,33 @@ describe("simulate: bad input exits 2 with one line per problem", () => {
     expect(lines).toHaveLength(3);
   });
 
+  it("rejects malformed scheduling constraints instead of guessing", async () => {
+    const bad = `
+apiVersion: v1
+kind: Pod
+metadata: {name: odd}
+spec:
+  tolerations: [{key: k, operator: Sometimes}]
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {a: b}}}]
+  volumes: [{name: v, persistentVolumeClaim: {}}]
+  containers: [{name: c}]
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n}
+spec:
+  taints: [{key: k}]`;
+    const lines = await fails({ "in.yaml": docs(NODEPOOL, bad) }, ["-f", "in.yaml"]);
+    expect(lines).toEqual([
+      'Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
+      "Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
+      "Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
+      "Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
+    ]);
+  });
+
   it("rejects an unreadable input file and a missing catalog file", async () => {
     expect((await fails({}, ["-f", "missing.yaml"])).join("\n")).toContain("missing.yaml");
     expect((await fails({ "in.yaml": NODEPOOL }, ["-f", "in.yaml", "--instance-types", "nope.json"])).join("\n")).toContain("nope.json");

@@ -53,7 +53,7 @@ describe("classifyDocuments", () => {
       ]),
     );
     expect(lines).toEqual([
-      "Pod q: spec.containers: must list at least one container",
+      "Pod default/q: spec.containers: must list at least one container",
       "Pod in a.yaml#4: metadata.name: is required",
       "Pod default/p: metadata.name: appears more than once in the input",
     ]);
