@@ -112,7 +112,7 @@ export class Requirements {
 
   /**
    * Whether `other` (e.g. a pod's constraints) can be met by something described by `this`
-   * (e.g. a NodePool). Returns undefined when compatible, else the reason. A key `this` does not
+   * (e.g. a NodePool): some labelling satisfies both. Returns undefined when compatible, else the reason. A key `this` does not
    * define means "label absent" unless `allowUndefined(key)` (well-known labels whose value
    * is decided later, such as zone or instance type).
    */
@@ -124,6 +124,10 @@ export class Requirements {
         return `label ${key}: ${names?.other ?? "pod"} wants ${theirs}, ${names?.self ?? "node"} does not define it`;
       }
       if (!mine.intersects(theirs)) return `key ${key}: ${names?.other ?? "pod"} wants ${theirs}, ${names?.self ?? "node"} allows ${mine}`;
+    }
+    // A key that admits nothing at all (contradictory requirements) fits nobody.
+    for (const [key, mine] of this.byKey) {
+      if (!other.byKey.has(key) && mine.isEmpty()) return `key ${key}: ${names?.self ?? "node"} allows nothing (its requirements contradict each other)`;
     }
     return undefined;
   }
@@ -138,6 +142,7 @@ export class Requirements {
       }
       if (!mine.intersects(theirs)) return false;
     }
+    for (const [key, mine] of this.byKey) if (!other.byKey.has(key) && mine.isEmpty()) return false;
     return true;
   }
 

@@ -169,6 +169,27 @@ describe("Requirements: a collection keyed by label", () => {
     );
   });
 
+  it("compatible over several keys iff some node labelling satisfies both sides (absent keys on the node side mean absent)", () => {
+    const keyed = (key: string) => requirementArb.map((r) => Requirements.fromNodeSelector(r.toNodeSelector().map((s) => ({ ...s, key }))));
+    const collection = fc.tuple(fc.option(keyed("k1")), fc.option(keyed("k2"))).map(([a, b]) => (a ?? Requirements.EMPTY).intersect(b ?? Requirements.EMPTY));
+    fc.assert(
+      fc.property(collection, collection, (node, pod) => {
+        const states = (key: string) => universe(...[node.get(key), pod.get(key)].filter((r): r is Requirement => r !== undefined));
+        const ok = (side: Requirements, key: string, s: LabelState, missingMeansAbsent: boolean) => {
+          const r = side.get(key);
+          if (!r) return missingMeansAbsent ? s === ABSENT : true;
+          return allows(r, s);
+        };
+        let witness = false;
+        for (const s1 of states("k1")) for (const s2 of states("k2")) {
+          if (ok(node, "k1", s1, true) && ok(node, "k2", s2, true) && ok(pod, "k1", s1, false) && ok(pod, "k2", s2, false)) witness = true;
+        }
+        expect(node.compatible(pod) === undefined).toBe(witness);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("intersect merges per key and returns this when unchanged", () => {
     const pod = Requirements.fromLabels({ [ZONE]: "us-east-1a", "kubernetes.io/arch": "amd64" });
     const merged = nodePool.intersect(pod);

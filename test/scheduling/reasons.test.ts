@@ -19,6 +19,12 @@ describe("unschedulable reasons", () => {
     expect(reasonOf(r, "p")).toBe(`incompatible with NodePool default: key ${ZONE}: pod wants In [us-east-1d], NodePool default allows In [${ZONES[0]} ${ZONES[1]}]`);
   });
 
+  it("fits no pod on a NodePool whose requirements contradict each other", () => {
+    const np = option(nodePool("broken", { requirements: [{ key: "example.com/team", operator: "In", values: ["a"] }, { key: "example.com/team", operator: "NotIn", values: ["a"] }] }));
+    const r = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], nodePools: [np] }));
+    expect(reasonOf(r, "p")).toBe("incompatible with NodePool broken: key example.com/team: NodePool broken allows nothing (its requirements contradict each other)");
+  });
+
   it("explains requirements no instance type meets", () => {
     const r = schedule(input({ pods: [pod({ name: "p", cpu: "1", nodeSelector: { "node.kubernetes.io/instance-type": "p5.48xlarge" } })] }));
     expect(reasonOf(r, "p")).toMatch(/^no instance type in NodePool default meets the pod's requirements \(.*node.kubernetes.io\/instance-type In \[p5.48xlarge\]/);
