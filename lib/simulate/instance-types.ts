@@ -43,6 +43,9 @@ export function nodePoolOptions(
     }
     let instanceTypes: InstanceType[];
     if (source.kind === "catalog") {
+      if (nodeClass?.spec.kubelet && Object.keys(nodeClass.spec.kubelet).length > 0) {
+        noteOnce(`EC2NodeClass ${nodeClass.metadata.name}: kubelet settings do not change allocatable from an --instance-types catalog, which is used as given`);
+      }
       instanceTypes = source.instanceTypes;
     } else {
       const cacheKey = nodeClass ? `class/${nodeClass.metadata.name}` : "default";
