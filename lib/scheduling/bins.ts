@@ -185,17 +185,20 @@ export class ClaimBin {
   private refreshHeadroom(): void {
     if (this.boundsOf !== this.types) {
       const largest: Record<string, number> = {};
+      const names = new Set<string>();
+      for (const t of this.types) for (const name in t.allocatable) names.add(name);
+      // A resource a type lacks counts as zero for the smallest.
       const smallest: Record<string, number> = {};
-      let first = true;
-      for (const t of this.types) {
-        for (const name in t.allocatable) {
-          const v = t.allocatable[name]!;
-          if ((largest[name] ?? 0) < v) largest[name] = v;
-          if (first || v < (smallest[name] ?? Infinity)) smallest[name] = first ? v : Math.min(smallest[name] ?? 0, v);
+      for (const name of names) {
+        let lo = Infinity;
+        let hi = 0;
+        for (const t of this.types) {
+          const v = t.allocatable[name] ?? 0;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
         }
-        // A resource a type lacks counts as zero for the smallest.
-        if (!first) for (const name in smallest) if (!(name in t.allocatable)) smallest[name] = 0;
-        first = false;
+        smallest[name] = lo;
+        largest[name] = hi;
       }
       this.largest = largest;
       this.smallest = smallest;
