@@ -106,6 +106,19 @@ describe("simulate -o json: the output document", () => {
   });
 });
 
+describe("simulate: output format and streams", () => {
+  it("prints a table by default on a terminal and JSON otherwise; notes go to stderr with JSON", async () => {
+    const dir = workdir({ "input.yaml": docs(NODEPOOL, podYaml("p", "1")) });
+    const onTerminal = await tenon(["simulate", "-f", "input.yaml"], dir, "", true);
+    expect(onTerminal.out).toContain("New NodeClaims (1)");
+    expect(onTerminal.err).toBe("");
+    const piped = await tenon(["simulate", "-f", "input.yaml"], dir);
+    expect(JSON.parse(piped.out).summary.pods).toBe(1);
+    expect(piped.err).toMatch(/^note: .*spot/m);
+    expect(piped.err.split("\n").filter(Boolean).every((line) => line.startsWith("note: "))).toBe(true);
+  });
+});
+
 describe("simulate: which pods are pending", () => {
   it("ignores DaemonSet-owned and terminating pods, and places every other pending pod exactly once", async () => {
     const dsOwned = "  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent}]";

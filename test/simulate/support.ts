@@ -17,10 +17,10 @@ export function workdir(files: Record<string, string>): string {
   return dir;
 }
 
-export async function tenon(args: string[], cwd: string, stdin = ""): Promise<CliRun> {
+export async function tenon(args: string[], cwd: string, stdin = "", isTTY = false): Promise<CliRun> {
   let out = "";
   let err = "";
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false, cwd, readStdin: async () => stdin };
+  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY, cwd, readStdin: async () => stdin };
   const code = await main(["node", "tenon", ...args], io);
   return { code, out, err };
 }
