@@ -112,6 +112,9 @@ describe("launching on moto", () => {
     expect(data.IamInstanceProfile?.Name).toBe("tenon-node");
     expect(data.SecurityGroupIds).toEqual([account.securityGroupId]);
     expect(data.MetadataOptions).toMatchObject({ HttpTokens: "required", HttpPutResponseHopLimit: 1 });
+    // The interfaces the launch creates carry the cluster tag (IAM requires it on them).
+    const interfaceTags = data.TagSpecifications?.find((t) => t.ResourceType === "network-interface")?.Tags ?? [];
+    expect(interfaceTags).toContainEqual({ Key: "eks:eks-cluster-name", Value: CLUSTER });
     const parts = parseMime(Buffer.from(data.UserData!, "base64").toString("utf8"));
     const config = parseYaml(parts.at(-1)!.body) as { spec: { cluster: { name: string }; kubelet: { config: { maxPods: number; registerWithTaints: unknown[] } } } };
     expect(config.spec.cluster.name).toBe(CLUSTER);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideGarbageCollection } from "../../lib/cloud/aws/gc.ts";
 import { defaultBlockDeviceMappings, launchTemplateData, launchTemplateName, templatesToDelete, toEc2BlockDeviceMappings, volumeSizeGiB } from "../../lib/cloud/aws/launch/template.ts";
-import { isRestrictedTagKey, launchTags } from "../../lib/cloud/aws/tags.ts";
+import { isRestrictedTagKey, launchedResourceTags, launchTags } from "../../lib/cloud/aws/tags.ts";
 import type { CloudInstance } from "../../lib/ports/cloud.ts";
 import { nodeClass } from "./fixtures.ts";
 
@@ -49,10 +49,28 @@ describe("tags", () => {
     expect(isRestrictedTagKey("aws:cloudformation:stack-name")).toBe(true);
     expect(launchTags({ clusterName: "c", nodePoolName: "p", nodeClaimName: "n", nodeClassName: "k", nodeClassTags: { "kubernetes.io/cluster/c": "shared" } })["kubernetes.io/cluster/c"]).toBe("owned");
   });
+
+  it("on interfaces and Spot requests are the instance's tags without the NodeClaim, which a shared template cannot know", () => {
+    const input = { clusterName: "c", nodePoolName: "p", nodeClassName: "k", nodeClassTags: { team: "a", "eks:eks-cluster-name": "other" } };
+    const launched = launchedResourceTags(input);
+    expect(launched).toEqual({ team: "a", "kubernetes.io/cluster/c": "owned", "karpenter.sh/nodepool": "p", "eks:eks-cluster-name": "c", "karpenter.k8s.aws/ec2nodeclass": "k" });
+    expect(launchTags({ ...input, nodeClaimName: "n" })).toEqual({ ...launched, "karpenter.sh/nodeclaim": "n" });
+  });
 });
 
 describe("launch templates", () => {
-  const input = { nodeClass: nodeClass(), family: "AL2023" as const, imageId: "ami-1", userDataBase64: "dXNlcg==", instanceProfile: "prof", securityGroups: [{ id: "sg-2" }, { id: "sg-1" }] };
+  const launchedTags = { "eks:eks-cluster-name": "c1", "karpenter.sh/nodepool": "default" };
+  const input = {
+    nodeClass: nodeClass(),
+    family: "AL2023" as const,
+    imageId: "ami-1",
+    userDataBase64: "dXNlcg==",
+    instanceProfile: "prof",
+    securityGroups: [{ id: "sg-2" }, { id: "sg-1" }],
+    capacityType: "on-demand" as const,
+    launchedResourceTags: launchedTags,
+  };
+  const tagList = [{ Key: "eks:eks-cluster-name", Value: "c1" }, { Key: "karpenter.sh/nodepool", Value: "default" }];
 
   it("carry image, profile, sorted security groups, IMDS settings and the family's default root volume", () => {
     expect(launchTemplateData(input)).toEqual({
@@ -63,7 +81,15 @@ describe("launch templates", () => {
       MetadataOptions: { HttpEndpoint: "enabled", HttpProtocolIpv6: "disabled", HttpPutResponseHopLimit: 1, HttpTokens: "required", InstanceMetadataTags: "disabled" },
       Monitoring: { Enabled: false },
       SecurityGroupIds: ["sg-1", "sg-2"],
+      TagSpecifications: [{ ResourceType: "network-interface", Tags: tagList }],
     });
+  });
+
+  it("tag the network interfaces a launch creates, and for Spot the Spot request too, so IAM can require the cluster tag on both", () => {
+    expect(launchTemplateData({ ...input, capacityType: "spot" }).TagSpecifications).toEqual([
+      { ResourceType: "network-interface", Tags: tagList },
+      { ResourceType: "spot-instances-request", Tags: tagList },
+    ]);
   });
 
   it("put security groups on the primary interface when a public IP choice is made", () => {

@@ -28,13 +28,21 @@ export interface LaunchTagInput {
   nodeClassTags: Record<string, string>;
 }
 
-/** NodeClass tags first, then ours; a user tag on a restricted key is dropped, never wins. */
+/** Tags on the instance, its volumes and the fleet: NodeClass tags first, then ours; a user tag on a restricted key is dropped, never wins. */
 export function launchTags(input: LaunchTagInput): Record<string, string> {
+  return { ...launchedResourceTags(input), [TAG_NODECLAIM]: input.nodeClaimName };
+}
+
+/**
+ * Tags the launch template puts on the other resources a launch creates (network interfaces, Spot
+ * requests): the instance's tags without the NodeClaim name, because one template serves many
+ * NodeClaims. They carry the cluster tag, so IAM can require it on every resource a launch creates.
+ */
+export function launchedResourceTags(input: Omit<LaunchTagInput, "nodeClaimName">): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.nodeClassTags)) if (!isRestrictedTagKey(k)) tags[k] = v;
   tags[clusterOwnershipTag(input.clusterName)] = "owned";
   tags[TAG_NODEPOOL] = input.nodePoolName;
-  tags[TAG_NODECLAIM] = input.nodeClaimName;
   tags[TAG_EKS_CLUSTER] = input.clusterName;
   tags[TAG_NODECLASS] = input.nodeClassName;
   return tags;

@@ -15,7 +15,7 @@ import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferin
 import type { CapacityType } from "../../instance-type.ts";
 import { amiFamilyOf } from "../catalog/ami-family.ts";
 import type { AwsCloudConfig } from "../config.ts";
-import { launchTags } from "../tags.ts";
+import { launchedResourceTags, launchTags } from "../tags.ts";
 import { renderUserDataBase64 } from "../userdata/index.ts";
 import { createFleetInput, fleetClientToken, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
 import { planLaunch, type LaunchOption } from "./plan.ts";
@@ -147,6 +147,13 @@ export class Launcher {
         userDataBase64: userData,
         instanceProfile: resolved.instanceProfile!,
         securityGroups: resolved.securityGroups,
+        capacityType,
+        launchedResourceTags: launchedResourceTags({
+          clusterName: this.config.clusterName,
+          nodePoolName: request.nodePoolName,
+          nodeClassName: request.nodeClass.metadata.name,
+          nodeClassTags: request.nodeClass.spec.tags,
+        }),
       });
       const name = launchTemplateName(this.config.clusterName, data);
       await this.templates.ensure(name, data, request.nodeClass.metadata.name);

@@ -7,6 +7,8 @@ import type { RequestLaunchTemplateData } from "@aws-sdk/client-ec2";
 import type { AMIFamily, BlockDeviceMapping, EC2NodeClass } from "../../../api/types.ts";
 import { parseQuantity, toUnits } from "../../../quantity/quantity.ts";
 import type { ResolvedSecurityGroup } from "../../../ports/cloud.ts";
+import type { CapacityType } from "../../instance-type.ts";
+import { toTagList } from "../tags.ts";
 
 const GIB = 1024 ** 3;
 
@@ -54,6 +56,21 @@ export interface TemplateInput {
   userDataBase64: string;
   instanceProfile: string;
   securityGroups: ResolvedSecurityGroup[];
+  /** Spot launches also create a Spot request, which gets the same tags as the interfaces. */
+  capacityType: CapacityType;
+  /** Tags for the network interfaces (and Spot requests) a launch from this template creates. */
+  launchedResourceTags: Record<string, string>;
+}
+
+/**
+ * CreateFleet tags only the fleet, instances and volumes; the interfaces and Spot requests EC2
+ * creates along the way take their tags from the launch template. Tagged, they can be held to
+ * the same IAM rule as everything else: created only with this cluster's tag.
+ */
+function launchedResourceTagSpecifications(input: TemplateInput): NonNullable<RequestLaunchTemplateData["TagSpecifications"]> {
+  const Tags = toTagList(input.launchedResourceTags);
+  const types = input.capacityType === "spot" ? (["network-interface", "spot-instances-request"] as const) : (["network-interface"] as const);
+  return types.map((ResourceType) => ({ ResourceType, Tags }));
 }
 
 export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateData {
@@ -77,6 +94,7 @@ export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateD
     ...(spec.associatePublicIPAddress !== undefined
       ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: spec.associatePublicIPAddress, Groups: groupIds }] }
       : { SecurityGroupIds: groupIds }),
+    TagSpecifications: launchedResourceTagSpecifications(input),
   };
 }
 
