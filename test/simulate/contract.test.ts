@@ -119,6 +119,42 @@ describe("simulate: output format and streams", () => {
   });
 });
 
+describe("simulate: the bundled catalog", () => {
+  it("sizes instance types with the kubelet settings of the EC2NodeClass a NodePool references", async () => {
+    const pool = (nodeClass: string) => `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: ${nodeClass}}
+spec:
+  template:
+    metadata: {labels: {pool: ${nodeClass}}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: ${nodeClass}}
+      requirements:
+        - {key: node.kubernetes.io/instance-type, operator: In, values: ["m5.large"]}
+        - {key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}`;
+    const nodeClass = `
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: few-pods}
+spec:
+  role: NodeRole
+  amiSelectorTerms: [{alias: al2023@latest}]
+  subnetSelectorTerms: [{tags: {k: v}}]
+  securityGroupSelectorTerms: [{tags: {k: v}}]
+  kubelet: {maxPods: 3}`;
+    const pods = (poolName: string) => [0, 1, 2, 3, 4].map((i) => podYaml(`${poolName}-${i}`, "10m", `  nodeSelector: {pool: ${poolName}}`));
+    const dir = workdir({ "input.yaml": docs(pool("few-pods"), nodeClass, pool("default-class"), ...pods("few-pods"), ...pods("default-class")) });
+    const run = await tenon(["simulate", "-f", "input.yaml", "-o", "json"], dir);
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.out) as Output;
+    const claimsOf = (name: string) => output.nodeClaims.filter((c) => c.nodePool === name);
+    expect(claimsOf("few-pods").map((c) => c.pods.length)).toEqual([3, 2]); // maxPods 3 per m5.large
+    expect(claimsOf("default-class").map((c) => c.pods.length)).toEqual([5]); // m5.large takes 29 pods by default
+    expect(run.err).toContain("EC2NodeClass default-class is not in the input");
+  });
+});
+
 describe("simulate: which pods are pending", () => {
   it("ignores DaemonSet-owned and terminating pods, and places every other pending pod exactly once", async () => {
     const dsOwned = "  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent}]";
