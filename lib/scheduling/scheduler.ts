@@ -5,7 +5,8 @@
  * Pods go largest first (cpu, then memory). Each tries the existing nodes and in-flight claims,
  * then the claims made earlier in this run (first fit), then a new claim from each NodePool by
  * weight. A pod that fits nowhere has one preference relaxed and is tried again (preferences.ts);
- * when nothing is left to relax it is reported with the reason from every NodePool. Finally,
+ * when nothing is left to relax it waits for another round (pods placed meanwhile may be what it
+ * needs) and, once a round places nothing, is reported with the reason from every NodePool. Finally,
  * claims whose pods would be cheaper on several smaller nodes are split (repack.ts).
  */
 import type { Pod } from "../k8s/types.ts";
@@ -68,6 +69,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   });
 
   const unschedulable: UnschedulablePod[] = [];
+  let failed: Array<{ i: number; reason: string }> = [];
   for (const i of order) {
     const pod = input.pods[i]!;
     const group = groupOf[i]!;
@@ -76,8 +78,21 @@ export function schedule(input: SchedulingInput): SchedulingResult {
       continue;
     }
     const reason = placeWithRelaxation(ctx, pod, group, ignore);
-    if (reason !== undefined) unschedulable.push({ pod, reason });
+    if (reason !== undefined) failed.push({ i, reason });
   }
+  // Pods that failed go round again while a round places something: a pod may need one placed
+  // after it (pod affinity to a smaller pod), as Karpenter's queue retries until no progress.
+  while (failed.length > 0) {
+    const next: typeof failed = [];
+    for (const f of failed) {
+      const reason = placeWithRelaxation(ctx, input.pods[f.i]!, groupOf[f.i]!, ignore);
+      if (reason !== undefined) next.push({ i: f.i, reason });
+    }
+    const progress = next.length < failed.length;
+    failed = next;
+    if (!progress) break;
+  }
+  for (const f of failed) unschedulable.push({ pod: input.pods[f.i]!, reason: f.reason });
 
   repackClaims(ctx);
 

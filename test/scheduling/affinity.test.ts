@@ -25,6 +25,14 @@ describe("pod affinity", () => {
     expect(reasonOf(r, "lonely")).toMatch(/pod affinity on topology.kubernetes.io\/zone/);
   });
 
+  it("waits for the pod it needs even when that pod is placed after it", () => {
+    const target = pod({ name: "target", cpu: "500m", labels: { app: "target" }, nodeSelector: { [ZONE]: ZONES[1]! } });
+    const big = pod({ name: "big", cpu: "3", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("target", ZONE)] } } });
+    const r = schedule(input({ pods: [big, target] }));
+    expect(r.unschedulable).toEqual([]);
+    expect(podsPerZone(r)).toEqual({ [ZONES[1]!]: 2 });
+  });
+
   it("co-locates with a pending pod placed earlier in the same run", () => {
     const leader = pod({ name: "leader", cpu: "4", labels: { app: "leader" }, nodeSelector: { [ZONE]: ZONES[2]! } });
     const follower = pod({ name: "follower", cpu: "1", affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("leader", ZONE)] } } });
