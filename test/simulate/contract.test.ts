@@ -183,6 +183,16 @@ describe("simulate: which pods are pending", () => {
     expect(output.unschedulable).toEqual([]);
   });
 
+  it("accepts a NodePool whose requirements contradict each other: it simply fits no pod", async () => {
+    const contradiction = NODEPOOL.replace(
+      '- {key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}',
+      '- {key: kubernetes.io/arch, operator: In, values: ["amd64"]}\n        - {key: kubernetes.io/arch, operator: NotIn, values: ["amd64"]}',
+    );
+    const { output } = await simulate(docs(contradiction, podYaml("p", "100m")));
+    expect(output.unschedulable.map((u) => u.pod)).toEqual(["default/p"]);
+    expect(output.unschedulable[0]!.reason).toContain("NodePool default");
+  });
+
   it("reports a pod whose PVC is missing as unschedulable, naming the claim", async () => {
     const volume = "  volumes: [{name: data, persistentVolumeClaim: {claimName: nowhere}}]";
     const { output } = await simulate(docs(NODEPOOL, podYaml("needs-pvc", "100m", volume)));
