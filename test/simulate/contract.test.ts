@@ -84,6 +84,18 @@ describe("simulate -o json: the output document", () => {
     expect(selected.nodeClaims[0]!.launch!.instanceType).toBe("large");
   });
 
+  it("counts init containers, sidecars and pod-level resources as Kubernetes does", async () => {
+    // small allocates 1900m cpu; each of these pods needs more, so only large can host it.
+    const init = podYaml("init", "100m", "  initContainers: [{name: migrate, resources: {requests: {cpu: 1950m}}}]");
+    const sidecar = podYaml("sidecar", "1", "  initContainers: [{name: proxy, restartPolicy: Always, resources: {requests: {cpu: 1}}}]");
+    const podLevel = podYaml("pod-level", "100m", '  resources: {requests: {cpu: "3"}}');
+    const fits = podYaml("fits", "100m", "  initContainers: [{name: migrate, resources: {requests: {cpu: 1800m}}}]");
+    const { output } = await simulate(docs(NODEPOOL, init, sidecar, podLevel, fits));
+    const typesOf = (pod: string) => output.nodeClaims.find((c) => c.pods.includes(pod))!.instanceTypes;
+    for (const pod of ["default/init", "default/sidecar", "default/pod-level"]) expect(typesOf(pod)).toEqual(["large"]);
+    expect(output.summary.scheduled).toBe(4);
+  });
+
   it("is byte-identical on repeated runs", async () => {
     const input = docs(NODEPOOL, ...Array.from({ length: 12 }, (_, i) => podYaml(`p${i}`, `${(i % 4) * 300 + 200}m`)));
     const first = await simulate(input);
