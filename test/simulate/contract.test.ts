@@ -205,6 +205,36 @@ describe("simulate: which pods are pending", () => {
     expect(output.unschedulable[0]!.reason).toContain("NodePool default");
   });
 
+  it("creates the claim of a generic ephemeral volume, so its StorageClass's zones pin the pod", async () => {
+    const storageClass = `
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: only-b}
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+allowedTopologies: [{matchLabelExpressions: [{key: topology.kubernetes.io/zone, values: [zone-b]}]}]`;
+    const volume = "  volumes: [{name: scratch, ephemeral: {volumeClaimTemplate: {spec: {storageClassName: only-b, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}}}]";
+    const { output } = await simulate(docs(NODEPOOL, storageClass, podYaml("eph", "100m", volume)));
+    expect(output.nodeClaims).toHaveLength(1);
+    expect(output.nodeClaims[0]!.launch!.zone).toBe("zone-b");
+  });
+
+  it("treats beta label keys as their stable keys", async () => {
+    const node = `
+apiVersion: v1
+kind: Node
+metadata:
+  name: old-node
+  labels: {beta.kubernetes.io/arch: amd64, failure-domain.beta.kubernetes.io/zone: zone-b, kubernetes.io/os: linux}
+spec: {}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "20"}}`;
+    const onOld = podYaml("zonal", "100m", "  nodeSelector: {topology.kubernetes.io/zone: zone-b, kubernetes.io/arch: amd64}");
+    const betaSelector = podYaml("beta", "5", "  nodeSelector: {beta.kubernetes.io/arch: amd64}");
+    const { output } = await simulate(docs(NODEPOOL, node, onOld, betaSelector));
+    expect(output.existingNodes).toEqual([{ name: "old-node", pods: ["default/zonal"] }]);
+    expect(output.nodeClaims.flatMap((c) => c.pods)).toEqual(["default/beta"]);
+  });
+
   it("reports a pod whose PVC is missing as unschedulable, naming the claim", async () => {
     const volume = "  volumes: [{name: data, persistentVolumeClaim: {claimName: nowhere}}]";
     const { output } = await simulate(docs(NODEPOOL, podYaml("needs-pvc", "100m", volume)));
