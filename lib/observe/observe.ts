@@ -1,6 +1,12 @@
 /**
  * The "observe" step: everything a decision needs, read once through the ports. Reads are paged;
- * nothing here writes except reporting invalid NodePools/EC2NodeClasses on their status.
+ * nothing here writes except reporting invalid NodePools/EC2NodeClasses on their status (and the
+ * cluster-state snapshot, when the keeper had to list every pod).
+ *
+ * Pods: pending pods are read fresh (`spec.nodeName=`); bound pods come from the cluster-state
+ * keeper (lib/cluster-state/), which replays pod changes instead of listing every pod. The pending
+ * read happens first, so the catch-up after it is at least as new: a pod bound, finished or deleted
+ * in between is dropped from the pending ones (`stillPending`) and counted once, where it is now.
  *
  * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
@@ -16,12 +22,16 @@ import type { ClusterObjects } from "../scheduling/snapshot.ts";
 import { isPending } from "../scheduling/snapshot.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 import type { Log } from "../runtime/telemetry.ts";
+import { stillPending } from "../cluster-state/cache.ts";
+import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
 export interface Observation {
   nowMs: number;
-  /** Bound, unfinished pods (they use capacity and count for topology). */
+  /** Bound, unfinished pods (they use capacity and count for topology), as minimal pods built from summaries. */
   boundPods: Pod[];
+  /** How the bound pods were brought up to date, and what it cost. */
+  clusterState: ClusterStateReport;
   /** Pending pods kube-scheduler gave up on: what provisioning is for. */
   provisionablePods: Pod[];
   nodes: Node[];
@@ -42,6 +52,8 @@ export interface ObservePorts {
   store: Store;
   cloud: Cloud;
   log: Log;
+  /** The container's bound-pod cache; without one every call starts from the published snapshot. */
+  clusterState?: ClusterStateKeeper;
 }
 
 /** A pod provisioning should act on: unbound, not a DaemonSet's, not deleting, and marked Unschedulable. */
@@ -102,8 +114,14 @@ export async function nodePoolOptions(
 
 export async function observe(ports: ObservePorts, nowMs: number): Promise<Observation> {
   const { cluster, store } = ports;
-  const [activePods, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
-    listAll((o) => cluster.listActivePods(o)),
+  const keeper = ports.clusterState ?? new ClusterStateKeeper();
+  // Pending first, then the catch-up, so the bound view is never older than the pending one.
+  const pods = listAll((o) => cluster.listPendingPods(o)).then(async (pending) => {
+    const state = await keeper.current(ports, nowMs);
+    return { state, pending: stillPending(pending, state.cache, state.fates) };
+  });
+  const [{ state, pending }, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
+    pods,
     listAll((o) => cluster.listNodes(o)),
     store.listNodeClaims(),
     listAll((o) => cluster.listDaemonSets(o)),
@@ -117,8 +135,9 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
     nowMs,
-    boundPods: activePods.filter((p) => Boolean(p.spec.nodeName)),
-    provisionablePods: activePods.filter(isProvisionable),
+    boundPods: state.cache.boundPods(),
+    clusterState: state.report,
+    provisionablePods: pending.filter(isProvisionable),
     nodes,
     records,
     nodePools,

@@ -96,5 +96,21 @@ export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
       log.info(`skipped ${action.kind}: the record changed meanwhile`, { error: error.message });
     }
   }
+  await publishClusterState(ports);
   return report;
+}
+
+/**
+ * Brings the container's bound-pod cache current and publishes it, so cold provisioner runs start
+ * from a snapshot at most a tick old (docs/kubernetes.md, "Keeping cluster state current"). A
+ * failure here never fails the tick: cold starts then replay more changes, or list.
+ */
+async function publishClusterState(ports: FullPorts): Promise<void> {
+  if (!ports.clusterState) return;
+  try {
+    const { published, report } = await ports.clusterState.publish(ports, ports.clock.now());
+    ports.log.info("cluster state brought up to date", { published, ...report });
+  } catch (error) {
+    ports.log.warn("could not bring the cluster state up to date", { error: (error as Error).message });
+  }
 }

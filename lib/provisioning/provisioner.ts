@@ -91,6 +91,7 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const { store, cluster, clock, log, metrics, settings } = ports;
   const observation = await observe(ports, clock.now());
   metrics.addMetric(METRIC.podsPending, "Count", observation.provisionablePods.length);
+  log.info("bound pods brought up to date", { ...observation.clusterState });
 
   // 1. Finish launches a crashed run left behind, before deciding anything new.
   const leftPending = observation.records.filter((r) => r.phase === "Pending");

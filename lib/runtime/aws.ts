@@ -9,6 +9,7 @@ import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { AwsCloud } from "../cloud/aws/aws-cloud.ts";
 import type { ClusterEndpointInfo } from "../cloud/aws/config.ts";
+import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import { ClusterEndpointError } from "../kube/eks-endpoint.ts";
 import { wallClock } from "../ports/clock.ts";
 import { createDynamoDbStore } from "../state/dynamodb/dynamodb-store.ts";
@@ -45,6 +46,8 @@ export function awsRuntime(env: Env): Runtime {
   let described: Promise<DescribedCluster> | undefined;
   let cloud: AwsCloud | undefined;
   let tokens: import("../kube/eks-token.ts").TokenProvider | undefined;
+  // Lives as long as the container: warm invocations only replay the pod changes since the last one.
+  const clusterState = new ClusterStateKeeper();
 
   const core = (telemetry: Telemetry): CorePorts => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry });
 
@@ -75,7 +78,7 @@ export function awsRuntime(env: Env): Runtime {
         tokens,
         clock: wallClock,
       });
-      return { ...core(telemetry), cloud, cluster };
+      return { ...core(telemetry), cloud, cluster, clusterState };
     },
   };
 }

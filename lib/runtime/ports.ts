@@ -9,6 +9,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { Cloud } from "../ports/cloud.ts";
 import type { Cluster } from "../ports/cluster.ts";
 import type { Store } from "../ports/store.ts";
+import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { ProvisionerQueue } from "./queue.ts";
 import type { Settings } from "./settings.ts";
 import type { Log, MetricsSink } from "./telemetry.ts";
@@ -44,6 +45,11 @@ export interface CorePorts {
 export interface FullPorts extends CorePorts {
   cloud: Cloud;
   cluster: Cluster;
+  /**
+   * The container's bound-pod cache (lib/cluster-state/), kept for the container's life so a warm
+   * invocation only replays pod changes. Without one, each run starts from the published snapshot.
+   */
+  clusterState?: ClusterStateKeeper;
 }
 
 /** The handler's own logger and metrics (Powertools in Lambda); a test runtime may use its own. */

@@ -11,6 +11,7 @@ import { defaultWorld } from "../cloud/simulated/world.ts";
 import type { LaunchedInstance } from "../cluster/simulated/kubelet.ts";
 import { SimulatedCluster, type SimulationTimings } from "../cluster/simulated/simulated-cluster.ts";
 import type { VirtualClock } from "../cluster/simulated/virtual-clock.ts";
+import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../ports/cloud.ts";
 import type { Store } from "../ports/store.ts";
 import { formatResources } from "../quantity/resources.ts";
@@ -120,6 +121,7 @@ export function simulatedWorld(options: SimulatedWorldOptions): SimulatedWorld {
     ids: options.ids ?? randomIds,
     cloud,
     cluster,
+    clusterState: new ClusterStateKeeper(),
   };
   return { ports, cluster, simCloud, cloud, queue, telemetry };
 }

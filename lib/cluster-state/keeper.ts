@@ -1,0 +1,155 @@
+/**
+ * Keeps the bound-pod cache current for one Lambda container (docs/kubernetes.md, "Keeping
+ * cluster state current"). In order of cost:
+ *  1. memory: the container is warm and holds a cache; replay the pod changes since its
+ *     resourceVersion (a short watch): cost follows churn, not cluster size;
+ *  2. snapshot: a cold container loads the last published snapshot from the Store and replays
+ *     the changes since its resourceVersion;
+ *  3. list: no usable snapshot, or the API server no longer has the history (410 Gone): list
+ *     every unfinished pod once, and publish the result so other cold containers start from it.
+ * The lifecycle tick calls `publish` every minute after bringing its own cache current, so a
+ * snapshot is normally young enough for step 2.
+ */
+import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader } from "../ports/cluster.ts";
+import type { Store } from "../ports/store.ts";
+import type { Log } from "../runtime/telemetry.ts";
+import type { Pod } from "../k8s/types.ts";
+import { ClusterStateCache, type PodFate, type PodFates } from "./cache.ts";
+import { decodeSnapshot, encodeSnapshot, snapshotGeneration } from "./snapshot.ts";
+
+export type ClusterStateSource = "memory" | "snapshot" | "list";
+
+export interface ClusterStateReport {
+  source: ClusterStateSource;
+  /** Pod changes replayed (0 after a list). */
+  changes: number;
+  boundPods: number;
+  resourceVersion: string;
+  /** Why a cheaper source was not used, when one was not. */
+  fellBackBecause?: string;
+}
+
+export interface KeeperPorts {
+  cluster: Pick<ClusterReader, "listActivePods" | "podChangesSince">;
+  store: Pick<Store, "getClusterState" | "putClusterState">;
+  log: Log;
+}
+
+export interface CurrentState {
+  cache: ClusterStateCache;
+  fates: PodFates;
+  report: ClusterStateReport;
+}
+
+/** Restarts of a full list whose continue token expired, as `listAll` allows. */
+const LIST_RESTARTS = 2;
+
+export class ClusterStateKeeper {
+  private cache: ClusterStateCache | undefined;
+
+  /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/kube default: 2 s). */
+  constructor(private readonly catchUpSeconds?: number) {}
+
+  /** The cache brought up to date by the cheapest source that works. */
+  async current(ports: KeeperPorts, nowMs: number): Promise<CurrentState> {
+    let fellBackBecause: string | undefined;
+    if (this.cache) {
+      const caught = await this.catchUp(ports, this.cache, "memory");
+      if (caught) return caught;
+      fellBackBecause = `history after resourceVersion ${this.cache.resourceVersion} has expired`;
+      this.cache = undefined;
+    }
+    const stored = await ports.store.getClusterState();
+    if (stored) {
+      const decoded = decodeSnapshot(stored);
+      if ("problem" in decoded) {
+        ports.log.warn("the published cluster state is unusable; listing every pod", { problem: decoded.problem });
+        fellBackBecause ??= `snapshot unusable: ${decoded.problem}`;
+      } else {
+        const caught = await this.catchUp(ports, decoded, "snapshot");
+        if (caught) {
+          this.cache = decoded;
+          if (fellBackBecause) caught.report.fellBackBecause = fellBackBecause;
+          return caught;
+        }
+        fellBackBecause ??= `history after the snapshot's resourceVersion ${decoded.resourceVersion} has expired`;
+      }
+    } else {
+      fellBackBecause ??= "no snapshot published yet";
+    }
+    return this.relist(ports, nowMs, fellBackBecause);
+  }
+
+  /** Publishes the cache (bringing it current first); false when the store already has a newer one. */
+  async publish(ports: KeeperPorts, nowMs: number): Promise<{ published: boolean; report: ClusterStateReport }> {
+    const { cache, report } = await this.current(ports, nowMs);
+    // A relist has just published.
+    if (report.source === "list") return { published: false, report };
+    const published = await ports.store.putClusterState(snapshotGeneration(cache.resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+    return { published, report };
+  }
+
+  /** Drops the in-memory cache (the next call starts from the snapshot). */
+  forget(): void {
+    this.cache = undefined;
+  }
+
+  private async catchUp(ports: KeeperPorts, cache: ClusterStateCache, source: ClusterStateSource): Promise<CurrentState | undefined> {
+    const options = this.catchUpSeconds === undefined ? undefined : { timeoutSeconds: this.catchUpSeconds };
+    const since = await ports.cluster.podChangesSince(cache.resourceVersion, options);
+    if (since.outcome === "expired") return undefined;
+    const pods = cache.apply(since.changes, since.resourceVersion);
+    return {
+      cache,
+      fates: { pods, complete: false },
+      report: { source, changes: since.changes.length, boundPods: cache.size, resourceVersion: cache.resourceVersion },
+    };
+  }
+
+  private async relist(ports: KeeperPorts, nowMs: number, fellBackBecause: string): Promise<CurrentState> {
+    const { pods, resourceVersion } = await listUnfinishedPods(ports.cluster);
+    const cache = ClusterStateCache.fromPods(pods, resourceVersion ?? "");
+    const fates = new Map<string, PodFate>();
+    for (const pod of pods) {
+      const fate: PodFate = { pending: !pod.spec.nodeName };
+      if (pod.metadata.uid) fate.uid = pod.metadata.uid;
+      fates.set(`${pod.metadata.namespace || "default"}/${pod.metadata.name}`, fate);
+    }
+    ports.log.info("listed every unfinished pod to rebuild the cluster state", { pods: pods.length, boundPods: cache.size, because: fellBackBecause });
+    if (resourceVersion) {
+      this.cache = cache;
+      try {
+        await ports.store.putClusterState(snapshotGeneration(resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+      } catch (error) {
+        // The run can go on with what it listed; the next publisher tries again.
+        ports.log.warn("could not publish the cluster state", { error: (error as Error).message });
+      }
+    } else {
+      ports.log.warn("the pod list carried no resourceVersion; the cluster state cannot be kept between runs");
+    }
+    return { cache, fates: { pods: fates, complete: true }, report: { source: "list", changes: 0, boundPods: cache.size, resourceVersion: cache.resourceVersion, fellBackBecause } };
+  }
+}
+
+/**
+ * Every unfinished pod with the resourceVersion of the list's first page: the API server serves
+ * all pages of one list from that snapshot, so changes after it are exactly what the list missed.
+ */
+export async function listUnfinishedPods(cluster: Pick<ClusterReader, "listActivePods">, pageSize = DEFAULT_PAGE_SIZE): Promise<{ pods: Pod[]; resourceVersion: string | undefined }> {
+  for (let attempt = 0; ; attempt++) {
+    const pods: Pod[] = [];
+    let resourceVersion: string | undefined;
+    let token: string | undefined;
+    try {
+      do {
+        const page = await cluster.listActivePods(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
+        if (token === undefined) resourceVersion = page.resourceVersion;
+        pods.push(...page.items);
+        token = page.continue || undefined;
+      } while (token !== undefined);
+      return { pods, resourceVersion };
+    } catch (error) {
+      if (!(error instanceof ListExpiredError) || attempt >= LIST_RESTARTS) throw error;
+    }
+  }
+}
