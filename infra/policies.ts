@@ -1,18 +1,47 @@
 /**
- * Least-privilege IAM statements for the functions. EC2 writes are scoped by the cluster tag
- * `eks:eks-cluster-name`: a function may only create resources that carry this cluster's tag, and
- * only tag, terminate or delete resources that already carry it. Every statement whose resource
- * needs a wildcard says why, so the cdk-nag acknowledgement is the same sentence.
+ * Least-privilege IAM statements for the functions, and the single source of the policy shown in
+ * docs/iam.md (a test checks that page against `documentedPolicy()`). EC2 writes are scoped by the
+ * cluster tag `eks:eks-cluster-name`: a function may only create resources that carry this
+ * cluster's tag, and only tag, terminate or delete resources that already carry it. Every
+ * statement whose resource needs a wildcard says why, so the cdk-nag acknowledgement is the same
+ * sentence.
+ *
+ * Statements are built as plain policy JSON over an `ArnScope` (CloudFormation tokens in the
+ * stack, `${Region}`-style placeholders in the docs), then wrapped for CDK.
  */
-import { ArnFormat, Stack } from "aws-cdk-lib";
+import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { TAG_EKS_CLUSTER, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
 import type { Ec2Capability } from "./function-specs.ts";
 
-/** The tag every instance, volume, fleet and launch template of this cluster carries. */
+/** The tag every instance, volume, interface, Spot request, fleet and launch template of this cluster carries. */
 export const CLUSTER_TAG = TAG_EKS_CLUSTER;
 
+/** The parts of an ARN that depend on where the policy lives. */
+export interface ArnScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+export type ConditionBlock = Record<string, Record<string, string | string[]>>;
+
+/** One Allow statement as IAM policy JSON. */
+export interface StatementJson {
+  readonly Sid: string;
+  readonly Effect: "Allow";
+  readonly Action: string[];
+  readonly Resource: string[];
+  readonly Condition?: ConditionBlock;
+}
+
 /** A statement, plus the reason for each wildcard in its resources (if any). */
+export interface StatementSpec {
+  readonly json: StatementJson;
+  readonly wildcardReason?: string;
+}
+
+/** The same, as a CDK statement (what roles and cdk-nag acknowledgements take). */
 export interface ScopedStatement {
   readonly statement: iam.PolicyStatement;
   readonly wildcardReason?: string;
@@ -33,44 +62,36 @@ export const EC2_DESCRIBE_ACTIONS = [
 ] as const;
 
 /**
- * Resources a launch creates and tags in the same request (CreateFleet tags the fleet, instances
- * and volumes; CreateLaunchTemplate tags the template): each must carry the cluster tag.
+ * Resources a launch creates and tags in the same request: CreateFleet tags the fleet, instances
+ * and volumes; the launch template tags the network interfaces and Spot requests
+ * (lib/cloud/aws/launch/template.ts); CreateLaunchTemplate tags the template. Each must carry
+ * the cluster tag.
  */
-const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "launch-template"];
-/**
- * Existing resources a launch uses but does not own (chosen by the EC2NodeClass selectors), and
- * the network interfaces and Spot requests a launch creates untagged. Allowing these without a
- * tag condition never allows an untagged launch: every launch creates an instance, and the
- * instance must carry the cluster tag.
- */
-const USED_BY_LAUNCH = ["image", "snapshot", "subnet", "security-group", "capacity-reservation", "network-interface", "spot-instances-request"];
+export const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "network-interface", "spot-instances-request", "launch-template"] as const;
+/** Existing resources a launch uses but does not own, chosen by the EC2NodeClass selectors. */
+export const USED_BY_LAUNCH = ["image", "snapshot", "subnet", "security-group", "capacity-reservation"] as const;
 /** Resources that belong to AWS, not to an account: their ARNs have no account. */
 const ACCOUNTLESS = new Set(["image", "snapshot"]);
+const CREATE_ACTIONS = ["RunInstances", "CreateFleet", "CreateLaunchTemplate"];
 
-export function ec2ResourceArn(stack: Stack, resourceType: string): string {
-  return stack.formatArn({
-    service: "ec2",
-    resource: resourceType,
-    resourceName: "*",
-    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    ...(ACCOUNTLESS.has(resourceType) ? { account: "" } : {}),
-  });
+export function ec2ResourceArn(scope: ArnScope, resourceType: string): string {
+  const account = ACCOUNTLESS.has(resourceType) ? "" : scope.account;
+  return `arn:${scope.partition}:ec2:${scope.region}:${account}:${resourceType}/*`;
 }
 
-export function ec2Statements(stack: Stack, cluster: string, capabilities: readonly Ec2Capability[]): ScopedStatement[] {
-  const arns = (types: readonly string[]) => types.map((t) => ec2ResourceArn(stack, t));
+function allow(Sid: string, Action: readonly string[], Resource: readonly string[], Condition?: ConditionBlock): StatementJson {
+  return { Sid, Effect: "Allow", Action: [...Action], Resource: [...Resource], ...(Condition ? { Condition } : {}) };
+}
+
+export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities: readonly Ec2Capability[]): StatementSpec[] {
+  const arns = (types: readonly string[]) => types.map((t) => ec2ResourceArn(scope, t));
   const requestTagged = { StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster } };
   const resourceTagged = { StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster } };
-  const out: ScopedStatement[] = [];
+  const out: StatementSpec[] = [];
 
   if (capabilities.includes("describe")) {
     out.push({
-      statement: new iam.PolicyStatement({
-        sid: "Ec2Describe",
-        actions: [...EC2_DESCRIBE_ACTIONS],
-        resources: ["*"],
-        conditions: { StringEquals: { "aws:RequestedRegion": stack.region } },
-      }),
+      json: allow("Ec2Describe", EC2_DESCRIBE_ACTIONS, ["*"], { StringEquals: { "aws:RequestedRegion": scope.region } }),
       wildcardReason: "EC2 Describe* actions do not support resource-level permissions; limited to this region by condition.",
     });
   }
@@ -78,43 +99,21 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
   if (capabilities.includes("launch")) {
     out.push(
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2LaunchUsingSelectedResources",
-          actions: ["ec2:RunInstances", "ec2:CreateFleet"],
-          resources: arns(USED_BY_LAUNCH),
-        }),
+        json: allow("Ec2LaunchUsingSelectedResources", ["ec2:RunInstances", "ec2:CreateFleet"], arns(USED_BY_LAUNCH)),
         wildcardReason:
-          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors and only used; interfaces and Spot requests are created untagged alongside an instance that must carry the cluster tag.",
+          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors and only used, never created or changed.",
       },
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2LaunchFromClusterTemplates",
-          actions: ["ec2:RunInstances", "ec2:CreateFleet"],
-          resources: arns(["launch-template"]),
-          conditions: resourceTagged,
-        }),
+        json: allow("Ec2LaunchFromClusterTemplates", ["ec2:RunInstances", "ec2:CreateFleet"], arns(["launch-template"]), resourceTagged),
         wildcardReason: "Launch templates are created per EC2NodeClass at run time; only templates tagged with this cluster may be used.",
       },
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2CreateClusterTaggedResources",
-          actions: ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-          resources: arns(CREATED_BY_LAUNCH),
-          conditions: requestTagged,
-        }),
+        json: allow("Ec2CreateClusterTaggedResources", ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], arns(CREATED_BY_LAUNCH), requestTagged),
         wildcardReason: "New resources have no id before they exist; the request must tag them with this cluster.",
       },
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2TagOnCreate",
-          actions: ["ec2:CreateTags"],
-          resources: arns(CREATED_BY_LAUNCH),
-          conditions: {
-            StringEquals: {
-              [`aws:RequestTag/${CLUSTER_TAG}`]: cluster,
-              "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
-            },
-          },
+        json: allow("Ec2TagOnCreate", ["ec2:CreateTags"], arns(CREATED_BY_LAUNCH), {
+          StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster, "ec2:CreateAction": CREATE_ACTIONS },
         }),
         wildcardReason: "Tags applied while creating a resource (no id yet); only inside RunInstances/CreateFleet/CreateLaunchTemplate and with the cluster tag.",
       },
@@ -123,15 +122,10 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
 
   if (capabilities.includes("tag")) {
     out.push({
-      statement: new iam.PolicyStatement({
-        sid: "Ec2TagClusterInstances",
-        actions: ["ec2:CreateTags"],
-        resources: arns(["instance"]),
-        // The cluster tag itself may be restated but never changed to another cluster.
-        conditions: {
-          ...resourceTagged,
-          StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
-        },
+      // The cluster tag itself may be restated but never changed to another cluster.
+      json: allow("Ec2TagClusterInstances", ["ec2:CreateTags"], arns(["instance"]), {
+        ...resourceTagged,
+        StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
       wildcardReason: "Instances are launched at run time; only instances already tagged with this cluster may be tagged.",
     });
@@ -140,22 +134,15 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
   if (capabilities.includes("terminate")) {
     out.push(
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2TerminateClusterNodePoolInstances",
-          actions: ["ec2:TerminateInstances"],
-          resources: arns(["instance"]),
-          // A NodePool tag too: node-group instances of the same cluster may carry the cluster tag.
-          conditions: { ...resourceTagged, StringLike: { [`aws:ResourceTag/${TAG_NODEPOOL}`]: "*" } },
+        // A NodePool tag too: node-group instances of the same cluster may carry the cluster tag.
+        json: allow("Ec2TerminateClusterNodePoolInstances", ["ec2:TerminateInstances"], arns(["instance"]), {
+          ...resourceTagged,
+          StringLike: { [`aws:ResourceTag/${TAG_NODEPOOL}`]: "*" },
         }),
         wildcardReason: "Instances are launched at run time; only those tagged with this cluster and a NodePool may be terminated.",
       },
       {
-        statement: new iam.PolicyStatement({
-          sid: "Ec2DeleteClusterLaunchTemplates",
-          actions: ["ec2:DeleteLaunchTemplate"],
-          resources: arns(["launch-template"]),
-          conditions: resourceTagged,
-        }),
+        json: allow("Ec2DeleteClusterLaunchTemplates", ["ec2:DeleteLaunchTemplate"], arns(["launch-template"]), resourceTagged),
         wildcardReason: "Launch templates are created per EC2NodeClass at run time; only those tagged with this cluster may be deleted.",
       },
     );
@@ -164,44 +151,58 @@ export function ec2Statements(stack: Stack, cluster: string, capabilities: reado
 }
 
 /** iam:PassRole for the node roles only, and only to EC2 (instance profiles at launch). */
-export function passNodeRoleStatement(nodeRoleArns: readonly string[]): ScopedStatement {
-  return {
-    statement: new iam.PolicyStatement({
-      sid: "PassNodeRole",
-      actions: ["iam:PassRole"],
-      resources: [...nodeRoleArns],
-      conditions: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
-    }),
-  };
+export function passNodeRoleSpec(nodeRoleArns: readonly string[]): StatementSpec {
+  return { json: allow("PassNodeRole", ["iam:PassRole"], nodeRoleArns, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }) };
 }
 
 /** AMI ids (EKS-optimized, Bottlerocket, ...) from the public SSM parameters, and prices. */
-export function catalogStatements(stack: Stack): ScopedStatement[] {
+export function catalogSpecs(scope: ArnScope): StatementSpec[] {
   return [
     {
-      statement: new iam.PolicyStatement({
-        sid: "ReadPublicAmiParameters",
-        actions: ["ssm:GetParameter", "ssm:GetParameters"],
-        resources: [
-          stack.formatArn({ service: "ssm", account: "", resource: "parameter", resourceName: "aws/service/*", arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-        ],
-      }),
+      json: allow("ReadPublicAmiParameters", ["ssm:GetParameter", "ssm:GetParameters"], [`arn:${scope.partition}:ssm:${scope.region}::parameter/aws/service/*`]),
       wildcardReason: "AMI aliases resolve through AWS-owned public parameters under /aws/service/; the exact path depends on the EC2NodeClass.",
     },
     {
-      statement: new iam.PolicyStatement({ sid: "ReadPrices", actions: ["pricing:GetProducts"], resources: ["*"] }),
+      json: allow("ReadPrices", ["pricing:GetProducts"], ["*"]),
       wildcardReason: "The Price List API does not support resource-level permissions.",
     },
   ];
 }
 
 /** The cluster's endpoint and certificate authority, to talk to its Kubernetes API. */
-export function describeClusterStatement(stack: Stack, cluster: string): ScopedStatement {
-  return {
-    statement: new iam.PolicyStatement({
-      sid: "DescribeCluster",
-      actions: ["eks:DescribeCluster"],
-      resources: [stack.formatArn({ service: "eks", resource: "cluster", resourceName: cluster, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
-    }),
-  };
+export function describeClusterSpec(scope: ArnScope, cluster: string): StatementSpec {
+  return { json: allow("DescribeCluster", ["eks:DescribeCluster"], [`arn:${scope.partition}:eks:${scope.region}:${scope.account}:cluster/${cluster}`]) };
+}
+
+/** The stack's own partition, region and account (CloudFormation pseudo parameters unless set). */
+export function stackArnScope(stack: Stack): ArnScope {
+  return { partition: stack.partition, region: stack.region, account: stack.account };
+}
+
+export function toScopedStatements(specs: readonly StatementSpec[]): ScopedStatement[] {
+  return specs.map(({ json, wildcardReason }) => ({
+    statement: iam.PolicyStatement.fromJson(json),
+    ...(wildcardReason !== undefined ? { wildcardReason } : {}),
+  }));
+}
+
+/** Placeholders docs/iam.md uses for what differs per installation. */
+export const DOCUMENTED_SCOPE: ArnScope = { partition: "aws", region: "${Region}", account: "${AccountId}" };
+export const DOCUMENTED_CLUSTER = "${ClusterName}";
+export const DOCUMENTED_NODE_ROLE = "${NodeRoleArn}";
+
+/**
+ * The policy docs/iam.md shows: one role that may do everything the functions do between them
+ * (every EC2 capability, the catalog, the node role and the cluster's endpoint). The stack gives
+ * each function only its own part of it, by its FunctionSpec. DynamoDB and SQS access come from
+ * the stack's grants on its own table and queues and are not part of this document.
+ */
+export function documentedPolicy(): { Version: "2012-10-17"; Statement: StatementJson[] } {
+  const specs = [
+    ...ec2StatementSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER, ["describe", "launch", "tag", "terminate"]),
+    passNodeRoleSpec([DOCUMENTED_NODE_ROLE]),
+    ...catalogSpecs(DOCUMENTED_SCOPE),
+    describeClusterSpec(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
+  ];
+  return { Version: "2012-10-17", Statement: specs.map((s) => s.json) };
 }

@@ -12,7 +12,7 @@ import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 import { acknowledgeWildcards } from "../nag.ts";
-import { catalogStatements, describeClusterStatement, ec2Statements, passNodeRoleStatement, type ScopedStatement } from "../policies.ts";
+import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, passNodeRoleSpec, stackArnScope, toScopedStatements, type StatementSpec } from "../policies.ts";
 import { pascal } from "./functions.ts";
 
 /** The Kubernetes group the functions' roles are mapped to; bind RBAC to it. */
@@ -39,10 +39,12 @@ export class TenonAccess extends Construct {
       props.table.grantReadWriteData(role);
       if (spec.sendsToProvisioner) props.provisionerQueue.grantSendMessages(role);
 
-      const statements: ScopedStatement[] = [...ec2Statements(stack, props.cluster, spec.ec2)];
-      if (spec.ec2.includes("launch")) statements.push(passNodeRoleStatement(props.nodeRoleArns));
-      if (spec.catalog) statements.push(...catalogStatements(stack));
-      if (spec.kubernetes) statements.push(describeClusterStatement(stack, props.cluster));
+      const scope = stackArnScope(stack);
+      const specs: StatementSpec[] = [...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
+      if (spec.ec2.includes("launch")) specs.push(passNodeRoleSpec(props.nodeRoleArns));
+      if (spec.catalog) specs.push(...catalogSpecs(scope));
+      if (spec.kubernetes) specs.push(describeClusterSpec(scope, props.cluster));
+      const statements = toScopedStatements(specs);
       for (const { statement } of statements) role.addToPrincipalPolicy(statement);
       acknowledgeWildcards(role, statements);
 

@@ -63,19 +63,19 @@ describe("function IAM policies", () => {
         for (const [, value] of required) expect(value).toBe("demo");
         continue;
       }
-      // No tag condition: only launching into existing, selected resources, plus the interfaces
-      // and Spot requests a launch creates untagged; never instances, volumes or fleets.
+      // No tag condition: only launching into existing, selected resources; never anything a
+      // launch creates (instances, volumes, fleets, interfaces, Spot requests).
       expect(s.actions.sort()).toEqual(["ec2:CreateFleet", "ec2:RunInstances"]);
-      for (const r of s.resources) {
-        expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation|network-interface|spot-instances-request)\/\*$/);
-      }
+      for (const r of s.resources) expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation)\/\*$/);
     }
   });
 
-  it("lets a launch create instances only when they carry this cluster's tag", () => {
-    const creating = all.filter((s) => s.actions.includes("ec2:RunInstances") && s.resources.some((r) => r.endsWith(":instance/*")));
-    expect(creating.length).toBeGreaterThan(0);
-    for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "demo" } });
+  it("lets a launch create instances, network interfaces and Spot requests only when they carry this cluster's tag", () => {
+    for (const created of ["instance", "network-interface", "spot-instances-request"]) {
+      const creating = all.filter((s) => s.actions.includes("ec2:RunInstances") && s.resources.some((r) => r.endsWith(`:${created}/*`)));
+      expect(creating.length, created).toBeGreaterThan(0);
+      for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "demo" } });
+    }
   });
 
   it("lets only the lifecycle function terminate instances, and only this cluster's", () => {

@@ -1,0 +1,65 @@
+/**
+ * docs/iam.md and the stack's function policies come from the same statements (infra/policies.ts):
+ * the page's JSON is exactly `documentedPolicy()`, and that policy says what the launch path does.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { compactJson } from "../../infra/iam-doc.ts";
+import { PROJECT_ROOT } from "../../infra/build-app.ts";
+import { documentedPolicy, type StatementJson } from "../../infra/policies.ts";
+import { resourcesOfType, synthTemplate } from "./support.ts";
+
+const page = readFileSync(path.join(PROJECT_ROOT, "docs", "iam.md"), "utf8");
+const jsonBlocks = [...page.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+const policy = documentedPolicy();
+const bySid = new Map(policy.Statement.map((s) => [s.Sid, s]));
+const statement = (sid: string): StatementJson => {
+  const s = bySid.get(sid);
+  if (!s) throw new Error(`no statement ${sid}`);
+  return s;
+};
+const resourceTypes = (s: StatementJson) => s.Resource.map((r) => r.replace(/^arn:aws:ec2:\$\{Region\}:(\$\{AccountId\})?:/, "").replace(/\/\*$/, ""));
+
+describe("docs/iam.md", () => {
+  it("shows exactly the policy infra/policies.ts builds (regenerate with `npx tsx infra/iam-doc.ts`)", () => {
+    expect(jsonBlocks).toHaveLength(1);
+    expect(JSON.parse(jsonBlocks[0]!), `expected:\n${compactJson(policy)}`).toEqual(policy);
+  });
+});
+
+describe("the documented policy", () => {
+  it("creates fleets, instances, volumes, interfaces, Spot requests and templates only with this cluster's tag in the request", () => {
+    const create = statement("Ec2CreateClusterTaggedResources");
+    expect(create.Action.sort()).toEqual(["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"]);
+    expect(resourceTypes(create).sort()).toEqual(["fleet", "instance", "launch-template", "network-interface", "spot-instances-request", "volume"]);
+    expect(create.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "${ClusterName}" } });
+    const tagOnCreate = statement("Ec2TagOnCreate");
+    expect(resourceTypes(tagOnCreate)).toEqual(resourceTypes(create));
+    expect(tagOnCreate.Condition?.["StringEquals"]?.["aws:RequestTag/eks:eks-cluster-name"]).toBe("${ClusterName}");
+  });
+
+  it("lets a launch use, without a tag, only resources it selects and never creates", () => {
+    const untagged = policy.Statement.filter((s) => !s.Condition && s.Action.some((a) => a.startsWith("ec2:")));
+    expect(untagged.map((s) => s.Sid)).toEqual(["Ec2LaunchUsingSelectedResources"]);
+    expect(resourceTypes(untagged[0]!).sort()).toEqual(["capacity-reservation", "image", "security-group", "snapshot", "subnet"]);
+  });
+
+  it("terminates only instances with this cluster's tag and a NodePool tag, and deletes only this cluster's templates", () => {
+    expect(statement("Ec2TerminateClusterNodePoolInstances").Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" },
+      StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+    });
+    expect(statement("Ec2DeleteClusterLaunchTemplates").Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" } });
+  });
+
+  it("is the union of the stack's function policies: every statement a function gets is documented with the same actions", () => {
+    const { template } = synthTemplate({ functions: "batcher,provisioner,lifecycle,interruption,consolidator,drift" });
+    const synthesized = Object.values(resourcesOfType(template, "AWS::IAM::Policy"))
+      .flatMap((p) => (p.Properties?.["PolicyDocument"] as { Statement: Array<{ Sid?: string; Action: string | string[] }> }).Statement)
+      .filter((s) => s.Sid !== undefined);
+    const sids = new Set(synthesized.map((s) => s.Sid!));
+    expect([...sids].sort()).toEqual(policy.Statement.map((s) => s.Sid).sort());
+    for (const s of synthesized) expect([s.Action].flat().sort(), s.Sid).toEqual([...statement(s.Sid!).Action].sort());
+  });
+});
