@@ -41,6 +41,14 @@ describe("examples/", () => {
     expect(run.output.summary.pods).toBeGreaterThan(0);
   });
 
+  it("include a custom catalog that --instance-types accepts", async () => {
+    const run = await tenon(["simulate", "-f", "examples/web-zonal-spread.yaml", "--instance-types", "examples/catalogs/demo.json", "-o", "json"], ROOT);
+    expect(run.code).toBe(0);
+    const output = JSON.parse(run.out);
+    expect(output.nodeClaims.map((c: { launch: { instanceType: string } }) => c.launch.instanceType)).toEqual(["demo-c.large", "demo-c.large", "demo-c.large"]);
+    expect(output.summary.pricePerHour).toBe(0.255);
+  });
+
   it("show what the README promises", async () => {
     const web = (await simulateExamples(["examples/web-zonal-spread.yaml"])).output;
     expect(web.nodeClaims.map((c) => c.launch?.zone).sort()).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
