@@ -26,6 +26,12 @@ export interface FunctionSpec {
   readonly sendsToProvisioner: boolean;
 }
 
+/**
+ * What every function that picks instance types and launches them needs: cluster state, the
+ * catalog (prices, AMIs) and the EC2 launch path. Provisioner, consolidator and drift share it.
+ */
+const LAUNCHES_NODES = { kubernetes: true, ec2: ["describe", "launch"], catalog: true } as const satisfies Partial<FunctionSpec>;
+
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   batcher: {
     description: "Records the pending-pod batch window and schedules the provisioner with a delayed SQS message",
@@ -41,9 +47,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 120,
     memoryMb: 1024,
     scheduleMinutes: 1,
-    kubernetes: true,
-    ec2: ["describe", "launch"],
-    catalog: true,
+    ...LAUNCHES_NODES,
     // It re-queues a batch that arrived while another run held the provisioning lease.
     sendsToProvisioner: true,
   },
@@ -62,18 +66,19 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 20,
     memoryMb: 512,
     kubernetes: true,
+    // Reads the instance (type, zone, capacity type) to mark its offering unavailable.
     ec2: ["describe"],
     catalog: false,
-    sendsToProvisioner: true,
+    // It marks offerings unavailable in the table and cordons Nodes; the provisioner's next run
+    // sees both (lib/provisioning/interruption.ts), so it never messages the provisioner.
+    sendsToProvisioner: false,
   },
   consolidator: {
     description: "Emptiness, single- and multi-node consolidation and expiration under disruption budgets",
     timeoutSeconds: 120,
     memoryMb: 1024,
     scheduleMinutes: 1,
-    kubernetes: true,
-    ec2: ["describe", "launch"],
-    catalog: true,
+    ...LAUNCHES_NODES,
     sendsToProvisioner: false,
   },
   drift: {
@@ -81,9 +86,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 120,
     memoryMb: 512,
     scheduleMinutes: 5,
-    kubernetes: true,
-    ec2: ["describe", "launch"],
-    catalog: true,
+    ...LAUNCHES_NODES,
     sendsToProvisioner: false,
   },
 };

@@ -51,11 +51,13 @@ export class TenonStack extends Stack {
       functionsDir: props.functionsDir,
       projectRoot: props.projectRoot,
       logRetentionDays: config.logRetentionDays,
+      // What lib/runtime/aws.ts reads. Every function's runtime asks for the provisioner queue at
+      // cold start, though only those with `sendsToProvisioner` may send to it. The interruption
+      // queue needs no variable: its messages arrive through the event source.
       environment: {
         CLUSTER_NAME: config.cluster,
         TABLE_NAME: this.state.table.tableName,
         PROVISIONER_QUEUE_URL: this.queues.provisioner.queue.queueUrl,
-        INTERRUPTION_QUEUE_URL: this.queues.interruption.queue.queueUrl,
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
       },
     });

@@ -151,6 +151,13 @@ describe("function IAM policies", () => {
     expect(actionsOf("lifecycle").has("ec2:RunInstances")).toBe(false);
   });
 
+  it("lets only the batcher and the provisioner send to the provisioner queue; interruption only receives its own", () => {
+    const senders = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("sqs:SendMessage"))).map(([n]) => n);
+    expect(senders.sort()).toEqual(["batcher", "provisioner"]);
+    const interruptionSqs = (statementsByFunction.get("interruption") ?? []).filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
+    for (const s of interruptionSqs) for (const r of s.resources) expect(r).toMatch(/^<QueuesInterruption[0-9A-F]{8}\.Arn>$/);
+  });
+
   it("uses no AWS managed policies", () => {
     for (const role of Object.values(resourcesOfType(template, "AWS::IAM::Role"))) {
       expect(role.Properties?.["ManagedPolicyArns"]).toBeUndefined();

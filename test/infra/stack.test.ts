@@ -213,11 +213,12 @@ describe("TenonStack with the default functions", () => {
         CLUSTER_NAME: "demo",
         TABLE_NAME: { Ref: expect.stringContaining("StateTable") },
         PROVISIONER_QUEUE_URL: { Ref: expect.stringContaining("QueuesProvisioner") },
-        INTERRUPTION_QUEUE_URL: { Ref: expect.stringContaining("QueuesInterruption") },
         POWERTOOLS_METRICS_NAMESPACE: "Tenon",
         POWERTOOLS_SERVICE_NAME: "tenon-demo",
         NODE_OPTIONS: "--enable-source-maps",
       });
+      // Nothing reads the interruption queue's URL: its messages arrive through the event source.
+      expect(variables["INTERRUPTION_QUEUE_URL"]).toBeUndefined();
       const logging = p["LoggingConfig"] as { LogFormat: string; LogGroup: { Ref: string } };
       expect(logging.LogFormat).toBe("JSON");
       expect(logGroups[logging.LogGroup.Ref]?.Properties?.["RetentionInDays"]).toBe(30);
