@@ -256,7 +256,10 @@ function existingFromNode(
     const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
     const startupTaints = [...(pool?.nodePool.spec.template.spec.startupTaints ?? []), ...(claim?.spec.startupTaints ?? [])];
     taints = taints.filter((t) => !NOT_READY_TAINTS.has(t.key) && !startupTaints.some((s) => sameTaint(t, s)));
-    const expected = claim ? expectedAllocatable(claim, labels, pools, note, node.metadata.name) : {};
+    // Without a NodeClaim, the instance type the node says it is stands in for it.
+    const expected = claim
+      ? expectedAllocatable(claim, labels, pools, note, node.metadata.name)
+      : (pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL])?.allocatable ?? {});
     allocatable = fillUnreported(allocatable, expected);
   }
   const existing: ExistingNode = {

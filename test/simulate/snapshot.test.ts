@@ -151,6 +151,12 @@ describe("buildSchedulingInput: existing capacity", () => {
     expect(ready!.allocatable["nvidia.com/gpu"]).toBe(0);
   });
 
+  it("takes unreported resources of an uninitialized node without a NodeClaim from its instance type", () => {
+    const booting = node("booting", { "karpenter.sh/nodepool": "default", "node.kubernetes.io/instance-type": "m5.xlarge" }, {}, { pods: "58" });
+    const [existing] = buildSchedulingInput(objects({ nodes: [booting] })).existingNodes;
+    expect(existing!.allocatable).toEqual({ cpu: 4000, memory: 16 * GiB, pods: 58 });
+  });
+
   it("treats nodes without a NodePool label as initialized, and cordoned or deleting nodes as unschedulable", () => {
     const plain = node("plain", {}, { unschedulable: true, taints: [{ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }] });
     const [existing] = buildSchedulingInput(objects({ nodes: [plain] })).existingNodes;
