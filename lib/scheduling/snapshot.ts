@@ -11,6 +11,10 @@
  *   element-wise minimum allocatable of the instance types it may still become (from its NodePool's
  *   instance types, narrowed by its instance-type requirement), so whatever launches can hold what
  *   the simulation put there. With neither it offers nothing (and a note says so).
+ * - A Node with a NodePool label but not `karpenter.sh/initialized=true` ignores its NodePool's (and
+ *   NodeClaim's) startup taints and the not-ready/unreachable taints; resources it reports as absent
+ *   or zero come from its NodeClaim, or without one from the instance type its label names.
+ * - Cordoned or deleting Nodes, and deleting NodeClaims, are `unschedulable`.
  * - DaemonSets pass through untouched: the scheduler adds their overhead to new claims and owes it on
  *   capacity that is not initialized yet where their pod is not bound; bound DaemonSet pods stay in
  *   their node's `pods` and stand in for the overhead there.
