@@ -1,7 +1,7 @@
 /**
  * Who may do what: each function's IAM policy (built from its FunctionSpec) and, for functions
  * that talk to Kubernetes, an EKS access entry mapping its role to the group `tenon`. The entry
- * carries no access policy (no cluster-admin): what `tenon` may do is the RBAC in docs/deploy.md.
+ * carries no access policy (no cluster-admin): what `tenon` may do is the RBAC in docs/kubernetes.md.
  */
 import { Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
