@@ -10,6 +10,7 @@ import { Problems, withoutNulls, child, isRecord, objectLabel, quote, type Json 
 import { checkHeader, parseMetadata } from "./common.ts";
 import { parseKubelet } from "./kubelet.ts";
 import { parseBlockDeviceMappings } from "./block-devices.ts";
+import { aliasFamily as familyOfAlias, ALIAS_FAMILIES, AMI_FAMILIES } from "./ami-family.ts";
 
 export const EC2NODECLASS_API_VERSION = "karpenter.k8s.aws/v1";
 
@@ -19,17 +20,6 @@ export const DEFAULT_METADATA_OPTIONS: Readonly<MetadataOptions> = Object.freeze
   httpPutResponseHopLimit: 1,
   httpTokens: "required",
 });
-
-const AMI_FAMILIES: readonly AMIFamily[] = ["AL2", "AL2023", "Bottlerocket", "Custom", "Windows2019", "Windows2022", "Windows2025"];
-/** Alias family (`al2023@latest`) -> amiFamily. */
-export const ALIAS_FAMILIES: Readonly<Record<string, AMIFamily>> = {
-  al2: "AL2",
-  al2023: "AL2023",
-  bottlerocket: "Bottlerocket",
-  windows2019: "Windows2019",
-  windows2022: "Windows2022",
-  windows2025: "Windows2025",
-};
 
 const SPEC_FIELDS = [
   "subnetSelectorTerms", "securityGroupSelectorTerms", "amiSelectorTerms", "capacityReservationSelectorTerms", "placementGroupSelector",
@@ -135,7 +125,7 @@ function resolveAmiFamily(terms: AMISelectorTerm[], rawFamily: unknown, problems
     if (term.alias.length > 30) return problems.add(at, `${quote(term.alias)} is longer than 30 characters`);
     if (!/^[a-zA-Z0-9]+@.+$/.test(term.alias)) return problems.add(at, "'alias' is improperly formatted, must match the format 'family@version'");
     const [family = "", version] = [term.alias.slice(0, term.alias.indexOf("@")), term.alias.slice(term.alias.indexOf("@") + 1)];
-    aliasFamily = Object.hasOwn(ALIAS_FAMILIES, family) ? ALIAS_FAMILIES[family] : undefined;
+    aliasFamily = familyOfAlias(family);
     if (!aliasFamily) {
       return problems.add(at, `family ${quote(family)} is not supported, must be one of ${Object.keys(ALIAS_FAMILIES).join(", ")}`);
     }

@@ -3,11 +3,10 @@
  * EKS-optimized images are published under, one per architecture and variant. Each variant carries
  * the requirements that decide which instance types may boot it (GPU images only on GPU types, ...).
  */
+import { aliasFamily, ALIAS_FAMILIES } from "../../api/ami-family.ts";
+import { LABEL_ARCH, LABEL_INSTANCE_ACCELERATOR_COUNT, LABEL_INSTANCE_GPU_COUNT } from "../../api/labels.ts";
 import type { AMIFamily, NodeSelectorRequirement } from "../../api/types.ts";
-
-export const LABEL_ARCH = "kubernetes.io/arch";
-export const LABEL_GPU_COUNT = "karpenter.k8s.aws/instance-gpu-count";
-export const LABEL_ACCELERATOR_COUNT = "karpenter.k8s.aws/instance-accelerator-count";
+import type { ResolvedAmi } from "../../ports/cloud.ts";
 
 export interface ParsedAlias {
   family: AMIFamily;
@@ -15,21 +14,12 @@ export interface ParsedAlias {
   version: string;
 }
 
-const FAMILY_BY_ALIAS: Record<string, AMIFamily> = {
-  al2: "AL2",
-  al2023: "AL2023",
-  bottlerocket: "Bottlerocket",
-  windows2019: "Windows2019",
-  windows2022: "Windows2022",
-  windows2025: "Windows2025",
-};
-
 /** Returns the parsed alias, or a reason it is not one. */
 export function parseAmiAlias(alias: string): ParsedAlias | { error: string } {
   const match = /^([a-z0-9]+)@(.+)$/.exec(alias);
   if (!match) return { error: `alias "${alias}" is not of the form family@version` };
-  const family = FAMILY_BY_ALIAS[match[1]!];
-  if (!family) return { error: `alias family "${match[1]}" is not one of ${Object.keys(FAMILY_BY_ALIAS).join(", ")}` };
+  const family = aliasFamily(match[1]!);
+  if (!family) return { error: `alias family "${match[1]}" is not one of ${Object.keys(ALIAS_FAMILIES).join(", ")}` };
   const version = match[2]!;
   if (family.startsWith("Windows") && version !== "latest") return { error: `alias "${alias}": Windows allows only @latest` };
   return { family, version };
@@ -45,11 +35,11 @@ type Variant = "standard" | "nvidia" | "neuron";
 function variantRequirements(arch: "amd64" | "arm64", variant: Variant): NodeSelectorRequirement[] {
   const reqs: NodeSelectorRequirement[] = [{ key: LABEL_ARCH, operator: "In", values: [arch] }];
   if (variant === "standard") {
-    reqs.push({ key: LABEL_GPU_COUNT, operator: "DoesNotExist" }, { key: LABEL_ACCELERATOR_COUNT, operator: "DoesNotExist" });
+    reqs.push({ key: LABEL_INSTANCE_GPU_COUNT, operator: "DoesNotExist" }, { key: LABEL_INSTANCE_ACCELERATOR_COUNT, operator: "DoesNotExist" });
   } else if (variant === "nvidia") {
-    reqs.push({ key: LABEL_GPU_COUNT, operator: "Exists" });
+    reqs.push({ key: LABEL_INSTANCE_GPU_COUNT, operator: "Exists" });
   } else {
-    reqs.push({ key: LABEL_ACCELERATOR_COUNT, operator: "Exists" });
+    reqs.push({ key: LABEL_INSTANCE_ACCELERATOR_COUNT, operator: "Exists" });
   }
   return reqs;
 }
@@ -115,4 +105,28 @@ export function aliasParameters(alias: ParsedAlias, k8sVersion: string, prefix =
 export function architectureRequirements(ec2Architecture: string | undefined): NodeSelectorRequirement[] {
   const arch = ec2Architecture === "arm64" ? "arm64" : ec2Architecture === "x86_64" ? "amd64" : undefined;
   return arch ? [{ key: LABEL_ARCH, operator: "In", values: [arch] }] : [];
+}
+
+/** The SSM parameters an `alias` term reads, or why the alias is not one (for the AMIsReady condition). */
+export function aliasTermParameters(alias: string, k8sVersion: string, prefix?: string): AliasParameter[] | { error: string } {
+  const parsed = parseAmiAlias(alias);
+  return "error" in parsed ? parsed : aliasParameters(parsed, k8sVersion, prefix);
+}
+
+/**
+ * The AMIs an alias term resolves to, given the parameter values that were found (path -> image
+ * id): one per parameter that exists, with its variant's requirements; a problem when none does.
+ */
+export function aliasTermAmis(
+  alias: string,
+  params: readonly AliasParameter[],
+  values: ReadonlyMap<string, string>,
+  toAmi: (imageId: string, requirements: NodeSelectorRequirement[]) => ResolvedAmi,
+): { amis: ResolvedAmi[]; problem?: string } {
+  const amis: ResolvedAmi[] = [];
+  for (const p of params) {
+    const id = values.get(p.path);
+    if (id) amis.push(toAmi(id, p.requirements));
+  }
+  return amis.length > 0 ? { amis } : { amis, problem: `no SSM parameter for alias ${alias} (${params[0]?.path ?? "?"} ...)` };
 }

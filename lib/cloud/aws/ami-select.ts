@@ -5,7 +5,8 @@
  */
 import type { ResolvedAmi } from "../../ports/cloud.ts";
 import type { InstanceType } from "../instance-type.ts";
-import { labelsSatisfy, typeLabels } from "./requirements.ts";
+import { labelsSatisfy } from "../../api/node-selector.ts";
+import { typeLabels } from "./requirements.ts";
 
 function requirementsKey(ami: ResolvedAmi): string {
   return JSON.stringify(

@@ -13,7 +13,7 @@ import { GetParametersCommand } from "@aws-sdk/client-ssm";
 import type { AMISelectorTerm, EC2NodeClass, NodeSelectorRequirement, SelectorTerm } from "../../api/types.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { ResolvedAmi, ResolvedNodeClass, ResolvedSecurityGroup, ResolvedSubnet } from "../../ports/cloud.ts";
-import { aliasParameters, architectureRequirements, parseAmiAlias } from "./ami-alias.ts";
+import { aliasTermAmis, aliasTermParameters, architectureRequirements } from "./ami-alias.ts";
 import { selectNewestAmis } from "./ami-select.ts";
 import type { AwsClients, AwsCloudConfig } from "./config.ts";
 import { readinessConditions, type ConditionType } from "./readiness.ts";
@@ -125,19 +125,16 @@ export class NodeClassResolver {
     const unresolved: string[] = [];
     for (const term of terms) {
       if (term.alias !== undefined) {
-        const alias = parseAmiAlias(term.alias);
-        if ("error" in alias) {
-          unresolved.push(alias.error);
+        const params = aliasTermParameters(term.alias, this.config.kubernetesVersion, this.config.ssmParameterPrefix);
+        if ("error" in params) {
+          unresolved.push(params.error);
           continue;
         }
-        const params = aliasParameters(alias, this.config.kubernetesVersion, this.config.ssmParameterPrefix);
         const values = await this.ssmValues(params.map((p) => p.path));
         const images = await this.describeImagesById([...values.values()]);
-        for (const p of params) {
-          const id = values.get(p.path);
-          if (id) found.push(toResolvedAmi(id, images.get(id), p.requirements, this.clock.now()));
-        }
-        if (!params.some((p) => values.has(p.path))) unresolved.push(`no SSM parameter for alias ${term.alias} (${params[0]?.path ?? "?"} ...)`);
+        const { amis, problem } = aliasTermAmis(term.alias, params, values, (id, requirements) => toResolvedAmi(id, images.get(id), requirements, this.clock.now()));
+        found.push(...amis);
+        if (problem) unresolved.push(problem);
       } else if (term.ssmParameter !== undefined) {
         const values = await this.ssmValues([term.ssmParameter]);
         const id = values.get(term.ssmParameter);

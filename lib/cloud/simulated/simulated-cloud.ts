@@ -21,7 +21,7 @@ import {
 } from "../../ports/cloud.ts";
 import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
 import type { InstanceType } from "../instance-type.ts";
-import { aliasParameters, architectureRequirements, parseAmiAlias } from "../aws/ami-alias.ts";
+import { aliasTermAmis, aliasTermParameters, architectureRequirements } from "../aws/ami-alias.ts";
 import { selectNewestAmis } from "../aws/ami-select.ts";
 import { loadAwsInstanceTypes } from "../aws/catalog/index.ts";
 import { catalogZoneOptions } from "../aws/catalog-zones.ts";
@@ -121,17 +121,14 @@ export class SimulatedCloud implements Cloud {
     const unresolved: string[] = [];
     for (const term of terms) {
       if (term.alias !== undefined) {
-        const alias = parseAmiAlias(term.alias);
-        if ("error" in alias) {
-          unresolved.push(alias.error);
+        const params = aliasTermParameters(term.alias, this.options.kubernetesVersion ?? "1.33", this.options.ssmParameterPrefix);
+        if ("error" in params) {
+          unresolved.push(params.error);
           continue;
         }
-        const params = aliasParameters(alias, this.options.kubernetesVersion ?? "1.33", this.options.ssmParameterPrefix);
-        for (const p of params) {
-          const id = world.ssmParameters.get(p.path);
-          if (id) found.push(toAmi(id, imageById.get(id), p.requirements));
-        }
-        if (!params.some((p) => world.ssmParameters.has(p.path))) unresolved.push(`no SSM parameter for alias ${term.alias} (${params[0]?.path ?? "?"} ...)`);
+        const { amis, problem } = aliasTermAmis(term.alias, params, world.ssmParameters, (id, requirements) => toAmi(id, imageById.get(id), requirements));
+        found.push(...amis);
+        if (problem) unresolved.push(problem);
       } else if (term.ssmParameter !== undefined) {
         const id = world.ssmParameters.get(term.ssmParameter);
         if (!id) unresolved.push(`SSM parameter ${term.ssmParameter} not found`);

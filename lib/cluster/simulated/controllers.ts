@@ -6,7 +6,8 @@
  *  - the DaemonSet controller: one pod per node it runs on, bound directly to that node;
  *  - the taint manager: pods on a node with a NoExecute taint they don't tolerate are deleted.
  */
-import type { NodeSelectorRequirement, Taint } from "../../api/types.ts";
+import { labelSatisfies } from "../../api/node-selector.ts";
+import type { Taint } from "../../api/types.ts";
 import type { DaemonSet, Node, NodeSelectorTerm, Pod, PodSpec, Workload } from "../../k8s/types.ts";
 import { withStableLabels } from "../../scheduling/snapshot.ts";
 import { toleratesTaint } from "../../scheduling/taints.ts";
@@ -139,32 +140,9 @@ function termMatches(term: NodeSelectorTerm, nodeName: string, labels: Readonly<
   const fields = term.matchFields ?? [];
   if (expressions.length === 0 && fields.length === 0) return false;
   return (
-    expressions.every((r) => requirementMatches(r, labels[r.key])) &&
-    fields.every((r) => r.key === "metadata.name" && requirementMatches(r, nodeName))
+    expressions.every((r) => labelSatisfies(labels[r.key], r)) &&
+    fields.every((r) => r.key === "metadata.name" && labelSatisfies(nodeName, r))
   );
-}
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return value !== undefined && values.includes(value);
-    case "NotIn":
-      return value === undefined || !values.includes(value);
-    case "Exists":
-      return value !== undefined;
-    case "DoesNotExist":
-      return value === undefined;
-    case "Gt":
-    case "Gte":
-    case "Lt":
-    case "Lte": {
-      const have = Number(value);
-      const want = Number(values[0]);
-      if (value === undefined || !Number.isFinite(have) || !Number.isFinite(want)) return false;
-      return r.operator === "Gt" ? have > want : r.operator === "Gte" ? have >= want : r.operator === "Lt" ? have < want : have <= want;
-    }
-  }
 }
 
 /** Pods bound to `node` that a NoExecute taint there evicts (no matching toleration). */

@@ -3,7 +3,7 @@
  * are counted, and which OS the node runs. Values follow Karpenter's per-family rules
  * (design/karpenter-aws.md §1.1-§1.2).
  */
-import type { AMIFamily, EC2NodeClass } from "../../../api/types.ts";
+import type { AMIFamily } from "../../../api/types.ts";
 
 export interface AmiFamilyRules {
   family: AMIFamily;
@@ -53,26 +53,6 @@ const RULES: Record<AMIFamily, Omit<AmiFamilyRules, "family">> = {
   Windows2022: windows("10.0.20348"),
   Windows2025: windows("10.0.26100"),
 };
-
-const ALIAS_FAMILIES: Record<string, AMIFamily> = {
-  al2: "AL2",
-  al2023: "AL2023",
-  bottlerocket: "Bottlerocket",
-  windows2019: "Windows2019",
-  windows2022: "Windows2022",
-  windows2025: "Windows2025",
-};
-
-/** spec.amiFamily, else the family named by an `alias` selector term, else AL2023. */
-export function amiFamilyOf(nodeClass: EC2NodeClass | undefined): AMIFamily {
-  if (!nodeClass) return "AL2023";
-  if (nodeClass.spec.amiFamily) return nodeClass.spec.amiFamily;
-  for (const term of nodeClass.spec.amiSelectorTerms ?? []) {
-    const family = term.alias ? ALIAS_FAMILIES[term.alias.split("@")[0]!.toLowerCase()] : undefined;
-    if (family) return family;
-  }
-  return "AL2023";
-}
 
 export function amiFamilyRules(family: AMIFamily): AmiFamilyRules {
   return { family, ...(RULES[family] ?? LINUX_EKS) };

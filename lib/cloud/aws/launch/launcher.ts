@@ -13,7 +13,7 @@ import {
 } from "../../../ports/cloud.ts";
 import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../../ports/unavailable-offerings.ts";
 import type { CapacityType } from "../../instance-type.ts";
-import { amiFamilyOf } from "../catalog/ami-family.ts";
+import { amiFamilyOf } from "../../../api/ami-family.ts";
 import type { AwsCloudConfig } from "../config.ts";
 import { launchedResourceTags, launchTags } from "../tags.ts";
 import { renderUserDataBase64 } from "../userdata/index.ts";

@@ -10,7 +10,9 @@ import type { ResolvedAmi, ResolvedSubnet } from "../../../ports/cloud.ts";
 import { offeringKeyString } from "../../../ports/unavailable-offerings.ts";
 import { CAPACITY_TYPE_PRIORITY, type CapacityType, type InstanceType, type Offering } from "../../instance-type.ts";
 import { amiForType } from "../ami-select.ts";
-import { capacityTypeAllowed, labelSatisfies, LABEL_INSTANCE_TYPE, offeringAllowed } from "../requirements.ts";
+import { LABEL_INSTANCE_TYPE } from "../../../api/labels.ts";
+import { labelSatisfies } from "../../../api/node-selector.ts";
+import { capacityTypeAllowed, offeringAllowed } from "../requirements.ts";
 
 export const MAX_INSTANCE_TYPES = 60;
 

@@ -1,6 +1,6 @@
 /** User data for a launch, by AMI family; base64 as EC2 wants it. */
 import type { AMIFamily, EC2NodeClass } from "../../../api/types.ts";
-import { amiFamilyOf } from "../catalog/ami-family.ts";
+import { amiFamilyOf } from "../../../api/ami-family.ts";
 import { isMimeDocument, parseMime } from "./mime.ts";
 import { parseToml } from "./toml.ts";
 import { al2023UserData } from "./al2023.ts";
