@@ -1,5 +1,6 @@
 /**
- * NodePool limits: what the pool's existing and in-flight capacity uses, what the claims made in
+ * NodePool limits: what the pool's existing and in-flight capacity uses (its `capacity`, as Karpenter
+ * counts limits; the snapshot sizes a claim not reporting one by the largest type it may become), what the claims made in
  * this run reserve (the largest capacity among each claim's options, since any of them may
  * launch), and which instance types still fit what is left.
  */
@@ -59,6 +60,7 @@ export function withinLimits(capacity: Resources, remaining: Record<string, numb
 }
 
 function existingCapacity(n: ExistingNode): Resources {
+  if (n.capacity && Object.keys(n.capacity).length) return n.capacity;
   const fromNode = n.node?.status?.capacity;
   if (fromNode && Object.keys(fromNode).length) return safeParse(fromNode) ?? n.allocatable;
   const fromClaim = n.nodeClaim?.status?.capacity;

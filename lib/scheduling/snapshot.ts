@@ -11,6 +11,12 @@
  *   element-wise minimum allocatable of the instance types it may still become (from its NodePool's
  *   instance types, narrowed by its instance-type requirement), so whatever launches can hold what
  *   the simulation put there. With neither it offers nothing (and a note says so).
+ * - Every existing node also gets a `capacity` for NodePool limits, which Karpenter counts against
+ *   capacity, not allocatable: the Node's `status.capacity` (for a node not yet initialized, or one
+ *   reporting none, filled from its NodeClaim's or instance type's); an in-flight NodeClaim's
+ *   `status.capacity`, else the element-wise LARGEST capacity of the instance types it may still
+ *   become. Largest, unlike allocatable's smallest, because limits must hold whichever of them
+ *   launches (the same bound new claims reserve). Resources still unknown are filled from allocatable.
  * - A Node with a NodePool label but not `karpenter.sh/initialized=true` ignores its NodePool's (and
  *   NodeClaim's) startup taints and the not-ready/unreachable taints; resources it reports as absent
  *   or zero come from its NodeClaim, or without one from the instance type its label names.
@@ -256,15 +262,18 @@ function existingFromNode(
   const initialized = !managed || labels[INITIALIZED_LABEL] === "true";
   let taints = node.spec.taints ?? [];
   let allocatable: Resources = parseResources(node.status?.allocatable);
+  let capacity: Resources = parseResources(node.status?.capacity);
+  const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
+  // Without a NodeClaim, the instance type the node says it is stands in for it.
+  const ownType = claim ? undefined : pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL]);
   if (!initialized) {
-    const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
     const startupTaints = [...(pool?.nodePool.spec.template.spec.startupTaints ?? []), ...(claim?.spec.startupTaints ?? [])];
     taints = taints.filter((t) => !NOT_READY_TAINTS.has(t.key) && !startupTaints.some((s) => sameTaint(t, s)));
-    // Without a NodeClaim, the instance type the node says it is stands in for it.
-    const expected = claim
-      ? expectedAllocatable(claim, labels, pools, note, node.metadata.name)
-      : (pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL])?.allocatable ?? {});
+    const expected = claim ? expectedAllocatable(claim, labels, pools, note, node.metadata.name) : (ownType?.allocatable ?? {});
     allocatable = fillUnreported(allocatable, expected);
+  }
+  if (!initialized || Object.keys(capacity).length === 0) {
+    capacity = fillUnreported(capacity, claim ? expectedCapacity(claim, labels, pools) : (ownType?.capacity ?? {}));
   }
   const existing: ExistingNode = {
     name: node.metadata.name,
@@ -272,6 +281,7 @@ function existingFromNode(
     labels,
     taints,
     allocatable,
+    capacity: fillUnreported(capacity, allocatable),
     pods: [],
     unschedulable: Boolean(node.spec.unschedulable || node.metadata.deletionTimestamp || claim?.metadata.deletionTimestamp),
     initialized,
@@ -295,12 +305,14 @@ function existingFromNodeClaim(claim: NodeClaim, pools: ReadonlyMap<string, Node
   const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
   const instanceType = pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL]);
   if (instanceType) for (const [k, v] of Object.entries(instanceType.labels)) labels[k] ??= v;
+  const allocatable = expectedAllocatable(claim, labels, pools, note, claim.metadata.name);
   const existing: ExistingNode = {
     name: claim.metadata.name,
     nodeClaim: claim,
     labels,
     taints: claim.spec.taints ?? [],
-    allocatable: expectedAllocatable(claim, labels, pools, note, claim.metadata.name),
+    allocatable,
+    capacity: fillUnreported(expectedCapacity(claim, labels, pools), allocatable),
     pods: [],
     unschedulable: Boolean(claim.metadata.deletionTimestamp),
     initialized: false,
@@ -326,14 +338,24 @@ function expectedAllocatable(
   name: string,
 ): Resources {
   if (claim.status?.allocatable && Object.keys(claim.status.allocatable).length > 0) return parseResources(claim.status.allocatable);
-  const poolName = nodePoolOf(labels, claim);
-  const pool = poolName ? pools.get(poolName) : undefined;
-  const candidates = (pool?.instanceTypes ?? []).filter((it) => mayBecome(it, claim.spec.requirements, labels));
+  const candidates = candidateTypes(claim, labels, pools);
   if (candidates.length === 0) {
     note(`NodeClaim ${claim.metadata.name} (${name}): no allocatable in its status and no known instance type it may become; it is given no capacity`);
     return {};
   }
   return minimumResources(candidates.map((it) => it.allocatable));
+}
+
+/** The claim's reported capacity, else the largest of the types it may become (an upper bound for limits). */
+function expectedCapacity(claim: NodeClaim, labels: Readonly<Record<string, string>>, pools: ReadonlyMap<string, NodePoolOption>): Resources {
+  if (claim.status?.capacity && Object.keys(claim.status.capacity).length > 0) return parseResources(claim.status.capacity);
+  return maximumResources(candidateTypes(claim, labels, pools).map((it) => it.capacity));
+}
+
+function candidateTypes(claim: NodeClaim, labels: Readonly<Record<string, string>>, pools: ReadonlyMap<string, NodePoolOption>): InstanceType[] {
+  const poolName = nodePoolOf(labels, claim);
+  const pool = poolName ? pools.get(poolName) : undefined;
+  return (pool?.instanceTypes ?? []).filter((it) => mayBecome(it, claim.spec.requirements, labels));
 }
 
 function mayBecome(instanceType: InstanceType, requirements: readonly NodeSelectorRequirement[], labels: Readonly<Record<string, string>>): boolean {
@@ -352,6 +374,13 @@ function minimumResources(lists: readonly Resources[]): Resources {
   const names = new Set(lists.flatMap((l) => Object.keys(l)));
   const out: Record<string, number> = {};
   for (const name of names) out[name] = Math.min(...lists.map((l) => l[name] ?? 0));
+  return out;
+}
+
+/** Element-wise maximum; a resource missing from a list doesn't lower it. */
+function maximumResources(lists: readonly Resources[]): Resources {
+  const out: Record<string, number> = {};
+  for (const list of lists) for (const [name, value] of Object.entries(list)) out[name] = Math.max(out[name] ?? 0, value);
   return out;
 }
 

@@ -33,6 +33,11 @@ export interface ExistingNode {
   taints: Taint[];
   /** What the node offers pods in total (before subtracting bound pods). */
   allocatable: Resources;
+  /**
+   * The machine's whole capacity, which NodePool limits count (as Karpenter does), not allocatable.
+   * Optional: without it limits fall back to the raw Node/NodeClaim status, then to allocatable.
+   */
+  capacity?: Resources;
   /** Pods already bound here (including DaemonSet pods): they use capacity and count for topology. */
   pods: Pod[];
   /** Cordoned or being deleted: nothing new lands here. */
