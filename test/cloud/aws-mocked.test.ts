@@ -21,7 +21,7 @@ import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
 import { createAwsClients, pricingEndpointRegion } from "../../lib/cloud/aws/config.ts";
 import { MAX_LAUNCH_ATTEMPTS } from "../../lib/cloud/aws/launch/launcher.ts";
 import { parsePriceListItem } from "../../lib/cloud/aws/pricing.ts";
-import { MemoryUnavailableOfferings } from "../../lib/cloud/memory-unavailable-offerings.ts";
+import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
 import { UNAVAILABLE_OFFERING_TTL_MS } from "../../lib/ports/unavailable-offerings.ts";
 import { CLUSTER, fakeType, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
@@ -35,7 +35,7 @@ const X86_NVIDIA = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64
 
 function setup() {
   const clock = new ManualClock();
-  const unavailable = new MemoryUnavailableOfferings();
+  const unavailable = createMemoryStore();
   const cloud = new AwsCloud({
     clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
     config: {

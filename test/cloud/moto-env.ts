@@ -10,7 +10,7 @@ import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { aliasParameters } from "../../lib/cloud/aws/ami-alias.ts";
 import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
 import { createAwsClients, type AwsClients, type AwsCloudConfig } from "../../lib/cloud/aws/config.ts";
-import { MemoryUnavailableOfferings } from "../../lib/cloud/memory-unavailable-offerings.ts";
+import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { wallClock, type Clock } from "../../lib/ports/clock.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "../support/moto.ts";
 import { CLUSTER } from "./fixtures.ts";
@@ -44,7 +44,7 @@ export function motoConfig(overrides: Partial<AwsCloudConfig> = {}): AwsCloudCon
 }
 
 export function motoCloud(account: MotoAccount, clock: Clock = wallClock, config: Partial<AwsCloudConfig> = {}) {
-  const unavailable = new MemoryUnavailableOfferings();
+  const unavailable = createMemoryStore();
   const cloud = new AwsCloud({ clients: account.clients, config: motoConfig(config), clock, unavailable });
   return { cloud, unavailable };
 }

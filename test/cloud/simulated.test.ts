@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryUnavailableOfferings } from "../../lib/cloud/memory-unavailable-offerings.ts";
+import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { SimulatedCloud, type SimulatedCloudOptions } from "../../lib/cloud/simulated/simulated-cloud.ts";
 import { defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
@@ -9,7 +9,7 @@ import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
 function simulated(options: Partial<SimulatedCloudOptions> = {}) {
   const clock = new ManualClock();
   const world = defaultWorld({ region: "us-east-1", clusterName: CLUSTER });
-  const unavailable = new MemoryUnavailableOfferings();
+  const unavailable = createMemoryStore();
   const cloud = new SimulatedCloud({ clusterName: CLUSTER, world, clock, unavailable, ...options });
   return { cloud, clock, world, unavailable };
 }

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../../ports/clock.ts";
 import type { UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
-import { MemoryUnavailableOfferings } from "../memory-unavailable-offerings.ts";
+import { createMemoryStore } from "../../state/memory/memory-store.ts";
 import { SimulatedCloud, type SimulatedCloudOptions } from "./simulated-cloud.ts";
 import { defaultWorld } from "./world.ts";
 
@@ -26,6 +26,7 @@ export function createSimulatedCloud(options: CreateSimulatedCloudOptions): Simu
   return new SimulatedCloud({
     ...rest,
     world: options.world ?? defaultWorld({ region, clusterName: options.clusterName, ...(options.kubernetesVersion ? { kubernetesVersion: options.kubernetesVersion } : {}) }),
-    unavailable: options.unavailable ?? new MemoryUnavailableOfferings(),
+    // The Store is where every function keeps unavailable offerings; an in-memory one by default.
+    unavailable: options.unavailable ?? createMemoryStore({ clusterName: options.clusterName }),
   });
 }
