@@ -23,12 +23,18 @@ export interface PodFate {
 
 /**
  * What a catch-up learned about individual pods, so a pending list read just before it can drop
- * pods that got bound, finished or deleted since. `complete` means every unfinished pod of the
- * cluster is in `pods` (the catch-up was a full list): a pod absent from it no longer exists.
+ * pods that got bound, finished or deleted since. Keyed by `fateKey` (namespace/name, plus the
+ * uid when known, so a deleted pod and its re-created namesake have separate fates). `complete`
+ * means every unfinished pod of the cluster is in `pods` (the catch-up was a full list): a pod
+ * absent from it no longer exists.
  */
 export interface PodFates {
   pods: Map<string, PodFate>;
   complete: boolean;
+}
+
+export function fateKey(pod: Pod): string {
+  return `${podKey(pod)}#${pod.metadata.uid ?? ""}`;
 }
 
 export class ClusterStateCache {
@@ -74,7 +80,7 @@ export class ClusterStateCache {
       else this.byKey.delete(key);
       const fate: PodFate = { pending: change.type !== "DELETED" && !summary && isUnfinished(change.pod) };
       if (change.pod.metadata.uid) fate.uid = change.pod.metadata.uid;
-      fates.set(key, fate);
+      fates.set(fateKey(change.pod), fate);
     }
     this.rv = resourceVersion;
     return fates;
@@ -99,18 +105,16 @@ function isUnfinished(pod: Pod): boolean {
 /**
  * The pending pods (read just before the catch-up) that are still pending after it: a pod the
  * catch-up saw bound, finished or deleted is dropped, and so is one the cache holds bound. Identity
- * is namespace/name plus the uid when both sides have one, so a pod deleted and re-created under
- * the same name is not confused with its predecessor.
+ * is namespace/name plus the uid, so a pod deleted and re-created under the same name is not
+ * confused with its predecessor (the predecessor is dropped; the newcomer is the next run's).
  */
 export function stillPending(pending: readonly Pod[], cache: ClusterStateCache, fates: PodFates): Pod[] {
   return pending.filter((pod) => {
-    const key = podKey(pod);
     const uid = pod.metadata.uid;
-    const same = (other: string | undefined) => uid === undefined || other === undefined || uid === other;
-    const bound = cache.get(key);
-    if (bound && same(bound.uid)) return false;
-    const fate = fates.pods.get(key);
-    if (fate && same(fate.uid)) return fate.pending;
+    const bound = cache.get(podKey(pod));
+    if (bound && (uid === undefined || bound.uid === undefined || bound.uid === uid)) return false;
+    const fate = fates.pods.get(fateKey(pod));
+    if (fate) return fate.pending;
     return !fates.complete;
   });
 }

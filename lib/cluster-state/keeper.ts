@@ -14,7 +14,7 @@ import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader } from "../port
 import type { Store } from "../ports/store.ts";
 import type { Log } from "../runtime/telemetry.ts";
 import type { Pod } from "../k8s/types.ts";
-import { ClusterStateCache, type PodFate, type PodFates } from "./cache.ts";
+import { ClusterStateCache, fateKey, type PodFate, type PodFates } from "./cache.ts";
 import { decodeSnapshot, encodeSnapshot, snapshotGeneration } from "./snapshot.ts";
 
 export type ClusterStateSource = "memory" | "snapshot" | "list";
@@ -113,7 +113,7 @@ export class ClusterStateKeeper {
     for (const pod of pods) {
       const fate: PodFate = { pending: !pod.spec.nodeName };
       if (pod.metadata.uid) fate.uid = pod.metadata.uid;
-      fates.set(`${pod.metadata.namespace || "default"}/${pod.metadata.name}`, fate);
+      fates.set(fateKey(pod), fate);
     }
     ports.log.info("listed every unfinished pod to rebuild the cluster state", { pods: pods.length, boundPods: cache.size, because: fellBackBecause });
     if (resourceVersion) {
