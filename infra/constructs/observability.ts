@@ -51,40 +51,37 @@ export class Observability extends Construct {
       this.alarms.push(created);
       return created;
     };
+    /** Fires on a single occurrence in one period; no data means nothing happened. */
+    const alarmOnAny = (alarmId: string, alarmDescription: string, metric: cloudwatch.IMetric) =>
+      alarm(alarmId, {
+        alarmDescription,
+        metric,
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     const fiveMinutes = Duration.minutes(5);
 
     for (const [name, dlq] of props.deadLetterQueues) {
-      alarm(`${name}DeadLetters`, {
-        alarmDescription: `Tenon ${props.cluster}: a message reached the ${name} dead-letter queue`,
-        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      alarmOnAny(
+        `${name}DeadLetters`,
+        `Tenon ${props.cluster}: a message reached the ${name} dead-letter queue`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+      );
     }
 
     for (const [name, fn] of props.functions) {
-      alarm(`${pascal(name)}Errors`, {
-        alarmDescription: `Tenon ${props.cluster}: the ${name} function failed`,
-        metric: fn.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      alarmOnAny(`${pascal(name)}Errors`, `Tenon ${props.cluster}: the ${name} function failed`, fn.metricErrors({ period: fiveMinutes, statistic: "Sum" }));
     }
 
     const provisioner = props.functions.get("provisioner");
     if (provisioner) {
-      alarm("ProvisionerThrottles", {
-        alarmDescription: `Tenon ${props.cluster}: the provisioner was throttled (account concurrency exhausted?)`,
-        metric: provisioner.metricThrottles({ period: fiveMinutes, statistic: "Sum" }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      alarmOnAny(
+        "ProvisionerThrottles",
+        `Tenon ${props.cluster}: the provisioner was throttled (account concurrency exhausted?)`,
+        provisioner.metricThrottles({ period: fiveMinutes, statistic: "Sum" }),
+      );
     }
 
     const lifecycle = props.functions.get("lifecycle");
