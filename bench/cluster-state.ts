@@ -223,8 +223,9 @@ async function http(): Promise<void> {
     const changes = await timed(`watch catch-up of ${CHANGES} changes (${kb(wire)} of pod JSON on the wire)`, () => kube.podChangesSince(since));
     console.log(`  -> ${changes.outcome === "changes" ? changes.changes.length : "expired"} changes`);
     for (let i = 0; i < 500; i++) server.put("/pods", wirePod(1_000 + i, `node-${i % 50}`));
-    const podWire = server.list("/pods").reduce((n, o) => n + bytesOf(o), 0);
-    const podPage = await timed(`one page of 500 pods (${kb(podWire)} on the wire for ${server.list("/pods").length} pods)`, () => kube.listActivePods({ limit: 500 }));
+    const stored = server.list("/pods");
+    const perPod = Math.round(stored.reduce((n, o) => n + bytesOf(o), 0) / stored.length);
+    const podPage = await timed(`one page of 500 pods (${perPod} B/pod on the wire, ${kb(perPod * 500)})`, () => kube.listActivePods({ limit: 500 }));
     console.log(`  -> ${podPage.items.length} pods`);
     for (let i = 0; i < 500; i++) server.put("/nodes", node(i, true) as unknown as Record<string, unknown>);
     const nodeWire = server.list("/nodes").reduce((n, o) => n + bytesOf(o), 0);

@@ -43,15 +43,22 @@ export interface CurrentState {
 
 /** Restarts of a full list whose continue token expired, as `listAll` allows. */
 const LIST_RESTARTS = 2;
+/** A scheduled tick may fire a little early; it still counts as due. */
+const PUBLISH_SLACK_MS = 10_000;
 
 export class ClusterStateKeeper {
   private cache: ClusterStateCache | undefined;
+  /** When this container last published (or relisted, which publishes). */
+  private lastPublishedAtMs: number | undefined;
 
   /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/kube default: 2 s). */
   constructor(private readonly catchUpSeconds?: number) {}
 
   /** The cache brought up to date by the cheapest source that works. */
-  async current(ports: KeeperPorts, nowMs: number): Promise<CurrentState> {
+  async current(ports: KeeperPorts, nowMs: number): Promise<CurrentState>;
+  /** With `allowList: false`, undefined instead of listing every pod. */
+  async current(ports: KeeperPorts, nowMs: number, options: { allowList: boolean }): Promise<CurrentState | undefined>;
+  async current(ports: KeeperPorts, nowMs: number, options: { allowList: boolean } = { allowList: true }): Promise<CurrentState | undefined> {
     let fellBackBecause: string | undefined;
     if (this.cache) {
       const caught = await this.catchUp(ports, this.cache, "memory");
@@ -77,16 +84,30 @@ export class ClusterStateKeeper {
     } else {
       fellBackBecause ??= "no snapshot published yet";
     }
+    if (!options.allowList) return undefined;
     return this.relist(ports, nowMs, fellBackBecause);
   }
 
-  /** Publishes the cache (bringing it current first); false when the store already has a newer one. */
-  async publish(ports: KeeperPorts, nowMs: number): Promise<{ published: boolean; report: ClusterStateReport }> {
-    const { cache, report } = await this.current(ports, nowMs);
+  /**
+   * Publishes the cache (bringing it current first); false when the store already has a newer one.
+   * With `allowList: false` (the lifecycle tick, whose timeout is too short for a full list at
+   * 50,000 pods) it publishes nothing when only a full list would do, and leaves that to the
+   * provisioner's next run; `report` is then undefined.
+   */
+  async publish(ports: KeeperPorts, nowMs: number, options: { allowList: boolean } = { allowList: true }): Promise<{ published: boolean; report: ClusterStateReport | undefined }> {
+    const state = await this.current(ports, nowMs, options);
+    if (!state) return { published: false, report: undefined };
+    const { cache, report } = state;
     // A relist has just published.
     if (report.source === "list") return { published: false, report };
     const published = await ports.store.putClusterState(snapshotGeneration(cache.resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+    this.lastPublishedAtMs = nowMs;
     return { published, report };
+  }
+
+  /** True when this container has not published within `intervalMs` (with a little slack for early ticks). */
+  publishDue(nowMs: number, intervalMs: number): boolean {
+    return this.lastPublishedAtMs === undefined || nowMs - this.lastPublishedAtMs + PUBLISH_SLACK_MS >= intervalMs;
   }
 
   /** Drops the in-memory cache (the next call starts from the snapshot). */
@@ -120,6 +141,7 @@ export class ClusterStateKeeper {
       this.cache = cache;
       try {
         await ports.store.putClusterState(snapshotGeneration(resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+        this.lastPublishedAtMs = nowMs;
       } catch (error) {
         // The run can go on with what it listed; the next publisher tries again.
         ports.log.warn("could not publish the cluster state", { error: (error as Error).message });

@@ -102,14 +102,15 @@ export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
 
 /**
  * Brings the container's bound-pod cache current and publishes it, so cold provisioner runs start
- * from a snapshot at most a tick old (docs/kubernetes.md, "Keeping cluster state current"). A
- * failure here never fails the tick: cold starts then replay more changes, or list.
+ * from a snapshot at most a tick old (docs/kubernetes.md, "Keeping cluster state current"). Never
+ * lists every pod (the tick's timeout is too short at 50,000 pods); a failure never fails the tick.
  */
 async function publishClusterState(ports: FullPorts): Promise<void> {
-  if (!ports.clusterState) return;
+  if (!ports.clusterState || !ports.clusterState.publishDue(ports.clock.now(), ports.settings.clusterStatePublishMs)) return;
   try {
-    const { published, report } = await ports.clusterState.publish(ports, ports.clock.now());
-    ports.log.info("cluster state brought up to date", { published, ...report });
+    const { published, report } = await ports.clusterState.publish(ports, ports.clock.now(), { allowList: false });
+    if (report) ports.log.info("cluster state brought up to date", { published, ...report });
+    else ports.log.info("cluster state not published: it needs a full pod list, which the provisioner's next run makes");
   } catch (error) {
     ports.log.warn("could not bring the cluster state up to date", { error: (error as Error).message });
   }

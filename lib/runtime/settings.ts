@@ -20,6 +20,12 @@ export interface Settings {
   gcGraceMs: number;
   /** A Pending record (never launched) older than this is deleted: its provisioner crashed for good. */
   pendingRecordTtlMs: number;
+  /**
+   * The lifecycle tick publishes the bound-pod snapshot at most this often (a tick up to 10 s early
+   * counts as due). Longer saves DynamoDB writes; cold provisioner runs then replay more changes,
+   * or list every pod when the API server's history no longer reaches back (docs/kubernetes.md).
+   */
+  clusterStatePublishMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   registrationTtlMs: 15 * 60_000,
   gcGraceMs: 30_000,
   pendingRecordTtlMs: 15 * 60_000,
+  clusterStatePublishMs: 60_000,
 });
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
@@ -41,6 +48,7 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
   registrationTtlMs: "REGISTRATION_TTL_MS",
   gcGraceMs: "GC_GRACE_MS",
   pendingRecordTtlMs: "PENDING_RECORD_TTL_MS",
+  clusterStatePublishMs: "CLUSTER_STATE_PUBLISH_MS",
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
