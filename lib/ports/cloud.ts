@@ -30,6 +30,22 @@ export interface ResolvedAmi {
   deprecated?: boolean;
 }
 
+/** An active capacity reservation a NodeClass selected (`status.capacityReservations` in Karpenter). */
+export interface ResolvedCapacityReservation {
+  id: string;
+  instanceType: string;
+  zone: string;
+  zoneId?: string;
+  ownerId: string;
+  /** `open` reservations also take matching untargeted launches; `targeted` ones only launches aimed at them. */
+  instanceMatchCriteria: "open" | "targeted";
+  /** Instances the reservation can still start, as EC2 last reported it less launches made since. */
+  availableInstances: number;
+  totalInstances: number;
+  /** Milliseconds since the epoch; absent for a reservation without an end date. */
+  endTimeMs?: number;
+}
+
 /** The NodeClass after its selectors were looked up: Karpenter's `status` block plus readiness. */
 export interface ResolvedNodeClass {
   name: string;
@@ -37,6 +53,8 @@ export interface ResolvedNodeClass {
   securityGroups: ResolvedSecurityGroup[];
   amis: ResolvedAmi[];
   instanceProfile?: string;
+  /** Active reservations matched by `capacityReservationSelectorTerms`; they become `reserved` offerings. */
+  capacityReservations?: ResolvedCapacityReservation[];
   /** SubnetsReady, SecurityGroupsReady, AMIsReady, InstanceProfileReady and Ready. */
   conditions: Condition[];
   /** False when any condition is not True; nothing launches from a NodeClass that is not ready. */

@@ -181,8 +181,10 @@ describe("NodeClass resolution errors", () => {
     expect(first.conditions.find((c) => c.type === "SubnetsReady")?.message).toBe("RequestLimitExceeded: Rate exceeded");
     const second = await cloud.resolveNodeClass(nodeClass());
     expect(second.conditions.filter((c) => c.status !== "True")).toEqual([]);
+    const calls = ec2.commandCalls(DescribeSubnetsCommand).length;
     const third = await cloud.resolveNodeClass(nodeClass());
-    expect(third).toBe(second);
+    expect(third).toEqual(second);
+    expect(ec2.commandCalls(DescribeSubnetsCommand)).toHaveLength(calls);
   });
 });
 

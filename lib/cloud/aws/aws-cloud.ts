@@ -13,6 +13,7 @@ import { Launcher } from "./launch/launcher.ts";
 import { LaunchTemplateStore } from "./launch/template-store.ts";
 import { NodeClassResolver } from "./nodeclass-resolver.ts";
 import { PriceBook, type PriceSnapshot } from "./pricing.ts";
+import { withReservedOfferings } from "./reserved-offerings.ts";
 import { launchTags } from "./tags.ts";
 
 export interface AwsCloudDeps {
@@ -34,7 +35,7 @@ export class AwsCloud implements Cloud {
     this.resolver = new NodeClassResolver(clients, config, clock);
     this.instances = new InstanceRepository(clients.ec2, config.clusterName);
     this.templates = new LaunchTemplateStore(clients.ec2, config.clusterName);
-    this.launcher = new Launcher(clients.ec2, this.templates, deps.unavailable, clock, config);
+    this.launcher = new Launcher(clients.ec2, this.templates, deps.unavailable, clock, config, this.resolver.inFlight);
     this.prices = new PriceBook(clients.ec2, clients.pricing, config.region);
   }
 
@@ -46,7 +47,7 @@ export class AwsCloud implements Cloud {
     const resolved = await this.resolver.resolve(nodeClass);
     const unavailable = new Set((await this.deps.unavailable.listUnavailable(this.deps.clock.now())).map(offeringKeyString));
     const prices = this.prices.snapshot();
-    return loadAwsInstanceTypes({
+    const catalog = loadAwsInstanceTypes({
       region: this.deps.config.region,
       nodeClass,
       ...catalogZoneOptions(this.deps.config.region, resolved.subnets),
@@ -56,6 +57,7 @@ export class AwsCloud implements Cloud {
       ...(this.deps.config.vmMemoryOverheadPercent !== undefined ? { vmMemoryOverheadPercent: this.deps.config.vmMemoryOverheadPercent } : {}),
       ...(this.deps.config.reservedENIs !== undefined ? { reservedENIs: this.deps.config.reservedENIs } : {}),
     }).instanceTypes;
+    return withReservedOfferings(catalog, resolved.capacityReservations ?? [], unavailable);
   }
 
   /** Fetch on-demand and spot prices now (a scheduled function calls this every 12 h). */
@@ -100,6 +102,14 @@ export class AwsCloud implements Cloud {
 
   delete(instanceId: string): Promise<void> {
     return this.instances.terminate(instanceId);
+  }
+
+  /**
+   * Delete the instance profiles Tenon made for NodeClasses not in `keep` (names of the NodeClasses
+   * that exist or still have instances). Returns the deleted profiles' names.
+   */
+  cleanupInstanceProfiles(keep: ReadonlySet<string>): Promise<string[]> {
+    return this.resolver.instanceProfiles.cleanup(keep);
   }
 
   /** Delete this cluster's launch templates not in `inUse` and older than `graceMs`. */

@@ -1,5 +1,6 @@
 /** Configuration and SDK clients of the EC2 adapter. Endpoints are injectable so tests can use moto. */
 import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { PricingClient } from "@aws-sdk/client-pricing";
 import { SSMClient } from "@aws-sdk/client-ssm";
 
@@ -25,14 +26,14 @@ export interface AwsCloudConfig {
   resolveCacheTtlMs?: number;
   vmMemoryOverheadPercent?: number;
   reservedENIs?: number;
-  /** Maps a NodeClass `role` to an instance profile Tenon may pass (no IAM writes are made). */
-  instanceProfileForRole?: (role: string) => string | undefined;
 }
 
 export interface AwsClients {
   ec2: EC2Client;
   ssm: SSMClient;
   pricing: PricingClient;
+  /** Instance profiles for NodeClasses that name a `role`. */
+  iam: IAMClient;
 }
 
 /** The Pricing API lives in three regions; the nearest one serves every other region. */
@@ -65,5 +66,7 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     ec2: new EC2Client({ region: options.region, ...common("ec2") }),
     ssm: new SSMClient({ region: options.region, ...common("ssm") }),
     pricing: new PricingClient({ region: pricingEndpointRegion(options.region), ...common("pricing") }),
+    // IAM is global; the SDK sends every region's requests to the one endpoint.
+    iam: new IAMClient({ region: options.region, ...common("iam") }),
   };
 }

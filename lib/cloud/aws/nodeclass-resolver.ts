@@ -12,10 +12,13 @@ import {
 import { GetParametersCommand } from "@aws-sdk/client-ssm";
 import type { AMISelectorTerm, EC2NodeClass, NodeSelectorRequirement, SelectorTerm } from "../../api/types.ts";
 import type { Clock } from "../../ports/clock.ts";
-import type { ResolvedAmi, ResolvedNodeClass, ResolvedSecurityGroup, ResolvedSubnet } from "../../ports/cloud.ts";
+import type { ResolvedAmi, ResolvedCapacityReservation, ResolvedNodeClass, ResolvedSecurityGroup, ResolvedSubnet } from "../../ports/cloud.ts";
 import { aliasTermAmis, aliasTermParameters, architectureRequirements } from "./ami-alias.ts";
 import { selectNewestAmis } from "./ami-select.ts";
+import { describeCapacityReservations } from "./capacity-reservations.ts";
 import type { AwsClients, AwsCloudConfig } from "./config.ts";
+import { InFlightLedger } from "./in-flight.ts";
+import { InstanceProfiles } from "./instance-profile.ts";
 import { readinessConditions, type ConditionType } from "./readiness.ts";
 import { amiTermFilters, isEmptyTerm, selectorTermFilters } from "./selectors.ts";
 import { TtlCache } from "./ttl-cache.ts";
@@ -28,21 +31,36 @@ function errorText(err: unknown): string {
 }
 
 export class NodeClassResolver {
-  private readonly cache: TtlCache<ResolvedNodeClass>;
+  private readonly cache: TtlCache<{ resolved: ResolvedNodeClass; atMs: number }>;
+  readonly instanceProfiles: InstanceProfiles;
+  /** Launches since the last report: subtracted from cached subnet IPs and reservation counts. */
+  readonly inFlight: InFlightLedger;
 
   constructor(
     private readonly clients: AwsClients,
     private readonly config: AwsCloudConfig,
     private readonly clock: Clock,
   ) {
-    this.cache = new TtlCache(clock, config.resolveCacheTtlMs ?? DEFAULT_RESOLVE_TTL_MS);
+    const ttlMs = config.resolveCacheTtlMs ?? DEFAULT_RESOLVE_TTL_MS;
+    this.cache = new TtlCache(clock, ttlMs);
+    this.instanceProfiles = new InstanceProfiles(clients.iam, { clusterName: config.clusterName, region: config.region });
+    this.inFlight = new InFlightLedger(2 * ttlMs);
+  }
+
+  private withInFlight({ resolved, atMs }: { resolved: ResolvedNodeClass; atMs: number }): ResolvedNodeClass {
+    return {
+      ...resolved,
+      subnets: this.inFlight.subnets(resolved.subnets, atMs),
+      ...(resolved.capacityReservations ? { capacityReservations: this.inFlight.reservations(resolved.capacityReservations, atMs) } : {}),
+    };
   }
 
   async resolve(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
     const s = nodeClass.spec;
-    const key = JSON.stringify([nodeClass.metadata.name, s.subnetSelectorTerms, s.securityGroupSelectorTerms, s.amiSelectorTerms, s.role, s.instanceProfile, s.amiFamily, s.userData]);
+    const key = JSON.stringify([nodeClass.metadata.name, s.subnetSelectorTerms, s.securityGroupSelectorTerms, s.amiSelectorTerms, s.role, s.instanceProfile, s.amiFamily, s.userData, s.capacityReservationSelectorTerms]);
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit) return this.withInFlight(hit);
+    const atMs = this.clock.now();
 
     const problems: Partial<Record<ConditionType, string>> = {};
     let apiError = false;
@@ -62,9 +80,17 @@ export class NodeClassResolver {
     ]);
     let instanceProfile = s.instanceProfile;
     if (!instanceProfile && s.role) {
-      instanceProfile = this.config.instanceProfileForRole?.(s.role);
-      if (!instanceProfile) {
-        problems.InstanceProfileReady = `role "${s.role}" has no instance profile: Tenon does not create IAM instance profiles; set spec.instanceProfile`;
+      const role = s.role;
+      instanceProfile = await attempt("InstanceProfileReady", undefined as string | undefined, () => this.instanceProfiles.ensure(nodeClass.metadata.name, role));
+    }
+    // Reservations are optional extras: failing to read them costs reserved offerings, not readiness.
+    let capacityReservations: ResolvedCapacityReservation[] | undefined;
+    if (s.capacityReservationSelectorTerms?.length) {
+      try {
+        capacityReservations = await describeCapacityReservations(this.clients.ec2, s.capacityReservationSelectorTerms, atMs);
+      } catch {
+        capacityReservations = [];
+        apiError = true;
       }
     }
     const validation = userDataProblem(nodeClass);
@@ -74,10 +100,11 @@ export class NodeClassResolver {
       nowIso: new Date(this.clock.now()).toISOString(),
     });
     const resolved: ResolvedNodeClass = {
-      name: nodeClass.metadata.name, subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), conditions, ready,
+      name: nodeClass.metadata.name, subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}),
+      ...(capacityReservations ? { capacityReservations } : {}), conditions, ready,
     };
-    if (!apiError) this.cache.set(key, resolved);
-    return resolved;
+    if (!apiError) this.cache.set(key, { resolved, atMs });
+    return this.withInFlight({ resolved, atMs });
   }
 
   invalidate(): void {

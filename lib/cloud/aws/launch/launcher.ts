@@ -15,6 +15,7 @@ import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferin
 import type { CapacityType } from "../../instance-type.ts";
 import { amiFamilyOf } from "../../../api/ami-family.ts";
 import type { AwsCloudConfig } from "../config.ts";
+import { reservationKey, subnetKey, type InFlightLedger } from "../in-flight.ts";
 import { launchedResourceTags, launchTags } from "../tags.ts";
 import { renderUserDataBase64 } from "../userdata/index.ts";
 import { createFleetInput, fleetClientToken, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
@@ -39,7 +40,27 @@ export class Launcher {
     private readonly unavailable: UnavailableOfferingsStore,
     private readonly clock: Clock,
     private readonly config: AwsCloudConfig,
+    private readonly inFlight?: InFlightLedger,
   ) {}
+
+  /**
+   * Before the fleet call: each subnet the launch may use is charged the fewest pods (IPs) of its
+   * candidate types, so concurrent launches see it fuller and spread out (karpenter-aws.md §4.2).
+   * After: subnets the fleet did not use get theirs back; a reserved launch takes one instance of
+   * its reservation. Refunds carry the charge's time, so a report taken in between nets out.
+   */
+  private chargeSubnets(options: LaunchOption[], atMs: number): Map<string, number> {
+    const charges = new Map<string, number>();
+    for (const o of options) charges.set(o.subnet.id, Math.min(charges.get(o.subnet.id) ?? Infinity, o.maxPods));
+    for (const [id, ips] of charges) this.inFlight?.record(subnetKey(id), ips, atMs);
+    return charges;
+  }
+
+  private settleCharges(charges: Map<string, number>, options: LaunchOption[], launched: LaunchedInstance | undefined, atMs: number): void {
+    const used = launched && options.find((o) => o.instanceType.name === launched.instanceType && o.offering.zone === launched.zone);
+    for (const [id, ips] of charges) if (id !== used?.subnet.id) this.inFlight?.record(subnetKey(id), -ips, atMs);
+    if (used?.offering.capacityType === "reserved" && used.offering.reservationId) this.inFlight?.record(reservationKey(used.offering.reservationId), 1, atMs);
+  }
 
   async launch(request: LaunchRequest, resolved: ResolvedNodeClass): Promise<LaunchedInstance> {
     const nodeClassName = request.nodeClass.metadata.name;
@@ -62,7 +83,7 @@ export class Launcher {
       if ("reason" in plan) throw new InsufficientCapacityError(request.nodeClaimName, failures, plan.reason);
       const options = plan.options.slice(0, MAX_FLEET_OVERRIDES);
       const groups = await this.templateGroups(request, resolved, options, plan.capacityType);
-      const output = await this.sendFleet(createFleetInput({
+      const input = createFleetInput({
         groups,
         capacityType: plan.capacityType,
         tags: launchTags({
@@ -74,8 +95,17 @@ export class Launcher {
         }),
         clientToken: fleetClientToken(request.nodeClaimName, request.nodeClaimUid, attempt),
         ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
-      }));
+      });
+      const charges = this.chargeSubnets(options, now);
+      let output: Awaited<ReturnType<Launcher["sendFleet"]>>;
+      try {
+        output = await this.sendFleet(input);
+      } catch (err) {
+        this.settleCharges(charges, options, undefined, now);
+        throw err;
+      }
       const outcome = interpretFleetOutput(output, options, plan.capacityType);
+      this.settleCharges(charges, options, outcome.instance, now);
       for (const f of outcome.capacityFailures) {
         await this.unavailable.markUnavailable(f.offering, f.code, now + UNAVAILABLE_OFFERING_TTL_MS);
       }
@@ -117,12 +147,15 @@ export class Launcher {
     }
   }
 
-  /** One launch template per (image, max pods); user data differs only in those within one launch. */
+  /**
+   * One launch template per (image, max pods, capacity reservation); user data differs only in the
+   * first two within one launch, and a reserved launch targets its reservation in the template.
+   */
   private async templateGroups(request: LaunchRequest, resolved: ResolvedNodeClass, options: LaunchOption[], capacityType: CapacityType): Promise<TemplateGroup[]> {
     const family = amiFamilyOf(request.nodeClass);
     const byKey = new Map<string, LaunchOption[]>();
     for (const o of options) {
-      const key = `${o.ami.id}/${o.maxPods}`;
+      const key = `${o.ami.id}/${o.maxPods}/${o.offering.reservationId ?? ""}`;
       byKey.set(key, [...(byKey.get(key) ?? []), o]);
     }
     const groups: TemplateGroup[] = [];
@@ -148,6 +181,8 @@ export class Launcher {
         instanceProfile: resolved.instanceProfile!,
         securityGroups: resolved.securityGroups,
         capacityType,
+        ...(capacityType === "reserved" && first.offering.reservationId ? { capacityReservationId: first.offering.reservationId } : {}),
+        ...(capacityType !== "reserved" && request.nodeClass.spec.capacityReservationSelectorTerms?.length ? { avoidCapacityReservations: true } : {}),
         launchedResourceTags: launchedResourceTags({
           clusterName: this.config.clusterName,
           nodePoolName: request.nodePoolName,

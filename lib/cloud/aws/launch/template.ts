@@ -60,6 +60,20 @@ export interface TemplateInput {
   capacityType: CapacityType;
   /** Tags for the network interfaces (and Spot requests) a launch from this template creates. */
   launchedResourceTags: Record<string, string>;
+  /** A reserved launch: the instance must start in this capacity reservation. */
+  capacityReservationId?: string;
+  /**
+   * An on-demand or spot launch from a NodeClass that selects reservations: keep it out of open
+   * reservations, whose instances are counted as reserved offerings.
+   */
+  avoidCapacityReservations?: boolean;
+}
+
+/** EC2 takes a target or a preference, not both. */
+function capacityReservationSpecification(input: TemplateInput): Pick<RequestLaunchTemplateData, "CapacityReservationSpecification"> {
+  if (input.capacityReservationId) return { CapacityReservationSpecification: { CapacityReservationTarget: { CapacityReservationId: input.capacityReservationId } } };
+  if (input.avoidCapacityReservations) return { CapacityReservationSpecification: { CapacityReservationPreference: "none" } };
+  return {};
 }
 
 /**
@@ -95,6 +109,7 @@ export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateD
       ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: spec.associatePublicIPAddress, Groups: groupIds }] }
       : { SecurityGroupIds: groupIds }),
     TagSpecifications: launchedResourceTagSpecifications(input),
+    ...capacityReservationSpecification(input),
   };
 }
 
