@@ -111,3 +111,36 @@ export function applyTopology(
   }
   return { reqs, pinned };
 }
+
+/**
+ * Pins a claim, for each non-hostname key a group counting this pod is about, to one domain, even
+ * when the pod has no constraint of its own there. Otherwise the pod would sit on a claim that may
+ * still launch in any zone, counted in none, and a spread or anti-affinity of other pods that
+ * selects it would be judged on counts short of what the nodes end up holding. A spread group
+ * prefers its least-filled domain; then the cheapest wins, ties by name. A key no instance type can
+ * be pinned on is left open (the node won't carry that label, so the pod is in no domain).
+ */
+export function pinCountedDomains(
+  reqs: Requirements,
+  counting: readonly TopologyGroup[],
+  memo: AllowedMemo,
+  priceWith: (reqs: Requirements) => number | undefined,
+): Requirements {
+  for (const g of counting) {
+    if (g.key === LABEL_HOSTNAME) continue;
+    const cur = reqs.get(g.key);
+    if (cur?.singleValue() !== undefined) continue;
+    let best: { reqs: Requirements; rank: number; price: number } | undefined;
+    for (const d of memo.universe(g.key)) {
+      if (cur && !cur.has(d)) continue;
+      const rank = g.kind === "spread" ? g.count(d) : 0;
+      if (best && rank > best.rank) continue;
+      const candidate = reqs.with(Requirement.single(g.key, d));
+      const price = priceWith(candidate);
+      if (price === undefined) continue;
+      if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
+    }
+    if (best) reqs = best.reqs;
+  }
+  return reqs;
+}

@@ -12,7 +12,7 @@ import type { RunContext } from "./context.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
 import { withinLimits } from "./limits.ts";
 import { countingGroups, type PodPlan } from "./plan.ts";
-import { applyTopology, type AllowedMemo } from "./placement-topology.ts";
+import { applyTopology, pinCountedDomains, type AllowedMemo } from "./placement-topology.ts";
 import { formatTaint, untoleratedTaint } from "./taints.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 
@@ -71,6 +71,8 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
     reqs = outcome.reqs;
     pinned = outcome.pinned;
   }
+  const counting = countingGroups(plan, ctx.topology);
+  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, (r) => typesFor(r)?.prices[0]);
   const types = typesFor(reqs);
   // Without a topology choice, the claim only gets fuller and narrower: no later pod alike fits.
   if (!types) return pinned ? NOT_NOW : NEVER;
@@ -153,6 +155,8 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
     if ("fail" in outcome) return `NodePool ${t.name}: ${outcome.fail}`;
     reqs = outcome.reqs;
   }
+  const counting = countingGroups(plan, ctx.topology);
+  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, (r) => typesFor(r)?.prices[0]);
   const types = typesFor(reqs);
   if (!types) return noTypeReason(t, reqs, need, remaining);
   const unmet = unmetMinValues(types.types, reqs);
