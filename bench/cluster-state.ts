@@ -1,6 +1,7 @@
 /**
  * What keeping the bound-pod view current costs at 5,000 nodes / 50,000 pods:
- * `npx tsx bench/cluster-state.ts` (add `--nodes 500 --pods 5000` for a quick run).
+ * `node --expose-gc --import tsx bench/cluster-state.ts` (add `--nodes 500 --pods 5000` for a quick
+ * run; without --expose-gc the heap figures are skipped).
  *
  * Part 1, the simulated cluster (in memory, so only Tenon's own work is timed):
  *  - the full-list fallback: list every unfinished pod (100 pages of 500), summarize, publish;
@@ -54,11 +55,26 @@ function randomHex(length: number): string {
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+/** Wall time and this process's CPU time: on a busy machine the CPU time is the better estimate. */
 async function timed<T>(label: string, fn: () => Promise<T> | T): Promise<T> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const out = await fn();
-  console.log(`  ${label}: ${(performance.now() - started).toFixed(0)} ms`);
+  const used = process.cpuUsage(cpu);
+  console.log(`  ${label}: ${(performance.now() - started).toFixed(0)} ms wall, ${((used.user + used.system) / 1000).toFixed(0)} ms cpu`);
   return out;
+}
+
+/** Heap retained by what `build` returns (needs node --expose-gc; skipped otherwise). */
+function retainedHeap(label: string, build: () => unknown): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = build();
+  gc();
+  console.log(`  heap held by ${label}: ${mb(process.memoryUsage().heapUsed - before)}`);
+  if (kept === undefined) console.log("");
 }
 
 function node(i: number, heavy = false): Node {
@@ -196,6 +212,8 @@ async function simulated(): Promise<void> {
   const warm = await timed(`catch up ${CHANGES} changes in memory`, () => keeper.current(ports, NOW));
   console.log(`  -> source ${warm.report.source}, changes ${warm.report.changes}, bound pods ${warm.report.boundPods}`);
   await timed("materialize minimal pods for the scheduler", () => warm.cache.boundPods());
+  retainedHeap(`the cache (${warm.cache.size} summaries)`, () => ClusterStateCache.fromSummaries(warm.cache.summaries().map((x) => structuredClone(x)), "1"));
+  retainedHeap("the minimal pods built from it", () => warm.cache.boundPods());
   await timed("publish (lifecycle tick: encode + put)", () => keeper.publish(ports, NOW));
 
   for (let i = 0; i < CHANGES / 2; i++) cluster.addPod(pod(PODS + CHANGES + i, nodeNames[(i * 13) % NODES]));
