@@ -81,15 +81,28 @@ function parsed<T>(parse: () => T, problems: InputProblem[]): T | undefined {
   }
 }
 
-/** Checks a core object and adds it to its list when it has no problems. */
-function core<T>(kind: string, check: (doc: Record_, object: string, problems: InputProblem[]) => void, list: (o: SimulationObjects) => T[]): Handler {
+/**
+ * Checks a core object and adds it to its list when it has no problems, after `defaults` filled in
+ * what the API server would (an absent or null optional block becomes empty).
+ */
+function core<T>(
+  kind: string,
+  check: (doc: Record_, object: string, problems: InputProblem[]) => void,
+  list: (o: SimulationObjects) => T[],
+  defaults: (doc: Record_) => Record_ = (doc) => doc,
+): Handler {
   return (doc, source, into, problems) => {
     const object = describeObject(kind, doc, source);
     const before = problems.length;
     checkMetadata(doc, object, problems);
     check(doc, object, problems);
-    if (problems.length === before) list(into).push(doc as T);
+    if (problems.length === before) list(into).push(defaults(doc) as T);
   };
+}
+
+/** A Node's `spec` is optional (`spec: null` is the same as none). */
+function nodeDefaults(doc: Record_): Record_ {
+  return doc.spec === undefined || doc.spec === null ? { ...doc, spec: {} } : doc;
 }
 
 function workload(kind: Workload["kind"], countField: "replicas" | "parallelism"): Handler {
@@ -127,7 +140,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     if (claim) into.nodeClaims.push(claim);
   },
   "v1 Pod": core<Pod>("Pod", (doc, object, problems) => checkPodSpec(doc.spec, object, "spec", problems), (o) => o.pods),
-  "v1 Node": core<Node>("Node", checkNode, (o) => o.nodes),
+  "v1 Node": core<Node>("Node", checkNode, (o) => o.nodes, nodeDefaults),
   "v1 PersistentVolumeClaim": core<PersistentVolumeClaim>("PersistentVolumeClaim", checkPersistentVolumeClaim, (o) => o.persistentVolumeClaims),
   "v1 PersistentVolume": core<PersistentVolume>("PersistentVolume", checkPersistentVolume, (o) => o.persistentVolumes),
   "storage.k8s.io/v1 StorageClass": core<StorageClass>("StorageClass", checkStorageClass, (o) => o.storageClasses),
@@ -141,7 +154,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 
 export const UNDERSTOOD_KINDS: readonly string[] = Object.keys(HANDLERS);
 
-/** Sorts documents by kind; throws one InputError listing every problem found. */
+/** Sorts documents by kind (each list in API-server order); throws one InputError listing every problem found. */
 export function classifyDocuments(documents: readonly LoadedDocument[]): SimulationObjects {
   const into = emptyObjects();
   const problems: InputProblem[] = [];
@@ -170,7 +183,37 @@ export function classifyDocuments(documents: readonly LoadedDocument[]): Simulat
   }
   problems.push(...duplicateProblems(into));
   if (problems.length > 0) throw new InputError(problems);
-  return into;
+  return inApiServerOrder(into);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byNamespaceAndName(a: { metadata: { name: string; namespace?: string } }, b: { metadata: { name: string; namespace?: string } }): number {
+  return compareStrings(a.metadata.namespace || "default", b.metadata.namespace || "default") || compareStrings(a.metadata.name, b.metadata.name);
+}
+
+/**
+ * Every list sorted by (kind,) namespace and name, as the API server lists objects. The contract
+ * promises the same output for the same input: the same objects given in other files, or in
+ * another order, are the same input (first-fit and tie-breaks would otherwise follow file order).
+ * Problems are still reported in input order; workload pods keep their index order on expansion.
+ */
+function inApiServerOrder(objects: SimulationObjects): SimulationObjects {
+  return {
+    nodePools: [...objects.nodePools].sort(byNamespaceAndName),
+    nodeClasses: [...objects.nodeClasses].sort(byNamespaceAndName),
+    nodeClaims: [...objects.nodeClaims].sort(byNamespaceAndName),
+    pods: [...objects.pods].sort(byNamespaceAndName),
+    nodes: [...objects.nodes].sort(byNamespaceAndName),
+    daemonSets: [...objects.daemonSets].sort(byNamespaceAndName),
+    workloads: [...objects.workloads].sort((a, b) => compareStrings(a.kind, b.kind) || byNamespaceAndName(a, b)),
+    persistentVolumeClaims: [...objects.persistentVolumeClaims].sort(byNamespaceAndName),
+    persistentVolumes: [...objects.persistentVolumes].sort(byNamespaceAndName),
+    storageClasses: [...objects.storageClasses].sort(byNamespaceAndName),
+    podDisruptionBudgets: [...objects.podDisruptionBudgets].sort(byNamespaceAndName),
+  };
 }
 
 function duplicateProblems(objects: SimulationObjects): InputProblem[] {

@@ -68,6 +68,12 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
   return out;
 }
 
+/**
+ * `launch` when no offering of the claim's instance types is allowed by its requirements: `null`.
+ * The contract doesn't define this case (the scheduler only keeps types with an allowed available
+ * offering, so it shouldn't arise); null keeps the key in every claim, so the format changes only
+ * by what it adds, and invents no price. Its pods still count as scheduled; its price adds nothing.
+ */
 function outputLaunch(choice: LaunchChoice | undefined): LaunchChoice | null {
   if (!choice) return null;
   const out: LaunchChoice = { instanceType: choice.instanceType, zone: choice.zone, capacityType: choice.capacityType, price: choice.price };

@@ -3,6 +3,9 @@
  * Deployment, StatefulSet or ReplicaSet (default 1) and `parallelism` pods for a Job (default 1),
  * named `<name>-<i>` from 0. StatefulSet pods get their volumeClaimTemplates as volumes, and the
  * claims `<template>-<name>-<i>` are added unless the input already has them.
+ *
+ * A run places at most MAX_PENDING_PODS pods: a count past that (a typo such as `replicas: 1e8`)
+ * is an input error naming the workload, not an hour-long run that ends out of memory.
  */
 import { InputError, type InputProblem } from "../errors.ts";
 import type { PersistentVolumeClaim, Pod, Volume, Workload } from "../k8s/types.ts";
@@ -12,6 +15,9 @@ export interface ExpandedWorkloads {
   pods: Pod[];
   persistentVolumeClaims: PersistentVolumeClaim[];
 }
+
+/** Five times the largest benchmarked run (docs/benchmarks.md): seconds, not hours. */
+export const MAX_PENDING_PODS = 100_000;
 
 function podCount(workload: Workload): number {
   const count = workload.kind === "Job" ? workload.spec.parallelism : workload.spec.replicas;
@@ -28,9 +34,20 @@ export function expandWorkloads(
   const podNames = new Set(existingPods.map(podKey));
   const claimNames = new Set(existingClaims.map((c) => `${c.metadata.namespace || "default"}/${c.metadata.name}`));
   const problems: InputProblem[] = [];
+  let total = existingPods.length;
   for (const workload of workloads) {
     const namespace = workload.metadata.namespace || "default";
     const name = workload.metadata.name;
+    total += podCount(workload);
+    if (total > MAX_PENDING_PODS) {
+      const field = workload.kind === "Job" ? "spec.parallelism" : "spec.replicas";
+      problems.push({
+        object: `${workload.kind} ${namespace}/${name}`,
+        path: field,
+        reason: `${podCount(workload)} pods would take the input past ${MAX_PENDING_PODS} pods, the most simulate places in one run`,
+      });
+      break;
+    }
     for (let i = 0; i < podCount(workload); i++) {
       const pod = podFor(workload, i);
       const key = podKey(pod);
