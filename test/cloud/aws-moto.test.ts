@@ -8,7 +8,7 @@ import { parseMime } from "../../lib/cloud/aws/userdata/mime.ts";
 import { useMoto } from "../support/moto.ts";
 import { describeCloudContract } from "./cloud-contract.ts";
 import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
-import { buildAccount, leakInstance, motoCloud, motoConfig, SSM_PREFIX } from "./moto-env.ts";
+import { buildAccount, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "./moto-env.ts";
 
 const moto = useMoto();
 
@@ -20,6 +20,9 @@ describeCloudContract("EC2 adapter on moto", async () => {
     nodeClass: nodeClass(),
     zones: ["us-east-1a", "us-east-1b"],
     nowMs: () => Date.now(),
+    roles: account.roles,
+    instanceProfile: (name) => readInstanceProfile(account.clients, name),
+    cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
     leakInstance: () => leakInstance(account),
   };
 });

@@ -19,6 +19,12 @@ export interface ContractEnv {
   nowMs(): number;
   /** Puts an instance tagged for the cluster, with no NodeClaim, into the account; returns its id. */
   leakInstance(): Promise<string>;
+  /** Two IAM roles that exist in the account. */
+  roles: [string, string];
+  /** An instance profile as the account holds it; undefined when there is none by that name. */
+  instanceProfile(name: string): Promise<{ path: string; roles: string[]; tags: Record<string, string> } | undefined>;
+  /** The adapter's clean-up of instance profiles whose NodeClass is gone. */
+  cleanupInstanceProfiles(keep: ReadonlySet<string>): Promise<string[]>;
 }
 
 const SMALL_TYPES = new Set(["m5.large", "c5.large", "m6i.large"]);
@@ -59,6 +65,56 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(badToml.conditions.find((c) => c.type === "ValidationSucceeded")).toMatchObject({ status: "False", message: expect.stringContaining("spec.userData: not valid Bottlerocket TOML") });
       const al2 = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, amiFamily: "AL2" }, "al2"));
       expect(al2.conditions.find((c) => c.type === "ValidationSucceeded")?.message).toContain("amiFamily AL2 is not supported");
+    });
+
+    it("makes an instance profile for a NodeClass role: named for the NodeClass, under the cluster's path, tagged, holding the role", async () => {
+      const env = await setup();
+      const nc = nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[0] }, "withrole");
+      const resolved = await env.cloud.resolveNodeClass(nc);
+      expect(resolved.ready).toBe(true);
+      expect(resolved.conditions.find((c) => c.type === "InstanceProfileReady")?.status).toBe("True");
+      expect(resolved.instanceProfile).toMatch(new RegExp(`^${CLUSTER}_[0-9a-f]{16}$`));
+      const profile = await env.instanceProfile(resolved.instanceProfile!);
+      expect(profile).toEqual({
+        path: `/tenon/us-east-1/${CLUSTER}/`,
+        roles: [env.roles[0]],
+        tags: {
+          [`kubernetes.io/cluster/${CLUSTER}`]: "owned",
+          "eks:eks-cluster-name": CLUSTER,
+          "karpenter.k8s.aws/ec2nodeclass": "withrole",
+          "topology.kubernetes.io/region": "us-east-1",
+        },
+      });
+      const other = await env.cloud.resolveNodeClass(nodeClass({ ...nc.spec }, "another"));
+      expect(other.instanceProfile).not.toBe(resolved.instanceProfile);
+    });
+
+    it("keeps one profile per NodeClass when its role changes: the new role replaces the old", async () => {
+      const env = await setup();
+      const first = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[0] }, "rolechange"));
+      const second = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[1] }, "rolechange"));
+      expect(second.instanceProfile).toBe(first.instanceProfile);
+      expect(second.ready).toBe(true);
+      expect((await env.instanceProfile(second.instanceProfile!))?.roles).toEqual([env.roles[1]]);
+    });
+
+    it("reports a NodeClass whose role does not exist as not ready, naming the role", async () => {
+      const env = await setup();
+      const resolved = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: "no-such-role" }, "norole"));
+      expect(resolved.ready).toBe(false);
+      expect(resolved.instanceProfile).toBeUndefined();
+      expect(resolved.conditions.find((c) => c.type === "InstanceProfileReady")).toMatchObject({ status: "False", reason: "InstanceProfileNotFound", message: expect.stringContaining('"no-such-role"') });
+    });
+
+    it("cleans up the instance profiles of NodeClasses that are gone and keeps the rest", async () => {
+      const env = await setup();
+      const spec = { ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[0] };
+      const kept = (await env.cloud.resolveNodeClass(nodeClass(spec, "kept"))).instanceProfile!;
+      const gone = (await env.cloud.resolveNodeClass(nodeClass(spec, "gone"))).instanceProfile!;
+      expect(await env.cleanupInstanceProfiles(new Set(["kept", "never-had-one"]))).toEqual([gone]);
+      expect(await env.instanceProfile(gone)).toBeUndefined();
+      expect((await env.instanceProfile(kept))?.roles).toEqual([env.roles[0]]);
+      expect(await env.cleanupInstanceProfiles(new Set(["kept"]))).toEqual([]);
     });
 
     it("launches nothing from a NodeClass that is not ready", async () => {

@@ -6,6 +6,7 @@ import {
   DescribeImagesCommand,
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
+import { GetInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { aliasParameters } from "../../lib/cloud/aws/ami-alias.ts";
 import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
@@ -26,6 +27,21 @@ export interface MotoAccount {
   securityGroupId: string;
   amiX86: string;
   amiArm: string;
+  /** Two IAM roles a NodeClass may name. */
+  roles: [string, string];
+}
+
+const EC2_TRUST_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+
+/** An instance profile as IAM holds it, or undefined when there is none by that name. */
+export async function readInstanceProfile(clients: AwsClients, name: string): Promise<{ path: string; roles: string[]; tags: Record<string, string> } | undefined> {
+  try {
+    const p = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile!;
+    return { path: p.Path ?? "", roles: (p.Roles ?? []).map((r) => r.RoleName ?? ""), tags: Object.fromEntries((p.Tags ?? []).map((t) => [t.Key!, t.Value ?? ""])) };
+  } catch (err) {
+    if ((err as Error).name === "NoSuchEntityException") return undefined;
+    throw err;
+  }
 }
 
 export function motoClients(endpoint: string): AwsClients {
@@ -91,7 +107,9 @@ export async function buildAccount(endpoint: string): Promise<MotoAccount> {
     if (!standard) continue;
     await ssm.send(new PutParameterCommand({ Name: p.path, Value: arm ? amiArm : amiX86, Type: "String" }));
   }
-  return { clients, vpcId, subnets, decoySubnetId: decoy.Subnet!.SubnetId!, securityGroupId: sg.GroupId!, amiX86, amiArm };
+  const roles: [string, string] = [`KarpenterNodeRole-${CLUSTER}`, `${CLUSTER}-other-node-role`];
+  for (const RoleName of roles) await clients.iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: EC2_TRUST_POLICY }));
+  return { clients, vpcId, subnets, decoySubnetId: decoy.Subnet!.SubnetId!, securityGroupId: sg.GroupId!, amiX86, amiArm, roles };
 }
 
 /** An instance tagged for the cluster as Tenon tags them, launched outside Tenon (a leak). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { SimulatedCloud, type SimulatedCloudOptions } from "../../lib/cloud/simulated/simulated-cloud.ts";
-import { defaultWorld } from "../../lib/cloud/simulated/world.ts";
+import { defaultNodeRole, defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
 import { describeCloudContract } from "./cloud-contract.ts";
 import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
@@ -14,6 +14,11 @@ function simulated(options: Partial<SimulatedCloudOptions> = {}) {
   return { cloud, clock, world, unavailable };
 }
 
+function addRole(world: ReturnType<typeof defaultWorld>, role: string): string {
+  world.roles!.add(role);
+  return role;
+}
+
 describeCloudContract("simulated", async () => {
   const { cloud, clock, world } = simulated();
   return {
@@ -21,6 +26,12 @@ describeCloudContract("simulated", async () => {
     nodeClass: nodeClass(),
     zones: [...new Set(world.subnets.map((s) => s.zone))],
     nowMs: () => clock.now(),
+    roles: [defaultNodeRole(CLUSTER), addRole(world, "other-node-role")],
+    instanceProfile: async (name) => {
+      const p = world.instanceProfiles?.get(name);
+      return p && { path: p.path, roles: [...p.roles], tags: { ...p.tags } };
+    },
+    cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
     leakInstance: async () =>
       cloud.injectInstance({
         instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,

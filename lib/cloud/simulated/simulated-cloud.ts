@@ -30,8 +30,11 @@ import { planLaunch } from "../aws/launch/plan.ts";
 import { readinessConditions, type ConditionType } from "../aws/readiness.ts";
 import { isEmptyTerm, matchesTerm, selectResources } from "../aws/selectors.ts";
 import { userDataProblem } from "../aws/userdata/index.ts";
+import { withReservedOfferings } from "../aws/reserved-offerings.ts";
 import { isClusterInstance, launchTags, TAG_NODECLAIM, TAG_NODEPOOL } from "../aws/tags.ts";
 import { CloudFaults, type CloudOperation } from "./faults.ts";
+import { cleanupSimInstanceProfiles, ensureSimInstanceProfile } from "./iam.ts";
+import { selectSimReservations } from "./reservations.ts";
 import type { SimImage, SimWorld } from "./world.ts";
 
 export interface SimulatedCloudOptions {
@@ -48,7 +51,6 @@ export interface SimulatedCloudOptions {
   onDemandPrices?: ReadonlyMap<string, number>;
   /** `type:zone` -> USD/hour. */
   spotPrices?: ReadonlyMap<string, number>;
-  instanceProfileForRole?: (role: string) => string | undefined;
   faults?: CloudFaults;
 }
 
@@ -56,6 +58,8 @@ interface SimInstance {
   instanceId: string;
   /** The subnet whose address the instance holds until it is terminated. */
   subnetId?: string;
+  /** The capacity reservation whose slot the instance holds until it is terminated. */
+  reservationId?: string;
   instanceType: string;
   zone: string;
   capacityType: CloudInstance["capacityType"];
@@ -100,15 +104,31 @@ export class SimulatedCloud implements Cloud {
     const amis = this.amis(spec.amiSelectorTerms, problems);
     let instanceProfile = spec.instanceProfile;
     if (!instanceProfile && spec.role) {
-      instanceProfile = this.options.instanceProfileForRole?.(spec.role);
-      if (!instanceProfile) problems.InstanceProfileReady = `role "${spec.role}" has no instance profile: Tenon does not create IAM instance profiles; set spec.instanceProfile`;
+      try {
+        instanceProfile = ensureSimInstanceProfile(world, this.profileScope(), nodeClass.metadata.name, spec.role);
+      } catch (err) {
+        problems.InstanceProfileReady = `${(err as Error).name}: ${(err as Error).message}`;
+      }
     }
+    const capacityReservations = selectSimReservations(world, spec.capacityReservationSelectorTerms, this.options.clock.now());
     const validation = userDataProblem(nodeClass);
     if (validation) problems.ValidationSucceeded = validation;
     const { conditions, ready } = readinessConditions({
       subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), problems, nowIso: new Date(this.options.clock.now()).toISOString(),
     });
-    return { name: nodeClass.metadata.name, subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}), conditions, ready };
+    return {
+      name: nodeClass.metadata.name, subnets, securityGroups, amis, ...(instanceProfile ? { instanceProfile } : {}),
+      ...(capacityReservations ? { capacityReservations } : {}), conditions, ready,
+    };
+  }
+
+  private profileScope() {
+    return { clusterName: this.options.clusterName, region: this.options.world.region };
+  }
+
+  /** Deletes the instance profiles made for NodeClasses not in `keep`; returns their names. */
+  async cleanupInstanceProfiles(keep: ReadonlySet<string>): Promise<string[]> {
+    return cleanupSimInstanceProfiles(this.options.world, this.profileScope(), keep);
   }
 
   private amis(terms: AMISelectorTerm[], problems: Partial<Record<ConditionType, string>>): ResolvedAmi[] {
@@ -151,7 +171,7 @@ export class SimulatedCloud implements Cloud {
     await this.enter("instanceTypes");
     const resolved = this.resolve(nodeClass);
     const unavailable = new Set((await this.options.unavailable.listUnavailable(this.options.clock.now())).map(offeringKeyString));
-    return loadAwsInstanceTypes({
+    const catalog = loadAwsInstanceTypes({
       region: this.options.world.region,
       nodeClass,
       ...catalogZoneOptions(this.options.world.region, resolved.subnets),
@@ -159,6 +179,7 @@ export class SimulatedCloud implements Cloud {
       ...(this.options.onDemandPrices ? { onDemandPrices: this.options.onDemandPrices } : {}),
       ...(this.options.spotPrices ? { spotPrices: this.options.spotPrices } : {}),
     }).instanceTypes;
+    return withReservedOfferings(catalog, resolved.capacityReservations ?? [], unavailable);
   }
 
   async create(request: LaunchRequest): Promise<CloudInstance> {
@@ -186,15 +207,22 @@ export class SimulatedCloud implements Cloud {
     for (const option of plan.options) {
       const key = { instanceType: option.instanceType.name, zone: option.offering.zone, capacityType: option.offering.capacityType };
       const subnet = this.options.world.subnets.find((x) => x.id === option.subnet.id);
-      const code = this.faults.capacityError(key) ?? (subnet && subnet.availableIps <= 0 ? "InsufficientFreeAddressesInSubnet" : undefined);
+      const reservation = option.offering.capacityType === "reserved"
+        ? this.options.world.capacityReservations?.find((r) => r.id === option.offering.reservationId)
+        : undefined;
+      const code = this.faults.capacityError(key) ??
+        (subnet && subnet.availableIps <= 0 ? "InsufficientFreeAddressesInSubnet" : undefined) ??
+        (option.offering.capacityType === "reserved" && (!reservation || reservation.state !== "active" || reservation.availableInstances <= 0) ? "ReservationCapacityExceeded" : undefined);
       if (code) {
         failures.push({ offering: key, code, message: `simulated ${code}` });
         await this.options.unavailable.markUnavailable(key, code, now + UNAVAILABLE_OFFERING_TTL_MS);
         continue;
       }
       if (subnet) subnet.availableIps -= 1;
+      if (reservation) reservation.availableInstances -= 1;
       const instance: SimInstance = {
         subnetId: option.subnet.id,
+        ...(reservation ? { reservationId: reservation.id } : {}),
         instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
         instanceType: option.instanceType.name,
         zone: option.offering.zone,
@@ -233,6 +261,8 @@ export class SimulatedCloud implements Cloud {
       instance.terminatedAtMs = this.options.clock.now();
       const subnet = this.options.world.subnets.find((x) => x.id === instance.subnetId);
       if (subnet) subnet.availableIps += 1;
+      const reservation = this.options.world.capacityReservations?.find((r) => r.id === instance.reservationId);
+      if (reservation) reservation.availableInstances += 1;
     }
   }
 

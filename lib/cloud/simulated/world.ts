@@ -4,6 +4,7 @@
  * AL2023/Bottlerocket images, all discoverable with the `karpenter.sh/discovery` tag.
  */
 import { aliasParameters } from "../aws/ami-alias.ts";
+import type { ResolvedCapacityReservation } from "../../ports/cloud.ts";
 import { catalogData } from "../aws/catalog/index.ts";
 
 export interface SimSubnet {
@@ -37,6 +38,31 @@ export interface SimWorld {
   securityGroups: SimSecurityGroup[];
   images: SimImage[];
   ssmParameters: Map<string, string>;
+  /** IAM role names; a NodeClass `role` must be one of them. */
+  roles?: Set<string>;
+  /** Instance profiles by name, as the simulated IAM holds them. */
+  instanceProfiles?: Map<string, SimInstanceProfile>;
+  capacityReservations?: SimCapacityReservation[];
+}
+
+export interface SimInstanceProfile {
+  name: string;
+  path: string;
+  /** At most one, as in IAM. */
+  roles: string[];
+  tags: Record<string, string>;
+}
+
+/** A capacity reservation; `availableInstances` goes down as reserved launches use it. */
+export interface SimCapacityReservation extends Omit<ResolvedCapacityReservation, "endTimeMs"> {
+  state: "active" | "expired" | "cancelled" | "pending";
+  endTimeMs?: number;
+  tags: Record<string, string>;
+}
+
+/** The node role `defaultWorld` creates for a cluster. */
+export function defaultNodeRole(clusterName: string): string {
+  return `KarpenterNodeRole-${clusterName}`;
 }
 
 function hex(n: number, width: number): string {
@@ -63,5 +89,8 @@ export function defaultWorld(options: { region: string; clusterName: string; kub
       ssmParameters.set(p.path, id);
     }
   }
-  return { region: options.region, subnets, securityGroups, images, ssmParameters };
+  return {
+    region: options.region, subnets, securityGroups, images, ssmParameters,
+    roles: new Set([defaultNodeRole(options.clusterName)]), instanceProfiles: new Map(), capacityReservations: [],
+  };
 }
