@@ -7,7 +7,8 @@
  *  3. each new NodeClaim is written as a Pending record before its launch, then updated to Launched.
  */
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
-import type { NodeClaimRecord } from "../ports/store.ts";
+import type { Pod } from "../k8s/types.ts";
+import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { NodePoolOption, SchedulingResult } from "../scheduling/types.ts";
@@ -112,6 +113,7 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
 
   // 3. Act: records first, then launches. A lost lease means another run decides now; stop before writing.
   const created: NodeClaimRecord[] = [];
+  const nominations: Array<{ name: string; pods: readonly Pod[] }> = [];
   if (result.newNodeClaims.length > 0) {
     const lease = await store.renewLease(PROVISIONER_LEASE, leaseHolder, settings.provisionerLeaseTtlMs, clock.now());
     if (!lease || lease.token !== leaseToken) {
@@ -127,8 +129,18 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
       const content = newNodeClaimContent({ claim, nodePool: option.nodePool, name, uid: ports.ids.uid(), nowMs: clock.now(), leaseToken });
       const { record } = await store.createNodeClaim(content, clock.now());
       created.push(record);
-      for (const pod of claim.pods) await cluster.recordEvent(nominatedEvent(pod, name));
+      nominations.push({ name, pods: claim.pods });
     }
+    // The check above fences nothing written after it: a run that stalled while writing may have
+    // lost the lease to a run that decided the same pods without seeing our records. Renewing
+    // again proves nobody took the lease before our last write (a later holder sees them all).
+    const kept = await store.renewLease(PROVISIONER_LEASE, leaseHolder, settings.provisionerLeaseTtlMs, clock.now());
+    if (!kept || kept.token !== leaseToken) {
+      const withdrawn = await withdrawRecords(store, created);
+      log.warn("lost the provisioning lease while writing NodeClaims; withdrew the ones nobody took over", { written: created.length, withdrawn });
+      return { relaunched: leftPending.length, created: [], ...countOutcomes(relaunched), unschedulable: result.unschedulable.length };
+    }
+    for (const { name, pods } of nominations) for (const pod of pods) await cluster.recordEvent(nominatedEvent(pod, name));
   }
   const inFlight = new Set(observation.records.filter((r) => r.phase === "Pending" || r.phase === "Launched").map((r) => r.name));
   for (const placement of result.existingNodes) {
@@ -140,6 +152,22 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const launched = await mapLimit(created, LAUNCH_CONCURRENCY, (r) => launchRecord(ports, r, optionFor(observation, r), settings.launchAttempts));
   const counts = countOutcomes([...relaunched, ...launched]);
   return { relaunched: leftPending.length, created: created.map((r) => r.name), ...counts, unschedulable: result.unschedulable.length };
+}
+
+/**
+ * Deletes the records a run wrote under a lease it has lost, unless one changed since (the new
+ * holder launched it: it is theirs now). Returns how many were deleted.
+ */
+async function withdrawRecords(store: Store, records: readonly NodeClaimRecord[]): Promise<number> {
+  let withdrawn = 0;
+  for (const record of records) {
+    try {
+      if (await store.deleteNodeClaim(record.name, record.version)) withdrawn++;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  return withdrawn;
 }
 
 function countOutcomes(outcomes: readonly LaunchOutcome[]): { launched: number; failed: number } {
