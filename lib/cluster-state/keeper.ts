@@ -50,6 +50,7 @@ export class ClusterStateKeeper {
   private cache: ClusterStateCache | undefined;
   /** When this container last published (or relisted, which publishes). */
   private lastPublishedAtMs: number | undefined;
+  private lock: Promise<void> = Promise.resolve();
 
   /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/kube default: 2 s). */
   constructor(private readonly catchUpSeconds?: number) {}
@@ -59,6 +60,27 @@ export class ClusterStateKeeper {
   /** With `allowList: false`, undefined instead of listing every pod. */
   async current(ports: KeeperPorts, nowMs: number, options: { allowList: boolean }): Promise<CurrentState | undefined>;
   async current(ports: KeeperPorts, nowMs: number, options: { allowList: boolean } = { allowList: true }): Promise<CurrentState | undefined> {
+    return this.exclusive(() => this.bringCurrent(ports, nowMs, options));
+  }
+
+  /**
+   * One catch-up at a time: a Lambda container runs one invocation at a time, but the local loop
+   * and tests may share a keeper between concurrent runs, and two replays into one cache at once
+   * could leave it at the older resourceVersion's state.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.lock;
+    let release!: () => void;
+    this.lock = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private async bringCurrent(ports: KeeperPorts, nowMs: number, options: { allowList: boolean }): Promise<CurrentState | undefined> {
     let fellBackBecause: string | undefined;
     if (this.cache) {
       const caught = await this.catchUp(ports, this.cache, "memory");
@@ -95,14 +117,16 @@ export class ClusterStateKeeper {
    * provisioner's next run; `report` is then undefined.
    */
   async publish(ports: KeeperPorts, nowMs: number, options: { allowList: boolean } = { allowList: true }): Promise<{ published: boolean; report: ClusterStateReport | undefined }> {
-    const state = await this.current(ports, nowMs, options);
-    if (!state) return { published: false, report: undefined };
-    const { cache, report } = state;
-    // A relist has just published.
-    if (report.source === "list") return { published: false, report };
-    const published = await ports.store.putClusterState(snapshotGeneration(cache.resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
-    this.lastPublishedAtMs = nowMs;
-    return { published, report };
+    return this.exclusive(async () => {
+      const state = await this.bringCurrent(ports, nowMs, options);
+      if (!state) return { published: false, report: undefined };
+      const { cache, report } = state;
+      // A relist has just published.
+      if (report.source === "list") return { published: false, report };
+      const published = await ports.store.putClusterState(snapshotGeneration(cache.resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+      this.lastPublishedAtMs = nowMs;
+      return { published, report };
+    });
   }
 
   /** True when this container has not published within `intervalMs` (with a little slack for early ticks). */

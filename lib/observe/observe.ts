@@ -118,9 +118,10 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   // Pending first, then the catch-up, so the bound view is never older than the pending one.
   const pods = listAll((o) => cluster.listPendingPods(o)).then(async (pending) => {
     const state = await keeper.current(ports, nowMs);
-    return { state, pending: stillPending(pending, state.cache, state.fates) };
+    // Taken at once, before another run sharing the keeper (local loop, tests) can move the cache on.
+    return { report: state.report, bound: state.cache.boundPods(), pending: stillPending(pending, state.cache, state.fates) };
   });
-  const [{ state, pending }, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
+  const [{ report, bound, pending }, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
     pods,
     listAll((o) => cluster.listNodes(o)),
     store.listNodeClaims(),
@@ -135,8 +136,8 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
     nowMs,
-    boundPods: state.cache.boundPods(),
-    clusterState: state.report,
+    boundPods: bound,
+    clusterState: report,
     provisionablePods: pending.filter(isProvisionable),
     nodes,
     records,

@@ -72,6 +72,37 @@ describe("cluster-state keeper", () => {
     expect(cache.summaries()).toEqual(await freshView(cluster));
   });
 
+  it("two runs sharing a keeper catch up one after the other, so a slow reply can't roll the cache back", async () => {
+    const { cluster, store } = world();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const slowFirstReply: KeeperPorts["cluster"] = {
+      listActivePods: (o) => cluster.listActivePods(o),
+      podChangesSince: async (rv, o) => {
+        const reply = await cluster.podChangesSince(rv, o);
+        if (first) {
+          first = false;
+          await gate;
+        }
+        return reply;
+      },
+    };
+    const ports: KeeperPorts = { cluster: slowFirstReply, store, log: quiet };
+    const keeper = new ClusterStateKeeper();
+    await keeper.current(ports, NOW);
+    cluster.addPod(bound("short-lived", "node-0"));
+    const slow = keeper.current(ports, NOW);
+    await new Promise((resolve) => setImmediate(resolve));
+    cluster.deletePod("default", "short-lived");
+    const fast = keeper.current(ports, NOW);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await slow;
+    const { cache } = await fast;
+    expect(cache.summaries()).toEqual(await freshView(cluster));
+  });
+
   it("a cold container starts from the published snapshot and replays what changed since", async () => {
     const { cluster, store, ports } = world();
     cluster.addPod(bound("a", "node-0"));
