@@ -11,6 +11,7 @@
  */
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
+import { instanceProfilePath } from "../lib/cloud/aws/instance-profile.ts";
 import { TAG_EKS_CLUSTER, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
 import type { Ec2Capability } from "./function-specs.ts";
 
@@ -150,6 +151,47 @@ export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities
   return out;
 }
 
+/**
+ * Where the EC2 adapter keeps the instance profiles it makes for NodeClasses that name a `role`
+ * (lib/cloud/aws/instance-profile.ts): one IAM path per region and cluster.
+ */
+export function instanceProfileArnPattern(scope: ArnScope, cluster: string): string {
+  return `arn:${scope.partition}:iam::${scope.account}:instance-profile${instanceProfilePath({ clusterName: cluster, region: scope.region })}*`;
+}
+
+/**
+ * Instance profiles for NodeClasses with a `role`: created under this cluster's path and only with
+ * the cluster tag; roles swapped and tags updated only on profiles that carry it. No other IAM write.
+ */
+export function instanceProfileSpecs(scope: ArnScope, cluster: string): StatementSpec[] {
+  const profiles = [instanceProfileArnPattern(scope, cluster)];
+  const reason = "Instance profiles are made per EC2NodeClass at run time; only under this cluster's IAM path.";
+  return [
+    {
+      json: allow("ReadClusterInstanceProfiles", ["iam:GetInstanceProfile"], profiles),
+      wildcardReason: reason,
+    },
+    {
+      json: allow("ListInstanceProfiles", ["iam:ListInstanceProfiles"], [`arn:${scope.partition}:iam::${scope.account}:instance-profile/*`]),
+      wildcardReason: "Listing is by path prefix, which IAM does not evaluate as a resource; read-only.",
+    },
+    {
+      json: allow("CreateClusterInstanceProfiles", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], profiles, {
+        StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
+      }),
+      wildcardReason: `${reason} The request must tag them with this cluster.`,
+    },
+    {
+      // The cluster tag itself may be restated but never changed to another cluster.
+      json: allow("ManageClusterInstanceProfiles", ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"], profiles, {
+        StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster },
+        StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
+      }),
+      wildcardReason: `${reason} Only profiles already tagged with this cluster.`,
+    },
+  ];
+}
+
 /** iam:PassRole for the node roles only, and only to EC2 (instance profiles at launch). */
 export function passNodeRoleSpec(nodeRoleArns: readonly string[]): StatementSpec {
   return { json: allow("PassNodeRole", ["iam:PassRole"], nodeRoleArns, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }) };
@@ -201,6 +243,7 @@ export function documentedPolicy(): { Version: "2012-10-17"; Statement: Statemen
   const specs = [
     ...ec2StatementSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER, ["describe", "launch", "tag", "terminate"]),
     passNodeRoleSpec([DOCUMENTED_NODE_ROLE]),
+    ...instanceProfileSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
     ...catalogSpecs(DOCUMENTED_SCOPE),
     describeClusterSpec(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
   ];

@@ -12,7 +12,7 @@ import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 import { acknowledgeWildcards } from "../nag.ts";
-import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, passNodeRoleSpec, stackArnScope, toScopedStatements, type StatementSpec } from "../policies.ts";
+import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, instanceProfileSpecs, passNodeRoleSpec, stackArnScope, toScopedStatements, type StatementSpec } from "../policies.ts";
 import { pascal } from "./functions.ts";
 
 /** The Kubernetes group the functions' roles are mapped to; bind RBAC to it. */
@@ -41,7 +41,8 @@ export class TenonAccess extends Construct {
 
       const scope = stackArnScope(stack);
       const specs: StatementSpec[] = [...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
-      if (spec.ec2.includes("launch")) specs.push(passNodeRoleSpec(props.nodeRoleArns));
+      // Launching functions resolve NodeClasses, which may make their instance profiles.
+      if (spec.ec2.includes("launch")) specs.push(passNodeRoleSpec(props.nodeRoleArns), ...instanceProfileSpecs(scope, props.cluster));
       if (spec.catalog) specs.push(...catalogSpecs(scope));
       if (spec.kubernetes) specs.push(describeClusterSpec(scope, props.cluster));
       const statements = toScopedStatements(specs);

@@ -53,6 +53,17 @@ describe("the documented policy", () => {
     expect(statement("Ec2DeleteClusterLaunchTemplates").Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" } });
   });
 
+  it("writes IAM only on instance profiles under this cluster's path, created with and changed under its tag", () => {
+    const iamWrites = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a) && a !== "iam:PassRole"));
+    expect(iamWrites.map((s) => s.Sid).sort()).toEqual(["CreateClusterInstanceProfiles", "ManageClusterInstanceProfiles"]);
+    for (const s of iamWrites) {
+      expect(s.Action.every((a) => a.endsWith("InstanceProfile"))).toBe(true);
+      expect(s.Resource).toEqual(["arn:aws:iam::${AccountId}:instance-profile/tenon/${Region}/${ClusterName}/*"]);
+    }
+    expect(statement("CreateClusterInstanceProfiles").Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "${ClusterName}" } });
+    expect(statement("ManageClusterInstanceProfiles").Condition?.["StringEquals"]).toEqual({ "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" });
+  });
+
   it("is the union of the stack's function policies: every statement a function gets is documented with the same actions", () => {
     const { template } = synthTemplate({ functions: "batcher,provisioner,lifecycle,interruption,consolidator,drift" });
     const synthesized = Object.values(resourcesOfType(template, "AWS::IAM::Policy"))
