@@ -119,6 +119,10 @@ export class InstanceProfiles {
     // IAM is eventually consistent: a profile just made may not be readable yet, but it is empty and tagged.
     const current = profile ? { roles: (profile.Roles ?? []).map((r) => r.RoleName ?? ""), tags: tagMap(profile) } : { roles: [], tags };
     const change = profileChange(current, roleName, tags);
+    // Tags first: an IAM policy may allow role changes only on profiles tagged for this cluster.
+    if (Object.keys(change.tags).length > 0) {
+      await this.iam.send(new TagInstanceProfileCommand({ InstanceProfileName: name, Tags: Object.entries(change.tags).map(([Key, Value]) => ({ Key, Value })) }));
+    }
     for (const old of change.remove) {
       try {
         await this.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: old }));
@@ -136,9 +140,6 @@ export class InstanceProfiles {
         const now = await this.get(name);
         if (!(now?.Roles ?? []).some((r) => r.RoleName === roleName)) throw err;
       }
-    }
-    if (Object.keys(change.tags).length > 0) {
-      await this.iam.send(new TagInstanceProfileCommand({ InstanceProfileName: name, Tags: Object.entries(change.tags).map(([Key, Value]) => ({ Key, Value })) }));
     }
     return name;
   }
