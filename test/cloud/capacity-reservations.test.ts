@@ -26,6 +26,7 @@ import { classifyInterruptionMessage, type ClassifiedInterruption } from "../../
 import { offeringsToMarkUnavailable } from "../../lib/cloud/aws/interruption/offerings.ts";
 import { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "../../lib/cloud/aws/reserved-offerings.ts";
 import type { InstanceType } from "../../lib/cloud/instance-type.ts";
+import { simulatedInterruptionEvent } from "../../lib/cloud/simulated/events.ts";
 import { SimulatedCloud } from "../../lib/cloud/simulated/simulated-cloud.ts";
 import { defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import type { CloudInstance, ResolvedCapacityReservation } from "../../lib/ports/cloud.ts";
@@ -234,6 +235,16 @@ describe("capacity reservations in the simulated cloud", () => {
     expect((await cloud.instanceTypes(nc)).find((t) => t.name === "m5.large")!.offerings.find((o) => o.capacityType === "reserved")?.available).toBe(false);
     await cloud.delete(instance.instanceId);
     expect(world.capacityReservations![0]!.availableInstances).toBe(1);
+  });
+
+  it("reports a reserved instance as reserved, so its capacity-reservation interruption marks the reserved offering unavailable", async () => {
+    const { cloud, clock } = simulated();
+    const types = (await cloud.instanceTypes(nc)).filter((t) => ["m5.large", "c5.large"].includes(t.name));
+    const instance = await cloud.create(launchRequest(nc, types, { requirements: reservedOrOnDemand }));
+    const message = classifyInterruptionMessage(simulatedInterruptionEvent("capacity-reservation-interruption", instance.instanceId, clock, "us-east-1", "cr-1"));
+    expect(message).toMatchObject({ ok: true, capacityReservationId: "cr-1", instanceIds: [instance.instanceId] });
+    const seen = new Map([[instance.instanceId, (await cloud.get(instance.instanceId))!]]);
+    expect(offeringsToMarkUnavailable(message as ClassifiedInterruption, seen)).toEqual([{ instanceType: "m5.large", zone: "us-east-1a", capacityType: "reserved" }]);
   });
 
   it("refuses a used-up reservation with ReservationCapacityExceeded and marks it unavailable, so the retried launch goes on-demand", async () => {

@@ -81,12 +81,15 @@ describe("interruption follow-ups", () => {
     expect(offeringsToMarkUnavailable(unknown, instances)).toEqual([]);
   });
 
-  it.each(["spot-interruption", "rebalance-recommendation", "stopping", "terminated", "scheduled-change"] as const)(
+  it.each(["spot-interruption", "rebalance-recommendation", "stopping", "terminated", "scheduled-change", "capacity-reservation-interruption"] as const)(
     "the simulated cloud's %s event is classified like the real one",
     (kind) => {
       const classified = classifyInterruptionMessage(simulatedInterruptionEvent(kind, "i-0aa", new ManualClock()));
       expect(classified).toMatchObject({ ok: true, instanceIds: ["i-0aa"] });
-      const expected = { "spot-interruption": "mark-unavailable+cordon-and-drain", "rebalance-recommendation": "event-only", stopping: "cordon-and-drain", terminated: "cordon-and-drain", "scheduled-change": "cordon-and-drain" }[kind];
+      const expected = {
+        "spot-interruption": "mark-unavailable+cordon-and-drain", "rebalance-recommendation": "event-only", stopping: "cordon-and-drain", terminated: "cordon-and-drain",
+        "scheduled-change": "cordon-and-drain", "capacity-reservation-interruption": "mark-unavailable+cordon-and-drain",
+      }[kind];
       expect(classified.ok && classified.action).toBe(expected);
     },
   );

@@ -4,11 +4,12 @@
  */
 import type { Clock } from "../../ports/clock.ts";
 
-export type SimulatedEventKind = "spot-interruption" | "rebalance-recommendation" | "stopping" | "terminated" | "scheduled-change";
+export type SimulatedEventKind = "spot-interruption" | "rebalance-recommendation" | "stopping" | "terminated" | "scheduled-change" | "capacity-reservation-interruption";
 
 let sequence = 0;
 
-export function simulatedInterruptionEvent(kind: SimulatedEventKind, instanceId: string, clock: Clock, region = "us-east-1"): string {
+/** `reservationId` names the reservation a capacity-reservation interruption takes back. */
+export function simulatedInterruptionEvent(kind: SimulatedEventKind, instanceId: string, clock: Clock, region = "us-east-1", reservationId?: string): string {
   const base = {
     version: "0",
     id: `sim-${(++sequence).toString(16).padStart(8, "0")}`,
@@ -25,6 +26,11 @@ export function simulatedInterruptionEvent(kind: SimulatedEventKind, instanceId:
     case "stopping":
     case "terminated":
       return JSON.stringify({ ...base, source: "aws.ec2", "detail-type": "EC2 Instance State-change Notification", detail: { "instance-id": instanceId, state: kind } });
+    case "capacity-reservation-interruption":
+      return JSON.stringify({
+        ...base, source: "aws.ec2", "detail-type": "EC2 Capacity Reservation Instance Interruption Warning",
+        detail: { "instance-id": instanceId, ...(reservationId ? { "capacity-reservation-id": reservationId } : {}) },
+      });
     case "scheduled-change":
       return JSON.stringify({
         ...base, source: "aws.health", "detail-type": "AWS Health Event",
