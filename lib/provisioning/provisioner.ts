@@ -4,7 +4,9 @@
  *  1. records left Pending by a crashed run are launched first (same client token: no second instance);
  *  2. every record in flight counts as capacity in the simulation, so a duplicated or retried run
  *     decides nothing new for pods already covered;
- *  3. each new NodeClaim is written as a Pending record before its launch, then updated to Launched.
+ *  3. each new NodeClaim is written as a Pending record before its launch, then updated to Launched;
+ *     the lease is checked before and after the writes, and a run that lost it meanwhile withdraws
+ *     its records instead of launching them (its decision may duplicate the new holder's).
  */
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
 import type { Pod } from "../k8s/types.ts";
