@@ -33,6 +33,15 @@ export function checkMetadata(doc: Record<string, unknown>, object: string, prob
   if (typeof meta.name !== "string" || meta.name === "") problems.push({ object, path: "metadata.name", reason: "is required" });
   if (meta.namespace !== undefined && typeof meta.namespace !== "string") problems.push({ object, path: "metadata.namespace", reason: "must be a string" });
   if (meta.labels !== undefined && !isStringMap(meta.labels)) problems.push({ object, path: "metadata.labels", reason: "must map strings to strings" });
+  if (meta.annotations !== undefined && meta.annotations !== null && !isStringMap(meta.annotations)) problems.push({ object, path: "metadata.annotations", reason: "must map strings to strings" });
+  const owners = meta.ownerReferences;
+  if (owners !== undefined && owners !== null) {
+    if (!Array.isArray(owners)) problems.push({ object, path: "metadata.ownerReferences", reason: "must be a list" });
+    else
+      owners.forEach((o, i) => {
+        if (!isRecord(o) || typeof o.kind !== "string" || typeof o.name !== "string") problems.push({ object, path: `metadata.ownerReferences[${i}]`, reason: "must have a kind and a name" });
+      });
+  }
 }
 
 function isStringMap(value: unknown): boolean {
@@ -102,6 +111,16 @@ export function checkPodSpec(spec: unknown, object: string, path: string, proble
     spec.volumes.forEach((v, i) => {
       const at = `${path}.volumes[${i}]`;
       if (!isRecord(v) || typeof v.name !== "string" || v.name === "") return problems.push({ object, path: `${at}.name`, reason: "is required" });
+      if (v.ephemeral !== undefined && v.ephemeral !== null) {
+        const template = isRecord(v.ephemeral) ? v.ephemeral.volumeClaimTemplate : undefined;
+        if (!isRecord(template) || !isRecord(template.spec)) problems.push({ object, path: `${at}.ephemeral.volumeClaimTemplate.spec`, reason: "is required" });
+        else {
+          if (template.metadata !== undefined && !(isRecord(template.metadata) && (template.metadata.labels === undefined || isStringMap(template.metadata.labels)))) {
+            problems.push({ object, path: `${at}.ephemeral.volumeClaimTemplate.metadata.labels`, reason: "must map strings to strings" });
+          }
+          checkClaimSpec(template.spec, object, `${at}.ephemeral.volumeClaimTemplate.spec`, problems);
+        }
+      }
       if (v.persistentVolumeClaim !== undefined && !(isRecord(v.persistentVolumeClaim) && typeof v.persistentVolumeClaim.claimName === "string" && v.persistentVolumeClaim.claimName !== "")) {
         problems.push({ object, path: `${at}.persistentVolumeClaim.claimName`, reason: "is required" });
       }
@@ -115,6 +134,10 @@ export function checkPodSpec(spec: unknown, object: string, path: string, proble
       if (!Array.isArray(c.ports)) return problems.push({ object, path: `${path}.${field}[${i}].ports`, reason: "must be a list" });
       c.ports.forEach((port, j) => {
         const at = `${path}.${field}[${i}].ports[${j}]`;
+        if (!isRecord(port)) return problems.push({ object, path: at, reason: "must be an object" });
+        for (const key of ["protocol", "hostIP"] as const) {
+          if (port[key] !== undefined && port[key] !== null && typeof port[key] !== "string") problems.push({ object, path: `${at}.${key}`, reason: "must be a string" });
+        }
         for (const key of ["containerPort", "hostPort"] as const) {
           const n = isRecord(port) ? port[key] : undefined;
           if (n !== undefined && !(typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 65535)) problems.push({ object, path: `${at}.${key}`, reason: "must be a port number (0-65535)" });
@@ -131,6 +154,13 @@ export function checkPodSpec(spec: unknown, object: string, path: string, proble
         problems.push({ object, path: `${at}.maxSkew`, reason: "must be an integer of at least 1" });
       }
       checkLabelSelector(c.labelSelector, object, `${at}.labelSelector`, problems);
+      if (c.minDomains !== undefined && c.minDomains !== null && !(typeof c.minDomains === "number" && Number.isInteger(c.minDomains) && c.minDomains >= 1)) {
+        problems.push({ object, path: `${at}.minDomains`, reason: "must be an integer of at least 1" });
+      }
+      for (const policy of ["nodeAffinityPolicy", "nodeTaintsPolicy"] as const) {
+        if (c[policy] !== undefined && c[policy] !== null) oneOf(c[policy], ["Honor", "Ignore"], object, `${at}.${policy}`, problems);
+      }
+      checkStringList(c.matchLabelKeys, object, `${at}.matchLabelKeys`, problems);
       if (c.whenUnsatisfiable !== "DoNotSchedule" && c.whenUnsatisfiable !== "ScheduleAnyway") {
         problems.push({ object, path: `${at}.whenUnsatisfiable`, reason: `${JSON.stringify(c.whenUnsatisfiable)} is not one of DoNotSchedule, ScheduleAnyway` });
       }
@@ -174,17 +204,45 @@ export function checkNode(doc: Record<string, unknown>, object: string, problems
 export function checkPersistentVolumeClaim(doc: Record<string, unknown>, object: string, problems: Problems): void {
   const spec = doc.spec;
   if (!isRecord(spec)) return void problems.push({ object, path: "spec", reason: "is required" });
-  if (isRecord(spec.resources)) checkQuantities(spec.resources.requests, object, "spec.resources.requests", problems);
+  checkClaimSpec(spec, object, "spec", problems);
+}
+
+function checkClaimSpec(spec: Record<string, unknown>, object: string, path: string, problems: Problems): void {
+  if (isRecord(spec.resources)) checkQuantities(spec.resources.requests, object, `${path}.resources.requests`, problems);
+  for (const field of ["storageClassName", "volumeName"] as const) {
+    if (spec[field] !== undefined && spec[field] !== null && typeof spec[field] !== "string") problems.push({ object, path: `${path}.${field}`, reason: "must be a string" });
+  }
 }
 
 export function checkPersistentVolume(doc: Record<string, unknown>, object: string, problems: Problems): void {
   const spec = doc.spec;
   if (!isRecord(spec)) return void problems.push({ object, path: "spec", reason: "is required" });
   checkQuantities(spec.capacity, object, "spec.capacity", problems);
+  const affinity = spec.nodeAffinity;
+  if (affinity === undefined || affinity === null) return;
+  const required = isRecord(affinity) ? affinity.required : undefined;
+  if (required === undefined && isRecord(affinity)) return;
+  if (!isRecord(required) || !Array.isArray(required.nodeSelectorTerms)) return void problems.push({ object, path: "spec.nodeAffinity.required.nodeSelectorTerms", reason: "must be a list" });
+  required.nodeSelectorTerms.forEach((term, i) => checkNodeSelectorTerm(term, object, `spec.nodeAffinity.required.nodeSelectorTerms[${i}]`, problems));
 }
 
 export function checkStorageClass(doc: Record<string, unknown>, object: string, problems: Problems): void {
   if (typeof doc.provisioner !== "string" || doc.provisioner === "") problems.push({ object, path: "provisioner", reason: "is required" });
+  const topologies = doc.allowedTopologies;
+  if (topologies !== undefined && topologies !== null) {
+    if (!Array.isArray(topologies)) problems.push({ object, path: "allowedTopologies", reason: "must be a list" });
+    else
+      topologies.forEach((t, i) => {
+        const at = `allowedTopologies[${i}].matchLabelExpressions`;
+        const expressions = isRecord(t) ? t.matchLabelExpressions : undefined;
+        if (expressions === undefined || expressions === null) return;
+        if (!Array.isArray(expressions)) return problems.push({ object, path: at, reason: "must be a list" });
+        expressions.forEach((e, j) => {
+          if (!isRecord(e) || typeof e.key !== "string" || e.key === "") return problems.push({ object, path: `${at}[${j}].key`, reason: "is required" });
+          if (!Array.isArray(e.values) || !e.values.every((v) => typeof v === "string")) problems.push({ object, path: `${at}[${j}].values`, reason: "must be a list of strings" });
+        });
+      });
+  }
   const mode = doc.volumeBindingMode;
   if (mode !== undefined && mode !== "Immediate" && mode !== "WaitForFirstConsumer") {
     problems.push({ object, path: "volumeBindingMode", reason: `${JSON.stringify(mode)} is not one of Immediate, WaitForFirstConsumer` });
@@ -213,6 +271,10 @@ function checkTolerations(tolerations: unknown[], object: string, path: string, 
   tolerations.forEach((t, i) => {
     const at = `${path}[${i}]`;
     if (!isRecord(t)) return problems.push({ object, path: at, reason: "must be an object" });
+    for (const field of ["key", "value"] as const) {
+      if (t[field] !== undefined && t[field] !== null && typeof t[field] !== "string") problems.push({ object, path: `${at}.${field}`, reason: "must be a string" });
+    }
+    if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && typeof t.tolerationSeconds !== "number") problems.push({ object, path: `${at}.tolerationSeconds`, reason: "must be a number" });
     if (t.operator !== undefined) oneOf(t.operator, ["Exists", "Equal"], object, `${at}.operator`, problems);
     if (t.effect !== undefined && t.effect !== "") oneOf(t.effect, TAINT_EFFECTS, object, `${at}.effect`, problems);
     if ((t.key === undefined || t.key === "") && t.operator !== "Exists") problems.push({ object, path: `${at}.operator`, reason: "must be Exists when key is empty" });
@@ -239,41 +301,72 @@ function checkLabelSelector(selector: unknown, object: string, path: string, pro
 
 function checkAffinity(affinity: unknown, object: string, path: string, problems: Problems): void {
   if (!isRecord(affinity)) return void problems.push({ object, path, reason: "must be an object" });
-  const node = affinity.nodeAffinity;
-  if (isRecord(node)) {
-    const required = node.requiredDuringSchedulingIgnoredDuringExecution;
-    if (isRecord(required) && Array.isArray(required.nodeSelectorTerms)) {
-      required.nodeSelectorTerms.forEach((term, i) => {
-        const at = `${path}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`;
-        if (isRecord(term)) checkRequirements(term.matchExpressions, NODE_SELECTOR_OPERATORS, object, `${at}.matchExpressions`, problems);
-      });
-    }
-    const preferred = node.preferredDuringSchedulingIgnoredDuringExecution;
-    if (Array.isArray(preferred)) {
-      preferred.forEach((p, i) => {
-        const at = `${path}.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
-        if (isRecord(p) && isRecord(p.preference)) checkRequirements(p.preference.matchExpressions, NODE_SELECTOR_OPERATORS, object, `${at}.preference.matchExpressions`, problems);
-      });
-    }
-  }
+  if (affinity.nodeAffinity !== undefined) checkNodeAffinity(affinity.nodeAffinity, object, `${path}.nodeAffinity`, problems);
   for (const kind of ["podAffinity", "podAntiAffinity"] as const) {
     const block = affinity[kind];
-    if (!isRecord(block)) continue;
+    if (block === undefined) continue;
+    const at = `${path}.${kind}`;
+    if (!isRecord(block)) {
+      problems.push({ object, path: at, reason: "must be an object" });
+      continue;
+    }
     const required = block.requiredDuringSchedulingIgnoredDuringExecution;
+    if (required !== undefined) {
+      if (!Array.isArray(required)) problems.push({ object, path: `${at}.requiredDuringSchedulingIgnoredDuringExecution`, reason: "must be a list" });
+      else required.forEach((t, i) => checkPodAffinityTerm(t, object, `${at}.requiredDuringSchedulingIgnoredDuringExecution[${i}]`, problems));
+    }
     const preferred = block.preferredDuringSchedulingIgnoredDuringExecution;
-    const terms: Array<[unknown, string]> = [
-      ...(Array.isArray(required) ? required.map((t, i): [unknown, string] => [t, `${path}.${kind}.requiredDuringSchedulingIgnoredDuringExecution[${i}]`]) : []),
-      ...(Array.isArray(preferred)
-        ? preferred.map((p, i): [unknown, string] => [isRecord(p) ? p.podAffinityTerm : undefined, `${path}.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`])
-        : []),
-    ];
-    for (const [term, at] of terms) {
-      if (!isRecord(term)) {
-        problems.push({ object, path: at, reason: "must be an object" });
-        continue;
-      }
-      if (typeof term.topologyKey !== "string" || term.topologyKey === "") problems.push({ object, path: `${at}.topologyKey`, reason: "is required" });
-      checkLabelSelector(term.labelSelector, object, `${at}.labelSelector`, problems);
+    if (preferred !== undefined) {
+      if (!Array.isArray(preferred)) problems.push({ object, path: `${at}.preferredDuringSchedulingIgnoredDuringExecution`, reason: "must be a list" });
+      else
+        preferred.forEach((p, i) => {
+          const item = `${at}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+          if (!isRecord(p)) return problems.push({ object, path: item, reason: "must be an object" });
+          checkWeight(p.weight, object, `${item}.weight`, problems);
+          checkPodAffinityTerm(p.podAffinityTerm, object, `${item}.podAffinityTerm`, problems);
+        });
     }
   }
+}
+
+function checkNodeAffinity(node: unknown, object: string, path: string, problems: Problems): void {
+  if (!isRecord(node)) return void problems.push({ object, path, reason: "must be an object" });
+  const required = node.requiredDuringSchedulingIgnoredDuringExecution;
+  if (required !== undefined) {
+    const at = `${path}.requiredDuringSchedulingIgnoredDuringExecution`;
+    if (!isRecord(required) || !Array.isArray(required.nodeSelectorTerms)) problems.push({ object, path: `${at}.nodeSelectorTerms`, reason: "must be a list" });
+    else required.nodeSelectorTerms.forEach((term, i) => checkNodeSelectorTerm(term, object, `${at}.nodeSelectorTerms[${i}]`, problems));
+  }
+  const preferred = node.preferredDuringSchedulingIgnoredDuringExecution;
+  if (preferred === undefined) return;
+  const at = `${path}.preferredDuringSchedulingIgnoredDuringExecution`;
+  if (!Array.isArray(preferred)) return void problems.push({ object, path: at, reason: "must be a list" });
+  preferred.forEach((p, i) => {
+    if (!isRecord(p)) return problems.push({ object, path: `${at}[${i}]`, reason: "must be an object" });
+    checkWeight(p.weight, object, `${at}[${i}].weight`, problems);
+    checkNodeSelectorTerm(p.preference, object, `${at}[${i}].preference`, problems);
+  });
+}
+
+function checkNodeSelectorTerm(term: unknown, object: string, path: string, problems: Problems): void {
+  if (!isRecord(term)) return void problems.push({ object, path, reason: "must be an object" });
+  checkRequirements(term.matchExpressions, NODE_SELECTOR_OPERATORS, object, `${path}.matchExpressions`, problems);
+  checkRequirements(term.matchFields, NODE_SELECTOR_OPERATORS, object, `${path}.matchFields`, problems);
+}
+
+/** Kubernetes' preference weights: an integer from 1 to 100. */
+function checkWeight(weight: unknown, object: string, path: string, problems: Problems): void {
+  if (typeof weight !== "number" || !Number.isInteger(weight) || weight < 1 || weight > 100) problems.push({ object, path, reason: "must be an integer from 1 to 100" });
+}
+
+function checkPodAffinityTerm(term: unknown, object: string, at: string, problems: Problems): void {
+  if (!isRecord(term)) return void problems.push({ object, path: at, reason: "must be an object" });
+  if (typeof term.topologyKey !== "string" || term.topologyKey === "") problems.push({ object, path: `${at}.topologyKey`, reason: "is required" });
+  checkLabelSelector(term.labelSelector, object, `${at}.labelSelector`, problems);
+  checkLabelSelector(term.namespaceSelector, object, `${at}.namespaceSelector`, problems);
+  for (const field of ["namespaces", "matchLabelKeys", "mismatchLabelKeys"] as const) checkStringList(term[field], object, `${at}.${field}`, problems);
+}
+
+export function checkStringList(value: unknown, object: string, path: string, problems: Problems): void {
+  if (value !== undefined && value !== null && !(Array.isArray(value) && value.every((v) => typeof v === "string"))) problems.push({ object, path, reason: "must be a list of strings" });
 }
