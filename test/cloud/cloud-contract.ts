@@ -89,13 +89,16 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(other.instanceProfile).not.toBe(resolved.instanceProfile);
     });
 
-    it("keeps one profile per NodeClass when its role changes: the new role replaces the old", async () => {
+    it("keeps one profile per NodeClass when its role changes: the new role replaces the old, also when changed back", async () => {
       const env = await setup();
       const first = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[0] }, "rolechange"));
       const second = await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[1] }, "rolechange"));
       expect(second.instanceProfile).toBe(first.instanceProfile);
       expect(second.ready).toBe(true);
       expect((await env.instanceProfile(second.instanceProfile!))?.roles).toEqual([env.roles[1]]);
+      // Back again at once: no cached answer may skip putting the first role back.
+      await env.cloud.resolveNodeClass(nodeClass({ ...env.nodeClass.spec, instanceProfile: undefined, role: env.roles[0] }, "rolechange"));
+      expect((await env.instanceProfile(second.instanceProfile!))?.roles).toEqual([env.roles[0]]);
     });
 
     it("reports a NodeClass whose role does not exist as not ready, naming the role", async () => {

@@ -35,6 +35,8 @@ export class NodeClassResolver {
   readonly instanceProfiles: InstanceProfiles;
   /** Launches since the last report: subtracted from cached subnet IPs and reservation counts. */
   readonly inFlight: InFlightLedger;
+  /** The cache key last used per NodeClass name: a changed spec drops the old entry. */
+  private readonly keyByName = new Map<string, string>();
 
   constructor(
     private readonly clients: AwsClients,
@@ -60,6 +62,11 @@ export class NodeClassResolver {
     const key = JSON.stringify([nodeClass.metadata.name, s.subnetSelectorTerms, s.securityGroupSelectorTerms, s.amiSelectorTerms, s.role, s.instanceProfile, s.amiFamily, s.userData, s.capacityReservationSelectorTerms]);
     const hit = this.cache.get(key);
     if (hit) return this.withInFlight(hit);
+    // Otherwise a spec changed back within the TTL (role A -> B -> A) would answer from A's old
+    // entry without putting role A back into the instance profile.
+    const previous = this.keyByName.get(nodeClass.metadata.name);
+    if (previous !== undefined && previous !== key) this.cache.delete(previous);
+    this.keyByName.set(nodeClass.metadata.name, key);
     const atMs = this.clock.now();
 
     const problems: Partial<Record<ConditionType, string>> = {};
@@ -109,6 +116,7 @@ export class NodeClassResolver {
 
   invalidate(): void {
     this.cache.clear();
+    this.keyByName.clear();
   }
 
   private async subnets(terms: SelectorTerm[]): Promise<ResolvedSubnet[]> {
