@@ -18,6 +18,8 @@ export { classifyInterruptionMessage, type ClassifiedInterruption, type Interrup
 export { offeringsToMarkUnavailable } from "./interruption/offerings.ts";
 export { INTERRUPTION_RULES, eventPatternJson, type InterruptionRule } from "./interruption-rules.ts";
 export { CAPACITY_ERROR_CODES } from "./launch/fleet.ts";
+export { instanceProfileName, instanceProfilePath, instanceProfileTags, type InstanceProfileScope } from "./instance-profile.ts";
+export { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "./reserved-offerings.ts";
 
 export interface CreateAwsCloudOptions {
   config: AwsCloudConfig;
