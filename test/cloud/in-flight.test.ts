@@ -99,4 +99,19 @@ describe("launches between subnet reports", () => {
     await expect(cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "default-ccccc", nodeClaimUid: "u-c" }))).rejects.toThrow(/InvalidParameterValue/);
     expect((await cloud.resolveNodeClass(nodeClass())).subnets).toEqual(before);
   });
+
+  it("count a subnet EC2 reports out of addresses as empty until the next report", async () => {
+    const clock = new ManualClock();
+    const cloud = new AwsCloud({
+      clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
+      config: { region: "us-east-1", clusterName: CLUSTER, kubernetesVersion: "1.33", cluster: { endpoint: "https://k8s.example", certificateAuthority: "Q0E=", serviceCidr: "10.100.0.0/16" } },
+      clock,
+      unavailable: createMemoryStore(),
+    });
+    ec2.on(CreateFleetCommand).resolves({ Errors: [{ ErrorCode: "InsufficientFreeAddressesInSubnet", ErrorMessage: "full", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId: "subnet-a" } } }] });
+    await expect(cloud.create(launchRequest(nodeClass(), [fakeType("m5.large", [{ zone: "us-east-1a" }])]))).rejects.toThrow(/InsufficientFreeAddressesInSubnet/);
+    expect((await cloud.resolveNodeClass(nodeClass())).subnets.map((s) => [s.id, s.availableIps])).toEqual([["subnet-b", 90], ["subnet-a", 0]]);
+    clock.advance(60_000);
+    expect((await cloud.resolveNodeClass(nodeClass())).subnets.map((s) => [s.id, s.availableIps])).toEqual([["subnet-a", 100], ["subnet-b", 90]]);
+  });
 });

@@ -56,6 +56,12 @@ export class Launcher {
     return charges;
   }
 
+  /** A subnet EC2 says is out of addresses counts as empty until the next report. */
+  private emptySubnet(options: LaunchOption[], zone: string, atMs: number): void {
+    const subnet = options.find((o) => o.offering.zone === zone)?.subnet;
+    if (subnet) this.inFlight?.record(subnetKey(subnet.id), subnet.availableIps, atMs);
+  }
+
   private settleCharges(charges: Map<string, number>, options: LaunchOption[], launched: LaunchedInstance | undefined, atMs: number): void {
     const used = launched && options.find((o) => o.instanceType.name === launched.instanceType && o.offering.zone === launched.zone);
     for (const [id, ips] of charges) if (id !== used?.subnet.id) this.inFlight?.record(subnetKey(id), -ips, atMs);
@@ -108,6 +114,7 @@ export class Launcher {
       this.settleCharges(charges, options, outcome.instance, now);
       for (const f of outcome.capacityFailures) {
         await this.unavailable.markUnavailable(f.offering, f.code, now + UNAVAILABLE_OFFERING_TTL_MS);
+        if (f.code === "InsufficientFreeAddressesInSubnet") this.emptySubnet(options, f.offering.zone, now);
       }
       failures.push(...outcome.capacityFailures);
       if (outcome.instance) return outcome.instance;
