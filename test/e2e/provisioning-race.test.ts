@@ -110,14 +110,14 @@ function expectClean(l: Ledger): void {
   expect(l.instances).toHaveLength(l.records.length);
 }
 
-/** Holds the invocation's first (or every) call of `method` at `gate` until the test opens it. */
-function stallAt(method: string, gate: Gate, which: "first" | "every"): Interceptor {
-  let held = false;
+/** Holds the invocation's `nth` (1-based) or every call of `method` at `gate` until the test opens it. */
+function stallAt(method: string, gate: Gate, nth: number | "every"): Interceptor {
+  let calls = 0;
   return {
     before: async (call) => {
-      if (call !== method || (which === "first" && held)) return;
-      held = true;
-      await gate.pass();
+      if (call !== method) return;
+      calls++;
+      if (nth === "every" || calls === nth) await gate.pass();
     },
   };
 }
@@ -279,7 +279,7 @@ describe("a lease holder that stalls past its lease", () => {
   it("its late NodeClaim writes are fenced off once another run took the lease: it launches nothing", async () => {
     const stall = new Gate();
     const w = await world(50, (i, fn) =>
-      fn === "provisioner" && i === 0 ? stallAt("createNodeClaim", stall, "first") : undefined,
+      fn === "provisioner" && i === 0 ? stallAt("createNodeClaim", stall, 1) : undefined,
     );
     const expected = await claimsOneScheduleAsksFor(w);
 
@@ -308,6 +308,34 @@ describe("a lease holder that stalls past its lease", () => {
     await runWithLifecycleTicks(w, 120_000);
     expect(runningPods(w)).toHaveLength(50);
     expect(await w.cloud.list()).toHaveLength(expected);
+  });
+
+  it("when it stalls between two record writes, the new holder keeps the record it took over and the stale holder withdraws the rest", async () => {
+    const stall = new Gate();
+    const w = await world(50, (i, fn) => (fn === "provisioner" && i === 0 ? stallAt("createNodeClaim", stall, 2) : undefined));
+    const expected = await claimsOneScheduleAsksFor(w);
+    expect(expected).toBeGreaterThan(2);
+
+    const a = callProvisioner(scheduledTick);
+    await stall.reached;
+    const [adopted, ...others] = await w.ports.store.listNodeClaims();
+    expect(others).toEqual([]);
+    await w.cluster.advance(LEASE_TTL_MS + 1_000);
+
+    // B launches A's one record as left over by a crashed run, and decides the rest itself.
+    const b = await callProvisioner(scheduledTick);
+    expect(b).toMatchObject({ lease: "held", relaunched: 1 });
+    stall.open();
+    expect(await a).toMatchObject({ lease: "held", created: [], launched: 0 });
+
+    const after = await ledger(w);
+    // B packed the pods around the claim it adopted, so the count may differ from one schedule(), never exceed it.
+    expect(after.records.map((r) => r.name)).toContain(adopted!.name);
+    expect(after.instances.length).toBeLessThanOrEqual(expected);
+    expectClean(after);
+    await waitWithLifecycle(w, 120_000);
+    expect(runningPods(w)).toHaveLength(50);
+    expect(await w.cloud.list()).toHaveLength(after.instances.length);
   });
 
   it("when it stalls after writing its records, the next holder launches them and the stale holder's launch finds the same instances", async () => {
