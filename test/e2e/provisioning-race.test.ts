@@ -150,6 +150,8 @@ describe("provisioner invocations racing on one batch", () => {
 
     const { errors } = await settleAll([...duplicates(message, RACERS), callProvisioner(scheduledTick)]);
     expect(errors).toEqual([]);
+    // They did race: runs that met the lease held re-queued their message.
+    expect(w.queue.history().filter((m) => m.message.reason === "lease-busy").length).toBeGreaterThan(0);
     await drainQueue(w);
 
     const after = await ledger(w);
