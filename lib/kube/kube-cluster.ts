@@ -1,14 +1,15 @@
 /**
  * The `Cluster` port on a real API server through @kubernetes/client-node 1.4.
  *
- * Keeping state current cheaply (5,000 nodes / 50,000 pods; details in docs/kubernetes.md):
+ * Keeping state current cheaply (5,000 nodes / 50,000 pods; details in docs/kubernetes.md, "Keeping cluster state current"):
  *  - pending pods come from a field-selected list, `spec.nodeName=,status.phase!=Succeeded,
  *    status.phase!=Failed`: the API server filters, so the response holds only unbound pods
  *    (usually a handful of objects, one page) however big the cluster is;
  *  - pods on one node use `spec.nodeName=<node>` (drain, consolidation of one candidate);
- *  - only when a function needs every bound pod (the provisioner's view of free capacity, the
- *    consolidator) does it list unfinished pods, in pages of 500: 100 requests for 50,000 pods,
- *    each a few hundred KB; nodes are 10 pages at 5,000. Completed pods are filtered server-side.
+ *  - bound pods are not listed per run: lib/cluster-state/ keeps a summary cache that replays
+ *    `podChangesSince` and starts cold from a snapshot in the table; only with no usable snapshot
+ *    (or expired watch history) are unfinished pods listed, in pages of 500 (100 requests for
+ *    50,000 pods). Nodes are 10 pages at 5,000. Completed pods are filtered server-side.
  *  - every list is paged with limit/continue, so memory stays bounded per page and a
  *    response never approaches the API server's size limits; pods and nodes are slimmed as
  *    each page arrives (lib/kube/slim.ts);
