@@ -18,6 +18,7 @@ import type {
   Workload,
 } from "../k8s/types.ts";
 import {
+  checkClaimSpec,
   checkCount,
   checkMetadata,
   checkNode,
@@ -119,6 +120,9 @@ function workload(kind: Workload["kind"], countField: "replicas" | "parallelism"
           templates.forEach((t, i) => {
             const name = (t as { metadata?: { name?: unknown } } | null)?.metadata?.name;
             if (typeof name !== "string" || name === "") problems.push({ object, path: `spec.volumeClaimTemplates[${i}].metadata.name`, reason: "is required" });
+            const spec = (t as { spec?: unknown } | null)?.spec;
+            if (typeof spec !== "object" || spec === null || Array.isArray(spec)) problems.push({ object, path: `spec.volumeClaimTemplates[${i}].spec`, reason: "is required" });
+            else checkClaimSpec(spec as Record_, object, `spec.volumeClaimTemplates[${i}].spec`, problems);
           });
       }
     },

@@ -207,7 +207,7 @@ export function checkPersistentVolumeClaim(doc: Record<string, unknown>, object:
   checkClaimSpec(spec, object, "spec", problems);
 }
 
-function checkClaimSpec(spec: Record<string, unknown>, object: string, path: string, problems: Problems): void {
+export function checkClaimSpec(spec: Record<string, unknown>, object: string, path: string, problems: Problems): void {
   if (isRecord(spec.resources)) checkQuantities(spec.resources.requests, object, `${path}.resources.requests`, problems);
   for (const field of ["storageClassName", "volumeName"] as const) {
     if (spec[field] !== undefined && spec[field] !== null && typeof spec[field] !== "string") problems.push({ object, path: `${path}.${field}`, reason: "must be a string" });

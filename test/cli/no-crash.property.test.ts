@@ -65,6 +65,11 @@ const REGRESSIONS: Array<[string, string, RegExp | undefined]> = [
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, ephemeral: {}}]\n  containers: [{name: a}]\n",
     /^Pod default\/p: spec\.volumes\[0\]\.ephemeral\.volumeClaimTemplate\.spec: is required$/m,
   ],
+  [
+    "a StatefulSet volume claim template with spec: null",
+    "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates: [{metadata: {name: pd}, spec: null}]\n  template:\n    spec: {containers: [{name: a}]}\n",
+    /^StatefulSet default\/db: spec\.volumeClaimTemplates\[0\]\.spec: is required$/m,
+  ],
 ];
 
 describe("no input crashes the CLI", () => {
