@@ -12,7 +12,7 @@
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { instanceProfilePath } from "../lib/cloud/aws/instance-profile.ts";
-import { TAG_EKS_CLUSTER, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
+import { clusterOwnershipTag, TAG_EKS_CLUSTER, TAG_NODECLASS, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
 import type { Ec2Capability } from "./function-specs.ts";
 
 /** The tag every instance, volume, interface, Spot request, fleet and launch template of this cluster carries. */
@@ -146,6 +146,9 @@ export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities
         json: allow("Ec2DeleteClusterLaunchTemplates", ["ec2:DeleteLaunchTemplate"], arns(["launch-template"]), resourceTagged),
         wildcardReason: "Launch templates are created per EC2NodeClass at run time; only those tagged with this cluster may be deleted.",
       },
+      // Terminating is clean-up of what the cluster made: the same function (lifecycle) deletes
+      // the instance profiles of NodeClasses that are gone.
+      ...instanceProfileCleanupSpecs(scope, cluster),
     );
   }
   return out;
@@ -157,6 +160,14 @@ export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities
  */
 export function instanceProfileArnPattern(scope: ArnScope, cluster: string): string {
   return `arn:${scope.partition}:iam::${scope.account}:instance-profile${instanceProfilePath({ clusterName: cluster, region: scope.region })}*`;
+}
+
+/** Both the launching functions and clean-up list the cluster's profiles by path. */
+function listInstanceProfilesSpec(scope: ArnScope): StatementSpec {
+  return {
+    json: allow("ListInstanceProfiles", ["iam:ListInstanceProfiles"], [`arn:${scope.partition}:iam::${scope.account}:instance-profile/*`]),
+    wildcardReason: "Listing is by path prefix, which IAM does not evaluate as a resource; read-only.",
+  };
 }
 
 /**
@@ -171,10 +182,7 @@ export function instanceProfileSpecs(scope: ArnScope, cluster: string): Statemen
       json: allow("ReadClusterInstanceProfiles", ["iam:GetInstanceProfile"], profiles),
       wildcardReason: reason,
     },
-    {
-      json: allow("ListInstanceProfiles", ["iam:ListInstanceProfiles"], [`arn:${scope.partition}:iam::${scope.account}:instance-profile/*`]),
-      wildcardReason: "Listing is by path prefix, which IAM does not evaluate as a resource; read-only.",
-    },
+    listInstanceProfilesSpec(scope),
     {
       json: allow("CreateClusterInstanceProfiles", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], profiles, {
         StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
@@ -188,6 +196,25 @@ export function instanceProfileSpecs(scope: ArnScope, cluster: string): Statemen
         StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
       wildcardReason: `${reason} Only profiles already tagged with this cluster.`,
+    },
+  ];
+}
+
+/**
+ * Clean-up of instance profiles whose EC2NodeClass is gone (lib/provisioning/lifecycle.ts): list
+ * this cluster's path, then take the role out and delete, only under that path and only profiles
+ * tagged as owned by this cluster, for this cluster and for a NodeClass (tags IAM checks on
+ * instance profiles; lib/cloud/aws/instance-profile.ts sets all three).
+ */
+export function instanceProfileCleanupSpecs(scope: ArnScope, cluster: string): StatementSpec[] {
+  return [
+    listInstanceProfilesSpec(scope),
+    {
+      json: allow("DeleteOrphanedClusterInstanceProfiles", ["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"], [instanceProfileArnPattern(scope, cluster)], {
+        StringEquals: { [`aws:ResourceTag/${clusterOwnershipTag(cluster)}`]: "owned", [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster },
+        StringLike: { [`aws:ResourceTag/${TAG_NODECLASS}`]: "*" },
+      }),
+      wildcardReason: "Instance profiles are made per EC2NodeClass at run time; only those under this cluster's IAM path and tagged as this cluster's may be deleted.",
     },
   ];
 }
@@ -247,5 +274,11 @@ export function documentedPolicy(): { Version: "2012-10-17"; Statement: Statemen
     ...catalogSpecs(DOCUMENTED_SCOPE),
     describeClusterSpec(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
   ];
-  return { Version: "2012-10-17", Statement: specs.map((s) => s.json) };
+  // Functions share a statement (listing the instance profiles); the one role needs it once.
+  const seen = new Set<string>();
+  const unique = specs.map((s) => s.json).filter((json) => {
+    const key = JSON.stringify([json.Action, json.Resource, json.Condition ?? null]);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  return { Version: "2012-10-17", Statement: unique };
 }

@@ -55,13 +55,24 @@ describe("the documented policy", () => {
 
   it("writes IAM only on instance profiles under this cluster's path, created with and changed under its tag", () => {
     const iamWrites = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a) && a !== "iam:PassRole"));
-    expect(iamWrites.map((s) => s.Sid).sort()).toEqual(["CreateClusterInstanceProfiles", "ManageClusterInstanceProfiles"]);
+    expect(iamWrites.map((s) => s.Sid).sort()).toEqual(["CreateClusterInstanceProfiles", "DeleteOrphanedClusterInstanceProfiles", "ManageClusterInstanceProfiles"]);
     for (const s of iamWrites) {
       expect(s.Action.every((a) => a.endsWith("InstanceProfile"))).toBe(true);
       expect(s.Resource).toEqual(["arn:aws:iam::${AccountId}:instance-profile/tenon/${Region}/${ClusterName}/*"]);
     }
     expect(statement("CreateClusterInstanceProfiles").Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "${ClusterName}" } });
     expect(statement("ManageClusterInstanceProfiles").Condition?.["StringEquals"]).toEqual({ "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" });
+  });
+
+  it("deletes instance profiles only under this cluster's path and only those tagged as its own and a NodeClass's", () => {
+    const remove = statement("DeleteOrphanedClusterInstanceProfiles");
+    expect(remove.Action.sort()).toEqual(["iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]);
+    expect(remove.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/${ClusterName}": "owned", "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" },
+      StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+    });
+    // The page lists the shared ListInstanceProfiles statement once.
+    expect(policy.Statement.filter((s) => s.Action.includes("iam:ListInstanceProfiles")).map((s) => s.Sid)).toEqual(["ListInstanceProfiles"]);
   });
 
   it("is the union of the stack's function policies: every statement a function gets is documented with the same actions", () => {

@@ -90,6 +90,25 @@ describe("function IAM policies", () => {
     });
   });
 
+  it("gives the lifecycle function exactly the clean-up calls: templates and profiles of this cluster only", () => {
+    const deleters = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("iam:DeleteInstanceProfile") || s.actions.includes("ec2:DeleteLaunchTemplate"))).map(([n]) => n);
+    expect(deleters).toEqual(["lifecycle"]);
+    const lifecycle = statementsByFunction.get("lifecycle") ?? [];
+    const templates = lifecycle.find((s) => s.actions.includes("ec2:DeleteLaunchTemplate"));
+    expect(templates?.actions).toEqual(["ec2:DeleteLaunchTemplate"]);
+    expect(templates?.resources).toEqual(["arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*"]);
+    expect(templates?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" } });
+    const profiles = lifecycle.find((s) => s.actions.includes("iam:DeleteInstanceProfile"));
+    expect(profiles?.actions.sort()).toEqual(["iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]);
+    expect(profiles?.resources).toEqual(["arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/tenon/<AWS::Region>/demo/*"]);
+    expect(profiles?.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/demo": "owned", "aws:ResourceTag/eks:eks-cluster-name": "demo" },
+      StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+    });
+    const iamActions = [...actionsOf("lifecycle")].filter((a) => a.startsWith("iam:")).sort();
+    expect(iamActions).toEqual(["iam:DeleteInstanceProfile", "iam:ListInstanceProfiles", "iam:RemoveRoleFromInstanceProfile"]);
+  });
+
   it("tags at creation only inside RunInstances, CreateFleet or CreateLaunchTemplate", () => {
     const provisioner = statementsByFunction.get("provisioner") ?? [];
     const tagging = provisioner.filter((s) => s.actions.includes("ec2:CreateTags"));
