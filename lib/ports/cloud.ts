@@ -138,7 +138,18 @@ export interface Cloud {
   list(): Promise<CloudInstance[]>;
   /** Terminate; an instance that is already gone counts as success. */
   delete(instanceId: string): Promise<void>;
+  /**
+   * Deletes this cluster's launch templates that no entry of `inUse` names (by template name or by
+   * EC2 id, as in an instance's `aws:ec2launchtemplate:id` tag) and that are at least `graceMs`
+   * old; returns the deleted names. Optional: a cloud without launch templates has none to delete.
+   */
+  cleanupLaunchTemplates?(inUse: ReadonlySet<string>, graceMs: number): Promise<string[]>;
+  /** Deletes the instance profiles made for NodeClasses not in `keep`; returns their names. Optional, as above. */
+  cleanupInstanceProfiles?(keep: ReadonlySet<string>): Promise<string[]>;
 }
+
+/** EC2 puts this tag on every instance launched from a launch template; its value is the template's id. */
+export const TAG_LAUNCH_TEMPLATE_ID = "aws:ec2launchtemplate:id";
 
 export function providerIdFor(zone: string, instanceId: string): string {
   return `aws:///${zone}/${instanceId}`;

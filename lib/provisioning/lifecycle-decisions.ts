@@ -7,13 +7,16 @@
  *  - liveness: launched but no Node within the registration TTL (terminate, forget); never
  *    launched and older than the pending TTL, or out of launch attempts (forget);
  *  - garbage collection: instances tagged for the cluster that no record owns, and records whose
- *    instance is gone (lib/cloud/aws/gc.ts decides both).
+ *    instance is gone (lib/cloud/aws/gc.ts decides both);
+ *  - clean-up (at most once per CLEANUP_INTERVAL_MS): which launch templates and instance
+ *    profiles must stay (planCleanup); the cloud deletes the rest.
  */
 import type { Taint } from "../api/types.ts";
 import { decideGarbageCollection } from "../cloud/aws/gc.ts";
+import { TAG_NODECLASS } from "../cloud/aws/tags.ts";
 import type { Node } from "../k8s/types.ts";
 import type { CloudInstance } from "../ports/cloud.ts";
-import { instanceIdFromProviderId } from "../ports/cloud.ts";
+import { instanceIdFromProviderId, TAG_LAUNCH_TEMPLATE_ID } from "../ports/cloud.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
 import { parseResources } from "../quantity/resources.ts";
 
@@ -125,4 +128,50 @@ export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
     actions.push({ kind: "remove-vanished", record, node: providerId ? nodeByProviderId.get(providerId) : undefined });
   }
   return actions;
+}
+
+/** The store lease that rate-limits clean-up: whoever acquires it runs clean-up; nobody releases it. */
+export const CLEANUP_LEASE = "cleanup";
+/** Clean-up runs at most this often (the lease's TTL), so the minute tick stays cheap. */
+export const CLEANUP_INTERVAL_MS = 10 * 60_000;
+/**
+ * A launch template younger than this is kept even if nothing uses it: it may have just been made
+ * by a launch still in progress, and no launch outlives its function (Lambda stops every
+ * invocation at 15 minutes). A launch that reuses an older template deleted under it retries once
+ * with a fresh template (lib/cloud/aws/launch/launcher.ts), so that race costs a retry, no more.
+ */
+export const LAUNCH_TEMPLATE_GRACE_MS = 15 * 60_000;
+
+export interface CleanupInput {
+  records: readonly NodeClaimRecord[];
+  /** Instances tagged for this cluster (cloud.list()), including those still shutting down. */
+  instances: readonly CloudInstance[];
+  /** Names of the EC2NodeClasses that exist, valid or not, in the cluster or the state table. */
+  nodeClasses: readonly string[];
+}
+
+export interface CleanupPlan {
+  /** Launch templates (EC2 ids) that live instances were launched from: kept. */
+  templatesInUse: Set<string>;
+  templateGraceMs: number;
+  /** NodeClasses whose instance profile must stay. */
+  keepNodeClasses: Set<string>;
+}
+
+/**
+ * What clean-up must keep. A profile stays while its NodeClass exists, while an instance still runs
+ * with it (deleting it under a running node would break the node's credentials) and while a
+ * NodeClaim record refers to the NodeClass (its launch may be about to use the profile).
+ */
+export function planCleanup(input: CleanupInput): CleanupPlan {
+  const templatesInUse = new Set<string>();
+  const keepNodeClasses = new Set(input.nodeClasses);
+  for (const instance of input.instances) {
+    const template = instance.tags[TAG_LAUNCH_TEMPLATE_ID];
+    if (template) templatesInUse.add(template);
+    const nodeClass = instance.tags[TAG_NODECLASS];
+    if (nodeClass) keepNodeClasses.add(nodeClass);
+  }
+  for (const record of input.records) keepNodeClasses.add(record.nodeClaim.spec.nodeClassRef.name);
+  return { templatesInUse, templateGraceMs: LAUNCH_TEMPLATE_GRACE_MS, keepNodeClasses };
 }

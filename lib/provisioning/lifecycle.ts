@@ -4,11 +4,20 @@
  * (or is retried) skips what changed under it and leaves it to the next tick.
  */
 import { LABEL_INITIALIZED, LABEL_REGISTERED } from "../api/labels.ts";
+import type { CloudInstance } from "../ports/cloud.ts";
 import { listAll, updateNodeTaints } from "../ports/cluster.ts";
-import { ConflictError } from "../ports/store.ts";
+import { ConflictError, type NodeClaimRecord } from "../ports/store.ts";
 import type { FullPorts } from "../runtime/ports.ts";
 import { METRIC } from "../runtime/telemetry.ts";
-import { decideLifecycle, TERMINATION_FINALIZER, UNREGISTERED_TAINT_KEY, type LifecycleAction } from "./lifecycle-decisions.ts";
+import {
+  CLEANUP_INTERVAL_MS,
+  CLEANUP_LEASE,
+  decideLifecycle,
+  planCleanup,
+  TERMINATION_FINALIZER,
+  UNREGISTERED_TAINT_KEY,
+  type LifecycleAction,
+} from "./lifecycle-decisions.ts";
 import { initializedContent, registeredContent } from "./records.ts";
 
 export interface LifecycleReport {
@@ -17,6 +26,8 @@ export interface LifecycleReport {
   forgotten: string[];
   terminated: string[];
   skipped: number;
+  /** Present on the ticks that held the clean-up lease. */
+  cleanup?: CleanupReport;
 }
 
 async function apply(ports: FullPorts, action: LifecycleAction, report: LifecycleReport): Promise<void> {
@@ -96,7 +107,88 @@ export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
       log.info(`skipped ${action.kind}: the record changed meanwhile`, { error: error.message });
     }
   }
+  const cleanup = await cleanUp(ports, { records, instances });
+  if (cleanup) report.cleanup = cleanup;
   await publishClusterState(ports);
+  return report;
+}
+
+/** Metric names of the clean-up step. */
+export const CLEANUP_METRIC = {
+  launchTemplatesDeleted: "LaunchTemplatesDeleted",
+  instanceProfilesDeleted: "InstanceProfilesDeleted",
+  cleanupFailures: "CleanupFailures",
+} as const;
+
+export interface CleanupReport {
+  launchTemplates: string[];
+  instanceProfiles: string[];
+  /** One line per step that failed; the other step still ran. */
+  failures: string[];
+}
+
+/** Every EC2NodeClass that exists, valid or not: an invalid NodeClass is still there, and so is its profile. */
+async function existingNodeClassNames(ports: FullPorts): Promise<string[]> {
+  const fromCluster = await listAll((o) => ports.cluster.listCustomObjects("EC2NodeClass", o));
+  const fromTable = await ports.store.listConfigObjects("EC2NodeClass");
+  return [...fromCluster.map((o) => o.metadata?.name), ...fromTable.map((r) => r.name)].filter((n): n is string => typeof n === "string" && n !== "");
+}
+
+/**
+ * Deletes launch templates and instance profiles nothing needs any more (as Karpenter does), at most
+ * once per CLEANUP_INTERVAL_MS across all ticks: only the tick that acquires the "cleanup" lease runs
+ * it, and the lease is left to expire. Failures are logged and counted; they never fail the tick.
+ * Returns undefined when this tick did not hold the lease or the cloud has nothing to clean.
+ */
+export async function cleanUp(
+  ports: FullPorts,
+  observed: { records: readonly NodeClaimRecord[]; instances: readonly CloudInstance[] },
+): Promise<CleanupReport | undefined> {
+  const { cloud, store, clock, ids, log, metrics } = ports;
+  if (!cloud.cleanupLaunchTemplates && !cloud.cleanupInstanceProfiles) return undefined;
+  const report: CleanupReport = { launchTemplates: [], instanceProfiles: [], failures: [] };
+  const fail = (step: string, error: unknown): void => {
+    const message = `${step}: ${(error as Error).message}`;
+    report.failures.push(message);
+    metrics.addMetric(CLEANUP_METRIC.cleanupFailures, "Count", 1);
+    log.warn(`clean-up failed: ${message}`);
+  };
+  try {
+    if (!(await store.acquireLease(CLEANUP_LEASE, ids.uid(), CLEANUP_INTERVAL_MS, clock.now()))) return undefined;
+  } catch (error) {
+    fail("acquiring the clean-up lease", error);
+    return report;
+  }
+  let nodeClasses: string[] | undefined;
+  try {
+    nodeClasses = await existingNodeClassNames(ports);
+  } catch (error) {
+    // Without the NodeClass list every profile would look orphaned: skip profiles this time.
+    fail("listing EC2NodeClasses", error);
+  }
+  const plan = planCleanup({ ...observed, nodeClasses: nodeClasses ?? [] });
+  if (cloud.cleanupLaunchTemplates) {
+    try {
+      report.launchTemplates = await cloud.cleanupLaunchTemplates(plan.templatesInUse, plan.templateGraceMs);
+    } catch (error) {
+      fail("deleting unused launch templates", error);
+    }
+  }
+  if (cloud.cleanupInstanceProfiles && nodeClasses) {
+    try {
+      report.instanceProfiles = await cloud.cleanupInstanceProfiles(plan.keepNodeClasses);
+    } catch (error) {
+      fail("deleting orphaned instance profiles", error);
+    }
+  }
+  if (report.launchTemplates.length > 0) {
+    metrics.addMetric(CLEANUP_METRIC.launchTemplatesDeleted, "Count", report.launchTemplates.length);
+    log.info(`deleted ${report.launchTemplates.length} unused launch template(s)`, { launchTemplates: report.launchTemplates });
+  }
+  if (report.instanceProfiles.length > 0) {
+    metrics.addMetric(CLEANUP_METRIC.instanceProfilesDeleted, "Count", report.instanceProfiles.length);
+    log.info(`deleted ${report.instanceProfiles.length} instance profile(s) whose EC2NodeClass is gone`, { instanceProfiles: report.instanceProfiles });
+  }
   return report;
 }
 

@@ -1,4 +1,5 @@
 /** The Cloud port on real AWS: EC2 (CreateFleet), SSM (AMI aliases) and Pricing. */
+import { DescribeLaunchTemplatesCommand } from "@aws-sdk/client-ec2";
 import type { EC2NodeClass } from "../../api/types.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../../ports/cloud.ts";
@@ -14,7 +15,7 @@ import { LaunchTemplateStore } from "./launch/template-store.ts";
 import { NodeClassResolver } from "./nodeclass-resolver.ts";
 import { PriceBook, type PriceSnapshot } from "./pricing.ts";
 import { withReservedOfferings } from "./reserved-offerings.ts";
-import { launchTags } from "./tags.ts";
+import { launchTags, TAG_EKS_CLUSTER } from "./tags.ts";
 
 export interface AwsCloudDeps {
   clients: AwsClients;
@@ -112,8 +113,25 @@ export class AwsCloud implements Cloud {
     return this.resolver.instanceProfiles.cleanup(keep);
   }
 
-  /** Delete this cluster's launch templates not in `inUse` and older than `graceMs`. */
-  cleanupLaunchTemplates(inUse: ReadonlySet<string>, graceMs = 5 * 60_000): Promise<string[]> {
-    return this.templates.cleanup(inUse, this.deps.clock.now(), graceMs);
+  /** Delete this cluster's launch templates not in `inUse` (names or EC2 ids) and older than `graceMs`. */
+  async cleanupLaunchTemplates(inUse: ReadonlySet<string>, graceMs = 5 * 60_000): Promise<string[]> {
+    return this.templates.cleanup(await this.templateNamesIn(inUse), this.deps.clock.now(), graceMs);
+  }
+
+  /** The template store matches names; instances name their template by id, so ids are looked up. */
+  private async templateNamesIn(inUse: ReadonlySet<string>): Promise<Set<string>> {
+    const names = new Set(inUse);
+    if (![...inUse].some((v) => v.startsWith("lt-"))) return names;
+    let token: string | undefined;
+    do {
+      const page = await this.deps.clients.ec2.send(new DescribeLaunchTemplatesCommand({
+        Filters: [{ Name: `tag:${TAG_EKS_CLUSTER}`, Values: [this.deps.config.clusterName] }], NextToken: token,
+      }));
+      for (const t of page.LaunchTemplates ?? []) {
+        if (t.LaunchTemplateId && t.LaunchTemplateName && inUse.has(t.LaunchTemplateId)) names.add(t.LaunchTemplateName);
+      }
+      token = page.NextToken;
+    } while (token);
+    return names;
   }
 }

@@ -18,6 +18,7 @@ import {
   type OfferingFailure,
   type ResolvedAmi,
   type ResolvedNodeClass,
+  TAG_LAUNCH_TEMPLATE_ID,
 } from "../../ports/cloud.ts";
 import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
 import type { InstanceType } from "../instance-type.ts";
@@ -71,11 +72,22 @@ interface SimInstance {
   stoppedAtMs?: number;
 }
 
+/** A launch template as EC2 keeps it: one per distinct content (here NodeClass spec and image), tagged for the cluster. */
+export interface SimLaunchTemplate {
+  name: string;
+  id: string;
+  nodeClassName: string;
+  createdAtMs: number;
+}
+
 export class SimulatedCloud implements Cloud {
   readonly faults: CloudFaults;
   private readonly instances = new Map<string, SimInstance>();
   private readonly byClientToken = new Map<string, string>();
+  private readonly templates = new Map<string, SimLaunchTemplate>();
   private nextId = 1;
+  /** Separate from instance ids, so templates never shift the instance ids a simulation reports. */
+  private nextTemplateId = 1;
 
   constructor(private readonly options: SimulatedCloudOptions) {
     this.faults = options.faults ?? new CloudFaults();
@@ -220,6 +232,7 @@ export class SimulatedCloud implements Cloud {
       }
       if (subnet) subnet.availableIps -= 1;
       if (reservation) reservation.availableInstances -= 1;
+      const template = this.ensureTemplate(request.nodeClass, option.ami.id, now);
       const instance: SimInstance = {
         subnetId: option.subnet.id,
         ...(reservation ? { reservationId: reservation.id } : {}),
@@ -234,6 +247,8 @@ export class SimulatedCloud implements Cloud {
           nodeClassName: request.nodeClass.metadata.name, nodeClassTags: request.nodeClass.spec.tags,
         }),
       };
+      // EC2 tags every instance launched from a template with the template's id.
+      instance.tags[TAG_LAUNCH_TEMPLATE_ID] = template.id;
       this.instances.set(instance.instanceId, instance);
       this.byClientToken.set(token, instance.instanceId);
       return this.view(instance);
@@ -264,6 +279,31 @@ export class SimulatedCloud implements Cloud {
       const reservation = this.options.world.capacityReservations?.find((r) => r.id === instance.reservationId);
       if (reservation) reservation.availableInstances += 1;
     }
+  }
+
+  /** Like the EC2 adapter: a template per distinct content, found again by its content-hash name. */
+  private ensureTemplate(nodeClass: EC2NodeClass, imageId: string, nowMs: number): SimLaunchTemplate {
+    const hash = createHash("sha256").update(JSON.stringify([nodeClass.metadata.name, nodeClass.spec, imageId])).digest("hex").slice(0, 24);
+    const name = `tenon/${this.options.clusterName}/${hash}`;
+    let template = this.templates.get(name);
+    if (!template) {
+      template = { name, id: `lt-${(this.nextTemplateId++).toString(16).padStart(17, "0")}`, nodeClassName: nodeClass.metadata.name, createdAtMs: nowMs };
+      this.templates.set(name, template);
+    }
+    return template;
+  }
+
+  /** The cluster's launch templates, by name (for tests and the simulator's report). */
+  launchTemplates(): SimLaunchTemplate[] {
+    return [...this.templates.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Deletes templates that no entry of `inUse` names (by name or id) and at least `graceMs` old; returns their names. */
+  async cleanupLaunchTemplates(inUse: ReadonlySet<string>, graceMs: number): Promise<string[]> {
+    const now = this.options.clock.now();
+    const doomed = this.launchTemplates().filter((t) => !inUse.has(t.name) && !inUse.has(t.id) && now - t.createdAtMs >= graceMs).map((t) => t.name);
+    for (const name of doomed) this.templates.delete(name);
+    return doomed;
   }
 
   /** Leaks an instance into the account, as a crashed launch would: tagged, but with no NodeClaim record. */
