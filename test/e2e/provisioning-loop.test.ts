@@ -6,7 +6,13 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
+import { instanceProfileName } from "../../lib/cloud/aws/instance-profile.ts";
+import { SimulatedCloud } from "../../lib/cloud/simulated/simulated-cloud.ts";
+import { defaultNodeRole, defaultWorld } from "../../lib/cloud/simulated/world.ts";
+import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
+import { TAG_LAUNCH_TEMPLATE_ID, type Cloud } from "../../lib/ports/cloud.ts";
+import type { LifecycleReport } from "../../lib/provisioning/lifecycle.ts";
 import { INSTANCE_TYPES_ANNOTATION } from "../../lib/provisioning/records.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
@@ -273,3 +279,101 @@ describe("crashes, lost events and liveness", () => {
     expect(records.every((r) => r.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] === "default")).toBe(true);
   });
 });
+
+describe("clean-up of launch templates and instance profiles through the lifecycle tick", () => {
+  const MIN = 60_000;
+
+  /** A world whose simulated account the test can see into (templates, instance profiles). */
+  async function cleanupWorld() {
+    const store = await freshStore();
+    const clock = new VirtualClock();
+    const account = defaultWorld({ region: "us-east-1", clusterName: CLUSTER });
+    const sim = new SimulatedCloud({ clusterName: CLUSTER, world: account, clock, unavailable: store });
+    const w = simulatedWorld({ clusterName: CLUSTER, store, clock, cloud: sim });
+    // ClusterLinkedCloud (lib/runtime/simulated.ts) does not forward the port's optional clean-up
+    // calls; the AWS runtime hands the lifecycle the EC2 adapter itself, which has them.
+    const linked: Cloud = w.cloud;
+    linked.cleanupLaunchTemplates = (inUse, graceMs) => sim.cleanupLaunchTemplates(inUse, graceMs);
+    linked.cleanupInstanceProfiles = (keep) => sim.cleanupInstanceProfiles(keep);
+    uninstall = installRuntime(fixedRuntime(w.ports));
+    return { w, sim, account, store };
+  }
+
+  /** The NodeClass names a role, so Tenon makes (and later deletes) its instance profile. */
+  function roleNodeClass(tags: Record<string, string>) {
+    const object = nodeClassObject(CLUSTER, { role: defaultNodeRole(CLUSTER), tags });
+    delete (object.spec as { instanceProfile?: string }).instanceProfile;
+    return object;
+  }
+
+  async function provision(w: SimulatedWorld): Promise<void> {
+    await w.cluster.advance(3_000);
+    await callBatcher(auditPayloadForUnschedulable(w));
+    await deliverNextMessages(w);
+    await runWithLifecycleTicks(w, 120_000);
+  }
+
+  /** Lifecycle ticks every minute for `minutes`; returns the clean-up reports of the ticks that cleaned. */
+  async function minuteTicks(w: SimulatedWorld, minutes: number): Promise<NonNullable<LifecycleReport["cleanup"]>[]> {
+    const out: NonNullable<LifecycleReport["cleanup"]>[] = [];
+    for (let i = 0; i < minutes; i++) {
+      await w.cluster.advance(MIN);
+      const report = (await callLifecycle()) as LifecycleReport;
+      if (report.cleanup) out.push(report.cleanup);
+    }
+    return out;
+  }
+
+  it("deletes a template no instance uses and keeps the one in use; deletes a NodeClass's profile only once its instances are gone", async () => {
+    const { w, sim, account, store } = await cleanupWorld();
+    const profile = instanceProfileName({ clusterName: CLUSTER, region: "us-east-1" }, "default");
+    await store.putConfigObject("NodePool", "default", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]), w.ports.clock.now());
+    await store.putConfigObject("EC2NodeClass", "default", roleNodeClass({}), w.ports.clock.now());
+    w.cluster.addWorkload(web(4));
+    await provision(w);
+    const first = sim.launchTemplates();
+    expect(first.length).toBeGreaterThan(0);
+    expect(account.instanceProfiles?.has(profile)).toBe(true);
+
+    // A changed NodeClass launches from new templates; the old ones stay in use until their instances go.
+    await store.putConfigObject("EC2NodeClass", "default", roleNodeClass({ team: "web" }), w.ports.clock.now());
+    w.cluster.scaleWorkload("default", "web", 8);
+    await provision(w);
+    const firstIds = new Set(first.map((t) => t.id));
+    const second = sim.launchTemplates().filter((t) => !firstIds.has(t.id));
+    expect(second.length).toBeGreaterThan(0);
+    const instances = await w.cloud.list();
+    const fromFirst = instances.filter((i) => firstIds.has(i.tags[TAG_LAUNCH_TEMPLATE_ID] ?? ""));
+    const fromSecond = instances.filter((i) => !firstIds.has(i.tags[TAG_LAUNCH_TEMPLATE_ID] ?? ""));
+    expect(fromFirst.length).toBeGreaterThan(0);
+    expect(fromSecond.length).toBeGreaterThan(0);
+
+    for (const i of fromFirst) await w.cloud.delete(i.instanceId);
+    const cleaned = await minuteTicks(w, 20);
+    // Once per ten minutes, never more.
+    expect(cleaned.length).toBeGreaterThanOrEqual(1);
+    expect(cleaned.length).toBeLessThanOrEqual(2);
+    expect(cleaned.flatMap((c) => c.launchTemplates).sort()).toEqual(first.map((t) => t.name).sort());
+    // Every template is now older than the safety age: the second set stays only because it is used.
+    expect(w.ports.clock.now() - Math.max(...second.map((t) => t.createdAtMs))).toBeGreaterThan(15 * MIN);
+    expect(sim.launchTemplates().map((t) => t.name)).toEqual(second.map((t) => t.name).sort());
+    expect(account.instanceProfiles?.has(profile)).toBe(true);
+
+    // The NodeClass (and its NodePool) is deleted; its instances still run, so its profile stays.
+    await store.deleteConfigObject("NodePool", "default");
+    await store.deleteConfigObject("EC2NodeClass", "default");
+    const whileRunning = await minuteTicks(w, 11);
+    expect(whileRunning.length).toBeGreaterThanOrEqual(1);
+    expect(whileRunning.flatMap((c) => c.instanceProfiles)).toEqual([]);
+    expect(account.instanceProfiles?.has(profile)).toBe(true);
+
+    // Its last instances go; after the next clean-up interval the profile and the last templates go too.
+    for (const i of fromSecond) await w.cloud.delete(i.instanceId);
+    const afterwards = await minuteTicks(w, 11);
+    expect(afterwards.flatMap((c) => c.instanceProfiles)).toEqual([profile]);
+    expect(account.instanceProfiles?.has(profile)).toBe(false);
+    expect(sim.launchTemplates()).toEqual([]);
+    expect(afterwards.flatMap((c) => c.failures)).toEqual([]);
+  });
+});
+
