@@ -47,7 +47,10 @@ import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions }
 export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
 export const INITIALIZED_LABEL = "karpenter.sh/initialized";
 export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
-const NOT_READY_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]);
+// Taints a node carries only until it is up and Tenon has registered it: ignored on uninitialized
+// managed nodes, or a node that joined before the lifecycle tick registered it would look full and
+// every pod its NodeClaim was launched for would get a second NodeClaim.
+const NOT_READY_TAINTS = new Set(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "karpenter.sh/unregistered"]);
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 
 function isAlias(key: string): boolean {

@@ -151,6 +151,19 @@ describe("buildSchedulingInput: existing capacity", () => {
     expect(ready!.allocatable["nvidia.com/gpu"]).toBe(0);
   });
 
+  it("ignores karpenter.sh/unregistered on a node that joined before Tenon registered it", () => {
+    const joined = node(
+      "joined",
+      { "karpenter.sh/nodepool": "gpu" },
+      { taints: [{ key: "karpenter.sh/unregistered", effect: "NoExecute" }] },
+      { cpu: "4", memory: "15Gi", pods: "58" },
+    );
+    const [existing] = buildSchedulingInput(objects({ nodes: [joined] })).existingNodes;
+    expect(existing!.taints).toEqual([]);
+    const registered = node("joined", { "karpenter.sh/nodepool": "gpu", "karpenter.sh/initialized": "true" }, { taints: [{ key: "karpenter.sh/unregistered", effect: "NoExecute" }] });
+    expect(buildSchedulingInput(objects({ nodes: [registered] })).existingNodes[0]!.taints).toHaveLength(1);
+  });
+
   it("takes unreported resources of an uninitialized node without a NodeClaim from its instance type", () => {
     const booting = node("booting", { "karpenter.sh/nodepool": "default", "node.kubernetes.io/instance-type": "m5.xlarge" }, {}, { pods: "58" });
     const [existing] = buildSchedulingInput(objects({ nodes: [booting] })).existingNodes;
