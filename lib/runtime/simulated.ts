@@ -48,7 +48,14 @@ export class ClusterLinkedCloud implements Cloud {
   /** Instances for NodeClaims this accepts boot but never join (bad user data, no route to the API server). */
   neverJoin: (nodeClaimName: string) => boolean = () => false;
 
-  constructor(private readonly inner: Cloud, private readonly cluster: SimulatedCluster) {}
+  // The clean-up calls are optional on the port: forwarded only when the wrapped cloud has them.
+  cleanupLaunchTemplates: Cloud["cleanupLaunchTemplates"];
+  cleanupInstanceProfiles: Cloud["cleanupInstanceProfiles"];
+
+  constructor(private readonly inner: Cloud, private readonly cluster: SimulatedCluster) {
+    this.cleanupLaunchTemplates = inner.cleanupLaunchTemplates?.bind(inner);
+    this.cleanupInstanceProfiles = inner.cleanupInstanceProfiles?.bind(inner);
+  }
 
   resolveNodeClass(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
     return this.inner.resolveNodeClass(nodeClass);

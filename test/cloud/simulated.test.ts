@@ -53,6 +53,14 @@ describe("SimulatedCloud", () => {
     expect((await cloud.get(instance.instanceId))?.state).toBe("running");
   });
 
+  it("answers concurrent launches of one NodeClaim with a single instance, as EC2 does for one client token", async () => {
+    const { cloud } = simulated();
+    const request = launchRequest(nodeClass(), await small(cloud));
+    const launched = await Promise.all([cloud.create(request), cloud.create(request), cloud.create(request)]);
+    expect(new Set(launched.map((i) => i.instanceId)).size).toBe(1);
+    expect(await cloud.list()).toHaveLength(1);
+  });
+
   it("launches the cheapest offering, and falls back past offerings with injected capacity errors, marking them unavailable", async () => {
     const { cloud, unavailable, clock } = simulated();
     const types = await small(cloud);

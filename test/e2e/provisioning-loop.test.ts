@@ -11,7 +11,7 @@ import { SimulatedCloud } from "../../lib/cloud/simulated/simulated-cloud.ts";
 import { defaultNodeRole, defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
-import { TAG_LAUNCH_TEMPLATE_ID, type Cloud } from "../../lib/ports/cloud.ts";
+import { TAG_LAUNCH_TEMPLATE_ID } from "../../lib/ports/cloud.ts";
 import type { LifecycleReport } from "../../lib/provisioning/lifecycle.ts";
 import { INSTANCE_TYPES_ANNOTATION } from "../../lib/provisioning/records.ts";
 import type { Store } from "../../lib/ports/store.ts";
@@ -290,11 +290,6 @@ describe("clean-up of launch templates and instance profiles through the lifecyc
     const account = defaultWorld({ region: "us-east-1", clusterName: CLUSTER });
     const sim = new SimulatedCloud({ clusterName: CLUSTER, world: account, clock, unavailable: store });
     const w = simulatedWorld({ clusterName: CLUSTER, store, clock, cloud: sim });
-    // ClusterLinkedCloud (lib/runtime/simulated.ts) does not forward the port's optional clean-up
-    // calls; the AWS runtime hands the lifecycle the EC2 adapter itself, which has them.
-    const linked: Cloud = w.cloud;
-    linked.cleanupLaunchTemplates = (inUse, graceMs) => sim.cleanupLaunchTemplates(inUse, graceMs);
-    linked.cleanupInstanceProfiles = (keep) => sim.cleanupInstanceProfiles(keep);
     uninstall = installRuntime(fixedRuntime(w.ports));
     return { w, sim, account, store };
   }

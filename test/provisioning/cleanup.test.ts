@@ -84,6 +84,10 @@ function harness(options: { failTemplates?: boolean; failProfiles?: boolean; wit
       if (options.failProfiles) throw new Error("AccessDenied: iam:DeleteInstanceProfile");
       return ["tenon-sim_0123456789abcdef"];
     };
+  } else {
+    // A cloud with no launch templates or instance profiles to clean (the port makes them optional).
+    cloud.cleanupLaunchTemplates = undefined;
+    cloud.cleanupInstanceProfiles = undefined;
   }
   const ports: FullPorts = { ...w.ports, cloud };
   return { w, ports, calls, store, telemetry: w.telemetry };

@@ -84,6 +84,7 @@ export class SimulatedCloud implements Cloud {
   readonly faults: CloudFaults;
   private readonly instances = new Map<string, SimInstance>();
   private readonly byClientToken = new Map<string, string>();
+  private readonly creating = new Map<string, Promise<CloudInstance>>();
   private readonly templates = new Map<string, SimLaunchTemplate>();
   private nextId = 1;
   /** Separate from instance ids, so templates never shift the instance ids a simulation reports. */
@@ -197,6 +198,19 @@ export class SimulatedCloud implements Cloud {
   async create(request: LaunchRequest): Promise<CloudInstance> {
     await this.enter("create");
     const token = createHash("sha256").update(`${request.nodeClaimName}\0${request.nodeClaimUid}`).digest("hex");
+    // EC2 answers concurrent requests with the same client token with one result; so does this.
+    const inProgress = this.creating.get(token);
+    if (inProgress) return inProgress;
+    const attempt = this.createOnce(request, token);
+    this.creating.set(token, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.creating.delete(token);
+    }
+  }
+
+  private async createOnce(request: LaunchRequest, token: string): Promise<CloudInstance> {
     const existingId = this.byClientToken.get(token);
     const existing = existingId ? this.instances.get(existingId) : [...this.instances.values()].find(
       (i) => i.tags[TAG_NODECLAIM] === request.nodeClaimName && ["pending", "running"].includes(this.stateOf(i)),
