@@ -113,13 +113,6 @@ export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
   return report;
 }
 
-/** Metric names of the clean-up step. */
-export const CLEANUP_METRIC = {
-  launchTemplatesDeleted: "LaunchTemplatesDeleted",
-  instanceProfilesDeleted: "InstanceProfilesDeleted",
-  cleanupFailures: "CleanupFailures",
-} as const;
-
 export interface CleanupReport {
   launchTemplates: string[];
   instanceProfiles: string[];
@@ -150,7 +143,7 @@ export async function cleanUp(
   const fail = (step: string, error: unknown): void => {
     const message = `${step}: ${(error as Error).message}`;
     report.failures.push(message);
-    metrics.addMetric(CLEANUP_METRIC.cleanupFailures, "Count", 1);
+    metrics.addMetric(METRIC.cleanupFailures, "Count", 1);
     log.warn(`clean-up failed: ${message}`);
   };
   try {
@@ -182,11 +175,11 @@ export async function cleanUp(
     }
   }
   if (report.launchTemplates.length > 0) {
-    metrics.addMetric(CLEANUP_METRIC.launchTemplatesDeleted, "Count", report.launchTemplates.length);
+    metrics.addMetric(METRIC.launchTemplatesDeleted, "Count", report.launchTemplates.length);
     log.info(`deleted ${report.launchTemplates.length} unused launch template(s)`, { launchTemplates: report.launchTemplates });
   }
   if (report.instanceProfiles.length > 0) {
-    metrics.addMetric(CLEANUP_METRIC.instanceProfilesDeleted, "Count", report.instanceProfiles.length);
+    metrics.addMetric(METRIC.instanceProfilesDeleted, "Count", report.instanceProfiles.length);
     log.info(`deleted ${report.instanceProfiles.length} instance profile(s) whose EC2NodeClass is gone`, { instanceProfiles: report.instanceProfiles });
   }
   return report;

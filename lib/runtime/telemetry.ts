@@ -34,6 +34,9 @@ export const METRIC = {
   nodeClaimsDeleted: "NodeClaimsDeleted",
   instancesGarbageCollected: "InstancesGarbageCollected",
   interruptions: "Interruptions",
+  launchTemplatesDeleted: "LaunchTemplatesDeleted",
+  instanceProfilesDeleted: "InstanceProfilesDeleted",
+  cleanupFailures: "CleanupFailures",
 } as const;
 
 export const METRICS_NAMESPACE = "Tenon";

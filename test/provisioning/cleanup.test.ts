@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import type { Cloud, CloudInstance } from "../../lib/ports/cloud.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
-import { CLEANUP_METRIC, cleanUp, runLifecycle } from "../../lib/provisioning/lifecycle.ts";
+import { cleanUp, runLifecycle } from "../../lib/provisioning/lifecycle.ts";
+import { METRIC } from "../../lib/runtime/telemetry.ts";
 import { CLEANUP_INTERVAL_MS, LAUNCH_TEMPLATE_GRACE_MS, planCleanup } from "../../lib/provisioning/lifecycle-decisions.ts";
 import type { FullPorts } from "../../lib/runtime/ports.ts";
 import { simulatedWorld } from "../../lib/runtime/simulated.ts";
@@ -117,8 +118,8 @@ describe("clean-up in the lifecycle tick", () => {
     expect(calls.templates).toEqual([{ inUse: ["lt-1"], graceMs: LAUNCH_TEMPLATE_GRACE_MS }]);
     expect(calls.profiles).toEqual([["from-cluster", "from-table", "pending-class", "running-class"]]);
     expect(report).toEqual({ launchTemplates: ["tenon/tenon-sim/old"], instanceProfiles: ["tenon-sim_0123456789abcdef"], failures: [] });
-    expect(telemetry.total(CLEANUP_METRIC.launchTemplatesDeleted)).toBe(1);
-    expect(telemetry.total(CLEANUP_METRIC.instanceProfilesDeleted)).toBe(1);
+    expect(telemetry.total(METRIC.launchTemplatesDeleted)).toBe(1);
+    expect(telemetry.total(METRIC.instanceProfilesDeleted)).toBe(1);
   });
 
   it("logs and counts a failed step, still runs the other, and never fails the tick", async () => {
@@ -127,7 +128,7 @@ describe("clean-up in the lifecycle tick", () => {
     expect(report.cleanup?.failures).toEqual(["deleting unused launch templates: UnauthorizedOperation: ec2:DeleteLaunchTemplate"]);
     expect(report.cleanup?.instanceProfiles).toEqual(["tenon-sim_0123456789abcdef"]);
     expect(calls.profiles).toHaveLength(1);
-    expect(telemetry.total(CLEANUP_METRIC.cleanupFailures)).toBe(1);
+    expect(telemetry.total(METRIC.cleanupFailures)).toBe(1);
     expect(telemetry.logs.some((l) => l.level === "warn" && l.message.includes("ec2:DeleteLaunchTemplate"))).toBe(true);
 
     const second = harness({ failProfiles: true });
@@ -146,7 +147,7 @@ describe("clean-up in the lifecycle tick", () => {
     expect(calls.profiles).toEqual([]);
     expect(calls.templates).toHaveLength(1);
     expect(report?.failures).toEqual(["listing EC2NodeClasses: Forbidden: ec2nodeclasses.karpenter.k8s.aws"]);
-    expect(telemetry.total(CLEANUP_METRIC.cleanupFailures)).toBe(1);
+    expect(telemetry.total(METRIC.cleanupFailures)).toBe(1);
   });
 
   it("takes no lease and does nothing on a cloud without clean-up calls", async () => {
