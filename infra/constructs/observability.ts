@@ -28,6 +28,9 @@ export const TENON_METRICS: readonly { readonly name: string; readonly statistic
   { name: METRIC.nodeClaimsDeleted, statistics: ["Sum"] },
   { name: METRIC.instancesGarbageCollected, statistics: ["Sum"] },
   { name: METRIC.interruptions, statistics: ["Sum"] },
+  { name: METRIC.launchTemplatesDeleted, statistics: ["Sum"] },
+  { name: METRIC.instanceProfilesDeleted, statistics: ["Sum"] },
+  { name: METRIC.cleanupFailures, statistics: ["Sum"] },
 ];
 
 export interface ObservabilityProps {
