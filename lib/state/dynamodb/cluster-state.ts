@@ -9,7 +9,8 @@ import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ClusterState } from "../../ports/store.ts";
 import { assertTime, joinPages, paginateEntries } from "../codec.ts";
 import { STATE_MANIFEST_SK, STATE_PAGE_PREFIX, assertGeneration, statePagePrefix, statePageSk, statePagesBelow } from "../keys.ts";
-import { assertItemFits, batchWrite, isConditionalFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
+import { sendConditional } from "./conditional.ts";
+import { assertItemFits, batchWrite, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 /** A reader retries when a page it needs was swept (two newer generations published meanwhile). */
 const READ_ATTEMPTS = 5;
@@ -39,41 +40,39 @@ export async function putClusterState(ctx: DynamoContext, generation: number, en
   pageItems.forEach(assertItemFits);
   await batchWrite(ctx, pageItems.map((Item) => ({ PutRequest: { Item } })));
 
-  let previous: Item | undefined;
-  try {
-    const out = await ctx.doc.send(
-      new UpdateCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: STATE_MANIFEST_SK },
-        UpdateExpression: "SET #kind = :kind, #generation = :generation, #writerId = :writerId, #pageCount = :pageCount, #entryCount = :entryCount, #writtenAtMs = :now",
-        ConditionExpression: "attribute_not_exists(#pk) OR #generation < :generation",
-        ExpressionAttributeNames: {
-          "#pk": "pk",
-          "#kind": "kind",
-          "#generation": "generation",
-          "#writerId": "writerId",
-          "#pageCount": "pageCount",
-          "#entryCount": "entryCount",
-          "#writtenAtMs": "writtenAtMs",
-        },
-        ExpressionAttributeValues: {
-          ":kind": "ClusterStateManifest",
-          ":generation": generation,
-          ":writerId": writerId,
-          ":pageCount": pages.length,
-          ":entryCount": entries.length,
-          ":now": nowMs,
-        },
-        ReturnValues: "ALL_OLD",
-      }),
-    );
-    previous = out.Attributes as Item | undefined;
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
+  const write = await sendConditional(
+    ctx,
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: STATE_MANIFEST_SK },
+      UpdateExpression: "SET #kind = :kind, #generation = :generation, #writerId = :writerId, #pageCount = :pageCount, #entryCount = :entryCount, #writtenAtMs = :now",
+      ConditionExpression: "attribute_not_exists(#pk) OR #generation < :generation",
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#kind": "kind",
+        "#generation": "generation",
+        "#writerId": "writerId",
+        "#pageCount": "pageCount",
+        "#entryCount": "entryCount",
+        "#writtenAtMs": "writtenAtMs",
+      },
+      ExpressionAttributeValues: {
+        ":kind": "ClusterStateManifest",
+        ":generation": generation,
+        ":writerId": writerId,
+        ":pageCount": pages.length,
+        ":entryCount": entries.length,
+        ":now": nowMs,
+      },
+      ReturnValues: "ALL_OLD",
+    }),
+  );
+  if (!write.written) {
     // A newer generation won; our pages were never visible.
     await batchWrite(ctx, pageItems.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
     return false;
   }
+  const previous = write.attributes;
   // Keep the previous generation for readers still on it; sweep everything older (including
   // pages of writers that crashed before publishing).
   await sweepPagesBelow(ctx, previous ? (previous.generation as number) : generation);

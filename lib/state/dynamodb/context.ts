@@ -1,5 +1,4 @@
 /** What every part of the DynamoDB store shares: the client, the table, the cluster's partition. */
-import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DYNAMODB_ITEM_LIMIT_BYTES, itemSizeBytes } from "../codec.ts";
 
@@ -9,28 +8,6 @@ export interface DynamoContext {
   doc: DynamoDBDocumentClient;
   tableName: string;
   pk: string;
-}
-
-export function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
-}
-
-/**
- * The item as it was when a condition failed (requested with ReturnValuesOnConditionCheckFailure
- * ALL_OLD); undefined when there was none. The document client leaves it in wire format; our
- * items hold only strings and numbers, so decoding is small.
- */
-export function itemAtFailure(error: ConditionalCheckFailedException): Item | undefined {
-  const raw = error.Item as Record<string, AttributeValue> | undefined;
-  if (!raw || Object.keys(raw).length === 0) return undefined;
-  const item: Item = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value.S !== undefined) item[name] = value.S;
-    else if (value.N !== undefined) item[name] = Number(value.N);
-    else if (value.BOOL !== undefined) item[name] = value.BOOL;
-    else if (value.NULL !== undefined) item[name] = null;
-  }
-  return item;
 }
 
 /** A last guard before every write: the codecs keep bodies far smaller, this catches a bug. */

@@ -8,7 +8,8 @@ import type { OfferingKey, UnavailableOffering } from "../../ports/unavailable-o
 import { assertLeaseArgs, assertPositiveInteger, assertTime, boundedReason, checkExpectedVersion } from "../codec.ts";
 import { BATCH_SK, UNAVAILABLE_PREFIX, leaseSk, unavailableSk } from "../keys.ts";
 import { TABLE_SCHEMA } from "./table.ts";
-import { isConditionalFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
+import { sendConditional } from "./conditional.ts";
+import { queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 // --- batch window ----------------------------------------------------------------------------
 
@@ -52,21 +53,17 @@ export async function getBatchWindow(ctx: DynamoContext): Promise<BatchWindow | 
 
 export async function claimBatchWindow(ctx: DynamoContext, expectedVersion: number): Promise<boolean> {
   checkExpectedVersion("batch window", expectedVersion);
-  try {
-    await ctx.doc.send(
-      new DeleteCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: BATCH_SK },
-        ConditionExpression: "#version = :expected",
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":expected": expectedVersion },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalFailure(error)) return false;
-    throw error;
-  }
+  const write = await sendConditional(
+    ctx,
+    new DeleteCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: BATCH_SK },
+      ConditionExpression: "#version = :expected",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":expected": expectedVersion },
+    }),
+  );
+  return write.written;
 }
 
 // --- leases ----------------------------------------------------------------------------------
@@ -83,72 +80,60 @@ function toLease(item: Item): Lease {
 
 export async function acquireLease(ctx: DynamoContext, name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {
   assertLeaseArgs(name, holder, ttlMs, nowMs);
-  try {
-    const out = await ctx.doc.send(
-      new UpdateCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: leaseSk(name) },
-        UpdateExpression: "SET #kind = :kind, #name = :name, #holder = :holder, #acquired = :now, #expires = :expires ADD #token :one",
-        ConditionExpression: "attribute_not_exists(#pk) OR #holder = :holder OR #expires <= :now",
-        ExpressionAttributeNames: {
-          "#pk": "pk",
-          "#kind": "kind",
-          "#name": "name",
-          "#holder": "holder",
-          "#acquired": "acquiredAtMs",
-          "#expires": "expiresAtMs",
-          "#token": "token",
-        },
-        ExpressionAttributeValues: { ":kind": "Lease", ":name": name, ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs, ":one": 1 },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return toLease(out.Attributes as Item);
-  } catch (error) {
-    if (isConditionalFailure(error)) return undefined;
-    throw error;
-  }
+  const write = await sendConditional(
+    ctx,
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: leaseSk(name) },
+      UpdateExpression: "SET #kind = :kind, #name = :name, #holder = :holder, #acquired = :now, #expires = :expires ADD #token :one",
+      ConditionExpression: "attribute_not_exists(#pk) OR #holder = :holder OR #expires <= :now",
+      ExpressionAttributeNames: {
+        "#pk": "pk",
+        "#kind": "kind",
+        "#name": "name",
+        "#holder": "holder",
+        "#acquired": "acquiredAtMs",
+        "#expires": "expiresAtMs",
+        "#token": "token",
+      },
+      ExpressionAttributeValues: { ":kind": "Lease", ":name": name, ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs, ":one": 1 },
+      ReturnValues: "ALL_NEW",
+    }),
+  );
+  return write.written ? toLease(write.attributes as Item) : undefined;
 }
 
 export async function renewLease(ctx: DynamoContext, name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {
   assertLeaseArgs(name, holder, ttlMs, nowMs);
-  try {
-    const out = await ctx.doc.send(
-      new UpdateCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: leaseSk(name) },
-        UpdateExpression: "SET #expires = :expires",
-        ConditionExpression: "#holder = :holder AND #expires > :now",
-        ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
-        ExpressionAttributeValues: { ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return toLease(out.Attributes as Item);
-  } catch (error) {
-    if (isConditionalFailure(error)) return undefined;
-    throw error;
-  }
+  const write = await sendConditional(
+    ctx,
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: leaseSk(name) },
+      UpdateExpression: "SET #expires = :expires",
+      ConditionExpression: "#holder = :holder AND #expires > :now",
+      ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
+      ExpressionAttributeValues: { ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs },
+      ReturnValues: "ALL_NEW",
+    }),
+  );
+  return write.written ? toLease(write.attributes as Item) : undefined;
 }
 
 export async function releaseLease(ctx: DynamoContext, name: string, holder: string): Promise<boolean> {
-  try {
-    // Kept, not deleted, so the fencing token keeps growing across holders.
-    await ctx.doc.send(
-      new UpdateCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: leaseSk(name) },
-        UpdateExpression: "SET #holder = :free, #expires = :zero",
-        ConditionExpression: "#holder = :holder",
-        ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
-        ExpressionAttributeValues: { ":holder": holder, ":free": "", ":zero": 0 },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalFailure(error)) return false;
-    throw error;
-  }
+  // Kept, not deleted, so the fencing token keeps growing across holders.
+  const write = await sendConditional(
+    ctx,
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: leaseSk(name) },
+      UpdateExpression: "SET #holder = :free, #expires = :zero",
+      ConditionExpression: "#holder = :holder",
+      ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
+      ExpressionAttributeValues: { ":holder": holder, ":free": "", ":zero": 0 },
+    }),
+  );
+  return write.written;
 }
 
 export async function getLease(ctx: DynamoContext, name: string): Promise<Lease | undefined> {
@@ -161,30 +146,27 @@ export async function getLease(ctx: DynamoContext, name: string): Promise<Lease 
 export async function markUnavailable(ctx: DynamoContext, key: OfferingKey, reason: string, expiresAtMs: number): Promise<void> {
   assertTime("unavailable offering", "expiresAtMs", expiresAtMs);
   const sk = unavailableSk(key);
-  try {
-    // Never shortens an entry: a later mark with an earlier expiry is a no-op.
-    await ctx.doc.send(
-      new PutCommand({
-        TableName: ctx.tableName,
-        Item: {
-          pk: ctx.pk,
-          sk,
-          kind: "UnavailableOffering",
-          instanceType: key.instanceType,
-          zone: key.zone,
-          capacityType: key.capacityType,
-          reason: boundedReason(reason),
-          expiresAtMs,
-          [TABLE_SCHEMA.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
-        },
-        ConditionExpression: "attribute_not_exists(#pk) OR #expires < :expires",
-        ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
-        ExpressionAttributeValues: { ":expires": expiresAtMs },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-  }
+  // Never shortens an entry: a later mark with an earlier expiry is a no-op.
+  await sendConditional(
+    ctx,
+    new PutCommand({
+      TableName: ctx.tableName,
+      Item: {
+        pk: ctx.pk,
+        sk,
+        kind: "UnavailableOffering",
+        instanceType: key.instanceType,
+        zone: key.zone,
+        capacityType: key.capacityType,
+        reason: boundedReason(reason),
+        expiresAtMs,
+        [TABLE_SCHEMA.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
+      },
+      ConditionExpression: "attribute_not_exists(#pk) OR #expires < :expires",
+      ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
+      ExpressionAttributeValues: { ":expires": expiresAtMs },
+    }),
+  );
 }
 
 export async function listUnavailable(ctx: DynamoContext, nowMs: number): Promise<UnavailableOffering[]> {

@@ -3,7 +3,8 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/l
 import { ConflictError, type CreateNodeClaimResult, type NodeClaimContent, type NodeClaimRecord } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
 import { NODECLAIM_PREFIX, nodeClaimSk } from "../keys.ts";
-import { assertItemFits, isConditionalFailure, itemAtFailure, queryPrefix, type DynamoContext, type Item } from "./context.ts";
+import { sendConditional } from "./conditional.ts";
+import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 const WHAT = "NodeClaim";
 
@@ -33,23 +34,20 @@ export async function createNodeClaim(ctx: DynamoContext, content: NodeClaimCont
     version: 1,
   };
   assertItemFits(item);
-  try {
-    await ctx.doc.send(
-      new PutCommand({
-        TableName: ctx.tableName,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(#pk)",
-        ExpressionAttributeNames: { "#pk": "pk" },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return { record: toRecord(item), created: true };
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-    const existing = itemAtFailure(error) ?? (await getItem(ctx, name));
-    if (existing && existing.content === body) return { record: toRecord(existing), created: false };
-    throw new ConflictError(`${WHAT} ${name}`, "exists", "a record of that name exists with different content");
-  }
+  const write = await sendConditional(
+    ctx,
+    new PutCommand({
+      TableName: ctx.tableName,
+      Item: item,
+      ConditionExpression: "attribute_not_exists(#pk)",
+      ExpressionAttributeNames: { "#pk": "pk" },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    }),
+  );
+  if (write.written) return { record: toRecord(item), created: true };
+  const existing = write.existing ?? (await getItem(ctx, name));
+  if (existing && existing.content === body) return { record: toRecord(existing), created: false };
+  throw new ConflictError(`${WHAT} ${name}`, "exists", "a record of that name exists with different content");
 }
 
 async function getItem(ctx: DynamoContext, name: string): Promise<Item | undefined> {
@@ -82,45 +80,38 @@ export async function updateNodeClaim(
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   const body = encodeNodeClaimContent(content, name);
   assertItemFits({ pk: ctx.pk, sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
-  try {
-    const out = await ctx.doc.send(
-      new UpdateCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
-        UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
-        ConditionExpression: "#version = :expected",
-        ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
-        ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
-        ReturnValues: "ALL_NEW",
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return toRecord(out.Attributes as Item);
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-    throw versionConflict(name, expectedVersion, itemAtFailure(error));
-  }
+  const write = await sendConditional(
+    ctx,
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
+      UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
+      ConditionExpression: "#version = :expected",
+      ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
+      ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
+      ReturnValues: "ALL_NEW",
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    }),
+  );
+  if (!write.written) throw versionConflict(name, expectedVersion, write.existing);
+  return toRecord(write.attributes as Item);
 }
 
 export async function deleteNodeClaim(ctx: DynamoContext, name: string, expectedVersion: number): Promise<boolean> {
   nodeClaimSk(name);
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
-  try {
-    await ctx.doc.send(
-      new DeleteCommand({
-        TableName: ctx.tableName,
-        Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
-        ConditionExpression: "#version = :expected",
-        ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":expected": expectedVersion },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (!isConditionalFailure(error)) throw error;
-    const existing = itemAtFailure(error);
-    if (!existing) return false;
-    throw versionConflict(name, expectedVersion, existing);
-  }
+  const write = await sendConditional(
+    ctx,
+    new DeleteCommand({
+      TableName: ctx.tableName,
+      Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
+      ConditionExpression: "#version = :expected",
+      ExpressionAttributeNames: { "#version": "version" },
+      ExpressionAttributeValues: { ":expected": expectedVersion },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    }),
+  );
+  if (write.written) return true;
+  if (!write.existing) return false;
+  throw versionConflict(name, expectedVersion, write.existing);
 }
