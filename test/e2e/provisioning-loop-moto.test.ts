@@ -6,24 +6,20 @@
  * takes the first override, so capacity fallback is covered on the simulated cloud only.
  */
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
 import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
 import type { Store } from "../../lib/ports/store.ts";
-import { fixedRuntime, installRuntime } from "../../lib/runtime/ports.ts";
+import { fixedRuntime } from "../../lib/runtime/ports.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
 import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { CLUSTER as MOTO_CLUSTER } from "../cloud/fixtures.ts";
 import { buildAccount, motoConfig, type MotoAccount } from "../cloud/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
-import { auditPayloadForUnschedulable, callBatcher, deliver, deliverNextMessages, nodeClassObject, nodePoolObject, runningPods, runWithLifecycleTicks, web } from "./support.ts";
+import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, deliver, deliverNextMessages, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "./support.ts";
 
 const moto = useMoto();
-let uninstall: (() => void) | undefined;
-afterEach(() => {
-  uninstall?.();
-  uninstall = undefined;
-});
+const install = useInstalledRuntime();
 
 async function motoWorld(replicas: number, store: Store = createMemoryStore({ clusterName: MOTO_CLUSTER })): Promise<{ w: SimulatedWorld; account: MotoAccount }> {
   const account = await buildAccount(moto().endpoint);
@@ -31,10 +27,8 @@ async function motoWorld(replicas: number, store: Store = createMemoryStore({ cl
   const clock = new VirtualClock(Date.now());
   const cloud = new AwsCloud({ clients: account.clients, config: motoConfig(), clock, unavailable: store });
   const w = simulatedWorld({ clusterName: MOTO_CLUSTER, store, cloud, clock });
-  w.cluster.putCustomObject("NodePool", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]));
-  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(MOTO_CLUSTER));
-  w.cluster.addWorkload(web(replicas));
-  uninstall = installRuntime(fixedRuntime(w.ports));
+  addWebWorkload(w, replicas, { clusterName: MOTO_CLUSTER });
+  install(fixedRuntime(w.ports));
   await w.cluster.advance(3_000);
   return { w, account };
 }

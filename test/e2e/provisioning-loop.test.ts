@@ -4,7 +4,7 @@
  * batcher, the delayed message to the provisioner, lifecycle ticks register and initialize the
  * nodes, and kube-scheduler binds every pod.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { instanceProfileName } from "../../lib/cloud/aws/instance-profile.ts";
 import { SimulatedCloud } from "../../lib/cloud/simulated/simulated-cloud.ts";
@@ -18,12 +18,11 @@ import type { Store } from "../../lib/ports/store.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
-import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
-import { fixedRuntime, installRuntime } from "../../lib/runtime/ports.ts";
+import { fixedRuntime } from "../../lib/runtime/ports.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
 import { METRIC } from "../../lib/runtime/telemetry.ts";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import {
+  addWebWorkload,
   auditPayloadForUnschedulable,
   callBatcher,
   callLifecycle,
@@ -33,37 +32,23 @@ import {
   deliverNextMessages,
   nodeClassObject,
   nodePoolObject,
+  ON_DEMAND_ONLY,
   runningPods,
   runWithLifecycleTicks,
   scheduledTick,
+  useDynamoDbStores,
+  useInstalledRuntime,
   web,
 } from "./support.ts";
 
-let dynamo: DynamoDbLocal;
-let uninstall: (() => void) | undefined;
-
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
-afterEach(() => {
-  uninstall?.();
-  uninstall = undefined;
-});
-
-async function freshStore(): Promise<Store> {
-  return createDynamoDbStore({ client: dynamo.client, tableName: await dynamo.createTable(), clusterName: CLUSTER });
-}
+const freshStore = useDynamoDbStores();
+const install = useInstalledRuntime();
 
 /** A world with one NodePool and EC2NodeClass and the web Deployment at `replicas`, pods marked Unschedulable. */
 async function world(replicas: number, options: { store?: Store; nodePoolRequirements?: unknown[] } = {}): Promise<SimulatedWorld> {
   const w = simulatedWorld({ clusterName: CLUSTER, store: options.store ?? (await freshStore()) });
-  w.cluster.putCustomObject("NodePool", nodePoolObject("default", options.nodePoolRequirements ?? [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]));
-  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
-  w.cluster.addWorkload(web(replicas));
-  uninstall = installRuntime(fixedRuntime(w.ports));
+  addWebWorkload(w, replicas, { nodePoolRequirements: options.nodePoolRequirements });
+  install(fixedRuntime(w.ports));
   // Controllers create the pods; kube-scheduler finds no node and marks them Unschedulable.
   await w.cluster.advance(3_000);
   return w;
@@ -290,7 +275,7 @@ describe("clean-up of launch templates and instance profiles through the lifecyc
     const account = defaultWorld({ region: "us-east-1", clusterName: CLUSTER });
     const sim = new SimulatedCloud({ clusterName: CLUSTER, world: account, clock, unavailable: store });
     const w = simulatedWorld({ clusterName: CLUSTER, store, clock, cloud: sim });
-    uninstall = installRuntime(fixedRuntime(w.ports));
+    install(fixedRuntime(w.ports));
     return { w, sim, account, store };
   }
 
@@ -322,7 +307,7 @@ describe("clean-up of launch templates and instance profiles through the lifecyc
   it("deletes a template no instance uses and keeps the one in use; deletes a NodeClass's profile only once its instances are gone", async () => {
     const { w, sim, account, store } = await cleanupWorld();
     const profile = instanceProfileName({ clusterName: CLUSTER, region: "us-east-1" }, "default");
-    await store.putConfigObject("NodePool", "default", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]), w.ports.clock.now());
+    await store.putConfigObject("NodePool", "default", nodePoolObject("default", ON_DEMAND_ONLY), w.ports.clock.now());
     await store.putConfigObject("EC2NodeClass", "default", roleNodeClass({}), w.ports.clock.now());
     w.cluster.addWorkload(web(4));
     await provision(w);

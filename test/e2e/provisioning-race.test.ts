@@ -6,29 +6,26 @@
  * gates; where invocations really run at once, only invariants that must always hold are checked:
  * no more instances than one `schedule()` asks for, one instance per record, no orphan, no lost pod.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LEASE_TOKEN_ANNOTATION } from "../../lib/provisioning/records.ts";
 import { PROVISIONER_LEASE } from "../../lib/provisioning/provisioner.ts";
-import type { Store } from "../../lib/ports/store.ts";
-import { installRuntime, type Runtime } from "../../lib/runtime/ports.ts";
+import type { Runtime } from "../../lib/runtime/ports.ts";
 import type { QueuedMessage } from "../../lib/runtime/queue.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
 import type { Settings } from "../../lib/runtime/settings.ts";
-import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import { claimsOneScheduleAsksFor, Gate, InvocationKilled, ledger, racingRuntime, type Interceptor, type InvocationPlan, type Ledger } from "./race-support.ts";
 import {
+  addWebWorkload,
   auditPayloadForUnschedulable,
   callBatcher,
   callProvisioner,
   CLUSTER,
   deliver,
-  nodeClassObject,
-  nodePoolObject,
   runningPods,
   runWithLifecycleTicks,
   scheduledTick,
-  web,
+  useDynamoDbStores,
+  useInstalledRuntime,
 } from "./support.ts";
 
 const LEASE_TTL_MS = 150_000;
@@ -36,34 +33,17 @@ const LEASE_TTL_MS = 150_000;
 const VISIBILITY_TIMEOUT_MS = 720_000;
 const RACERS = 8;
 
-let dynamo: DynamoDbLocal;
-let uninstall: (() => void) | undefined;
-
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-});
-afterAll(async () => {
-  await dynamo?.stop();
-});
-afterEach(() => {
-  uninstall?.();
-  uninstall = undefined;
-});
-
-async function freshStore(): Promise<Store> {
-  return createDynamoDbStore({ client: dynamo.client, tableName: await dynamo.createTable(), clusterName: CLUSTER });
-}
+const freshStore = useDynamoDbStores();
+const install = useInstalledRuntime();
 
 /** One NodePool, its EC2NodeClass and `replicas` web pods marked Unschedulable; cloud calls slowed so racing runs interleave. */
 async function world(replicas: number, plan?: InvocationPlan, settings: Partial<Settings> = {}): Promise<SimulatedWorld & { runtime: ReturnType<typeof racingRuntime> }> {
   const w = simulatedWorld({ clusterName: CLUSTER, store: await freshStore(), settings: { provisionerLeaseTtlMs: LEASE_TTL_MS, ...settings } });
-  w.cluster.putCustomObject("NodePool", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]));
-  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
-  w.cluster.addWorkload(web(replicas));
+  addWebWorkload(w, replicas);
   // Slow calls take virtual time (the clock is shared), so every await is a chance for another run to move.
   w.simCloud!.faults.slow("create", 2_000).slow("instanceTypes", 500).slow("list", 200);
   const runtime = racingRuntime(w, plan);
-  uninstall = installRuntime(runtime as Runtime);
+  install(runtime as Runtime);
   await w.cluster.advance(3_000);
   return Object.assign(w, { runtime });
 }
@@ -140,6 +120,33 @@ async function waitWithLifecycle(w: SimulatedWorld, ms: number): Promise<void> {
   await runWithLifecycleTicks(w, ms, 60_000);
 }
 
+/**
+ * Queues the batch for the pending pods and delivers its message to RACERS invocations at once, of
+ * which exactly one is killed by its fault. Returns what one schedule() asks for (more than two
+ * claims, so a fault can fall between them) and the message, for SQS to redeliver.
+ */
+async function raceWithOneKilled(w: SimulatedWorld): Promise<{ expected: number; message: QueuedMessage }> {
+  const expected = await claimsOneScheduleAsksFor(w);
+  expect(expected).toBeGreaterThan(2);
+  await callBatcher(auditPayloadForUnschedulable(w));
+  const message = await takeBatchMessage(w);
+  const first = await settleAll(duplicates(message, RACERS));
+  expect(first.errors).toHaveLength(1);
+  expect(first.errors[0]).toBeInstanceOf(InvocationKilled);
+  return { expected, message };
+}
+
+/** After the retries: exactly `expected` instances, none leaked or doubled; once the nodes join, every pod runs and nothing more is launched. */
+async function expectFinishedClean(w: SimulatedWorld, expected: number): Promise<void> {
+  const final = await ledger(w);
+  expect(final.instances).toHaveLength(expected);
+  expectClean(final);
+  await waitWithLifecycle(w, 120_000);
+  expect(runningPods(w)).toHaveLength(50);
+  expect(await w.cloud.list()).toHaveLength(expected);
+  expectClean(await ledger(w));
+}
+
 describe("provisioner invocations racing on one batch", () => {
   it(`${RACERS} invocations of the same batch message and a tick launch exactly what one schedule() asks for, one instance per record`, async () => {
     const w = await world(50);
@@ -169,14 +176,7 @@ describe("provisioner invocations racing on one batch", () => {
     // The holder's first cloud.create makes an instance and then fails (a timeout on the reply);
     // its second Launched update is written and then fails. Its `finally` still releases the lease.
     const w = await world(50, (_i, fn) => (fn === "provisioner" && round === 1 ? faultAfter("throw", { create: 1, updateNodeClaim: 2 }) : undefined));
-    const expected = await claimsOneScheduleAsksFor(w);
-    expect(expected).toBeGreaterThan(2);
-    await callBatcher(auditPayloadForUnschedulable(w));
-    const message = await takeBatchMessage(w);
-
-    const first = await settleAll(duplicates(message, RACERS));
-    expect(first.errors).toHaveLength(1);
-    expect(first.errors[0]).toBeInstanceOf(InvocationKilled);
+    const { expected, message } = await raceWithOneKilled(w);
     const afterFirst = await ledger(w);
     expect(afterFirst.doubled).toEqual([]);
     expect(afterFirst.records.filter((r) => r.phase === "Pending").length).toBeGreaterThan(0);
@@ -187,13 +187,7 @@ describe("provisioner invocations racing on one batch", () => {
     expect(retry.errors).toEqual([]);
     await drainQueue(w);
 
-    const final = await ledger(w);
-    expect(final.instances).toHaveLength(expected);
-    expectClean(final);
-    await waitWithLifecycle(w, 120_000);
-    expect(runningPods(w)).toHaveLength(50);
-    expect(await w.cloud.list()).toHaveLength(expected);
-    expectClean(await ledger(w));
+    await expectFinishedClean(w, expected);
   });
 
   it("invocations that die mid-way (after a launch, then after recording a launch) and are retried by SQS never launch twice or leak", async () => {
@@ -206,14 +200,7 @@ describe("provisioner invocations racing on one batch", () => {
       if (round === 2) return faultAfter("die", { updateNodeClaim: 2 });
       return undefined;
     });
-    const expected = await claimsOneScheduleAsksFor(w);
-    expect(expected).toBeGreaterThan(2);
-    await callBatcher(auditPayloadForUnschedulable(w));
-    const message = await takeBatchMessage(w);
-
-    const first = await settleAll(duplicates(message, RACERS));
-    expect(first.errors).toHaveLength(1);
-    expect(first.errors[0]).toBeInstanceOf(InvocationKilled);
+    const { expected, message } = await raceWithOneKilled(w);
     // Launches run in parallel: the ones already under way when it died made their instances too.
     const afterFirst = await ledger(w);
     expect(afterFirst.instances.length).toBeGreaterThanOrEqual(1);
@@ -239,25 +226,13 @@ describe("provisioner invocations racing on one batch", () => {
     expect(third.errors).toEqual([]);
     await drainQueue(w);
 
-    const final = await ledger(w);
-    expect(final.instances).toHaveLength(expected);
-    expectClean(final);
-    await waitWithLifecycle(w, 120_000);
-    expect(runningPods(w)).toHaveLength(50);
-    expectClean(await ledger(w));
-    expect(await w.cloud.list()).toHaveLength(expected);
+    await expectFinishedClean(w, expected);
   });
 
   it("an invocation that dies between writing some records and launching them leaves nothing its retry launches twice", async () => {
     let round = 1;
     const w = await world(50, (_i, fn) => (fn === "provisioner" && round === 1 ? faultAfter("die", { createNodeClaim: 2 }) : undefined));
-    const expected = await claimsOneScheduleAsksFor(w);
-    expect(expected).toBeGreaterThan(2);
-    await callBatcher(auditPayloadForUnschedulable(w));
-    const message = await takeBatchMessage(w);
-
-    const first = await settleAll(duplicates(message, RACERS));
-    expect(first.errors).toHaveLength(1);
+    const { expected, message } = await raceWithOneKilled(w);
     expect((await w.ports.store.listNodeClaims()).map((r) => r.phase)).toEqual(["Pending", "Pending"]);
     expect(await w.cloud.list()).toEqual([]);
 

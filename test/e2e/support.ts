@@ -5,10 +5,15 @@
  */
 import { gzipSync } from "node:zlib";
 import type { Context, SQSEvent } from "aws-lambda";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { Pod } from "../../lib/k8s/types.ts";
 import { isMarkedUnschedulable } from "../../lib/ports/cluster.ts";
+import type { Store } from "../../lib/ports/store.ts";
+import { installRuntime, type Runtime } from "../../lib/runtime/ports.ts";
 import type { QueuedMessage } from "../../lib/runtime/queue.ts";
 import type { SimulatedWorld } from "../../lib/runtime/simulated.ts";
+import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
+import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import { handler as batcher } from "../../functions/batcher/handler.ts";
 import { handler as lifecycle } from "../../functions/lifecycle/handler.ts";
 import { handler as provisioner } from "../../functions/provisioner/handler.ts";
@@ -183,4 +188,40 @@ export function web(replicas: number, cpu = "500m") {
 
 export function runningPods(world: SimulatedWorld): Pod[] {
   return world.cluster.pods().filter((p) => p.spec.nodeName && p.status?.phase === "Running");
+}
+
+/** DynamoDB Local for the test file; the returned function makes a store on a fresh table. */
+export function useDynamoDbStores(clusterName = CLUSTER): () => Promise<Store> {
+  let dynamo: DynamoDbLocal | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynamoDbLocal();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  return async () => {
+    if (!dynamo) throw new Error("DynamoDB Local is not running (useDynamoDbStores must be called at the top of the test file)");
+    return createDynamoDbStore({ client: dynamo.client, tableName: await dynamo.createTable(), clusterName });
+  };
+}
+
+/** The returned function installs a test's runtime; it is removed again after the test. */
+export function useInstalledRuntime(): (runtime: Runtime) => void {
+  let uninstall: (() => void) | undefined;
+  afterEach(() => {
+    uninstall?.();
+    uninstall = undefined;
+  });
+  return (runtime) => {
+    uninstall = installRuntime(runtime);
+  };
+}
+
+export const ON_DEMAND_ONLY = [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }];
+
+/** What every end-to-end world starts with: NodePool "default" (on-demand only unless told), its EC2NodeClass, the web Deployment. */
+export function addWebWorkload(world: SimulatedWorld, replicas: number, options: { clusterName?: string; nodePoolRequirements?: unknown[] } = {}): void {
+  world.cluster.putCustomObject("NodePool", nodePoolObject("default", options.nodePoolRequirements ?? ON_DEMAND_ONLY));
+  world.cluster.putCustomObject("EC2NodeClass", nodeClassObject(options.clusterName ?? CLUSTER));
+  world.cluster.addWorkload(web(replicas));
 }
