@@ -4,9 +4,7 @@
  * test/kube/rbac.test.ts covers each adapter method once; this covers what handleInterruption
  * actually calls, so a new call there cannot go out without a matching rule.
  */
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { classifyInterruptionMessage } from "../../lib/cloud/aws/interruption/classify.ts";
 import type { Cloud, CloudInstance } from "../../lib/ports/cloud.ts";
 import { handleInterruption } from "../../lib/provisioning/interruption.ts";
@@ -17,30 +15,7 @@ import { RecordingTelemetry } from "../../lib/runtime/telemetry.ts";
 import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { clusterAgainst, fixedClock, node } from "../kube/helpers.ts";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-
-function documentedRules(): Rule[] {
-  const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
-  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1] ?? "";
-  const role = parseAllDocuments(block).map((d) => d.toJS() as { kind: string; rules?: Rule[] }).find((d) => d.kind === "ClusterRole");
-  return role?.rules ?? [];
-}
-
-/** The RBAC attributes of one request to the core or a named API group. */
-function attributesOf(method: string, path: string, query: Record<string, string>): string {
-  const parts = path.split("/").filter(Boolean);
-  const group = parts[0] === "api" ? "" : parts[1]!;
-  let rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
-  if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
-  const [resource, name, sub] = rest;
-  const verb = { GET: name ? "get" : query["watch"] === "true" ? "watch" : "list", POST: "create", PATCH: "patch", DELETE: "delete", PUT: "update" }[method] ?? method;
-  return `${group}|${sub ? `${resource}/${sub}` : resource}|${verb}`;
-}
+import { attributesOf, documentedRules, grantedKeys, rbacKey } from "../support/rbac.ts";
 
 describe("interruption handling under the documented RBAC", () => {
   let server: FakeApiServer;
@@ -97,9 +72,9 @@ describe("interruption handling under the documented RBAC", () => {
   });
 
   it("cordons, taints and records an Event on the Node, each allowed by the ClusterRole", () => {
-    const made = new Set(server.requests.map((r) => attributesOf(r.method, r.path, r.query)));
+    const made = new Set(server.requests.map((r) => rbacKey(attributesOf(r))));
     expect([...made].sort()).toEqual(["|events|create", "|nodes|get", "|nodes|list", "|nodes|patch"]);
-    const allowed = new Set(documentedRules().flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`)))));
+    const allowed = new Set(grantedKeys(documentedRules()));
     expect([...made].filter((a) => !allowed.has(a))).toEqual([]);
   });
 });

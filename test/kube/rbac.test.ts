@@ -1,39 +1,7 @@
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeApiServer, type FakeApiServer } from "../support/fake-apiserver.ts";
+import { allows, attributesOf, documentedRules, grantedKeys, rbacKey } from "../support/rbac.ts";
 import { clusterAgainst, node, pod } from "./helpers.ts";
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-
-/** The ClusterRole published in docs/kubernetes.md (the first yaml block). */
-function documentedRules(): Rule[] {
-  const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
-  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
-  if (!block) throw new Error("docs/kubernetes.md has no yaml block");
-  const role = parseAllDocuments(block)
-    .map((d) => d.toJS() as { kind: string; rules?: Rule[] })
-    .find((d) => d.kind === "ClusterRole");
-  return role?.rules ?? [];
-}
-
-/** What RBAC checks for one request: API group, resource (with subresource) and verb. */
-function attributesOf(method: string, path: string, query: Record<string, string> = {}): { group: string; resource: string; verb: string } {
-  const parts = path.split("/").filter(Boolean);
-  const group = parts[0] === "api" ? "" : parts[1]!;
-  let rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
-  if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
-  const [resource, name, sub] = rest;
-  const verb = { GET: name ? "get" : query.watch === "true" ? "watch" : "list", POST: "create", PATCH: "patch", DELETE: "delete", PUT: "update" }[method] ?? method;
-  return { group, resource: sub ? `${resource}/${sub}` : resource!, verb };
-}
-
-const allows = (rules: Rule[], a: { group: string; resource: string; verb: string }) =>
-  rules.some((r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb));
 
 describe("documented RBAC", () => {
   let server: FakeApiServer;
@@ -76,15 +44,13 @@ describe("documented RBAC", () => {
 
   it("allows every request the adapter makes", () => {
     const rules = documentedRules();
-    const denied = server.requests.map((r) => attributesOf(r.method, r.path, r.query)).filter((a) => !allows(rules, a));
+    const denied = server.requests.map(attributesOf).filter((a) => !allows(rules, a));
     expect(denied).toEqual([]);
   });
 
   it("grants nothing the adapter does not use", () => {
-    const used = new Set(server.requests.map((r) => attributesOf(r.method, r.path, r.query)).map((a) => `${a.group}|${a.resource}|${a.verb}`));
-    const unused = documentedRules().flatMap((rule) =>
-      rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.map((v) => `${g}|${res}|${v}`))).filter((k) => !used.has(k)),
-    );
+    const used = new Set(server.requests.map((r) => rbacKey(attributesOf(r))));
+    const unused = grantedKeys(documentedRules()).filter((k) => !used.has(k));
     expect(unused).toEqual([]);
   });
 });
