@@ -169,9 +169,14 @@ describe("capacity errors during the loop", () => {
     const instances = await w.cloud.list();
     expect(instances).toHaveLength(records.length);
     expect(instances.every((i) => i.capacityType === "on-demand")).toBe(true);
-    expect(w.telemetry.total(METRIC.insufficientCapacityErrors)).toBe(records.length);
     expect(w.telemetry.total(METRIC.launchFailures)).toBe(0);
-    expect(records.every((r) => r.phase === "Launched" && r.launch.attempts === 2)).toBe(true);
+    expect(records.every((r) => r.phase === "Launched")).toBe(true);
+    // Claims launch concurrently: one whose spot plan failed is retried on-demand (2 attempts);
+    // one planned after those failures were recorded skips the unavailable spot offerings (1 attempt).
+    const retried = records.filter((r) => r.launch.attempts === 2);
+    expect(retried.length).toBeGreaterThan(0);
+    expect(records.every((r) => r.launch.attempts === 1 || r.launch.attempts === 2)).toBe(true);
+    expect(w.telemetry.total(METRIC.insufficientCapacityErrors)).toBe(retried.length);
   });
 
   it("gives a claim up when every option fails: the record is deleted, LaunchFailed is recorded, the pods stay pending", async () => {
