@@ -17,35 +17,23 @@ import { GetProductsCommand, PricingClient } from "@aws-sdk/client-pricing";
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
-import { createAwsClients, pricingEndpointRegion } from "../../lib/cloud/aws/config.ts";
+import { pricingEndpointRegion } from "../../lib/cloud/aws/config.ts";
 import { MAX_LAUNCH_ATTEMPTS } from "../../lib/cloud/aws/launch/launcher.ts";
 import { parsePriceListItem } from "../../lib/cloud/aws/pricing.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
 import { UNAVAILABLE_OFFERING_TTL_MS } from "../../lib/ports/unavailable-offerings.ts";
 import { CLUSTER, fakeType, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
+import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../support/mocked-aws.ts";
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
 const pricing = mockClient(PricingClient);
 
-const X86 = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id";
+const X86 = AL2023_X86_PARAMETER;
 const X86_NVIDIA = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/nvidia/recommended/image_id";
 
 function setup() {
-  const clock = new ManualClock();
-  const unavailable = createMemoryStore();
-  const cloud = new AwsCloud({
-    clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-    config: {
-      region: "us-east-1", clusterName: CLUSTER, kubernetesVersion: "1.33",
-      cluster: { endpoint: "https://k8s.example", certificateAuthority: "Q0E=", serviceCidr: "10.100.0.0/16" },
-    },
-    clock,
-    unavailable,
-  });
-  return { cloud, clock, unavailable };
+  return mockedAwsCloud(CLUSTER, new ManualClock());
 }
 
 const SUBNETS = [

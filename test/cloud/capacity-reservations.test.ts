@@ -19,9 +19,7 @@ import {
 import { SSMClient, GetParametersCommand } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
 import { reservationTermRequest, toResolvedReservation } from "../../lib/cloud/aws/capacity-reservations.ts";
-import { createAwsClients } from "../../lib/cloud/aws/config.ts";
 import { classifyInterruptionMessage, type ClassifiedInterruption } from "../../lib/cloud/aws/interruption/classify.ts";
 import { offeringsToMarkUnavailable } from "../../lib/cloud/aws/interruption/offerings.ts";
 import { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "../../lib/cloud/aws/reserved-offerings.ts";
@@ -32,10 +30,11 @@ import { defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import type { CloudInstance, ResolvedCapacityReservation } from "../../lib/ports/cloud.ts";
 import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { CLUSTER, event, fakeType, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
+import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../support/mocked-aws.ts";
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
-const X86 = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id";
+const X86 = AL2023_X86_PARAMETER;
 const NOW = Date.parse("2026-11-01T00:00:00Z");
 
 const reservation = (over: Partial<ResolvedCapacityReservation> = {}): ResolvedCapacityReservation => ({
@@ -113,15 +112,7 @@ describe("capacity reservations on the EC2 adapter (mocked EC2)", () => {
   const reservedOrOnDemand = [{ key: "karpenter.sh/capacity-type", operator: "In" as const, values: ["reserved", "on-demand"] }];
 
   function setup() {
-    const clock = new ManualClock(NOW);
-    const unavailable = createMemoryStore();
-    const cloud = new AwsCloud({
-      clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-      config: { region: "us-east-1", clusterName: CLUSTER, kubernetesVersion: "1.33", cluster: { endpoint: "https://k8s.example", certificateAuthority: "Q0E=", serviceCidr: "10.100.0.0/16" } },
-      clock,
-      unavailable,
-    });
-    return { cloud, clock, unavailable };
+    return mockedAwsCloud(CLUSTER, new ManualClock(NOW));
   }
 
   beforeEach(() => {

@@ -12,11 +12,9 @@ import {
 import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
-import { createAwsClients } from "../../lib/cloud/aws/config.ts";
 import { InFlightLedger, subnetKey } from "../../lib/cloud/aws/in-flight.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
 import { CLUSTER, fakeType, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
+import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../support/mocked-aws.ts";
 
 describe("InFlightLedger", () => {
   const subnets = [{ id: "subnet-a", zone: "us-east-1a", availableIps: 100 }, { id: "subnet-b", zone: "us-east-1a", availableIps: 90 }];
@@ -50,7 +48,7 @@ describe("InFlightLedger", () => {
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
-const X86 = "/aws/service/eks/optimized-ami/1.33/amazon-linux-2023/x86_64/standard/recommended/image_id";
+const X86 = AL2023_X86_PARAMETER;
 
 describe("launches between subnet reports", () => {
   beforeEach(() => {
@@ -80,12 +78,7 @@ describe("launches between subnet reports", () => {
   const subnetOf = (call: number) => ec2.commandCalls(CreateFleetCommand)[call]!.args[0].input.LaunchTemplateConfigs![0]!.Overrides![0]!.SubnetId;
 
   it("charge the chosen subnet the candidates' fewest pods, so the next launch picks the other one; failures give the charge back", async () => {
-    const cloud = new AwsCloud({
-      clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-      config: { region: "us-east-1", clusterName: CLUSTER, kubernetesVersion: "1.33", cluster: { endpoint: "https://k8s.example", certificateAuthority: "Q0E=", serviceCidr: "10.100.0.0/16" } },
-      clock: new ManualClock(),
-      unavailable: createMemoryStore(),
-    });
+    const { cloud } = mockedAwsCloud(CLUSTER, new ManualClock());
     // Fewest pods among the candidates: 11 (the 29-pod type does not set the charge).
     const types = [fakeType("m5.large", [{ zone: "us-east-1a" }], {}, 29), fakeType("t3.small", [{ zone: "us-east-1a", price: 0.02 }], {}, 11)];
     await cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "default-aaaaa", nodeClaimUid: "u-a" }));
@@ -101,13 +94,7 @@ describe("launches between subnet reports", () => {
   });
 
   it("count a subnet EC2 reports out of addresses as empty until the next report", async () => {
-    const clock = new ManualClock();
-    const cloud = new AwsCloud({
-      clients: createAwsClients({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } }),
-      config: { region: "us-east-1", clusterName: CLUSTER, kubernetesVersion: "1.33", cluster: { endpoint: "https://k8s.example", certificateAuthority: "Q0E=", serviceCidr: "10.100.0.0/16" } },
-      clock,
-      unavailable: createMemoryStore(),
-    });
+    const { cloud, clock } = mockedAwsCloud(CLUSTER, new ManualClock());
     ec2.on(CreateFleetCommand).resolves({ Errors: [{ ErrorCode: "InsufficientFreeAddressesInSubnet", ErrorMessage: "full", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId: "subnet-a" } } }] });
     await expect(cloud.create(launchRequest(nodeClass(), [fakeType("m5.large", [{ zone: "us-east-1a" }])]))).rejects.toThrow(/InsufficientFreeAddressesInSubnet/);
     expect((await cloud.resolveNodeClass(nodeClass())).subnets.map((s) => [s.id, s.availableIps])).toEqual([["subnet-b", 90], ["subnet-a", 0]]);
