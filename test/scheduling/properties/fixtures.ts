@@ -1,5 +1,5 @@
 /** Small builders for scheduler inputs in the property tests and checker tests. */
-import type { NodePool, NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
+import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
 import type { CapacityType, InstanceType, Offering } from "../../../lib/cloud/instance-type.ts";
 import type { Pod, PodSpec } from "../../../lib/k8s/types.ts";
 import type { ExistingNode, NewNodeClaim, NodePoolOption, SchedulingInput } from "../../../lib/scheduling/types.ts";
@@ -33,32 +33,8 @@ export function instanceType(
   };
 }
 
-export function nodePool(
-  name: string,
-  opts: { requirements?: NodeSelectorRequirement[]; taints?: Taint[]; labels?: Record<string, string>; limits?: Record<string, string>; weight?: number } = {},
-): NodePool {
-  const pool: NodePool = {
-    apiVersion: "karpenter.sh/v1",
-    kind: "NodePool",
-    metadata: { name },
-    spec: {
-      template: {
-        metadata: { labels: opts.labels ?? {}, annotations: {} },
-        spec: {
-          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
-          requirements: opts.requirements ?? [],
-          taints: opts.taints ?? [],
-          startupTaints: [],
-          expireAfter: 720 * 3600_000,
-        },
-      },
-      disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: 0, budgets: [{ nodes: "10%" }] },
-      limits: opts.limits ?? {},
-    },
-  };
-  if (opts.weight !== undefined) pool.spec.weight = opts.weight;
-  return pool;
-}
+/** The same NodePool (defaults applied) as the example-based scheduler tests build. */
+export { nodePool } from "../factories.ts";
 
 export function pod(name: string, cpu: string, memory: string, spec: Partial<PodSpec> = {}, labels: Record<string, string> = {}): Pod {
   return {
