@@ -5,11 +5,11 @@
  * generation or retry. See docs/state.md.
  */
 import { randomUUID } from "node:crypto";
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { ClusterState } from "../../ports/store.ts";
 import { assertTime, joinPages, paginateEntries } from "../codec.ts";
 import { STATE_MANIFEST_SK, STATE_PAGE_PREFIX, assertGeneration, statePagePrefix, statePageSk, statePagesBelow } from "../keys.ts";
-import { sendConditional } from "./conditional.ts";
+import { updateIf } from "./conditional.ts";
 import { assertItemFits, batchWrite, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 /** A reader retries when a page it needs was swept (two newer generations published meanwhile). */
@@ -40,33 +40,28 @@ export async function putClusterState(ctx: DynamoContext, generation: number, en
   pageItems.forEach(assertItemFits);
   await batchWrite(ctx, pageItems.map((Item) => ({ PutRequest: { Item } })));
 
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: STATE_MANIFEST_SK },
-      UpdateExpression: "SET #kind = :kind, #generation = :generation, #writerId = :writerId, #pageCount = :pageCount, #entryCount = :entryCount, #writtenAtMs = :now",
-      ConditionExpression: "attribute_not_exists(#pk) OR #generation < :generation",
-      ExpressionAttributeNames: {
-        "#pk": "pk",
-        "#kind": "kind",
-        "#generation": "generation",
-        "#writerId": "writerId",
-        "#pageCount": "pageCount",
-        "#entryCount": "entryCount",
-        "#writtenAtMs": "writtenAtMs",
-      },
-      ExpressionAttributeValues: {
-        ":kind": "ClusterStateManifest",
-        ":generation": generation,
-        ":writerId": writerId,
-        ":pageCount": pages.length,
-        ":entryCount": entries.length,
-        ":now": nowMs,
-      },
-      ReturnValues: "ALL_OLD",
-    }),
-  );
+  const write = await updateIf(ctx, STATE_MANIFEST_SK, {
+    UpdateExpression: "SET #kind = :kind, #generation = :generation, #writerId = :writerId, #pageCount = :pageCount, #entryCount = :entryCount, #writtenAtMs = :now",
+    ConditionExpression: "attribute_not_exists(#pk) OR #generation < :generation",
+    ExpressionAttributeNames: {
+      "#pk": "pk",
+      "#kind": "kind",
+      "#generation": "generation",
+      "#writerId": "writerId",
+      "#pageCount": "pageCount",
+      "#entryCount": "entryCount",
+      "#writtenAtMs": "writtenAtMs",
+    },
+    ExpressionAttributeValues: {
+      ":kind": "ClusterStateManifest",
+      ":generation": generation,
+      ":writerId": writerId,
+      ":pageCount": pages.length,
+      ":entryCount": entries.length,
+      ":now": nowMs,
+    },
+    ReturnValues: "ALL_OLD",
+  });
   if (!write.written) {
     // A newer generation won; our pages were never visible.
     await batchWrite(ctx, pageItems.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));

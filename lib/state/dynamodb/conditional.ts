@@ -3,7 +3,14 @@
  * failed condition is an answer (someone else got there first), not an error.
  */
 import { ConditionalCheckFailedException, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import type { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  PutCommand,
+  UpdateCommand,
+  type DeleteCommandInput,
+  type PutCommandInput,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { DynamoContext, Item } from "./context.ts";
 
 export function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
@@ -35,14 +42,28 @@ export function itemAtFailure(error: ConditionalCheckFailedException): Item | un
  */
 export type ConditionalWrite = { written: true; attributes: Item | undefined } | { written: false; existing: Item | undefined };
 
-/** Sends one conditional write; any failure other than the condition is rethrown. */
-export async function sendConditional(ctx: DynamoContext, command: PutCommand | UpdateCommand | DeleteCommand): Promise<ConditionalWrite> {
+/** Runs one conditional write; any failure other than the condition is rethrown. */
+async function settle(send: () => Promise<{ Attributes?: Record<string, unknown> }>): Promise<ConditionalWrite> {
   try {
-    // send() cannot infer over a union of commands; all three outputs carry Attributes.
-    const out = await ctx.doc.send(command as UpdateCommand);
+    const out = await send();
     return { written: true, attributes: out.Attributes as Item | undefined };
   } catch (error) {
     if (!isConditionalFailure(error)) throw error;
     return { written: false, existing: itemAtFailure(error) };
   }
+}
+
+/** UpdateItem on the cluster's item `sk`, under the condition in `input`. */
+export function updateIf(ctx: DynamoContext, sk: string, input: Omit<UpdateCommandInput, "TableName" | "Key">): Promise<ConditionalWrite> {
+  return settle(() => ctx.doc.send(new UpdateCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk }, ...input })));
+}
+
+/** DeleteItem of the cluster's item `sk`, under the condition in `input`. */
+export function deleteIf(ctx: DynamoContext, sk: string, input: Omit<DeleteCommandInput, "TableName" | "Key">): Promise<ConditionalWrite> {
+  return settle(() => ctx.doc.send(new DeleteCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk }, ...input })));
+}
+
+/** PutItem of `input.Item` (which carries its own keys), under the condition in `input`. */
+export function putIf(ctx: DynamoContext, input: Omit<PutCommandInput, "TableName">): Promise<ConditionalWrite> {
+  return settle(() => ctx.doc.send(new PutCommand({ TableName: ctx.tableName, ...input })));
 }

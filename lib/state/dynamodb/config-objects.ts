@@ -1,9 +1,9 @@
 /** NodePools and EC2NodeClasses stored raw (re-validated by lib/api on read), versioned. */
-import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type ConfigKind, type ConfigObjectRecord, type PutConfigObjectOptions } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, configConflict, encodeBody } from "../codec.ts";
 import { configPrefix, configSk } from "../keys.ts";
-import { sendConditional } from "./conditional.ts";
+import { deleteIf, updateIf } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 function toRecord(item: Item): ConfigObjectRecord {
@@ -39,34 +39,29 @@ export async function putConfigObject(
       : expectedVersion === 0
         ? "attribute_not_exists(#pk)"
         : "#version = :expected AND #raw <> :raw";
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk },
-      UpdateExpression: "SET #kind = :kind, #name = :name, #raw = :raw, #updated = :now ADD #version :one",
-      ConditionExpression: condition,
-      ExpressionAttributeNames: {
-        // DynamoDB rejects names an expression does not use.
-        ...(expectedVersion ? {} : { "#pk": "pk" }),
-        "#kind": "kind",
-        "#name": "name",
-        "#raw": "raw",
-        "#updated": "updatedAtMs",
-        "#version": "version",
-      },
-      ExpressionAttributeValues: {
-        ":kind": kind,
-        ":name": name,
-        ":raw": body,
-        ":now": nowMs,
-        ":one": 1,
-        ...(expectedVersion ? { ":expected": expectedVersion } : {}),
-      },
-      ReturnValues: "ALL_NEW",
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }),
-  );
+  const write = await updateIf(ctx, sk, {
+    UpdateExpression: "SET #kind = :kind, #name = :name, #raw = :raw, #updated = :now ADD #version :one",
+    ConditionExpression: condition,
+    ExpressionAttributeNames: {
+      // DynamoDB rejects names an expression does not use.
+      ...(expectedVersion ? {} : { "#pk": "pk" }),
+      "#kind": "kind",
+      "#name": "name",
+      "#raw": "raw",
+      "#updated": "updatedAtMs",
+      "#version": "version",
+    },
+    ExpressionAttributeValues: {
+      ":kind": kind,
+      ":name": name,
+      ":raw": body,
+      ":now": nowMs,
+      ":one": 1,
+      ...(expectedVersion ? { ":expected": expectedVersion } : {}),
+    },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
   if (write.written) return toRecord(write.attributes as Item);
   const existing = write.existing;
   if (existing && existing.raw === body) return toRecord(existing);
@@ -85,17 +80,12 @@ export async function listConfigObjects(ctx: DynamoContext, kind: ConfigKind): P
 export async function deleteConfigObject(ctx: DynamoContext, kind: ConfigKind, name: string, expectedVersion?: number): Promise<boolean> {
   const what = `${kind} ${name}`;
   checkExpectedVersion(what, expectedVersion);
-  const write = await sendConditional(
-    ctx,
-    new DeleteCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: configSk(kind, name) },
-      ConditionExpression: expectedVersion === undefined ? "attribute_exists(#pk)" : "#version = :expected",
-      ExpressionAttributeNames: expectedVersion === undefined ? { "#pk": "pk" } : { "#version": "version" },
-      ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }),
-  );
+  const write = await deleteIf(ctx, configSk(kind, name), {
+    ConditionExpression: expectedVersion === undefined ? "attribute_exists(#pk)" : "#version = :expected",
+    ExpressionAttributeNames: expectedVersion === undefined ? { "#pk": "pk" } : { "#version": "version" },
+    ...(expectedVersion === undefined ? {} : { ExpressionAttributeValues: { ":expected": expectedVersion } }),
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
   if (write.written) return true;
   if (!write.existing) return false;
   throw new ConflictError(what, "version", `expected version ${expectedVersion}, found ${String(write.existing.version)}`);

@@ -2,13 +2,13 @@
  * The small coordination records in DynamoDB: the batch window, leases and unavailable
  * offerings. Each write is one conditional request, so concurrent functions never interleave.
  */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { BatchWindow, Lease, RecordPodsSeenResult } from "../../ports/store.ts";
 import type { OfferingKey, UnavailableOffering } from "../../ports/unavailable-offerings.ts";
 import { assertLeaseArgs, assertPositiveInteger, assertTime, boundedReason, checkExpectedVersion } from "../codec.ts";
 import { BATCH_SK, UNAVAILABLE_PREFIX, leaseSk, unavailableSk } from "../keys.ts";
 import { TABLE_SCHEMA } from "./table.ts";
-import { sendConditional } from "./conditional.ts";
+import { deleteIf, putIf, updateIf } from "./conditional.ts";
 import { queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 // --- batch window ----------------------------------------------------------------------------
@@ -53,16 +53,11 @@ export async function getBatchWindow(ctx: DynamoContext): Promise<BatchWindow | 
 
 export async function claimBatchWindow(ctx: DynamoContext, expectedVersion: number): Promise<boolean> {
   checkExpectedVersion("batch window", expectedVersion);
-  const write = await sendConditional(
-    ctx,
-    new DeleteCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: BATCH_SK },
-      ConditionExpression: "#version = :expected",
-      ExpressionAttributeNames: { "#version": "version" },
-      ExpressionAttributeValues: { ":expected": expectedVersion },
-    }),
-  );
+  const write = await deleteIf(ctx, BATCH_SK, {
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: { "#version": "version" },
+    ExpressionAttributeValues: { ":expected": expectedVersion },
+  });
   return write.written;
 }
 
@@ -80,59 +75,44 @@ function toLease(item: Item): Lease {
 
 export async function acquireLease(ctx: DynamoContext, name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {
   assertLeaseArgs(name, holder, ttlMs, nowMs);
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: leaseSk(name) },
-      UpdateExpression: "SET #kind = :kind, #name = :name, #holder = :holder, #acquired = :now, #expires = :expires ADD #token :one",
-      ConditionExpression: "attribute_not_exists(#pk) OR #holder = :holder OR #expires <= :now",
-      ExpressionAttributeNames: {
-        "#pk": "pk",
-        "#kind": "kind",
-        "#name": "name",
-        "#holder": "holder",
-        "#acquired": "acquiredAtMs",
-        "#expires": "expiresAtMs",
-        "#token": "token",
-      },
-      ExpressionAttributeValues: { ":kind": "Lease", ":name": name, ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs, ":one": 1 },
-      ReturnValues: "ALL_NEW",
-    }),
-  );
+  const write = await updateIf(ctx, leaseSk(name), {
+    UpdateExpression: "SET #kind = :kind, #name = :name, #holder = :holder, #acquired = :now, #expires = :expires ADD #token :one",
+    ConditionExpression: "attribute_not_exists(#pk) OR #holder = :holder OR #expires <= :now",
+    ExpressionAttributeNames: {
+      "#pk": "pk",
+      "#kind": "kind",
+      "#name": "name",
+      "#holder": "holder",
+      "#acquired": "acquiredAtMs",
+      "#expires": "expiresAtMs",
+      "#token": "token",
+    },
+    ExpressionAttributeValues: { ":kind": "Lease", ":name": name, ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs, ":one": 1 },
+    ReturnValues: "ALL_NEW",
+  });
   return write.written ? toLease(write.attributes as Item) : undefined;
 }
 
 export async function renewLease(ctx: DynamoContext, name: string, holder: string, ttlMs: number, nowMs: number): Promise<Lease | undefined> {
   assertLeaseArgs(name, holder, ttlMs, nowMs);
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: leaseSk(name) },
-      UpdateExpression: "SET #expires = :expires",
-      ConditionExpression: "#holder = :holder AND #expires > :now",
-      ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
-      ExpressionAttributeValues: { ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs },
-      ReturnValues: "ALL_NEW",
-    }),
-  );
+  const write = await updateIf(ctx, leaseSk(name), {
+    UpdateExpression: "SET #expires = :expires",
+    ConditionExpression: "#holder = :holder AND #expires > :now",
+    ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
+    ExpressionAttributeValues: { ":holder": holder, ":now": nowMs, ":expires": nowMs + ttlMs },
+    ReturnValues: "ALL_NEW",
+  });
   return write.written ? toLease(write.attributes as Item) : undefined;
 }
 
 export async function releaseLease(ctx: DynamoContext, name: string, holder: string): Promise<boolean> {
   // Kept, not deleted, so the fencing token keeps growing across holders.
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: leaseSk(name) },
-      UpdateExpression: "SET #holder = :free, #expires = :zero",
-      ConditionExpression: "#holder = :holder",
-      ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
-      ExpressionAttributeValues: { ":holder": holder, ":free": "", ":zero": 0 },
-    }),
-  );
+  const write = await updateIf(ctx, leaseSk(name), {
+    UpdateExpression: "SET #holder = :free, #expires = :zero",
+    ConditionExpression: "#holder = :holder",
+    ExpressionAttributeNames: { "#holder": "holder", "#expires": "expiresAtMs" },
+    ExpressionAttributeValues: { ":holder": holder, ":free": "", ":zero": 0 },
+  });
   return write.written;
 }
 
@@ -147,26 +127,22 @@ export async function markUnavailable(ctx: DynamoContext, key: OfferingKey, reas
   assertTime("unavailable offering", "expiresAtMs", expiresAtMs);
   const sk = unavailableSk(key);
   // Never shortens an entry: a later mark with an earlier expiry is a no-op.
-  await sendConditional(
-    ctx,
-    new PutCommand({
-      TableName: ctx.tableName,
-      Item: {
-        pk: ctx.pk,
-        sk,
-        kind: "UnavailableOffering",
-        instanceType: key.instanceType,
-        zone: key.zone,
-        capacityType: key.capacityType,
-        reason: boundedReason(reason),
-        expiresAtMs,
-        [TABLE_SCHEMA.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
-      },
-      ConditionExpression: "attribute_not_exists(#pk) OR #expires < :expires",
-      ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
-      ExpressionAttributeValues: { ":expires": expiresAtMs },
-    }),
-  );
+  await putIf(ctx, {
+    Item: {
+      pk: ctx.pk,
+      sk,
+      kind: "UnavailableOffering",
+      instanceType: key.instanceType,
+      zone: key.zone,
+      capacityType: key.capacityType,
+      reason: boundedReason(reason),
+      expiresAtMs,
+      [TABLE_SCHEMA.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
+    },
+    ConditionExpression: "attribute_not_exists(#pk) OR #expires < :expires",
+    ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
+    ExpressionAttributeValues: { ":expires": expiresAtMs },
+  });
 }
 
 export async function listUnavailable(ctx: DynamoContext, nowMs: number): Promise<UnavailableOffering[]> {

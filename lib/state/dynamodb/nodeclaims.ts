@@ -1,9 +1,9 @@
 /** NodeClaim records in DynamoDB: create-if-absent, versioned update and delete. */
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type CreateNodeClaimResult, type NodeClaimContent, type NodeClaimRecord } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
 import { NODECLAIM_PREFIX, nodeClaimSk } from "../keys.ts";
-import { sendConditional } from "./conditional.ts";
+import { deleteIf, putIf, updateIf } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 const WHAT = "NodeClaim";
@@ -34,16 +34,12 @@ export async function createNodeClaim(ctx: DynamoContext, content: NodeClaimCont
     version: 1,
   };
   assertItemFits(item);
-  const write = await sendConditional(
-    ctx,
-    new PutCommand({
-      TableName: ctx.tableName,
-      Item: item,
-      ConditionExpression: "attribute_not_exists(#pk)",
-      ExpressionAttributeNames: { "#pk": "pk" },
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }),
-  );
+  const write = await putIf(ctx, {
+    Item: item,
+    ConditionExpression: "attribute_not_exists(#pk)",
+    ExpressionAttributeNames: { "#pk": "pk" },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
   if (write.written) return { record: toRecord(item), created: true };
   const existing = write.existing ?? (await getItem(ctx, name));
   if (existing && existing.content === body) return { record: toRecord(existing), created: false };
@@ -80,19 +76,14 @@ export async function updateNodeClaim(
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   const body = encodeNodeClaimContent(content, name);
   assertItemFits({ pk: ctx.pk, sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
-  const write = await sendConditional(
-    ctx,
-    new UpdateCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
-      UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
-      ConditionExpression: "#version = :expected",
-      ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
-      ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
-      ReturnValues: "ALL_NEW",
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }),
-  );
+  const write = await updateIf(ctx, nodeClaimSk(name), {
+    UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
+    ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
   if (!write.written) throw versionConflict(name, expectedVersion, write.existing);
   return toRecord(write.attributes as Item);
 }
@@ -100,17 +91,12 @@ export async function updateNodeClaim(
 export async function deleteNodeClaim(ctx: DynamoContext, name: string, expectedVersion: number): Promise<boolean> {
   nodeClaimSk(name);
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
-  const write = await sendConditional(
-    ctx,
-    new DeleteCommand({
-      TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: nodeClaimSk(name) },
-      ConditionExpression: "#version = :expected",
-      ExpressionAttributeNames: { "#version": "version" },
-      ExpressionAttributeValues: { ":expected": expectedVersion },
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-    }),
-  );
+  const write = await deleteIf(ctx, nodeClaimSk(name), {
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: { "#version": "version" },
+    ExpressionAttributeValues: { ":expected": expectedVersion },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
   if (write.written) return true;
   if (!write.existing) return false;
   throw versionConflict(name, expectedVersion, write.existing);
