@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadAwsInstanceTypes } from "../../lib/cloud/aws/catalog/index.ts";
 import { fromCatalogEntry, parseCatalogJson, toCatalogEntry } from "../../lib/cloud/catalog-format.ts";
 import type { InstanceType } from "../../lib/cloud/instance-type.ts";
-import { InputError } from "../../lib/errors.ts";
+import { inputProblems } from "../support/input-errors.ts";
 import { GI } from "./helpers.ts";
 
 /** The example entry of the spec, verbatim. */
@@ -23,15 +23,6 @@ const SPEC_EXAMPLE = {
   ],
 };
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected an InputError");
-}
 
 function withoutOverheadSplit(it: InstanceType) {
   const { overhead: _overhead, ...rest } = it;
@@ -82,7 +73,7 @@ describe("reading entries", () => {
 describe("bad entries", () => {
   it("names the instance type, the entry, the field and the reason", () => {
     const entry = { ...SPEC_EXAMPLE, capacity: { ...SPEC_EXAMPLE.capacity, memory: "8Gx" } };
-    expect(problemsOf(() => parseCatalogJson(JSON.stringify([SPEC_EXAMPLE, SPEC_EXAMPLE, { ...entry, name: "m5.xlarge" }]), "catalog.json"))).toEqual([
+    expect(inputProblems(() => parseCatalogJson(JSON.stringify([SPEC_EXAMPLE, SPEC_EXAMPLE, { ...entry, name: "m5.xlarge" }]), "catalog.json"))).toEqual([
       'instance type m5.large (catalog.json entry 2): name: duplicates entry 1',
       'instance type m5.xlarge (catalog.json entry 3): capacity.memory: "8Gx" is not a valid quantity: expected a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, e3, ...)',
     ]);
@@ -102,7 +93,7 @@ describe("bad entries", () => {
       ],
       colour: "blue",
     };
-    const problems = problemsOf(() => fromCatalogEntry(entry, "catalog.json entry 4"));
+    const problems = inputProblems(() => fromCatalogEntry(entry, "catalog.json entry 4"));
     const prefix = "instance type m5.large (catalog.json entry 4): ";
     expect(problems.every((p) => p.startsWith(prefix))).toBe(true);
     expect(problems.map((p) => p.slice(prefix.length).split(":")[0])).toEqual([
@@ -123,15 +114,15 @@ describe("bad entries", () => {
   });
 
   it("names the entry when it has no usable name", () => {
-    expect(problemsOf(() => parseCatalogJson('[{"capacity": {}, "offerings": []}, 7]', "c.json"))).toEqual([
+    expect(inputProblems(() => parseCatalogJson('[{"capacity": {}, "offerings": []}, 7]', "c.json"))).toEqual([
       "c.json entry 1: name: missing is not an instance type name",
       "c.json entry 2: 7 is not an instance type object",
     ]);
   });
 
   it("rejects files that are not a JSON array", () => {
-    expect(problemsOf(() => parseCatalogJson("{", "c.json"))[0]).toMatch(/^c\.json: not valid JSON/);
-    expect(problemsOf(() => parseCatalogJson("{}", "c.json"))).toEqual(["c.json: expected a JSON array of instance types"]);
+    expect(inputProblems(() => parseCatalogJson("{", "c.json"))[0]).toMatch(/^c\.json: not valid JSON/);
+    expect(inputProblems(() => parseCatalogJson("{}", "c.json"))).toEqual(["c.json: expected a JSON array of instance types"]);
   });
 });
 

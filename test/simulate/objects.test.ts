@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../lib/errors.ts";
+import { inputProblems } from "../support/input-errors.ts";
 import type { PersistentVolumeClaim, Pod, Workload } from "../../lib/k8s/types.ts";
 import { classifyDocuments } from "../../lib/simulate/objects.ts";
 import { expandWorkloads } from "../../lib/simulate/workloads.ts";
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error.message.split("\n");
-    throw error;
-  }
-  throw new Error("expected an InputError");
-}
 
 const pod = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, ...extra }, spec: { containers: [{ name: "c" }] } });
 
@@ -28,7 +19,7 @@ describe("classifyDocuments", () => {
   });
 
   it("names the document, apiVersion and kind of anything it does not understand, including old API versions", () => {
-    const lines = problems(() =>
+    const lines = inputProblems(() =>
       classifyDocuments([
         { source: "a.yaml#1", doc: { apiVersion: "karpenter.sh/v1beta1", kind: "NodePool", metadata: { name: "old" } } },
         { source: "a.yaml#2", doc: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } } },
@@ -44,7 +35,7 @@ describe("classifyDocuments", () => {
   });
 
   it("rejects duplicate objects and malformed pods with their field", () => {
-    const lines = problems(() =>
+    const lines = inputProblems(() =>
       classifyDocuments([
         { source: "a.yaml#1", doc: pod("p") },
         { source: "a.yaml#2", doc: pod("p") },
@@ -81,6 +72,6 @@ describe("expandWorkloads", () => {
   it("creates replicas 0 pods for replicas: 0 and rejects a name clash with a given pod", () => {
     expect(expandWorkloads([{ ...sts, spec: { ...sts.spec, replicas: 0 } }], [], []).pods).toEqual([]);
     const clash: Pod = { metadata: { name: "db-1", namespace: "data" }, spec: { containers: [{ name: "c" }] } };
-    expect(problems(() => expandWorkloads([sts], [clash], []))).toEqual(["StatefulSet data/db: metadata.name: its pod data/db-1 clashes with another pod in the input"]);
+    expect(inputProblems(() => expandWorkloads([sts], [clash], []))).toEqual(["StatefulSet data/db: metadata.name: its pod data/db-1 clashes with another pod in the input"]);
   });
 });
