@@ -11,6 +11,7 @@ import { TenonFunctions } from "./constructs/functions.ts";
 import { Observability } from "./constructs/observability.ts";
 import { TenonQueues } from "./constructs/queues.ts";
 import { InterruptionRules, Triggers } from "./constructs/rules.ts";
+import { SnapshotBucket } from "./constructs/snapshot-bucket.ts";
 import { StateTable } from "./constructs/state-table.ts";
 
 export interface TenonStackProps extends StackProps {
@@ -28,6 +29,7 @@ export function stackName(cluster: string): string {
 
 export class TenonStack extends Stack {
   readonly state: StateTable;
+  readonly snapshots: SnapshotBucket;
   readonly queues: TenonQueues;
   readonly lambdas: TenonFunctions;
   readonly access: TenonAccess;
@@ -39,6 +41,7 @@ export class TenonStack extends Stack {
     Tags.of(this).add("tenon:cluster", config.cluster);
 
     this.state = new StateTable(this, "State", { tableName: config.tableName });
+    this.snapshots = new SnapshotBucket(this, "Snapshots", { cluster: config.cluster });
     this.queues = new TenonQueues(this, "Queues", {
       provisionerTimeout: Duration.seconds(FUNCTION_SPECS.provisioner.timeoutSeconds),
       interruptionTimeout: Duration.seconds(FUNCTION_SPECS.interruption.timeoutSeconds),
@@ -58,6 +61,7 @@ export class TenonStack extends Stack {
         CLUSTER_NAME: config.cluster,
         TABLE_NAME: this.state.table.tableName,
         PROVISIONER_QUEUE_URL: this.queues.provisioner.queue.queueUrl,
+        CLUSTER_STATE_BUCKET: this.snapshots.bucket.bucketName,
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
       },
     });
@@ -79,6 +83,13 @@ export class TenonStack extends Stack {
       nodeRoleArns: config.nodeRoleArns,
     });
 
+    // The functions that keep the bound-pod cache: the provisioner reads the snapshot on a cold
+    // start (and publishes after a full list), the lifecycle tick publishes it.
+    for (const name of ["provisioner", "lifecycle", "consolidator"] as const) {
+      const role = this.lambdas.roles.get(name);
+      if (role) this.snapshots.grantSnapshots(role);
+    }
+
     this.observability = new Observability(this, "Observability", {
       cluster: config.cluster,
       functions: this.lambdas.functions,
@@ -90,6 +101,7 @@ export class TenonStack extends Stack {
     });
 
     new CfnOutput(this, "TableName", { value: this.state.table.tableName, description: "State table (tenon CLI: --table)" });
+    new CfnOutput(this, "SnapshotBucketName", { value: this.snapshots.bucket.bucketName, description: "Cluster-state snapshots" });
     new CfnOutput(this, "ProvisionerQueueUrl", { value: this.queues.provisioner.queue.queueUrl });
     new CfnOutput(this, "InterruptionQueueUrl", { value: this.queues.interruption.queue.queueUrl });
     new CfnOutput(this, "DashboardName", { value: `Tenon-${config.cluster}` });

@@ -166,8 +166,27 @@ describe("function IAM policies", () => {
     expect([...services("batcher")].sort()).toEqual(["dynamodb", "logs", "sqs"]);
     expect([...services("interruption")].sort()).toEqual(["dynamodb", "ec2", "eks", "logs", "sqs"]);
     expect([...actionsOf("interruption")].filter((a) => a.startsWith("ec2:")).every((a) => a.startsWith("ec2:Describe"))).toBe(true);
-    expect([...services("provisioner")].sort()).toEqual(["dynamodb", "ec2", "eks", "iam", "logs", "pricing", "sqs", "ssm"]);
+    expect([...services("provisioner")].sort()).toEqual(["dynamodb", "ec2", "eks", "iam", "logs", "pricing", "s3", "sqs", "ssm"]);
     expect(actionsOf("lifecycle").has("ec2:RunInstances")).toBe(false);
+  });
+
+  it("lets only the cache-keeping functions touch the snapshot bucket, and only under the cluster's prefix", () => {
+    const users: string[] = [];
+    for (const [name, ss] of statementsByFunction) {
+      const s3 = ss.filter((s) => s.actions.some((a) => a.startsWith("s3:")));
+      if (s3.length === 0) continue;
+      users.push(name);
+      for (const s of s3) {
+        if (s.actions.includes("s3:ListBucket")) {
+          expect(s.resources).toEqual([expect.stringMatching(/^<SnapshotsBucket[0-9A-F]{8}\.Arn>$/)]);
+          expect(s.Condition).toEqual({ StringLike: { "s3:prefix": ["cluster-state/demo/*"] } });
+        } else {
+          expect([...s.actions].sort()).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+          expect(s.resources).toEqual([expect.stringMatching(/^<SnapshotsBucket[0-9A-F]{8}\.Arn>\/cluster-state\/demo\/\*$/)]);
+        }
+      }
+    }
+    expect(users.sort()).toEqual(["consolidator", "lifecycle", "provisioner"]);
   });
 
   it("lets only the batcher and the provisioner send to the provisioner queue; interruption only receives its own", () => {

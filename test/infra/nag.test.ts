@@ -57,6 +57,9 @@ describe("cdk-nag AwsSolutions", () => {
             return Array.isArray(result) ? result : [];
           });
         expect(findings, `${id} on ${construct.node.path}`).toContain(wildcard[1]);
+      } else if (id === "AwsSolutions-S1") {
+        const results = resources.filter((r) => r.cfnResourceType === "AWS::S3::Bucket").map((r) => rules.s3.S3BucketLoggingEnabled(r));
+        expect(results, `${id} on ${construct.node.path}`).toContain(NagRuleCompliance.NON_COMPLIANT);
       } else if (id === "AwsSolutions-L1") {
         const results = resources.filter((r) => r instanceof CfnFunction).map((r) => rules.lambda.LambdaLatestVersion(r));
         expect(results, `${id} on ${construct.node.path}`).toContain(NagRuleCompliance.NON_COMPLIANT);
