@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIO } from "../io.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
+import { registerNodePool } from "./nodepool.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerValidate } from "./validate.ts";
 
@@ -9,4 +10,5 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerSimulate(program, io);
   registerInstanceTypes(program, io);
   registerValidate(program, io);
+  registerNodePool(program, io);
 }
