@@ -9,7 +9,9 @@
  *  - bound pods are not listed per run: lib/cluster-state/ keeps a summary cache that replays
  *    `podChangesSince` and starts cold from a snapshot in the table; only with no usable snapshot
  *    (or expired watch history) are unfinished pods listed, in pages of 500 (100 requests for
- *    50,000 pods). Nodes are 10 pages at 5,000. Completed pods are filtered server-side.
+ *    50,000 pods). Nodes are kept the same way (`nodeChangesSince`); a full node list (10 pages
+ *    at 5,000) happens only when neither memory nor the snapshot can be caught up. Completed pods
+ *    are filtered server-side.
  *  - every list is paged with limit/continue, so memory stays bounded per page and a
  *    response never approaches the API server's size limits; pods and nodes are slimmed as
  *    each page arrives (lib/kube/slim.ts);
@@ -39,6 +41,7 @@ import {
   type EvictionResult,
   type GuardedWrite,
   type ListOptions,
+  type NodeChanges,
   type NodeMetadataPatch,
   type Page,
   type PodChanges,
@@ -48,7 +51,7 @@ import {
 } from "../ports/cluster.ts";
 import { callWithToken, httpStatusOf, statusMessageOf, toPlain, type KubeClients } from "./clients.ts";
 import type { TokenProvider } from "./eks-token.ts";
-import { podChangesSince } from "./pod-changes.ts";
+import { nodeChangesSince, podChangesSince } from "./pod-changes.ts";
 import { slimNode, slimPod } from "./slim.ts";
 
 /** Unfinished pods: what occupies a node or still wants one. */
@@ -102,6 +105,10 @@ export class KubeCluster implements Cluster {
   listNodes(options?: SelectorListOptions): Promise<Page<Node>> {
     const labelSelector = options?.labelSelector || undefined;
     return this.page("V1Node", options, (p, o) => this.clients.core.listNode(labelSelector ? { ...p, labelSelector } : p, o), slimNode);
+  }
+
+  nodeChangesSince(resourceVersion: string, options?: { timeoutSeconds?: number; labelSelector?: string }): Promise<NodeChanges> {
+    return nodeChangesSince(this.clients.config, this.tokens, resourceVersion, options);
   }
 
   async getNode(name: string): Promise<Node | undefined> {

@@ -1,21 +1,34 @@
 /**
- * Catching up on pod changes with a short watch instead of a relist: the API server replays
+ * Catching up on pod (and node) changes with a short watch instead of a relist: the API server replays
  * every change after the given resourceVersion from its watch cache, then a bookmark carries the
  * newest resourceVersion; we stop after `timeoutSeconds`. The cost follows churn (pods created,
  * bound, deleted since last time), not cluster size. If the history is gone (410, "too old
- * resource version"), the caller relists.
+ * resource version"), the caller relists. Nodes use the same watch on /api/v1/nodes, slimmed by
+ * `slimNode` as lists are.
  */
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
-import type { Pod } from "../k8s/types.ts";
-import type { PodChange, PodChanges } from "../ports/cluster.ts";
+import type { Node, Pod } from "../k8s/types.ts";
+import type { NodeChanges, PodChanges } from "../ports/cluster.ts";
 import { KubeApiError, kubeConfigFor } from "./clients.ts";
 import type { TokenProvider } from "./eks-token.ts";
-import { slimPod } from "./slim.ts";
+import { slimNode, slimPod } from "./slim.ts";
 
 export const DEFAULT_CATCH_UP_SECONDS = 2;
 
-interface WatchOutcome {
-  changes: PodChange[];
+type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** What one watch resource is: its path, a name for errors, and how its objects are slimmed. */
+interface Watched<T> {
+  path: string;
+  what: string;
+  slim: (object: T) => T;
+}
+
+const PODS: Watched<Pod> = { path: "/api/v1/pods", what: "pods", slim: slimPod };
+const NODES: Watched<Node> = { path: "/api/v1/nodes", what: "nodes", slim: slimNode };
+
+interface WatchOutcome<T> {
+  changes: Array<{ type: ChangeType; object: T }>;
   resourceVersion: string;
   expired: boolean;
   /** HTTP status when the watch could not start. */
@@ -28,12 +41,35 @@ export async function podChangesSince(
   resourceVersion: string,
   options: { timeoutSeconds?: number; labelSelector?: string } = {},
 ): Promise<PodChanges> {
+  const result = await changesSince(PODS, config, tokens, resourceVersion, options);
+  if (result.outcome === "expired") return result;
+  return { outcome: "changes", changes: result.changes.map((c) => ({ type: c.type, pod: c.object })), resourceVersion: result.resourceVersion };
+}
+
+export async function nodeChangesSince(
+  config: KubeConfig,
+  tokens: TokenProvider,
+  resourceVersion: string,
+  options: { timeoutSeconds?: number; labelSelector?: string } = {},
+): Promise<NodeChanges> {
+  const result = await changesSince(NODES, config, tokens, resourceVersion, options);
+  if (result.outcome === "expired") return result;
+  return { outcome: "changes", changes: result.changes.map((c) => ({ type: c.type, node: c.object })), resourceVersion: result.resourceVersion };
+}
+
+async function changesSince<T>(
+  watched: Watched<T>,
+  config: KubeConfig,
+  tokens: TokenProvider,
+  resourceVersion: string,
+  options: { timeoutSeconds?: number; labelSelector?: string },
+): Promise<{ outcome: "changes"; changes: WatchOutcome<T>["changes"]; resourceVersion: string } | { outcome: "expired" }> {
   for (let attempt = 0; ; attempt++) {
     const token = await tokens.token(attempt > 0 ? { forceRefresh: true } : undefined);
-    const outcome = await watchOnce(withToken(config, token), resourceVersion, options);
+    const outcome = await watchOnce(watched, withToken(config, token), resourceVersion, options);
     if (outcome.status === 401 && attempt === 0) continue;
     if (outcome.expired || outcome.status === 410) return { outcome: "expired" };
-    if (outcome.status !== undefined) throw new KubeApiError("watch pods", outcome.status, "the watch could not start");
+    if (outcome.status !== undefined) throw new KubeApiError(`watch ${watched.what}`, outcome.status, "the watch could not start");
     return { outcome: "changes", changes: outcome.changes, resourceVersion: outcome.resourceVersion };
   }
 }
@@ -44,13 +80,14 @@ function withToken(config: KubeConfig, token: string): KubeConfig {
   return kubeConfigFor(cluster.caData ? { server: cluster.server, caData: cluster.caData } : { server: cluster.server }, token);
 }
 
-function watchOnce(
+function watchOnce<T>(
+  watched: Watched<T>,
   config: KubeConfig,
   since: string,
   options: { timeoutSeconds?: number; labelSelector?: string },
-): Promise<WatchOutcome> {
+): Promise<WatchOutcome<T>> {
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_CATCH_UP_SECONDS;
-  const outcome: WatchOutcome = { changes: [], resourceVersion: since, expired: false };
+  const outcome: WatchOutcome<T> = { changes: [], resourceVersion: since, expired: false };
   return new Promise((resolve) => {
     let settled = false;
     let controller: AbortController | undefined;
@@ -69,7 +106,7 @@ function watchOnce(
     if (options.labelSelector) query.labelSelector = options.labelSelector;
     new Watch(config)
       .watch(
-        "/api/v1/pods",
+        watched.path,
         query,
         (type: string, object: { metadata?: { resourceVersion?: string }; code?: number }) => {
           if (type === "ERROR") {
@@ -81,7 +118,7 @@ function watchOnce(
           }
           const rv = object.metadata?.resourceVersion;
           if (rv) outcome.resourceVersion = rv;
-          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") outcome.changes.push({ type, pod: slimPod(object as unknown as Pod) });
+          if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") outcome.changes.push({ type, object: watched.slim(object as unknown as T) });
         },
         finish,
       )

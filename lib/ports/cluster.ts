@@ -143,6 +143,14 @@ export interface PodChange {
  */
 export type PodChanges = { outcome: "changes"; changes: PodChange[]; resourceVersion: string } | { outcome: "expired" };
 
+export interface NodeChange {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  node: Node;
+}
+
+/** As `PodChanges`, for nodes: the changes in order and the resourceVersion to ask from next; or "expired" (410 Gone). */
+export type NodeChanges = { outcome: "changes"; changes: NodeChange[]; resourceVersion: string } | { outcome: "expired" };
+
 export interface ClusterReader {
   /**
    * Pods not bound to a node and not finished (`spec.nodeName=` and phase neither Succeeded nor
@@ -165,6 +173,12 @@ export interface ClusterReader {
   listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>>;
   /** e.g. `{labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized"}` for capacity still coming up. */
   listNodes(options?: SelectorListOptions): Promise<Page<Node>>;
+  /**
+   * Node changes after `resourceVersion` (a node list's `Page.resourceVersion`, or the one the last
+   * call returned), with the same semantics as `podChangesSince`: a node view kept current costs the
+   * nodes that changed, not the cluster's size.
+   */
+  nodeChangesSince(resourceVersion: string, options?: { timeoutSeconds?: number; labelSelector?: string }): Promise<NodeChanges>;
   getNode(name: string): Promise<Node | undefined>;
   listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>>;
   listPodDisruptionBudgets(options?: ListOptions): Promise<Page<PodDisruptionBudget>>;

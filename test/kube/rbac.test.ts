@@ -19,6 +19,7 @@ describe("documented RBAC", () => {
     await c.listPodsOnNode("n1");
     await c.podChangesSince("1", { timeoutSeconds: 1 });
     await c.listNodes();
+    await c.nodeChangesSince("1", { timeoutSeconds: 1 });
     const n = await c.getNode("n1");
     await c.listDaemonSets();
     await c.listPodDisruptionBudgets();

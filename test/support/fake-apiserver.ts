@@ -12,7 +12,7 @@
  *    body must match (409 otherwise);
  *  - status subresources: `/status` changes only `.status`, the main resource never does;
  *  - eviction: deletes the pod (201), or answers 429 when the test says a PDB blocks it;
- *  - watch (`watch=true`) on pods from a resourceVersion: replays later changes as JSON lines, then
+ *  - watch (`watch=true`) on pods or nodes from a resourceVersion: replays later changes as JSON lines, then
  *    a BOOKMARK with the newest resourceVersion, then ends (as if `timeoutSeconds` had passed);
  *    `compactHistory()` makes older resourceVersions answer an ERROR event with a 410 Status;
  *  - bearer-token auth: when `validToken` is set, anything else answers 401; `forbid` answers 403.
@@ -53,7 +53,7 @@ export interface FakeApiServer {
   validToken: string | undefined;
   /** Return a reason to answer 403 Forbidden, as RBAC would. */
   forbid: ((method: string, path: string) => string | undefined) | undefined;
-  /** Forgets pod change history, as etcd compaction does: older watches get a 410 ERROR event. */
+  /** Forgets pod and node change history, as etcd compaction does: older watches get a 410 ERROR event. */
   compactHistory(): void;
   /** Makes every continue token issued so far answer 410 Gone, as after an etcd compaction. */
   expireContinueTokens(): void;
@@ -71,10 +71,12 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
   let revision = 1;
   let tokenGeneration = 0;
   const requests: RecordedRequest[] = [];
-  const podHistory: Array<{ rv: number; type: string; object: Json }> = [];
+  /** Watchable resources and their change history. */
+  const history: Array<{ resource: string; rv: number; type: string; object: Json }> = [];
+  const WATCHABLE = new Set(["/pods", "/nodes"]);
   let oldestRv = 0;
   const recordPod = (resource: string, type: string, object: Json) => {
-    if (resource === "/pods") podHistory.push({ rv: Number((object.metadata as Json).resourceVersion), type, object: structuredClone(object) });
+    if (WATCHABLE.has(resource)) history.push({ resource, rv: Number((object.metadata as Json).resourceVersion), type, object: structuredClone(object) });
   };
   /** Removes and records a deletion with its own resourceVersion, as the API server does. */
   const remove = (resource: string, key: string) => {
@@ -102,7 +104,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     evictionBlocker: undefined,
     forbid: undefined,
     compactHistory() {
-      podHistory.length = 0;
+      history.length = 0;
       oldestRv = revision;
     },
     expireContinueTokens() {
@@ -176,8 +178,8 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 
     if (!route.name) {
       if (method === "GET" && url.searchParams.get("watch") === "true") {
-        if (route.resource !== "/pods") return sendStatus(res, 405, "MethodNotAllowed", "this fake watches pods only");
-        return streamWatch(res, url.searchParams);
+        if (!WATCHABLE.has(route.resource)) return sendStatus(res, 405, "MethodNotAllowed", "this fake watches pods and nodes only");
+        return streamWatch(res, route.resource, info.kind, url.searchParams);
       }
       if (method === "GET") {
         const token = url.searchParams.get("continue");
@@ -264,7 +266,7 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     return sendJson(res, 200, next);
   }
 
-  function streamWatch(res: ServerResponse, query: URLSearchParams): void {
+  function streamWatch(res: ServerResponse, resource: string, kind: string, query: URLSearchParams): void {
     const since = Number(query.get("resourceVersion") ?? "0");
     res.writeHead(200, { "content-type": "application/json" });
     const line = (event: unknown) => res.write(`${JSON.stringify(event)}\n`);
@@ -275,13 +277,13 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
     }
     const labelSelector = query.get("labelSelector") ?? "";
     const fieldSelector = query.get("fieldSelector") ?? "";
-    for (const event of podHistory) {
-      if (event.rv <= since) continue;
+    for (const event of history) {
+      if (event.resource !== resource || event.rv <= since) continue;
       const labels = ((event.object.metadata as Json).labels ?? {}) as Record<string, string>;
       if (!matchesLabels(labels, labelSelector) || !matchesFields(event.object, fieldSelector)) continue;
       line({ type: event.type, object: event.object });
     }
-    if (query.get("allowWatchBookmarks") === "true") line({ type: "BOOKMARK", object: { kind: "Pod", apiVersion: "v1", metadata: { resourceVersion: String(revision) } } });
+    if (query.get("allowWatchBookmarks") === "true") line({ type: "BOOKMARK", object: { kind, apiVersion: "v1", metadata: { resourceVersion: String(revision) } } });
     res.end();
   }
 

@@ -3,4 +3,4 @@ export { SimulatedCluster, DEFAULT_TIMINGS, type RecordedEvent, type SimulatedCl
 export { VirtualClock, type TimerAction } from "./virtual-clock.ts";
 export { NOT_READY_TAINT, UNREGISTERED_TAINT, type LaunchedInstance } from "./kubelet.ts";
 export type { ScheduleFn } from "./kube-scheduler.ts";
-export { PodHistory, POD_HISTORY_LIMIT } from "./pod-history.ts";
+export { ChangeHistory, NodeHistory, PodHistory, POD_HISTORY_LIMIT } from "./pod-history.ts";

@@ -33,6 +33,7 @@ import type {
   ListOptions,
   NodeMetadataPatch,
   Page,
+  NodeChanges,
   PodChanges,
   PodListOptions,
   RawObject,
@@ -53,7 +54,7 @@ import {
 } from "./kube-scheduler.ts";
 import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
 import { ObjectStore, Revisions } from "./object-store.ts";
-import { PodHistory } from "./pod-history.ts";
+import { NodeHistory, PodHistory } from "./pod-history.ts";
 import { ZONE_LABEL, provisionedVolume } from "./volumes.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { schedule } from "../../scheduling/scheduler.ts";
@@ -110,6 +111,7 @@ export class SimulatedCluster implements Cluster {
   private readonly launches = new Map<string, LaunchedInstance>();
   private readonly terminated = new Set<string>();
   private readonly podHistory = new PodHistory();
+  private readonly nodeHistory = new NodeHistory();
   private reconcileArmed = false;
   private reconciling = false;
   private nameCounter = 0;
@@ -130,11 +132,17 @@ export class SimulatedCluster implements Cluster {
     this.workloadStore = store(true);
     this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
     this.podStore.onChange = (type, pod) => this.podHistory.record(type, pod);
+    this.nodeStore.onChange = (type, node) => this.nodeHistory.record(type, node);
   }
 
   /** Forgets pod history, as etcd compaction does: older resourceVersions then answer "expired". */
   compactPodHistory(): void {
     this.podHistory.compact(Number(this.revisions.current()));
+  }
+
+  /** Forgets node history, as etcd compaction does. */
+  compactNodeHistory(): void {
+    this.nodeHistory.compact(Number(this.revisions.current()));
   }
 
   // ================= simulation driving =================
@@ -248,7 +256,7 @@ export class SimulatedCluster implements Cluster {
     return this.podStore.list(options, (p) => !isFinished(p) && (!selector || selector.matches(p.metadata.labels)));
   }
   async podChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<PodChanges> {
-    return this.podHistory.since(resourceVersion, this.revisions.current(), options?.labelSelector);
+    return this.podHistory.podsSince(resourceVersion, this.revisions.current(), options?.labelSelector);
   }
 
   async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
@@ -257,6 +265,9 @@ export class SimulatedCluster implements Cluster {
   async listNodes(options?: SelectorListOptions): Promise<Page<Node>> {
     const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
     return this.nodeStore.list(options, (n) => !selector || selector.matches(n.metadata.labels));
+  }
+  async nodeChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<NodeChanges> {
+    return this.nodeHistory.nodesSince(resourceVersion, this.revisions.current(), options?.labelSelector);
   }
   async getNode(name: string): Promise<Node | undefined> {
     return this.nodeStore.get(name);
