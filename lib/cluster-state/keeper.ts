@@ -3,18 +3,21 @@
  * cluster state current"). In order of cost:
  *  1. memory: the container is warm and holds a cache; replay the pod changes since its
  *     resourceVersion (a short watch): cost follows churn, not cluster size;
- *  2. snapshot: a cold container loads the last published snapshot from the Store and replays
- *     the changes since its resourceVersion;
+ *  2. snapshot: a cold container loads the last published snapshot (the Store's manifest, and
+ *     the blob it names when a blob store is configured) and replays the changes since its
+ *     resourceVersion;
  *  3. list: no usable snapshot, or the API server no longer has the history (410 Gone): list
  *     every unfinished pod once, and publish the result so other cold containers start from it.
  * The lifecycle tick calls `publish` every minute after bringing its own cache current, so a
  * snapshot is normally young enough for step 2.
  */
 import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader } from "../ports/cluster.ts";
-import type { Store } from "../ports/store.ts";
+import type { SnapshotBlobStore } from "../blob/blob-store.ts";
+import type { ClusterState, Store } from "../ports/store.ts";
 import type { Log } from "../runtime/telemetry.ts";
 import type { Pod } from "../k8s/types.ts";
 import { ClusterStateCache, fateKey, type PodFate, type PodFates } from "./cache.ts";
+import { blobKeyFor, blobManifestOf, encodeBlobSnapshot, loadBlobSnapshot } from "./blob-snapshot.ts";
 import { decodeSnapshot, encodeSnapshot, snapshotGeneration } from "./snapshot.ts";
 
 export type ClusterStateSource = "memory" | "snapshot" | "list";
@@ -41,8 +44,17 @@ export interface CurrentState {
   report: ClusterStateReport;
 }
 
+export interface KeeperOptions {
+  /** How long a catch-up watch waits for the server (lib/kube default: 2 s). */
+  catchUpSeconds?: number;
+  /** Where the snapshot's summaries go (S3); absent: into the Store's pages as well. */
+  blobs?: SnapshotBlobStore;
+}
+
 /** Restarts of a full list whose continue token expired, as `listAll` allows. */
 const LIST_RESTARTS = 2;
+/** Manifest reads when the object it named was replaced meanwhile. */
+const SNAPSHOT_READ_ATTEMPTS = 3;
 /** A scheduled tick may fire a little early; it still counts as due. */
 const PUBLISH_SLACK_MS = 10_000;
 
@@ -52,8 +64,13 @@ export class ClusterStateKeeper {
   private lastPublishedAtMs: number | undefined;
   private lock: Promise<void> = Promise.resolve();
 
-  /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/kube default: 2 s). */
-  constructor(private readonly catchUpSeconds?: number) {}
+  private readonly catchUpSeconds: number | undefined;
+  private readonly blobs: SnapshotBlobStore | undefined;
+
+  constructor(options: KeeperOptions = {}) {
+    this.catchUpSeconds = options.catchUpSeconds;
+    this.blobs = options.blobs;
+  }
 
   /** The cache brought up to date by the cheapest source that works. */
   async current(ports: KeeperPorts, nowMs: number): Promise<CurrentState>;
@@ -88,9 +105,8 @@ export class ClusterStateKeeper {
       fellBackBecause = `history after resourceVersion ${this.cache.resourceVersion} has expired`;
       this.cache = undefined;
     }
-    const stored = await ports.store.getClusterState();
-    if (stored) {
-      const decoded = decodeSnapshot(stored);
+    const decoded = await this.loadSnapshot(ports);
+    if (decoded) {
       if ("problem" in decoded) {
         ports.log.warn("the published cluster state is unusable; listing every pod", { problem: decoded.problem });
         fellBackBecause ??= `snapshot unusable: ${decoded.problem}`;
@@ -123,7 +139,7 @@ export class ClusterStateKeeper {
       const { cache, report } = state;
       // A relist has just published.
       if (report.source === "list") return { published: false, report };
-      const published = await ports.store.putClusterState(snapshotGeneration(cache.resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+      const published = await this.writeSnapshot(ports, cache, nowMs);
       this.lastPublishedAtMs = nowMs;
       return { published, report };
     });
@@ -137,6 +153,68 @@ export class ClusterStateKeeper {
   /** Drops the in-memory cache (the next call starts from the snapshot). */
   forget(): void {
     this.cache = undefined;
+  }
+
+  /**
+   * The published snapshot, undefined when there is none. An object deleted under a reader means
+   * two newer generations were published meanwhile: read the manifest again rather than list.
+   */
+  private async loadSnapshot(ports: KeeperPorts): Promise<ClusterStateCache | { problem: string } | undefined> {
+    let stored = await ports.store.getClusterState();
+    for (let attempt = 1; ; attempt++) {
+      if (!stored) return undefined;
+      const decoded = await this.decodeStored(stored);
+      if (!("problem" in decoded) || attempt >= SNAPSHOT_READ_ATTEMPTS || !blobManifestOf(stored)) return decoded;
+      const again = await ports.store.getClusterState();
+      if (again?.generation === stored.generation) return decoded;
+      stored = again;
+    }
+  }
+
+  /** Either format decodes, so setting or clearing the bucket needs no migration. */
+  private async decodeStored(stored: ClusterState): Promise<ClusterStateCache | { problem: string }> {
+    const manifest = blobManifestOf(stored);
+    if (!manifest) return decodeSnapshot(stored);
+    const loaded = await loadBlobSnapshot(stored, manifest, this.blobs);
+    return "problem" in loaded ? loaded : decodeSnapshot({ ...stored, entries: loaded.entries });
+  }
+
+  /** Publishes `cache` as the next generation; false when the store already has one at least as new. */
+  private async writeSnapshot(ports: KeeperPorts, cache: ClusterStateCache, nowMs: number): Promise<boolean> {
+    const generation = snapshotGeneration(cache.resourceVersion, nowMs);
+    const blobs = this.blobs;
+    if (!blobs) return ports.store.putClusterState(generation, encodeSnapshot(cache), nowMs);
+    // Read first: a PUT of megabytes is wasted when a newer generation is already published.
+    const current = await ports.store.getClusterState();
+    if (current && current.generation >= generation) return false;
+    const previous = blobManifestOf(current);
+    const key = blobKeyFor(generation);
+    const { body, manifest } = encodeBlobSnapshot(encodeSnapshot(cache), cache.resourceVersion, key, previous?.key);
+    await blobs.put(key, body);
+    let published: boolean;
+    try {
+      published = await ports.store.putClusterState(generation, [manifest], nowMs);
+    } catch (error) {
+      await this.deleteBlob(ports, blobs, key);
+      throw error;
+    }
+    if (!published) {
+      // A newer generation won the race; nobody will ever read this object.
+      await this.deleteBlob(ports, blobs, key);
+      return false;
+    }
+    // Keep the previous generation's object for readers still on it; drop the one before.
+    if (previous?.previousKey !== undefined && previous.previousKey !== key) await this.deleteBlob(ports, blobs, previous.previousKey);
+    return true;
+  }
+
+  /** A failed delete only leaves garbage behind (the bucket's lifecycle rule expires it). */
+  private async deleteBlob(ports: KeeperPorts, blobs: SnapshotBlobStore, key: string): Promise<void> {
+    try {
+      await blobs.delete(key);
+    } catch (error) {
+      ports.log.warn("could not delete an old cluster-state object", { object: `${blobs.location}${key}`, error: (error as Error).message });
+    }
   }
 
   private async catchUp(ports: KeeperPorts, cache: ClusterStateCache, source: ClusterStateSource): Promise<CurrentState | undefined> {
@@ -164,7 +242,7 @@ export class ClusterStateKeeper {
     if (resourceVersion) {
       this.cache = cache;
       try {
-        await ports.store.putClusterState(snapshotGeneration(resourceVersion, nowMs), encodeSnapshot(cache), nowMs);
+        await this.writeSnapshot(ports, cache, nowMs);
         this.lastPublishedAtMs = nowMs;
       } catch (error) {
         // The run can go on with what it listed; the next publisher tries again.

@@ -1,7 +1,7 @@
 /**
  * The Lambda wiring: ports on DynamoDB, SQS, EC2 and the EKS API server, built from the
  * function's environment (set by the CDK stack: CLUSTER_NAME, TABLE_NAME, PROVISIONER_QUEUE_URL,
- * optional KUBERNETES_VERSION; AWS_REGION comes from Lambda). Clients and caches live for the
+ * optional KUBERNETES_VERSION and CLUSTER_STATE_BUCKET; AWS_REGION comes from Lambda). Clients and caches live for the
  * container, so warm invocations reuse connections, the EKS token and resolved NodeClasses.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -9,13 +9,15 @@ import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { AwsCloud } from "../cloud/aws/aws-cloud.ts";
 import type { ClusterEndpointInfo } from "../cloud/aws/config.ts";
+import type { SnapshotBlobStore } from "../blob/blob-store.ts";
+import { lazyBlobStore } from "../blob/lazy-blob-store.ts";
 import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import { ClusterEndpointError } from "../kube/eks-endpoint.ts";
 import { wallClock } from "../ports/clock.ts";
 import { createDynamoDbStore } from "../state/dynamodb/dynamodb-store.ts";
 import { randomIds, type CorePorts, type FullPorts, type FunctionName, type Runtime, type Telemetry } from "./ports.ts";
 import { SqsProvisionerQueue } from "./queue.ts";
-import { readSettings, requireEnv, type Env } from "./settings.ts";
+import { clusterStatePrefix, readClusterStateBucket, readSettings, requireEnv, type Env } from "./settings.ts";
 
 interface DescribedCluster {
   info: ClusterEndpointInfo;
@@ -34,6 +36,17 @@ async function describeCluster(eks: EKSClient, clusterName: string): Promise<Des
   };
 }
 
+/** The snapshot's blob store on S3 when a bucket is configured; the S3 client loads on first use. */
+function clusterStateBlobs(env: Env, region: string, clusterName: string): SnapshotBlobStore | undefined {
+  const bucket = readClusterStateBucket(env);
+  if (!bucket) return undefined;
+  const prefix = clusterStatePrefix(clusterName);
+  return lazyBlobStore(`s3://${bucket}/${prefix}`, async () => {
+    const [{ S3Client }, { S3BlobStore }] = await Promise.all([import("@aws-sdk/client-s3"), import("../blob/s3-blob-store.ts")]);
+    return new S3BlobStore({ client: new S3Client({ region }), bucket, prefix });
+  });
+}
+
 export function awsRuntime(env: Env): Runtime {
   const clusterName = requireEnv(env, "CLUSTER_NAME", "the EKS cluster this deployment serves");
   const region = requireEnv(env, "AWS_REGION", "set by Lambda");
@@ -47,7 +60,8 @@ export function awsRuntime(env: Env): Runtime {
   let cloud: AwsCloud | undefined;
   let tokens: import("../kube/eks-token.ts").TokenProvider | undefined;
   // Lives as long as the container: warm invocations only replay the pod changes since the last one.
-  const clusterState = new ClusterStateKeeper();
+  const blobs = clusterStateBlobs(env, region, clusterName);
+  const clusterState = new ClusterStateKeeper(blobs ? { blobs } : {});
 
   const core = (telemetry: Telemetry): CorePorts => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry });
 

@@ -75,6 +75,27 @@ export function readSettings(env: Env): Settings {
   return out;
 }
 
+/** Names the S3 bucket for the bound-pod snapshot; unset: the snapshot stays in the table. */
+export const CLUSTER_STATE_BUCKET_ENV = "CLUSTER_STATE_BUCKET";
+
+/**
+ * The bucket the bound-pod snapshot goes to (docs/kubernetes.md, "Keeping cluster state
+ * current"), undefined when unset; an InputError when it can't be an S3 bucket name.
+ */
+export function readClusterStateBucket(env: Env): string | undefined {
+  const raw = env[CLUSTER_STATE_BUCKET_ENV]?.trim();
+  if (!raw) return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) || raw.includes("..")) {
+    throw new InputError({ object: "environment", path: CLUSTER_STATE_BUCKET_ENV, reason: `"${raw}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)` });
+  }
+  return raw;
+}
+
+/** Where a cluster's snapshot objects live in the bucket: `cluster-state/<cluster>/<generation>-<writer>.json.gz`. */
+export function clusterStatePrefix(clusterName: string): string {
+  return `cluster-state/${clusterName}/`;
+}
+
 /** A required variable, or an InputError naming it. */
 export function requireEnv(env: Env, name: string, why: string): string {
   const value = env[name];
