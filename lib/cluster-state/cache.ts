@@ -12,6 +12,7 @@
 import type { Pod } from "../k8s/types.ts";
 import { podKey } from "../k8s/types.ts";
 import type { PodChange } from "../ports/cluster.ts";
+import type { NodeView } from "./nodes.ts";
 import { podFromSummary, summarizeBoundPod, summaryKey, type BoundPodSummary } from "./summary.ts";
 
 /** Where a pod stood after the newest change this catch-up saw of it. */
@@ -38,6 +39,13 @@ export function fateKey(pod: Pod): string {
 }
 
 export class ClusterStateCache {
+  /**
+   * The node view travelling with this cache: set from a snapshot that carried one (a cold
+   * container's seed for its NodeState), and by observe after each node catch-up, so what is
+   * published carries nodes as current as the pods. Its resourceVersion is its own.
+   */
+  nodes: NodeView | undefined;
+
   private constructor(
     private readonly byKey: Map<string, BoundPodSummary>,
     private rv: string,

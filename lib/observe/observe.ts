@@ -8,6 +8,10 @@
  * read happens first, so the catch-up after it is at least as new: a pod bound, finished or deleted
  * in between is dropped from the pending ones (`stillPending`) and counted once, where it is now.
  *
+ * Nodes: kept the same way (lib/cluster-state/nodes.ts), replaying `nodeChangesSince` into a view
+ * held per keeper (so per container), seeded by the snapshot's node view when cold, and listed in
+ * full only when neither exists or the node history has expired.
+ *
  * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
  */
@@ -24,6 +28,7 @@ import type { NodePoolOption } from "../scheduling/types.ts";
 import type { Log } from "../runtime/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
+import { NodeState, type NodeStateReport } from "../cluster-state/nodes.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
 export interface Observation {
@@ -35,6 +40,8 @@ export interface Observation {
   /** Pending pods kube-scheduler gave up on: what provisioning is for. */
   provisionablePods: Pod[];
   nodes: Node[];
+  /** How the nodes were brought up to date, and what it cost. */
+  nodeState: NodeStateReport;
   /** Every NodeClaim record, in flight or not. */
   records: NodeClaimRecord[];
   nodePools: NodePoolOption[];
@@ -112,6 +119,15 @@ export async function nodePoolOptions(
   return out;
 }
 
+/** The node view of each keeper: the keeper lives as long as the container, and so does its node view. */
+const nodeStates = new WeakMap<ClusterStateKeeper, NodeState>();
+
+export function nodeStateOf(keeper: ClusterStateKeeper): NodeState {
+  let state = nodeStates.get(keeper);
+  if (!state) nodeStates.set(keeper, (state = new NodeState()));
+  return state;
+}
+
 export async function observe(ports: ObservePorts, nowMs: number): Promise<Observation> {
   const { cluster, store } = ports;
   const keeper = ports.clusterState ?? new ClusterStateKeeper();
@@ -119,11 +135,15 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   const pods = listAll((o) => cluster.listPendingPods(o)).then(async (pending) => {
     const state = await keeper.current(ports, nowMs);
     // Taken at once, before another run sharing the keeper (local loop, tests) can move the cache on.
-    return { report: state.report, bound: state.cache.boundPods(), pending: stillPending(pending, state.cache, state.fates) };
+    return { state, report: state.report, bound: state.cache.boundPods(), pending: stillPending(pending, state.cache, state.fates) };
   });
-  const [{ report, bound, pending }, nodes, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
+  // In parallel with the pods; only a cold container waits for the snapshot the keeper loaded, whose node view seeds it.
+  const nodes = nodeStateOf(keeper)
+    .current(ports, async () => (await pods).state.cache.nodes)
+    .then(({ view, report }) => ({ view, report, nodes: view.nodes() }));
+  const [{ state, report, bound, pending }, nodeState, records, daemonSets, claims, volumes, storageClasses, unavailable, configuration] = await Promise.all([
     pods,
-    listAll((o) => cluster.listNodes(o)),
+    nodes,
     store.listNodeClaims(),
     listAll((o) => cluster.listDaemonSets(o)),
     listAll((o) => cluster.listPersistentVolumeClaims(o)),
@@ -132,6 +152,8 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     store.listUnavailable(nowMs),
     loadConfiguration(ports, nowMs),
   ]);
+  // What the keeper publishes next carries nodes as current as these.
+  state.cache.nodes = nodeState.view;
   const problems = [...configuration.problems];
   const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
@@ -139,7 +161,8 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     boundPods: bound,
     clusterState: report,
     provisionablePods: pending.filter(isProvisionable),
-    nodes,
+    nodes: nodeState.nodes,
+    nodeState: nodeState.report,
     records,
     nodePools,
     nodeClasses: configuration.nodeClasses,
