@@ -19,6 +19,7 @@ import type { Pod } from "../k8s/types.ts";
 import { ClusterStateCache, fateKey, type PodFate, type PodFates } from "./cache.ts";
 import { blobKeyFor, blobManifestOf, encodeBlobSnapshot, loadBlobSnapshot } from "./blob-snapshot.ts";
 import { decodeSnapshot, encodeSnapshot, snapshotGeneration } from "./snapshot.ts";
+import { nodeReaderOf, nodeStateOf } from "./nodes.ts";
 
 export type ClusterStateSource = "memory" | "snapshot" | "list";
 
@@ -139,10 +140,27 @@ export class ClusterStateKeeper {
       const { cache, report } = state;
       // A relist has just published.
       if (report.source === "list") return { published: false, report };
+      await this.bringNodesCurrent(ports, cache);
       const published = await this.writeSnapshot(ports, cache, nowMs);
       this.lastPublishedAtMs = nowMs;
       return { published, report };
     });
+  }
+
+  /**
+   * Brings the node view this keeper shares with observe (nodes.ts) current and puts it in the
+   * cache, so the snapshot carries it; the lifecycle never runs observe, and publishes. A cluster
+   * port without node reads, or a failure, publishes the pods alone (cold starts then list nodes).
+   */
+  private async bringNodesCurrent(ports: KeeperPorts, cache: ClusterStateCache): Promise<void> {
+    const cluster = nodeReaderOf(ports.cluster);
+    if (!cluster) return;
+    try {
+      const { view } = await nodeStateOf(this).current({ cluster }, async () => cache.nodes);
+      cache.nodes = view;
+    } catch (error) {
+      ports.log.warn("could not bring the node view current; publishing the pods without it", { error: (error as Error).message });
+    }
   }
 
   /** True when this container has not published within `intervalMs` (with a little slack for early ticks). */

@@ -171,6 +171,24 @@ export class NodeState {
   }
 }
 
+/**
+ * The node state of an owner that lives as long as the container (the ClusterStateKeeper), so the
+ * keeper's users share one node view without the keeper's own state changing shape.
+ */
+const statesByOwner = new WeakMap<object, NodeState>();
+
+export function nodeStateOf(owner: object): NodeState {
+  let state = statesByOwner.get(owner);
+  if (!state) statesByOwner.set(owner, (state = new NodeState()));
+  return state;
+}
+
+/** The cluster as a node reader, when it is one (the keeper's ports need only pod reads). */
+export function nodeReaderOf(cluster: object): NodeStatePorts["cluster"] | undefined {
+  const c = cluster as Partial<NodeStatePorts["cluster"]>;
+  return typeof c.listNodes === "function" && typeof c.nodeChangesSince === "function" ? (c as NodeStatePorts["cluster"]) : undefined;
+}
+
 /** Every node with the resourceVersion of the list's first page (all pages come from that snapshot). */
 export async function listEveryNode(cluster: Pick<ClusterReader, "listNodes">, pageSize = DEFAULT_PAGE_SIZE): Promise<{ nodes: Node[]; resourceVersion: string | undefined }> {
   for (let attempt = 0; ; attempt++) {

@@ -6,12 +6,17 @@
  * Summaries repeat the same label keys, namespaces and node names thousands of times, so gzip
  * shrinks them several times over, and DynamoDB bills writes and reads per KB.
  *
+ * When the cache carries a node view (nodes.ts), it follows the pod chunks as its own gzip'd JSON
+ * (`{resourceVersion, nodes}`) in `nodeChunks` more entries, so a cold container replays node
+ * changes instead of listing every node. A header without `nodeChunks` has no node view.
+ *
  * The generation is the resourceVersion when it is a number (etcd's revision always is), so a
  * newer cluster state always replaces an older one whoever publishes it; otherwise the clock.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import type { ClusterState } from "../ports/store.ts";
 import { ClusterStateCache } from "./cache.ts";
+import { NodeView } from "./nodes.ts";
 import { summaryProblem, type BoundPodSummary } from "./summary.ts";
 
 export const SNAPSHOT_FORMAT = "tenon/bound-pods/v1";
@@ -24,7 +29,17 @@ interface SnapshotHeader {
   format: typeof SNAPSHOT_FORMAT;
   resourceVersion: string;
   pods: number;
+  /** Entries holding the pod summaries, right after the header. */
   chunks: number;
+  /** Entries holding the node view, after the pod chunks; absent when there is none. */
+  nodeChunks?: number;
+}
+
+function toChunks(value: unknown): string[] {
+  const packed = gzipSync(JSON.stringify(value)).toString("base64");
+  const chunks: string[] = [];
+  for (let i = 0; i < packed.length; i += CHUNK_CHARS) chunks.push(packed.slice(i, i + CHUNK_CHARS));
+  return chunks;
 }
 
 export function snapshotGeneration(resourceVersion: string, nowMs: number): number {
@@ -34,20 +49,25 @@ export function snapshotGeneration(resourceVersion: string, nowMs: number): numb
 
 export function encodeSnapshot(cache: ClusterStateCache): unknown[] {
   const summaries = cache.summaries();
-  const packed = gzipSync(JSON.stringify(summaries)).toString("base64");
-  const chunks: string[] = [];
-  for (let i = 0; i < packed.length; i += CHUNK_CHARS) chunks.push(packed.slice(i, i + CHUNK_CHARS));
+  const chunks = toChunks(summaries);
   const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, resourceVersion: cache.resourceVersion, pods: summaries.length, chunks: chunks.length };
-  return [header, ...chunks];
+  if (!cache.nodes) return [header, ...chunks];
+  const nodeChunks = toChunks(cache.nodes.toSnapshot());
+  header.nodeChunks = nodeChunks.length;
+  return [header, ...chunks, ...nodeChunks];
 }
 
 /** The cache a stored snapshot describes, or the reason it can't be used (then the caller lists). */
 export function decodeSnapshot(state: ClusterState): ClusterStateCache | { problem: string } {
-  const [head, ...chunks] = state.entries;
+  const [head, ...entries] = state.entries;
   const header = head as Partial<SnapshotHeader> | undefined;
   if (!header || typeof header !== "object" || header.format !== SNAPSHOT_FORMAT) return { problem: `entry 0 is not a ${SNAPSHOT_FORMAT} header` };
   if (typeof header.resourceVersion !== "string" || header.resourceVersion === "") return { problem: "the header has no resourceVersion" };
-  if (header.chunks !== chunks.length || !chunks.every((c) => typeof c === "string")) return { problem: `expected ${String(header.chunks)} chunks, found ${chunks.length}` };
+  const nodeChunks = header.nodeChunks ?? 0;
+  if (typeof header.chunks !== "number" || typeof nodeChunks !== "number" || header.chunks + nodeChunks !== entries.length || !entries.every((c) => typeof c === "string")) {
+    return { problem: `expected ${String(header.chunks)} chunks and ${String(nodeChunks)} node chunks, found ${entries.length}` };
+  }
+  const chunks = entries.slice(0, header.chunks);
   let summaries: unknown;
   try {
     summaries = JSON.parse(gunzipSync(Buffer.from(chunks.join(""), "base64")).toString("utf8"));
@@ -59,5 +79,16 @@ export function decodeSnapshot(state: ClusterState): ClusterStateCache | { probl
     const problem = summaryProblem(s);
     if (problem) return { problem: `summary ${i}: ${problem}` };
   }
-  return ClusterStateCache.fromSummaries(summaries as BoundPodSummary[], header.resourceVersion);
+  const cache = ClusterStateCache.fromSummaries(summaries as BoundPodSummary[], header.resourceVersion);
+  if (nodeChunks === 0) return cache;
+  let nodes: unknown;
+  try {
+    nodes = JSON.parse(gunzipSync(Buffer.from(entries.slice(header.chunks).join(""), "base64")).toString("utf8"));
+  } catch (error) {
+    return { problem: `the node view does not decode: ${(error as Error).message}` };
+  }
+  const view = NodeView.fromSnapshot(nodes);
+  if ("problem" in view) return view;
+  cache.nodes = view;
+  return cache;
 }

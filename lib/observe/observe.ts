@@ -28,7 +28,7 @@ import type { NodePoolOption } from "../scheduling/types.ts";
 import type { Log } from "../runtime/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
-import { NodeState, type NodeStateReport } from "../cluster-state/nodes.ts";
+import { nodeStateOf, type NodeStateReport } from "../cluster-state/nodes.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
 export interface Observation {
@@ -117,15 +117,6 @@ export async function nodePoolOptions(
     out.push({ nodePool, instanceTypes: types, nodeClass });
   }
   return out;
-}
-
-/** The node view of each keeper: the keeper lives as long as the container, and so does its node view. */
-const nodeStates = new WeakMap<ClusterStateKeeper, NodeState>();
-
-export function nodeStateOf(keeper: ClusterStateKeeper): NodeState {
-  let state = nodeStates.get(keeper);
-  if (!state) nodeStates.set(keeper, (state = new NodeState()));
-  return state;
 }
 
 export async function observe(ports: ObservePorts, nowMs: number): Promise<Observation> {

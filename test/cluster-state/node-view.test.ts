@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ClusterStateCache } from "../../lib/cluster-state/cache.ts";
 import { listEveryNode, NodeState, NodeView } from "../../lib/cluster-state/nodes.ts";
+import { decodeSnapshot, encodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
 import type { SimulatedCluster } from "../../lib/cluster/simulated/simulated-cluster.ts";
 import { updateNodeTaints } from "../../lib/ports/cluster.ts";
 import { readyNode, simulatedCluster } from "../cluster/helpers.ts";
@@ -64,6 +66,24 @@ describe("node view", () => {
     expect(again.report.source).toBe("list");
     expect(again.report.fellBackBecause).toMatch(/node history after resourceVersion \d+ has expired/);
     expect(names(again.view.nodes())).toEqual(["a", "b"]);
+  });
+
+  it("the snapshot carries the cache's node view after the pod chunks, and one without a node view still decodes", () => {
+    const cache = ClusterStateCache.fromSummaries([{ namespace: "default", name: "p", node: "a" }], "10");
+    const plain = decodeSnapshot({ generation: 10, entries: encodeSnapshot(cache) } as never);
+    expect(plain instanceof ClusterStateCache && plain.nodes).toBeUndefined();
+
+    cache.nodes = NodeView.fromNodes([readyNode("a"), readyNode("b")], "7");
+    const entries = encodeSnapshot(cache);
+    expect(entries[0]).toMatchObject({ chunks: 1, nodeChunks: 1 });
+    const decoded = decodeSnapshot({ generation: 10, entries } as never);
+    if (!(decoded instanceof ClusterStateCache)) throw new Error(decoded.problem);
+    expect(decoded.summaries()).toEqual(cache.summaries());
+    expect(decoded.nodes?.resourceVersion).toBe("7");
+    expect(decoded.nodes?.nodes()).toEqual([readyNode("a"), readyNode("b")]);
+
+    expect(decodeSnapshot({ generation: 10, entries: [entries[0], entries[1], "not gzip"] } as never)).toMatchObject({ problem: expect.stringMatching(/^the node view does not decode/) });
+    expect(decodeSnapshot({ generation: 10, entries: entries.slice(0, 2) } as never)).toEqual({ problem: "expected 1 chunks and 1 node chunks, found 1" });
   });
 
   it("a stored node view that is not one is a problem, not a crash", () => {

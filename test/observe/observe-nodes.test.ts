@@ -57,4 +57,21 @@ describe("observe takes nodes from the cluster-state cache", () => {
     const cached = await keeper.current(w.ports, w.ports.clock.now());
     expect(cached.cache.nodes?.nodes()).toEqual(warm.nodes);
   });
+
+  it("a cold container starts its node view from the snapshot the lifecycle published, and lists no nodes", async () => {
+    const w = simulatedWorld({ store: createMemoryStore() });
+    w.cluster.addNode(readyNode("a"));
+    // The lifecycle's publish brings its own node view current and puts it in the snapshot.
+    expect((await w.ports.clusterState!.publish(w.ports, w.ports.clock.now())).published).toBe(false); // the first one relists pods
+    w.cluster.addNode(readyNode("b"));
+    expect((await w.ports.clusterState!.publish(w.ports, w.ports.clock.now())).published).toBe(true);
+    w.cluster.addNode(readyNode("c"));
+
+    const counter = countNodeLists(w);
+    const { clusterState: _warm, ...coldPorts } = w.ports;
+    const cold = await observe(coldPorts, w.ports.clock.now());
+    expect(counter.lists).toBe(0);
+    expect(cold.nodeState).toMatchObject({ source: "snapshot", changes: 1, nodes: 3 });
+    expect(names(cold.nodes)).toEqual(["a", "b", "c"]);
+  });
 });
