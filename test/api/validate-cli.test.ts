@@ -8,23 +8,9 @@ import type { CliIO } from "../../lib/cli/io.ts";
 import { registerValidate } from "../../lib/cli/commands/validate.ts";
 import { loadDocuments } from "../../lib/api/documents.ts";
 import { InputError, formatProblem } from "../../lib/errors.ts";
+import { recordingIO } from "../support/recording-io.ts";
 
-function fakeIO(cwd: string, stdin = ""): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    isTTY: true,
-    cwd,
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-    readStdin: async () => stdin,
-  };
-  return io;
-}
+const fakeIO = (cwd: string, stdin = "") => recordingIO(cwd, stdin);
 
 /** `tenon validate ...` through main() once the command is registered there; until then through an equivalent program. */
 async function tenon(args: string[], io: CliIO): Promise<number> {

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { CliIO } from "../../lib/cli/io.ts";
 import { main } from "../../lib/cli/main.ts";
 import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
+import { recordingIO } from "../support/recording-io.ts";
 
 const CLUSTER = "apply-test";
 
@@ -33,19 +33,6 @@ spec:
   limits: {cpu: "${cpuLimit}"}
 `;
 
-function fakeIO(cwd: string): CliIO & { stdout: string; stderr: string } {
-  const io = {
-    stdout: "",
-    stderr: "",
-    isTTY: true,
-    cwd,
-    out: (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-    readStdin: async () => "",
-  };
-  return io;
-}
-
 let dynamo: DynamoDbLocal;
 let table: string;
 let dir: string;
@@ -64,7 +51,7 @@ beforeEach(async () => {
 });
 
 async function tenon(...args: string[]) {
-  const io = fakeIO(dir);
+  const io = recordingIO(dir);
   const code = await main(["node", "tenon", ...args, "--cluster", CLUSTER, "--table", table], io);
   return { code, out: io.stdout, err: io.stderr };
 }
