@@ -10,7 +10,7 @@
  *  - the per-run node list; and the bytes of each representation, and the DynamoDB cost of the
  *    snapshot computed from its item sizes (1 WCU per KB written per item; a strongly consistent
  *    Query costs 1 RCU per 4 KB of the items it returns, an eventually consistent one half).
- * Part 2, the HTTP path (`@kubernetes/client-node` against test/support/fake-apiserver.ts over
+ * Part 2, the HTTP path (`@kubernetes/client-node` against lib/cluster/kube/fake-apiserver.ts over
  * loopback): the same 100-change catch-up as a watch of realistic pods, and one 500-node page.
  * Timings are wall clock on whatever machine runs it; see docs/kubernetes.md for recorded numbers.
  */
@@ -19,14 +19,14 @@ import { ClusterStateCache } from "../lib/cluster-state/cache.ts";
 import { ClusterStateKeeper, listUnfinishedPods } from "../lib/cluster-state/keeper.ts";
 import { encodeSnapshot } from "../lib/cluster-state/snapshot.ts";
 import { summarizeBoundPod } from "../lib/cluster-state/summary.ts";
-import { SimulatedCluster } from "../lib/cluster/simulated/simulated-cluster.ts";
-import type { Node, Pod } from "../lib/k8s/types.ts";
-import { kubeConfigFor, makeClients } from "../lib/kube/clients.ts";
-import { KubeCluster } from "../lib/kube/kube-cluster.ts";
+import { SimulatedCluster } from "../lib/cluster/in-memory/simulated-cluster.ts";
+import type { Node, Pod } from "../lib/api/kubernetes.ts";
+import { kubeConfigFor, makeClients } from "../lib/cluster/kube/clients.ts";
+import { KubeCluster } from "../lib/cluster/kube/kube-cluster.ts";
 import { listAll } from "../lib/ports/cluster.ts";
-import type { Log } from "../lib/runtime/telemetry.ts";
-import { createMemoryStore } from "../lib/state/memory/memory-store.ts";
-import { startFakeApiServer } from "../test/support/fake-apiserver.ts";
+import type { Log } from "../lib/ports/telemetry.ts";
+import { createMemoryStore } from "../lib/store/in-memory/memory-store.ts";
+import { startFakeApiServer } from "../lib/cluster/kube/fake-apiserver.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,7 +115,7 @@ function node(i: number, heavy = false): Node {
   return out;
 }
 
-/** A Deployment's pod after lib/kube/slim.ts: what the adapter hands Tenon. */
+/** A Deployment's pod after lib/cluster/kube/slim.ts: what the adapter hands Tenon. */
 function pod(i: number, nodeName: string | undefined): Pod {
   const app = `service-${i % 400}`;
   const out: Pod = {

@@ -4,8 +4,8 @@
  * spread, hostname spread, zonal self-affinity and hostname anti-affinity pods.
  * Usage: npx tsx bench/scheduler-smoke.ts [--own] [podCounts...]
  */
-import type { InstanceType } from "../lib/cloud/instance-type.ts";
-import type { Pod } from "../lib/k8s/types.ts";
+import type { InstanceType } from "../lib/ports/instance-type.ts";
+import type { Pod } from "../lib/api/kubernetes.ts";
 import { parseResources } from "../lib/quantity/resources.ts";
 import { resolveLaunch } from "../lib/scheduling/launch.ts";
 import { schedule } from "../lib/scheduling/scheduler.ts";

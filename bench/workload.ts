@@ -5,8 +5,8 @@
  * Everything comes from a seeded PRNG, so a size always produces the same input.
  */
 import type { NodePool, NodeSelectorRequirement } from "../lib/api/types.ts";
-import type { InstanceType, Offering } from "../lib/cloud/instance-type.ts";
-import type { Pod } from "../lib/k8s/types.ts";
+import type { InstanceType, Offering } from "../lib/ports/instance-type.ts";
+import type { Pod } from "../lib/api/kubernetes.ts";
 import type { SchedulingInput } from "../lib/scheduling/types.ts";
 
 /** mulberry32: small, fast, good enough for synthetic data. */

@@ -70,7 +70,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     ec2: ["describe"],
     catalog: false,
     // It marks offerings unavailable in the table and cordons Nodes; the provisioner's next run
-    // sees both (lib/provisioning/interruption.ts), so it never messages the provisioner.
+    // sees both (lib/interruption/interruption.ts), so it never messages the provisioner.
     sendsToProvisioner: false,
   },
   consolidator: {

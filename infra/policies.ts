@@ -201,7 +201,7 @@ export function instanceProfileSpecs(scope: ArnScope, cluster: string): Statemen
 }
 
 /**
- * Clean-up of instance profiles whose EC2NodeClass is gone (lib/provisioning/lifecycle.ts): list
+ * Clean-up of instance profiles whose EC2NodeClass is gone (lib/lifecycle/lifecycle.ts): list
  * this cluster's path, then take the role out and delete, only under that path and only profiles
  * tagged as owned by this cluster, for this cluster and for a NodeClass (tags IAM checks on
  * instance profiles; lib/cloud/aws/instance-profile.ts sets all three).

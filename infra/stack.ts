@@ -54,7 +54,7 @@ export class TenonStack extends Stack {
       functionsDir: props.functionsDir,
       projectRoot: props.projectRoot,
       logRetentionDays: config.logRetentionDays,
-      // What lib/runtime/aws.ts reads. Every function's runtime asks for the provisioner queue at
+      // What lib/wiring/aws.ts reads. Every function's runtime asks for the provisioner queue at
       // cold start, though only those with `sendsToProvisioner` may send to it. The interruption
       // queue needs no variable: its messages arrive through the event source.
       environment: {

@@ -3,8 +3,8 @@
  * forwarded EventBridge event), batch window recorded, one delayed provisioner message out.
  */
 import { recordSignals, type BatcherReport } from "../../lib/provisioning/batcher.ts";
-import { tenonHandler } from "../../lib/runtime/handler.ts";
-import { currentRuntime } from "../../lib/runtime/ports.ts";
+import { tenonHandler } from "../../lib/wiring/handler.ts";
+import { currentRuntime } from "../../lib/wiring/runtime.ts";
 
 export const handler = tenonHandler<unknown, BatcherReport>("batcher", async (event, telemetry) => {
   const ports = await (await currentRuntime()).core("batcher", telemetry);

@@ -11,10 +11,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { classifyInterruptionMessage } from "../../lib/cloud/aws/interruption/classify.ts";
-import { handleInterruption } from "../../lib/provisioning/interruption.ts";
-import { tenonHandler } from "../../lib/runtime/handler.ts";
-import { currentRuntime } from "../../lib/runtime/ports.ts";
-import { METRIC } from "../../lib/runtime/telemetry.ts";
+import { handleInterruption } from "../../lib/interruption/interruption.ts";
+import { tenonHandler } from "../../lib/wiring/handler.ts";
+import { currentRuntime } from "../../lib/wiring/runtime.ts";
+import { METRIC } from "../../lib/ports/telemetry.ts";
 
 /** The classifier's wording for a well-formed event of a kind it does not know. */
 const UNKNOWN_EVENT = "unknown event";

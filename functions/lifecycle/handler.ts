@@ -1,7 +1,7 @@
 /** lifecycle: the scheduled tick that registers, initializes, checks liveness of and garbage-collects NodeClaims. */
-import { runLifecycle, type LifecycleReport } from "../../lib/provisioning/lifecycle.ts";
-import { tenonHandler } from "../../lib/runtime/handler.ts";
-import { currentRuntime } from "../../lib/runtime/ports.ts";
+import { runLifecycle, type LifecycleReport } from "../../lib/lifecycle/lifecycle.ts";
+import { tenonHandler } from "../../lib/wiring/handler.ts";
+import { currentRuntime } from "../../lib/wiring/runtime.ts";
 
 export const handler = tenonHandler<unknown, LifecycleReport>("lifecycle", async (_event, telemetry) => {
   const ports = await (await currentRuntime()).full("lifecycle", telemetry);

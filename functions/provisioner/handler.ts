@@ -7,10 +7,10 @@
 import { SqsSchema } from "@aws-lambda-powertools/parser/schemas/sqs";
 import type { SQSBatchResponse } from "aws-lambda";
 import { runProvisioner, type ProvisionerReport } from "../../lib/provisioning/provisioner.ts";
-import { tenonHandler } from "../../lib/runtime/handler.ts";
-import { currentRuntime } from "../../lib/runtime/ports.ts";
-import { batchReadyMessageSchema } from "../../lib/runtime/queue.ts";
-import { METRIC } from "../../lib/runtime/telemetry.ts";
+import { tenonHandler } from "../../lib/wiring/handler.ts";
+import { currentRuntime } from "../../lib/wiring/runtime.ts";
+import { batchReadyMessageSchema } from "../../lib/ports/queue.ts";
+import { METRIC } from "../../lib/ports/telemetry.ts";
 
 export type ProvisionerResponse = SQSBatchResponse | { rejected: string } | ProvisionerReport;
 

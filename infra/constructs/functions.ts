@@ -12,7 +12,7 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from "aws-cdk-lib/aws-lam
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { InputError } from "../../lib/errors.ts";
-import { METRICS_NAMESPACE } from "../../lib/runtime/telemetry.ts";
+import { METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 

@@ -11,10 +11,10 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { METRIC, METRICS_NAMESPACE } from "../../lib/runtime/telemetry.ts";
+import { METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
 import { pascal, serviceName } from "./functions.ts";
 
-/** The handlers' metrics on the dashboard (names from lib/runtime/telemetry.ts), and how each is summarised. */
+/** The handlers' metrics on the dashboard (names from lib/ports/telemetry.ts), and how each is summarised. */
 export const TENON_METRICS: readonly { readonly name: string; readonly statistics: readonly string[] }[] = [
   { name: METRIC.podsPending, statistics: ["Maximum"] },
   { name: METRIC.nodeClaimsLaunched, statistics: ["Sum"] },

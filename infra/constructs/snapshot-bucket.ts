@@ -14,7 +14,7 @@ export interface SnapshotBucketProps {
   readonly cluster: string;
 }
 
-/** Where a cluster's snapshots live in the bucket; lib/runtime reads `CLUSTER_STATE_BUCKET`. */
+/** Where a cluster's snapshots live in the bucket; lib/wiring reads `CLUSTER_STATE_BUCKET`. */
 export function snapshotPrefix(cluster: string): string {
   return `cluster-state/${cluster}/`;
 }

@@ -7,7 +7,7 @@
 import { RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
-import { TABLE_SCHEMA } from "../../lib/state/dynamodb/table.ts";
+import { TABLE_SCHEMA } from "../../lib/store/dynamodb/table.ts";
 
 export interface StateTableProps {
   readonly tableName: string;

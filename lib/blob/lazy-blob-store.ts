@@ -2,7 +2,7 @@
  * A blob store built on first use, so a function that never touches it (the batcher) never
  * loads its SDK client at cold start.
  */
-import type { SnapshotBlobStore } from "./blob-store.ts";
+import type { SnapshotBlobStore } from "../ports/blob.ts";
 
 export function lazyBlobStore(location: string, build: () => Promise<SnapshotBlobStore>): SnapshotBlobStore {
   let built: Promise<SnapshotBlobStore> | undefined;

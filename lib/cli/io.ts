@@ -1,3 +1,4 @@
+import { Option } from "commander";
 /** What a CLI command writes to; tests pass in buffers, the binary passes the process streams. */
 export interface CliIO {
   out(text: string): void;
@@ -37,4 +38,8 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+export function outputOption(): Option {
+  return new Option("-o, --output <format>", "output format: json or table (default: table on a terminal, json otherwise)");
 }

@@ -3,7 +3,7 @@
  * Exit codes: 0 success, 2 bad input or usage (one line per problem, no stack trace), 1 anything
  * unexpected (stack trace only with --debug).
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { InputError, formatProblem } from "../errors.ts";
 import { QuantityError } from "../quantity/quantity.ts";
 import { processIO, UsageError, type CliIO } from "./io.ts";
@@ -12,10 +12,6 @@ import { registerCommands } from "./commands/index.ts";
 export const EXIT_OK = 0;
 export const EXIT_UNEXPECTED = 1;
 export const EXIT_BAD_INPUT = 2;
-
-export function outputOption(): Option {
-  return new Option("-o, --output <format>", "output format: json or table (default: table on a terminal, json otherwise)");
-}
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command();

@@ -11,7 +11,7 @@
  * may still be fetching its object.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { SnapshotBlobStore } from "../blob/blob-store.ts";
+import type { SnapshotBlobStore } from "../ports/blob.ts";
 import type { ClusterState } from "../ports/store.ts";
 
 export const BLOB_MANIFEST_FORMAT = "tenon/bound-pods-blob/v1";

@@ -9,8 +9,8 @@
  * namespace/name and the last change wins; DELETED removes; a change that leaves a pod unbound or
  * finished removes it too.
  */
-import type { Pod } from "../k8s/types.ts";
-import { podKey } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
+import { podKey } from "../api/kubernetes.ts";
 import type { PodChange } from "../ports/cluster.ts";
 import type { NodeView } from "./nodes.ts";
 import { podFromSummary, summarizeBoundPod, summaryKey, type BoundPodSummary } from "./summary.ts";

@@ -12,10 +12,10 @@
  * snapshot is normally young enough for step 2.
  */
 import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader } from "../ports/cluster.ts";
-import type { SnapshotBlobStore } from "../blob/blob-store.ts";
+import type { SnapshotBlobStore } from "../ports/blob.ts";
 import type { ClusterState, Store } from "../ports/store.ts";
-import type { Log } from "../runtime/telemetry.ts";
-import type { Pod } from "../k8s/types.ts";
+import type { Log } from "../ports/telemetry.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import { ClusterStateCache, fateKey, type PodFate, type PodFates } from "./cache.ts";
 import { blobKeyFor, blobManifestOf, encodeBlobSnapshot, loadBlobSnapshot } from "./blob-snapshot.ts";
 import { decodeSnapshot, encodeSnapshot, snapshotGeneration } from "./snapshot.ts";
@@ -46,7 +46,7 @@ export interface CurrentState {
 }
 
 export interface KeeperOptions {
-  /** How long a catch-up watch waits for the server (lib/kube default: 2 s). */
+  /** How long a catch-up watch waits for the server (lib/cluster/kube default: 2 s). */
   catchUpSeconds?: number;
   /** Where the snapshot's summaries go (S3); absent: into the Store's pages as well. */
   blobs?: SnapshotBlobStore;

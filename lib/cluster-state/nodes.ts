@@ -10,7 +10,7 @@
  * a published snapshot carried (replay from its resourceVersion), a full list (when neither exists
  * or the history has expired).
  */
-import type { Node } from "../k8s/types.ts";
+import type { Node } from "../api/kubernetes.ts";
 import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
 
 export class NodeView {
@@ -102,7 +102,7 @@ export class NodeState {
   private view: NodeView | undefined;
   private lock: Promise<void> = Promise.resolve();
 
-  /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/kube default: 2 s). */
+  /** `catchUpSeconds`: how long a catch-up watch waits for the server (lib/cluster/kube default: 2 s). */
   constructor(private readonly catchUpSeconds?: number) {}
 
   /**

@@ -12,7 +12,7 @@
  * `podFromSummary` turns a summary back into a minimal Pod for which the scheduler computes the
  * same requests, ports, labels and terms as for the original.
  */
-import type { Pod, PodAffinityTerm } from "../k8s/types.ts";
+import type { Pod, PodAffinityTerm } from "../api/kubernetes.ts";
 import { formatResources, type Resources } from "../quantity/resources.ts";
 import { podHostPorts, type HostPort } from "../scheduling/host-ports.ts";
 import { podRequests } from "../scheduling/pod-requests.ts";

@@ -10,7 +10,7 @@ import type { EC2NodeClass, NodePool } from "../api/types.ts";
 import { formatProblem, type InputProblem } from "../errors.ts";
 import { listAll, upsertCondition, type Cluster, type CustomObjectKind, type RawObject } from "../ports/cluster.ts";
 import type { Store } from "../ports/store.ts";
-import type { Log } from "../runtime/telemetry.ts";
+import type { Log } from "../ports/telemetry.ts";
 
 export interface ConfigurationProblem {
   kind: CustomObjectKind;

@@ -16,8 +16,8 @@
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
-import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../k8s/types.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
+import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../api/kubernetes.ts";
 import type { Cloud } from "../ports/cloud.ts";
 import { isMarkedUnschedulable, listAll, type Cluster } from "../ports/cluster.ts";
 import type { NodeClaimRecord, Store } from "../ports/store.ts";
@@ -25,7 +25,7 @@ import type { UnavailableOffering } from "../ports/unavailable-offerings.ts";
 import type { ClusterObjects } from "../scheduling/snapshot.ts";
 import { isPending } from "../scheduling/snapshot.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
-import type { Log } from "../runtime/telemetry.ts";
+import type { Log } from "../ports/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
 import { nodeStateOf, type NodeStateReport } from "../cluster-state/nodes.ts";

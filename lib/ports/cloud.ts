@@ -1,10 +1,10 @@
 /**
  * The Cloud port: everything the provisioner, lifecycle, garbage-collection and interruption code
  * needs from the cloud. The real adapter is lib/cloud/aws/ (EC2, SSM, Pricing); the in-memory one is
- * lib/cloud/simulated/. Both pass the same behavioural suite (test/cloud/cloud-contract.ts).
+ * lib/cloud/in-memory/. Both pass the same behavioural suite (test/cloud/cloud-contract.ts).
  */
 import type { Condition, EC2NodeClass, NodeSelectorRequirement, Taint } from "../api/types.ts";
-import type { CapacityType, InstanceType } from "../cloud/instance-type.ts";
+import type { CapacityType, InstanceType } from "./instance-type.ts";
 import type { OfferingKey } from "./unavailable-offerings.ts";
 
 export interface ResolvedSubnet {
@@ -150,6 +150,8 @@ export interface Cloud {
 
 /** EC2 puts this tag on every instance launched from a launch template; its value is the template's id. */
 export const TAG_LAUNCH_TEMPLATE_ID = "aws:ec2launchtemplate:id";
+/** Every launched instance carries its EC2NodeClass's name under this tag (lib/cloud/aws/tags.ts sets it). */
+export const TAG_NODECLASS = "karpenter.k8s.aws/ec2nodeclass";
 
 export function providerIdFor(zone: string, instanceId: string): string {
   return `aws:///${zone}/${instanceId}`;

@@ -3,7 +3,7 @@
  * pending, and the few writes Tenon makes (node metadata and taints, finalizers, deletes,
  * CRD status conditions, events, evictions).
  *
- * Adapters: lib/kube/ (the real API server, EKS token) and lib/cluster/simulated/ (in memory,
+ * Adapters: lib/cluster/kube/ (the real API server, EKS token) and lib/cluster/in-memory/ (in memory,
  * virtual clock). Every read is paged (`limit`/`continue`) so a 50,000-pod cluster never
  * arrives in one response; `listAll` walks the pages.
  *
@@ -28,7 +28,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   StorageClass,
-} from "../k8s/types.ts";
+} from "../api/kubernetes.ts";
 
 /** Page size used by `listAll` and recommended to adapters: big enough to be cheap, small enough for Lambda memory. */
 export const DEFAULT_PAGE_SIZE = 500;

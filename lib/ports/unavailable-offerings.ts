@@ -3,7 +3,7 @@
  * failed to launch is skipped until it expires (3 minutes, as Karpenter). Readers must compare
  * against `expiresAtMs` themselves, because DynamoDB deletes expired items lazily.
  */
-import type { CapacityType } from "../cloud/instance-type.ts";
+import type { CapacityType } from "./instance-type.ts";
 
 export const UNAVAILABLE_OFFERING_TTL_MS = 3 * 60 * 1000;
 

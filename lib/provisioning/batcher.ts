@@ -4,8 +4,8 @@
  * idle window with a delayed message. A payload that can't be read is rejected (logged and
  * counted) and never retried: the provisioner's scheduled tick covers whatever it might have said.
  */
-import type { CorePorts } from "../runtime/ports.ts";
-import { METRIC } from "../runtime/telemetry.ts";
+import type { CorePorts } from "../observe/ports.ts";
+import { METRIC } from "../ports/telemetry.ts";
 import { parseBatcherEvent } from "./signals.ts";
 
 export type BatcherReport =

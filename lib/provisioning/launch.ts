@@ -6,14 +6,14 @@
  * fails the record is deleted: its pods are released to the next batch.
  */
 import type { EC2NodeClass } from "../api/types.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
 import { InsufficientCapacityError, NodeClassNotReadyError, type Cloud, type LaunchRequest } from "../ports/cloud.ts";
 import type { Cluster } from "../ports/cluster.ts";
 import type { Clock } from "../ports/clock.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
-import type { Log, MetricsSink } from "../runtime/telemetry.ts";
-import { METRIC } from "../runtime/telemetry.ts";
+import type { Log, MetricsSink } from "../ports/telemetry.ts";
+import { METRIC } from "../ports/telemetry.ts";
 import { failedAttemptContent, instanceTypeNames, launchedContent } from "./records.ts";
 
 export interface LaunchPorts {

@@ -9,14 +9,14 @@
  *     its records instead of launching them (its decision may duplicate the new holder's).
  */
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { NodePoolOption, SchedulingResult } from "../scheduling/types.ts";
 import { clusterObjects, observe, type Observation } from "../observe/observe.ts";
-import type { FullPorts } from "../runtime/ports.ts";
-import { METRIC } from "../runtime/telemetry.ts";
+import type { FullPorts } from "../observe/ports.ts";
+import { METRIC } from "../ports/telemetry.ts";
 import { judgeWindow } from "./batch-window.ts";
 import { launchRecord, type LaunchOutcome } from "./launch.ts";
 import { uniqueNodeClaimName } from "./naming.ts";

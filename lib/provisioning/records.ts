@@ -4,7 +4,7 @@
  */
 import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
 import type { Condition, NodeClaim, NodePool } from "../api/types.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
 import type { CloudInstance } from "../ports/cloud.ts";
 import { upsertCondition } from "../ports/cluster.ts";
 import type { NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";

@@ -4,7 +4,7 @@
  */
 import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_ZONE, normalizeLabelKey } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";

@@ -4,7 +4,7 @@
  * bound to it yet, so their requests are held back too.
  */
 import { normalizeLabelKey } from "../api/labels.ts";
-import type { DaemonSet, Pod } from "../k8s/types.ts";
+import type { DaemonSet, Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
 import { ExistingBin } from "./bins.ts";

@@ -1,5 +1,5 @@
 /** Host ports a pod binds: two pods conflict on a node when they bind the same port and protocol on overlapping IPs. */
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 
 export interface HostPort {
   ip: string;

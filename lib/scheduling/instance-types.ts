@@ -4,7 +4,7 @@
  * cached so that a new claim doesn't re-filter the whole catalog.
  */
 import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_ZONE, normalizeLabelKey } from "../api/labels.ts";
-import type { InstanceType, Offering } from "../cloud/instance-type.ts";
+import type { InstanceType, Offering } from "../ports/instance-type.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement, Requirements } from "../requirements/index.ts";
 

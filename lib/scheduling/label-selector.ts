@@ -1,5 +1,5 @@
 /** Pod label selectors (matchLabels / matchExpressions) compiled once into predicates. */
-import type { LabelSelector, LabelSelectorRequirement } from "../k8s/types.ts";
+import type { LabelSelector, LabelSelectorRequirement } from "../api/kubernetes.ts";
 
 export interface CompiledSelector {
   /** Stable text for grouping identical selectors. */

@@ -6,7 +6,7 @@
  * claim's instance-type order, then zones sort by name, so the answer is deterministic.
  */
 import type { NodeSelectorRequirement } from "../api/types.ts";
-import { CAPACITY_TYPE_PRIORITY, type CapacityType } from "../cloud/instance-type.ts";
+import { CAPACITY_TYPE_PRIORITY, type CapacityType } from "../ports/instance-type.ts";
 import type { NewNodeClaim } from "./types.ts";
 
 export const ZONE_LABEL = "topology.kubernetes.io/zone";

@@ -1,6 +1,6 @@
 /** A pod's node constraints from nodeSelector and node affinity, with aliased label keys normalized. */
 import { normalizeLabelKey } from "../api/labels.ts";
-import type { NodeSelectorTerm, Pod } from "../k8s/types.ts";
+import type { NodeSelectorTerm, Pod } from "../api/kubernetes.ts";
 import { Requirements } from "../requirements/index.ts";
 
 export interface PodNodeConstraints {

@@ -3,7 +3,7 @@
  * a NodePool. Each returns PLACED, or why not (and whether that can never change for this plan).
  */
 import { LABEL_HOSTNAME } from "../api/labels.ts";
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import { formatResource } from "../quantity/quantity.ts";
 import { Requirement, type Requirements } from "../requirements/index.ts";
 import { ClaimBin, type ExistingBin } from "./bins.ts";

@@ -5,7 +5,7 @@
  * fill up and narrow, so a bin that failed for a reason that can't improve is skipped by every
  * later pod of the group.
  */
-import type { Toleration, Pod } from "../k8s/types.ts";
+import type { Toleration, Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
 import type { Bin } from "./bins.ts";

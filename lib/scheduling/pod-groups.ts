@@ -1,5 +1,5 @@
 /** Groups pending pods that are alike, so their constraints are worked out once. */
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import { QuantityError } from "../quantity/quantity.ts";
 import { Requirements } from "../requirements/index.ts";
 import { podHostPorts } from "./host-ports.ts";

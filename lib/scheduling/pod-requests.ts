@@ -4,7 +4,7 @@
  * sequence, sidecars (restartable init containers) running alongside everything after them,
  * pod overhead on top, pod-level `spec.resources` overriding the container sum, and one "pods".
  */
-import type { Container, Pod, ResourceRequirements } from "../k8s/types.ts";
+import type { Container, Pod, ResourceRequirements } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 
 /** A container's effective requests: request, or the limit when no request is given. */

@@ -8,7 +8,7 @@
  *      lighter ones get their chance), 4. the active preferred node-affinity term,
  *   5. a ScheduleAnyway spread constraint, 6. tolerate PreferNoSchedule taints.
  */
-import type { Pod, PodAffinityTerm, TopologySpreadConstraint } from "../k8s/types.ts";
+import type { Pod, PodAffinityTerm, TopologySpreadConstraint } from "../api/kubernetes.ts";
 
 export interface RelaxState {
   /** Index of the required node-affinity term in use. */

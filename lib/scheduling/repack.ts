@@ -11,7 +11,7 @@
  * of NodePools with limits are left alone.
  */
 import { LABEL_HOSTNAME } from "../api/labels.ts";
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement } from "../requirements/index.ts";
 import { ClaimBin } from "./bins.ts";

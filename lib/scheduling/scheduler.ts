@@ -9,7 +9,7 @@
  * needs) and, once a round places nothing, is reported with the reason from every NodePool. Finally,
  * claims whose pods would be cheaper on several smaller nodes are split (repack.ts).
  */
-import type { Pod } from "../k8s/types.ts";
+import type { Pod } from "../api/kubernetes.ts";
 import { Requirements } from "../requirements/index.ts";
 import { buildExistingBins } from "./existing-nodes.ts";
 import type { RunContext } from "./context.ts";

@@ -29,7 +29,7 @@
  */
 import { LABEL_ALIASES, normalizeLabelKey } from "../api/labels.ts";
 import type { NodeClaim, NodeSelectorRequirement, Taint } from "../api/types.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
 import type {
   DaemonSet,
   Node,
@@ -39,8 +39,8 @@ import type {
   Pod,
   PodAffinityTerm,
   StorageClass,
-} from "../k8s/types.ts";
-import { podKey } from "../k8s/types.ts";
+} from "../api/kubernetes.ts";
+import { podKey } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions } from "./types.ts";
 

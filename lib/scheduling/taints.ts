@@ -1,6 +1,6 @@
 /** Taints and tolerations, as kube-scheduler matches them. */
 import type { Taint } from "../api/types.ts";
-import type { Toleration } from "../k8s/types.ts";
+import type { Toleration } from "../api/kubernetes.ts";
 
 export function toleratesTaint(tolerations: readonly Toleration[], taint: Taint): boolean {
   for (const t of tolerations) {

@@ -5,7 +5,7 @@
  */
 import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
-import type { DaemonSet, Pod } from "../k8s/types.ts";
+import type { DaemonSet, Pod } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import { allowWellKnown, Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";

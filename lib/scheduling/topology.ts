@@ -11,7 +11,7 @@
  */
 import { LABEL_HOSTNAME, normalizeLabelKey } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
-import type { Pod, PodAffinityTerm, Toleration, TopologySpreadConstraint } from "../k8s/types.ts";
+import type { Pod, PodAffinityTerm, Toleration, TopologySpreadConstraint } from "../api/kubernetes.ts";
 import type { Requirements, AllowUndefined } from "../requirements/index.ts";
 import { compileSelector, type CompiledSelector } from "./label-selector.ts";
 import { untoleratedTaint } from "./taints.ts";

@@ -4,8 +4,8 @@
  * `tenon simulate` all call `schedule()` (lib/scheduling/scheduler.ts) with this input.
  */
 import type { EC2NodeClass, NodeClaim, NodePool, Taint } from "../api/types.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
-import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../k8s/types.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
+import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from "../api/kubernetes.ts";
 import type { NodeSelectorRequirement } from "../api/types.ts";
 import type { Resources } from "../quantity/resources.ts";
 

@@ -4,7 +4,7 @@
  * StorageClass's allowedTopologies. The EBS CSI zone key is the zone label under another name.
  */
 import { normalizeLabelKey } from "../api/labels.ts";
-import type { PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod } from "../k8s/types.ts";
+import type { PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod } from "../api/kubernetes.ts";
 import { Requirement, Requirements } from "../requirements/index.ts";
 import type { VolumeObjects } from "./types.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
 import { loadAwsInstanceTypes } from "../cloud/aws/catalog/index.ts";
-import type { InstanceType } from "../cloud/instance-type.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 
 export type InstanceTypeSource =

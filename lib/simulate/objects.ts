@@ -16,7 +16,7 @@ import type {
   PodDisruptionBudget,
   StorageClass,
   Workload,
-} from "../k8s/types.ts";
+} from "../api/kubernetes.ts";
 import {
   checkClaimSpec,
   checkCount,

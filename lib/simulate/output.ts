@@ -4,7 +4,7 @@
  * input gives the same bytes.
  */
 import type { NodeSelectorRequirement, Taint } from "../api/types.ts";
-import { podKey } from "../k8s/types.ts";
+import { podKey } from "../api/kubernetes.ts";
 import { resolveLaunch, type LaunchChoice } from "../scheduling/launch.ts";
 import type { SchedulingInput, SchedulingResult } from "../scheduling/types.ts";
 

@@ -2,7 +2,7 @@
  * One simulation, start to end, without I/O: documents in, scheduling input, the scheduler's
  * decision, and the output document out. The CLI reads files and prints; tests call this directly.
  */
-import type { PersistentVolumeClaim } from "../k8s/types.ts";
+import type { PersistentVolumeClaim } from "../api/kubernetes.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { SchedulingInput, SchedulingOptions, SchedulingResult } from "../scheduling/types.ts";

@@ -8,8 +8,8 @@
  * is an input error naming the workload, not an hour-long run that ends out of memory.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import type { PersistentVolumeClaim, Pod, Volume, Workload } from "../k8s/types.ts";
-import { podKey } from "../k8s/types.ts";
+import type { PersistentVolumeClaim, Pod, Volume, Workload } from "../api/kubernetes.ts";
+import { podKey } from "../api/kubernetes.ts";
 
 export interface ExpandedWorkloads {
   pods: Pod[];

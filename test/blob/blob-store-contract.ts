@@ -1,6 +1,6 @@
 /** What every SnapshotBlobStore adapter must do; each adapter's test file runs it. */
 import { expect, it } from "vitest";
-import type { SnapshotBlobStore } from "../../lib/blob/blob-store.ts";
+import type { SnapshotBlobStore } from "../../lib/ports/blob.ts";
 
 export function blobStoreContract(make: () => Promise<SnapshotBlobStore> | SnapshotBlobStore): void {
   it("returns the bytes that were put, byte for byte", async () => {

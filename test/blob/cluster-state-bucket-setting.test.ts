@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../lib/errors.ts";
-import { clusterStatePrefix, readClusterStateBucket } from "../../lib/runtime/settings.ts";
+import { clusterStatePrefix, readClusterStateBucket } from "../../lib/wiring/settings.ts";
 
 describe("CLUSTER_STATE_BUCKET", () => {
   it("is optional: unset or blank keeps the snapshot in the table", () => {

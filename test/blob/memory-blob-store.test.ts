@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryBlobStore } from "../../lib/blob/memory-blob-store.ts";
+import { MemoryBlobStore } from "../../lib/blob/in-memory/memory-blob-store.ts";
 import { blobStoreContract } from "./blob-store-contract.ts";
 
 describe("MemoryBlobStore", () => {

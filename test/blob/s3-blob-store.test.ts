@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { S3BlobStore } from "../../lib/blob/s3-blob-store.ts";
+import { S3BlobStore } from "../../lib/blob/s3/s3-blob-store.ts";
 import { useMoto } from "../support/moto.ts";
 import { blobStoreContract } from "./blob-store-contract.ts";
 import { motoBlobStore, motoS3, TEST_BUCKET } from "./s3-support.ts";

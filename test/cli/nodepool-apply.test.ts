@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../lib/cli/main.ts";
-import { createDynamoDbStore } from "../../lib/state/dynamodb/dynamodb-store.ts";
+import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import { recordingIO } from "../support/recording-io.ts";
 

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EC2NodeClass } from "../../lib/api/types.ts";
-import { collectGarbage } from "../../lib/cloud/aws/gc.ts";
-import type { InstanceType } from "../../lib/cloud/instance-type.ts";
+import { collectGarbage } from "../../lib/lifecycle/gc.ts";
+import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { NodeClassNotReadyError, type Cloud } from "../../lib/ports/cloud.ts";
 import { CLUSTER, launchRequest, nodeClass } from "./fixtures.ts";
 

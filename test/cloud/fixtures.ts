@@ -2,7 +2,7 @@
 import type { EC2NodeClass, NodeSelectorRequirement } from "../../lib/api/types.ts";
 import type { Clock } from "../../lib/ports/clock.ts";
 import type { LaunchRequest } from "../../lib/ports/cloud.ts";
-import type { InstanceType, Offering } from "../../lib/cloud/instance-type.ts";
+import type { InstanceType, Offering } from "../../lib/ports/instance-type.ts";
 
 export const CLUSTER = "tenon-test";
 

@@ -4,16 +4,16 @@
  * writes.
  */
 import { expect, it } from "vitest";
-import type { SnapshotBlobStore } from "../../lib/blob/blob-store.ts";
+import type { SnapshotBlobStore } from "../../lib/ports/blob.ts";
 import { BLOB_MANIFEST_FORMAT, blobManifestOf, type BlobManifest } from "../../lib/cluster-state/blob-snapshot.ts";
 import { ClusterStateCache } from "../../lib/cluster-state/cache.ts";
 import { ClusterStateKeeper, listUnfinishedPods, type KeeperPorts } from "../../lib/cluster-state/keeper.ts";
-import { SimulatedCluster } from "../../lib/cluster/simulated/simulated-cluster.ts";
-import type { Pod } from "../../lib/k8s/types.ts";
+import { SimulatedCluster } from "../../lib/cluster/in-memory/simulated-cluster.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import type { Store } from "../../lib/ports/store.ts";
-import type { Log } from "../../lib/runtime/telemetry.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/helpers.ts";
+import type { Log } from "../../lib/ports/telemetry.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
+import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
 
 export interface BlobHarness {
   blobs: SnapshotBlobStore;

@@ -1,5 +1,5 @@
 import { describe } from "vitest";
-import { MemoryBlobStore } from "../../lib/blob/memory-blob-store.ts";
+import { MemoryBlobStore } from "../../lib/blob/in-memory/memory-blob-store.ts";
 import { blobKeeperContract } from "./blob-keeper-contract.ts";
 
 describe("cluster-state keeper on the in-memory blob store", () => {

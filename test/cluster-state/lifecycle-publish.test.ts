@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ClusterStateKeeper } from "../../lib/cluster-state/keeper.ts";
 import { decodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
-import { runLifecycle } from "../../lib/provisioning/lifecycle.ts";
-import { simulatedWorld } from "../../lib/runtime/simulated.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/helpers.ts";
+import { runLifecycle } from "../../lib/lifecycle/lifecycle.ts";
+import { simulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
+import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
 
 async function publishedPods(store: ReturnType<typeof createMemoryStore>): Promise<string[] | undefined> {
   const state = await store.getClusterState();

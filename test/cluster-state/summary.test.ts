@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Container, Pod, PodAffinityTerm } from "../../lib/k8s/types.ts";
+import type { Container, Pod, PodAffinityTerm } from "../../lib/api/kubernetes.ts";
 import { holdsCapacity, podFromSummary, summarizeBoundPod, summaryProblem } from "../../lib/cluster-state/summary.ts";
 import { podHostPorts } from "../../lib/scheduling/host-ports.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";

@@ -1,6 +1,6 @@
 /** One behaviour for every Cluster adapter: catching up on node changes from a node list's resourceVersion. */
 import { expect } from "vitest";
-import type { Node } from "../../lib/k8s/types.ts";
+import type { Node } from "../../lib/api/kubernetes.ts";
 import type { Cluster } from "../../lib/ports/cluster.ts";
 
 export interface NodeChangesHarness {

@@ -1,6 +1,6 @@
 /** One behaviour for every Cluster adapter: catching up on pod changes from a list's resourceVersion. */
 import { expect } from "vitest";
-import type { Pod } from "../../lib/k8s/types.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import type { Cluster } from "../../lib/ports/cluster.ts";
 
 export interface PodChangesHarness {

@@ -8,13 +8,13 @@
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { describe, expect, it } from "vitest";
 import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
-import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
+import { VirtualClock } from "../../lib/cluster/in-memory/virtual-clock.ts";
 import type { Store } from "../../lib/ports/store.ts";
-import { fixedRuntime } from "../../lib/runtime/ports.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
+import { fixedRuntime } from "../../lib/wiring/base.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { CLUSTER as MOTO_CLUSTER } from "../cloud/fixtures.ts";
-import { buildAccount, motoConfig, type MotoAccount } from "../cloud/moto-env.ts";
+import { buildAccount, motoConfig, type MotoAccount } from "../cloud/aws/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
 import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, deliver, deliverNextMessages, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "./support.ts";
 

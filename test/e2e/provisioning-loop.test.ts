@@ -7,20 +7,20 @@
 import { describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { instanceProfileName } from "../../lib/cloud/aws/instance-profile.ts";
-import { SimulatedCloud } from "../../lib/cloud/simulated/simulated-cloud.ts";
-import { defaultNodeRole, defaultWorld } from "../../lib/cloud/simulated/world.ts";
-import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
+import { SimulatedCloud } from "../../lib/cloud/in-memory/simulated-cloud.ts";
+import { defaultNodeRole, defaultWorld } from "../../lib/cloud/in-memory/world.ts";
+import { VirtualClock } from "../../lib/cluster/in-memory/virtual-clock.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
 import { TAG_LAUNCH_TEMPLATE_ID } from "../../lib/ports/cloud.ts";
-import type { LifecycleReport } from "../../lib/provisioning/lifecycle.ts";
+import type { LifecycleReport } from "../../lib/lifecycle/lifecycle.ts";
 import { INSTANCE_TYPES_ANNOTATION } from "../../lib/provisioning/records.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
-import { fixedRuntime } from "../../lib/runtime/ports.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
-import { METRIC } from "../../lib/runtime/telemetry.ts";
+import { fixedRuntime } from "../../lib/wiring/base.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { METRIC } from "../../lib/ports/telemetry.ts";
 import {
   addWebWorkload,
   auditPayloadForUnschedulable,

@@ -9,10 +9,10 @@
 import { describe, expect, it } from "vitest";
 import { LEASE_TOKEN_ANNOTATION } from "../../lib/provisioning/records.ts";
 import { PROVISIONER_LEASE } from "../../lib/provisioning/provisioner.ts";
-import type { Runtime } from "../../lib/runtime/ports.ts";
-import type { QueuedMessage } from "../../lib/runtime/queue.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
-import type { Settings } from "../../lib/runtime/settings.ts";
+import type { Runtime } from "../../lib/wiring/base.ts";
+import type { QueuedMessage } from "../../lib/queue/in-memory/memory-queue.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import type { Settings } from "../../lib/ports/settings.ts";
 import { claimsOneScheduleAsksFor, Gate, InvocationKilled, ledger, racingRuntime, type Interceptor, type InvocationPlan, type Ledger } from "./race-support.ts";
 import {
   addWebWorkload,

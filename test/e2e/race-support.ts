@@ -9,8 +9,9 @@ import { ClusterStateKeeper } from "../../lib/cluster-state/keeper.ts";
 import { clusterObjects, observe } from "../../lib/observe/observe.ts";
 import type { Cloud, CloudInstance } from "../../lib/ports/cloud.ts";
 import type { NodeClaimRecord, Store } from "../../lib/ports/store.ts";
-import type { FullPorts, FunctionName, Runtime } from "../../lib/runtime/ports.ts";
-import type { SimulatedWorld } from "../../lib/runtime/simulated.ts";
+import type { Runtime } from "../../lib/wiring/base.ts";
+import type { FullPorts, FunctionName } from "../../lib/observe/ports.ts";
+import type { SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
 

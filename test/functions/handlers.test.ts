@@ -5,10 +5,11 @@
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { handler as interruption } from "../../functions/interruption/handler.ts";
-import { fixedRuntime, installRuntime } from "../../lib/runtime/ports.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
-import { METRIC } from "../../lib/runtime/telemetry.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
+import { installRuntime } from "../../lib/wiring/runtime.ts";
+import { fixedRuntime } from "../../lib/wiring/base.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { METRIC } from "../../lib/ports/telemetry.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import {
   auditPayloadForUnschedulable,
   awslogsEvent,

@@ -2,8 +2,8 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
-import { METRIC } from "../../lib/runtime/telemetry.ts";
-import { createTableDefinition } from "../../lib/state/dynamodb/table.ts";
+import { METRIC } from "../../lib/ports/telemetry.ts";
+import { createTableDefinition } from "../../lib/store/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ClusterStateKeeper } from "../../lib/cluster-state/keeper.ts";
 import { observe } from "../../lib/observe/observe.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/runtime/simulated.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
-import { readyNode } from "../cluster/helpers.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
+import { readyNode } from "../cluster/in-memory/helpers.ts";
 
 function countNodeLists(w: SimulatedWorld): { lists: number } {
   const counter = { lists: 0 };

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { VirtualClock } from "../../lib/cluster/simulated/virtual-clock.ts";
+import { VirtualClock } from "../../lib/cluster/in-memory/virtual-clock.ts";
 import { judgeWindow, windowClosesAt } from "../../lib/provisioning/batch-window.ts";
 import { settleWindow } from "../../lib/provisioning/provisioner.ts";
-import { DEFAULT_SETTINGS } from "../../lib/runtime/settings.ts";
-import { RecordingTelemetry } from "../../lib/runtime/telemetry.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
+import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
+import { RecordingTelemetry } from "../../lib/ports/telemetry.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 
 const timing = { idleMs: 1_000, maxMs: 10_000 };
 const window = (firstSeenAtMs: number, lastSeenAtMs: number, version = 3) => ({ firstSeenAtMs, lastSeenAtMs, podCount: 5, version });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PodAffinityTerm } from "../../lib/k8s/types.ts";
+import type { PodAffinityTerm } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { existingNode, HOSTNAME, input, nodePool, option, pod, pods, ZONE, ZONES } from "./factories.ts";
 import { placementOf, podsPerZone, reasonOf } from "./helpers.ts";

@@ -3,8 +3,8 @@
  * types with offerings, existing nodes. Everything not given takes a plain default.
  */
 import type { NodePool, NodeSelectorRequirement, Taint } from "../../lib/api/types.ts";
-import type { CapacityType, InstanceType, Offering } from "../../lib/cloud/instance-type.ts";
-import type { Container, DaemonSet, Pod, PodSpec } from "../../lib/k8s/types.ts";
+import type { CapacityType, InstanceType, Offering } from "../../lib/ports/instance-type.ts";
+import type { Container, DaemonSet, Pod, PodSpec } from "../../lib/api/kubernetes.ts";
 import { parseResources } from "../../lib/quantity/resources.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput } from "../../lib/scheduling/types.ts";
 

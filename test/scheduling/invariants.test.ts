@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Pod } from "../../lib/k8s/types.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import { Requirements } from "../../lib/requirements/index.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";

@@ -5,8 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NodeClaim, NodeSelectorRequirement } from "../../lib/api/types.ts";
-import type { InstanceType } from "../../lib/cloud/instance-type.ts";
-import type { Node } from "../../lib/k8s/types.ts";
+import type { InstanceType } from "../../lib/ports/instance-type.ts";
+import type { Node } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
 import { INSTANCE_TYPE, instanceType, nodePool, pods, ZONE } from "./factories.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Pod } from "../../lib/k8s/types.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 
 const GiB = 1024 ** 3;

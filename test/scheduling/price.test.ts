@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { InstanceType } from "../../lib/cloud/instance-type.ts";
+import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import type { Pod } from "../../lib/k8s/types.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import { input, instanceType, nodePool, option, pods, ZONES } from "./factories.ts";
 import { claimPrice } from "./helpers.ts";
 

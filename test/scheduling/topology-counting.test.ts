@@ -4,7 +4,7 @@
  * pod is counted nowhere, yet the node launches in some zone and kube-scheduler counts it there.
  */
 import { describe, expect, it } from "vitest";
-import type { Pod } from "../../lib/k8s/types.ts";
+import type { Pod } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import type { SchedulingResult } from "../../lib/scheduling/types.ts";
 import { input, instanceType, nodePool, option, pods, ZONE, ZONES } from "./factories.ts";

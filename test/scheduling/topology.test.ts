@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TopologySpreadConstraint } from "../../lib/k8s/types.ts";
+import type { TopologySpreadConstraint } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { CAPACITY_TYPE, existingNode, HOSTNAME, input, nodePool, option, pods, ZONE, ZONES } from "./factories.ts";
 import { podsPerZone } from "./helpers.ts";

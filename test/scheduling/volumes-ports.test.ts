@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../lib/k8s/types.ts";
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { existingNode, input, pod, ZONE, ZONES } from "./factories.ts";
 import { placementOf, reasonOf } from "./helpers.ts";

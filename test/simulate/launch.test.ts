@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NodeSelectorRequirement } from "../../lib/api/types.ts";
-import type { InstanceType } from "../../lib/cloud/instance-type.ts";
+import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { GiB, instanceType } from "../scheduling/properties/fixtures.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { inputProblems } from "../support/input-errors.ts";
-import type { PersistentVolumeClaim, Pod, Workload } from "../../lib/k8s/types.ts";
+import type { PersistentVolumeClaim, Pod, Workload } from "../../lib/api/kubernetes.ts";
 import { classifyDocuments } from "../../lib/simulate/objects.ts";
 import { expandWorkloads } from "../../lib/simulate/workloads.ts";
 

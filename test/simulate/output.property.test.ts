@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { podKey } from "../../lib/k8s/types.ts";
+import { podKey } from "../../lib/api/kubernetes.ts";
 import { requirementsAllow } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildOutput, roundPrice } from "../../lib/simulate/output.ts";

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { NodeClaim } from "../../lib/api/types.ts";
-import type { Node, Pod } from "../../lib/k8s/types.ts";
+import type { Node, Pod } from "../../lib/api/kubernetes.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
 import { GiB, instanceType, nodePool } from "../scheduling/properties/fixtures.ts";
 

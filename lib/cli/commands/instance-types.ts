@@ -9,13 +9,13 @@ import { parseEC2NodeClass } from "../../api/ec2nodeclass.ts";
 import type { EC2NodeClass } from "../../api/types.ts";
 import { CATALOG_REGIONS, loadAwsInstanceTypes, nodeClassZoneOptions, type AwsCatalogOptions } from "../../cloud/aws/catalog/index.ts";
 import { matchesAll, parseFilter } from "../../cloud/aws/catalog/filter.ts";
-import { toCatalogEntry } from "../../cloud/catalog-format.ts";
-import type { InstanceType, Offering } from "../../cloud/instance-type.ts";
+import { toCatalogEntry } from "../catalog-format.ts";
+import type { InstanceType, Offering } from "../../ports/instance-type.ts";
 import { InputError } from "../../errors.ts";
 import { formatResource } from "../../quantity/quantity.ts";
 import { formatResources } from "../../quantity/resources.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
-import { outputOption } from "../main.ts";
+import { outputOption } from "../io.ts";
 
 export const DEFAULT_REGION = "us-east-1";
 

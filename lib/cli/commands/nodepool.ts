@@ -13,7 +13,7 @@ import { isRecord } from "../../api/fields.ts";
 import { validateKarpenterObject } from "../../api/karpenter-objects.ts";
 import { InputError, formatProblem, type InputProblem } from "../../errors.ts";
 import type { ConfigKind, ConfigObjectRecord, Store } from "../../ports/store.ts";
-import { createDynamoDbStore } from "../../state/dynamodb/dynamodb-store.ts";
+import { createDynamoDbStore } from "../../store/dynamodb/dynamodb-store.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 
 const CONFIG_KINDS: readonly ConfigKind[] = ["NodePool", "EC2NodeClass"];

@@ -7,14 +7,14 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
-import { parseCatalogJson } from "../../cloud/catalog-format.ts";
+import { parseCatalogJson } from "../catalog-format.ts";
 import { InputError } from "../../errors.ts";
 import type { InstanceTypeSource } from "../../simulate/instance-types.ts";
 import { renderJson } from "../../simulate/output.ts";
 import { runSimulation } from "../../simulate/run.ts";
 import { renderTable } from "../../simulate/table.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
-import { outputOption } from "../main.ts";
+import { outputOption } from "../io.ts";
 
 export const DEFAULT_REGION = "us-east-1";
 

@@ -4,7 +4,7 @@
  * left), and an instance type boots the newest image whose requirements its labels satisfy.
  */
 import type { ResolvedAmi } from "../../ports/cloud.ts";
-import type { InstanceType } from "../instance-type.ts";
+import type { InstanceType } from "../../ports/instance-type.ts";
 import { labelsSatisfy } from "../../api/node-selector.ts";
 import { typeLabels } from "./requirements.ts";
 

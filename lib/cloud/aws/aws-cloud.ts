@@ -5,7 +5,7 @@ import type { Clock } from "../../ports/clock.ts";
 import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../../ports/cloud.ts";
 import { providerIdFor } from "../../ports/cloud.ts";
 import { offeringKeyString, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
-import type { InstanceType } from "../instance-type.ts";
+import type { InstanceType } from "../../ports/instance-type.ts";
 import { loadAwsInstanceTypes } from "./catalog/index.ts";
 import { catalogZoneOptions } from "./catalog-zones.ts";
 import type { AwsClients, AwsCloudConfig } from "./config.ts";

@@ -2,7 +2,7 @@
 import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_ZONE_ID } from "../../api/labels.ts";
 import { labelSatisfies } from "../../api/node-selector.ts";
 import type { NodeSelectorRequirement } from "../../api/types.ts";
-import type { InstanceType, Offering } from "../instance-type.ts";
+import type { InstanceType, Offering } from "../../ports/instance-type.ts";
 
 /** Labels plus every single-valued `In` requirement of the type. */
 export function typeLabels(type: InstanceType): Record<string, string> {

@@ -7,7 +7,7 @@
  */
 import type { ResolvedCapacityReservation } from "../../ports/cloud.ts";
 import { offeringKeyString } from "../../ports/unavailable-offerings.ts";
-import type { InstanceType, Offering } from "../instance-type.ts";
+import type { InstanceType, Offering } from "../../ports/instance-type.ts";
 import { LABEL } from "./catalog/index.ts";
 import { offeringRequirements } from "./catalog/labels.ts";
 

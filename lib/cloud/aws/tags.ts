@@ -4,7 +4,8 @@
  */
 export const TAG_NODEPOOL = "karpenter.sh/nodepool";
 export const TAG_NODECLAIM = "karpenter.sh/nodeclaim";
-export const TAG_NODECLASS = "karpenter.k8s.aws/ec2nodeclass";
+import { TAG_NODECLASS } from "../../ports/cloud.ts";
+export { TAG_NODECLASS };
 export const TAG_EKS_CLUSTER = "eks:eks-cluster-name";
 export const clusterOwnershipTag = (cluster: string): string => `kubernetes.io/cluster/${cluster}`;
 

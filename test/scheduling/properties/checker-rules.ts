@@ -5,7 +5,7 @@
  * carry: for each label key, the set of values it may have (or that it will be absent).
  */
 import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
-import type { Container, LabelSelector, Pod, Toleration } from "../../../lib/k8s/types.ts";
+import type { Container, LabelSelector, Pod, Toleration } from "../../../lib/api/kubernetes.ts";
 import { parseResources, type Resources } from "../../../lib/quantity/resources.ts";
 
 // ---- requests ----------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * property tests built on it prove nothing. Results here are written by hand.
  */
 import { describe, expect, it } from "vitest";
-import type { DaemonSet, Pod } from "../../../lib/k8s/types.ts";
+import type { DaemonSet, Pod } from "../../../lib/api/kubernetes.ts";
 import type { SchedulingResult } from "../../../lib/scheduling/types.ts";
 import { checkSchedule, obviouslySchedulable, type ViolationKind } from "./checker.ts";
 import { claim, existingNode, GiB, input, instanceType, nodePool, pod } from "./fixtures.ts";

@@ -15,9 +15,9 @@
  * lenient side, so a reported violation is a real one.
  */
 import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
-import type { InstanceType } from "../../../lib/cloud/instance-type.ts";
-import type { NodeSelectorTerm, Pod, PodAffinityTerm } from "../../../lib/k8s/types.ts";
-import { podKey } from "../../../lib/k8s/types.ts";
+import type { InstanceType } from "../../../lib/ports/instance-type.ts";
+import type { NodeSelectorTerm, Pod, PodAffinityTerm } from "../../../lib/api/kubernetes.ts";
+import { podKey } from "../../../lib/api/kubernetes.ts";
 import { parseResources } from "../../../lib/quantity/resources.ts";
 import type { ExistingNode, NewNodeClaim, NodePoolOption, SchedulingInput, SchedulingResult } from "../../../lib/scheduling/types.ts";
 import {

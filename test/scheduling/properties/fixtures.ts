@@ -1,7 +1,7 @@
 /** Small builders for scheduler inputs in the property tests and checker tests. */
 import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
-import type { CapacityType, InstanceType, Offering } from "../../../lib/cloud/instance-type.ts";
-import type { Pod, PodSpec } from "../../../lib/k8s/types.ts";
+import type { CapacityType, InstanceType, Offering } from "../../../lib/ports/instance-type.ts";
+import type { Pod, PodSpec } from "../../../lib/api/kubernetes.ts";
 import type { ExistingNode, NewNodeClaim, NodePoolOption, SchedulingInput } from "../../../lib/scheduling/types.ts";
 
 export const GiB = 1024 ** 3;

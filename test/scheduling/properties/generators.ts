@@ -1,8 +1,8 @@
 /** fast-check generators of random but well-formed clusters for the scheduler's property tests. */
 import fc from "fast-check";
 import type { NodeSelectorRequirement, Taint } from "../../../lib/api/types.ts";
-import type { CapacityType, InstanceType } from "../../../lib/cloud/instance-type.ts";
-import type { DaemonSet, Pod, Toleration } from "../../../lib/k8s/types.ts";
+import type { CapacityType, InstanceType } from "../../../lib/ports/instance-type.ts";
+import type { DaemonSet, Pod, Toleration } from "../../../lib/api/kubernetes.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput } from "../../../lib/scheduling/types.ts";
 import { existingNode, GiB, instanceType, nodePool } from "./fixtures.ts";
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { schedule } from "../../../lib/scheduling/scheduler.ts";
 import { buildOutput, renderJson } from "../../../lib/simulate/output.ts";
 import { checkSchedule, obviouslySchedulable } from "./checker.ts";
-import { podKey } from "../../../lib/k8s/types.ts";
+import { podKey } from "../../../lib/api/kubernetes.ts";
 import { clusterArb } from "./generators.ts";
 
 const RUNS = 150;

@@ -5,7 +5,7 @@
  * `karpenter.k8s.aws/<key>` unless they name a well-known label (`arch`, `zone`, ...).
  */
 import { InputError } from "../../../errors.ts";
-import type { InstanceType } from "../../instance-type.ts";
+import type { InstanceType } from "../../../ports/instance-type.ts";
 
 export type FilterOperator = "=" | "!=" | ">=" | "<=" | ">" | "<";
 

@@ -8,7 +8,7 @@
  */
 import type { EC2NodeClass, NodeSelectorRequirement } from "../../../api/types.ts";
 import { InputError } from "../../../errors.ts";
-import type { InstanceType } from "../../instance-type.ts";
+import type { InstanceType } from "../../../ports/instance-type.ts";
 import { amiFamilyOf } from "../../../api/ami-family.ts";
 import { amiFamilyRules, type AmiFamilyRules } from "./ami-family.ts";
 import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";

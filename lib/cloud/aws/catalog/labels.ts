@@ -5,7 +5,7 @@
  * type lacks, so a NodePool asking for e.g. a GPU count never matches a type without GPUs.
  */
 import type { NodeSelectorRequirement } from "../../../api/types.ts";
-import type { Offering } from "../../instance-type.ts";
+import type { Offering } from "../../../ports/instance-type.ts";
 import type { AmiFamilyRules } from "./ami-family.ts";
 import type { CatalogInstanceType } from "./data-format.ts";
 

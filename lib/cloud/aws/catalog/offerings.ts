@@ -3,7 +3,7 @@
  * §2.2, §3). An offering is available only when it has a price, its zone offers the type, it is
  * not marked unavailable (recent insufficient capacity), and the type suits the NodeClass.
  */
-import type { CapacityType, Offering } from "../../instance-type.ts";
+import type { CapacityType, Offering } from "../../../ports/instance-type.ts";
 import type { CatalogInstanceType } from "./data-format.ts";
 import type { CatalogRegionData } from "./load.ts";
 

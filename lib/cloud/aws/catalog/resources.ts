@@ -7,7 +7,7 @@ import type { EC2NodeClass, KubeletConfiguration } from "../../../api/types.ts";
 import { InputError } from "../../../errors.ts";
 import { parseQuantity, QuantityError, toResourceNumber } from "../../../quantity/quantity.ts";
 import type { Resources } from "../../../quantity/resources.ts";
-import type { InstanceTypeOverhead } from "../../instance-type.ts";
+import type { InstanceTypeOverhead } from "../../../ports/instance-type.ts";
 import type { AmiFamilyRules } from "./ami-family.ts";
 import type { CatalogInstanceType } from "./data-format.ts";
 

@@ -12,28 +12,7 @@ import {
   spotInterruptionDetail,
   stateChangeDetail,
 } from "./schemas.ts";
-
-export type InterruptionKind =
-  | "spot-interruption"
-  | "rebalance-recommendation"
-  | "state-change"
-  | "scheduled-change"
-  | "capacity-reservation-interruption";
-
-export type InterruptionAction = "cordon-and-drain" | "mark-unavailable+cordon-and-drain" | "event-only" | "ignore";
-
-export interface ClassifiedInterruption {
-  ok: true;
-  eventId: string;
-  kind: InterruptionKind;
-  action: InterruptionAction;
-  instanceIds: string[];
-  /** Event time, ms since the epoch. */
-  timeMs: number;
-  /** Why this action (e.g. `state stopping`, `health AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED`). */
-  detail: string;
-  capacityReservationId?: string;
-}
+import type { ClassifiedInterruption } from "../../../ports/interruption.ts";
 
 export interface RejectedMessage {
   ok: false;

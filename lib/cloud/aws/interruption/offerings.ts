@@ -4,9 +4,9 @@
  * a capacity-reservation interruption does the same for the reserved offering (type, zone, reserved).
  */
 import type { CloudInstance } from "../../../ports/cloud.ts";
-import type { CapacityType } from "../../instance-type.ts";
+import type { CapacityType } from "../../../ports/instance-type.ts";
 import type { OfferingKey } from "../../../ports/unavailable-offerings.ts";
-import type { ClassifiedInterruption } from "./classify.ts";
+import type { ClassifiedInterruption } from "../../../ports/interruption.ts";
 
 const CAPACITY_TYPE_TAKEN_BACK: Partial<Record<ClassifiedInterruption["kind"], CapacityType>> = {
   "spot-interruption": "spot",

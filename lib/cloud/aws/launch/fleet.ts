@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { CreateFleetCommandInput, CreateFleetCommandOutput } from "@aws-sdk/client-ec2";
 import type { OfferingFailure } from "../../../ports/cloud.ts";
-import type { CapacityType } from "../../instance-type.ts";
+import type { CapacityType } from "../../../ports/instance-type.ts";
 import { toTagList } from "../tags.ts";
 import type { LaunchOption } from "./plan.ts";
 

@@ -12,7 +12,7 @@ import {
   type ResolvedNodeClass,
 } from "../../../ports/cloud.ts";
 import { offeringKeyString, UNAVAILABLE_OFFERING_TTL_MS, type UnavailableOfferingsStore } from "../../../ports/unavailable-offerings.ts";
-import type { CapacityType } from "../../instance-type.ts";
+import type { CapacityType } from "../../../ports/instance-type.ts";
 import { amiFamilyOf } from "../../../api/ami-family.ts";
 import type { AwsCloudConfig } from "../config.ts";
 import { reservationKey, subnetKey, type InFlightLedger } from "../in-flight.ts";

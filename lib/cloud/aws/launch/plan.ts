@@ -8,7 +8,7 @@
 import type { NodeSelectorRequirement } from "../../../api/types.ts";
 import type { ResolvedAmi, ResolvedSubnet } from "../../../ports/cloud.ts";
 import { offeringKeyString } from "../../../ports/unavailable-offerings.ts";
-import { CAPACITY_TYPE_PRIORITY, type CapacityType, type InstanceType, type Offering } from "../../instance-type.ts";
+import { CAPACITY_TYPE_PRIORITY, type CapacityType, type InstanceType, type Offering } from "../../../ports/instance-type.ts";
 import { amiForType } from "../ami-select.ts";
 import { LABEL_INSTANCE_TYPE } from "../../../api/labels.ts";
 import { labelSatisfies } from "../../../api/node-selector.ts";

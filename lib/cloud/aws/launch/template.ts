@@ -7,7 +7,7 @@ import type { RequestLaunchTemplateData } from "@aws-sdk/client-ec2";
 import type { AMIFamily, BlockDeviceMapping, EC2NodeClass } from "../../../api/types.ts";
 import { parseQuantity, toUnits } from "../../../quantity/quantity.ts";
 import type { ResolvedSecurityGroup } from "../../../ports/cloud.ts";
-import type { CapacityType } from "../../instance-type.ts";
+import type { CapacityType } from "../../../ports/instance-type.ts";
 import { toTagList } from "../tags.ts";
 
 const GIB = 1024 ** 3;

@@ -1,0 +1,550 @@
+/**
+ * An in-memory Kubernetes cluster that implements the `Cluster` port and behaves, on a virtual
+ * clock, like the parts of a real cluster Tenon depends on:
+ *  - kubelets register a Node for each launched instance after a boot delay, report Ready later,
+ *    and the startup-taint owners (a CNI, say) remove their taints a little after that;
+ *  - a kube-scheduler binds pending pods to nodes that fit (the project's own `schedule()`), and
+ *    marks the rest PodScheduled=False/Unschedulable;
+ *  - workload controllers recreate pods that were evicted or deleted; a DaemonSet controller runs
+ *    one pod per eligible node; the taint manager removes pods from NoExecute-tainted nodes; pods
+ *    of a deleted node are garbage-collected;
+ *  - the Eviction API honours PodDisruptionBudgets (a blocked eviction is the 429 result).
+ *
+ * Controllers react `reactionMs` after anything they care about changes (one reconcile per
+ * change burst), so `advance()` / `runUntilIdle()` play out the consequences of a write.
+ */
+import type { Condition, Taint } from "../../api/types.ts";
+import type {
+  DaemonSet,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodDisruptionBudget,
+  StorageClass,
+  Workload,
+} from "../../api/kubernetes.ts";
+import type {
+  Cluster,
+  ClusterEvent,
+  CustomObjectKind,
+  EvictionResult,
+  GuardedWrite,
+  ListOptions,
+  NodeMetadataPatch,
+  Page,
+  NodeChanges,
+  PodChanges,
+  PodListOptions,
+  RawObject,
+  SelectorListOptions,
+} from "../../ports/cluster.ts";
+import { parseLabelSelector } from "../../ports/cluster.ts";
+import { compileSelector } from "../../scheduling/label-selector.ts";
+import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
+import { evictionVerdict } from "./disruption-budget.ts";
+import {
+  alreadyMarkedUnschedulable,
+  awaitsScheduling,
+  bindPod,
+  isFinished,
+  markUnschedulable,
+  runSchedulingPass,
+  type ScheduleFn,
+} from "./kube-scheduler.ts";
+import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
+import { ObjectStore, Revisions } from "./object-store.ts";
+import { NodeHistory, PodHistory } from "./pod-history.ts";
+import { ZONE_LABEL, provisionedVolume } from "./volumes.ts";
+import { VirtualClock } from "./virtual-clock.ts";
+import { schedule } from "../../scheduling/scheduler.ts";
+
+export interface SimulationTimings {
+  /** Instance launched -> Node registered. */
+  bootMs: number;
+  /** Node registered -> Ready. */
+  readyMs: number;
+  /** Ready -> startup taints removed by whoever owns them. */
+  startupTaintRemovalMs: number;
+  /** A change -> controllers and the scheduler act on it. */
+  reactionMs: number;
+  /** Instance terminated -> its Node object deleted (cloud controller manager). */
+  nodeDeletionMs: number;
+}
+
+export const DEFAULT_TIMINGS: SimulationTimings = {
+  bootMs: 45_000,
+  readyMs: 15_000,
+  startupTaintRemovalMs: 10_000,
+  reactionMs: 1_000,
+  nodeDeletionMs: 5_000,
+};
+
+export interface SimulatedClusterOptions {
+  /** The scheduling predicates; the project's own `schedule()` unless a test swaps it. */
+  schedule?: ScheduleFn;
+  clock?: VirtualClock;
+  timings?: Partial<SimulationTimings>;
+}
+
+/** An event as recorded, with who wrote it and when. */
+export interface RecordedEvent extends ClusterEvent {
+  source: "tenon" | "default-scheduler";
+  atMs: number;
+}
+
+export class SimulatedCluster implements Cluster {
+  readonly clock: VirtualClock;
+  readonly timings: SimulationTimings;
+  private readonly schedule: ScheduleFn;
+  private readonly revisions = new Revisions();
+  private readonly podStore: ObjectStore<Pod>;
+  private readonly nodeStore: ObjectStore<Node>;
+  private readonly daemonSetStore: ObjectStore<DaemonSet>;
+  private readonly budgetStore: ObjectStore<PodDisruptionBudget>;
+  private readonly claimStore: ObjectStore<PersistentVolumeClaim>;
+  private readonly volumeStore: ObjectStore<PersistentVolume>;
+  private readonly storageClassStore: ObjectStore<StorageClass>;
+  private readonly workloadStore: ObjectStore<Workload>;
+  private readonly customStores: Record<CustomObjectKind, ObjectStore<RawObject & { metadata: { name: string } }>>;
+  private readonly recorded: RecordedEvent[] = [];
+  private readonly launches = new Map<string, LaunchedInstance>();
+  private readonly terminated = new Set<string>();
+  private readonly podHistory = new PodHistory();
+  private readonly nodeHistory = new NodeHistory();
+  private reconcileArmed = false;
+  private reconciling = false;
+  private nameCounter = 0;
+
+  constructor(options: SimulatedClusterOptions = {}) {
+    this.clock = options.clock ?? new VirtualClock();
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    this.schedule = options.schedule ?? schedule;
+    const iso = () => new Date(this.clock.now()).toISOString();
+    const store = <T extends { metadata: { name: string } }>(namespaced: boolean) => new ObjectStore<T>(this.revisions, namespaced, iso);
+    this.podStore = store(true);
+    this.nodeStore = store(false);
+    this.daemonSetStore = store(true);
+    this.budgetStore = store(true);
+    this.claimStore = store(true);
+    this.volumeStore = store(false);
+    this.storageClassStore = store(false);
+    this.workloadStore = store(true);
+    this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
+    this.podStore.onChange = (type, pod) => this.podHistory.record(type, pod);
+    this.nodeStore.onChange = (type, node) => this.nodeHistory.record(type, node);
+  }
+
+  /** Forgets pod history, as etcd compaction does: older resourceVersions then answer "expired". */
+  compactPodHistory(): void {
+    this.podHistory.compact(Number(this.revisions.current()));
+  }
+
+  /** Forgets node history, as etcd compaction does. */
+  compactNodeHistory(): void {
+    this.nodeHistory.compact(Number(this.revisions.current()));
+  }
+
+  // ================= simulation driving =================
+
+  advance(ms: number): Promise<void> {
+    return this.clock.advance(ms);
+  }
+
+  /** Plays out everything pending (boots, reconciles); returns the virtual time it took. */
+  runUntilIdle(limitMs?: number): Promise<number> {
+    return this.clock.runUntilIdle(limitMs);
+  }
+
+  // ================= setting the scene =================
+
+  addNode(node: Node): Node {
+    return this.changed(this.nodeStore.put(node));
+  }
+  addPod(pod: Pod): Pod {
+    const copy = structuredClone(pod);
+    copy.status ??= {};
+    copy.status.phase ??= copy.spec.nodeName ? "Running" : "Pending";
+    return this.changed(this.podStore.put(copy));
+  }
+  /** A Deployment, ReplicaSet, StatefulSet or Job whose pods the simulation keeps at the desired count. */
+  addWorkload(workload: Workload): Workload {
+    return this.changed(this.workloadStore.put(workload));
+  }
+  scaleWorkload(namespace: string, name: string, replicas: number): void {
+    this.workloadStore.update(name, namespace, (w) => void (w.spec.replicas = replicas));
+    this.changed(undefined);
+  }
+  addDaemonSet(daemonSet: DaemonSet): DaemonSet {
+    return this.changed(this.daemonSetStore.put(daemonSet));
+  }
+  addPodDisruptionBudget(budget: PodDisruptionBudget): PodDisruptionBudget {
+    return this.budgetStore.put(budget);
+  }
+  addPersistentVolumeClaim(claim: PersistentVolumeClaim): PersistentVolumeClaim {
+    return this.changed(this.claimStore.put(claim));
+  }
+  addPersistentVolume(volume: PersistentVolume): PersistentVolume {
+    return this.changed(this.volumeStore.put(volume));
+  }
+  addStorageClass(storageClass: StorageClass): StorageClass {
+    return this.storageClassStore.put(storageClass);
+  }
+  putCustomObject(kind: CustomObjectKind, object: RawObject & { metadata: { name: string } }): void {
+    this.customStores[kind].put(object);
+  }
+  getCustomObject(kind: CustomObjectKind, name: string): RawObject | undefined {
+    return this.customStores[kind].get(name);
+  }
+
+  /** A user (or anything but Tenon) deletes a pod; its controller, if any, replaces it. */
+  deletePod(namespace: string, name: string): boolean {
+    const gone = this.podStore.delete(name, namespace);
+    if (gone) this.changed(undefined);
+    return Boolean(gone);
+  }
+
+  /** The cloud started an instance: its kubelet will register a Node after the boot delay. */
+  instanceLaunched(instance: LaunchedInstance): void {
+    this.launches.set(instance.providerID, structuredClone(instance));
+    if (instance.joins === false) return;
+    this.clock.after(this.timings.bootMs, () => this.register(instance.providerID));
+  }
+
+  /** The instance is gone: the cloud controller manager deletes its Node (finalizers permitting). */
+  instanceTerminated(providerID: string): void {
+    this.terminated.add(providerID);
+    this.clock.after(this.timings.nodeDeletionMs, () => {
+      const node = this.nodeStore.values().find((n) => n.spec.providerID === providerID);
+      if (node) this.deleteNodeObject(node.metadata.name);
+    });
+  }
+
+  /** The NodeClaim a node was launched for, if the simulation launched it. */
+  nodeClaimNameOf(nodeName: string): string | undefined {
+    const node = this.nodeStore.get(nodeName);
+    return node?.spec.providerID ? this.launches.get(node.spec.providerID)?.nodeClaimName : undefined;
+  }
+
+  // ================= inspecting =================
+
+  pods(): Pod[] {
+    return this.podStore.list(undefined).items;
+  }
+  nodes(): Node[] {
+    return this.nodeStore.list(undefined).items;
+  }
+  pod(namespace: string, name: string): Pod | undefined {
+    return this.podStore.get(name, namespace);
+  }
+  node(name: string): Node | undefined {
+    return this.nodeStore.get(name);
+  }
+  events(filter: { source?: RecordedEvent["source"]; reason?: string } = {}): RecordedEvent[] {
+    return this.recorded
+      .filter((e) => (filter.source === undefined || e.source === filter.source) && (filter.reason === undefined || e.reason === filter.reason))
+      .map((e) => structuredClone(e));
+  }
+
+  // ================= Cluster port: reads =================
+
+  async listPendingPods(options?: ListOptions): Promise<Page<Pod>> {
+    return this.podStore.list(options, (p) => !p.spec.nodeName && !isFinished(p));
+  }
+  async listActivePods(options?: PodListOptions): Promise<Page<Pod>> {
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    return this.podStore.list(options, (p) => !isFinished(p) && (!selector || selector.matches(p.metadata.labels)));
+  }
+  async podChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<PodChanges> {
+    return this.podHistory.podsSince(resourceVersion, this.revisions.current(), options?.labelSelector);
+  }
+
+  async listPodsOnNode(nodeName: string, options?: ListOptions): Promise<Page<Pod>> {
+    return this.podStore.list(options, (p) => p.spec.nodeName === nodeName && !isFinished(p));
+  }
+  async listNodes(options?: SelectorListOptions): Promise<Page<Node>> {
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    return this.nodeStore.list(options, (n) => !selector || selector.matches(n.metadata.labels));
+  }
+  async nodeChangesSince(resourceVersion: string, options?: { labelSelector?: string }): Promise<NodeChanges> {
+    return this.nodeHistory.nodesSince(resourceVersion, this.revisions.current(), options?.labelSelector);
+  }
+  async getNode(name: string): Promise<Node | undefined> {
+    return this.nodeStore.get(name);
+  }
+  async listDaemonSets(options?: ListOptions): Promise<Page<DaemonSet>> {
+    return this.daemonSetStore.list(options);
+  }
+  async listPodDisruptionBudgets(options?: ListOptions): Promise<Page<PodDisruptionBudget>> {
+    return this.budgetStore.list(options);
+  }
+  async listPersistentVolumeClaims(options?: ListOptions): Promise<Page<PersistentVolumeClaim>> {
+    return this.claimStore.list(options);
+  }
+  async listPersistentVolumes(options?: ListOptions): Promise<Page<PersistentVolume>> {
+    return this.volumeStore.list(options);
+  }
+  async listStorageClasses(options?: ListOptions): Promise<Page<StorageClass>> {
+    return this.storageClassStore.list(options);
+  }
+  async listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>> {
+    return this.customStores[kind].list(options);
+  }
+
+  // ================= Cluster port: writes =================
+
+  async patchNodeMetadata(name: string, patch: NodeMetadataPatch): Promise<Node | undefined> {
+    return this.changed(
+      this.nodeStore.update(name, undefined, (node) => {
+        node.metadata.labels = applyMapPatch(node.metadata.labels, patch.labels);
+        node.metadata.annotations = applyMapPatch(node.metadata.annotations, patch.annotations);
+      }),
+    );
+  }
+
+  async setNodeUnschedulable(name: string, unschedulable: boolean): Promise<Node | undefined> {
+    return this.changed(this.nodeStore.update(name, undefined, (node) => void (node.spec.unschedulable = unschedulable)));
+  }
+
+  async replaceNodeTaints(name: string, taints: Taint[], resourceVersion: string): Promise<GuardedWrite<Node>> {
+    const current = this.nodeStore.get(name);
+    if (!current) return { outcome: "not-found" };
+    if (current.metadata.resourceVersion !== resourceVersion) return { outcome: "conflict" };
+    const node = this.nodeStore.update(name, undefined, (n) => void (n.spec.taints = structuredClone(taints)))!;
+    return { outcome: "written", object: this.changed(node) };
+  }
+
+  async addNodeFinalizer(name: string, finalizer: string): Promise<Node | undefined> {
+    return this.nodeStore.update(name, undefined, (node) => {
+      const list = node.metadata.finalizers ?? [];
+      if (!list.includes(finalizer)) node.metadata.finalizers = [...list, finalizer];
+    });
+  }
+
+  async removeNodeFinalizer(name: string, finalizer: string): Promise<Node | undefined> {
+    const node = this.nodeStore.update(name, undefined, (n) => {
+      n.metadata.finalizers = (n.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    });
+    // The last finalizer gone from a node being deleted: the API server removes it now.
+    if (node?.metadata.deletionTimestamp && (node.metadata.finalizers ?? []).length === 0) this.deleteNodeObject(name);
+    return node;
+  }
+
+  async deleteNode(name: string): Promise<"deleted" | "not-found"> {
+    return this.deleteNodeObject(name) ? "deleted" : "not-found";
+  }
+
+  async setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+    const updated = this.customStores[kind].update(name, undefined, (object) => {
+      const status = (object.status ?? {}) as Record<string, unknown>;
+      object.status = { ...status, conditions: structuredClone(conditions) };
+    });
+    return updated ? "written" : "not-found";
+  }
+
+  async recordEvent(event: ClusterEvent): Promise<void> {
+    this.record(event, "tenon");
+  }
+
+  async evictPod(namespace: string, name: string): Promise<EvictionResult> {
+    const pod = this.podStore.get(name, namespace);
+    if (!pod) return { outcome: "not-found" };
+    const scales = this.workloadStore.values().map((w) => ({
+      namespace: w.metadata.namespace || "default",
+      podLabels: w.spec.template.metadata?.labels ?? {},
+      replicas: desiredReplicas(w),
+    }));
+    const verdict = evictionVerdict(pod, this.podStore.values(), this.budgetStore.values(), scales);
+    if (!verdict.allowed) {
+      return { outcome: "blocked", message: `Cannot evict pod as it would violate the pod's disruption budget. ${verdict.message ?? ""}`.trim() };
+    }
+    this.podStore.delete(name, namespace);
+    this.changed(undefined);
+    return { outcome: "evicted" };
+  }
+
+  // ================= behaviour =================
+
+  private record(event: ClusterEvent, source: RecordedEvent["source"]): void {
+    const ref = event.involvedObject;
+    const duplicate = this.recorded.some(
+      (e) =>
+        e.source === source &&
+        e.reason === event.reason &&
+        e.message === event.message &&
+        e.involvedObject.kind === ref.kind &&
+        e.involvedObject.name === ref.name &&
+        (e.involvedObject.namespace ?? "") === (ref.namespace ?? ""),
+    );
+    if (!duplicate) this.recorded.push({ ...structuredClone(event), source, atMs: this.clock.now() });
+  }
+
+  /** Arms one reconcile `reactionMs` from now; passes `value` through for call-site brevity. */
+  private changed<T>(value: T): T {
+    if (!this.reconciling && !this.reconcileArmed) {
+      this.reconcileArmed = true;
+      this.clock.after(this.timings.reactionMs, () => {
+        this.reconcileArmed = false;
+        this.reconcile();
+      });
+    }
+    return value;
+  }
+
+  private nextSuffix(): string {
+    return (++this.nameCounter).toString(36).padStart(5, "0");
+  }
+
+  private register(providerID: string): void {
+    const instance = this.launches.get(providerID);
+    if (!instance || this.terminated.has(providerID)) return;
+    const name = nodeNameFor(instance);
+    if (this.nodeStore.has(name)) return;
+    this.nodeStore.put(registeredNode(instance, this.iso()));
+    this.changed(undefined);
+    this.clock.after(this.timings.readyMs, () => {
+      if (!this.nodeStore.update(name, undefined, (node) => markReady(node, this.iso()))) return;
+      this.changed(undefined);
+      this.clock.after(this.timings.startupTaintRemovalMs, () => {
+        const startup = instance.startupTaints;
+        const node = this.nodeStore.update(name, undefined, (n) => {
+          n.spec.taints = (n.spec.taints ?? []).filter((t) => !startup.some((s) => s.key === t.key && s.effect === t.effect));
+        });
+        if (node) this.changed(undefined);
+      });
+    });
+  }
+
+  /** Deletes a node object, or marks it deleting while finalizers remain. False when absent. */
+  private deleteNodeObject(name: string): boolean {
+    const node = this.nodeStore.get(name);
+    if (!node) return false;
+    if ((node.metadata.finalizers ?? []).length > 0) {
+      if (!node.metadata.deletionTimestamp) {
+        this.nodeStore.update(name, undefined, (n) => void (n.metadata.deletionTimestamp = this.iso()));
+        this.changed(undefined);
+      }
+      return true;
+    }
+    this.nodeStore.delete(name);
+    this.changed(undefined);
+    return true;
+  }
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /** One round of every controller, then the scheduler. */
+  private reconcile(): void {
+    this.reconciling = true;
+    try {
+      this.collectOrphanedPods();
+      this.applyNoExecuteTaints();
+      this.runDaemonSets();
+      this.runWorkloads();
+      this.runScheduler();
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private collectOrphanedPods(): void {
+    for (const pod of this.podStore.values()) {
+      const nodeName = pod.spec.nodeName;
+      if (nodeName && !this.nodeStore.has(nodeName)) this.podStore.delete(pod.metadata.name, pod.metadata.namespace);
+    }
+  }
+
+  private applyNoExecuteTaints(): void {
+    const byNode = this.podsByNode();
+    for (const node of this.nodeStore.values()) {
+      const pods = byNode.get(node.metadata.name) ?? [];
+      for (const pod of podsEvictedByTaints(node, pods)) this.podStore.delete(pod.metadata.name, pod.metadata.namespace);
+    }
+  }
+
+  private runDaemonSets(): void {
+    const daemonSets = this.daemonSetStore.values();
+    if (daemonSets.length === 0) return;
+    const byNode = this.podsByNode();
+    for (const node of this.nodeStore.values()) {
+      for (const ds of missingDaemonSets(node, daemonSets, byNode.get(node.metadata.name) ?? [])) {
+        this.podStore.put(daemonSetPod(ds, node.metadata.name, this.nextSuffix()));
+      }
+    }
+  }
+
+  private runWorkloads(): void {
+    for (const workload of this.workloadStore.values()) {
+      for (const pod of missingWorkloadPods(workload, this.podStore.values(), () => this.nextSuffix())) this.podStore.put(pod);
+    }
+  }
+
+  private runScheduler(): void {
+    if (!this.podStore.values().some(awaitsScheduling)) return;
+    const pass = runSchedulingPass(this.schedule, {
+      nodes: this.nodeStore.values(),
+      pods: this.podStore.values(),
+      daemonSets: this.daemonSetStore.values(),
+      volumes: { claims: [...this.claimStore.values()], volumes: [...this.volumeStore.values()], storageClasses: [...this.storageClassStore.values()] },
+    });
+    const now = this.iso();
+    for (const { pod, nodeName } of pass.bindings) this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => bindPod(p, nodeName, now));
+    for (const { pod, nodeName } of pass.bindings) this.provisionVolumes(pod, nodeName);
+    for (const { pod, reason } of pass.unschedulable) {
+      if (alreadyMarkedUnschedulable(pod, reason)) continue;
+      // A status write only: it is not a change the scheduler itself reacts to.
+      this.podStore.update(pod.metadata.name, pod.metadata.namespace, (p) => markUnschedulable(p, reason, now));
+      this.record(
+        { involvedObject: { kind: "Pod", name: pod.metadata.name, namespace: pod.metadata.namespace || "default" }, type: "Warning", reason: "FailedScheduling", message: reason },
+        "default-scheduler",
+      );
+    }
+  }
+
+  /**
+   * Dynamic provisioning on first use (WaitForFirstConsumer): each unbound claim of a pod just
+   * bound gets a volume in that node's zone, which pins every later pod using the claim there.
+   */
+  private provisionVolumes(pod: Pod, nodeName: string): void {
+    const zone = this.nodeStore.get(nodeName)?.metadata.labels?.[ZONE_LABEL];
+    const namespace = pod.metadata.namespace || "default";
+    for (const volume of pod.spec.volumes ?? []) {
+      const claimName = volume.persistentVolumeClaim?.claimName;
+      const claim = claimName ? this.claimStore.get(claimName, namespace) : undefined;
+      if (!claim || claim.spec.volumeName) continue;
+      const className = claim.spec.storageClassName ?? undefined;
+      const pv = provisionedVolume(claim, className ? this.storageClassStore.get(className) : undefined, zone);
+      this.volumeStore.put(pv);
+      this.claimStore.update(claim.metadata.name, namespace, (c) => {
+        c.spec.volumeName = pv.metadata.name;
+        c.status = { phase: "Bound" };
+      });
+    }
+  }
+
+  /** Unfinished bound pods by node, built once per controller pass. */
+  private podsByNode(): Map<string, Pod[]> {
+    const out = new Map<string, Pod[]>();
+    for (const pod of this.podStore.values()) {
+      const nodeName = pod.spec.nodeName;
+      if (!nodeName || isFinished(pod)) continue;
+      const list = out.get(nodeName);
+      if (list) list.push(pod);
+      else out.set(nodeName, [pod]);
+    }
+    return out;
+  }
+}
+
+function applyMapPatch(current: Record<string, string> | undefined, patch: Record<string, string | null> | undefined): Record<string, string> | undefined {
+  if (!patch) return current;
+  const out = { ...(current ?? {}) };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+

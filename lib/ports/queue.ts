@@ -1,0 +1,34 @@
+/**
+ * The provisioner queue as a port: the batcher (and a provisioner that lost the lease) sends one
+ * delayed "batch ready" message; SQS delivers it to the provisioner after the delay. The SQS
+ * adapter (lib/queue/sqs/) is what runs in AWS; the in-memory one (lib/queue/in-memory/) lets
+ * tests and the demo deliver messages by hand, including twice, as SQS may.
+ */
+import { z } from "zod";
+
+/** What the provisioner is told. It re-reads the window from the store, so the message is only a wake-up. */
+export interface BatchReadyMessage {
+  kind: "batch-ready";
+  /** Window opening time the sender saw (for logs and correlation). */
+  firstSeenAtMs: number;
+  /** Why it was sent: a new window, a retry after a lost lease, or a window still open when a run had to stop waiting. */
+  reason: "window-opened" | "lease-busy" | "window-still-open";
+}
+
+export const batchReadyMessageSchema = z.object({
+  kind: z.literal("batch-ready"),
+  firstSeenAtMs: z.number().int().nonnegative(),
+  reason: z.enum(["window-opened", "lease-busy", "window-still-open"]),
+});
+
+/** SQS allows at most 15 minutes of delay per message. */
+export const MAX_DELAY_MS = 900_000;
+
+export interface ProvisionerQueue {
+  send(message: BatchReadyMessage, delayMs: number): Promise<void>;
+}
+
+/** SQS counts delays in whole seconds; round up so the message never arrives before the window can close. */
+export function delaySeconds(delayMs: number): number {
+  return Math.min(MAX_DELAY_MS / 1000, Math.max(0, Math.ceil(delayMs / 1000)));
+}

@@ -1,0 +1,34 @@
+/** The functions' settings (read from their environment by lib/wiring/settings.ts). Every value has Karpenter's default. */
+export interface Settings {
+  /** Close the batch window after this long without a new pod signal (Karpenter BATCH_IDLE_DURATION, 1 s). */
+  batchIdleMs: number;
+  /** ... or this long after the first signal, whichever comes first (BATCH_MAX_DURATION, 10 s). */
+  batchMaxMs: number;
+  /** How long the provisioning lease holds without renewal; longer than one provisioner run. */
+  provisionerLeaseTtlMs: number;
+  /** Launch calls per NodeClaim in one invocation before it is given up (capacity errors). */
+  launchAttempts: number;
+  /** A launched NodeClaim whose Node has not appeared by then is terminated (Karpenter: 15 min). */
+  registrationTtlMs: number;
+  /** Instances without a record younger than this are left alone (a launch writes the instance before its record). */
+  gcGraceMs: number;
+  /** A Pending record (never launched) older than this is deleted: its provisioner crashed for good. */
+  pendingRecordTtlMs: number;
+  /**
+   * The lifecycle tick publishes the bound-pod snapshot at most this often (a tick up to 10 s early
+   * counts as due). Longer saves DynamoDB writes; cold provisioner runs then replay more changes,
+   * or list every pod when the API server's history no longer reaches back (docs/kubernetes.md).
+   */
+  clusterStatePublishMs: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  batchIdleMs: 1_000,
+  batchMaxMs: 10_000,
+  provisionerLeaseTtlMs: 150_000,
+  launchAttempts: 3,
+  registrationTtlMs: 15 * 60_000,
+  gcGraceMs: 30_000,
+  pendingRecordTtlMs: 15 * 60_000,
+  clusterStatePublishMs: 60_000,
+});

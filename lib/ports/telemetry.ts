@@ -1,0 +1,80 @@
+/**
+ * Logging and metrics as the core code sees them: two small interfaces that Powertools' Logger and
+ * Metrics satisfy in Lambda (lib/wiring/handler.ts), and that a recorder satisfies in tests and the demo.
+ */
+
+export type LogAttributes = Record<string, unknown>;
+
+export interface Log {
+  debug(message: string, attributes?: LogAttributes): void;
+  info(message: string, attributes?: LogAttributes): void;
+  warn(message: string, attributes?: LogAttributes): void;
+  error(message: string, attributes?: LogAttributes): void;
+}
+
+export type MetricUnitName = "Count" | "Milliseconds";
+
+export interface MetricsSink {
+  addMetric(name: string, unit: MetricUnitName, value: number): void;
+}
+
+/** Metric names on the dashboard (infra/constructs/observability.ts) and the batcher's own. */
+export const METRIC = {
+  podsPending: "PodsPending",
+  nodeClaimsLaunched: "NodeClaimsLaunched",
+  launchFailures: "LaunchFailures",
+  insufficientCapacityErrors: "InsufficientCapacityErrors",
+  schedulingDurationMs: "SchedulingDurationMs",
+  podSignals: "PodSignals",
+  rejectedEvents: "RejectedEvents",
+  nodeClaimsRegistered: "NodeClaimsRegistered",
+  nodeClaimsInitialized: "NodeClaimsInitialized",
+  nodeClaimsDeleted: "NodeClaimsDeleted",
+  instancesGarbageCollected: "InstancesGarbageCollected",
+  interruptions: "Interruptions",
+  launchTemplatesDeleted: "LaunchTemplatesDeleted",
+  instanceProfilesDeleted: "InstanceProfilesDeleted",
+  cleanupFailures: "CleanupFailures",
+} as const;
+
+export const METRICS_NAMESPACE = "Tenon";
+
+export interface LogEntry {
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  attributes: LogAttributes;
+}
+
+/** Keeps what was logged and counted, for tests and the local loop. */
+export class RecordingTelemetry implements Log, MetricsSink {
+  readonly logs: LogEntry[] = [];
+  readonly metrics: Array<{ name: string; unit: MetricUnitName; value: number }> = [];
+
+  constructor(private readonly echo: ((entry: LogEntry) => void) | undefined = undefined) {}
+
+  debug(message: string, attributes: LogAttributes = {}): void {
+    this.push({ level: "debug", message, attributes });
+  }
+  info(message: string, attributes: LogAttributes = {}): void {
+    this.push({ level: "info", message, attributes });
+  }
+  warn(message: string, attributes: LogAttributes = {}): void {
+    this.push({ level: "warn", message, attributes });
+  }
+  error(message: string, attributes: LogAttributes = {}): void {
+    this.push({ level: "error", message, attributes });
+  }
+  addMetric(name: string, unit: MetricUnitName, value: number): void {
+    this.metrics.push({ name, unit, value });
+  }
+
+  /** Sum of every value recorded under `name`. */
+  total(name: string): number {
+    return this.metrics.filter((m) => m.name === name).reduce((sum, m) => sum + m.value, 0);
+  }
+
+  private push(entry: LogEntry): void {
+    this.logs.push(entry);
+    this.echo?.(entry);
+  }
+}

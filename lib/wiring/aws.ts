@@ -1,0 +1,99 @@
+/**
+ * The Lambda wiring: ports on DynamoDB, SQS, EC2 and the EKS API server, built from the
+ * function's environment (set by the CDK stack: CLUSTER_NAME, TABLE_NAME, PROVISIONER_QUEUE_URL,
+ * optional KUBERNETES_VERSION and CLUSTER_STATE_BUCKET; AWS_REGION comes from Lambda). Clients and caches live for the
+ * container, so warm invocations reuse connections, the EKS token and resolved NodeClasses.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { AwsCloud } from "../cloud/aws/aws-cloud.ts";
+import type { ClusterEndpointInfo } from "../cloud/aws/config.ts";
+import type { SnapshotBlobStore } from "../ports/blob.ts";
+import { lazyBlobStore } from "../blob/lazy-blob-store.ts";
+import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
+import { ClusterEndpointError } from "../cluster/kube/eks-endpoint.ts";
+import { wallClock } from "../ports/clock.ts";
+import { createDynamoDbStore } from "../store/dynamodb/dynamodb-store.ts";
+import { randomIds, type Runtime } from "./base.ts";
+import { type CorePorts, type FullPorts, type FunctionName, type Telemetry } from "../observe/ports.ts";
+import { SqsProvisionerQueue } from "../queue/sqs/sqs-queue.ts";
+import { clusterStatePrefix, readClusterStateBucket, readSettings, requireEnv, type Env } from "./settings.ts";
+
+interface DescribedCluster {
+  info: ClusterEndpointInfo;
+  version: string;
+}
+
+/** One DescribeCluster per container: endpoint, CA, service CIDR and version never change under a running cluster. */
+async function describeCluster(eks: EKSClient, clusterName: string): Promise<DescribedCluster> {
+  const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName }));
+  if (!cluster?.endpoint || !cluster.certificateAuthority?.data) throw new ClusterEndpointError(clusterName, "DescribeCluster returned no endpoint or CA");
+  const serviceCidr = cluster.kubernetesNetworkConfig?.serviceIpv4Cidr ?? cluster.kubernetesNetworkConfig?.serviceIpv6Cidr;
+  if (!serviceCidr) throw new ClusterEndpointError(clusterName, "DescribeCluster returned no service CIDR");
+  return {
+    info: { endpoint: cluster.endpoint, certificateAuthority: cluster.certificateAuthority.data, serviceCidr },
+    version: cluster.version ?? "",
+  };
+}
+
+/** The snapshot's blob store on S3 when a bucket is configured; the S3 client loads on first use. */
+function clusterStateBlobs(env: Env, region: string, clusterName: string): SnapshotBlobStore | undefined {
+  const bucket = readClusterStateBucket(env);
+  if (!bucket) return undefined;
+  const prefix = clusterStatePrefix(clusterName);
+  return lazyBlobStore(`s3://${bucket}/${prefix}`, async () => {
+    const [{ S3Client }, { S3BlobStore }] = await Promise.all([import("@aws-sdk/client-s3"), import("../blob/s3/s3-blob-store.ts")]);
+    return new S3BlobStore({ client: new S3Client({ region }), bucket, prefix });
+  });
+}
+
+export function awsRuntime(env: Env): Runtime {
+  const clusterName = requireEnv(env, "CLUSTER_NAME", "the EKS cluster this deployment serves");
+  const region = requireEnv(env, "AWS_REGION", "set by Lambda");
+  const tableName = requireEnv(env, "TABLE_NAME", "the state table");
+  const queueUrl = requireEnv(env, "PROVISIONER_QUEUE_URL", "where batch-ready messages go");
+  const settings = readSettings(env);
+  const store = createDynamoDbStore({ client: new DynamoDBClient({ region }), tableName, clusterName });
+  const queue = new SqsProvisionerQueue(new SQSClient({ region }), queueUrl);
+  const eks = new EKSClient({ region });
+  let described: Promise<DescribedCluster> | undefined;
+  let cloud: AwsCloud | undefined;
+  let tokens: import("../cluster/kube/eks-token.ts").TokenProvider | undefined;
+  // Lives as long as the container: warm invocations only replay the pod changes since the last one.
+  const blobs = clusterStateBlobs(env, region, clusterName);
+  const clusterState = new ClusterStateKeeper(blobs ? { blobs } : {});
+
+  const core = (telemetry: Telemetry): CorePorts => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry });
+
+  return {
+    core: async (_fn: FunctionName, telemetry: Telemetry) => core(telemetry),
+    full: async (_fn: FunctionName, telemetry: Telemetry): Promise<FullPorts> => {
+      described ??= describeCluster(eks, clusterName).catch((error: unknown) => {
+        described = undefined;
+        throw error;
+      });
+      const { info, version } = await described;
+      // Loaded on first use: the batcher never needs EC2, Kubernetes or the instance catalog.
+      const [{ AwsCloud }, { createAwsClients }, { eksTokenProvider }, { connectEksCluster }] = await Promise.all([
+        import("../cloud/aws/aws-cloud.ts"),
+        import("../cloud/aws/config.ts"),
+        import("../cluster/kube/eks-token.ts"),
+        import("../cluster/kube/eks.ts"),
+      ]);
+      tokens ??= eksTokenProvider({ clusterName, region, credentials: eks.config.credentials, clock: wallClock });
+      cloud ??= new AwsCloud({
+        clients: createAwsClients({ region }),
+        config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version },
+        clock: wallClock,
+        unavailable: store,
+      });
+      const cluster = await connectEksCluster({
+        endpoint: async () => ({ server: info.endpoint, caData: info.certificateAuthority }),
+        tokens,
+        clock: wallClock,
+      });
+      return { ...core(telemetry), cloud, cluster, clusterState };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The functions' settings from their environment. Every value has Karpenter's default; a bad
+ * value is an InputError naming the variable, so a misconfigured function fails at cold start
+ * with a clear message instead of misbehaving.
+ */
+import { InputError, type InputProblem } from "../errors.ts";
+import { DEFAULT_SETTINGS, type Settings } from "../ports/settings.ts";
+
+/** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
+export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
+  batchIdleMs: "BATCH_IDLE_MS",
+  batchMaxMs: "BATCH_MAX_MS",
+  provisionerLeaseTtlMs: "PROVISIONER_LEASE_TTL_MS",
+  launchAttempts: "LAUNCH_ATTEMPTS",
+  registrationTtlMs: "REGISTRATION_TTL_MS",
+  gcGraceMs: "GC_GRACE_MS",
+  pendingRecordTtlMs: "PENDING_RECORD_TTL_MS",
+  clusterStatePublishMs: "CLUSTER_STATE_PUBLISH_MS",
+};
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function readSettings(env: Env): Settings {
+  const problems: InputProblem[] = [];
+  const out: Settings = { ...DEFAULT_SETTINGS };
+  for (const key of Object.keys(SETTINGS_ENV) as Array<keyof Settings>) {
+    const name = SETTINGS_ENV[key];
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") continue;
+    const value = Number(raw);
+    const minimum = key === "launchAttempts" ? 1 : 0;
+    if (!Number.isInteger(value) || value < minimum) {
+      problems.push({ object: "environment", path: name, reason: `"${raw}" is not a whole number >= ${minimum}` });
+      continue;
+    }
+    out[key] = value;
+  }
+  if (problems.length === 0 && out.batchMaxMs < out.batchIdleMs) {
+    problems.push({ object: "environment", path: SETTINGS_ENV.batchMaxMs, reason: `${out.batchMaxMs} is shorter than ${SETTINGS_ENV.batchIdleMs} (${out.batchIdleMs})` });
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return out;
+}
+
+/** Names the S3 bucket for the bound-pod snapshot; unset: the snapshot stays in the table. */
+export const CLUSTER_STATE_BUCKET_ENV = "CLUSTER_STATE_BUCKET";
+
+/**
+ * The bucket the bound-pod snapshot goes to (docs/kubernetes.md, "Keeping cluster state
+ * current"), undefined when unset; an InputError when it can't be an S3 bucket name.
+ */
+export function readClusterStateBucket(env: Env): string | undefined {
+  const raw = env[CLUSTER_STATE_BUCKET_ENV]?.trim();
+  if (!raw) return undefined;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw) || raw.includes("..")) {
+    throw new InputError({ object: "environment", path: CLUSTER_STATE_BUCKET_ENV, reason: `"${raw}" is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)` });
+  }
+  return raw;
+}
+
+/** Where a cluster's snapshot objects live in the bucket: `cluster-state/<cluster>/<generation>-<writer>.json.gz`. */
+export function clusterStatePrefix(clusterName: string): string {
+  return `cluster-state/${clusterName}/`;
+}
+
+/** A required variable, or an InputError naming it. */
+export function requireEnv(env: Env, name: string, why: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") throw new InputError({ object: "environment", path: name, reason: `is required (${why})` });
+  return value;
+}

@@ -1,4 +1,0 @@
-import { createMemoryStore } from "../../lib/state/memory/memory-store.ts";
-import { describeStoreContract } from "./store-contract.ts";
-
-describeStoreContract("memory store", async () => createMemoryStore({ clusterName: "test" }));

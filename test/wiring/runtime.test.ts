@@ -1,0 +1,82 @@
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../lib/errors.ts";
+import { delaySeconds } from "../../lib/ports/queue.ts";
+import { MemoryProvisionerQueue } from "../../lib/queue/in-memory/memory-queue.ts";
+import { SqsProvisionerQueue } from "../../lib/queue/sqs/sqs-queue.ts";
+import { readSettings } from "../../lib/wiring/settings.ts";
+import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
+
+describe("function settings from the environment", () => {
+  it("default to Karpenter's batch window (1 s idle, 10 s max) and 15 minute registration TTL", () => {
+    expect(readSettings({})).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS).toMatchObject({ batchIdleMs: 1_000, batchMaxMs: 10_000, registrationTtlMs: 900_000 });
+  });
+
+  it("take overrides and name each bad variable", () => {
+    expect(readSettings({ BATCH_IDLE_MS: "2000", BATCH_MAX_MS: "20000" })).toMatchObject({ batchIdleMs: 2_000, batchMaxMs: 20_000 });
+    expect(() => readSettings({ BATCH_IDLE_MS: "soon", LAUNCH_ATTEMPTS: "0" })).toThrow(InputError);
+    try {
+      readSettings({ BATCH_IDLE_MS: "soon", LAUNCH_ATTEMPTS: "0" });
+    } catch (error) {
+      expect((error as InputError).message).toBe(
+        'environment: BATCH_IDLE_MS: "soon" is not a whole number >= 0\nenvironment: LAUNCH_ATTEMPTS: "0" is not a whole number >= 1',
+      );
+    }
+  });
+
+  it("refuse a maximum window shorter than the idle window", () => {
+    expect(() => readSettings({ BATCH_IDLE_MS: "5000", BATCH_MAX_MS: "1000" })).toThrow(/BATCH_MAX_MS: 1000 is shorter than BATCH_IDLE_MS/);
+  });
+});
+
+describe("the provisioner queue", () => {
+  it("rounds delays up to whole seconds and caps them at SQS's 15 minutes", () => {
+    expect(delaySeconds(0)).toBe(0);
+    expect(delaySeconds(1)).toBe(1);
+    expect(delaySeconds(1_000)).toBe(1);
+    expect(delaySeconds(1_001)).toBe(2);
+    expect(delaySeconds(3_600_000)).toBe(900);
+  });
+
+  it("sends one SQS message with the delay and the message as JSON", async () => {
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    await new SqsProvisionerQueue(new SQSClient({ region: "us-east-1" }), "https://sqs/q").send({ kind: "batch-ready", firstSeenAtMs: 5, reason: "window-opened" }, 1_000);
+    const calls = sqs.commandCalls(SendMessageCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({ QueueUrl: "https://sqs/q", DelaySeconds: 1, MessageBody: '{"kind":"batch-ready","firstSeenAtMs":5,"reason":"window-opened"}' });
+    sqs.restore();
+  });
+
+  it("in memory, hands out messages only once they are due", async () => {
+    let now = 0;
+    const queue = new MemoryProvisionerQueue(() => now);
+    await queue.send({ kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" }, 1_500);
+    expect(queue.takeDue(1_999)).toEqual([]);
+    now = 2_000;
+    expect(queue.takeDue(now).map((m) => m.dueAtMs)).toEqual([2_000]);
+    expect(queue.pending()).toEqual([]);
+  });
+});
+
+describe("the Lambda wiring", () => {
+  it("names the missing environment variable instead of failing later", async () => {
+    const { awsRuntime } = await import("../../lib/wiring/aws.ts");
+    expect(() => awsRuntime({ AWS_REGION: "us-east-1", TABLE_NAME: "t", PROVISIONER_QUEUE_URL: "q" })).toThrow(
+      "environment: CLUSTER_NAME: is required (the EKS cluster this deployment serves)",
+    );
+    expect(() => awsRuntime({ CLUSTER_NAME: "c", AWS_REGION: "us-east-1", TABLE_NAME: "t", PROVISIONER_QUEUE_URL: "q", BATCH_MAX_MS: "x" })).toThrow(/BATCH_MAX_MS/);
+  });
+
+  it("hands out the installed runtime until it is uninstalled", async () => {
+    const { currentRuntime, installRuntime } = await import("../../lib/wiring/runtime.ts");
+    const { fixedRuntime } = await import("../../lib/wiring/base.ts");
+    const runtime = fixedRuntime({} as never);
+    const uninstall = installRuntime(runtime);
+    expect(await currentRuntime()).toBe(runtime);
+    uninstall();
+    await expect(currentRuntime()).rejects.toThrow(/CLUSTER_NAME/);
+  });
+});
