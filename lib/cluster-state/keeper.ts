@@ -11,7 +11,7 @@
  * The lifecycle tick calls `publish` every minute after bringing its own cache current, so a
  * snapshot is normally young enough for step 2.
  */
-import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader } from "../ports/cluster.ts";
+import { ListExpiredError, DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader } from "../ports/cluster.ts";
 import type { SnapshotBlobStore } from "../ports/blob.ts";
 import type { ClusterState, Store } from "../ports/store.ts";
 import type { Log } from "../ports/telemetry.ts";
@@ -278,20 +278,6 @@ export class ClusterStateKeeper {
  * all pages of one list from that snapshot, so changes after it are exactly what the list missed.
  */
 export async function listUnfinishedPods(cluster: Pick<ClusterReader, "listActivePods">, pageSize = DEFAULT_PAGE_SIZE): Promise<{ pods: Pod[]; resourceVersion: string | undefined }> {
-  for (let attempt = 0; ; attempt++) {
-    const pods: Pod[] = [];
-    let resourceVersion: string | undefined;
-    let token: string | undefined;
-    try {
-      do {
-        const page = await cluster.listActivePods(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
-        if (token === undefined) resourceVersion = page.resourceVersion;
-        pods.push(...page.items);
-        token = page.continue || undefined;
-      } while (token !== undefined);
-      return { pods, resourceVersion };
-    } catch (error) {
-      if (!(error instanceof ListExpiredError) || attempt >= LIST_RESTARTS) throw error;
-    }
-  }
+  const { items, resourceVersion } = await listAllWithVersion((o) => cluster.listActivePods(o), pageSize, LIST_RESTARTS);
+  return { pods: items, resourceVersion };
 }

@@ -11,7 +11,7 @@
  * or the history has expired).
  */
 import type { Node } from "../api/kubernetes.ts";
-import { ListExpiredError, DEFAULT_PAGE_SIZE, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
+import { ListExpiredError, DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
 
 export class NodeView {
   private constructor(
@@ -191,20 +191,6 @@ export function nodeReaderOf(cluster: object): NodeStatePorts["cluster"] | undef
 
 /** Every node with the resourceVersion of the list's first page (all pages come from that snapshot). */
 export async function listEveryNode(cluster: Pick<ClusterReader, "listNodes">, pageSize = DEFAULT_PAGE_SIZE): Promise<{ nodes: Node[]; resourceVersion: string | undefined }> {
-  for (let attempt = 0; ; attempt++) {
-    const nodes: Node[] = [];
-    let resourceVersion: string | undefined;
-    let token: string | undefined;
-    try {
-      do {
-        const page = await cluster.listNodes(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
-        if (token === undefined) resourceVersion = page.resourceVersion;
-        nodes.push(...page.items);
-        token = page.continue || undefined;
-      } while (token !== undefined);
-      return { nodes, resourceVersion };
-    } catch (error) {
-      if (!(error instanceof ListExpiredError) || attempt >= LIST_RESTARTS) throw error;
-    }
-  }
+  const { items, resourceVersion } = await listAllWithVersion((o) => cluster.listNodes(o), pageSize, LIST_RESTARTS);
+  return { nodes: items, resourceVersion };
 }

@@ -18,7 +18,7 @@ import {
   UNREGISTERED_TAINT_KEY,
   type LifecycleAction,
 } from "./decisions.ts";
-import { initializedContent, registeredContent } from "../provisioning/records.ts";
+import { initializedContent, registeredContent } from "../actions/records.ts";
 
 export interface LifecycleReport {
   registered: string[];

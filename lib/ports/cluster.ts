@@ -69,16 +69,26 @@ export class ListExpiredError extends Error {
 
 /** Every item of a paged list, page by page; starts over (at most `restarts` times) when a token expires. */
 export async function listAll<T>(list: Lister<T>, pageSize = DEFAULT_PAGE_SIZE, restarts = 2): Promise<T[]> {
+  return (await listAllWithVersion(list, pageSize, restarts)).items;
+}
+
+/**
+ * `listAll`, with the resourceVersion of the first page: the API server serves every page of one
+ * list from that snapshot, so changes after it are exactly what the list missed.
+ */
+export async function listAllWithVersion<T>(list: Lister<T>, pageSize = DEFAULT_PAGE_SIZE, restarts = 2): Promise<{ items: T[]; resourceVersion: string | undefined }> {
   for (let attempt = 0; ; attempt++) {
-    const out: T[] = [];
+    const items: T[] = [];
+    let resourceVersion: string | undefined;
     let token: string | undefined;
     try {
       do {
         const page = await list(token === undefined ? { limit: pageSize } : { limit: pageSize, continue: token });
-        out.push(...page.items);
+        if (token === undefined) resourceVersion = page.resourceVersion;
+        items.push(...page.items);
         token = page.continue || undefined;
       } while (token !== undefined);
-      return out;
+      return { items, resourceVersion };
     } catch (err) {
       if (!(err instanceof ListExpiredError) || attempt >= restarts) throw err;
     }

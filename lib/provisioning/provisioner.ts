@@ -1,6 +1,6 @@
 /**
  * The provisioner's run: wait out the batch window, take the provisioning lease, observe, decide
- * with `schedule()`, then act idempotently:
+ * with `schedule()` and `decideProvisioning` (actions, lib/actions/), then let the executor act:
  *  1. records left Pending by a crashed run are launched first (same client token: no second instance);
  *  2. every record in flight counts as capacity in the simulation, so a duplicated or retried run
  *     decides nothing new for pods already covered;
@@ -8,23 +8,21 @@
  *     the lease is checked before and after the writes, and a run that lost it meanwhile withdraws
  *     its records instead of launching them (its decision may duplicate the new holder's).
  */
+import type { Action, ActionOf, Applied, Executor } from "../actions/actions.ts";
+import { PortExecutor } from "../actions/executor.ts";
+import { newNodeClaimContent } from "../actions/records.ts";
+import { LABEL_NODEPOOL } from "../api/labels.ts";
+import { clusterObjects, observe, type Observation } from "../observe/observe.ts";
+import type { FullPorts, Ids } from "../observe/ports.ts";
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
-import type { Pod } from "../api/kubernetes.ts";
-import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
+import { METRIC } from "../ports/telemetry.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
-import type { NodePoolOption, SchedulingResult } from "../scheduling/types.ts";
-import { clusterObjects, observe, type Observation } from "../observe/observe.ts";
-import type { FullPorts } from "../observe/ports.ts";
-import { METRIC } from "../ports/telemetry.ts";
+import type { SchedulingResult } from "../scheduling/types.ts";
 import { judgeWindow } from "./batch-window.ts";
-import { launchRecord, type LaunchOutcome } from "./launch.ts";
 import { uniqueNodeClaimName } from "./naming.ts";
-import { newNodeClaimContent } from "./records.ts";
 
 export const PROVISIONER_LEASE = "provisioner";
-/** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
-const LAUNCH_CONCURRENCY = 8;
 
 export type ProvisionerTrigger = "message" | "tick";
 
@@ -61,49 +59,88 @@ export async function settleWindow(ports: Pick<FullPorts, "store" | "clock" | "s
   }
 }
 
-/**
- * Runs `fn` over `items`, at most `limit` at a time. Every item is attempted even when one fails
- * (no launch is left running after the invocation returns); the first error is rethrown at the end.
- */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length > 0) throw errors[0];
-  return out;
+/** The Pending records a crashed run left behind, launched again first (same client token: no second instance). */
+export function decideRelaunch(observation: Pick<Observation, "records" | "nodePools">, launchAttempts: number): Action[] {
+  const options = new Map(observation.nodePools.map((o) => [o.nodePool.metadata.name, o]));
+  return observation.records
+    .filter((r) => r.phase === "Pending")
+    .map((record) => ({
+      kind: "launch-nodeclaim",
+      name: record.name,
+      record,
+      option: options.get(record.nodeClaim.metadata.labels?.[LABEL_NODEPOOL] ?? ""),
+      attempts: launchAttempts,
+      reason: "a run that crashed left the record Pending: launch it with the same client token",
+    }));
 }
 
-function optionFor(observation: Observation, record: NodeClaimRecord): NodePoolOption | undefined {
-  const poolName = record.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"];
-  return observation.nodePools.find((o) => o.nodePool.metadata.name === poolName);
+export interface ProvisioningInput {
+  /** Records and NodePool options as observed (records re-read after the relaunches). */
+  observation: Pick<Observation, "records" | "nodePools">;
+  result: SchedulingResult;
+  /** The lease this run holds: every write is fenced by it. */
+  lease: { name: string; holder: string; token: number; ttlMs: number };
+  /** Draws NodeClaim name suffixes and uids. */
+  ids: Ids;
+  nowMs: number;
+  launchAttempts: number;
+}
+
+/**
+ * What a scheduling result means, as actions: the lease re-checked, the new NodeClaims written as
+ * Pending records, the lease checked again (a run that stalled while writing withdraws its records),
+ * Events for the pods, then the launches. Pure: `ids` and `nowMs` come in.
+ */
+export function decideProvisioning(input: ProvisioningInput): Action[] {
+  const { observation, result, lease, ids, nowMs } = input;
+  const actions: Action[] = [];
+  const launches: Action[] = [];
+  if (result.newNodeClaims.length > 0) {
+    const fence = { kind: "renew-lease", lease: lease.name, holder: lease.holder, token: lease.token, ttlMs: lease.ttlMs } as const;
+    actions.push({ ...fence, withdraw: false, reason: "NodeClaims are written only under the lease: if it was lost, another run decides now" });
+    const options = new Map(observation.nodePools.map((o) => [o.nodePool.metadata.name, o]));
+    const taken = new Set(observation.records.map((r) => r.name));
+    const nominations: Action[] = [];
+    for (const claim of result.newNodeClaims) {
+      const option = options.get(claim.nodePoolName);
+      if (!option) continue;
+      const name = uniqueNodeClaimName(claim.nodePoolName, ids.suffix, taken);
+      taken.add(name);
+      const content = newNodeClaimContent({ claim, nodePool: option.nodePool, name, uid: ids.uid(), nowMs, leaseToken: lease.token });
+      actions.push({ kind: "write-nodeclaim", content, reason: `${claim.pods.length} pending pod(s) fit no existing or in-flight capacity` });
+      for (const pod of claim.pods) nominations.push({ kind: "record-event", event: nominatedEvent(pod, name), reason: `planned on NodeClaim ${name}` });
+      launches.push({ kind: "launch-nodeclaim", name, option, instanceTypes: claim.instanceTypes, attempts: input.launchAttempts, reason: "a NodeClaim this run wrote" });
+    }
+    // The check above fences nothing written after it: a run that stalled while writing may have
+    // lost the lease to a run that decided the same pods without seeing our records. Renewing
+    // again proves nobody took the lease before our last write (a later holder sees them all).
+    actions.push({ ...fence, withdraw: true, reason: "a run that stalled while writing NodeClaims may have lost the lease to one that decided the same pods" });
+    actions.push(...nominations);
+  }
+  const inFlight = new Set(observation.records.filter((r) => r.phase === "Pending" || r.phase === "Launched").map((r) => r.name));
+  for (const placement of result.existingNodes) {
+    if (!inFlight.has(placement.name)) continue;
+    for (const pod of placement.pods) actions.push({ kind: "record-event", event: nominatedEvent(pod, placement.name), reason: `fits NodeClaim ${placement.name}, already in flight` });
+  }
+  for (const { pod, reason } of result.unschedulable) actions.push({ kind: "record-event", event: failedSchedulingEvent(pod, reason), reason });
+  return [...actions, ...launches];
 }
 
 /** One observe-decide-act pass under the lease whose fencing token is `leaseToken`. */
-export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseHolder: string): Promise<Omit<ProvisionerReport, "window" | "lease">> {
-  const { store, cluster, clock, log, metrics, settings } = ports;
+export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseHolder: string, executor: Executor = new PortExecutor(ports)): Promise<Omit<ProvisionerReport, "window" | "lease">> {
+  const { store, clock, log, metrics, settings } = ports;
   const observation = await observe(ports, clock.now());
   metrics.addMetric(METRIC.podsPending, "Count", observation.provisionablePods.length);
   log.info("bound pods brought up to date", { ...observation.clusterState });
 
   // 1. Finish launches a crashed run left behind, before deciding anything new.
-  const leftPending = observation.records.filter((r) => r.phase === "Pending");
-  const relaunched = await mapLimit(leftPending, LAUNCH_CONCURRENCY, (r) => launchRecord(ports, r, optionFor(observation, r), settings.launchAttempts));
+  const relaunch = decideRelaunch(observation, settings.launchAttempts);
+  const relaunched = await executor.execute(relaunch);
   observation.records = await store.listNodeClaims();
 
   // 2. Decide.
   if (observation.provisionablePods.length === 0) {
-    return { relaunched: leftPending.length, created: [], ...countOutcomes(relaunched), unschedulable: 0 };
+    return { relaunched: relaunch.length, created: [], ...countLaunches(relaunched), unschedulable: 0 };
   }
   const input = buildSchedulingInput(clusterObjects(observation), { note: (message) => log.debug(message) });
   const started = performance.now();
@@ -112,68 +149,21 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   log.info("scheduled pending pods", {
     pods: input.pods.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
   });
+  const actions = decideProvisioning({
+    observation, result, ids: ports.ids, nowMs: clock.now(), launchAttempts: settings.launchAttempts,
+    lease: { name: PROVISIONER_LEASE, holder: leaseHolder, token: leaseToken, ttlMs: settings.provisionerLeaseTtlMs },
+  });
 
-  // 3. Act: records first, then launches. A lost lease means another run decides now; stop before writing.
-  const created: NodeClaimRecord[] = [];
-  const nominations: Array<{ name: string; pods: readonly Pod[] }> = [];
-  if (result.newNodeClaims.length > 0) {
-    const lease = await store.renewLease(PROVISIONER_LEASE, leaseHolder, settings.provisionerLeaseTtlMs, clock.now());
-    if (!lease || lease.token !== leaseToken) {
-      log.warn("lost the provisioning lease before writing NodeClaims; leaving the decision to its new holder");
-      return { relaunched: leftPending.length, created: [], ...countOutcomes(relaunched), unschedulable: result.unschedulable.length };
-    }
-    const taken = new Set(observation.records.map((r) => r.name));
-    for (const claim of result.newNodeClaims) {
-      const option = observation.nodePools.find((o) => o.nodePool.metadata.name === claim.nodePoolName);
-      if (!option) continue;
-      const name = uniqueNodeClaimName(claim.nodePoolName, ports.ids.suffix, taken);
-      taken.add(name);
-      const content = newNodeClaimContent({ claim, nodePool: option.nodePool, name, uid: ports.ids.uid(), nowMs: clock.now(), leaseToken });
-      const { record } = await store.createNodeClaim(content, clock.now());
-      created.push(record);
-      nominations.push({ name, pods: claim.pods });
-    }
-    // The check above fences nothing written after it: a run that stalled while writing may have
-    // lost the lease to a run that decided the same pods without seeing our records. Renewing
-    // again proves nobody took the lease before our last write (a later holder sees them all).
-    const kept = await store.renewLease(PROVISIONER_LEASE, leaseHolder, settings.provisionerLeaseTtlMs, clock.now());
-    if (!kept || kept.token !== leaseToken) {
-      const withdrawn = await withdrawRecords(store, created);
-      log.warn("lost the provisioning lease while writing NodeClaims; withdrew the ones nobody took over", { written: created.length, withdrawn });
-      return { relaunched: leftPending.length, created: [], ...countOutcomes(relaunched), unschedulable: result.unschedulable.length };
-    }
-    for (const { name, pods } of nominations) for (const pod of pods) await cluster.recordEvent(nominatedEvent(pod, name));
-  }
-  const inFlight = new Set(observation.records.filter((r) => r.phase === "Pending" || r.phase === "Launched").map((r) => r.name));
-  for (const placement of result.existingNodes) {
-    if (!inFlight.has(placement.name)) continue;
-    for (const pod of placement.pods) await cluster.recordEvent(nominatedEvent(pod, placement.name));
-  }
-  for (const { pod, reason } of result.unschedulable) await cluster.recordEvent(failedSchedulingEvent(pod, reason));
-
-  const launched = await mapLimit(created, LAUNCH_CONCURRENCY, (r) => launchRecord(ports, r, optionFor(observation, r), settings.launchAttempts));
-  const counts = countOutcomes([...relaunched, ...launched]);
-  return { relaunched: leftPending.length, created: created.map((r) => r.name), ...counts, unschedulable: result.unschedulable.length };
+  // 3. Act: records first, then launches; a lost lease stops the list (and withdraws what it wrote).
+  const applied = await executor.execute(actions);
+  const leaseLost = applied.some((a) => a.action.kind === "renew-lease" && a.outcome.status === "skipped");
+  const created = leaseLost ? [] : applied.filter((a) => a.action.kind === "write-nodeclaim" && a.outcome.status === "done").map((a) => (a.action as ActionOf<"write-nodeclaim">).content.nodeClaim.metadata.name);
+  return { relaunched: relaunch.length, created, ...countLaunches([...relaunched, ...applied]), unschedulable: result.unschedulable.length };
 }
 
-/**
- * Deletes the records a run wrote under a lease it has lost, unless one changed since (the new
- * holder launched it: it is theirs now). Returns how many were deleted.
- */
-async function withdrawRecords(store: Store, records: readonly NodeClaimRecord[]): Promise<number> {
-  let withdrawn = 0;
-  for (const record of records) {
-    try {
-      if (await store.deleteNodeClaim(record.name, record.version)) withdrawn++;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
-  return withdrawn;
-}
-
-function countOutcomes(outcomes: readonly LaunchOutcome[]): { launched: number; failed: number } {
-  return { launched: outcomes.filter((o) => o.kind === "launched").length, failed: outcomes.filter((o) => o.kind === "failed").length };
+function countLaunches(applied: readonly Applied[]): { launched: number; failed: number } {
+  const results = applied.flatMap((a) => (a.launch ? [a.launch] : []));
+  return { launched: results.filter((o) => o.kind === "launched").length, failed: results.filter((o) => o.kind === "failed").length };
 }
 
 /**

@@ -13,7 +13,7 @@ import { VirtualClock } from "../../lib/cluster/in-memory/virtual-clock.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";
 import { TAG_LAUNCH_TEMPLATE_ID } from "../../lib/ports/cloud.ts";
 import type { LifecycleReport } from "../../lib/lifecycle/lifecycle.ts";
-import { INSTANCE_TYPES_ANNOTATION } from "../../lib/provisioning/records.ts";
+import { INSTANCE_TYPES_ANNOTATION } from "../../lib/actions/records.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";

@@ -7,7 +7,7 @@
  * no more instances than one `schedule()` asks for, one instance per record, no orphan, no lost pod.
  */
 import { describe, expect, it } from "vitest";
-import { LEASE_TOKEN_ANNOTATION } from "../../lib/provisioning/records.ts";
+import { LEASE_TOKEN_ANNOTATION } from "../../lib/actions/records.ts";
 import { PROVISIONER_LEASE } from "../../lib/provisioning/provisioner.ts";
 import type { Runtime } from "../../lib/wiring/base.ts";
 import type { QueuedMessage } from "../../lib/queue/in-memory/memory-queue.ts";

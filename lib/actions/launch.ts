@@ -14,6 +14,7 @@ import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.
 import type { NodePoolOption } from "../scheduling/types.ts";
 import type { Log, MetricsSink } from "../ports/telemetry.ts";
 import { METRIC } from "../ports/telemetry.ts";
+import type { LaunchResult } from "./actions.ts";
 import { failedAttemptContent, instanceTypeNames, launchedContent } from "./records.ts";
 
 export interface LaunchPorts {
@@ -25,17 +26,20 @@ export interface LaunchPorts {
   metrics: MetricsSink;
 }
 
-export type LaunchOutcome =
-  | { kind: "launched"; record: NodeClaimRecord }
-  | { kind: "failed"; name: string; reason: string }
-  /** Someone else changed or removed the record meanwhile; their version stands. */
-  | { kind: "superseded"; name: string };
+export type LaunchOutcome = LaunchResult;
 
-/** The launch request for a record: its NodeClass and its instance types, looked up by name in preference order. */
-export function launchRequestFor(record: NodeClaimRecord, option: NodePoolOption, nodeClass: EC2NodeClass): LaunchRequest {
+/**
+ * The launch request for a record: its NodeClass and its instance types in preference order: the
+ * objects the decision carried, or for a record an earlier run wrote, looked up by the names it keeps.
+ */
+export function launchRequestFor(record: NodeClaimRecord, option: NodePoolOption, nodeClass: EC2NodeClass, carried?: readonly InstanceType[]): LaunchRequest {
   const claim = record.nodeClaim;
-  const byName = new Map(option.instanceTypes.map((t) => [t.name, t]));
-  const instanceTypes = instanceTypeNames(claim).map((n) => byName.get(n)).filter((t): t is InstanceType => t !== undefined);
+  let instanceTypes: InstanceType[];
+  if (carried) instanceTypes = [...carried];
+  else {
+    const byName = new Map(option.instanceTypes.map((t) => [t.name, t]));
+    instanceTypes = instanceTypeNames(claim).map((n) => byName.get(n)).filter((t): t is InstanceType => t !== undefined);
+  }
   return {
     nodeClaimName: record.name,
     nodeClaimUid: claim.metadata.uid ?? record.name,
@@ -72,10 +76,10 @@ async function releaseRecord(ports: LaunchPorts, record: NodeClaimRecord, poolNa
  * this invocation; errors that are not about capacity or the NodeClass propagate (the record stays
  * Pending and the next run launches it again with the same client token).
  */
-export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord, option: NodePoolOption | undefined, attempts: number): Promise<LaunchOutcome> {
+export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord, option: NodePoolOption | undefined, attempts: number, instanceTypes?: readonly InstanceType[]): Promise<LaunchOutcome> {
   const poolName = option?.nodePool.metadata.name ?? initial.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] ?? "unknown";
   if (!option?.nodeClass) return releaseRecord(ports, initial, poolName, `NodePool ${poolName} or its EC2NodeClass is no longer usable`);
-  const request = launchRequestFor(initial, option, option.nodeClass);
+  const request = launchRequestFor(initial, option, option.nodeClass, instanceTypes);
   if (request.instanceTypes.length === 0) return releaseRecord(ports, initial, poolName, "none of its instance types is offered any more");
   let record = initial;
   let lastReason = "";

@@ -1,0 +1,129 @@
+/**
+ * Decisions as data: every flow's decide step returns a list of these, each with the reason it was
+ * decided; one executor (executor.ts) applies them through the ports, in order and idempotently.
+ * Swapping the executor for a recorder (recording-executor.ts) is all shadow mode and a decision
+ * journal need: the list is the decision.
+ *
+ * `unit` groups the actions that make one step of a flow (registering a NodeClaim is a finalizer,
+ * labels, a taint removed and the record updated): when a conditional write in a unit finds its
+ * record changed (ConflictError), the rest of that unit is skipped and the next unit goes on.
+ */
+import type { Taint } from "../api/types.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
+import type { ClusterEvent } from "../ports/cluster.ts";
+import type { NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
+import type { OfferingKey } from "../ports/unavailable-offerings.ts";
+import type { NodePoolOption } from "../scheduling/types.ts";
+
+interface Decided {
+  /** Why this action was decided, in words a person can act on. */
+  reason: string;
+  /** Actions of one step share a unit; a conflict skips the rest of the unit. */
+  unit?: string;
+  /** A metric (lib/ports/telemetry.ts METRIC) counted once when the action is applied. */
+  metric?: string;
+}
+
+export type Action = Decided &
+  (
+    /** Write a new NodeClaim record (phase Pending) before anything is launched for it. */
+    | { kind: "write-nodeclaim"; content: NodeClaimContent }
+    /** Replace a record's content, conditional on its version. */
+    | { kind: "update-nodeclaim"; record: NodeClaimRecord; content: NodeClaimContent }
+    /** Delete a record, conditional on its version. */
+    | { kind: "delete-nodeclaim"; record: NodeClaimRecord }
+    /**
+     * Launch the NodeClaim `name`: the record given, or the one this run wrote. The option and the
+     * instance types (in preference order) are the objects the decision was made with; a record
+     * left by an earlier run carries only names, so the option is absent or looked up by name.
+     */
+    | { kind: "launch-nodeclaim"; name: string; record?: NodeClaimRecord; option: NodePoolOption | undefined; instanceTypes?: InstanceType[]; attempts: number }
+    /**
+     * Renew the lease and stop applying the rest of the list if it is no longer ours (fencing). With
+     * `withdraw`, the records this list wrote are deleted again (unless someone changed them).
+     */
+    | { kind: "renew-lease"; lease: string; holder: string; token: number; ttlMs: number; withdraw: boolean }
+    | { kind: "record-event"; event: ClusterEvent }
+    | { kind: "cordon-node"; node: string }
+    | { kind: "taint-node"; node: string; taint: Taint }
+    | { kind: "untaint-node"; node: string; key: string }
+    | { kind: "label-node"; node: string; labels: Record<string, string> }
+    | { kind: "add-node-finalizer"; node: string; finalizer: string }
+    | { kind: "remove-node-finalizer"; node: string; finalizer: string }
+    | { kind: "delete-node"; node: string }
+    | { kind: "evict-pod"; namespace: string; pod: string }
+    | { kind: "terminate-instance"; instanceId: string }
+    | { kind: "mark-offering-unavailable"; offering: OfferingKey; cause: string; expiresAtMs: number }
+    /** Bring the container's cluster-state cache current and publish it (the lifecycle tick). */
+    | { kind: "publish-cluster-state" }
+  );
+
+export type ActionKind = Action["kind"];
+export type ActionOf<K extends ActionKind> = Extract<Action, { kind: K }>;
+
+export type Outcome =
+  | { status: "done"; detail?: string }
+  /** A conditional write found the record changed; the rest of its unit was skipped. */
+  | { status: "conflict"; detail: string }
+  /** Not applied: an earlier action of its unit conflicted, or a lease check stopped the list. */
+  | { status: "skipped"; detail: string }
+  /** Recorded, not applied (shadow mode, tests). */
+  | { status: "recorded" };
+
+export interface Applied {
+  action: Action;
+  outcome: Outcome;
+  /** For a launch-nodeclaim: what became of it. */
+  launch?: LaunchResult;
+}
+
+export type LaunchResult =
+  | { kind: "launched"; record: NodeClaimRecord }
+  | { kind: "failed"; name: string; reason: string }
+  /** Someone else changed or removed the record meanwhile; their version stands. */
+  | { kind: "superseded"; name: string };
+
+/** Applies a list of actions and says what became of each, in the same order. */
+export interface Executor {
+  execute(actions: readonly Action[]): Promise<Applied[]>;
+}
+
+/** A one-line description of an action's target, for logs and journals. */
+export function describe(action: Action): string {
+  switch (action.kind) {
+    case "write-nodeclaim":
+      return `write NodeClaim ${action.content.nodeClaim.metadata.name}`;
+    case "update-nodeclaim":
+      return `update NodeClaim ${action.record.name} to ${action.content.phase}`;
+    case "delete-nodeclaim":
+      return `delete NodeClaim ${action.record.name}`;
+    case "launch-nodeclaim":
+      return `launch NodeClaim ${action.name}`;
+    case "renew-lease":
+      return `renew lease ${action.lease}`;
+    case "record-event":
+      return `event ${action.event.reason} on ${action.event.involvedObject.kind} ${action.event.involvedObject.name}`;
+    case "cordon-node":
+      return `cordon Node ${action.node}`;
+    case "taint-node":
+      return `taint Node ${action.node} ${action.taint.key}:${action.taint.effect}`;
+    case "untaint-node":
+      return `remove taint ${action.key} from Node ${action.node}`;
+    case "label-node":
+      return `label Node ${action.node}`;
+    case "add-node-finalizer":
+      return `add finalizer ${action.finalizer} to Node ${action.node}`;
+    case "remove-node-finalizer":
+      return `remove finalizer ${action.finalizer} from Node ${action.node}`;
+    case "delete-node":
+      return `delete Node ${action.node}`;
+    case "evict-pod":
+      return `evict Pod ${action.namespace}/${action.pod}`;
+    case "terminate-instance":
+      return `terminate instance ${action.instanceId}`;
+    case "mark-offering-unavailable":
+      return `mark ${action.offering.capacityType} ${action.offering.instanceType} in ${action.offering.zone} unavailable`;
+    case "publish-cluster-state":
+      return "publish the cluster state";
+  }
+}

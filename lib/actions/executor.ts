@@ -1,0 +1,218 @@
+/**
+ * The one executor: applies a flow's actions through the ports, in order. Every action is safe to
+ * apply twice (conditional writes, "already so" treated as done, client tokens on launches), so a
+ * retried invocation re-applies a list without harm. Rules:
+ *  - a ConflictError from a conditional record write ends that action's unit (the rest of the unit
+ *    is skipped); anything else propagates after the consecutive launches in flight have finished;
+ *  - a `renew-lease` that finds the lease gone stops the whole list (fencing); with `withdraw`, the
+ *    records this list wrote are deleted again unless someone changed them since;
+ *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time.
+ */
+import { updateNodeTaints } from "../ports/cluster.ts";
+import type { Cloud } from "../ports/cloud.ts";
+import type { Cluster } from "../ports/cluster.ts";
+import type { Clock } from "../ports/clock.ts";
+import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
+import type { Log, MetricsSink } from "../ports/telemetry.ts";
+import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
+import type { Settings } from "../ports/settings.ts";
+import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
+import { launchRecord } from "./launch.ts";
+
+/** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
+export const LAUNCH_CONCURRENCY = 8;
+
+export interface ExecutorPorts {
+  store: Store;
+  cloud: Cloud;
+  cluster: Cluster;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+  settings?: Pick<Settings, "clusterStatePublishMs">;
+  clusterState?: ClusterStateKeeper;
+}
+
+/**
+ * Runs `fn` over `items`, at most `limit` at a time. Every item is attempted even when one fails
+ * (no launch is left running after the invocation returns); the first error is rethrown at the end.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+  return out;
+}
+
+/** Deletes `records` unless one changed since (its new owner keeps it). Returns how many were deleted. */
+async function withdraw(store: Store, records: Iterable<NodeClaimRecord>): Promise<number> {
+  let withdrawn = 0;
+  for (const record of records) {
+    try {
+      if (await store.deleteNodeClaim(record.name, record.version)) withdrawn++;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  return withdrawn;
+}
+
+export class PortExecutor implements Executor {
+  constructor(private readonly ports: ExecutorPorts) {}
+
+  async execute(actions: readonly Action[]): Promise<Applied[]> {
+    const applied: Applied[] = [];
+    /** Records this list wrote, by name: launches and withdrawals refer to them. */
+    const written = new Map<string, NodeClaimRecord>();
+    const conflicted = new Set<string>();
+    let stopped: string | undefined;
+    for (let i = 0; i < actions.length; ) {
+      const action = actions[i]!;
+      if (stopped !== undefined || (action.unit !== undefined && conflicted.has(action.unit))) {
+        applied.push({ action, outcome: { status: "skipped", detail: stopped ?? `an earlier action of ${action.unit} conflicted` } });
+        i++;
+        continue;
+      }
+      if (action.kind === "launch-nodeclaim") {
+        let end = i;
+        while (end < actions.length && actions[end]!.kind === "launch-nodeclaim") end++;
+        const launches = actions.slice(i, end) as Array<ActionOf<"launch-nodeclaim">>;
+        const results = await mapLimit(launches, LAUNCH_CONCURRENCY, (a) => this.launch(a, written));
+        launches.forEach((a, k) => applied.push({ action: a, outcome: { status: "done", detail: results[k]!.kind }, launch: results[k]! }));
+        i = end;
+        continue;
+      }
+      if (action.kind === "renew-lease") {
+        const { store, clock, log } = this.ports;
+        const lease = await store.renewLease(action.lease, action.holder, action.ttlMs, clock.now());
+        if (!lease || lease.token !== action.token) {
+          stopped = `lease ${action.lease} was lost: ${action.reason}`;
+          const withdrawn = action.withdraw ? await withdraw(store, written.values()) : 0;
+          log.warn(action.withdraw ? `lost the ${action.lease} lease; withdrew the records nobody took over` : `lost the ${action.lease} lease; stopped`, { reason: action.reason, written: written.size, withdrawn });
+          applied.push({ action, outcome: { status: "skipped", detail: stopped } });
+        } else applied.push({ action, outcome: { status: "done" } });
+        i++;
+        continue;
+      }
+      try {
+        await this.apply(action, written);
+        if (action.metric) this.ports.metrics.addMetric(action.metric, "Count", 1);
+        applied.push({ action, outcome: { status: "done" } });
+      } catch (error) {
+        const conditional = action.kind === "update-nodeclaim" || action.kind === "delete-nodeclaim";
+        if (!(conditional && error instanceof ConflictError)) throw error;
+        if (action.unit !== undefined) conflicted.add(action.unit);
+        this.ports.log.info(`skipped ${describe(action)}: the record changed meanwhile`, { error: error.message, unit: action.unit });
+        applied.push({ action, outcome: { status: "conflict", detail: error.message } });
+      }
+      i++;
+    }
+    return applied;
+  }
+
+  private async launch(action: ActionOf<"launch-nodeclaim">, written: ReadonlyMap<string, NodeClaimRecord>) {
+    const record = action.record ?? written.get(action.name);
+    if (!record) return { kind: "superseded" as const, name: action.name };
+    return launchRecord(this.ports, record, action.option, action.attempts, action.instanceTypes);
+  }
+
+  private async apply(action: Action, written: Map<string, NodeClaimRecord>): Promise<void> {
+    const { store, cluster, cloud, clock, log } = this.ports;
+    switch (action.kind) {
+      case "write-nodeclaim": {
+        const { record } = await store.createNodeClaim(action.content, clock.now());
+        written.set(record.name, record);
+        return;
+      }
+      case "update-nodeclaim":
+        await store.updateNodeClaim(action.record.name, action.record.version, action.content, clock.now());
+        log.info(`NodeClaim ${action.record.name}: ${action.reason}`);
+        return;
+      case "delete-nodeclaim":
+        await store.deleteNodeClaim(action.record.name, action.record.version);
+        log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
+        return;
+      case "record-event":
+        await cluster.recordEvent(action.event);
+        return;
+      case "cordon-node":
+        await cluster.setNodeUnschedulable(action.node, true);
+        return;
+      case "taint-node": {
+        const { taint } = action;
+        await updateNodeTaints(cluster, action.node, (taints) => (taints.some((t) => t.key === taint.key) ? taints : [...taints, taint]));
+        return;
+      }
+      case "untaint-node":
+        await updateNodeTaints(cluster, action.node, (taints) => taints.filter((t) => t.key !== action.key));
+        return;
+      case "label-node":
+        await cluster.patchNodeMetadata(action.node, { labels: action.labels });
+        return;
+      case "add-node-finalizer":
+        await cluster.addNodeFinalizer(action.node, action.finalizer);
+        return;
+      case "remove-node-finalizer":
+        await cluster.removeNodeFinalizer(action.node, action.finalizer);
+        return;
+      case "delete-node":
+        await cluster.deleteNode(action.node);
+        return;
+      case "evict-pod":
+        await cluster.evictPod(action.namespace, action.pod);
+        return;
+      case "terminate-instance":
+        await cloud.delete(action.instanceId);
+        log.warn(`terminated instance ${action.instanceId}: ${action.reason}`);
+        return;
+      case "mark-offering-unavailable":
+        await store.markUnavailable(action.offering, action.cause, action.expiresAtMs);
+        return;
+      case "publish-cluster-state":
+        await this.publishClusterState();
+        return;
+      case "launch-nodeclaim":
+      case "renew-lease":
+        throw new Error(`${action.kind} is applied by execute()`);
+    }
+  }
+
+  /**
+   * Brings the container's bound-pod cache current and publishes it, so cold provisioner runs start
+   * from a snapshot at most a tick old (docs/kubernetes.md, "Keeping cluster state current"). Never
+   * lists every pod (the tick's timeout is too short at 50,000 pods); a failure never fails the tick.
+   */
+  private async publishClusterState(): Promise<void> {
+    const ports = this.ports;
+    if (!ports.clusterState || !ports.settings || !ports.clusterState.publishDue(ports.clock.now(), ports.settings.clusterStatePublishMs)) return;
+    try {
+      const { published, report } = await ports.clusterState.publish(ports, ports.clock.now(), { allowList: false });
+      if (report) ports.log.info("cluster state brought up to date", { published, ...report });
+      else ports.log.info("cluster state not published: it needs a full pod list, which the provisioner's next run makes");
+    } catch (error) {
+      ports.log.warn("could not bring the cluster state up to date", { error: (error as Error).message });
+    }
+  }
+}
+
+/** Records the actions instead of applying them: shadow mode, the decision journal, tests. */
+export class RecordingExecutor implements Executor {
+  readonly recorded: Action[] = [];
+
+  async execute(actions: readonly Action[]): Promise<Applied[]> {
+    this.recorded.push(...actions);
+    return actions.map((action) => ({ action, outcome: { status: "recorded" } }));
+  }
+}
