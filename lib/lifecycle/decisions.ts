@@ -1,6 +1,7 @@
 /**
- * What the lifecycle tick should do about each NodeClaim record, Node and instance. Pure: the
- * caller observes, this decides, lifecycle.ts acts.
+ * What the lifecycle tick should do about each NodeClaim record, Node and instance, as actions
+ * (lib/actions/) grouped in one unit per step. Pure: lifecycle.ts observes, this decides, the
+ * executor acts.
  *  - registration: a Node with the record's provider ID appeared;
  *  - initialization: that Node is Ready, its startup taints are gone and every extended resource
  *    the NodeClaim's pods request is registered;
@@ -11,7 +12,11 @@
  *  - clean-up (at most once per CLEANUP_INTERVAL_MS): which launch templates and instance
  *    profiles must stay (planCleanup); the cloud deletes the rest.
  */
+import type { Action } from "../actions/actions.ts";
+import { initializedContent, registeredContent } from "../actions/records.ts";
+import { LABEL_INITIALIZED, LABEL_REGISTERED } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
+import { METRIC } from "../ports/telemetry.ts";
 import { decideGarbageCollection } from "./gc.ts";
 import type { Node } from "../api/kubernetes.ts";
 import type { CloudInstance } from "../ports/cloud.ts";
@@ -24,13 +29,16 @@ export const TERMINATION_FINALIZER = "karpenter.sh/termination";
 /** Resources every node reports; anything else a NodeClaim requests must show up in allocatable first. */
 const WELL_KNOWN_RESOURCES = new Set(["cpu", "memory", "pods", "ephemeral-storage"]);
 
-export type LifecycleAction =
-  | { kind: "register"; record: NodeClaimRecord; node: Node }
-  | { kind: "initialize"; record: NodeClaimRecord; node: Node }
-  | { kind: "terminate-unregistered"; record: NodeClaimRecord; instanceId: string | undefined }
-  | { kind: "forget"; record: NodeClaimRecord; reason: string }
-  | { kind: "terminate-leaked"; instance: CloudInstance }
-  | { kind: "remove-vanished"; record: NodeClaimRecord; node: Node | undefined };
+/** The steps of a tick; each becomes a unit of actions named `<step>:<record or instance>`. */
+export type LifecycleStep = "register" | "initialize" | "terminate-unregistered" | "forget" | "terminate-leaked" | "remove-vanished";
+
+export function unitOf(step: LifecycleStep, subject: string): string {
+  return `${step}:${subject}`;
+}
+
+export function stepOf(unit: string): LifecycleStep {
+  return unit.slice(0, unit.indexOf(":")) as LifecycleStep;
+}
 
 export interface LifecycleTiming {
   registrationTtlMs: number;
@@ -75,11 +83,11 @@ function launchedAtMs(record: NodeClaimRecord): number {
   return record.launch.lastAttemptAtMs ?? record.createdAtMs;
 }
 
-export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
+export function decideLifecycle(input: LifecycleInput): Action[] {
   const { nowMs, timing } = input;
   const nodeByProviderId = new Map<string, Node>();
   for (const node of input.nodes) if (node.spec.providerID) nodeByProviderId.set(node.spec.providerID, node);
-  const actions: LifecycleAction[] = [];
+  const actions: Action[] = [];
   const gc = decideGarbageCollection({
     instances: [...input.instances],
     nodeClaims: input.records.map((r) => ({
@@ -91,6 +99,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
     graceMs: timing.gcGraceMs,
   });
   const vanished = new Set(gc.vanishedNodeClaims);
+  const forget = (record: NodeClaimRecord, reason: string): Action => ({ kind: "delete-nodeclaim", record, reason, unit: unitOf("forget", record.name), metric: METRIC.nodeClaimsDeleted });
 
   for (const record of input.records) {
     if (vanished.has(record.name)) continue;
@@ -98,33 +107,62 @@ export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
     const node = providerId ? nodeByProviderId.get(providerId) : undefined;
     if (record.phase === "Pending") {
       if (record.launch.attempts >= timing.launchAttempts) {
-        actions.push({ kind: "forget", record, reason: `launch failed ${record.launch.attempts} times: ${record.launch.lastError ?? "unknown error"}` });
+        actions.push(forget(record, `launch failed ${record.launch.attempts} times: ${record.launch.lastError ?? "unknown error"}`));
       } else if (nowMs - record.createdAtMs >= timing.pendingRecordTtlMs) {
-        actions.push({ kind: "forget", record, reason: `never launched within ${Math.round(timing.pendingRecordTtlMs / 1000)} s` });
+        actions.push(forget(record, `never launched within ${Math.round(timing.pendingRecordTtlMs / 1000)} s`));
       }
       continue;
     }
     if (record.phase === "Launched") {
       if (node) {
-        actions.push({ kind: "register", record, node });
+        const unit = unitOf("register", record.name);
+        const nodeName = node.metadata.name;
+        const because = `a Node with provider ID ${providerId} joined`;
+        actions.push(
+          { kind: "add-node-finalizer", node: nodeName, finalizer: TERMINATION_FINALIZER, reason: because, unit },
+          { kind: "label-node", node: nodeName, labels: { ...(record.nodeClaim.metadata.labels ?? {}), [LABEL_REGISTERED]: "true" }, reason: because, unit },
+          { kind: "untaint-node", node: nodeName, key: UNREGISTERED_TAINT_KEY, reason: because, unit },
+          { kind: "update-nodeclaim", record, content: registeredContent(record, nodeName, nowMs), reason: `registered as Node ${nodeName}`, unit, metric: METRIC.nodeClaimsRegistered },
+        );
       } else if (nowMs - launchedAtMs(record) >= timing.registrationTtlMs) {
         const instanceId = record.launch.instanceId ?? (providerId ? instanceIdFromProviderId(providerId) : undefined);
-        actions.push({ kind: "terminate-unregistered", record, instanceId });
+        const unit = unitOf("terminate-unregistered", record.name);
+        const reason = `NodeClaim ${record.name} registered no Node within ${Math.round(timing.registrationTtlMs / 60_000)} min of its launch`;
+        if (instanceId) actions.push({ kind: "terminate-instance", instanceId, reason, unit });
+        actions.push({ kind: "delete-nodeclaim", record, reason: `never registered a Node; its instance (${instanceId ?? "none"}) is terminated`, unit, metric: METRIC.nodeClaimsDeleted });
       }
       continue;
     }
     if (record.phase === "Registered" && node && !notInitializedBecause(record, node)) {
-      actions.push({ kind: "initialize", record, node });
+      const unit = unitOf("initialize", record.name);
+      actions.push(
+        { kind: "label-node", node: node.metadata.name, labels: { [LABEL_INITIALIZED]: "true" }, reason: "the Node is ready and its startup taints are gone", unit },
+        { kind: "update-nodeclaim", record, content: initializedContent(record, nowMs), reason: "initialized", unit, metric: METRIC.nodeClaimsInitialized },
+      );
     }
   }
 
-  for (const instance of gc.terminate) actions.push({ kind: "terminate-leaked", instance });
+  for (const instance of gc.terminate) {
+    actions.push({
+      kind: "terminate-instance", instanceId: instance.instanceId, unit: unitOf("terminate-leaked", instance.instanceId), metric: METRIC.instancesGarbageCollected,
+      reason: `tagged for this cluster but no NodeClaim owns it${instance.nodeClaimName ? ` (its tag names NodeClaim ${instance.nodeClaimName})` : ""}`,
+    });
+  }
   const byName = new Map(input.records.map((r) => [r.name, r]));
   for (const name of gc.vanishedNodeClaims) {
     const record = byName.get(name);
     if (!record) continue;
     const providerId = record.nodeClaim.status?.providerID;
-    actions.push({ kind: "remove-vanished", record, node: providerId ? nodeByProviderId.get(providerId) : undefined });
+    const node = providerId ? nodeByProviderId.get(providerId) : undefined;
+    const unit = unitOf("remove-vanished", record.name);
+    const reason = "its instance is gone";
+    if (node) {
+      actions.push(
+        { kind: "remove-node-finalizer", node: node.metadata.name, finalizer: TERMINATION_FINALIZER, reason, unit },
+        { kind: "delete-node", node: node.metadata.name, reason, unit },
+      );
+    }
+    actions.push({ kind: "delete-nodeclaim", record, reason, unit, metric: METRIC.nodeClaimsDeleted });
   }
   return actions;
 }

@@ -1,24 +1,18 @@
 /**
- * The lifecycle tick: observe records, Nodes and instances, decide (lifecycle-decisions.ts), act.
- * Each action is idempotent and conditional on the record's version, so a tick that races another
- * (or is retried) skips what changed under it and leaves it to the next tick.
+ * The lifecycle tick: observe records, Nodes (the shared node view, lib/observe/nodes.ts) and
+ * instances, decide (decisions.ts: actions), and let the executor act. Each action is idempotent and
+ * record writes are conditional on the record's version, so a tick that races another (or is
+ * retried) skips what changed under it and leaves it to the next tick.
  */
-import { LABEL_INITIALIZED, LABEL_REGISTERED } from "../api/labels.ts";
 import type { CloudInstance } from "../ports/cloud.ts";
-import { listAll, updateNodeTaints } from "../ports/cluster.ts";
-import { ConflictError, type NodeClaimRecord } from "../ports/store.ts";
+import { listAll } from "../ports/cluster.ts";
+import type { NodeClaimRecord } from "../ports/store.ts";
 import type { FullPorts } from "../observe/ports.ts";
 import { METRIC } from "../ports/telemetry.ts";
-import {
-  CLEANUP_INTERVAL_MS,
-  CLEANUP_LEASE,
-  decideLifecycle,
-  planCleanup,
-  TERMINATION_FINALIZER,
-  UNREGISTERED_TAINT_KEY,
-  type LifecycleAction,
-} from "./decisions.ts";
-import { initializedContent, registeredContent } from "../actions/records.ts";
+import type { Applied, Executor } from "../actions/actions.ts";
+import { PortExecutor } from "../actions/executor.ts";
+import { observeNodes } from "../observe/nodes.ts";
+import { CLEANUP_INTERVAL_MS, CLEANUP_LEASE, decideLifecycle, planCleanup, stepOf } from "./decisions.ts";
 
 export interface LifecycleReport {
   registered: string[];
@@ -30,86 +24,56 @@ export interface LifecycleReport {
   cleanup?: CleanupReport;
 }
 
-async function apply(ports: FullPorts, action: LifecycleAction, report: LifecycleReport): Promise<void> {
-  const { store, cluster, cloud, clock, log, metrics } = ports;
-  switch (action.kind) {
-    case "register": {
-      const nodeName = action.node.metadata.name;
-      await cluster.addNodeFinalizer(nodeName, TERMINATION_FINALIZER);
-      const labels: Record<string, string> = { ...(action.record.nodeClaim.metadata.labels ?? {}), [LABEL_REGISTERED]: "true" };
-      await cluster.patchNodeMetadata(nodeName, { labels });
-      await updateNodeTaints(cluster, nodeName, (taints) => taints.filter((t) => t.key !== UNREGISTERED_TAINT_KEY));
-      await store.updateNodeClaim(action.record.name, action.record.version, registeredContent(action.record, nodeName, clock.now()), clock.now());
-      metrics.addMetric(METRIC.nodeClaimsRegistered, "Count", 1);
-      log.info(`NodeClaim ${action.record.name} registered as Node ${nodeName}`);
-      report.registered.push(action.record.name);
-      return;
+/** What the executor did, step by step: a unit counts when every action of it was applied. */
+export function lifecycleReport(applied: readonly Applied[]): LifecycleReport {
+  const report: LifecycleReport = { registered: [], initialized: [], forgotten: [], terminated: [], skipped: 0 };
+  const units = new Map<string, Applied[]>();
+  for (const a of applied) {
+    if (a.action.unit === undefined) continue;
+    units.set(a.action.unit, [...(units.get(a.action.unit) ?? []), a]);
+  }
+  for (const [unit, steps] of units) {
+    if (steps.some((s) => s.outcome.status === "conflict")) {
+      report.skipped++;
+      continue;
     }
-    case "initialize": {
-      await cluster.patchNodeMetadata(action.node.metadata.name, { labels: { [LABEL_INITIALIZED]: "true" } });
-      await store.updateNodeClaim(action.record.name, action.record.version, initializedContent(action.record, clock.now()), clock.now());
-      metrics.addMetric(METRIC.nodeClaimsInitialized, "Count", 1);
-      log.info(`NodeClaim ${action.record.name} initialized`);
-      report.initialized.push(action.record.name);
-      return;
-    }
-    case "terminate-unregistered": {
-      if (action.instanceId) await cloud.delete(action.instanceId);
-      await store.deleteNodeClaim(action.record.name, action.record.version);
-      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
-      log.warn(`NodeClaim ${action.record.name} never registered a Node; terminated ${action.instanceId ?? "(no instance)"}`);
-      report.terminated.push(action.instanceId ?? action.record.name);
-      report.forgotten.push(action.record.name);
-      return;
-    }
-    case "forget": {
-      await store.deleteNodeClaim(action.record.name, action.record.version);
-      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
-      log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
-      report.forgotten.push(action.record.name);
-      return;
-    }
-    case "terminate-leaked": {
-      await cloud.delete(action.instance.instanceId);
-      metrics.addMetric(METRIC.instancesGarbageCollected, "Count", 1);
-      log.warn(`terminated instance ${action.instance.instanceId}: tagged for this cluster but no NodeClaim owns it`, { nodeClaim: action.instance.nodeClaimName });
-      report.terminated.push(action.instance.instanceId);
-      return;
-    }
-    case "remove-vanished": {
-      if (action.node) {
-        await cluster.removeNodeFinalizer(action.node.metadata.name, TERMINATION_FINALIZER);
-        await cluster.deleteNode(action.node.metadata.name);
-      }
-      await store.deleteNodeClaim(action.record.name, action.record.version);
-      metrics.addMetric(METRIC.nodeClaimsDeleted, "Count", 1);
-      log.warn(`NodeClaim ${action.record.name} deleted: its instance is gone`);
-      report.forgotten.push(action.record.name);
-      return;
+    if (!steps.every((s) => s.outcome.status === "done")) continue;
+    const subject = unit.slice(unit.indexOf(":") + 1);
+    const instance = steps.find((s) => s.action.kind === "terminate-instance")?.action as { instanceId: string } | undefined;
+    switch (stepOf(unit)) {
+      case "register":
+        report.registered.push(subject);
+        break;
+      case "initialize":
+        report.initialized.push(subject);
+        break;
+      case "terminate-unregistered":
+        report.terminated.push(instance?.instanceId ?? subject);
+        report.forgotten.push(subject);
+        break;
+      case "forget":
+      case "remove-vanished":
+        report.forgotten.push(subject);
+        break;
+      case "terminate-leaked":
+        report.terminated.push(subject);
+        break;
     }
   }
+  return report;
 }
 
-export async function runLifecycle(ports: FullPorts): Promise<LifecycleReport> {
-  const { store, cluster, cloud, clock, settings, log } = ports;
-  const [records, nodes, instances] = await Promise.all([store.listNodeClaims(), listAll((o) => cluster.listNodes(o)), cloud.list()]);
+export async function runLifecycle(ports: FullPorts, executor: Executor = new PortExecutor(ports)): Promise<LifecycleReport> {
+  const { store, cluster, cloud, clock, settings } = ports;
+  const [records, nodes, instances] = await Promise.all([store.listNodeClaims(), observeNodes(ports), cloud.list()]);
   const actions = decideLifecycle({
     records, nodes, instances, nowMs: clock.now(),
     timing: { registrationTtlMs: settings.registrationTtlMs, pendingRecordTtlMs: settings.pendingRecordTtlMs, gcGraceMs: settings.gcGraceMs, launchAttempts: settings.launchAttempts },
   });
-  const report: LifecycleReport = { registered: [], initialized: [], forgotten: [], terminated: [], skipped: 0 };
-  for (const action of actions) {
-    try {
-      await apply(ports, action, report);
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      report.skipped++;
-      log.info(`skipped ${action.kind}: the record changed meanwhile`, { error: error.message });
-    }
-  }
+  const report = lifecycleReport(await executor.execute(actions));
   const cleanup = await cleanUp(ports, { records, instances });
   if (cleanup) report.cleanup = cleanup;
-  await publishClusterState(ports);
+  await executor.execute([{ kind: "publish-cluster-state", reason: "cold provisioner runs start from a snapshot at most a tick old" }]);
   return report;
 }
 
@@ -183,20 +147,4 @@ export async function cleanUp(
     log.info(`deleted ${report.instanceProfiles.length} instance profile(s) whose EC2NodeClass is gone`, { instanceProfiles: report.instanceProfiles });
   }
   return report;
-}
-
-/**
- * Brings the container's bound-pod cache current and publishes it, so cold provisioner runs start
- * from a snapshot at most a tick old (docs/kubernetes.md, "Keeping cluster state current"). Never
- * lists every pod (the tick's timeout is too short at 50,000 pods); a failure never fails the tick.
- */
-async function publishClusterState(ports: FullPorts): Promise<void> {
-  if (!ports.clusterState || !ports.clusterState.publishDue(ports.clock.now(), ports.settings.clusterStatePublishMs)) return;
-  try {
-    const { published, report } = await ports.clusterState.publish(ports, ports.clock.now(), { allowList: false });
-    if (report) ports.log.info("cluster state brought up to date", { published, ...report });
-    else ports.log.info("cluster state not published: it needs a full pod list, which the provisioner's next run makes");
-  } catch (error) {
-    ports.log.warn("could not bring the cluster state up to date", { error: (error as Error).message });
-  }
 }
