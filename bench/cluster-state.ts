@@ -19,7 +19,7 @@ import { ClusterStateCache } from "../lib/cluster-state/cache.ts";
 import { ClusterStateKeeper, listUnfinishedPods } from "../lib/cluster-state/keeper.ts";
 import { encodeSnapshot } from "../lib/cluster-state/snapshot.ts";
 import { summarizeBoundPod } from "../lib/cluster-state/summary.ts";
-import { SimulatedCluster } from "../lib/cluster/in-memory/simulated-cluster.ts";
+import { SimulatedCluster } from "../lib/cluster/in-memory/in-memory-cluster.ts";
 import type { Node, Pod } from "../lib/api/kubernetes.ts";
 import { kubeConfigFor, makeClients } from "../lib/cluster/kube/clients.ts";
 import { KubeCluster } from "../lib/cluster/kube/kube-cluster.ts";

@@ -11,7 +11,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { classifyInterruptionMessage } from "../../lib/cloud/aws/interruption/classify.ts";
-import { handleInterruption } from "../../lib/interruption/interruption.ts";
+import { interruptionBatch } from "../../lib/interruption/interruption.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
@@ -29,6 +29,8 @@ export class MalformedInterruptionMessage extends Error {
 export const handler = tenonHandler<SQSEvent, SQSBatchResponse>("interruption", async (event, telemetry, context) => {
   const ports = await (await currentRuntime()).full("interruption", telemetry);
   const processor = new BatchProcessor(EventType.SQS);
+  // The messages of one batch share one observation of the node view.
+  const handleInterruption = interruptionBatch(ports);
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const message = classifyInterruptionMessage(record.body);
     if (!message.ok) {
@@ -40,7 +42,7 @@ export const handler = tenonHandler<SQSEvent, SQSBatchResponse>("interruption", 
       ports.log.warn("malformed interruption message", { messageId: record.messageId, reason: message.reason });
       throw new MalformedInterruptionMessage(record.messageId, message.reason);
     }
-    await handleInterruption(ports, message);
+    await handleInterruption(message);
   };
   return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 });

@@ -14,6 +14,9 @@ import type { Node } from "../api/kubernetes.ts";
 import { ListExpiredError, DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
 
 export class NodeView {
+  /** Node names by instance id (the providerID's last segment), built on first lookup. */
+  private byInstance: Map<string, string> | undefined;
+
   private constructor(
     private readonly byName: Map<string, Node>,
     private rv: string,
@@ -39,6 +42,21 @@ export class NodeView {
       else this.byName.set(change.node.metadata.name, change.node);
     }
     this.rv = resourceVersion;
+    if (changes.length > 0) this.byInstance = undefined;
+  }
+
+  /** The node whose providerID ends in `/<instanceId>` (a copy), without copying every node. */
+  nodeForInstance(instanceId: string): Node | undefined {
+    if (!this.byInstance) {
+      this.byInstance = new Map();
+      for (const [name, node] of this.byName) {
+        const providerId = node.spec.providerID;
+        if (providerId) this.byInstance.set(providerId.slice(providerId.lastIndexOf("/") + 1), name);
+      }
+    }
+    const name = this.byInstance.get(instanceId);
+    const node = name === undefined ? undefined : this.byName.get(name);
+    return node ? structuredClone(node) : undefined;
   }
 
   /** Nodes sorted by name, so equal views list equally (copies: callers may not edit the view). */

@@ -6,10 +6,10 @@
  */
 import type { EC2NodeClass } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
-import { SimulatedCloud } from "../cloud/in-memory/simulated-cloud.ts";
+import { SimulatedCloud } from "../cloud/in-memory/in-memory-cloud.ts";
 import { defaultWorld } from "../cloud/in-memory/world.ts";
 import type { LaunchedInstance } from "../cluster/in-memory/kubelet.ts";
-import { SimulatedCluster, type SimulationTimings } from "../cluster/in-memory/simulated-cluster.ts";
+import { SimulatedCluster, type SimulationTimings } from "../cluster/in-memory/in-memory-cluster.ts";
 import type { VirtualClock } from "../cluster/in-memory/virtual-clock.ts";
 import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../ports/cloud.ts";

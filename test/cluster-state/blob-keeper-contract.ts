@@ -8,7 +8,7 @@ import type { SnapshotBlobStore } from "../../lib/ports/blob.ts";
 import { BLOB_MANIFEST_FORMAT, blobManifestOf, type BlobManifest } from "../../lib/cluster-state/blob-snapshot.ts";
 import { ClusterStateCache } from "../../lib/cluster-state/cache.ts";
 import { ClusterStateKeeper, listUnfinishedPods, type KeeperPorts } from "../../lib/cluster-state/keeper.ts";
-import { SimulatedCluster } from "../../lib/cluster/in-memory/simulated-cluster.ts";
+import { SimulatedCluster } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import type { Log } from "../../lib/ports/telemetry.ts";

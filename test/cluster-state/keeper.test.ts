@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ClusterStateCache, stillPending } from "../../lib/cluster-state/cache.ts";
 import { ClusterStateKeeper, listUnfinishedPods, type KeeperPorts } from "../../lib/cluster-state/keeper.ts";
 import { decodeSnapshot, encodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
-import { SimulatedCluster } from "../../lib/cluster/in-memory/simulated-cluster.ts";
+import { SimulatedCluster } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import { podKey } from "../../lib/api/kubernetes.ts";
 import { listAll } from "../../lib/ports/cluster.ts";

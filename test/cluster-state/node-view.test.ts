@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ClusterStateCache } from "../../lib/cluster-state/cache.ts";
 import { listEveryNode, NodeState, NodeView } from "../../lib/cluster-state/nodes.ts";
 import { decodeSnapshot, encodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
-import type { SimulatedCluster } from "../../lib/cluster/in-memory/simulated-cluster.ts";
+import type { SimulatedCluster } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 import { updateNodeTaints } from "../../lib/ports/cluster.ts";
 import { readyNode, simulatedCluster } from "../cluster/in-memory/helpers.ts";
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { instanceProfileName } from "../../lib/cloud/aws/instance-profile.ts";
-import { SimulatedCloud } from "../../lib/cloud/in-memory/simulated-cloud.ts";
+import { SimulatedCloud } from "../../lib/cloud/in-memory/in-memory-cloud.ts";
 import { defaultNodeRole, defaultWorld } from "../../lib/cloud/in-memory/world.ts";
 import { VirtualClock } from "../../lib/cluster/in-memory/virtual-clock.ts";
 import { observe, clusterObjects } from "../../lib/observe/observe.ts";

@@ -213,4 +213,26 @@ describe("interruption handler", () => {
     expect(w.cluster.node(node.metadata.name)!.spec.unschedulable).toBeFalsy();
     expect(w.cluster.events({ source: "tenon", reason: "SpotRebalanceRecommendation" })).toHaveLength(1);
   });
+
+  it("only records an AWS Health notice for a node Tenon did not launch: no cordon, no taint (issue 17.2)", async () => {
+    const { w, node: ours } = await runningWorld();
+    // A managed node group's node, beside Tenon's: nothing in the table launched its instance.
+    const theirs = w.cluster.addNode({
+      metadata: { name: "ip-10-0-9-9.ec2.internal", labels: { "eks.amazonaws.com/nodegroup": "system" } },
+      spec: { providerID: "aws:///us-east-1a/i-0feedface0000000" },
+      status: { conditions: [{ type: "Ready", status: "True" }] },
+    } as never);
+    const health = JSON.stringify({
+      version: "0", id: "h-1", "detail-type": "AWS Health Event", source: "aws.health", account: "123456789012", time: "2026-01-01T00:00:00Z", region: "us-east-1", resources: [],
+      detail: { service: "EC2", eventTypeCategory: "scheduledChange", eventTypeCode: "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED", affectedEntities: [{ entityValue: "i-0feedface0000000" }] },
+    });
+    const response = await interruption(sqsEvent([{ id: "health", body: health }]), lambdaContext("interruption"));
+    expect(response).toEqual({ batchItemFailures: [] });
+    const after = w.cluster.node(theirs.metadata.name)!;
+    expect(after.spec.unschedulable).toBeFalsy();
+    expect(after.spec.taints ?? []).toEqual([]);
+    const events = w.cluster.events({ source: "tenon", reason: "InstanceScheduledChange" });
+    expect(events.map((e) => [e.involvedObject.name, e.message])).toEqual([[theirs.metadata.name, expect.stringContaining("not cordoned: Tenon did not launch this node")]]);
+    expect(w.cluster.node(ours.metadata.name)!.spec.unschedulable).toBeFalsy();
+  });
 });

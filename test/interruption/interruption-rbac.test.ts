@@ -16,6 +16,7 @@ import { RecordingTelemetry } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { clusterAgainst, fixedClock, node } from "../cluster/kube/helpers.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../lib/cluster/kube/fake-apiserver.ts";
+import { claimContent } from "../store/fixtures.ts";
 import { attributesOf, documentedRules, grantedKeys, rbacKey } from "../support/rbac.ts";
 
 describe("interruption handling under the documented RBAC", () => {
@@ -31,11 +32,15 @@ describe("interruption handling under the documented RBAC", () => {
     imageId: "ami-1",
     launchTimeMs: 0,
     state: "running",
-    tags: {},
+    tags: { "karpenter.sh/nodeclaim": "default-abcde" },
+    nodeClaimName: "default-abcde",
   };
   const store = createMemoryStore({ clusterName: "demo" });
 
   beforeAll(async () => {
+    // Tenon launched this instance: its record is what allows the cordon (issue 17.2).
+    const { record } = await store.createNodeClaim(claimContent("default-abcde", "Launched"), 0);
+    await store.updateNodeClaim(record.name, record.version, { ...claimContent("default-abcde", "Launched"), launch: { attempts: 1, instanceId: instance.instanceId } }, 0);
     server = await startFakeApiServer();
     server.put("/nodes", node("0a1b2c3d", { labels: { "karpenter.sh/nodepool": "default" } }));
     // The node helper names its instance i-<node name>. Only `get` is on the interruption path.

@@ -26,7 +26,7 @@ import { offeringsToMarkUnavailable } from "../../../lib/cloud/aws/interruption/
 import { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "../../../lib/cloud/aws/reserved-offerings.ts";
 import type { InstanceType } from "../../../lib/ports/instance-type.ts";
 import { simulatedInterruptionEvent } from "../../../lib/cloud/in-memory/events.ts";
-import { SimulatedCloud } from "../../../lib/cloud/in-memory/simulated-cloud.ts";
+import { SimulatedCloud } from "../../../lib/cloud/in-memory/in-memory-cloud.ts";
 import { defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import type { CloudInstance, ResolvedCapacityReservation } from "../../../lib/ports/cloud.ts";
 import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";
-import { SimulatedCloud, type SimulatedCloudOptions } from "../../../lib/cloud/in-memory/simulated-cloud.ts";
+import { SimulatedCloud, type SimulatedCloudOptions } from "../../../lib/cloud/in-memory/in-memory-cloud.ts";
 import { defaultNodeRole, defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import { InsufficientCapacityError } from "../../../lib/ports/cloud.ts";
 import { describeCloudContract } from "../cloud-contract.ts";

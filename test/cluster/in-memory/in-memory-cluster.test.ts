@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TIMINGS } from "../../../lib/cluster/in-memory/simulated-cluster.ts";
+import { DEFAULT_TIMINGS } from "../../../lib/cluster/in-memory/in-memory-cluster.ts";
 import { failedSchedulingEvent, incompatibleWithNodePool, isMarkedUnschedulable, listAll, nominatedEvent, updateNodeTaints } from "../../../lib/ports/cluster.ts";
 import { deployment, instance, podRequesting, readyNode, simulatedCluster, taintKeys } from "./helpers.ts";
 
