@@ -4,7 +4,7 @@ import type { Clock } from "../../lib/ports/clock.ts";
 import type { LaunchRequest } from "../../lib/ports/cloud.ts";
 import type { InstanceType, Offering } from "../../lib/ports/instance-type.ts";
 
-export const CLUSTER = "tenon-test";
+export { CLUSTER } from "../support/builders.ts";
 
 export class ManualClock implements Clock {
   constructor(public ms = Date.parse("2026-11-01T00:00:00Z")) {}
@@ -19,22 +19,6 @@ export class ManualClock implements Clock {
   }
 }
 
-export function nodeClass(spec: Partial<EC2NodeClass["spec"]> = {}, name = "default"): EC2NodeClass {
-  return {
-    apiVersion: "karpenter.k8s.aws/v1",
-    kind: "EC2NodeClass",
-    metadata: { name, uid: `uid-${name}` },
-    spec: {
-      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
-      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
-      amiSelectorTerms: [{ alias: "al2023@latest" }],
-      instanceProfile: "tenon-node",
-      tags: { team: "platform" },
-      metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
-      ...spec,
-    },
-  };
-}
 
 export function launchRequest(nc: EC2NodeClass, instanceTypes: InstanceType[], overrides: Partial<LaunchRequest> = {}): LaunchRequest {
   return {

@@ -5,7 +5,7 @@ import { holdsCapacity, podFromSummary, summarizeBoundPod, summaryProblem } from
 import { podHostPorts } from "../../lib/scheduling/host-ports.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { existingNode, HOSTNAME, input, pod, ZONE, ZONES } from "../scheduling/factories.ts";
+import { existingNode, HOSTNAME, input, pod, ZONE, ZONES } from "../support/builders.ts";
 import { placementOf } from "../scheduling/helpers.ts";
 
 function bound(p: Pod, node = "node-a"): Pod {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PodAffinityTerm } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { existingNode, HOSTNAME, input, nodePool, option, pod, pods, ZONE, ZONES } from "./factories.ts";
+import { existingNode, HOSTNAME, input, nodePool, option, pod, pods, ZONE, ZONES } from "../support/builders.ts";
 import { placementOf, podsPerZone, reasonOf } from "./helpers.ts";
 
 const term = (app: string, topologyKey: string): PodAffinityTerm => ({ topologyKey, labelSelector: { matchLabels: { app } } });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import {
   ARCH, CAPACITY_TYPE, existingNode, HOSTNAME, input, INSTANCE_TYPE, instanceType, NODEPOOL, nodePool, option, pod, pods, ZONE, ZONES,
-} from "./factories.ts";
+} from "../support/builders.ts";
 import { claimPods, placementOf, reasonOf } from "./helpers.ts";
 
 describe("new claims from a NodePool", () => {

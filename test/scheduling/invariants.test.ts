@@ -11,7 +11,7 @@ import { Requirements } from "../../lib/requirements/index.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import type { SchedulingResult } from "../../lib/scheduling/types.ts";
-import { daemonSet, existingNode, HOSTNAME, input, instanceType, nodePool, option, pod, ZONE, ZONES } from "./factories.ts";
+import { daemonSet, existingNode, HOSTNAME, input, instanceType, nodePool, option, pod, ZONE, ZONES } from "../support/builders.ts";
 
 const kinds = ["plain", "zone-spread", "host-anti", "zone-affinity", "selector"] as const;
 const podArb = fc.record({

@@ -9,7 +9,7 @@ import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import type { Node } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
-import { INSTANCE_TYPE, instanceType, nodePool, pods, ZONE } from "./factories.ts";
+import { INSTANCE_TYPE, instanceType, nodePool, pods, ZONE } from "../support/builders.ts";
 
 /** A type whose allocatable is half a cpu and 1 GiB less than its capacity. */
 function sized(cpu: number): InstanceType {

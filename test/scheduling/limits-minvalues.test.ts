@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { existingNode, input, INSTANCE_TYPE, instanceType, nodePool, option, pods } from "./factories.ts";
+import { existingNode, input, INSTANCE_TYPE, instanceType, nodePool, option, pods } from "../support/builders.ts";
 
 const sizes = (...cpus: number[]) => cpus.map((n) => instanceType(`c${n}`, { cpu: String(n), memory: `${4 * n}Gi`, price: 0.1 * n }));
 const maxCpu = (c: { instanceTypes: Array<{ capacity: Record<string, number> }> }) => Math.max(...c.instanceTypes.map((t) => t.capacity.cpu ?? 0));

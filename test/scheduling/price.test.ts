@@ -3,7 +3,7 @@ import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import type { Pod } from "../../lib/api/kubernetes.ts";
-import { input, instanceType, nodePool, option, pods, ZONES } from "./factories.ts";
+import { input, instanceType, nodePool, option, pods, ZONES } from "../support/builders.ts";
 import { claimPrice } from "./helpers.ts";
 
 const onDemandOnly = (name: string, cpu: number, price: number) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { HOSTNAME, input, instanceType, nodePool, option, pod, ZONE, ZONES } from "./factories.ts";
+import { HOSTNAME, input, instanceType, nodePool, option, pod, ZONE, ZONES } from "../support/builders.ts";
 import { reasonOf } from "./helpers.ts";
 
 describe("unschedulable reasons", () => {

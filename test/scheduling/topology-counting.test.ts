@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import type { SchedulingResult } from "../../lib/scheduling/types.ts";
-import { input, instanceType, nodePool, option, pods, ZONE, ZONES } from "./factories.ts";
+import { input, instanceType, nodePool, option, pods, ZONE, ZONES } from "../support/builders.ts";
 
 const big = instanceType("big", { cpu: "16", memory: "64Gi", price: 1 });
 const pool = option(nodePool("default"), [big]);

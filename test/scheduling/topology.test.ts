@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TopologySpreadConstraint } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { CAPACITY_TYPE, existingNode, HOSTNAME, input, nodePool, option, pods, ZONE, ZONES } from "./factories.ts";
+import { CAPACITY_TYPE, existingNode, HOSTNAME, input, nodePool, option, pods, ZONE, ZONES } from "../support/builders.ts";
 import { podsPerZone } from "./helpers.ts";
 
 const spread = (topologyKey: string, extra: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { existingNode, input, pod, ZONE, ZONES } from "./factories.ts";
+import { existingNode, input, pod, ZONE, ZONES } from "../support/builders.ts";
 import { placementOf, reasonOf } from "./helpers.ts";
 
 const pvc = (name: string, spec: PersistentVolumeClaim["spec"]): PersistentVolumeClaim => ({ metadata: { name, namespace: "default" }, spec });

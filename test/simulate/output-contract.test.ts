@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { NewNodeClaim, SchedulingInput, SchedulingResult } from "../../lib/scheduling/types.ts";
 import { buildOutput } from "../../lib/simulate/output.ts";
-import { instanceType, pod } from "../scheduling/factories.ts";
+import { instanceType, pod } from "../support/builders.ts";
 import { CATALOG, docs, NODEPOOL, podYaml, tenon, workdir } from "./support.ts";
 
 const node = (name: string) => `

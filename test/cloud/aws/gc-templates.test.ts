@@ -3,7 +3,7 @@ import { decideGarbageCollection } from "../../../lib/lifecycle/gc.ts";
 import { defaultBlockDeviceMappings, launchTemplateData, launchTemplateName, templatesToDelete, toEc2BlockDeviceMappings, volumeSizeGiB } from "../../../lib/cloud/aws/launch/template.ts";
 import { isRestrictedTagKey, launchedResourceTags, launchTags } from "../../../lib/cloud/aws/tags.ts";
 import type { CloudInstance } from "../../../lib/ports/cloud.ts";
-import { nodeClass } from "../fixtures.ts";
+import { nodeClass } from "../../support/builders.ts";
 
 function instance(id: string, launchTimeMs: number, extra: Partial<CloudInstance> = {}): CloudInstance {
   return { providerId: `aws:///z/${id}`, instanceId: id, instanceType: "m5.large", zone: "z", capacityType: "on-demand", imageId: "ami", launchTimeMs, state: "running", tags: {}, ...extra };

@@ -10,7 +10,8 @@ import {
   roleNameOf,
 } from "../../../lib/cloud/aws/instance-profile.ts";
 import { useMoto } from "../../support/moto.ts";
-import { CLUSTER, launchRequest, nodeClass } from "../fixtures.ts";
+import { CLUSTER, launchRequest } from "../fixtures.ts";
+import { nodeClass } from "../../support/builders.ts";
 import { buildAccount, motoCloud, readInstanceProfile } from "./moto-env.ts";
 
 const scope = { clusterName: CLUSTER, region: "us-east-1" };

@@ -34,7 +34,7 @@ export function instanceType(
 }
 
 /** The same NodePool (defaults applied) as the example-based scheduler tests build. */
-export { nodePool } from "../factories.ts";
+export { nodePool } from "../../support/builders.ts";
 
 export function pod(name: string, cpu: string, memory: string, spec: Partial<PodSpec> = {}, labels: Record<string, string> = {}): Pod {
   return {

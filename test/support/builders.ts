@@ -1,8 +1,8 @@
 /**
- * Small builders for scheduler inputs: pods, NodePools with defaults already applied, instance
- * types with offerings, existing nodes. Everything not given takes a plain default.
+ * The shared test builders: pods, NodePools and EC2NodeClasses with defaults already applied,
+ * instance types with offerings, existing nodes. Everything not given takes a plain default.
  */
-import type { NodePool, NodeSelectorRequirement, Taint } from "../../lib/api/types.ts";
+import type { EC2NodeClass, NodePool, NodeSelectorRequirement, Taint } from "../../lib/api/types.ts";
 import type { CapacityType, InstanceType, Offering } from "../../lib/ports/instance-type.ts";
 import type { Container, DaemonSet, Pod, PodSpec } from "../../lib/api/kubernetes.ts";
 import { parseResources } from "../../lib/quantity/resources.ts";
@@ -187,4 +187,25 @@ export function daemonSet(name: string, spec: Partial<PodSpec> & { cpu?: string;
 /** Names of the pods, for compact assertions. */
 export function names(list: readonly Pod[]): string[] {
   return list.map((p) => p.metadata.name);
+}
+
+/** Discovery tag value the EC2NodeClass builder selects subnets and security groups by. */
+export const CLUSTER = "tenon-test";
+
+/** A parsed EC2NodeClass (defaults applied) with the given spec fields. */
+export function nodeClass(spec: Partial<EC2NodeClass["spec"]> = {}, name = "default"): EC2NodeClass {
+  return {
+    apiVersion: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: { name, uid: `uid-${name}` },
+    spec: {
+      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
+      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": CLUSTER } }],
+      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      instanceProfile: "tenon-node",
+      tags: { team: "platform" },
+      metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
+      ...spec,
+    },
+  };
 }
