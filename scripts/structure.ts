@@ -2,7 +2,8 @@
  * The structure check and drawing (issue 8): reads the relative imports of every TypeScript file
  * under lib/, groups files into folders (adapters by port and kind, e.g. cluster/kube, everything
  * else by its first folder), and reports
- *  - imports from a flow or domain folder to an adapter or to the composition root (lib/wiring);
+ *  - imports from a flow or domain folder to an adapter or to the composition root (lib/wiring),
+ *    from an adapter to the wiring or to another port's adapter;
  *  - import cycles, between files and between folders;
  * and draws the folder graph as mermaid. `npx tsx scripts/structure.ts` prints the problems (exit 1
  * if any); `--write` also rewrites the drawing in docs/architecture.md. test/structure.test.ts runs it.
@@ -105,6 +106,7 @@ export function forbiddenImports(structure: Structure): string[] {
       const toKind = kindOf(to);
       if (fromKind === "core" && (toKind === "adapter" || toKind === "wiring")) out.push(`lib/${file} imports lib/${target} (${from} is core code; ${to} is ${toKind === "wiring" ? "the composition root" : "an adapter"})`);
       else if (fromKind === "adapter" && toKind === "wiring") out.push(`lib/${file} imports lib/${target} (an adapter must not import the composition root)`);
+      else if (fromKind === "adapter" && toKind === "adapter" && from.split("/")[0] !== to.split("/")[0]) out.push(`lib/${file} imports lib/${target} (an adapter must not import another port's adapter)`);
     }
   }
   return out.sort();
