@@ -1,5 +1,6 @@
 /**
- * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes).
+ * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes),
+ * followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick).
  * Each size runs in its own child process, so the reported peak RSS (getrusage maxrss) belongs to
  * that size alone. Only `schedule()` is timed; building the synthetic input is not, and a small
  * warm-up run first lets the JIT compile the hot paths. Wall time and the process's CPU time are both
@@ -74,6 +75,12 @@ function main(argv: string[]): void {
     const rate = (ms: number) => (ms > 0 ? Math.round((m.pods / ms) * 1000) : 0);
     console.log(row([m.pods, m.ms.toFixed(1), rate(m.ms), m.cpuMs.toFixed(1), rate(m.cpuMs), m.newClaims, m.scheduled, m.unschedulable, m.pricePerHour.toFixed(4), m.peakRssMiB]));
   }
+  // The interruption case (issue 17.8): a batch of 10 messages against a cluster of 5,000 nodes.
+  console.log("\nInterruption: a batch of 10 Spot interruption warnings (bench/interruption.ts)\n");
+  const interruption = fileURLToPath(new URL("./interruption.ts", import.meta.url));
+  const child = spawnSync(process.execPath, [...process.execArgv, interruption, "--nodes", argv.includes("--quick") ? "500" : "5000"], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`interruption benchmark failed:\n${child.stderr}`);
+  process.stdout.write(child.stdout);
 }
 
 main(process.argv.slice(2));
