@@ -5,6 +5,7 @@
  * retry plans around them (other types, zones, or the next capacity type). When every attempt
  * fails the record is deleted: its pods are released to the next batch.
  */
+import { LABEL_NODEPOOL } from "../api/labels.ts";
 import type { EC2NodeClass } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import { InsufficientCapacityError, NodeClassNotReadyError, type Cloud, type LaunchRequest } from "../ports/cloud.ts";
@@ -77,7 +78,7 @@ async function releaseRecord(ports: LaunchPorts, record: NodeClaimRecord, poolNa
  * Pending and the next run launches it again with the same client token).
  */
 export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord, option: NodePoolOption | undefined, attempts: number, instanceTypes?: readonly InstanceType[]): Promise<LaunchOutcome> {
-  const poolName = option?.nodePool.metadata.name ?? initial.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] ?? "unknown";
+  const poolName = option?.nodePool.metadata.name ?? initial.nodeClaim.metadata.labels?.[LABEL_NODEPOOL] ?? "unknown";
   if (!option?.nodeClass) return releaseRecord(ports, initial, poolName, `NodePool ${poolName} or its EC2NodeClass is no longer usable`);
   const request = launchRequestFor(initial, option, option.nodeClass, instanceTypes);
   if (request.instanceTypes.length === 0) return releaseRecord(ports, initial, poolName, "none of its instance types is offered any more");

@@ -7,6 +7,7 @@
  * instance type, zone, zone id and capacity type are implied: they follow from the name and the
  * available offerings, so entries never spell them out.
  */
+import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_ZONE_ID } from "../api/labels.ts";
 import type { NodeSelectorRequirement, Operator } from "../api/types.ts";
 import { OPERATORS } from "../api/types.ts";
 import { InputError, type InputProblem } from "../errors.ts";
@@ -32,12 +33,8 @@ export interface CatalogEntry {
   offerings: CatalogOfferingEntry[];
 }
 
-export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
-export const ZONE_LABEL = "topology.kubernetes.io/zone";
-export const ZONE_ID_LABEL = "topology.k8s.aws/zone-id";
-export const CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type";
 /** Keys the catalog derives from the name and the available offerings. */
-const IMPLIED_KEYS = new Set([INSTANCE_TYPE_LABEL, ZONE_LABEL, ZONE_ID_LABEL, CAPACITY_TYPE_LABEL]);
+const IMPLIED_KEYS = new Set([LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_ZONE_ID, LABEL_CAPACITY_TYPE]);
 const CAPACITY_TYPES: readonly CapacityType[] = ["reserved", "spot", "on-demand"];
 const DEFAULT_PODS = 110;
 /** Fields an entry may have; `allocatable` is what `tenon instance-types -o json` adds, ignored here. */
@@ -114,8 +111,8 @@ function readLabels(r: EntryReader, value: unknown, name: string): Record<string
   }
   for (const [key, label] of Object.entries(value)) {
     if (typeof label !== "string") r.problem(`labels.${key}`, `${describe(label)} is not a string`);
-    else if (key === INSTANCE_TYPE_LABEL && label !== name) r.problem(`labels.${key}`, `"${label}" differs from the entry's name "${name}"`);
-    else if (IMPLIED_KEYS.has(key) && key !== INSTANCE_TYPE_LABEL) r.problem(`labels.${key}`, "is implied by the offerings; leave it out");
+    else if (key === LABEL_INSTANCE_TYPE && label !== name) r.problem(`labels.${key}`, `"${label}" differs from the entry's name "${name}"`);
+    else if (IMPLIED_KEYS.has(key) && key !== LABEL_INSTANCE_TYPE) r.problem(`labels.${key}`, "is implied by the offerings; leave it out");
     else out[key] = label;
   }
   return out;
@@ -183,11 +180,11 @@ function uniqueSorted(values: Iterable<string>): string[] {
 export function impliedRequirements(offerings: readonly Offering[]): NodeSelectorRequirement[] {
   const available = offerings.filter((o) => o.available);
   const out: NodeSelectorRequirement[] = [
-    { key: ZONE_LABEL, operator: "In", values: uniqueSorted(available.map((o) => o.zone)) },
-    { key: CAPACITY_TYPE_LABEL, operator: "In", values: uniqueSorted(available.map((o) => o.capacityType)) },
+    { key: LABEL_ZONE, operator: "In", values: uniqueSorted(available.map((o) => o.zone)) },
+    { key: LABEL_CAPACITY_TYPE, operator: "In", values: uniqueSorted(available.map((o) => o.capacityType)) },
   ];
   const zoneIds = uniqueSorted(available.flatMap((o) => (o.zoneId ? [o.zoneId] : [])));
-  if (zoneIds.length > 0) out.push({ key: ZONE_ID_LABEL, operator: "In", values: zoneIds });
+  if (zoneIds.length > 0) out.push({ key: LABEL_ZONE_ID, operator: "In", values: zoneIds });
   return out;
 }
 
@@ -214,7 +211,7 @@ export function fromCatalogEntry(entry: unknown, where: string): InstanceType {
   const extra = readRequirements(r, entry.requirements, labels);
   const offerings = readOfferings(r, entry.offerings);
   if (r.problems.length > 0) throw new InputError(r.problems);
-  const fullLabels: Record<string, string> = { [INSTANCE_TYPE_LABEL]: name as string, ...labels };
+  const fullLabels: Record<string, string> = { [LABEL_INSTANCE_TYPE]: name as string, ...labels };
   const requirements: NodeSelectorRequirement[] = [
     ...Object.keys(fullLabels)
       .sort()

@@ -27,7 +27,7 @@
  * - `beta.kubernetes.io/*` (and `failure-domain.beta...`) keys are rewritten to their stable keys in
  *   pod constraints, volume topology, and added next to the beta key on node labels.
  */
-import { LABEL_ALIASES, normalizeLabelKey } from "../api/labels.ts";
+import { LABEL_ALIASES, LABEL_INITIALIZED, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, normalizeLabelKey } from "../api/labels.ts";
 import type { NodeClaim, NodeSelectorRequirement, Taint } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type {
@@ -44,9 +44,6 @@ import { podKey } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions } from "./types.ts";
 
-export const NODEPOOL_LABEL = "karpenter.sh/nodepool";
-export const INITIALIZED_LABEL = "karpenter.sh/initialized";
-export const INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type";
 // Taints a node carries only until it is up and Tenon has registered it: ignored on uninitialized
 // managed nodes, or a node that joined before the lifecycle tick registered it would look full and
 // every pod its NodeClaim was launched for would get a second NodeClaim.
@@ -246,7 +243,7 @@ function buildExistingNodes(objects: ClusterObjects, note: (message: string) => 
 }
 
 function nodePoolOf(labels: Readonly<Record<string, string>>, claim: NodeClaim | undefined): string | undefined {
-  return labels[NODEPOOL_LABEL] ?? claim?.metadata.ownerReferences?.find((o) => o.kind === "NodePool")?.name;
+  return labels[LABEL_NODEPOOL] ?? claim?.metadata.ownerReferences?.find((o) => o.kind === "NodePool")?.name;
 }
 
 function sameTaint(a: Taint, b: Taint): boolean {
@@ -261,14 +258,14 @@ function existingFromNode(
 ): ExistingNode {
   const labels = withStableLabels(node.metadata.labels);
   const nodePoolName = nodePoolOf(labels, claim);
-  const managed = labels[NODEPOOL_LABEL] !== undefined;
-  const initialized = !managed || labels[INITIALIZED_LABEL] === "true";
+  const managed = labels[LABEL_NODEPOOL] !== undefined;
+  const initialized = !managed || labels[LABEL_INITIALIZED] === "true";
   let taints = node.spec.taints ?? [];
   let allocatable: Resources = parseResources(node.status?.allocatable);
   let capacity: Resources = parseResources(node.status?.capacity);
   const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
   // Without a NodeClaim, the instance type the node says it is stands in for it.
-  const ownType = claim ? undefined : pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL]);
+  const ownType = claim ? undefined : pool?.instanceTypes.find((it) => it.name === labels[LABEL_INSTANCE_TYPE]);
   if (!initialized) {
     const startupTaints = [...(pool?.nodePool.spec.template.spec.startupTaints ?? []), ...(claim?.spec.startupTaints ?? [])];
     taints = taints.filter((t) => !NOT_READY_TAINTS.has(t.key) && !startupTaints.some((s) => sameTaint(t, s)));
@@ -304,9 +301,9 @@ function fillUnreported(reported: Resources, expected: Resources): Resources {
 function existingFromNodeClaim(claim: NodeClaim, pools: ReadonlyMap<string, NodePoolOption>, note: (message: string) => void): ExistingNode {
   const labels: Record<string, string> = { ...singleValuedLabels(claim.spec.requirements), ...withStableLabels(claim.metadata.labels) };
   const nodePoolName = nodePoolOf(labels, claim);
-  if (nodePoolName && labels[NODEPOOL_LABEL] === undefined) labels[NODEPOOL_LABEL] = nodePoolName;
+  if (nodePoolName && labels[LABEL_NODEPOOL] === undefined) labels[LABEL_NODEPOOL] = nodePoolName;
   const pool = nodePoolName ? pools.get(nodePoolName) : undefined;
-  const instanceType = pool?.instanceTypes.find((it) => it.name === labels[INSTANCE_TYPE_LABEL]);
+  const instanceType = pool?.instanceTypes.find((it) => it.name === labels[LABEL_INSTANCE_TYPE]);
   if (instanceType) for (const [k, v] of Object.entries(instanceType.labels)) labels[k] ??= v;
   const allocatable = expectedAllocatable(claim, labels, pools, note, claim.metadata.name);
   const existing: ExistingNode = {
@@ -362,9 +359,9 @@ function candidateTypes(claim: NodeClaim, labels: Readonly<Record<string, string
 }
 
 function mayBecome(instanceType: InstanceType, requirements: readonly NodeSelectorRequirement[], labels: Readonly<Record<string, string>>): boolean {
-  const pinned = labels[INSTANCE_TYPE_LABEL];
+  const pinned = labels[LABEL_INSTANCE_TYPE];
   if (pinned !== undefined) return instanceType.name === pinned;
-  const rule = requirements.find((r) => normalizeLabelKey(r.key) === INSTANCE_TYPE_LABEL);
+  const rule = requirements.find((r) => normalizeLabelKey(r.key) === LABEL_INSTANCE_TYPE);
   if (!rule) return true;
   const values = rule.values ?? [];
   if (rule.operator === "In") return values.includes(instanceType.name);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aliasFamily, amiFamilyOf } from "../../lib/api/ami-family.ts";
-import { labelSatisfies, labelsSatisfy } from "../../lib/api/node-selector.ts";
+import { labelSatisfies, labelsSatisfy } from "../../lib/requirements/node-selector.ts";
 import type { EC2NodeClass } from "../../lib/api/types.ts";
 
 const nodeClass = (spec: Partial<EC2NodeClass["spec"]>) => ({ metadata: { name: "c" }, spec }) as unknown as EC2NodeClass;

@@ -5,7 +5,7 @@
  */
 import type { ResolvedAmi } from "../../ports/cloud.ts";
 import type { InstanceType } from "../../ports/instance-type.ts";
-import { labelsSatisfy } from "../../api/node-selector.ts";
+import { labelsSatisfy } from "../../requirements/node-selector.ts";
 import { typeLabels } from "./requirements.ts";
 
 function requirementsKey(ami: ResolvedAmi): string {

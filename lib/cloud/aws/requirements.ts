@@ -1,6 +1,6 @@
 /** Evaluating node-selector requirements against the labels an instance type would give a node. */
 import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_ZONE, LABEL_ZONE_ID } from "../../api/labels.ts";
-import { labelSatisfies } from "../../api/node-selector.ts";
+import { labelSatisfies } from "../../requirements/node-selector.ts";
 import type { NodeSelectorRequirement } from "../../api/types.ts";
 import type { InstanceType, Offering } from "../../ports/instance-type.ts";
 

@@ -6,7 +6,7 @@
  *  - the DaemonSet controller: one pod per node it runs on, bound directly to that node;
  *  - the taint manager: pods on a node with a NoExecute taint they don't tolerate are deleted.
  */
-import { labelSatisfies } from "../../api/node-selector.ts";
+import { labelSatisfies } from "../../requirements/node-selector.ts";
 import type { Taint } from "../../api/types.ts";
 import type { DaemonSet, Node, NodeSelectorTerm, Pod, PodSpec, Workload } from "../../api/kubernetes.ts";
 import { withStableLabels } from "../../scheduling/snapshot.ts";

@@ -55,7 +55,8 @@ import {
 import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from "./kubelet.ts";
 import { ObjectStore, Revisions } from "./object-store.ts";
 import { NodeHistory, PodHistory } from "./pod-history.ts";
-import { ZONE_LABEL, provisionedVolume } from "./volumes.ts";
+import { provisionedVolume } from "./volumes.ts";
+import { LABEL_ZONE } from "../../api/labels.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { schedule } from "../../scheduling/scheduler.ts";
 
@@ -508,7 +509,7 @@ export class SimulatedCluster implements Cluster {
    * bound gets a volume in that node's zone, which pins every later pod using the claim there.
    */
   private provisionVolumes(pod: Pod, nodeName: string): void {
-    const zone = this.nodeStore.get(nodeName)?.metadata.labels?.[ZONE_LABEL];
+    const zone = this.nodeStore.get(nodeName)?.metadata.labels?.[LABEL_ZONE];
     const namespace = pod.metadata.namespace || "default";
     for (const volume of pod.spec.volumes ?? []) {
       const claimName = volume.persistentVolumeClaim?.claimName;

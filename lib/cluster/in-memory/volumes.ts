@@ -1,7 +1,7 @@
 /** What a CSI provisioner creates for a claim on first use: a volume pinned to the node's zone. */
+import { LABEL_ZONE } from "../../api/labels.ts";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../api/kubernetes.ts";
 
-export const ZONE_LABEL = "topology.kubernetes.io/zone";
 
 export function provisionedVolume(claim: PersistentVolumeClaim, storageClass: StorageClass | undefined, zone: string | undefined): PersistentVolume {
   const name = `pvc-${claim.metadata.uid ?? claim.metadata.name}`;
@@ -12,6 +12,6 @@ export function provisionedVolume(claim: PersistentVolumeClaim, storageClass: St
   if (claim.spec.storageClassName) spec.storageClassName = claim.spec.storageClassName;
   const storage = claim.spec.resources?.requests?.storage;
   if (storage !== undefined) spec.capacity = { storage };
-  if (zone) spec.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_LABEL, operator: "In", values: [zone] }] }] } };
+  if (zone) spec.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: LABEL_ZONE, operator: "In", values: [zone] }] }] } };
   return { apiVersion: "v1", kind: "PersistentVolume", metadata: { name }, spec };
 }

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createFleetInput, fleetClientToken, interpretFleetOutput } from "../../../lib/cloud/aws/launch/fleet.ts";
 import { isExotic, MAX_INSTANCE_TYPES, planLaunch, subnetsByZone, type LaunchOption } from "../../../lib/cloud/aws/launch/plan.ts";
-import { labelsSatisfy } from "../../../lib/api/node-selector.ts";
+import { labelsSatisfy } from "../../../lib/requirements/node-selector.ts";
 import { typeLabels } from "../../../lib/cloud/aws/requirements.ts";
 import { launchTags } from "../../../lib/cloud/aws/tags.ts";
 import type { ResolvedAmi, ResolvedSubnet } from "../../../lib/ports/cloud.ts";

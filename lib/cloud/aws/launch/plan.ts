@@ -11,7 +11,7 @@ import { offeringKeyString } from "../../../ports/unavailable-offerings.ts";
 import { CAPACITY_TYPE_PRIORITY, type CapacityType, type InstanceType, type Offering } from "../../../ports/instance-type.ts";
 import { amiForType } from "../ami-select.ts";
 import { LABEL_INSTANCE_TYPE } from "../../../api/labels.ts";
-import { labelSatisfies } from "../../../api/node-selector.ts";
+import { labelSatisfies } from "../../../requirements/node-selector.ts";
 import { capacityTypeAllowed, offeringAllowed } from "../requirements.ts";
 
 export const MAX_INSTANCE_TYPES = 60;
