@@ -25,11 +25,11 @@ interface SimulateFlags {
   output?: string;
 }
 
-function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-async function instanceTypeSource(flags: SimulateFlags, io: CliIO): Promise<InstanceTypeSource> {
+export async function instanceTypeSource(flags: Pick<SimulateFlags, "instanceTypes" | "region">, io: CliIO): Promise<InstanceTypeSource> {
   if (flags.instanceTypes === undefined) return { kind: "aws", region: flags.region };
   const file = path.resolve(io.cwd, flags.instanceTypes);
   let text: string;
