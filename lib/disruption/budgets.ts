@@ -55,6 +55,6 @@ export function allowance(nodePool: NodePool, reason: DisruptionReason, total: n
 export function describeBudget(poolName: string, reason: DisruptionReason, a: Allowance): string {
   const which = a.budget ? `budget nodes: "${a.budget.nodes}"${a.budget.schedule ? ` (schedule "${a.budget.schedule}")` : ""}` : "no budget";
   const used = a.disrupting > 0 ? `, ${a.disrupting} already disrupting` : "";
-  const until = a.until !== undefined ? ` until ${new Date(a.until).toISOString()}` : "";
+  const until = a.until !== undefined ? ` until ${new Date(a.until).toISOString().replace(".000Z", "Z")}` : "";
   return `disruption budget of NodePool ${poolName} for ${reason} is exhausted (${which} allows ${a.limit} of ${a.total} nodes${used})${until}`;
 }

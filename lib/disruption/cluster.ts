@@ -187,8 +187,20 @@ function nodeClassDrift(view: NodeView, nodeClasses: readonly EC2NodeClass[]): D
   return undefined;
 }
 
-/** Why the node is drifted, or undefined. */
+/**
+ * Why the node is drifted, or undefined. Drift found here rather than read from a Drifted condition
+ * has no transition time: the NodeClaim's creation stands in, so older nodes roll first.
+ */
 export function drift(view: NodeView, nodeClasses: readonly EC2NodeClass[]): Drift | undefined {
+  const found = findDrift(view, nodeClasses);
+  if (found && found.since === undefined) {
+    const created = time(view.nodeClaim!.metadata.creationTimestamp);
+    if (created !== undefined) found.since = created;
+  }
+  return found;
+}
+
+function findDrift(view: NodeView, nodeClasses: readonly EC2NodeClass[]): Drift | undefined {
   const claim = view.nodeClaim!;
   const pool = view.pool!.nodePool;
   const marked = condition(claim, "Drifted");

@@ -177,6 +177,12 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
     });
   }
   candidates.sort((a, b) => a.cost - b.cost || compareNames(a.view.name, b.view.name));
+  // What keeps a candidate out of consolidation whatever the pass decides; methods that look at the
+  // node replace it with something more specific.
+  for (const c of candidates) {
+    const stays = consolidationBlocker(c);
+    if (stays) reasons.set(c.view, stays);
+  }
 
   // Budgets: per NodePool, its managed initialized nodes (deleting ones too, unless the instance is
   // already terminating); deleting and not-Ready nodes use up the allowance.
@@ -283,7 +289,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
       pods: c.view.reschedulable,
       savingsPerHour: (c.view.price ?? 0) - launchPrice,
     };
-    for (const other of drifted) if (other !== c && !reasons.has(other.view)) reasons.set(other.view, `drifted (${other.drift!.message}); drift replaces one node per pass`);
+    for (const other of drifted.slice(drifted.indexOf(c) + 1)) reasons.set(other.view, `drifted (${other.drift!.message}); drift replaces one node per pass`);
     return decided("drift", [command]);
   }
 
@@ -291,19 +297,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
   const consolidationBudget = remaining("Underutilized");
   const eligible: Candidate[] = [];
   for (const c of candidates) {
-    const policy = c.view.pool!.nodePool.spec.disruption.consolidationPolicy;
-    if (c.blocker) {
-      if (!reasons.has(c.view)) reasons.set(c.view, c.blocker);
-      continue;
-    }
-    if (!c.consolidatable.ok) {
-      if (!reasons.has(c.view)) reasons.set(c.view, c.consolidatable.reason);
-      continue;
-    }
-    if (policy === "WhenEmpty") {
-      if (!reasons.has(c.view)) reasons.set(c.view, `NodePool ${c.poolName} has consolidationPolicy: WhenEmpty and the node has ${c.view.reschedulable.length} pod(s) to move`);
-      continue;
-    }
+    if (consolidationBlocker(c)) continue;
     if (consolidationBudget.get(c.poolName)! <= 0) {
       if (!reasons.has(c.view)) reasons.set(c.view, `the ${describeBudget(c.poolName, "Underutilized", budgetFor(c.poolName, "Underutilized"))}`);
       continue;
@@ -367,6 +361,16 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
     reasons.set(c.view, outcome.reason);
   }
   return finish(null, []);
+}
+
+/** Why consolidation can't take this candidate at all (blocked, not consolidatable, WhenEmpty), or undefined. */
+function consolidationBlocker(c: Candidate): string | undefined {
+  if (c.blocker) return c.blocker;
+  if (!c.consolidatable.ok) return c.consolidatable.reason;
+  if (c.view.pool!.nodePool.spec.disruption.consolidationPolicy === "WhenEmpty" && c.view.reschedulable.length > 0) {
+    return `NodePool ${c.poolName} has consolidationPolicy: WhenEmpty and the node has ${c.view.reschedulable.length} pod(s) to move`;
+  }
+  return undefined;
 }
 
 function notCandidate(view: NodeView, nominated: ReadonlyMap<string, string[]>): string | undefined {
