@@ -29,7 +29,7 @@ const ZONES = ["zone-a", "zone-b"];
 interface Gen {
   prices: number[];
   pools: Array<{ name: string; budget: string; policy: string; after: string; spotOk: boolean }>;
-  nodes: Array<{ type: number; zone: number; spot: boolean; pool: number; recent: boolean; pods: Array<{ cpu: number; spread: boolean; dnd: boolean; zonePin: boolean }> }>;
+  nodes: Array<{ type: number; zone: number; spot: boolean; pool: number; recent: boolean; ssd: boolean; pods: Array<{ cpu: number; spread: boolean; dnd: boolean; zonePin: boolean; ssd: boolean }> }>;
 }
 
 const SIZES = [2, 4, 4, 8, 16];
@@ -52,7 +52,8 @@ const genArb: fc.Arbitrary<Gen> = fc.record({
       spot: fc.boolean(),
       pool: fc.integer({ min: 0, max: 1 }),
       recent: fc.boolean(),
-      pods: fc.array(fc.record({ cpu: fc.constantFrom(100, 250, 500, 1000, 1500), spread: fc.boolean(), dnd: fc.boolean(), zonePin: fc.boolean() }), { maxLength: 6 }),
+      ssd: fc.boolean(),
+      pods: fc.array(fc.record({ cpu: fc.constantFrom(100, 250, 500, 1000, 1500), spread: fc.boolean(), dnd: fc.boolean(), zonePin: fc.boolean(), ssd: fc.boolean() }), { maxLength: 6 }),
     }),
     { minLength: 1, maxLength: 8 },
   ),
@@ -85,7 +86,7 @@ function documents(g: Gen, types: InstanceType[]): LoadedDocument[] {
     docs.push({
       apiVersion: "v1",
       kind: "Node",
-      metadata: { name, labels: { "karpenter.sh/nodepool": pool, "karpenter.sh/initialized": "true", "node.kubernetes.io/instance-type": type.name, "topology.kubernetes.io/zone": zone, "karpenter.sh/capacity-type": spot ? "spot" : "on-demand", "kubernetes.io/hostname": name, "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux" } },
+      metadata: { name, labels: { "karpenter.sh/nodepool": pool, "karpenter.sh/initialized": "true", "node.kubernetes.io/instance-type": type.name, "topology.kubernetes.io/zone": zone, "karpenter.sh/capacity-type": spot ? "spot" : "on-demand", "kubernetes.io/hostname": name, "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux", ...(n.ssd ? { "example.com/disk": "ssd" } : {}) } },
       spec: { providerID },
       status: { allocatable: { cpu: String(type.capacity.cpu! / 1000), memory: `${type.capacity.memory! / 2 ** 30}Gi`, pods: "110" } },
     });
@@ -107,7 +108,8 @@ function documents(g: Gen, types: InstanceType[]): LoadedDocument[] {
         spec: {
           nodeName: name,
           containers: [{ name: "c", resources: { requests: { cpu: `${p.cpu}m`, memory: "256Mi" } } }],
-          ...(p.zonePin ? { nodeSelector: { "topology.kubernetes.io/zone": zone } } : {}),
+          // A pod that needs a label only some existing nodes carry (no NodePool offers it) can only move to them.
+          ...(p.zonePin || (p.ssd && n.ssd) ? { nodeSelector: { ...(p.zonePin ? { "topology.kubernetes.io/zone": zone } : {}), ...(p.ssd && n.ssd ? { "example.com/disk": "ssd" } : {}) } } : {}),
           ...(p.spread ? { topologySpreadConstraints: [{ maxSkew: 2, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread" } } }] } : {}),
         },
         status: { phase: "Running" },
