@@ -1,5 +1,5 @@
 /**
- * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes).
+ * Scheduling benchmark, then the disruption benchmark (bench/disruption.ts): `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes).
  * Each size runs in its own child process, so the reported peak RSS (getrusage maxrss) belongs to
  * that size alone. Only `schedule()` is timed; building the synthetic input is not, and a small
  * warm-up run first lets the JIT compile the hot paths. Wall time and the process's CPU time are both
@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { resolveLaunch } from "../lib/scheduling/launch.ts";
 import { schedule } from "../lib/scheduling/scheduler.ts";
+import { runDisruptionBench } from "./disruption.ts";
 import { benchmarkInput } from "./workload.ts";
 
 const FULL_SIZES = [1, 50, 100, 500, 1000, 2000, 5000, 10000, 20000];
@@ -74,6 +75,7 @@ function main(argv: string[]): void {
     const rate = (ms: number) => (ms > 0 ? Math.round((m.pods / ms) * 1000) : 0);
     console.log(row([m.pods, m.ms.toFixed(1), rate(m.ms), m.cpuMs.toFixed(1), rate(m.cpuMs), m.newClaims, m.scheduled, m.unschedulable, m.pricePerHour.toFixed(4), m.peakRssMiB]));
   }
+  runDisruptionBench(argv.includes("--quick"));
 }
 
 main(process.argv.slice(2));

@@ -244,7 +244,7 @@ describe("expiration", () => {
     const out = decide({
       pools: [pool("default", { expireAfter: 7 * DAY })],
       nodes: [
-        { name: "old", type: "new-4x", created: AT - 8 * DAY, pods: [pod({ name: "x", cpu: "1", metadata: undefined as never })], nodeAnnotations: { "karpenter.sh/do-not-disrupt": "true" } },
+        { name: "old", type: "new-4x", created: AT - 8 * DAY, pods: [pod({ name: "x", cpu: "1" })], nodeAnnotations: { "karpenter.sh/do-not-disrupt": "true" } },
         { name: "empty-old", type: "new-4x", created: AT - 8 * DAY },
         { name: "young", type: "big-8x", created: AT - DAY, pods: pods(3, "y", { cpu: "2" }) },
       ],
