@@ -10,7 +10,7 @@ import { runDisruption } from "../../disruption/run.ts";
 import { renderPassTable, renderPlanTable } from "../../disruption/table.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { outputOption } from "../main.ts";
-import { collect, DEFAULT_REGION, instanceTypeSource } from "./simulate.ts";
+import { inputOptions, instanceTypeSource } from "./simulate.ts";
 
 interface DisruptFlags {
   filename: string[];
@@ -48,12 +48,7 @@ export async function runDisrupt(flags: DisruptFlags, io: CliIO, now: () => numb
 }
 
 export function registerDisrupt(program: Command, io: CliIO): void {
-  program
-    .command("disrupt")
-    .description("show which nodes consolidation, drift and expiration would remove or replace, and why the others stay")
-    .requiredOption("-f, --filename <file|dir|->", "input: a YAML/JSON file, a directory of them, or - for stdin (repeatable)", collect, [])
-    .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
-    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
+  inputOptions(program.command("disrupt").description("show which nodes consolidation, drift and expiration would remove or replace, and why the others stay"))
     .option("--at <time>", "the time the decision is made at (RFC 3339; default now)")
     .option("--plan", "repeat passes, applying each, until nothing more is decided (at most 100)")
     .addOption(outputOption())

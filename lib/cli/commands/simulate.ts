@@ -25,7 +25,7 @@ interface SimulateFlags {
   output?: string;
 }
 
-export function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -56,13 +56,16 @@ export async function runSimulate(flags: SimulateFlags, io: CliIO): Promise<void
   }
 }
 
-export function registerSimulate(program: Command, io: CliIO): void {
-  program
-    .command("simulate")
-    .description("show which nodes would be launched for pending pods, and at what price")
+/** The input options `simulate` and `disrupt` share: -f, --instance-types, --region. */
+export function inputOptions(command: Command): Command {
+  return command
     .requiredOption("-f, --filename <file|dir|->", "input: a YAML/JSON file, a directory of them, or - for stdin (repeatable)", collect, [])
     .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
-    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
+    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION);
+}
+
+export function registerSimulate(program: Command, io: CliIO): void {
+  inputOptions(program.command("simulate").description("show which nodes would be launched for pending pods, and at what price"))
     .addOption(outputOption())
     .action(async (flags: SimulateFlags) => {
       await runSimulate(flags, io);
