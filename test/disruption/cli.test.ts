@@ -21,7 +21,9 @@ describe("tenon disrupt", () => {
   });
 
   it("--plan wraps passes and a summary for the whole plan; -o table prints the price", async () => {
-    const plan = JSON.parse((await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "--plan", "-o", "json"], ROOT)).out);
+    const planRun = await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "--plan", "-o", "json"], ROOT);
+    const plan = JSON.parse(planRun.out);
+    expect((await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "--plan", "-o", "json"], ROOT)).out).toBe(planRun.out);
     expect(Object.keys(plan)).toEqual(["at", "passes", "summary"]);
     const table = await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "-o", "table"], ROOT);
     expect(table.out).toContain("Price: $1.9200/hour -> $1.5360/hour");

@@ -284,3 +284,44 @@ describe("policies", () => {
 });
 
 export { catalog };
+
+describe("what moves, and where", () => {
+  it("a local volume's hostname affinity does not pin a moved pod", () => {
+    const db = pod({ name: "cache-0", cpu: "1", volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-cache-0" } }] });
+    const out = decide({
+      nodes: [
+        { name: "light", type: "big-8x", pods: [db] },
+        { name: "heavy", type: "big-8x", pods: pods(3, "h", { cpu: "2" }) },
+      ],
+      claims: [{ metadata: { name: "data-cache-0", namespace: "default" }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
+      volumes: [
+        {
+          metadata: { name: "local-pv-1" },
+          spec: { storageClassName: "local", nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["light"] }] }] } } },
+        },
+      ],
+    });
+    expect(taken(out)).toEqual(["light"]);
+    expect(out.commands[0]!.existingNodes).toEqual([{ name: "heavy", pods: ["default/cache-0"] }]);
+  });
+
+  it("a terminating StatefulSet pod still counts as a pod of its node", () => {
+    const sts = pod({ name: "db-0", cpu: "1", ownerKind: "StatefulSet" });
+    sts.metadata.deletionTimestamp = new Date(AT - 60_000).toISOString();
+    const out = decide({ nodes: [{ name: "n", type: "new-4x", pods: [sts] }] });
+    expect(out.method).not.toBe("emptiness");
+    expect(out.commands[0]!.pods).toEqual(["default/db-0"]);
+  });
+
+  it("in-flight capacity (a NodeClaim with no Node yet) takes moved pods", () => {
+    const out = decide({
+      nodes: [
+        { name: "light", type: "new-4x", pods: pods(2, "a", { cpu: "1" }) },
+        { name: "coming", type: "big-8x", noNode: true },
+      ],
+    });
+    expect(taken(out)).toEqual(["light"]);
+    expect(out.commands[0]!.decision).toBe("delete");
+    expect(out.commands[0]!.existingNodes[0]!.name).toBe("coming-claim");
+  });
+});
