@@ -26,7 +26,6 @@ import {
   disruptionCost,
   drift,
   expiresAt,
-  formatTime,
   inConsolidateAfterWindow,
   managed,
   nodeDoNotDisrupt,
@@ -434,4 +433,4 @@ function balancedVeto(command: Command, group: readonly Candidate[], totals: Rea
   return undefined;
 }
 
-export { formatTime };
+

@@ -8,8 +8,8 @@
 import { podKey } from "../k8s/types.ts";
 import { resolveLaunch } from "../scheduling/launch.ts";
 import { outputNodeClaim, roundPrice, type OutputNodeClaim } from "../simulate/output.ts";
-import type { NodeView } from "./cluster.ts";
-import { formatTime, type Command, type Method, type PassResult } from "./decide.ts";
+import { formatTime, type NodeView } from "./cluster.ts";
+import type { Command, Method, PassResult } from "./decide.ts";
 
 export interface OutputCandidate {
   node: string;

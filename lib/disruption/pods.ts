@@ -78,7 +78,7 @@ export function podDoNotDisrupt(pod: Pod, at: number): string | undefined {
   const until = doNotDisruptUntil(value, startTime(pod), at);
   if (until === undefined) return undefined;
   if (until === "forever") return `pod ${podKey(pod)} has ${ANNOTATION_DO_NOT_DISRUPT}: "${value}"`;
-  return `pod ${podKey(pod)} has ${ANNOTATION_DO_NOT_DISRUPT}: "${value}" until ${new Date(until).toISOString()}`;
+  return `pod ${podKey(pod)} has ${ANNOTATION_DO_NOT_DISRUPT}: "${value}" until ${new Date(until).toISOString().replace(".000Z", "Z")}`;
 }
 
 /**
