@@ -10,13 +10,9 @@ import { runDisruption } from "../../disruption/run.ts";
 import { renderPassTable, renderPlanTable } from "../../disruption/table.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { outputOption } from "../main.ts";
-import { inputOptions, instanceTypeSource } from "./simulate.ts";
+import { inputOptions, instanceTypeSource, type InputFlags } from "../input.ts";
 
-interface DisruptFlags {
-  filename: string[];
-  instanceTypes?: string;
-  region: string;
-  output?: string;
+interface DisruptFlags extends InputFlags {
   at?: string;
   plan?: boolean;
 }
