@@ -136,8 +136,7 @@ export function consolidatable(view: NodeView, at: number): Consolidatable {
 export function inConsolidateAfterWindow(view: NodeView, at: number): boolean {
   if (!view.pool || !view.nodeClaim) return false;
   if (view.pool.nodePool.spec.disruption.consolidateAfter === null) return false;
-  const c = consolidatable(view, at);
-  return !c.ok && c.until !== undefined;
+  return !consolidatable(view, at).ok;
 }
 
 export interface Drift {

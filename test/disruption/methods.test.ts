@@ -97,6 +97,24 @@ describe("single-node consolidation", () => {
     expect(out.commands[0]!.decision).toBe("replace");
     expect(out.commands[0]!.replacements[0]!.instanceTypes[0]).toBe("small-2x");
     expect(why(out, "fresh")).toContain("not consolidatable until");
+    // The same when the NodeClaim says so with its Consolidatable condition.
+    const marked = decide({
+      pools: [pool("default", { consolidateAfter: HOUR })],
+      nodes: [
+        { name: "light", type: "big-8x", pods: [pod({ name: "a", cpu: "1" })], lastPodEvent: AT - 2 * HOUR },
+        {
+          name: "fresh",
+          type: "big-8x",
+          pods: [pod({ name: "b", cpu: "1" })],
+          lastPodEvent: AT - 2 * HOUR,
+          conditions: [
+            { type: "Initialized", status: "True", reason: "", message: "", lastTransitionTime: new Date(AT - DAY).toISOString() },
+            { type: "Consolidatable", status: "False", reason: "PodEvent", message: "", lastTransitionTime: new Date(AT - 60_000).toISOString() },
+          ],
+        },
+      ],
+    });
+    expect(marked.commands[0]!.decision).toBe("replace");
   });
 });
 
