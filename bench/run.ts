@@ -1,6 +1,7 @@
 /**
  * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes),
- * followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick).
+ * followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick) and
+ * the disruption benchmark (bench/disruption.ts).
  * Each size runs in its own child process, so the reported peak RSS (getrusage maxrss) belongs to
  * that size alone. Only `schedule()` is timed; building the synthetic input is not, and a small
  * warm-up run first lets the JIT compile the hot paths. Wall time and the process's CPU time are both
@@ -10,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { resolveLaunch } from "../lib/scheduling/launch.ts";
 import { schedule } from "../lib/scheduling/scheduler.ts";
+import { runDisruptionBench } from "./disruption.ts";
 import { benchmarkInput } from "./workload.ts";
 
 const FULL_SIZES = [1, 50, 100, 500, 1000, 2000, 5000, 10000, 20000];
@@ -81,6 +83,7 @@ function main(argv: string[]): void {
   const child = spawnSync(process.execPath, [...process.execArgv, interruption, "--nodes", argv.includes("--quick") ? "500" : "5000"], { encoding: "utf8", maxBuffer: 1 << 24 });
   if (child.status !== 0) throw new Error(`interruption benchmark failed:\n${child.stderr}`);
   process.stdout.write(child.stdout);
+  runDisruptionBench(argv.includes("--quick"));
 }
 
 main(process.argv.slice(2));

@@ -171,3 +171,11 @@ export function isCronWindowActive(schedule: string | CronSchedule, durationMs: 
   const latest = latestFiringAtOrBefore(parsed, nowMs, nowMs - durationMs + 1);
   return latest !== undefined && latest > nowMs - durationMs;
 }
+
+/** When the budget window open at `nowMs` closes (its latest firing plus `durationMs`), or undefined when none is open. */
+export function cronWindowEnd(schedule: string | CronSchedule, durationMs: number, nowMs: number): number | undefined {
+  const parsed = typeof schedule === "string" ? parseCron(schedule) : schedule;
+  if (durationMs <= 0) return undefined;
+  const latest = latestFiringAtOrBefore(parsed, nowMs, nowMs - durationMs + 1);
+  return latest !== undefined && latest > nowMs - durationMs ? latest + durationMs : undefined;
+}

@@ -13,12 +13,20 @@ import { podHostPorts } from "./host-ports.ts";
 import { podRequests } from "./pod-requests.ts";
 import type { ExistingNode } from "./types.ts";
 
+// Bound pods' requests, kept per pod object: consolidation runs many what-ifs over the same bound
+// pods, and parsing their quantities again each time was most of a what-if's cost.
+const boundRequests = new WeakMap<Pod, Resources>();
+
 function safeRequests(pod: Pod): Resources {
+  let requests = boundRequests.get(pod);
+  if (requests) return requests;
   try {
-    return podRequests(pod);
+    requests = podRequests(pod);
   } catch {
-    return { pods: 1 };
+    requests = { pods: 1 };
   }
+  boundRequests.set(pod, requests);
+  return requests;
 }
 
 function ownedByDaemonSet(pod: Pod): string | undefined {

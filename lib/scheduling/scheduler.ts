@@ -94,7 +94,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   }
   for (const f of failed) unschedulable.push({ pod: input.pods[f.i]!, reason: f.reason });
 
-  repackClaims(ctx);
+  if (options.repack !== false) repackClaims(ctx);
 
   const podIndex = new Map(input.pods.map((p, i) => [p, i]));
   unschedulable.sort((a, b) => podIndex.get(a.pod)! - podIndex.get(b.pod)!);

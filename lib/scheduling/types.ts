@@ -44,6 +44,10 @@ export interface ExistingNode {
   unschedulable: boolean;
   /** True for a registered and initialized Node; false for in-flight or initializing capacity. */
   initialized: boolean;
+  /** The catalog instance type this node runs, when known (disruption prices nodes with it). */
+  instanceType?: InstanceType;
+  /** The hourly price of the node's offering (its instance type, zone and capacity type), when known. */
+  price?: number;
 }
 
 export interface VolumeObjects {
@@ -59,6 +63,11 @@ export interface SchedulingOptions {
   minValuesPolicy?: "Strict" | "BestEffort";
   /** Instance-type options kept per new claim (Karpenter keeps many; the fleet falls back through them). Default 60. */
   maxInstanceTypesPerClaim?: number;
+  /**
+   * Whether a claim whose pods would cost less on several smaller nodes is split (repack.ts).
+   * Default true. Consolidation turns it off: it replaces nodes with at most one new node.
+   */
+  repack?: boolean;
 }
 
 export interface SchedulingInput {

@@ -24,6 +24,7 @@ import {
   checkNode,
   checkPersistentVolume,
   checkPersistentVolumeClaim,
+  checkPodDisruptionBudget,
   checkPodSpec,
   checkStorageClass,
   checkTemplate,
@@ -148,7 +149,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   "v1 PersistentVolumeClaim": core<PersistentVolumeClaim>("PersistentVolumeClaim", checkPersistentVolumeClaim, (o) => o.persistentVolumeClaims),
   "v1 PersistentVolume": core<PersistentVolume>("PersistentVolume", checkPersistentVolume, (o) => o.persistentVolumes),
   "storage.k8s.io/v1 StorageClass": core<StorageClass>("StorageClass", checkStorageClass, (o) => o.storageClasses),
-  "policy/v1 PodDisruptionBudget": core<PodDisruptionBudget>("PodDisruptionBudget", () => {}, (o) => o.podDisruptionBudgets),
+  "policy/v1 PodDisruptionBudget": core<PodDisruptionBudget>("PodDisruptionBudget", checkPodDisruptionBudget, (o) => o.podDisruptionBudgets),
   "apps/v1 DaemonSet": core<DaemonSet>("DaemonSet", (doc, object, problems) => checkTemplate(doc.spec, object, problems), (o) => o.daemonSets),
   "apps/v1 Deployment": workload("Deployment", "replicas"),
   "apps/v1 StatefulSet": workload("StatefulSet", "replicas"),
@@ -239,6 +240,7 @@ function duplicateProblems(objects: SimulationObjects): InputProblem[] {
   check("PersistentVolumeClaim", objects.persistentVolumeClaims, true);
   check("PersistentVolume", objects.persistentVolumes, false);
   check("StorageClass", objects.storageClasses, false);
+  check("PodDisruptionBudget", objects.podDisruptionBudgets, true);
   for (const kind of ["Deployment", "StatefulSet", "ReplicaSet", "Job"]) {
     check(kind, objects.workloads.filter((w) => w.kind === kind), true);
   }

@@ -6,7 +6,7 @@
 import type { NodeSelectorRequirement, Taint } from "../api/types.ts";
 import { podKey } from "../api/kubernetes.ts";
 import { resolveLaunch, type LaunchChoice } from "../scheduling/launch.ts";
-import type { SchedulingInput, SchedulingResult } from "../scheduling/types.ts";
+import type { NewNodeClaim, SchedulingInput, SchedulingResult } from "../scheduling/types.ts";
 
 export interface OutputRequirement {
   key: string;
@@ -62,7 +62,7 @@ function outputTaint(t: Taint): OutputTaint {
   return t.value !== undefined && t.value !== "" ? { key: t.key, value: t.value, effect: t.effect } : { key: t.key, effect: t.effect };
 }
 
-function sortedRecord(record: Readonly<Record<string, string>>): Record<string, string> {
+export function sortedRecord(record: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(record).sort()) out[key] = record[key]!;
   return out;
@@ -81,21 +81,26 @@ function outputLaunch(choice: LaunchChoice | undefined): LaunchChoice | null {
   return out;
 }
 
+/** A new NodeClaim in the contract's nodeClaim format (also what `tenon disrupt` prints for replacements). */
+export function outputNodeClaim(claim: NewNodeClaim, name: string): OutputNodeClaim {
+  return {
+    name,
+    nodePool: claim.nodePoolName,
+    instanceTypes: claim.instanceTypes.map((it) => it.name),
+    requirements: claim.requirements.map(outputRequirement).sort(compareRequirements),
+    labels: sortedRecord(claim.labels),
+    taints: claim.taints.map(outputTaint),
+    pods: claim.pods.map(podKey),
+    launch: outputLaunch(resolveLaunch(claim)),
+  };
+}
+
 export function buildOutput(input: SchedulingInput, result: SchedulingResult): SimulationOutput {
   const counters = new Map<string, number>();
   const nodeClaims = result.newNodeClaims.map((claim): OutputNodeClaim => {
     const n = (counters.get(claim.nodePoolName) ?? 0) + 1;
     counters.set(claim.nodePoolName, n);
-    return {
-      name: `${claim.nodePoolName}-${n}`,
-      nodePool: claim.nodePoolName,
-      instanceTypes: claim.instanceTypes.map((it) => it.name),
-      requirements: claim.requirements.map(outputRequirement).sort(compareRequirements),
-      labels: sortedRecord(claim.labels),
-      taints: claim.taints.map(outputTaint),
-      pods: claim.pods.map(podKey),
-      launch: outputLaunch(resolveLaunch(claim)),
-    };
+    return outputNodeClaim(claim, `${claim.nodePoolName}-${n}`);
   });
   const existingNodes = result.existingNodes.filter((p) => p.pods.length > 0).map((p) => ({ name: p.name, pods: p.pods.map(podKey) }));
   const unschedulable = result.unschedulable.map((u) => ({ pod: podKey(u.pod), reason: u.reason }));

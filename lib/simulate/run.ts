@@ -4,7 +4,7 @@
  */
 import type { PersistentVolumeClaim } from "../api/kubernetes.ts";
 import { schedule } from "../scheduling/scheduler.ts";
-import { buildSchedulingInput } from "../scheduling/snapshot.ts";
+import { buildSchedulingInput, type ClusterObjects } from "../scheduling/snapshot.ts";
 import type { SchedulingInput, SchedulingOptions, SchedulingResult } from "../scheduling/types.ts";
 import { nodePoolOptions, type InstanceTypeSource } from "./instance-types.ts";
 import { classifyDocuments, type LoadedDocument, type SimulationObjects } from "./objects.ts";
@@ -20,6 +20,22 @@ export interface SimulationRun {
   notes: string[];
 }
 
+/** The cluster the understood objects describe: workloads expanded into pods, instance types attached to NodePools. */
+export function clusterObjects(objects: SimulationObjects, source: InstanceTypeSource, note: (message: string) => void): ClusterObjects {
+  const expanded = expandWorkloads(objects.workloads, objects.pods, objects.persistentVolumeClaims);
+  const claims: PersistentVolumeClaim[] = [...objects.persistentVolumeClaims, ...expanded.persistentVolumeClaims];
+  return {
+    pods: [...objects.pods, ...expanded.pods],
+    nodes: objects.nodes,
+    nodeClaims: objects.nodeClaims,
+    nodePools: nodePoolOptions(objects.nodePools, objects.nodeClasses, source, note),
+    daemonSets: objects.daemonSets,
+    persistentVolumeClaims: claims,
+    persistentVolumes: objects.persistentVolumes,
+    storageClasses: objects.storageClasses,
+  };
+}
+
 /** Turns understood objects into the scheduler's input (workloads expanded, instance types attached). */
 export function simulationInput(
   objects: SimulationObjects,
@@ -27,21 +43,7 @@ export function simulationInput(
   note: (message: string) => void,
   scheduling?: SchedulingOptions,
 ): SchedulingInput {
-  const expanded = expandWorkloads(objects.workloads, objects.pods, objects.persistentVolumeClaims);
-  const claims: PersistentVolumeClaim[] = [...objects.persistentVolumeClaims, ...expanded.persistentVolumeClaims];
-  return buildSchedulingInput(
-    {
-      pods: [...objects.pods, ...expanded.pods],
-      nodes: objects.nodes,
-      nodeClaims: objects.nodeClaims,
-      nodePools: nodePoolOptions(objects.nodePools, objects.nodeClasses, source, note),
-      daemonSets: objects.daemonSets,
-      persistentVolumeClaims: claims,
-      persistentVolumes: objects.persistentVolumes,
-      storageClasses: objects.storageClasses,
-    },
-    scheduling ? { note, scheduling } : { note },
-  );
+  return buildSchedulingInput(clusterObjects(objects, source, note), scheduling ? { note, scheduling } : { note });
 }
 
 export function runSimulation(documents: readonly LoadedDocument[], source: InstanceTypeSource, scheduling?: SchedulingOptions): SimulationRun {

@@ -370,3 +370,28 @@ function checkPodAffinityTerm(term: unknown, object: string, at: string, problem
 export function checkStringList(value: unknown, object: string, path: string, problems: Problems): void {
   if (value !== undefined && value !== null && !(Array.isArray(value) && value.every((v) => typeof v === "string"))) problems.push({ object, path, reason: "must be a list of strings" });
 }
+
+function checkIntOrPercent(value: unknown, object: string, path: string, problems: Problems): void {
+  if (value === undefined || value === null) return;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return;
+  if (typeof value === "string" && /^\d+%?$/.test(value)) return;
+  problems.push({ object, path, reason: `${JSON.stringify(value)} is not a non-negative integer or a percentage like 50%` });
+}
+
+/** What disruption reads from a PDB: its selector, minAvailable / maxUnavailable (not both), the eviction policy and status.disruptionsAllowed. */
+export function checkPodDisruptionBudget(doc: Record<string, unknown>, object: string, problems: Problems): void {
+  const spec = doc.spec;
+  if (spec === undefined || spec === null) return;
+  if (!isRecord(spec)) return void problems.push({ object, path: "spec", reason: "must be an object" });
+  checkLabelSelector(spec.selector, object, "spec.selector", problems);
+  checkIntOrPercent(spec.minAvailable, object, "spec.minAvailable", problems);
+  checkIntOrPercent(spec.maxUnavailable, object, "spec.maxUnavailable", problems);
+  if (spec.minAvailable !== undefined && spec.minAvailable !== null && spec.maxUnavailable !== undefined && spec.maxUnavailable !== null) {
+    problems.push({ object, path: "spec", reason: "minAvailable and maxUnavailable cannot both be set" });
+  }
+  oneOf(spec.unhealthyPodEvictionPolicy ?? "IfHealthyBudget", ["IfHealthyBudget", "AlwaysAllow"], object, "spec.unhealthyPodEvictionPolicy", problems);
+  const status = doc.status;
+  if (isRecord(status) && status.disruptionsAllowed !== undefined && !(typeof status.disruptionsAllowed === "number" && Number.isInteger(status.disruptionsAllowed) && status.disruptionsAllowed >= 0)) {
+    problems.push({ object, path: "status.disruptionsAllowed", reason: "must be a non-negative integer" });
+  }
+}

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIO } from "../io.ts";
+import { registerDisrupt } from "./disrupt.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
 import { registerNodePool } from "./nodepool.ts";
 import { registerSimulate } from "./simulate.ts";
@@ -8,6 +9,7 @@ import { registerValidate } from "./validate.ts";
 /** Every subcommand, in the order `tenon --help` lists them. */
 export function registerCommands(program: Command, io: CliIO): void {
   registerSimulate(program, io);
+  registerDisrupt(program, io);
   registerInstanceTypes(program, io);
   registerValidate(program, io);
   registerNodePool(program, io);

@@ -3,44 +3,16 @@
  * price (contract: the simulate spec). Reads files, runs lib/simulate, prints JSON or a table;
  * notes go to stderr for JSON and into the table otherwise.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
-import { parseCatalogJson } from "../catalog-format.ts";
-import { InputError } from "../../errors.ts";
-import type { InstanceTypeSource } from "../../simulate/instance-types.ts";
 import { renderJson } from "../../simulate/output.ts";
 import { runSimulation } from "../../simulate/run.ts";
 import { renderTable } from "../../simulate/table.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
+import { inputOptions, instanceTypeSource, type InputFlags } from "../input.ts";
 import { outputOption } from "../io.ts";
 
-export const DEFAULT_REGION = "us-east-1";
-
-interface SimulateFlags {
-  filename: string[];
-  instanceTypes?: string;
-  region: string;
-  output?: string;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-async function instanceTypeSource(flags: SimulateFlags, io: CliIO): Promise<InstanceTypeSource> {
-  if (flags.instanceTypes === undefined) return { kind: "aws", region: flags.region };
-  const file = path.resolve(io.cwd, flags.instanceTypes);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `cannot be read (${(error as Error).message})`;
-    throw new InputError({ object: `file ${flags.instanceTypes}`, path: "", reason });
-  }
-  return { kind: "catalog", instanceTypes: parseCatalogJson(text, flags.instanceTypes) };
-}
+type SimulateFlags = InputFlags;
 
 export async function runSimulate(flags: SimulateFlags, io: CliIO): Promise<void> {
   const format = resolveOutputFormat(flags.output, io);
@@ -57,12 +29,7 @@ export async function runSimulate(flags: SimulateFlags, io: CliIO): Promise<void
 }
 
 export function registerSimulate(program: Command, io: CliIO): void {
-  program
-    .command("simulate")
-    .description("show which nodes would be launched for pending pods, and at what price")
-    .requiredOption("-f, --filename <file|dir|->", "input: a YAML/JSON file, a directory of them, or - for stdin (repeatable)", collect, [])
-    .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
-    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
+  inputOptions(program.command("simulate").description("show which nodes would be launched for pending pods, and at what price"))
     .addOption(outputOption())
     .action(async (flags: SimulateFlags) => {
       await runSimulate(flags, io);

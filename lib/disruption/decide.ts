@@ -1,0 +1,436 @@
+/**
+ * One disruption pass, as Karpenter's disruption controller makes it: the cluster and the time in,
+ * commands out (which nodes go, what replaces them, where their pods land, why), plus the nodes
+ * that expire and one reason for every node left alone. Pure: no I/O, no clock.
+ *
+ * Methods run in Karpenter's order and the first that decides something ends the pass: emptiness
+ * (every empty candidate the budgets allow, in one command), drift (one node), multi-node
+ * consolidation (the largest prefix of candidates, in disruption-cost order, that can go at once)
+ * and single-node consolidation (the first candidate that can go). Every what-if is one run of the
+ * provisioner's scheduler (`schedule()`) over the rest of the cluster, so a moved pod must meet
+ * every constraint `tenon simulate` applies. Work is shared across the what-ifs of a pass: the
+ * cluster is read, priced and marked once, and each what-if only leaves its candidates out.
+ */
+import type { DisruptionReason, EC2NodeClass } from "../api/types.ts";
+import { LABEL_HOSTNAME } from "../api/labels.ts";
+import type { PersistentVolume, Pod, PodDisruptionBudget } from "../api/kubernetes.ts";
+import { podKey } from "../api/kubernetes.ts";
+import { resolveLaunch } from "../scheduling/launch.ts";
+import { schedule } from "../scheduling/scheduler.ts";
+import { buildSchedulingInput, type ClusterObjects } from "../scheduling/snapshot.ts";
+import type { ExistingNode, NewNodeClaim, Placement, SchedulingInput } from "../scheduling/types.ts";
+import { allowance, describeBudget } from "./budgets.ts";
+import {
+  buildViews,
+  consolidatable,
+  disruptionCost,
+  drift,
+  expiresAt,
+  inConsolidateAfterWindow,
+  managed,
+  nodeDoNotDisrupt,
+  type Consolidatable,
+  type Drift,
+  type NodeView,
+} from "./cluster.ts";
+import { PdbIndex } from "./pdb.ts";
+import { evictionCost, podDoNotDisrupt } from "./pods.ts";
+import { cheaperReplacement, money } from "./replacement.ts";
+
+export type Method = "emptiness" | "drift" | "multi-node-consolidation" | "single-node-consolidation";
+
+/** Karpenter looks at no more than this many candidates at once in multi-node consolidation. */
+export const MULTI_NODE_MAX_CANDIDATES = 100;
+/** Balanced consolidation's default threshold k: a move must score at least 1/k. */
+export const BALANCED_THRESHOLD = 2;
+
+export interface DisruptionObjects extends ClusterObjects {
+  nodeClasses: readonly EC2NodeClass[];
+  podDisruptionBudgets: readonly PodDisruptionBudget[];
+}
+
+export interface Command {
+  reason: DisruptionReason;
+  decision: "delete" | "replace";
+  candidates: NodeView[];
+  /** New nodes to launch (each with the pods it would host). */
+  replacements: NewNodeClaim[];
+  /** Pods that go to existing capacity, by node (or in-flight NodeClaim) name. */
+  placements: Placement[];
+  /** Every reschedulable pod on the candidates. */
+  pods: Pod[];
+  savingsPerHour: number;
+}
+
+export interface NotDisrupted {
+  view: NodeView;
+  reason: string;
+}
+
+export interface PassResult {
+  at: number;
+  method: Method | null;
+  commands: Command[];
+  expired: NodeView[];
+  notDisrupted: NotDisrupted[];
+  views: NodeView[];
+}
+
+interface Candidate {
+  view: NodeView;
+  poolName: string;
+  consolidatable: Consolidatable;
+  drift: Drift | undefined;
+  /** Why a graceful disruption may not take the node (do-not-disrupt, PDB), if anything. */
+  blocker: string | undefined;
+  /** A terminationGracePeriod lets drift take a blocked node eventually. */
+  eventual: boolean;
+  cost: number;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Local and hostPath volumes pin a pod to its node by hostname; a moved pod gets a fresh volume, so that pin is dropped. */
+function unpinned(volumes: readonly PersistentVolume[]): PersistentVolume[] {
+  return volumes.map((pv) => {
+    const terms = pv.spec.nodeAffinity?.required?.nodeSelectorTerms;
+    if (!terms || !terms.some((t) => (t.matchExpressions ?? []).some((e) => e.key === LABEL_HOSTNAME))) return pv;
+    const kept = terms.map((t) => ({ ...t, matchExpressions: (t.matchExpressions ?? []).filter((e) => e.key !== LABEL_HOSTNAME) }));
+    return { ...pv, spec: { ...pv.spec, nodeAffinity: { required: { nodeSelectorTerms: kept } } } };
+  });
+}
+
+/** Scheduling inputs for what-ifs: the cluster read once, each what-if leaving its candidates out. */
+class WhatIf {
+  private readonly base: ExistingNode[];
+
+  constructor(
+    private readonly input: SchedulingInput,
+    destination: (e: ExistingNode) => boolean,
+  ) {
+    this.base = input.existingNodes.map((e) => (e.unschedulable || destination(e) ? e : { ...e, unschedulable: true }));
+  }
+
+  run(candidates: readonly NodeView[], repack: boolean) {
+    const removed = new Set(candidates.map((c) => c.existing.name));
+    const pods = candidates.flatMap((c) => c.reschedulable);
+    const existingNodes = this.base.filter((e) => !removed.has(e.name));
+    return schedule({ ...this.input, pods, existingNodes, options: { ...(this.input.options ?? {}), repack } });
+  }
+}
+
+type Outcome = { command: Command } | { reason: string };
+
+export function disruptionPass(objects: DisruptionObjects, at: number): PassResult {
+  const input = buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) });
+  const views = buildViews(input.existingNodes, input.nodePools);
+  const byName = new Map(views.map((v) => [v.name, v]));
+
+  // Pending pods the provisioner would put on existing capacity nominate it: those nodes are not
+  // candidates, and the pods hold their room in every what-if.
+  const nominated = new Map<string, string[]>();
+  if (input.pods.length > 0) {
+    const pending = schedule(input);
+    for (const p of pending.existingNodes) {
+      const view = byName.get(p.name);
+      if (!view) continue;
+      nominated.set(p.name, p.pods.map(podKey));
+      view.existing.pods.push(...p.pods);
+    }
+  }
+  const pdbs = new PdbIndex(objects.podDisruptionBudgets, views.flatMap((v) => v.pods));
+
+  const reasons = new Map<NodeView, string>();
+  const expired: NodeView[] = [];
+  const isExpired = new Set<NodeView>();
+  const candidates: Candidate[] = [];
+  for (const view of views) {
+    if (view.nodeClaim && !view.deleting && view.pool) {
+      const end = expiresAt(view);
+      if (end !== undefined && at >= end) {
+        expired.push(view);
+        isExpired.add(view);
+        continue;
+      }
+    }
+    const reason = notCandidate(view, nominated);
+    if (reason !== undefined) {
+      reasons.set(view, reason);
+      continue;
+    }
+    let blocker = nodeDoNotDisrupt(view, at);
+    for (const pod of view.pods) {
+      if (blocker) break;
+      blocker = podDoNotDisrupt(pod, at) ?? pdbs.blocks(pod);
+    }
+    candidates.push({
+      view,
+      poolName: view.poolName!,
+      consolidatable: consolidatable(view, at),
+      drift: drift(view, objects.nodeClasses),
+      blocker,
+      eventual: view.nodeClaim!.spec.terminationGracePeriod !== undefined,
+      cost: disruptionCost(view, at),
+    });
+  }
+  candidates.sort((a, b) => a.cost - b.cost || compareNames(a.view.name, b.view.name));
+  // What keeps a candidate out of consolidation whatever the pass decides; methods that look at the
+  // node replace it with something more specific.
+  for (const c of candidates) {
+    const stays = consolidationBlocker(c);
+    if (stays) reasons.set(c.view, stays);
+  }
+
+  // Budgets: per NodePool, its managed initialized nodes (deleting ones too, unless the instance is
+  // already terminating); deleting and not-Ready nodes use up the allowance.
+  const totals = new Map<string, { total: number; disrupting: number }>();
+  for (const v of views) {
+    if (!v.poolName || !v.pool || !v.node || !v.initialized || v.instanceTerminating) continue;
+    const t = totals.get(v.poolName) ?? { total: 0, disrupting: 0 };
+    t.total++;
+    if (v.deleting || !v.ready) t.disrupting++;
+    totals.set(v.poolName, t);
+  }
+  const budgetFor = (poolName: string, reason: DisruptionReason) => {
+    const view = candidates.find((c) => c.poolName === poolName)!.view;
+    const t = totals.get(poolName) ?? { total: 0, disrupting: 0 };
+    return allowance(view.pool!.nodePool, reason, t.total, t.disrupting, at);
+  };
+  const remaining = (reason: DisruptionReason) => {
+    const out = new Map<string, number>();
+    for (const c of candidates) if (!out.has(c.poolName)) out.set(c.poolName, budgetFor(c.poolName, reason).allowed);
+    return out;
+  };
+
+  const destination = (e: ExistingNode): boolean => {
+    const view = byName.get(e.name);
+    if (!view) return true;
+    if (isExpired.has(view)) return false;
+    if (view.node && managed(view) && !view.initialized) return false;
+    return !inConsolidateAfterWindow(view, at);
+  };
+  const whatIf = new WhatIf(input, destination);
+  const priceTotals = balancedTotals(candidates);
+
+  const decided = (method: Method, commands: Command[]): PassResult => finish(method, commands);
+  const finish = (method: Method | null, commands: Command[]): PassResult => {
+    const taken = new Set(commands.flatMap((c) => c.candidates));
+    const notDisrupted: NotDisrupted[] = [];
+    for (const view of views) {
+      if (taken.has(view) || isExpired.has(view)) continue;
+      let reason = reasons.get(view);
+      if (reason === undefined) reason = method ? `not evaluated: this pass already decided ${method} (one command per pass)` : "nothing to do";
+      notDisrupted.push({ view, reason });
+    }
+    return { at, method, commands, expired, notDisrupted, views };
+  };
+
+  // ---- emptiness ----
+  const emptyBudget = remaining("Empty");
+  const empty: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.view.reschedulable.length > 0 || c.blocker || !c.consolidatable.ok) continue;
+    if (emptyBudget.get(c.poolName)! <= 0) {
+      reasons.set(c.view, `empty, but the ${describeBudget(c.poolName, "Empty", budgetFor(c.poolName, "Empty"))}`);
+      continue;
+    }
+    emptyBudget.set(c.poolName, emptyBudget.get(c.poolName)! - 1);
+    empty.push(c);
+  }
+  if (empty.length > 0) {
+    const command: Command = {
+      reason: "Empty",
+      decision: "delete",
+      candidates: empty.map((c) => c.view),
+      replacements: [],
+      placements: [],
+      pods: [],
+      savingsPerHour: empty.reduce((s, c) => s + (c.view.price ?? 0), 0),
+    };
+    return decided("emptiness", [command]);
+  }
+
+  // ---- drift ----
+  const driftBudget = remaining("Drifted");
+  const drifted = candidates
+    .filter((c) => c.drift !== undefined)
+    .sort(
+      (a, b) =>
+        Number(a.view.reschedulable.length > 0) - Number(b.view.reschedulable.length > 0) ||
+        (a.drift!.since ?? Infinity) - (b.drift!.since ?? Infinity) ||
+        compareNames(a.view.name, b.view.name),
+    );
+  for (const c of drifted) {
+    if (c.blocker && !c.eventual) {
+      reasons.set(c.view, `drifted (${c.drift!.message}), but ${c.blocker}`);
+      continue;
+    }
+    if (driftBudget.get(c.poolName)! <= 0) {
+      reasons.set(c.view, `drifted (${c.drift!.message}), but the ${describeBudget(c.poolName, "Drifted", budgetFor(c.poolName, "Drifted"))}`);
+      continue;
+    }
+    const sim = whatIf.run([c.view], true);
+    if (sim.unschedulable.length > 0) {
+      const u = sim.unschedulable[0]!;
+      reasons.set(c.view, `drifted (${c.drift!.message}), but pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}`);
+      continue;
+    }
+    const replacements = sim.newNodeClaims;
+    const launchPrice = replacements.reduce((s, r) => s + (resolveLaunch(r)?.price ?? 0), 0);
+    const command: Command = {
+      reason: "Drifted",
+      decision: replacements.length > 0 ? "replace" : "delete",
+      candidates: [c.view],
+      replacements,
+      placements: sim.existingNodes,
+      pods: c.view.reschedulable,
+      savingsPerHour: (c.view.price ?? 0) - launchPrice,
+    };
+    for (const other of drifted.slice(drifted.indexOf(c) + 1)) reasons.set(other.view, `drifted (${other.drift!.message}); drift replaces one node per pass`);
+    return decided("drift", [command]);
+  }
+
+  // ---- consolidation candidates ----
+  const consolidationBudget = remaining("Underutilized");
+  const eligible: Candidate[] = [];
+  for (const c of candidates) {
+    if (consolidationBlocker(c)) continue;
+    if (consolidationBudget.get(c.poolName)! <= 0) {
+      if (!reasons.has(c.view)) reasons.set(c.view, `the ${describeBudget(c.poolName, "Underutilized", budgetFor(c.poolName, "Underutilized"))}`);
+      continue;
+    }
+    consolidationBudget.set(c.poolName, consolidationBudget.get(c.poolName)! - 1);
+    eligible.push(c);
+  }
+
+  const consolidate = (group: Candidate[], kind: "single" | "multi"): Outcome => {
+    const views = group.map((c) => c.view);
+    const sim = whatIf.run(views, false);
+    if (sim.unschedulable.length > 0) {
+      const u = sim.unschedulable[0]!;
+      return { reason: `pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}` };
+    }
+    const pods = views.flatMap((v) => v.reschedulable);
+    const known = views.reduce((s, v) => s + (v.price ?? 0), 0);
+    if (sim.newNodeClaims.length === 0) {
+      const command: Command = { reason: "Underutilized", decision: "delete", candidates: views, replacements: [], placements: sim.existingNodes, pods, savingsPerHour: known };
+      return balancedVeto(command, group, priceTotals) ?? { command };
+    }
+    if (sim.newNodeClaims.length > 1) return { reason: `its pods would need ${sim.newNodeClaims.length} new nodes; consolidation replaces with at most one` };
+    const unpriced = views.find((v) => v.price === undefined);
+    if (unpriced) return { reason: `node ${unpriced.name} has no known price (instance type, zone or capacity type not in the catalog), so nothing is known to be cheaper` };
+    const outcome = cheaperReplacement(sim.newNodeClaims[0]!, views, known, kind);
+    if ("reason" in outcome) return outcome;
+    const launch = resolveLaunch(outcome.claim);
+    const command: Command = {
+      reason: "Underutilized",
+      decision: "replace",
+      candidates: views,
+      replacements: [outcome.claim],
+      placements: sim.existingNodes,
+      pods,
+      savingsPerHour: known - (launch?.price ?? outcome.price),
+    };
+    return balancedVeto(command, group, priceTotals) ?? { command };
+  };
+
+  // ---- multi-node consolidation ----
+  const prefix = eligible.slice(0, MULTI_NODE_MAX_CANDIDATES);
+  if (prefix.length >= 2) {
+    let lo = 1;
+    let hi = prefix.length - 1;
+    let best: Command | undefined;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const outcome = consolidate(prefix.slice(0, mid + 1), "multi");
+      if ("command" in outcome) {
+        best = outcome.command;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (best) return decided("multi-node-consolidation", [best]);
+  }
+
+  // ---- single-node consolidation ----
+  for (const c of eligible) {
+    const outcome = consolidate([c], "single");
+    if ("command" in outcome) return decided("single-node-consolidation", [outcome.command]);
+    reasons.set(c.view, outcome.reason);
+  }
+  return finish(null, []);
+}
+
+/** Why consolidation can't take this candidate at all (blocked, not consolidatable, WhenEmpty), or undefined. */
+function consolidationBlocker(c: Candidate): string | undefined {
+  if (c.blocker) return c.blocker;
+  if (!c.consolidatable.ok) return c.consolidatable.reason;
+  if (c.view.pool!.nodePool.spec.disruption.consolidationPolicy === "WhenEmpty" && c.view.reschedulable.length > 0) {
+    return `NodePool ${c.poolName} has consolidationPolicy: WhenEmpty and the node has ${c.view.reschedulable.length} pod(s) to move`;
+  }
+  return undefined;
+}
+
+function notCandidate(view: NodeView, nominated: ReadonlyMap<string, string[]>): string | undefined {
+  if (!view.node) return "NodeClaim has no Node yet (still launching)";
+  if (!managed(view)) return "not managed by a NodePool (no karpenter.sh/nodepool label)";
+  if (!view.pool) return `NodePool ${view.poolName} does not exist`;
+  if (!view.nodeClaim) return "Node has no NodeClaim (no NodeClaim's status.providerID matches its spec.providerID)";
+  if (view.deleting) return "already being deleted";
+  if (!view.initialized) return "not initialized yet (NodeClaim Initialized is not True)";
+  const pods = nominated.get(view.name);
+  if (pods) return `nominated for pending pod(s) ${pods.slice(0, 3).join(", ")}${pods.length > 3 ? ` and ${pods.length - 3} more` : ""}`;
+  return undefined;
+}
+
+// ---- Balanced ----------------------------------------------------------------------------------
+
+interface PoolTotals {
+  cost: number;
+  disruption: number;
+}
+
+function moveCost(views: readonly NodeView[]): number {
+  let cost = views.length;
+  for (const v of views) for (const p of v.reschedulable) cost += Math.max(0, evictionCost(p));
+  return cost;
+}
+
+function balancedTotals(candidates: readonly Candidate[]): Map<string, PoolTotals> {
+  const out = new Map<string, PoolTotals>();
+  for (const c of candidates) {
+    if (!c.view.price) continue;
+    const t = out.get(c.poolName) ?? { cost: 0, disruption: 0 };
+    t.cost += c.view.price;
+    t.disruption += moveCost([c.view]);
+    out.set(c.poolName, t);
+  }
+  return out;
+}
+
+/**
+ * `consolidationPolicy: Balanced`, as Karpenter scores a move: the share of the NodePool's cost it
+ * saves over the share of the NodePool's disruption cost it causes must reach 1/k (k = 2). Each
+ * Balanced NodePool in the move is scored on its own share of the savings.
+ */
+function balancedVeto(command: Command, group: readonly Candidate[], totals: ReadonlyMap<string, PoolTotals>): { reason: string } | undefined {
+  const pools = [...new Set(group.map((c) => c.poolName))].sort();
+  const totalPrice = group.reduce((s, c) => s + (c.view.price ?? 0), 0);
+  for (const pool of pools) {
+    const members = group.filter((c) => c.poolName === pool);
+    if (members[0]!.view.pool!.nodePool.spec.disruption.consolidationPolicy !== "Balanced") continue;
+    const t = totals.get(pool);
+    const poolPrice = members.reduce((s, c) => s + (c.view.price ?? 0), 0);
+    const savings = pools.length > 1 && totalPrice > 0 ? command.savingsPerHour * (poolPrice / totalPrice) : command.savingsPerHour;
+    if (!t || t.cost <= 0 || savings <= 0) return { reason: `NodePool ${pool} is Balanced and the move saves nothing` };
+    if (t.disruption <= 0) continue;
+    const score = savings / t.cost / (moveCost(members.map((m) => m.view)) / t.disruption);
+    if (score < 1 / BALANCED_THRESHOLD) {
+      return { reason: `NodePool ${pool} is Balanced and the move's savings (${money(savings)}) are too small for the pods it disrupts (score ${score.toFixed(3)} < ${1 / BALANCED_THRESHOLD})` };
+    }
+  }
+  return undefined;
+}
+
+
