@@ -9,7 +9,7 @@ import { PortExecutor, RecordingExecutor } from "../../lib/actions/executor.ts";
 import { runLifecycle } from "../../lib/lifecycle/lifecycle.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { simulatedWorld } from "../../lib/wiring/in-memory.ts";
-import { claimContent } from "../store/fixtures.ts";
+import { claimContent } from "../support/records.ts";
 
 function world() {
   const w = simulatedWorld({ store: createMemoryStore({ clusterName: "tenon-sim" }) });

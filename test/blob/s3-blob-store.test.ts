@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { S3BlobStore } from "../../lib/blob/s3/s3-blob-store.ts";
 import { useMoto } from "../support/moto.ts";
 import { blobStoreContract } from "./blob-store-contract.ts";
-import { motoBlobStore, motoS3, TEST_BUCKET } from "./s3-support.ts";
+import { motoBlobStore, motoS3, TEST_BUCKET } from "../support/s3.ts";
 
 describe("S3BlobStore (moto)", () => {
   const moto = useMoto();

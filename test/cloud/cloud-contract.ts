@@ -7,7 +7,7 @@ import type { EC2NodeClass } from "../../lib/api/types.ts";
 import { collectGarbage } from "../../lib/lifecycle/gc.ts";
 import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { NodeClassNotReadyError, type Cloud } from "../../lib/ports/cloud.ts";
-import { CLUSTER, launchRequest } from "./fixtures.ts";
+import { CLUSTER, launchRequest } from "../support/cloud.ts";
 import { nodeClass } from "../support/builders.ts";
 
 export interface ContractEnv {

@@ -13,7 +13,7 @@ import type { Pod } from "../../lib/api/kubernetes.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import type { Log } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
+import { podRequesting, readyNode } from "../support/in-memory-cluster.ts";
 
 export interface BlobHarness {
   blobs: SnapshotBlobStore;

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { describe } from "vitest";
 import { useMoto } from "../support/moto.ts";
-import { motoBlobStore, TEST_BUCKET } from "../blob/s3-support.ts";
+import { motoBlobStore, TEST_BUCKET } from "../support/s3.ts";
 import { blobKeeperContract } from "./blob-keeper-contract.ts";
 
 describe("cluster-state keeper on S3 (moto)", () => {

@@ -10,7 +10,7 @@ import { listAll } from "../../lib/ports/cluster.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import type { Log } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
+import { podRequesting, readyNode } from "../support/in-memory-cluster.ts";
 
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 const NOW = Date.UTC(2026, 0, 1);

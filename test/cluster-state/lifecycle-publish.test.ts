@@ -4,7 +4,7 @@ import { decodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
 import { runLifecycle } from "../../lib/lifecycle/lifecycle.ts";
 import { simulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
+import { podRequesting, readyNode } from "../support/in-memory-cluster.ts";
 
 async function publishedPods(store: ReturnType<typeof createMemoryStore>): Promise<string[] | undefined> {
   const state = await store.getClusterState();

@@ -5,7 +5,7 @@ import { listEveryNode, NodeState, NodeView } from "../../lib/cluster-state/node
 import { decodeSnapshot, encodeSnapshot } from "../../lib/cluster-state/snapshot.ts";
 import type { SimulatedCluster } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 import { updateNodeTaints } from "../../lib/ports/cluster.ts";
-import { readyNode, simulatedCluster } from "../cluster/in-memory/helpers.ts";
+import { readyNode, simulatedCluster } from "../support/in-memory-cluster.ts";
 
 function countNodeLists(sim: SimulatedCluster): { lists: number } {
   const counter = { lists: 0 };

@@ -6,7 +6,7 @@ import { podHostPorts } from "../../lib/scheduling/host-ports.ts";
 import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { existingNode, HOSTNAME, input, pod, ZONE, ZONES } from "../support/builders.ts";
-import { placementOf } from "../scheduling/helpers.ts";
+import { placementOf } from "../support/scheduling.ts";
 
 function bound(p: Pod, node = "node-a"): Pod {
   return { ...p, spec: { ...p.spec, nodeName: node }, status: { phase: "Running" } };

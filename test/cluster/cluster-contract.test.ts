@@ -4,7 +4,7 @@ import { startFakeApiServer } from "../../lib/cluster/kube/fake-apiserver.ts";
 import { evictionVerdict } from "../../lib/cluster/in-memory/disruption-budget.ts";
 import { SimulatedCluster } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 import type { ClusterEvent } from "../../lib/ports/cluster.ts";
-import { clusterAgainst } from "./kube/helpers.ts";
+import { clusterAgainst } from "../support/kube.ts";
 import { clusterContract } from "./cluster-contract.ts";
 
 clusterContract("in-memory", async () => {

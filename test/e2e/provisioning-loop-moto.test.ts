@@ -13,10 +13,10 @@ import type { Store } from "../../lib/ports/store.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { CLUSTER as MOTO_CLUSTER } from "../cloud/fixtures.ts";
-import { buildAccount, motoConfig, type MotoAccount } from "../cloud/aws/moto-env.ts";
+import { CLUSTER as MOTO_CLUSTER } from "../support/cloud.ts";
+import { buildAccount, motoConfig, type MotoAccount } from "../support/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
-import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, deliver, deliverNextMessages, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "./support.ts";
+import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, deliver, deliverNextMessages, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "../support/world.ts";
 
 const moto = useMoto();
 const install = useInstalledRuntime();

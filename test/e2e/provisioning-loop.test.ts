@@ -39,7 +39,7 @@ import {
   useDynamoDbStores,
   useInstalledRuntime,
   web,
-} from "./support.ts";
+} from "../support/world.ts";
 
 const freshStore = useDynamoDbStores();
 const install = useInstalledRuntime();

@@ -26,7 +26,7 @@ import {
   scheduledTick,
   useDynamoDbStores,
   useInstalledRuntime,
-} from "./support.ts";
+} from "../support/world.ts";
 
 const LEASE_TTL_MS = 150_000;
 /** SQS makes a message whose invocation failed visible again after this (6 x the 120 s timeout). */

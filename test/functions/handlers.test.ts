@@ -24,7 +24,7 @@ import {
   scheduledTick,
   sqsEvent,
   web,
-} from "../e2e/support.ts";
+} from "../support/world.ts";
 
 let uninstall: (() => void) | undefined;
 afterEach(() => {

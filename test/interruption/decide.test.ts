@@ -7,7 +7,7 @@ import type { Node } from "../../lib/api/kubernetes.ts";
 import { decideInterruption, type InterruptedInstance } from "../../lib/interruption/interruption.ts";
 import type { ClassifiedInterruption } from "../../lib/ports/interruption.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
-import { claimContent } from "../store/fixtures.ts";
+import { claimContent } from "../support/records.ts";
 
 const node = (name: string, instanceId: string): Node => ({ metadata: { name, labels: {} }, spec: { providerID: `aws:///us-east-1a/${instanceId}` } }) as Node;
 const record = (instanceId: string): NodeClaimRecord =>

@@ -14,9 +14,9 @@ import { MemoryProvisionerQueue } from "../../lib/queue/in-memory/memory-queue.t
 import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
 import { RecordingTelemetry } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { clusterAgainst, fixedClock, node } from "../cluster/kube/helpers.ts";
+import { clusterAgainst, fixedClock, node } from "../support/kube.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../lib/cluster/kube/fake-apiserver.ts";
-import { claimContent } from "../store/fixtures.ts";
+import { claimContent } from "../support/records.ts";
 import { attributesOf, documentedRules, grantedKeys, rbacKey } from "../support/rbac.ts";
 
 describe("interruption handling under the documented RBAC", () => {

@@ -13,9 +13,9 @@ import { CLEANUP_INTERVAL_MS, LAUNCH_TEMPLATE_GRACE_MS } from "../../lib/lifecyc
 import type { FullPorts } from "../../lib/observe/ports.ts";
 import { simulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { CLUSTER, launchRequest } from "../cloud/fixtures.ts";
+import { CLUSTER, launchRequest } from "../support/cloud.ts";
 import { nodeClass } from "../support/builders.ts";
-import { buildAccount, motoCloud, readInstanceProfile } from "../cloud/aws/moto-env.ts";
+import { buildAccount, motoCloud, readInstanceProfile } from "../support/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
 
 const moto = useMoto();

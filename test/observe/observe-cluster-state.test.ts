@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { observe } from "../../lib/observe/observe.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { podRequesting, readyNode } from "../cluster/in-memory/helpers.ts";
+import { podRequesting, readyNode } from "../support/in-memory-cluster.ts";
 
 function countListing(w: SimulatedWorld): { lists: number } {
   const counter = { lists: 0 };

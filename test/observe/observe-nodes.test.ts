@@ -3,7 +3,7 @@ import { ClusterStateKeeper } from "../../lib/cluster-state/keeper.ts";
 import { observe } from "../../lib/observe/observe.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { readyNode } from "../cluster/in-memory/helpers.ts";
+import { readyNode } from "../support/in-memory-cluster.ts";
 
 function countNodeLists(w: SimulatedWorld): { lists: number } {
   const counter = { lists: 0 };

@@ -6,7 +6,7 @@ import type { Action } from "../../lib/actions/actions.ts";
 import { decideProvisioning, decideRelaunch } from "../../lib/provisioning/provisioner.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
 import type { NewNodeClaim, NodePoolOption, SchedulingResult } from "../../lib/scheduling/types.ts";
-import { claimContent } from "../store/fixtures.ts";
+import { claimContent } from "../support/records.ts";
 import { instanceType, nodeClass, nodePool, pod } from "../support/builders.ts";
 
 const small = instanceType("small", { cpu: "2", memory: "4Gi", price: 0.1 });

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseAuditLogPayload, parseBatcherEvent, parseForwardedEvent, unschedulablePodIn } from "../../lib/provisioning/signals.ts";
-import { awslogsEvent, schedulerPatchAudit } from "../e2e/support.ts";
+import { awslogsEvent, schedulerPatchAudit } from "../support/world.ts";
 
 const pod = (name: string, namespace = "shop") => ({ metadata: { name, namespace } });
 

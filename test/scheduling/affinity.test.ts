@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PodAffinityTerm } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { existingNode, HOSTNAME, input, nodePool, option, pod, pods, ZONE, ZONES } from "../support/builders.ts";
-import { placementOf, podsPerZone, reasonOf } from "./helpers.ts";
+import { placementOf, podsPerZone, reasonOf } from "../support/scheduling.ts";
 
 const term = (app: string, topologyKey: string): PodAffinityTerm => ({ topologyKey, labelSelector: { matchLabels: { app } } });
 

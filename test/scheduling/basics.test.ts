@@ -3,7 +3,7 @@ import { schedule } from "../../lib/scheduling/scheduler.ts";
 import {
   ARCH, CAPACITY_TYPE, existingNode, HOSTNAME, input, INSTANCE_TYPE, instanceType, NODEPOOL, nodePool, option, pod, pods, ZONE, ZONES,
 } from "../support/builders.ts";
-import { claimPods, placementOf, reasonOf } from "./helpers.ts";
+import { claimPods, placementOf, reasonOf } from "../support/scheduling.ts";
 
 describe("new claims from a NodePool", () => {
   it("packs pods onto one claim and lists the instance types that fit, cheapest first", () => {

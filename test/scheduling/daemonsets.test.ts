@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { daemonSet, existingNode, input, instanceType, nodePool, option, pods, ZONE } from "../support/builders.ts";
-import { reasonOf } from "./helpers.ts";
+import { reasonOf } from "../support/scheduling.ts";
 
 const types = () => [2, 4].map((n) => instanceType(`t${n}`, { cpu: String(n), memory: `${4 * n}Gi`, price: 0.1 * n }));
 

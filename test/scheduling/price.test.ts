@@ -4,7 +4,7 @@ import { podRequests } from "../../lib/scheduling/pod-requests.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import { input, instanceType, nodePool, option, pods, ZONES } from "../support/builders.ts";
-import { claimPrice } from "./helpers.ts";
+import { claimPrice } from "../support/scheduling.ts";
 
 const onDemandOnly = (name: string, cpu: number, price: number) =>
   instanceType(name, { cpu: String(cpu), memory: `${4 * cpu}Gi`, price, zones: [ZONES[0]!], capacityTypes: ["on-demand"] });

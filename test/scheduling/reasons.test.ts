@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { HOSTNAME, input, instanceType, nodePool, option, pod, ZONE, ZONES } from "../support/builders.ts";
-import { reasonOf } from "./helpers.ts";
+import { reasonOf } from "../support/scheduling.ts";
 
 describe("unschedulable reasons", () => {
   it("names every NodePool tried and why it failed", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TopologySpreadConstraint } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { CAPACITY_TYPE, existingNode, HOSTNAME, input, nodePool, option, pods, ZONE, ZONES } from "../support/builders.ts";
-import { podsPerZone } from "./helpers.ts";
+import { podsPerZone } from "../support/scheduling.ts";
 
 const spread = (topologyKey: string, extra: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint => ({
   maxSkew: 1,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../../lib/api/kubernetes.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { existingNode, input, pod, ZONE, ZONES } from "../support/builders.ts";
-import { placementOf, reasonOf } from "./helpers.ts";
+import { placementOf, reasonOf } from "../support/scheduling.ts";
 
 const pvc = (name: string, spec: PersistentVolumeClaim["spec"]): PersistentVolumeClaim => ({ metadata: { name, namespace: "default" }, spec });
 const sc = (name: string, o: Partial<StorageClass> = {}): StorageClass => ({ metadata: { name }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer", ...o });

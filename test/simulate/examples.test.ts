@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadDocuments } from "../../lib/api/documents.ts";
 import { runSimulation } from "../../lib/simulate/run.ts";
-import { checkSchedule } from "../scheduling/properties/checker.ts";
+import { checkSchedule } from "../support/scheduling-properties/checker.ts";
 import { tenon } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");

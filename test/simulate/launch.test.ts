@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeSelectorRequirement } from "../../lib/api/types.ts";
 import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { resolveLaunch } from "../../lib/scheduling/launch.ts";
-import { GiB, instanceType } from "../scheduling/properties/fixtures.ts";
+import { GiB, instanceType } from "../support/scheduling-properties/fixtures.ts";
 
 const zoneIn = (...zones: string[]): NodeSelectorRequirement => ({ key: "topology.kubernetes.io/zone", operator: "In", values: zones });
 const capacityIn = (...types: string[]): NodeSelectorRequirement => ({ key: "karpenter.sh/capacity-type", operator: "In", values: types });

@@ -9,7 +9,7 @@ import { podKey } from "../../lib/api/kubernetes.ts";
 import { requirementsAllow } from "../../lib/scheduling/launch.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildOutput, roundPrice } from "../../lib/simulate/output.ts";
-import { clusterArb } from "../scheduling/properties/generators.ts";
+import { clusterArb } from "../support/scheduling-properties/generators.ts";
 
 describe("the simulate output document over random clusters", () => {
   it("accounts for every pending pod once and adds up", () => {

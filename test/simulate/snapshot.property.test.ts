@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeClaim } from "../../lib/api/types.ts";
 import type { Node, Pod } from "../../lib/api/kubernetes.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
-import { GiB, instanceType, nodePool } from "../scheduling/properties/fixtures.ts";
+import { GiB, instanceType, nodePool } from "../support/scheduling-properties/fixtures.ts";
 
 const m5 = instanceType("m5.large", 2000, 8 * GiB, [{ zone: "a", capacityType: "on-demand", price: 0.1 }]);
 

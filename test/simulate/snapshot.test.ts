@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { NodeClaim } from "../../lib/api/types.ts";
 import type { DaemonSet, Node, Pod } from "../../lib/api/kubernetes.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../../lib/scheduling/snapshot.ts";
-import { GiB, instanceType, nodePool, pod } from "../scheduling/properties/fixtures.ts";
+import { GiB, instanceType, nodePool, pod } from "../support/scheduling-properties/fixtures.ts";
 
 const offerings = [{ zone: "us-east-1a", capacityType: "on-demand" as const, price: 0.1 }];
 const m5 = instanceType("m5.large", 2000, 8 * GiB, offerings);

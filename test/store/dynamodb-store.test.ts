@@ -10,7 +10,7 @@ import { DYNAMODB_ITEM_LIMIT_BYTES } from "../../lib/store/codec.ts";
 import { statePageSk } from "../../lib/store/keys.ts";
 import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
 import { describeStoreContract } from "./store-contract.ts";
-import { claimContent, nodeSummary } from "./fixtures.ts";
+import { claimContent, nodeSummary } from "../support/records.ts";
 
 let local: DynamoDbLocal;
 

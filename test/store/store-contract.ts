@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../lib/errors.ts";
 import { ConflictError, type Store } from "../../lib/ports/store.ts";
-import { claimContent, nodeSummary } from "./fixtures.ts";
+import { claimContent, nodeSummary } from "../support/records.ts";
 
 export type StoreFactory = () => Promise<Store>;
 

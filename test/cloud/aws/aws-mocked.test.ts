@@ -22,7 +22,7 @@ import { MAX_LAUNCH_ATTEMPTS } from "../../../lib/cloud/aws/launch/launcher.ts";
 import { parsePriceListItem } from "../../../lib/cloud/aws/pricing.ts";
 import { InsufficientCapacityError } from "../../../lib/ports/cloud.ts";
 import { UNAVAILABLE_OFFERING_TTL_MS } from "../../../lib/ports/unavailable-offerings.ts";
-import { CLUSTER, fakeType, launchRequest, ManualClock } from "../fixtures.ts";
+import { CLUSTER, fakeType, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
 import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../../support/mocked-aws.ts";
 

@@ -7,9 +7,9 @@ import { NodeClassResolver } from "../../../lib/cloud/aws/nodeclass-resolver.ts"
 import { parseMime } from "../../../lib/cloud/aws/userdata/mime.ts";
 import { useMoto } from "../../support/moto.ts";
 import { describeCloudContract } from "../cloud-contract.ts";
-import { CLUSTER, launchRequest, ManualClock } from "../fixtures.ts";
+import { CLUSTER, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
-import { buildAccount, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "./moto-env.ts";
+import { buildAccount, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "../../support/moto-env.ts";
 
 const moto = useMoto();
 

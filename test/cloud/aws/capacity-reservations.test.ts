@@ -30,7 +30,7 @@ import { SimulatedCloud } from "../../../lib/cloud/in-memory/in-memory-cloud.ts"
 import { defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import type { CloudInstance, ResolvedCapacityReservation } from "../../../lib/ports/cloud.ts";
 import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";
-import { CLUSTER, event, fakeType, launchRequest, ManualClock } from "../fixtures.ts";
+import { CLUSTER, event, fakeType, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
 import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../../support/mocked-aws.ts";
 

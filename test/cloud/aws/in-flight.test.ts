@@ -13,7 +13,7 @@ import { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InFlightLedger, subnetKey } from "../../../lib/cloud/aws/in-flight.ts";
-import { CLUSTER, fakeType, launchRequest, ManualClock } from "../fixtures.ts";
+import { CLUSTER, fakeType, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
 import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../../support/mocked-aws.ts";
 

@@ -10,9 +10,9 @@ import {
   roleNameOf,
 } from "../../../lib/cloud/aws/instance-profile.ts";
 import { useMoto } from "../../support/moto.ts";
-import { CLUSTER, launchRequest } from "../fixtures.ts";
+import { CLUSTER, launchRequest } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
-import { buildAccount, motoCloud, readInstanceProfile } from "./moto-env.ts";
+import { buildAccount, motoCloud, readInstanceProfile } from "../../support/moto-env.ts";
 
 const scope = { clusterName: CLUSTER, region: "us-east-1" };
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { classifyInterruptionMessage } from "../../../lib/cloud/aws/interruption/classify.ts";
 import { eventPatternJson, INTERRUPTION_RULES } from "../../../lib/cloud/aws/interruption-rules.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION, useMoto } from "../../support/moto.ts";
-import { event } from "../fixtures.ts";
+import { event } from "../../support/cloud.ts";
 
 const moto = useMoto();
 

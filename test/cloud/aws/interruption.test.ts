@@ -4,7 +4,7 @@ import { classifyInterruptionMessage } from "../../../lib/cloud/aws/interruption
 import { offeringsToMarkUnavailable } from "../../../lib/cloud/aws/interruption/offerings.ts";
 import { simulatedInterruptionEvent } from "../../../lib/cloud/in-memory/events.ts";
 import type { CloudInstance } from "../../../lib/ports/cloud.ts";
-import { event, ManualClock } from "../fixtures.ts";
+import { event, ManualClock } from "../../support/cloud.ts";
 
 
 describe("classifyInterruptionMessage", () => {

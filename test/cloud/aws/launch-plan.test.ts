@@ -6,7 +6,7 @@ import { labelsSatisfy } from "../../../lib/requirements/node-selector.ts";
 import { typeLabels } from "../../../lib/cloud/aws/requirements.ts";
 import { launchTags } from "../../../lib/cloud/aws/tags.ts";
 import type { ResolvedAmi, ResolvedSubnet } from "../../../lib/ports/cloud.ts";
-import { fakeType } from "../fixtures.ts";
+import { fakeType } from "../../support/cloud.ts";
 
 const subnets: ResolvedSubnet[] = [
   { id: "subnet-a1", zone: "z-a", availableIps: 100 },

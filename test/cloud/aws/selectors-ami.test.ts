@@ -4,7 +4,7 @@ import { amiForType, selectNewestAmis } from "../../../lib/cloud/aws/ami-select.
 import { readinessConditions } from "../../../lib/cloud/aws/readiness.ts";
 import { amiTermFilters, matchesTerm, selectorTermFilters, selectResources, type TaggedResource } from "../../../lib/cloud/aws/selectors.ts";
 import type { ResolvedAmi } from "../../../lib/ports/cloud.ts";
-import { fakeType } from "../fixtures.ts";
+import { fakeType } from "../../support/cloud.ts";
 
 describe("selector terms", () => {
   it("turn into EC2 filters: id, group name, and tags with * as any value", () => {

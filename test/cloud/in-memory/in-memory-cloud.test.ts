@@ -4,7 +4,7 @@ import { SimulatedCloud, type SimulatedCloudOptions } from "../../../lib/cloud/i
 import { defaultNodeRole, defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import { InsufficientCapacityError } from "../../../lib/ports/cloud.ts";
 import { describeCloudContract } from "../cloud-contract.ts";
-import { CLUSTER, launchRequest, ManualClock } from "../fixtures.ts";
+import { CLUSTER, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
 
 function simulated(options: Partial<SimulatedCloudOptions> = {}) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TIMINGS } from "../../../lib/cluster/in-memory/in-memory-cluster.ts";
 import { failedSchedulingEvent, incompatibleWithNodePool, isMarkedUnschedulable, listAll, nominatedEvent, updateNodeTaints } from "../../../lib/ports/cluster.ts";
-import { deployment, instance, podRequesting, readyNode, simulatedCluster, taintKeys } from "./helpers.ts";
+import { deployment, instance, podRequesting, readyNode, simulatedCluster, taintKeys } from "../../support/in-memory-cluster.ts";
 
 const { bootMs, readyMs, startupTaintRemovalMs, reactionMs } = DEFAULT_TIMINGS;
 const CILIUM = { key: "node.cilium.io/agent-not-ready", effect: "NoExecute" as const, value: "true" };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { simulatedCluster } from "./helpers.ts";
+import { simulatedCluster } from "../../support/in-memory-cluster.ts";
 import { checkNodeChanges } from "../node-changes-contract.ts";
 
 describe("simulated cluster node changes", () => {

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import { simulatedCluster } from "./helpers.ts";
+import { simulatedCluster } from "../../support/in-memory-cluster.ts";
 import { checkPodChanges } from "../pod-changes-contract.ts";
 
 describe("simulated cluster pod changes", () => {

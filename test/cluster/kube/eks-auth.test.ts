@@ -6,7 +6,7 @@ import { connectEksCluster } from "../../../lib/cluster/kube/eks.ts";
 import { ClusterEndpointError, ENDPOINT_CACHE_TTL_MS, eksEndpointSource } from "../../../lib/cluster/kube/eks-endpoint.ts";
 import { EKS_TOKEN_PREFIX, eksTokenProvider, presignEksToken } from "../../../lib/cluster/kube/eks-token.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
-import { clusterAgainst, fixedClock, node, scriptedTokens } from "./helpers.ts";
+import { clusterAgainst, fixedClock, node, scriptedTokens } from "../../support/kube.ts";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "session-token" };
 const T0 = Date.UTC(2026, 4, 1, 12, 0, 0);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ListExpiredError, formatLabelSelector, listAll } from "../../../lib/ports/cluster.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
-import { clusterAgainst, node, pod } from "./helpers.ts";
+import { clusterAgainst, node, pod } from "../../support/kube.ts";
 
 let server: FakeApiServer;
 beforeEach(async () => {

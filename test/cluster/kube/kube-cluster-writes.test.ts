@@ -3,7 +3,7 @@ import { failedSchedulingEvent, incompatibleWithNodePool, nominatedEvent, update
 import type { Pod } from "../../../lib/api/kubernetes.ts";
 import { KubeApiError } from "../../../lib/cluster/kube/clients.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
-import { clusterAgainst, node, pod } from "./helpers.ts";
+import { clusterAgainst, node, pod } from "../../support/kube.ts";
 
 let server: FakeApiServer;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkNodeChanges } from "../node-changes-contract.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
-import { clusterAgainst, node, scriptedTokens } from "./helpers.ts";
+import { clusterAgainst, node, scriptedTokens } from "../../support/kube.ts";
 
 let server: FakeApiServer;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkPodChanges } from "../pod-changes-contract.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
-import { clusterAgainst, scriptedTokens } from "./helpers.ts";
+import { clusterAgainst, scriptedTokens } from "../../support/kube.ts";
 
 let server: FakeApiServer;
 beforeEach(async () => {

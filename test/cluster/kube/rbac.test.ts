@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
 import { allows, attributesOf, documentedRules, grantedKeys, rbacKey } from "../../support/rbac.ts";
-import { clusterAgainst, node, pod } from "./helpers.ts";
+import { clusterAgainst, node, pod } from "../../support/kube.ts";
 
 describe("documented RBAC", () => {
   let server: FakeApiServer;

@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import type { DaemonSet, Pod } from "../../../lib/api/kubernetes.ts";
 import type { SchedulingResult } from "../../../lib/scheduling/types.ts";
-import { checkSchedule, obviouslySchedulable, type ViolationKind } from "./checker.ts";
-import { claim, existingNode, GiB, input, instanceType, nodePool, pod } from "./fixtures.ts";
+import { checkSchedule, obviouslySchedulable, type ViolationKind } from "../../support/scheduling-properties/checker.ts";
+import { claim, existingNode, GiB, input, instanceType, nodePool, pod } from "../../support/scheduling-properties/fixtures.ts";
 
 const offerings = [
   { zone: "zone-a", capacityType: "spot" as const, price: 0.03 },

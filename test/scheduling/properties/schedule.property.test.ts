@@ -7,9 +7,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../../lib/scheduling/scheduler.ts";
 import { buildOutput, renderJson } from "../../../lib/simulate/output.ts";
-import { checkSchedule, obviouslySchedulable } from "./checker.ts";
+import { checkSchedule, obviouslySchedulable } from "../../support/scheduling-properties/checker.ts";
 import { podKey } from "../../../lib/api/kubernetes.ts";
-import { clusterArb } from "./generators.ts";
+import { clusterArb } from "../../support/scheduling-properties/generators.ts";
 
 const RUNS = 150;
 

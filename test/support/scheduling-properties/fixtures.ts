@@ -34,15 +34,11 @@ export function instanceType(
 }
 
 /** The same NodePool (defaults applied) as the example-based scheduler tests build. */
-export { nodePool } from "../../support/builders.ts";
+export { nodePool } from "../builders.ts";
+import { pod as sharedPod } from "../builders.ts";
 
 export function pod(name: string, cpu: string, memory: string, spec: Partial<PodSpec> = {}, labels: Record<string, string> = {}): Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: "default", labels },
-    spec: { containers: [{ name: "app", resources: { requests: { cpu, memory } } }], ...spec },
-  };
+  return { apiVersion: "v1", kind: "Pod", ...sharedPod({ name, cpu, memory, labels, ...spec }) };
 }
 
 export function existingNode(name: string, labels: Record<string, string>, allocatable: Record<string, number>, opts: Partial<ExistingNode> = {}): ExistingNode {

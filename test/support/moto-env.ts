@@ -8,13 +8,13 @@ import {
 } from "@aws-sdk/client-ec2";
 import { GetInstanceProfileCommand, CreateRoleCommand } from "@aws-sdk/client-iam";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
-import { aliasParameters } from "../../../lib/cloud/aws/ami-alias.ts";
-import { AwsCloud } from "../../../lib/cloud/aws/aws-cloud.ts";
-import { createAwsClients, type AwsClients, type AwsCloudConfig } from "../../../lib/cloud/aws/config.ts";
-import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";
-import { wallClock, type Clock } from "../../../lib/ports/clock.ts";
-import { MOTO_CREDENTIALS, MOTO_REGION } from "../../support/moto.ts";
-import { CLUSTER } from "../fixtures.ts";
+import { aliasParameters } from "../../lib/cloud/aws/ami-alias.ts";
+import { AwsCloud } from "../../lib/cloud/aws/aws-cloud.ts";
+import { createAwsClients, type AwsClients, type AwsCloudConfig } from "../../lib/cloud/aws/config.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
+import { wallClock, type Clock } from "../../lib/ports/clock.ts";
+import { MOTO_CREDENTIALS, MOTO_REGION } from "./moto.ts";
+import { CLUSTER } from "./cloud.ts";
 
 export const SSM_PREFIX = "/tenon-test";
 export const K8S_VERSION = "1.33";

@@ -1,6 +1,6 @@
 /** Assertion helpers over SchedulingResult. */
 import type { SchedulingResult } from "../../lib/scheduling/types.ts";
-import { CAPACITY_TYPE, ZONE } from "../support/builders.ts";
+import { CAPACITY_TYPE, ZONE } from "./builders.ts";
 
 export function claimPods(r: SchedulingResult): string[][] {
   return r.newNodeClaims.map((c) => c.pods.map((p) => p.metadata.name).sort());

@@ -4,7 +4,7 @@ import type { Clock } from "../../lib/ports/clock.ts";
 import type { LaunchRequest } from "../../lib/ports/cloud.ts";
 import type { InstanceType, Offering } from "../../lib/ports/instance-type.ts";
 
-export { CLUSTER } from "../support/builders.ts";
+export { CLUSTER } from "./builders.ts";
 
 export class ManualClock implements Clock {
   constructor(public ms = Date.parse("2026-11-01T00:00:00Z")) {}

@@ -1,7 +1,7 @@
 /** An S3 client and a fresh bucket on the test file's moto server. */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { S3BlobStore } from "../../lib/blob/s3/s3-blob-store.ts";
-import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer } from "../support/moto.ts";
+import { MOTO_CREDENTIALS, MOTO_REGION, type MotoServer } from "./moto.ts";
 
 export const TEST_BUCKET = "tenon-cluster-state-test";
 

@@ -14,7 +14,7 @@ import { type Runtime } from "../../lib/wiring/base.ts";
 import type { QueuedMessage } from "../../lib/queue/in-memory/memory-queue.ts";
 import type { SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
+import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { handler as batcher } from "../../functions/batcher/handler.ts";
 import { handler as lifecycle } from "../../functions/lifecycle/handler.ts";
 import { handler as provisioner } from "../../functions/provisioner/handler.ts";

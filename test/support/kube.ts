@@ -1,8 +1,8 @@
-import type { Clock } from "../../../lib/ports/clock.ts";
-import { kubeConfigFor, makeClients } from "../../../lib/cluster/kube/clients.ts";
-import type { TokenProvider } from "../../../lib/cluster/kube/eks-token.ts";
-import { KubeCluster } from "../../../lib/cluster/kube/kube-cluster.ts";
-import type { FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
+import type { Clock } from "../../lib/ports/clock.ts";
+import { kubeConfigFor, makeClients } from "../../lib/cluster/kube/clients.ts";
+import type { TokenProvider } from "../../lib/cluster/kube/eks-token.ts";
+import { KubeCluster } from "../../lib/cluster/kube/kube-cluster.ts";
+import type { FakeApiServer } from "../../lib/cluster/kube/fake-apiserver.ts";
 
 export const fixedClock = (startMs = Date.UTC(2026, 0, 1)): Clock & { set(ms: number): void } => {
   let now = startMs;

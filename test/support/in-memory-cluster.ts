@@ -1,7 +1,7 @@
-import type { Taint } from "../../../lib/api/types.ts";
-import type { Node, Pod, Workload } from "../../../lib/api/kubernetes.ts";
-import type { LaunchedInstance } from "../../../lib/cluster/in-memory/kubelet.ts";
-import { SimulatedCluster, type SimulatedClusterOptions } from "../../../lib/cluster/in-memory/in-memory-cluster.ts";
+import type { Taint } from "../../lib/api/types.ts";
+import type { Node, Pod, Workload } from "../../lib/api/kubernetes.ts";
+import type { LaunchedInstance } from "../../lib/cluster/in-memory/kubelet.ts";
+import { SimulatedCluster, type SimulatedClusterOptions } from "../../lib/cluster/in-memory/in-memory-cluster.ts";
 
 export function simulatedCluster(options: Partial<SimulatedClusterOptions> = {}): SimulatedCluster {
   return new SimulatedCluster(options);
