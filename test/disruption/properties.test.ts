@@ -19,7 +19,7 @@ import { renderJson } from "../../lib/disruption/output.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import { podKey } from "../../lib/api/kubernetes.ts";
-import { checkSchedule } from "../scheduling/properties/checker.ts";
+import { checkSchedule } from "../support/scheduling-properties/checker.ts";
 import { instanceType } from "../support/builders.ts";
 
 const AT = "2026-12-03T10:00:00Z";
