@@ -100,6 +100,8 @@ export interface RealApiServer {
   must<T = Record<string, unknown>>(method: string, path: string, options?: { body?: unknown; token?: string; contentType?: string }): Promise<T>;
   /** Tenon's adapter (lib/kube) talking to this server as `token`'s user. */
   kubeCluster(token?: string, clock?: Clock): KubeCluster;
+  /** Compacts etcd's history up to now, as the API server does every 5 minutes: older watches get 410. */
+  compactEtcd(): Promise<void>;
   /** Apply Karpenter's CRDs and wait until they are served. */
   installKarpenterCrds(): Promise<void>;
   stop(): Promise<void>;
@@ -122,7 +124,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<void> {
 const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 /** Starts etcd and kube-apiserver on free loopback ports; `stop()` ends both and removes their files. */
-export async function startRealApiServer(): Promise<RealApiServer> {
+export async function startRealApiServer(options: { watchCache?: boolean } = {}): Promise<RealApiServer> {
   const binary = await kubeApiServerBinary();
   const dir = mkdtempSync(join(tmpdir(), "tenon-apiserver-"));
   const children: ChildProcess[] = [];
@@ -174,6 +176,7 @@ export async function startRealApiServer(): Promise<RealApiServer> {
         // No controllers run, so no default service account exists for admission to find.
         "--disable-admission-plugins=ServiceAccount",
         "--anonymous-auth=false",
+        ...(options.watchCache === false ? ["--watch-cache=false"] : []),
         "--profiling=false",
       ],
       { stdio: ["ignore", apiLog, apiLog] },
@@ -265,6 +268,13 @@ export async function startRealApiServer(): Promise<RealApiServer> {
             await new Promise((r) => setTimeout(r, 100));
           }
         }
+      },
+      async compactEtcd() {
+        // etcd's JSON gateway: read the current revision, then compact to it.
+        const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+        const range = (await (await fetch(`${etcdUrl}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: Buffer.from("/").toString("base64") }) })).json()) as { header: { revision: string } };
+        const res = await fetch(`${etcdUrl}/v3/kv/compaction`, { method: "POST", body: JSON.stringify({ revision: range.header.revision, physical: true }) });
+        if (!res.ok) throw new Error(`etcd compaction: HTTP ${res.status}: ${await res.text()}`);
       },
       stop,
     };
