@@ -1,0 +1,157 @@
+/**
+ * Differential test: Tenon's validation (lib/api) against Karpenter's own CRDs (OpenAPI schema and
+ * CEL rules, as the AWS provider ships them) served by a real kube-apiserver. Every case of the
+ * bad-input tables and a few thousand generated NodePools and EC2NodeClasses go to both (the
+ * server side as a dry-run create with strict field validation, as `kubectl apply` sends it); they
+ * must agree on accept or reject, and where Tenon rejects, one of its problems must name a field
+ * the server names (the same path, or one inside the other: CEL rules report the object that
+ * holds the rule, Tenon the field within it). Known, deliberate differences are listed in
+ * `KNOWN_DIFFERENCES` and in docs/kubernetes.md.
+ */
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateEC2NodeClass } from "../../lib/api/ec2nodeclass.ts";
+import { validateNodePool } from "../../lib/api/nodepool.ts";
+import type { InputProblem } from "../../lib/errors.ts";
+import { apiServerUnavailable, KARPENTER_VERSION, startRealApiServer, type RealApiServer } from "../support/apiserver.ts";
+import { cases as ec2NodeClassCases } from "./ec2nodeclass-invalid-cases.ts";
+import { cases as nodePoolCases } from "./nodepool-invalid-cases.ts";
+import { ec2NodeClassArbitrary, nodePoolArbitrary } from "./crd-differential-generators.ts";
+import { ec2NodeClass, nodePool } from "./samples.ts";
+
+const skip = await apiServerUnavailable();
+
+type Kind = "NodePool" | "EC2NodeClass";
+const PATHS: Record<Kind, string> = { NodePool: "/apis/karpenter.sh/v1/nodepools", EC2NodeClass: "/apis/karpenter.k8s.aws/v1/ec2nodeclasses" };
+const VALIDATE: Record<Kind, (doc: unknown) => { problems: InputProblem[] }> = { NodePool: validateNodePool, EC2NodeClass: validateEC2NodeClass };
+
+interface Verdict {
+  accepted: boolean;
+  fields: string[];
+  messages: string[];
+}
+
+interface Comparison {
+  name: string;
+  kind: Kind;
+  doc: unknown;
+  tenon: Verdict;
+  server: Verdict;
+}
+
+/** A difference we keep on purpose; `matches` recognises the inputs it explains. */
+interface KnownDifference {
+  id: string;
+  why: string;
+  matches(c: Comparison): boolean;
+}
+
+export const KNOWN_DIFFERENCES: KnownDifference[] = [];
+
+async function serverVerdict(server: RealApiServer, kind: Kind, doc: unknown): Promise<Verdict> {
+  const res = await server.request<{ message?: string; details?: { causes?: Array<{ field?: string; message?: string }> } }>("POST", `${PATHS[kind]}?dryRun=All&fieldValidation=Strict`, {
+    body: doc,
+  });
+  if (res.status === 201 || res.status === 200) return { accepted: true, fields: [], messages: [] };
+  if (res.status !== 422 && res.status !== 400) throw new Error(`unexpected HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  const causes = res.body.details?.causes ?? [];
+  const fields = causes.map((c) => c.field ?? "").filter(Boolean);
+  // Strict field validation answers 400 with the unknown fields in the message only.
+  for (const m of (res.body.message ?? "").matchAll(/unknown field "([^"]+)"/g)) fields.push(m[1]!);
+  return { accepted: false, fields, messages: causes.length ? causes.map((c) => `${c.field ?? ""}: ${c.message ?? ""}`) : [res.body.message ?? ""] };
+}
+
+function tenonVerdict(kind: Kind, doc: unknown): Verdict {
+  const { problems } = VALIDATE[kind](doc);
+  return { accepted: problems.length === 0, fields: problems.map((p) => p.path), messages: problems.map((p) => `${p.path}: ${p.reason}`) };
+}
+
+const within = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`);
+
+/** The two agree: both accept, or both reject and some field Tenon names is, contains or lies within one the server names. */
+function agree(c: Comparison): boolean {
+  if (c.tenon.accepted !== c.server.accepted) return false;
+  if (c.tenon.accepted) return true;
+  return c.tenon.fields.some((t) => c.server.fields.some((s) => within(t, s) || within(s, t)));
+}
+
+async function inParallel<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+describe.skipIf(Boolean(skip))(`Tenon's validation agrees with Karpenter's CRDs (${KARPENTER_VERSION}) on a real API server`, () => {
+  let server: RealApiServer;
+  const compare = (inputs: Array<{ name: string; kind: Kind; doc: unknown }>) =>
+    inParallel(inputs, 8, async ({ name, kind, doc }) => {
+      // Both sides see the document as JSON carries it (no undefined values).
+      const json = JSON.parse(JSON.stringify(doc)) as unknown;
+      return { name, kind, doc: json, tenon: tenonVerdict(kind, json), server: await serverVerdict(server, kind, json) };
+    });
+  const report = (label: string, results: Comparison[]) => {
+    const disagreements = results.filter((c) => !agree(c));
+    const explained = disagreements.filter((c) => KNOWN_DIFFERENCES.some((k) => k.matches(c)));
+    console.log(`${label}: ${results.length} inputs, ${results.length - disagreements.length} agree, ${explained.length} differ as documented`);
+    return disagreements.filter((c) => !explained.includes(c));
+  };
+
+  beforeAll(async () => {
+    server = await startRealApiServer();
+    await server.installKarpenterCrds();
+  }, 20 * 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("agrees on the minimal valid samples", async () => {
+    const results = await compare([
+      { name: "valid NodePool", kind: "NodePool", doc: nodePool() },
+      { name: "valid EC2NodeClass", kind: "EC2NodeClass", doc: ec2NodeClass() },
+    ]);
+    expect(results.map((r) => [r.name, r.tenon.accepted, r.server.accepted])).toEqual([
+      ["valid NodePool", true, true],
+      ["valid EC2NodeClass", true, true],
+    ]);
+  });
+
+  it("agrees on every case of the bad-input tables", async () => {
+    const inputs = [
+      ...nodePoolCases.map(([name, mutate]) => {
+        const doc = nodePool();
+        mutate(doc);
+        return { name: `NodePool: ${name}`, kind: "NodePool" as const, doc };
+      }),
+      ...ec2NodeClassCases.map(([name, mutate]) => {
+        const doc = ec2NodeClass();
+        mutate(doc);
+        return { name: `EC2NodeClass: ${name}`, kind: "EC2NodeClass" as const, doc };
+      }),
+    ];
+    const unexplained = report("bad-input tables", await compare(inputs));
+    if (process.env["TENON_DIFF_DUMP"]) (await import("node:fs")).writeFileSync(process.env["TENON_DIFF_DUMP"] + ".tables.json", JSON.stringify(unexplained, null, 1));
+    expect(unexplained.map((c) => ({ name: c.name, tenon: c.tenon.messages, server: c.server.messages }))).toEqual([]);
+  });
+
+  it("agrees on thousands of generated NodePools and EC2NodeClasses", async () => {
+    const inputs = [
+      ...fc.sample(nodePoolArbitrary, { numRuns: 1500, seed: 15 }).map((doc, i) => ({ name: `generated NodePool #${i}`, kind: "NodePool" as const, doc })),
+      ...fc.sample(ec2NodeClassArbitrary, { numRuns: 1500, seed: 15 }).map((doc, i) => ({ name: `generated EC2NodeClass #${i}`, kind: "EC2NodeClass" as const, doc })),
+    ];
+    const results = await compare(inputs);
+    // The generators must produce both outcomes in quantity, or the agreement says little.
+    expect(results.filter((r) => r.server.accepted).length).toBeGreaterThan(300);
+    expect(results.filter((r) => !r.server.accepted).length).toBeGreaterThan(300);
+    const unexplained = report("generated", results);
+    if (process.env["TENON_DIFF_DUMP"]) (await import("node:fs")).writeFileSync(process.env["TENON_DIFF_DUMP"] + ".generated.json", JSON.stringify(unexplained, null, 1));
+    expect(unexplained.slice(0, 10).map((c) => ({ name: c.name, doc: c.doc, tenon: c.tenon.messages, server: c.server.messages }))).toEqual([]);
+  }, 120_000);
+});
