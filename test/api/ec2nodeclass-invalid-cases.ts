@@ -158,6 +158,17 @@ export const cases: Case[] = [
   ["clusterDNS as a string", (nc) => (nc.spec.kubelet = { clusterDNS: "10.0.0.10" }), [`${P}spec.kubelet.clusterDNS: must be a list, got a string`]],
   ["userData as a map", (nc) => (nc.spec.userData = { script: "echo" }), [`${P}spec.userData: must be a string, got an object`]],
   ["instanceStorePolicy RAID1", (nc) => (nc.spec.instanceStorePolicy = "RAID1"), [`${P}spec.instanceStorePolicy: "RAID1" is not one of RAID0`]],
+  [
+    "bad amiFamily beside a bad amiSelectorTerm",
+    (nc) => {
+      nc.spec.amiSelectorTerms = [{}];
+      nc.spec.amiFamily = "Ubuntu";
+    },
+    [
+      `${P}spec.amiSelectorTerms[0]: expected at least one, got none, ['tags', 'id', 'name', 'alias', 'ssmParameter']`,
+      `${P}spec.amiFamily: "Ubuntu" is not one of AL2, AL2023, Bottlerocket, Custom, Windows2019, Windows2022, Windows2025`,
+    ],
+  ],
   ["unknown kubelet setting", (nc) => (nc.spec.kubelet = { maxPods: 110, registryPullQPS: 5 }), [expect.stringMatching(/^EC2NodeClass default: spec.kubelet.registryPullQPS: unknown field \(expected one of clusterDNS, /)]],
   ["misspelt amiSelectorTerms", (nc) => (nc.spec.amiSelector = [{ alias: "al2023@latest" }]), [expect.stringMatching(/^EC2NodeClass default: spec.amiSelector: unknown field \(expected one of subnetSelectorTerms, /)]],
   [
