@@ -5,25 +5,13 @@
  * (test/support/fake-apiserver.ts) stays for what a real one can't be made to do: injected 401s,
  * expired tokens, slow responses.
  */
-import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
 import { describe, it } from "vitest";
 import { CUSTOM_RESOURCES, type CustomObjectKind, type RawObject } from "../../lib/ports/cluster.ts";
 import type { Pod } from "../../lib/k8s/types.ts";
 import { clusterPortSuite, type ClusterPortHarness, type SeenEvent } from "../cluster/cluster-port-suite.ts";
-import { apiServerUnavailable, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
+import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
 
 const skip = await apiServerUnavailable();
-
-async function applyDocumentedRbac(server: RealApiServer): Promise<void> {
-  const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
-  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1] ?? "";
-  for (const doc of parseAllDocuments(block)) {
-    const object = doc.toJS() as Record<string, unknown>;
-    const plural = object["kind"] === "ClusterRole" ? "clusterroles" : "clusterrolebindings";
-    await server.must("POST", `/apis/rbac.authorization.k8s.io/v1/${plural}`, { body: object });
-  }
-}
 
 async function realHarness(): Promise<ClusterPortHarness> {
   const server = await startRealApiServer();

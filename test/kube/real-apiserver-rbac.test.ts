@@ -4,22 +4,12 @@
  * functions do; and a request outside the role is denied by the server, not by us.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import type { KubeCluster } from "../../lib/kube/kube-cluster.ts";
 import { ec2NodeClass, nodePool } from "../api/samples.ts";
-import { apiServerUnavailable, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
-import { readFileSync } from "node:fs";
+import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
 
 const skip = await apiServerUnavailable();
 if (skip) console.log(`test/kube/real-apiserver-rbac.test.ts: ${skip}`);
-
-/** The ClusterRole and ClusterRoleBinding exactly as docs/kubernetes.md publishes them. */
-function documentedRbacObjects(): Array<Record<string, unknown>> {
-  const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
-  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
-  if (!block) throw new Error("docs/kubernetes.md has no yaml block");
-  return parseAllDocuments(block).map((d) => d.toJS() as Record<string, unknown>);
-}
 
 describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () => {
   let server: RealApiServer;
@@ -28,10 +18,7 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
   beforeAll(async () => {
     server = await startRealApiServer();
     await server.installKarpenterCrds();
-    for (const object of documentedRbacObjects()) {
-      const kind = object["kind"] === "ClusterRole" ? "clusterroles" : "clusterrolebindings";
-      await server.must("POST", `/apis/rbac.authorization.k8s.io/v1/${kind}`, { body: object });
-    }
+    await applyDocumentedRbac(server);
     await server.must("POST", "/api/v1/nodes", { body: { metadata: { name: "n1" }, spec: { providerID: "aws:///us-east-1a/i-n1" } } });
     for (const [name, nodeName] of [["p1", "n1"], ["pending", undefined]] as const) {
       await server.must("POST", "/api/v1/namespaces/default/pods", {

@@ -73,6 +73,18 @@ export async function kubeApiServerBinary(): Promise<string> {
   return KUBE_APISERVER_BINARY;
 }
 
+/** Applies the ClusterRole and ClusterRoleBinding exactly as docs/kubernetes.md publishes them (its first yaml block). */
+export async function applyDocumentedRbac(server: RealApiServer): Promise<void> {
+  const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
+  const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
+  if (!block) throw new Error("docs/kubernetes.md has no yaml block");
+  for (const doc of parseAllDocuments(block)) {
+    const object = doc.toJS() as { kind: string };
+    const plural = object.kind === "ClusterRole" ? "clusterroles" : "clusterrolebindings";
+    await server.must("POST", `/apis/rbac.authorization.k8s.io/v1/${plural}`, { body: object });
+  }
+}
+
 /** Karpenter's v1 CRDs, read from the Go module cache (downloaded through the module proxy once). */
 export async function karpenterCrds(): Promise<Array<Record<string, unknown>>> {
   const { stdout } = await run("go", ["mod", "download", "-json", `${KARPENTER_MODULE}@${KARPENTER_VERSION}`], { cwd: tmpdir() });
