@@ -9,7 +9,6 @@ import { ec2NodeClass, nodePool } from "../api/samples.ts";
 import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
 
 const skip = await apiServerUnavailable();
-if (skip) console.log(`test/kube/real-apiserver-rbac.test.ts: ${skip}`);
 
 describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () => {
   let server: RealApiServer;

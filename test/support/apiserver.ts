@@ -53,11 +53,14 @@ async function onPath(command: string): Promise<boolean> {
  */
 export async function apiServerUnavailable(): Promise<string | undefined> {
   if (process.env["CI"] === "true") return undefined;
+  let reason: string | undefined;
   if (!existsSync(KUBE_APISERVER_BINARY) && !(await onPath("go"))) {
-    return "skipped: tests against a real kube-apiserver need Go to build it once (scripts/build-kube-apiserver.sh); install Go or run with CI=true";
+    reason = "skipped: tests against a real kube-apiserver need Go to build it once (scripts/build-kube-apiserver.sh); install Go or run with CI=true";
+  } else if (!(await onPath("etcd"))) {
+    reason = "skipped: tests against a real kube-apiserver need etcd (apt-get install etcd-server)";
   }
-  if (!(await onPath("etcd"))) return "skipped: tests against a real kube-apiserver need etcd (apt-get install etcd-server)";
-  return undefined;
+  if (reason) console.warn(reason);
+  return reason;
 }
 
 /** The cached binary, building it first when missing (10 minutes or so, once per machine). */
