@@ -10,12 +10,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Node, Pod, PodDisruptionBudget } from "../../lib/k8s/types.ts";
 import { ec2NodeClass, nodePool } from "../api/samples.ts";
-import { listAll, type Cluster, type CustomObjectKind, type RawObject } from "../../lib/ports/cluster.ts";
+import {
+  failedSchedulingEvent,
+  incompatibleWithNodePool,
+  listAll,
+  nominatedEvent,
+  type Cluster,
+  type CustomObjectKind,
+  type RawObject,
+} from "../../lib/ports/cluster.ts";
 
 export interface SeenEvent {
   reason: string;
+  type: string;
   message: string;
-  involvedObject: { kind: string; name: string; namespace?: string };
+  involvedObject: { kind: string; name: string; namespace?: string; uid?: string };
 }
 
 export interface ClusterPortHarness {
@@ -172,12 +181,17 @@ export function clusterPortSuite(adapter: string, makeHarness: () => Promise<Clu
       expect(names((await c.listCustomObjects("NodePool")).items as Array<{ metadata: { name: string } }>)).toContain("status-pool");
     });
 
-    it("records an event once, even when the same event is sent again", async () => {
-      const event = { involvedObject: { kind: "Pod", name: "evt-pod", namespace: "default" }, type: "Normal" as const, reason: "Nominated", message: "Pod should schedule on: nodeclaim/default-x" };
-      await c.recordEvent(event);
-      await c.recordEvent(event);
+    it("records Nominated and FailedScheduling events on the pod, a retried event only once", async () => {
+      const target: Pod = { ...pod("evt-pod"), metadata: { name: "evt-pod", namespace: "default", uid: "u-evt" } };
+      await c.recordEvent(nominatedEvent(target, "default-abc12"));
+      await c.recordEvent(nominatedEvent(target, "default-abc12"));
+      await c.recordEvent(failedSchedulingEvent(target, incompatibleWithNodePool("gpu", 'taint "nvidia.com/gpu" is not tolerated')));
       const seen = (await h.events("default")).filter((e) => e.involvedObject.name === "evt-pod");
-      expect(seen).toEqual([{ reason: "Nominated", message: event.message, involvedObject: { kind: "Pod", name: "evt-pod", namespace: "default" } }]);
+      expect(seen.map((e) => [e.reason, e.type, e.message]).sort()).toEqual([
+        ["FailedScheduling", "Warning", 'incompatible with NodePool gpu because taint "nvidia.com/gpu" is not tolerated'],
+        ["Nominated", "Normal", "Pod should schedule on NodeClaim default-abc12"],
+      ]);
+      expect(seen[0]!.involvedObject).toMatchObject({ kind: "Pod", name: "evt-pod", namespace: "default", uid: "u-evt" });
     });
 
     it("evicts through the Eviction API: blocked (429) while a PDB allows no disruption, then evicted", async () => {

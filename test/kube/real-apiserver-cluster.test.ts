@@ -67,7 +67,7 @@ async function realHarness(): Promise<ClusterPortHarness> {
     },
     async events(namespace) {
       const list = await server.must<{ items: SeenEvent[] }>("GET", `/api/v1/namespaces/${namespace}/events`);
-      return list.items.map((e) => ({ reason: e.reason, message: e.message, involvedObject: { kind: e.involvedObject.kind, name: e.involvedObject.name, namespace: e.involvedObject.namespace! } }));
+      return list.items;
     },
     async compactedHistory() {
       // The watch cache serves watches from any resourceVersion still in its window, which on a
