@@ -12,7 +12,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,7 +68,8 @@ export async function kubeApiServerBinary(): Promise<string> {
   if (existsSync(KUBE_APISERVER_BINARY)) return KUBE_APISERVER_BINARY;
   const started = Date.now();
   // flock: parallel test files wait for one build instead of racing.
-  await run("flock", [`${CACHE}.kube-apiserver.lock`, join(ROOT, "scripts/build-kube-apiserver.sh")], {
+  mkdirSync(CACHE, { recursive: true });
+  await run("flock", [join(CACHE, "kube-apiserver.lock"), join(ROOT, "scripts/build-kube-apiserver.sh")], {
     env: { ...process.env, KUBE_VERSION, TENON_CACHE: CACHE },
     maxBuffer: 64 * 1024 * 1024,
   });
