@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Tests that start an emulator (moto, DynamoDB Local): the "integration" project, which installs
- * them first. Everything else is "unit" (`npm run test:unit`): no Python, no Java. `npm test` runs both.
+ * them first, and those that start a real kube-apiserver. Everything else is "unit"
+ * (`npm run test:unit`): no Python, no Java, no Go. `npm test` runs both.
  */
 const INTEGRATION = [
   "test/e2e/**/*.test.ts",
@@ -13,6 +14,8 @@ const INTEGRATION = [
   "test/cluster-state/blob-keeper-s3.test.ts",
   "test/cloud/aws/instance-profile.test.ts",
   "test/cli/nodepool-apply.test.ts",
+  "test/**/real-apiserver-*.test.ts",
+  "test/api/crd-differential.test.ts",
   "test/provisioning/naming-and-records.test.ts",
   "test/provisioning/signals.test.ts",
 ];
@@ -23,8 +26,6 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Two cores here; integration tests start their own emulators.
     pool: "forks",
-    // We develop on Node 20 knowingly (see README); the SDK's reminder would only add noise to test logs.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: INTEGRATION } },
       { extends: true, test: { name: "integration", include: INTEGRATION, globalSetup: ["test/setup/global-setup.ts"] } },

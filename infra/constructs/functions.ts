@@ -94,7 +94,7 @@ export class TenonFunctions extends Construct {
         projectRoot: props.projectRoot,
         depsLockFilePath: path.join(props.projectRoot, "package-lock.json"),
         bundling: {
-          target: "node20",
+          target: "node22",
           format: OutputFormat.ESM,
           mainFields: ["module", "main"],
           banner: ESM_REQUIRE_BANNER,
@@ -120,7 +120,7 @@ export class TenonFunctions extends Construct {
       Validations.of(fn).acknowledge({
         id: "AwsSolutions-L1",
         reason:
-          "Node.js 22 on purpose: it is the newest runtime the code is tested on (engines >=20.19, bundles target node20). Move to 24 after the handlers are tested on it.",
+          "Node.js 22 on purpose: the code is developed and tested on Node 22 (engines >=22, bundles target node22). Move to 24 after the handlers are tested on it.",
       });
       functions.set(name, fn);
       roles.set(name, role);

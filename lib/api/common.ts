@@ -152,6 +152,8 @@ export function parseTaints(raw: unknown, path: string, problems: Problems, seen
       if (problem) problems.add(child(at, "key"), problem);
     }
     const value = problems.string(taint["value"], child(at, "value"));
+    // Kubernetes allows an empty value, Karpenter's CRD does not: leave `value` out instead.
+    if (value === "") problems.add(child(at, "value"), "may not be empty (leave it out for a taint without a value)");
     if (value) {
       const problem = qualifiedNameProblem(value);
       if (problem) problems.add(child(at, "value"), problem.replace("is not a qualified name", "is not a valid taint value"));

@@ -239,7 +239,12 @@ function parseSpec(raw: unknown, problems: Problems): EC2NodeClassSpec | undefin
   const subnetSelectorTerms = parseTerms<SelectorTerm>(spec["subnetSelectorTerms"], "spec.subnetSelectorTerms", problems, SUBNET_TERMS, true);
   const securityGroupSelectorTerms = parseTerms<SelectorTerm>(spec["securityGroupSelectorTerms"], "spec.securityGroupSelectorTerms", problems, SECURITY_GROUP_TERMS, true);
   const amiSelectorTerms = parseTerms<AMISelectorTerm>(spec["amiSelectorTerms"], "spec.amiSelectorTerms", problems, AMI_TERMS, true);
-  const amiFamily = amiSelectorTerms ? resolveAmiFamily(amiSelectorTerms, spec["amiFamily"], problems) : undefined;
+  // With broken terms the family can't be worked out, but a bad amiFamily is still reported now, not on the next try.
+  const amiFamily = amiSelectorTerms
+    ? resolveAmiFamily(amiSelectorTerms, spec["amiFamily"], problems)
+    : spec["amiFamily"] !== undefined
+      ? void problems.oneOf(spec["amiFamily"], "spec.amiFamily", AMI_FAMILIES)
+      : undefined;
   const capacityReservationSelectorTerms = parseTerms<NonNullable<EC2NodeClassSpec["capacityReservationSelectorTerms"]>[number]>(
     spec["capacityReservationSelectorTerms"], "spec.capacityReservationSelectorTerms", problems, CAPACITY_RESERVATION_TERMS, false);
   capacityReservationSelectorTerms?.forEach((term, i) => {

@@ -49,11 +49,28 @@ function checkSignals(map: Record<string, string>, path: string, problems: Probl
   }
 }
 
+/** The kubelet settings an EC2NodeClass takes (Karpenter's CRD prunes nothing here: anything else is an error). */
+const KUBELET_FIELDS = [
+  "clusterDNS",
+  "cpuCFSQuota",
+  "evictionHard",
+  "evictionMaxPodGracePeriod",
+  "evictionSoft",
+  "evictionSoftGracePeriod",
+  "imageGCHighThresholdPercent",
+  "imageGCLowThresholdPercent",
+  "kubeReserved",
+  "maxPods",
+  "podsPerCore",
+  "systemReserved",
+];
+
 export function parseKubelet(raw: unknown, path: string, problems: Problems): KubeletConfiguration | undefined {
   const kubelet = problems.record(raw, path);
   if (!kubelet) return undefined;
   const before = problems.list.length;
   const out: KubeletConfiguration = { ...kubelet };
+  problems.unknownFields(kubelet, path, KUBELET_FIELDS);
   for (const field of ["maxPods", "podsPerCore"] as const) problems.integer(kubelet[field], child(path, field), 0);
   problems.integer(kubelet["evictionMaxPodGracePeriod"], child(path, "evictionMaxPodGracePeriod"));
   const high = problems.integer(kubelet["imageGCHighThresholdPercent"], child(path, "imageGCHighThresholdPercent"), 0, 100);

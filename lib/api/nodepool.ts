@@ -101,7 +101,9 @@ function parseDisruption(raw: unknown, path: string, problems: Problems): NodePo
   const before = problems.list.length;
   reportUnknown(problems, disruption, path, ["consolidationPolicy", "consolidateAfter", "budgets"]);
   const consolidationPolicy = problems.oneOf(disruption["consolidationPolicy"], child(path, "consolidationPolicy"), CONSOLIDATION_POLICIES) ?? "WhenEmptyOrUnderutilized";
-  const consolidateAfter = disruption["consolidateAfter"] === undefined ? 0 : readDuration(problems, disruption["consolidateAfter"], child(path, "consolidateAfter"), "duration-or-never");
+  // Without a disruption block Karpenter defaults it to `consolidateAfter: 0s`; inside one the field is required.
+  const consolidateAfter =
+    disruption["consolidateAfter"] === undefined ? (raw === undefined ? 0 : problems.add(child(path, "consolidateAfter"), "is required")) : readDuration(problems, disruption["consolidateAfter"], child(path, "consolidateAfter"), "duration-or-never");
   let budgets: Budget[] | undefined = [{ nodes: DEFAULT_BUDGET_NODES }];
   if (disruption["budgets"] !== undefined) {
     const items = problems.array(disruption["budgets"], child(path, "budgets"), 50);

@@ -233,8 +233,9 @@ export function checkStorageClass(doc: Record<string, unknown>, object: string, 
     if (!Array.isArray(topologies)) problems.push({ object, path: "allowedTopologies", reason: "must be a list" });
     else
       topologies.forEach((t, i) => {
+        if (!isRecord(t)) return problems.push({ object, path: `allowedTopologies[${i}]`, reason: "must be an object with matchLabelExpressions" });
         const at = `allowedTopologies[${i}].matchLabelExpressions`;
-        const expressions = isRecord(t) ? t.matchLabelExpressions : undefined;
+        const expressions = t.matchLabelExpressions;
         if (expressions === undefined || expressions === null) return;
         if (!Array.isArray(expressions)) return problems.push({ object, path: at, reason: "must be a list" });
         expressions.forEach((e, j) => {

@@ -1,5 +1,5 @@
 /**
- * How every Tenon Lambda handler is composed: middy 6 with the Powertools logger (Lambda context
+ * How every Tenon Lambda handler is composed: middy 7 with the Powertools logger (Lambda context
  * in every line) and a metrics flush after each invocation, success or failure. The handler body
  * gets the function's telemetry; it asks the installed runtime (ports.ts) for its ports.
  */

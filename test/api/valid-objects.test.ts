@@ -28,7 +28,7 @@ describe("a minimal NodePool gets Karpenter's defaults", () => {
   });
   it("fills a budget's nodes with 10% when left out", () => {
     const doc = nodePool();
-    doc.spec.disruption = { budgets: [{ reasons: ["Drifted"] }] };
+    doc.spec.disruption = { consolidateAfter: "0s", budgets: [{ reasons: ["Drifted"] }] };
     expect(parseNodePool(doc).spec.disruption.budgets).toEqual([{ nodes: "10%", reasons: ["Drifted"] }]);
   });
   it("reads Never as null", () => {
@@ -128,10 +128,12 @@ describe("EC2NodeClass defaults and documentation example", () => {
     expect(nc.spec.role).toBe("KarpenterNodeRole-${CLUSTER_NAME}");
     expect(nc.spec.userData).toBe('echo "Hello world"\n');
   });
-  it("keeps kubelet settings it does not know, as Karpenter's open kubelet block does", () => {
+  it("refuses kubelet settings Karpenter's CRD does not define, as kubectl's strict field validation does", () => {
     const doc = ec2NodeClass();
     doc.spec.kubelet = { shutdownGracePeriod: "30s", maxPods: 110 };
-    expect(parseEC2NodeClass(doc).spec.kubelet).toEqual({ shutdownGracePeriod: "30s", maxPods: 110 });
+    expect(() => parseEC2NodeClass(doc)).toThrow(/spec\.kubelet\.shutdownGracePeriod: unknown field/);
+    doc.spec.kubelet = { maxPods: 110 };
+    expect(parseEC2NodeClass(doc).spec.kubelet).toEqual({ maxPods: 110 });
   });
   it("accepts an instance profile instead of a role", () => {
     const doc = ec2NodeClass();

@@ -360,13 +360,20 @@ apiVersion: v1
 kind: Node
 metadata: {name: n}
 spec:
-  taints: [{key: k}]`;
+  taints: [{key: k}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: zonal}
+provisioner: ebs.csi.aws.com
+allowedTopologies: [null]`;
     const lines = await fails({ "in.yaml": docs(NODEPOOL, bad) }, ["-f", "in.yaml"]);
     expect(lines).toEqual([
       'Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
       "Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
       "Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
       "Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
+      "StorageClass zonal: allowedTopologies[0]: must be an object with matchLabelExpressions",
     ]);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The `Cluster` port on a real API server through @kubernetes/client-node 1.4.
+ * The `Cluster` port on a real API server through @kubernetes/client-node 2.
  *
  * Keeping state current cheaply (5,000 nodes / 50,000 pods; details in docs/kubernetes.md, "Keeping cluster state current"):
  *  - pending pods come from a field-selected list, `spec.nodeName=,status.phase!=Succeeded,

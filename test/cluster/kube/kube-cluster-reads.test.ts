@@ -1,3 +1,8 @@
+/**
+ * KubeCluster reads against the fake API server: the request shapes, continue tokens expiring
+ * mid-list (410), slimming. Selectors, paging and the rest run against a real kube-apiserver
+ * (test/cluster/kube/real-apiserver-cluster.test.ts).
+ */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ListExpiredError, formatLabelSelector, listAll } from "../../../lib/ports/cluster.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../../lib/cluster/kube/fake-apiserver.ts";
@@ -26,28 +31,6 @@ describe("KubeCluster reads", () => {
     expect(req.path).toBe("/api/v1/pods");
     expect(req.query.fieldSelector).toBe("spec.nodeName=,status.phase!=Succeeded,status.phase!=Failed");
     expect(req.query.limit).toBe("500");
-  });
-
-  it("lists the unfinished pods of one node by spec.nodeName", async () => {
-    server.put("/pods", pod("a", { nodeName: "n1" }));
-    server.put("/pods", pod("b", { nodeName: "n2" }));
-    server.put("/pods", pod("done", { nodeName: "n1", phase: "Succeeded" }));
-    const page = await clusterAgainst(server).listPodsOnNode("n1");
-    expect(page.items.map((p) => p.metadata.name)).toEqual(["a"]);
-    expect(server.requests.at(-1)!.query.fieldSelector).toBe("spec.nodeName=n1,status.phase!=Succeeded,status.phase!=Failed");
-  });
-
-  it("walks every page with the continue token the server returned", async () => {
-    for (let i = 0; i < 7; i++) server.put("/nodes", node(`node-${i}`));
-    const nodes = await listAll((o) => clusterAgainst(server).listNodes(o), 3);
-
-    expect(nodes.map((n) => n.metadata.name)).toEqual(["node-0", "node-1", "node-2", "node-3", "node-4", "node-5", "node-6"]);
-    const lists = server.requests.filter((r) => r.path === "/api/v1/nodes");
-    expect(lists).toHaveLength(3);
-    expect(lists.map((r) => r.query.limit)).toEqual(["3", "3", "3"]);
-    expect(lists[0]!.query.continue).toBeUndefined();
-    expect(lists[1]!.query.continue).toBeTruthy();
-    expect(lists[2]!.query.continue).not.toBe(lists[1]!.query.continue);
   });
 
   it("starts the whole list over when a continue token has expired (410 Gone), instead of mixing snapshots", async () => {
@@ -121,29 +104,6 @@ describe("KubeCluster reads", () => {
     ]);
   });
 
-  it("filters pods by a label selector on the server, for topology and affinity counts without a full pod list", async () => {
-    server.put("/pods", pod("web-a", { nodeName: "n1", labels: { app: "web", tier: "front" } }));
-    server.put("/pods", pod("web-b", { nodeName: "n2", labels: { app: "web", tier: "back" } }));
-    server.put("/pods", pod("db", { nodeName: "n2", labels: { app: "db" } }));
-    const selector = formatLabelSelector({ matchLabels: { app: "web" }, matchExpressions: [{ key: "tier", operator: "In", values: ["front", "edge"] }] });
-    const page = await clusterAgainst(server).listActivePods({ labelSelector: selector });
-
-    expect(page.items.map((p) => p.metadata.name)).toEqual(["web-a"]);
-    expect(server.requests.at(-1)!.query).toMatchObject({
-      labelSelector: "app=web,tier in (front,edge)",
-      fieldSelector: "status.phase!=Succeeded,status.phase!=Failed",
-    });
-  });
-
-  it("lists only nodes still coming up with a label selector the server evaluates", async () => {
-    server.put("/nodes", node("ready", { labels: { "karpenter.sh/nodepool": "default", "karpenter.sh/initialized": "true" } }));
-    server.put("/nodes", node("booting", { labels: { "karpenter.sh/nodepool": "default" } }));
-    server.put("/nodes", node("unmanaged"));
-    const page = await clusterAgainst(server).listNodes({ labelSelector: "karpenter.sh/nodepool,!karpenter.sh/initialized" });
-    expect(page.items.map((n) => n.metadata.name)).toEqual(["booting"]);
-    expect(server.requests.at(-1)!.query.labelSelector).toBe("karpenter.sh/nodepool,!karpenter.sh/initialized");
-  });
-
   it("drops managedFields, container env/probes, container statuses and node images as pages arrive", async () => {
     const heavy = pod("heavy", { nodeName: "n1" }) as Record<string, any>;
     heavy.metadata.managedFields = [{ manager: "kubectl", operation: "Apply", fieldsV1: { "f:spec": {} } }];
@@ -166,12 +126,5 @@ describe("KubeCluster reads", () => {
     expect(n!.metadata).not.toHaveProperty("managedFields");
     expect(n!.status).toEqual({ allocatable: { cpu: "4", memory: "16Gi", pods: "110" } });
     expect((await cluster.getNode("n1"))!.status).not.toHaveProperty("images");
-  });
-
-  it("returns undefined for a node that does not exist", async () => {
-    server.put("/nodes", node("n1"));
-    const cluster = clusterAgainst(server);
-    expect((await cluster.getNode("n1"))?.spec.providerID).toBe("aws:///us-east-1a/i-n1");
-    expect(await cluster.getNode("gone")).toBeUndefined();
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * The ClusterRole in docs/kubernetes.md, applied to a real kube-apiserver (RBAC authorizer): the
+ * adapter, authenticated as a user whose only rights come from that role, can do everything the
+ * functions do; and a request outside the role is denied by the server, not by us.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeCluster } from "../../../lib/cluster/kube/kube-cluster.ts";
+import { ec2NodeClass, nodePool } from "../../api/samples.ts";
+import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../../support/apiserver.ts";
+
+const skip = await apiServerUnavailable();
+
+describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () => {
+  let server: RealApiServer;
+  let tenon: KubeCluster;
+
+  beforeAll(async () => {
+    server = await startRealApiServer();
+    await server.installKarpenterCrds();
+    await applyDocumentedRbac(server);
+    await server.must("POST", "/api/v1/nodes", { body: { metadata: { name: "n1" }, spec: { providerID: "aws:///us-east-1a/i-n1" } } });
+    for (const [name, nodeName] of [["p1", "n1"], ["pending", undefined]] as const) {
+      await server.must("POST", "/api/v1/namespaces/default/pods", {
+        body: { metadata: { name, labels: { app: "web" } }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "app", image: "app:1" }] } },
+      });
+    }
+    await server.must("POST", "/apis/karpenter.sh/v1/nodepools", { body: nodePool() });
+    await server.must("POST", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses", { body: ec2NodeClass() });
+    tenon = server.kubeCluster(TOKENS.tenon);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("lets the functions' user make every call the adapter makes", async () => {
+    const condition = { type: "Ready", status: "True" as const, reason: "Ready", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" };
+    expect((await tenon.listPendingPods()).items.map((p) => p.metadata.name)).toEqual(["pending"]);
+    expect((await tenon.listActivePods({ labelSelector: "app=web" })).items).toHaveLength(2);
+    expect((await tenon.listPodsOnNode("n1")).items.map((p) => p.metadata.name)).toEqual(["p1"]);
+    const nodes = await tenon.listNodes();
+    expect(nodes.items.map((n) => n.metadata.name)).toEqual(["n1"]);
+    expect((await tenon.podChangesSince(nodes.resourceVersion!, { timeoutSeconds: 1 })).outcome).toBe("changes");
+    expect((await tenon.nodeChangesSince(nodes.resourceVersion!, { timeoutSeconds: 1 })).outcome).toBe("changes");
+    const n = await tenon.getNode("n1");
+    await tenon.listDaemonSets();
+    await tenon.listPodDisruptionBudgets();
+    await tenon.listPersistentVolumeClaims();
+    await tenon.listPersistentVolumes();
+    await tenon.listStorageClasses();
+    expect((await tenon.listCustomObjects("NodePool")).items).toHaveLength(1);
+    expect((await tenon.listCustomObjects("EC2NodeClass")).items).toHaveLength(1);
+    expect(await tenon.patchNodeMetadata("n1", { labels: { a: "b" } })).toBeDefined();
+    expect(await tenon.setNodeUnschedulable("n1", true)).toBeDefined();
+    expect((await tenon.replaceNodeTaints("n1", [], (await tenon.getNode("n1"))!.metadata.resourceVersion!)).outcome).toBe("written");
+    expect(n).toBeDefined();
+    expect(await tenon.addNodeFinalizer("n1", "karpenter.sh/termination")).toBeDefined();
+    expect(await tenon.removeNodeFinalizer("n1", "karpenter.sh/termination")).toBeDefined();
+    expect(await tenon.setCustomObjectConditions("NodePool", "default", [condition])).toBe("written");
+    expect(await tenon.setCustomObjectConditions("EC2NodeClass", "default", [condition])).toBe("written");
+    await tenon.recordEvent({ involvedObject: { kind: "Pod", name: "p1", namespace: "default" }, type: "Normal", reason: "Nominated", message: "m" });
+    expect(await tenon.evictPod("default", "p1")).toEqual({ outcome: "evicted" });
+    expect(await tenon.deleteNode("n1")).toBe("deleted");
+  });
+
+  it("denies the functions' user what the role leaves out", async () => {
+    const asTenon = { token: TOKENS.tenon };
+    // A plain pod delete would skip PodDisruptionBudgets: only the Eviction API is granted.
+    expect((await server.request("DELETE", "/api/v1/namespaces/default/pods/pending", asTenon)).status).toBe(403);
+    expect((await server.request("GET", "/api/v1/secrets", asTenon)).status).toBe(403);
+    // NodePools are read and their status written; their spec belongs to the user.
+    expect((await server.request("PATCH", "/apis/karpenter.sh/v1/nodepools/default", { ...asTenon, body: { spec: { weight: 5 } }, contentType: "application/merge-patch+json" })).status).toBe(403);
+    // An unknown token is refused by the server, and the adapter says what it was attempting.
+    const intruder = server.kubeCluster("not-a-token");
+    await expect(intruder.listNodes()).rejects.toThrow(/list Nodes: HTTP 401/);
+  });
+});
