@@ -6,10 +6,10 @@ import type { FunctionName } from "./config.ts";
 
 /**
  * Groups of EC2 actions: `describe` (read-only), `launch` (launch templates, fleets, instances,
- * tagged at creation), `tag` (tags on the cluster's existing instances), `terminate` (instances and
- * launch templates of this cluster).
+ * tagged at creation), `terminate` (instances and launch templates Tenon made for this cluster).
+ * No function tags an existing instance, so none may.
  */
-export type Ec2Capability = "describe" | "launch" | "tag" | "terminate";
+export type Ec2Capability = "describe" | "launch" | "terminate";
 
 export interface FunctionSpec {
   readonly description: string;
@@ -57,7 +57,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 512,
     scheduleMinutes: 1,
     kubernetes: true,
-    ec2: ["describe", "tag", "terminate"],
+    ec2: ["describe", "terminate"],
     catalog: false,
     sendsToProvisioner: false,
   },

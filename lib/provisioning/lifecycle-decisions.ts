@@ -6,8 +6,9 @@
  *    the NodeClaim's pods request is registered;
  *  - liveness: launched but no Node within the registration TTL (terminate, forget); never
  *    launched and older than the pending TTL, or out of launch attempts (forget);
- *  - garbage collection: instances tagged for the cluster that no record owns, and records whose
- *    instance is gone (lib/cloud/aws/gc.ts decides both);
+ *  - garbage collection: instances Tenon launched for the cluster that no record owns (leaks and
+ *    duplicates; never one whose Node is Ready), and records whose instance is gone
+ *    (lib/cloud/aws/gc.ts decides both);
  *  - clean-up (at most once per CLEANUP_INTERVAL_MS): which launch templates and instance
  *    profiles must stay (planCleanup); the cloud deletes the rest.
  */
@@ -31,6 +32,8 @@ export type LifecycleAction =
   | { kind: "terminate-unregistered"; record: NodeClaimRecord; instanceId: string | undefined }
   | { kind: "forget"; record: NodeClaimRecord; reason: string }
   | { kind: "terminate-leaked"; instance: CloudInstance }
+  /** GC would terminate the instance, but its Node is Ready: left for termination (with a drain). */
+  | { kind: "spare-ready"; instance: CloudInstance; nodeName: string; reason: string }
   | { kind: "remove-vanished"; record: NodeClaimRecord; node: Node | undefined };
 
 export interface LifecycleTiming {
@@ -88,6 +91,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
       createdAtMs: r.createdAtMs,
       ...(r.nodeClaim.status?.providerID ? { providerId: r.nodeClaim.status.providerID } : {}),
     })),
+    readyNodes: input.nodes.filter((n) => n.spec.providerID && isNodeReady(n)).map((n) => ({ name: n.metadata.name, providerId: n.spec.providerID! })),
     nowMs,
     graceMs: timing.gcGraceMs,
   });
@@ -120,6 +124,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleAction[] {
   }
 
   for (const instance of gc.terminate) actions.push({ kind: "terminate-leaked", instance });
+  for (const s of gc.spared) actions.push({ kind: "spare-ready", instance: s.instance, nodeName: s.nodeName, reason: s.reason });
   const byName = new Map(input.records.map((r) => [r.name, r]));
   for (const name of gc.vanishedNodeClaims) {
     const record = byName.get(name);

@@ -25,6 +25,8 @@ export interface LifecycleReport {
   initialized: string[];
   forgotten: string[];
   terminated: string[];
+  /** Instances GC left alone because their Node is Ready. */
+  spared?: string[];
   skipped: number;
   /** Present on the ticks that held the clean-up lease. */
   cleanup?: CleanupReport;
@@ -72,8 +74,14 @@ async function apply(ports: FullPorts, action: LifecycleAction, report: Lifecycl
     case "terminate-leaked": {
       await cloud.delete(action.instance.instanceId);
       metrics.addMetric(METRIC.instancesGarbageCollected, "Count", 1);
-      log.warn(`terminated instance ${action.instance.instanceId}: tagged for this cluster but no NodeClaim owns it`, { nodeClaim: action.instance.nodeClaimName });
+      log.warn(`terminated instance ${action.instance.instanceId}: launched by Tenon for this cluster but no NodeClaim owns it`, { nodeClaim: action.instance.nodeClaimName });
       report.terminated.push(action.instance.instanceId);
+      return;
+    }
+    case "spare-ready": {
+      metrics.addMetric(METRIC.instancesSparedReady, "Count", 1);
+      log.warn(`left instance ${action.instance.instanceId} running: ${action.reason}`, { nodeClaim: action.instance.nodeClaimName, node: action.nodeName });
+      (report.spared ??= []).push(action.instance.instanceId);
       return;
     }
     case "remove-vanished": {
