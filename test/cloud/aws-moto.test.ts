@@ -8,7 +8,7 @@ import { parseMime } from "../../lib/cloud/aws/userdata/mime.ts";
 import { useMoto } from "../support/moto.ts";
 import { describeCloudContract } from "./cloud-contract.ts";
 import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
-import { buildAccount, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "./moto-env.ts";
+import { buildAccount, karpenterInstance, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "./moto-env.ts";
 
 const moto = useMoto();
 
@@ -24,6 +24,7 @@ describeCloudContract("EC2 adapter on moto", async () => {
     instanceProfile: (name) => readInstanceProfile(account.clients, name),
     cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
     leakInstance: () => leakInstance(account),
+    karpenterInstance: () => karpenterInstance(account),
   };
 });
 

@@ -6,6 +6,15 @@ import type { InstanceType, Offering } from "../../lib/cloud/instance-type.ts";
 
 export const CLUSTER = "tenon-test";
 
+/** The tags Karpenter puts on an instance it launched for CLUSTER (no Tenon ownership tag). */
+export const KARPENTER_INSTANCE_TAGS: Record<string, string> = {
+  "karpenter.sh/nodepool": "default",
+  "karpenter.k8s.aws/ec2nodeclass": "default",
+  "eks:eks-cluster-name": CLUSTER,
+  [`kubernetes.io/cluster/${CLUSTER}`]: "owned",
+  "karpenter.sh/nodeclaim": "default-karp1",
+};
+
 export class ManualClock implements Clock {
   constructor(public ms = Date.parse("2026-11-01T00:00:00Z")) {}
   now(): number {

@@ -118,7 +118,7 @@ describe("CreateFleet request", () => {
     ]);
     expect(input.TagSpecifications!.map((t) => t.ResourceType)).toEqual(["instance", "volume", "fleet"]);
     expect(Object.fromEntries(input.TagSpecifications![0]!.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
-      team: "a", "kubernetes.io/cluster/c1": "owned", "karpenter.sh/nodepool": "np", "karpenter.sh/nodeclaim": "np-x", "eks:eks-cluster-name": "c1", "karpenter.k8s.aws/ec2nodeclass": "nc",
+      team: "a", "kubernetes.io/cluster/c1": "owned", "tenon.sh/managed-by": "c1", "karpenter.sh/nodepool": "np", "karpenter.sh/nodeclaim": "np-x", "eks:eks-cluster-name": "c1", "tenon.sh/ec2nodeclass": "nc",
     });
   });
 

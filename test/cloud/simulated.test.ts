@@ -4,7 +4,7 @@ import { SimulatedCloud, type SimulatedCloudOptions } from "../../lib/cloud/simu
 import { defaultNodeRole, defaultWorld } from "../../lib/cloud/simulated/world.ts";
 import { InsufficientCapacityError } from "../../lib/ports/cloud.ts";
 import { describeCloudContract } from "./cloud-contract.ts";
-import { CLUSTER, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
+import { CLUSTER, KARPENTER_INSTANCE_TAGS, launchRequest, ManualClock, nodeClass } from "./fixtures.ts";
 
 function simulated(options: Partial<SimulatedCloudOptions> = {}) {
   const clock = new ManualClock();
@@ -35,7 +35,12 @@ describeCloudContract("simulated", async () => {
     leakInstance: async () =>
       cloud.injectInstance({
         instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
-        tags: { "karpenter.sh/nodepool": "default", "karpenter.k8s.aws/ec2nodeclass": "default", "eks:eks-cluster-name": CLUSTER },
+        tags: { "karpenter.sh/nodepool": "default", "tenon.sh/ec2nodeclass": "default", "tenon.sh/managed-by": CLUSTER, "eks:eks-cluster-name": CLUSTER },
+      }),
+    karpenterInstance: async () =>
+      cloud.injectInstance({
+        instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
+        tags: KARPENTER_INSTANCE_TAGS,
       }),
   };
 });

@@ -33,7 +33,7 @@ const all = [...statementsByFunction.values()].flat();
 const actionsOf = (name: FunctionName) => new Set(statementsByFunction.get(name)?.flatMap((s) => s.actions));
 
 const EC2_WRITES = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags", "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"];
-const CLUSTER_TAG_CONDITIONS = ["aws:RequestTag/eks:eks-cluster-name", "aws:ResourceTag/eks:eks-cluster-name"];
+const CLUSTER_TAG_CONDITIONS = ["aws:RequestTag/tenon.sh/managed-by", "aws:ResourceTag/tenon.sh/managed-by"];
 
 describe("function IAM policies", () => {
   it("has one policy per function and only Allow statements", () => {
@@ -67,6 +67,8 @@ describe("function IAM policies", () => {
       // launch creates (instances, volumes, fleets, interfaces, Spot requests).
       expect(s.actions.sort()).toEqual(["ec2:CreateFleet", "ec2:RunInstances"]);
       for (const r of s.resources) expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation)\/\*$/);
+      // Subnets, security groups and reservations may be shared from another account (RAM).
+      for (const r of s.resources.filter((r) => /:(subnet|security-group|capacity-reservation)\//.test(r))) expect(r).toMatch(/^arn:<AWS::Partition>:ec2:<AWS::Region>:\*:/);
     }
   });
 
@@ -74,7 +76,7 @@ describe("function IAM policies", () => {
     for (const created of ["instance", "network-interface", "spot-instances-request"]) {
       const creating = all.filter((s) => s.actions.includes("ec2:RunInstances") && s.resources.some((r) => r.endsWith(`:${created}/*`)));
       expect(creating.length, created).toBeGreaterThan(0);
-      for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "demo" } });
+      for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/tenon.sh/managed-by": "demo" } });
     }
   });
 
@@ -83,11 +85,8 @@ describe("function IAM policies", () => {
     expect(terminators).toEqual(["lifecycle"]);
     const terminate = statementsByFunction.get("lifecycle")?.find((s) => s.actions.includes("ec2:TerminateInstances"));
     expect(terminate?.actions).toEqual(["ec2:TerminateInstances"]);
-    // Cluster tag and a NodePool tag: a node group's instances of the same cluster stay out of reach.
-    expect(terminate?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
-    });
+    // Tenon's own tag: Karpenter's and node groups' instances of the same cluster stay out of reach.
+    expect(terminate?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/tenon.sh/managed-by": "demo" } });
   });
 
   it("gives the lifecycle function exactly the clean-up calls: templates and profiles of this cluster only", () => {
@@ -97,16 +96,16 @@ describe("function IAM policies", () => {
     const templates = lifecycle.find((s) => s.actions.includes("ec2:DeleteLaunchTemplate"));
     expect(templates?.actions).toEqual(["ec2:DeleteLaunchTemplate"]);
     expect(templates?.resources).toEqual(["arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*"]);
-    expect(templates?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" } });
+    expect(templates?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/tenon.sh/managed-by": "demo" } });
     const profiles = lifecycle.find((s) => s.actions.includes("iam:DeleteInstanceProfile"));
     expect(profiles?.actions.sort()).toEqual(["iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]);
     expect(profiles?.resources).toEqual(["arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/tenon/<AWS::Region>/demo/*"]);
     expect(profiles?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/demo": "owned", "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/demo": "owned", "aws:ResourceTag/tenon.sh/managed-by": "demo" },
+      StringLike: { "aws:ResourceTag/tenon.sh/ec2nodeclass": "*" },
     });
     const iamActions = [...actionsOf("lifecycle")].filter((a) => a.startsWith("iam:")).sort();
-    expect(iamActions).toEqual(["iam:DeleteInstanceProfile", "iam:ListInstanceProfiles", "iam:RemoveRoleFromInstanceProfile"]);
+    expect(iamActions).toEqual(["iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:ListInstanceProfiles", "iam:RemoveRoleFromInstanceProfile"]);
   });
 
   it("tags at creation only inside RunInstances, CreateFleet or CreateLaunchTemplate", () => {
@@ -114,17 +113,17 @@ describe("function IAM policies", () => {
     const tagging = provisioner.filter((s) => s.actions.includes("ec2:CreateTags"));
     expect(tagging).toHaveLength(1);
     expect(tagging[0]?.Condition?.["StringEquals"]).toEqual({
-      "aws:RequestTag/eks:eks-cluster-name": "demo",
+      "aws:RequestTag/tenon.sh/managed-by": "demo",
       "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
     });
   });
 
-  it("never lets a retag move an instance to another cluster", () => {
-    const retag = statementsByFunction.get("lifecycle")?.find((s) => s.Sid === "Ec2TagClusterInstances");
-    expect(retag?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": "demo" },
-    });
+  it("lets no function tag an existing instance (no code does; a tag could make an instance terminable)", () => {
+    for (const [name, ss] of statementsByFunction) {
+      for (const s of ss.filter((s) => s.actions.includes("ec2:CreateTags"))) {
+        expect(s.Condition?.["StringEquals"]?.["ec2:CreateAction"], `${name} ${s.Sid ?? ""}`).toEqual(["RunInstances", "CreateFleet", "CreateLaunchTemplate"]);
+      }
+    }
   });
 
   it("passes only the given node roles, only to EC2, and only from launching functions", () => {
@@ -133,7 +132,7 @@ describe("function IAM policies", () => {
       for (const s of ss.filter((s) => s.actions.includes("iam:PassRole"))) {
         passers.push(name);
         expect(s.resources).toEqual([NODE_ROLE]);
-        expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+        expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] } });
       }
     }
     expect(passers.sort()).toEqual(["consolidator", "drift", "provisioner"]);
