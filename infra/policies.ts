@@ -14,7 +14,8 @@ import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { instanceProfilePath } from "../lib/cloud/aws/instance-profile.ts";
 import { clusterOwnershipTag, TAG_MANAGED_BY, TAG_NODECLASS } from "../lib/cloud/aws/tags.ts";
-import type { Ec2Capability } from "./function-specs.ts";
+import { itemPk, type ItemType } from "../lib/state/keys.ts";
+import type { Ec2Capability, FunctionSpec } from "./function-specs.ts";
 
 /**
  * Tenon's ownership tag: every instance, volume, interface, Spot request, fleet, launch template
@@ -236,6 +237,24 @@ export function catalogSpecs(scope: ArnScope): StatementSpec[] {
 /** The cluster's endpoint and certificate authority, to talk to its Kubernetes API. */
 export function describeClusterSpec(scope: ArnScope, cluster: string): StatementSpec {
   return { json: allow("DescribeCluster", ["eks:DescribeCluster"], [`arn:${scope.partition}:eks:${scope.region}:${scope.account}:cluster/${cluster}`]) };
+}
+
+/** Item reads: every read call the DynamoDB store makes (no Scan: it names no partition). */
+export const TABLE_READ_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query"] as const;
+/** Item writes: every write call the DynamoDB store makes. */
+export const TABLE_WRITE_ACTIONS = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
+
+/**
+ * The state table, scoped per item type: each type lives in a partition of its own
+ * (`CLUSTER#<cluster>#<TYPE>`, lib/state/keys.ts), and IAM's `dynamodb:LeadingKeys` holds every key
+ * of a request to the partitions the function's spec names. ForAllValues: a batch request may
+ * name several keys, all must be allowed. A function reads and writes only the types it uses, so
+ * a compromised batcher can't plant a NodePool or EC2NodeClass the provisioner would launch from.
+ */
+export function tableStatementSpecs(tableArn: string, cluster: string, access: FunctionSpec["table"]): StatementSpec[] {
+  const scoped = (Sid: string, actions: readonly string[], types: readonly ItemType[]): StatementSpec[] =>
+    types.length === 0 ? [] : [{ json: allow(Sid, actions, [tableArn], { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": types.map((t) => itemPk(cluster, t)) } }) }];
+  return [...scoped("TableRead", TABLE_READ_ACTIONS, access.read), ...scoped("TableWrite", TABLE_WRITE_ACTIONS, access.write)];
 }
 
 /** The stack's own partition, region and account (CloudFormation pseudo parameters unless set). */

@@ -96,7 +96,8 @@ describe("the documented policy", () => {
     const { template } = synthTemplate({ functions: "batcher,provisioner,lifecycle,interruption,consolidator,drift" });
     const synthesized = Object.values(resourcesOfType(template, "AWS::IAM::Policy"))
       .flatMap((p) => (p.Properties?.["PolicyDocument"] as { Statement: Array<{ Sid?: string; Action: string | string[] }> }).Statement)
-      .filter((s) => s.Sid !== undefined);
+      // The table statements are per function and listed in their own section of the page.
+      .filter((s) => s.Sid !== undefined && !s.Sid.startsWith("Table"));
     const sids = new Set(synthesized.map((s) => s.Sid!));
     expect([...sids].sort()).toEqual(policy.Statement.map((s) => s.Sid).sort());
     for (const s of synthesized) expect([s.Action].flat().sort(), s.Sid).toEqual([...statement(s.Sid!).Action].sort());

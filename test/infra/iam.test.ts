@@ -160,6 +160,37 @@ describe("function IAM policies", () => {
     }
   });
 
+  it("scopes each function's table access to its item types: the batcher can write the batch window and no NodeClass or NodePool", () => {
+    const table = `<${stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement)}.Arn>`;
+    /** Whether the function's synthesized policy allows `action` on an item of the partition `pk` (IAM's ForAllValues on LeadingKeys). */
+    const allows = (name: FunctionName, action: string, pk: string) =>
+      (statementsByFunction.get(name) ?? []).some((s) => {
+        if (!s.actions.includes(action) || !s.resources.includes(table)) return false;
+        const leading = s.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:LeadingKeys"];
+        // Every DynamoDB statement must name its partitions: an unconditioned one would open the table.
+        expect(leading, `${name} ${s.Sid ?? ""}`).toBeDefined();
+        return list(leading as string | string[]).includes(pk);
+      });
+    const writes = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+    for (const action of writes) {
+      expect(allows("batcher", action, "CLUSTER#demo#EC2NODECLASS"), action).toBe(false);
+      expect(allows("batcher", action, "CLUSTER#demo#NODEPOOL"), action).toBe(false);
+      expect(allows("batcher", action, "CLUSTER#demo#NODECLAIM"), action).toBe(false);
+    }
+    expect(allows("batcher", "dynamodb:UpdateItem", "CLUSTER#demo#BATCH")).toBe(true);
+    expect(allows("batcher", "dynamodb:GetItem", "CLUSTER#demo#EC2NODECLASS")).toBe(false);
+    // Nobody's role writes the launch configuration; the provisioner reads it.
+    for (const name of statementsByFunction.keys()) for (const action of writes) {
+      expect(allows(name, action, "CLUSTER#demo#EC2NODECLASS"), `${name} ${action}`).toBe(false);
+      expect(allows(name, action, "CLUSTER#demo#NODEPOOL"), `${name} ${action}`).toBe(false);
+    }
+    expect(allows("provisioner", "dynamodb:Query", "CLUSTER#demo#EC2NODECLASS")).toBe(true);
+    expect(allows("interruption", "dynamodb:PutItem", "CLUSTER#demo#UNAVAILABLE")).toBe(true);
+    expect(allows("interruption", "dynamodb:UpdateItem", "CLUSTER#demo#NODECLAIM")).toBe(false);
+    // No Scan: it names no partition, so LeadingKeys could not hold it.
+    expect(all.some((s) => s.actions.includes("dynamodb:Scan"))).toBe(false);
+  });
+
   it("gives each function only the services its job needs", () => {
     const services = (name: FunctionName) => new Set([...actionsOf(name)].map((a) => a.split(":")[0]));
     expect([...services("batcher")].sort()).toEqual(["dynamodb", "logs", "sqs"]);
