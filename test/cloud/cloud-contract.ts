@@ -25,6 +25,8 @@ export interface ContractEnv {
   roles: [string, string];
   /** An instance profile as the account holds it; undefined when there is none by that name. */
   instanceProfile(name: string): Promise<{ path: string; roles: string[]; tags: Record<string, string> } | undefined>;
+  /** Puts an instance profile into the account as someone other than Tenon made it. */
+  putInstanceProfile(name: string, path: string, tags: Record<string, string>): Promise<void>;
   /** The adapter's clean-up of instance profiles whose NodeClass is gone. */
   cleanupInstanceProfiles(keep: ReadonlySet<string>): Promise<string[]>;
 }
@@ -121,6 +123,14 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(await env.instanceProfile(gone)).toBeUndefined();
       expect((await env.instanceProfile(kept))?.roles).toEqual([env.roles[0]]);
       expect(await env.cleanupInstanceProfiles(new Set(["kept"]))).toEqual([]);
+    });
+
+    it("cleans up only instance profiles that carry Tenon's ownership tag, even under its path", async () => {
+      const env = await setup();
+      const foreign = `${CLUSTER}_0000000000000000`;
+      await env.putInstanceProfile(foreign, `/tenon/us-east-1/${CLUSTER}/`, { "eks:eks-cluster-name": CLUSTER, [`kubernetes.io/cluster/${CLUSTER}`]: "owned" });
+      expect(await env.cleanupInstanceProfiles(new Set())).toEqual([]);
+      expect(await env.instanceProfile(foreign)).toBeDefined();
     });
 
     it("launches nothing from a NodeClass that is not ready", async () => {

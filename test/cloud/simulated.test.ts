@@ -33,6 +33,9 @@ describeCloudContract("simulated", async () => {
       return p && { path: p.path, roles: [...p.roles], tags: { ...p.tags } };
     },
     cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
+    putInstanceProfile: async (name, path, tags) => {
+      (world.instanceProfiles ??= new Map()).set(name, { name, path, roles: [], tags });
+    },
     leakInstance: async () =>
       cloud.injectInstance({
         instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
