@@ -13,13 +13,14 @@ import { createAwsClients, type AwsCloudConfig, type ClientOptions } from "./con
 export { AwsCloud } from "./aws-cloud.ts";
 export type { AwsCloudConfig, AwsClients, ClusterEndpointInfo } from "./config.ts";
 export { createAwsClients, pricingEndpointRegion } from "./config.ts";
-export { collectGarbage, decideGarbageCollection, DEFAULT_GC_GRACE_MS, type GcDecision, type NodeClaimRecordRef } from "./gc.ts";
+export { collectGarbage, decideGarbageCollection, DEFAULT_GC_GRACE_MS, type GcDecision, type NodeClaimRecordRef, type ReadyNodeRef, type SparedInstance } from "./gc.ts";
 export { classifyInterruptionMessage, type ClassifiedInterruption, type InterruptionAction, type InterruptionKind, type InterruptionMessage } from "./interruption/classify.ts";
 export { offeringsToMarkUnavailable } from "./interruption/offerings.ts";
 export { INTERRUPTION_RULES, eventPatternJson, type InterruptionRule } from "./interruption-rules.ts";
 export { CAPACITY_ERROR_CODES } from "./launch/fleet.ts";
 export { instanceProfileName, instanceProfilePath, instanceProfileTags, type InstanceProfileScope } from "./instance-profile.ts";
 export { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "./reserved-offerings.ts";
+export { isManagedBy, TAG_MANAGED_BY } from "./tags.ts";
 
 export interface CreateAwsCloudOptions {
   config: AwsCloudConfig;

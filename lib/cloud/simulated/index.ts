@@ -10,6 +10,7 @@ import { SimulatedCloud, type SimulatedCloudOptions } from "./simulated-cloud.ts
 import { defaultWorld } from "./world.ts";
 
 export { SimulatedCloud, type SimulatedCloudOptions } from "./simulated-cloud.ts";
+export { ClientTokens, IdempotentParameterMismatchError } from "./client-tokens.ts";
 export { CloudFaults, ThrottlingError, type CloudOperation } from "./faults.ts";
 export { defaultWorld, type SimWorld } from "./world.ts";
 export { simulatedInterruptionEvent, type SimulatedEventKind } from "./events.ts";
