@@ -71,7 +71,7 @@ export const EC2_DESCRIBE_ACTIONS = [
  * Resources a launch creates and tags in the same request: CreateFleet tags the fleet, instances
  * and volumes; the launch template tags the network interfaces and Spot requests
  * (lib/cloud/aws/launch/template.ts); CreateLaunchTemplate tags the template. Each must carry
- * the cluster tag.
+ * Tenon's ownership tag.
  */
 export const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "network-interface", "spot-instances-request", "launch-template"] as const;
 /** Existing resources a launch uses but does not own, chosen by the EC2NodeClass selectors. */
@@ -116,17 +116,17 @@ export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities
       },
       {
         json: allow("Ec2LaunchFromClusterTemplates", ["ec2:RunInstances", "ec2:CreateFleet"], arns(["launch-template"]), resourceTagged),
-        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only templates tagged with this cluster may be used.",
+        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only templates carrying Tenon's ownership tag for this cluster may be used.",
       },
       {
         json: allow("Ec2CreateClusterTaggedResources", ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], arns(CREATED_BY_LAUNCH), requestTagged),
-        wildcardReason: "New resources have no id before they exist; the request must tag them with this cluster.",
+        wildcardReason: "New resources have no id before they exist; the request must give them Tenon's ownership tag for this cluster.",
       },
       {
         json: allow("Ec2TagOnCreate", ["ec2:CreateTags"], arns(CREATED_BY_LAUNCH), {
           StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster, "ec2:CreateAction": CREATE_ACTIONS },
         }),
-        wildcardReason: "Tags applied while creating a resource (no id yet); only inside RunInstances/CreateFleet/CreateLaunchTemplate and with the cluster tag.",
+        wildcardReason: "Tags applied while creating a resource (no id yet); only inside RunInstances/CreateFleet/CreateLaunchTemplate and with Tenon's ownership tag.",
       },
     );
   }
@@ -172,7 +172,7 @@ function readInstanceProfilesSpec(scope: ArnScope): StatementSpec {
 
 /**
  * Instance profiles for NodeClasses with a `role`: created under this cluster's path and only with
- * the cluster tag; roles swapped and tags updated only on profiles that carry it. No other IAM write.
+ * Tenon's ownership tag; roles swapped and tags updated only on profiles that carry it. No other IAM write.
  */
 export function instanceProfileSpecs(scope: ArnScope, cluster: string): StatementSpec[] {
   const profiles = [instanceProfileArnPattern(scope, cluster)];
@@ -183,15 +183,15 @@ export function instanceProfileSpecs(scope: ArnScope, cluster: string): Statemen
       json: allow("CreateClusterInstanceProfiles", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], profiles, {
         StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
-      wildcardReason: `${reason} The request must tag them with this cluster.`,
+      wildcardReason: `${reason} The request must give them Tenon's ownership tag for this cluster.`,
     },
     {
-      // The cluster tag itself may be restated but never changed to another cluster.
+      // The ownership tag itself may be restated but never changed to another cluster.
       json: allow("ManageClusterInstanceProfiles", ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"], profiles, {
         StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster },
         StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
-      wildcardReason: `${reason} Only profiles already tagged with this cluster.`,
+      wildcardReason: `${reason} Only profiles that already carry Tenon's ownership tag for this cluster.`,
     },
   ];
 }
