@@ -2,14 +2,15 @@
  * What each function is, how big it is and what it may touch. The stack builds functions,
  * triggers and IAM from this table, so a function's whole footprint is read in one place.
  */
+import type { ItemType } from "../lib/store/keys.ts";
 import type { FunctionName } from "./config.ts";
 
 /**
  * Groups of EC2 actions: `describe` (read-only), `launch` (launch templates, fleets, instances,
- * tagged at creation), `tag` (tags on the cluster's existing instances), `terminate` (instances and
- * launch templates of this cluster).
+ * tagged at creation), `terminate` (instances and launch templates Tenon made for this cluster).
+ * No function tags an existing instance, so none may.
  */
-export type Ec2Capability = "describe" | "launch" | "tag" | "terminate";
+export type Ec2Capability = "describe" | "launch" | "terminate";
 
 export interface FunctionSpec {
   readonly description: string;
@@ -24,13 +25,25 @@ export interface FunctionSpec {
   readonly catalog: boolean;
   /** Sends delayed "batch ready" messages to the provisioner queue. */
   readonly sendsToProvisioner: boolean;
+  /**
+   * The state-table item types the function reads and writes (lib/state/keys.ts): its role may
+   * touch only their partitions (dynamodb:LeadingKeys). No function writes NodePools or
+   * EC2NodeClasses: they are the launch configuration, written by people (tenon nodepool apply).
+   */
+  readonly table: { readonly read: readonly ItemType[]; readonly write: readonly ItemType[] };
 }
+
+/** What launching functions use: every type, writing all but the configuration. */
+const LAUNCHER_TABLE = {
+  read: ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"],
+  write: ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE"],
+} as const satisfies FunctionSpec["table"];
 
 /**
  * What every function that picks instance types and launches them needs: cluster state, the
  * catalog (prices, AMIs) and the EC2 launch path. Provisioner, consolidator and drift share it.
  */
-const LAUNCHES_NODES = { kubernetes: true, ec2: ["describe", "launch"], catalog: true } as const satisfies Partial<FunctionSpec>;
+const LAUNCHES_NODES = { kubernetes: true, ec2: ["describe", "launch"], catalog: true, table: LAUNCHER_TABLE } as const satisfies Partial<FunctionSpec>;
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   batcher: {
@@ -41,6 +54,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     ec2: [],
     catalog: false,
     sendsToProvisioner: true,
+    // The batch window only.
+    table: { read: ["BATCH"], write: ["BATCH"] },
   },
   provisioner: {
     description: "Schedules pending pods onto existing, in-flight and new capacity; launches NodeClaims",
@@ -57,9 +72,11 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 512,
     scheduleMinutes: 1,
     kubernetes: true,
-    ec2: ["describe", "tag", "terminate"],
+    ec2: ["describe", "terminate"],
     catalog: false,
     sendsToProvisioner: false,
+    // Records, the clean-up lease, the cluster-state snapshot; NodeClasses to know which profiles stay.
+    table: { read: ["NODECLAIM", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"], write: ["NODECLAIM", "LEASE", "STATE"] },
   },
   interruption: {
     description: "Handles Spot interruptions, rebalance recommendations, state changes and scheduled maintenance",
@@ -72,6 +89,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // It marks offerings unavailable in the table and cordons Nodes; the provisioner's next run
     // sees both (lib/interruption/interruption.ts), so it never messages the provisioner.
     sendsToProvisioner: false,
+    // Finds the NodeClaim of an instance; marks offerings unavailable.
+    table: { read: ["NODECLAIM", "UNAVAILABLE", "STATE"], write: ["UNAVAILABLE"] },
   },
   consolidator: {
     description: "Emptiness, single- and multi-node consolidation and expiration under disruption budgets",

@@ -1,8 +1,9 @@
 /**
  * Least-privilege IAM statements for the functions, and the single source of the policy shown in
- * docs/iam.md (a test checks that page against `documentedPolicy()`). EC2 writes are scoped by the
- * cluster tag `eks:eks-cluster-name`: a function may only create resources that carry this
- * cluster's tag, and only tag, terminate or delete resources that already carry it. Every
+ * docs/iam.md (a test checks that page against `documentedPolicy()`). EC2 and IAM writes are
+ * scoped by Tenon's ownership tag `tenon.sh/managed-by` = <cluster> (lib/cloud/aws/tags.ts): a
+ * function may only create resources that carry it, and only terminate or delete resources that
+ * already carry it, so nothing Karpenter, a node group or a person launched is ever touched. Every
  * statement whose resource needs a wildcard says why, so the cdk-nag acknowledgement is the same
  * sentence.
  *
@@ -12,11 +13,15 @@
 import { Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { instanceProfilePath } from "../lib/cloud/aws/instance-profile.ts";
-import { clusterOwnershipTag, TAG_EKS_CLUSTER, TAG_NODECLASS, TAG_NODEPOOL } from "../lib/cloud/aws/tags.ts";
-import type { Ec2Capability } from "./function-specs.ts";
+import { clusterOwnershipTag, TAG_MANAGED_BY, TAG_NODECLASS } from "../lib/cloud/aws/tags.ts";
+import { itemPk, type ItemType } from "../lib/store/keys.ts";
+import type { Ec2Capability, FunctionSpec } from "./function-specs.ts";
 
-/** The tag every instance, volume, interface, Spot request, fleet and launch template of this cluster carries. */
-export const CLUSTER_TAG = TAG_EKS_CLUSTER;
+/**
+ * Tenon's ownership tag: every instance, volume, interface, Spot request, fleet, launch template
+ * and instance profile Tenon creates carries it with the cluster name, and only Tenon sets it.
+ */
+export const CLUSTER_TAG = TAG_MANAGED_BY;
 
 /** The parts of an ARN that depend on where the policy lives. */
 export interface ArnScope {
@@ -66,17 +71,22 @@ export const EC2_DESCRIBE_ACTIONS = [
  * Resources a launch creates and tags in the same request: CreateFleet tags the fleet, instances
  * and volumes; the launch template tags the network interfaces and Spot requests
  * (lib/cloud/aws/launch/template.ts); CreateLaunchTemplate tags the template. Each must carry
- * the cluster tag.
+ * Tenon's ownership tag.
  */
 export const CREATED_BY_LAUNCH = ["fleet", "instance", "volume", "network-interface", "spot-instances-request", "launch-template"] as const;
 /** Existing resources a launch uses but does not own, chosen by the EC2NodeClass selectors. */
 export const USED_BY_LAUNCH = ["image", "snapshot", "subnet", "security-group", "capacity-reservation"] as const;
 /** Resources that belong to AWS, not to an account: their ARNs have no account. */
 const ACCOUNTLESS = new Set(["image", "snapshot"]);
+/**
+ * Resources another account may share through RAM (shared VPCs, shared capacity reservations):
+ * their ARNs name the owner's account, so any account is allowed, as Karpenter does.
+ */
+const SHAREABLE = new Set(["subnet", "security-group", "capacity-reservation"]);
 const CREATE_ACTIONS = ["RunInstances", "CreateFleet", "CreateLaunchTemplate"];
 
 export function ec2ResourceArn(scope: ArnScope, resourceType: string): string {
-  const account = ACCOUNTLESS.has(resourceType) ? "" : scope.account;
+  const account = ACCOUNTLESS.has(resourceType) ? "" : SHAREABLE.has(resourceType) ? "*" : scope.account;
   return `arn:${scope.partition}:ec2:${scope.region}:${account}:${resourceType}/*`;
 }
 
@@ -102,49 +112,35 @@ export function ec2StatementSpecs(scope: ArnScope, cluster: string, capabilities
       {
         json: allow("Ec2LaunchUsingSelectedResources", ["ec2:RunInstances", "ec2:CreateFleet"], arns(USED_BY_LAUNCH)),
         wildcardReason:
-          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors and only used, never created or changed.",
+          "Images, snapshots, subnets, security groups and capacity reservations are chosen at run time by the EC2NodeClass selectors and only used, never created or changed; subnets, security groups and reservations may be shared from another account (RAM).",
       },
       {
         json: allow("Ec2LaunchFromClusterTemplates", ["ec2:RunInstances", "ec2:CreateFleet"], arns(["launch-template"]), resourceTagged),
-        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only templates tagged with this cluster may be used.",
+        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only templates carrying Tenon's ownership tag for this cluster may be used.",
       },
       {
         json: allow("Ec2CreateClusterTaggedResources", ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], arns(CREATED_BY_LAUNCH), requestTagged),
-        wildcardReason: "New resources have no id before they exist; the request must tag them with this cluster.",
+        wildcardReason: "New resources have no id before they exist; the request must give them Tenon's ownership tag for this cluster.",
       },
       {
         json: allow("Ec2TagOnCreate", ["ec2:CreateTags"], arns(CREATED_BY_LAUNCH), {
           StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster, "ec2:CreateAction": CREATE_ACTIONS },
         }),
-        wildcardReason: "Tags applied while creating a resource (no id yet); only inside RunInstances/CreateFleet/CreateLaunchTemplate and with the cluster tag.",
+        wildcardReason: "Tags applied while creating a resource (no id yet); only inside RunInstances/CreateFleet/CreateLaunchTemplate and with Tenon's ownership tag.",
       },
     );
-  }
-
-  if (capabilities.includes("tag")) {
-    out.push({
-      // The cluster tag itself may be restated but never changed to another cluster.
-      json: allow("Ec2TagClusterInstances", ["ec2:CreateTags"], arns(["instance"]), {
-        ...resourceTagged,
-        StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
-      }),
-      wildcardReason: "Instances are launched at run time; only instances already tagged with this cluster may be tagged.",
-    });
   }
 
   if (capabilities.includes("terminate")) {
     out.push(
       {
-        // A NodePool tag too: node-group instances of the same cluster may carry the cluster tag.
-        json: allow("Ec2TerminateClusterNodePoolInstances", ["ec2:TerminateInstances"], arns(["instance"]), {
-          ...resourceTagged,
-          StringLike: { [`aws:ResourceTag/${TAG_NODEPOOL}`]: "*" },
-        }),
-        wildcardReason: "Instances are launched at run time; only those tagged with this cluster and a NodePool may be terminated.",
+        // Tenon's own tag, not the cluster's: Karpenter's and node groups' instances carry those too.
+        json: allow("Ec2TerminateTenonInstances", ["ec2:TerminateInstances"], arns(["instance"]), resourceTagged),
+        wildcardReason: "Instances are launched at run time; only those Tenon launched for this cluster (its ownership tag) may be terminated.",
       },
       {
-        json: allow("Ec2DeleteClusterLaunchTemplates", ["ec2:DeleteLaunchTemplate"], arns(["launch-template"]), resourceTagged),
-        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only those tagged with this cluster may be deleted.",
+        json: allow("Ec2DeleteTenonLaunchTemplates", ["ec2:DeleteLaunchTemplate"], arns(["launch-template"]), resourceTagged),
+        wildcardReason: "Launch templates are created per EC2NodeClass at run time; only those Tenon made for this cluster (its ownership tag) may be deleted.",
       },
       // Terminating is clean-up of what the cluster made: the same function (lifecycle) deletes
       // the instance profiles of NodeClasses that are gone.
@@ -162,40 +158,40 @@ export function instanceProfileArnPattern(scope: ArnScope, cluster: string): str
   return `arn:${scope.partition}:iam::${scope.account}:instance-profile${instanceProfilePath({ clusterName: cluster, region: scope.region })}*`;
 }
 
-/** Both the launching functions and clean-up list the cluster's profiles by path. */
-function listInstanceProfilesSpec(scope: ArnScope): StatementSpec {
+/**
+ * Both the launching functions and clean-up read profiles: list by path, get one (its roles and
+ * tags). Reads are granted on every profile, as Karpenter does: IAM may evaluate GetInstanceProfile
+ * against an ARN without the path, which a path-scoped grant would deny.
+ */
+function readInstanceProfilesSpec(scope: ArnScope): StatementSpec {
   return {
-    json: allow("ListInstanceProfiles", ["iam:ListInstanceProfiles"], [`arn:${scope.partition}:iam::${scope.account}:instance-profile/*`]),
-    wildcardReason: "Listing is by path prefix, which IAM does not evaluate as a resource; read-only.",
+    json: allow("ReadInstanceProfiles", ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"], [`arn:${scope.partition}:iam::${scope.account}:instance-profile/*`]),
+    wildcardReason: "Listing is by path prefix, which IAM does not evaluate as a resource, and IAM may check a read against the ARN without its path; read-only.",
   };
 }
 
 /**
  * Instance profiles for NodeClasses with a `role`: created under this cluster's path and only with
- * the cluster tag; roles swapped and tags updated only on profiles that carry it. No other IAM write.
+ * Tenon's ownership tag; roles swapped and tags updated only on profiles that carry it. No other IAM write.
  */
 export function instanceProfileSpecs(scope: ArnScope, cluster: string): StatementSpec[] {
   const profiles = [instanceProfileArnPattern(scope, cluster)];
   const reason = "Instance profiles are made per EC2NodeClass at run time; only under this cluster's IAM path.";
   return [
-    {
-      json: allow("ReadClusterInstanceProfiles", ["iam:GetInstanceProfile"], profiles),
-      wildcardReason: reason,
-    },
-    listInstanceProfilesSpec(scope),
+    readInstanceProfilesSpec(scope),
     {
       json: allow("CreateClusterInstanceProfiles", ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"], profiles, {
         StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
-      wildcardReason: `${reason} The request must tag them with this cluster.`,
+      wildcardReason: `${reason} The request must give them Tenon's ownership tag for this cluster.`,
     },
     {
-      // The cluster tag itself may be restated but never changed to another cluster.
+      // The ownership tag itself may be restated but never changed to another cluster.
       json: allow("ManageClusterInstanceProfiles", ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"], profiles, {
         StringEquals: { [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster },
         StringEqualsIfExists: { [`aws:RequestTag/${CLUSTER_TAG}`]: cluster },
       }),
-      wildcardReason: `${reason} Only profiles already tagged with this cluster.`,
+      wildcardReason: `${reason} Only profiles that already carry Tenon's ownership tag for this cluster.`,
     },
   ];
 }
@@ -208,20 +204,20 @@ export function instanceProfileSpecs(scope: ArnScope, cluster: string): Statemen
  */
 export function instanceProfileCleanupSpecs(scope: ArnScope, cluster: string): StatementSpec[] {
   return [
-    listInstanceProfilesSpec(scope),
+    readInstanceProfilesSpec(scope),
     {
       json: allow("DeleteOrphanedClusterInstanceProfiles", ["iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"], [instanceProfileArnPattern(scope, cluster)], {
         StringEquals: { [`aws:ResourceTag/${clusterOwnershipTag(cluster)}`]: "owned", [`aws:ResourceTag/${CLUSTER_TAG}`]: cluster },
         StringLike: { [`aws:ResourceTag/${TAG_NODECLASS}`]: "*" },
       }),
-      wildcardReason: "Instance profiles are made per EC2NodeClass at run time; only those under this cluster's IAM path and tagged as this cluster's may be deleted.",
+      wildcardReason: "Instance profiles are made per EC2NodeClass at run time; only those under this cluster's IAM path that carry Tenon's ownership tag may be deleted.",
     },
   ];
 }
 
-/** iam:PassRole for the node roles only, and only to EC2 (instance profiles at launch). */
+/** iam:PassRole for the node roles only, and only to EC2 (instance profiles at launch; EC2's name in the China partitions too). */
 export function passNodeRoleSpec(nodeRoleArns: readonly string[]): StatementSpec {
-  return { json: allow("PassNodeRole", ["iam:PassRole"], nodeRoleArns, { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } }) };
+  return { json: allow("PassNodeRole", ["iam:PassRole"], nodeRoleArns, { StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] } }) };
 }
 
 /** AMI ids (EKS-optimized, Bottlerocket, ...) from the public SSM parameters, and prices. */
@@ -241,6 +237,24 @@ export function catalogSpecs(scope: ArnScope): StatementSpec[] {
 /** The cluster's endpoint and certificate authority, to talk to its Kubernetes API. */
 export function describeClusterSpec(scope: ArnScope, cluster: string): StatementSpec {
   return { json: allow("DescribeCluster", ["eks:DescribeCluster"], [`arn:${scope.partition}:eks:${scope.region}:${scope.account}:cluster/${cluster}`]) };
+}
+
+/** Item reads: every read call the DynamoDB store makes (no Scan: it names no partition). */
+export const TABLE_READ_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:Query"] as const;
+/** Item writes: every write call the DynamoDB store makes. */
+export const TABLE_WRITE_ACTIONS = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
+
+/**
+ * The state table, scoped per item type: each type lives in a partition of its own
+ * (`CLUSTER#<cluster>#<TYPE>`, lib/state/keys.ts), and IAM's `dynamodb:LeadingKeys` holds every key
+ * of a request to the partitions the function's spec names. ForAllValues: a batch request may
+ * name several keys, all must be allowed. A function reads and writes only the types it uses, so
+ * a compromised batcher can't plant a NodePool or EC2NodeClass the provisioner would launch from.
+ */
+export function tableStatementSpecs(tableArn: string, cluster: string, access: FunctionSpec["table"]): StatementSpec[] {
+  const scoped = (Sid: string, actions: readonly string[], types: readonly ItemType[]): StatementSpec[] =>
+    types.length === 0 ? [] : [{ json: allow(Sid, actions, [tableArn], { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": types.map((t) => itemPk(cluster, t)) } }) }];
+  return [...scoped("TableRead", TABLE_READ_ACTIONS, access.read), ...scoped("TableWrite", TABLE_WRITE_ACTIONS, access.write)];
 }
 
 /** The stack's own partition, region and account (CloudFormation pseudo parameters unless set). */
@@ -268,13 +282,13 @@ export const DOCUMENTED_NODE_ROLE = "${NodeRoleArn}";
  */
 export function documentedPolicy(): { Version: "2012-10-17"; Statement: StatementJson[] } {
   const specs = [
-    ...ec2StatementSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER, ["describe", "launch", "tag", "terminate"]),
+    ...ec2StatementSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER, ["describe", "launch", "terminate"]),
     passNodeRoleSpec([DOCUMENTED_NODE_ROLE]),
     ...instanceProfileSpecs(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
     ...catalogSpecs(DOCUMENTED_SCOPE),
     describeClusterSpec(DOCUMENTED_SCOPE, DOCUMENTED_CLUSTER),
   ];
-  // Functions share a statement (listing the instance profiles); the one role needs it once.
+  // Functions share a statement (reading the instance profiles); the one role needs it once.
   const seen = new Set<string>();
   const unique = specs.map((s) => s.json).filter((json) => {
     const key = JSON.stringify([json.Action, json.Resource, json.Condition ?? null]);

@@ -66,7 +66,7 @@ export class TenonStack extends Stack {
       },
     });
 
-    new Triggers(this, "Triggers", {
+    const triggers = new Triggers(this, "Triggers", {
       cluster: config.cluster,
       functions: this.lambdas.functions,
       provisionerQueue: this.queues.provisioner.queue,
@@ -105,6 +105,9 @@ export class TenonStack extends Stack {
     new CfnOutput(this, "ProvisionerQueueUrl", { value: this.queues.provisioner.queue.queueUrl });
     new CfnOutput(this, "InterruptionQueueUrl", { value: this.queues.interruption.queue.queueUrl });
     new CfnOutput(this, "DashboardName", { value: `Tenon-${config.cluster}` });
+    if (triggers.signalBus) {
+      new CfnOutput(this, "SignalBusName", { value: triggers.signalBus.eventBusName, description: "Event bus for forwarded pod signals (grant events:PutEvents on it to the forwarder)" });
+    }
     for (const [name, role] of this.lambdas.roles) {
       new CfnOutput(this, `${name}RoleArn`, { value: role.roleArn, description: `IAM role of the ${name} function` });
     }

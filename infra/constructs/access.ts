@@ -1,5 +1,6 @@
 /**
- * Who may do what: each function's IAM policy (built from its FunctionSpec) and, for functions
+ * Who may do what: each function's IAM policy (built from its FunctionSpec: its table item types,
+ * EC2 capabilities, catalog, node role) and, for functions
  * that talk to Kubernetes, an EKS access entry mapping its role to the group `tenon`. The entry
  * carries no access policy (no cluster-admin): what `tenon` may do is the RBAC in docs/kubernetes.md.
  */
@@ -12,7 +13,7 @@ import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 import { acknowledgeWildcards } from "../nag.ts";
-import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, instanceProfileSpecs, passNodeRoleSpec, stackArnScope, toScopedStatements, type StatementSpec } from "../policies.ts";
+import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, instanceProfileSpecs, passNodeRoleSpec, stackArnScope, tableStatementSpecs, toScopedStatements, type StatementSpec } from "../policies.ts";
 import { pascal } from "./functions.ts";
 
 /** The Kubernetes group the functions' roles are mapped to; bind RBAC to it. */
@@ -36,11 +37,10 @@ export class TenonAccess extends Construct {
 
     for (const [name, role] of props.roles) {
       const spec = FUNCTION_SPECS[name];
-      props.table.grantReadWriteData(role);
       if (spec.sendsToProvisioner) props.provisionerQueue.grantSendMessages(role);
 
       const scope = stackArnScope(stack);
-      const specs: StatementSpec[] = [...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
+      const specs: StatementSpec[] = [...tableStatementSpecs(props.table.tableArn, props.cluster, spec.table), ...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
       // Launching functions resolve NodeClasses, which may make their instance profiles.
       if (spec.ec2.includes("launch")) specs.push(passNodeRoleSpec(props.nodeRoleArns), ...instanceProfileSpecs(scope, props.cluster));
       if (spec.catalog) specs.push(...catalogSpecs(scope));

@@ -27,6 +27,7 @@ export const TENON_METRICS: readonly { readonly name: string; readonly statistic
   { name: METRIC.nodeClaimsInitialized, statistics: ["Sum"] },
   { name: METRIC.nodeClaimsDeleted, statistics: ["Sum"] },
   { name: METRIC.instancesGarbageCollected, statistics: ["Sum"] },
+  { name: METRIC.instancesSparedReady, statistics: ["Sum"] },
   { name: METRIC.interruptions, statistics: ["Sum"] },
   { name: METRIC.launchTemplatesDeleted, statistics: ["Sum"] },
   { name: METRIC.instanceProfilesDeleted, statistics: ["Sum"] },

@@ -3,7 +3,7 @@
  * ticks, the audit-log subscription and the forwarded-events rule that wake the batcher, and the
  * SQS event sources.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -31,11 +31,16 @@ export const SCHEDULER_STATUS_PATCH_PATTERN = logs.FilterPattern.all(
 );
 
 /**
- * Pod signals forwarded to the default event bus by something else (an in-cluster event exporter,
- * a test), for clusters whose audit log cannot be subscribed to. `detail.cluster` names the
- * cluster. The batcher's parser owns the format (lib/provisioning/signals.ts).
+ * Pod signals forwarded by something else (an in-cluster event exporter, a test), for clusters
+ * whose audit log cannot be subscribed to. `detail.cluster` names the cluster. The batcher's
+ * parser owns the format (lib/provisioning/signals.ts). They go to a bus of the stack's own
+ * (`signalBusName`), not the default bus: only principals granted events:PutEvents on it can wake
+ * the batcher, and the rule takes only events put from the stack's own account.
  */
 export const FORWARDED_POD_EVENTS = { source: FORWARDED_SOURCE, detailType: FORWARDED_DETAIL_TYPE } as const;
+
+/** The event bus forwarded pod signals go to. */
+export const signalBusName = (cluster: string): string => `tenon-${cluster}-signals`;
 
 export interface InterruptionRulesProps {
   readonly queue: sqs.IQueue;
@@ -69,6 +74,9 @@ export interface TriggersProps {
 }
 
 export class Triggers extends Construct {
+  /** Where forwarded pod signals go (present when the batcher is deployed). */
+  signalBus?: events.EventBus;
+
   constructor(scope: Construct, id: string, props: TriggersProps) {
     super(scope, id);
 
@@ -110,11 +118,14 @@ export class Triggers extends Construct {
           filterPattern: SCHEDULER_STATUS_PATCH_PATTERN,
         });
       }
+      this.signalBus = new events.EventBus(this, "SignalBus", { eventBusName: signalBusName(props.cluster) });
       new events.Rule(this, "ForwardedPodEvents", {
         description: `Forwarded pod-unschedulable signals for cluster ${props.cluster}`,
+        eventBus: this.signalBus,
         eventPattern: {
           source: [FORWARDED_POD_EVENTS.source],
           detailType: [FORWARDED_POD_EVENTS.detailType],
+          account: [Stack.of(this).account],
           detail: { cluster: [props.cluster] },
         },
         targets: [new targets.LambdaFunction(batcher)],

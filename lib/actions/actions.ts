@@ -53,6 +53,8 @@ export type Action = Decided &
     | { kind: "delete-node"; node: string }
     | { kind: "evict-pod"; namespace: string; pod: string }
     | { kind: "terminate-instance"; instanceId: string }
+    /** Leave an instance running on purpose (garbage collection found it, but its Node is Ready); only logged and counted. */
+    | { kind: "spare-instance"; instanceId: string; node: string }
     | { kind: "mark-offering-unavailable"; offering: OfferingKey; cause: string; expiresAtMs: number }
     /** Bring the container's cluster-state cache current and publish it (the lifecycle tick). */
     | { kind: "publish-cluster-state" }
@@ -121,6 +123,8 @@ export function describe(action: Action): string {
       return `evict Pod ${action.namespace}/${action.pod}`;
     case "terminate-instance":
       return `terminate instance ${action.instanceId}`;
+    case "spare-instance":
+      return `leave instance ${action.instanceId} running (Node ${action.node})`;
     case "mark-offering-unavailable":
       return `mark ${action.offering.capacityType} ${action.offering.instanceType} in ${action.offering.zone} unavailable`;
     case "publish-cluster-state":

@@ -177,6 +177,9 @@ export class PortExecutor implements Executor {
         await cloud.delete(action.instanceId);
         log.warn(`terminated instance ${action.instanceId}: ${action.reason}`);
         return;
+      case "spare-instance":
+        log.warn(`left instance ${action.instanceId} running: ${action.reason}`, { node: action.node });
+        return;
       case "mark-offering-unavailable":
         await store.markUnavailable(action.offering, action.cause, action.expiresAtMs);
         return;

@@ -27,8 +27,9 @@ const SPEC_FIELDS = [
   "associatePublicIPAddress", "detailedMonitoring", "context", "ipPrefixCount", "networkInterfaces", "connectionTracking", "cpuOptions",
 ];
 
-/** Tags Karpenter sets on every instance; a user may not set them. */
+/** Tags Karpenter sets on every instance, and Tenon's own (its ownership tag); a user may not set them. */
 const RESTRICTED_TAGS: ReadonlyArray<[(key: string) => boolean, string]> = [
+  [(key) => key.startsWith("tenon.sh/"), "tenon.sh/"],
   [(key) => key === "eks:eks-cluster-name", "eks:eks-cluster-name"],
   [(key) => key.startsWith("kubernetes.io/cluster"), "kubernetes.io/cluster/"],
   [(key) => key === "karpenter.sh/nodepool", "karpenter.sh/nodepool"],

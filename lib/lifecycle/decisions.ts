@@ -7,8 +7,9 @@
  *    the NodeClaim's pods request is registered;
  *  - liveness: launched but no Node within the registration TTL (terminate, forget); never
  *    launched and older than the pending TTL, or out of launch attempts (forget);
- *  - garbage collection: instances tagged for the cluster that no record owns, and records whose
- *    instance is gone (gc.ts decides both);
+ *  - garbage collection: instances Tenon launched for the cluster that no record owns (leaks and
+ *    duplicates; never one whose Node is Ready), and records whose instance is gone (gc.ts
+ *    decides both);
  *  - clean-up (at most once per CLEANUP_INTERVAL_MS): which launch templates and instance
  *    profiles must stay (planCleanup); the cloud deletes the rest.
  */
@@ -30,7 +31,7 @@ export const TERMINATION_FINALIZER = "karpenter.sh/termination";
 const WELL_KNOWN_RESOURCES = new Set(["cpu", "memory", "pods", "ephemeral-storage"]);
 
 /** The steps of a tick; each becomes a unit of actions named `<step>:<record or instance>`. */
-export type LifecycleStep = "register" | "initialize" | "terminate-unregistered" | "forget" | "terminate-leaked" | "remove-vanished";
+export type LifecycleStep = "register" | "initialize" | "terminate-unregistered" | "forget" | "terminate-leaked" | "spare-ready" | "remove-vanished";
 
 export function unitOf(step: LifecycleStep, subject: string): string {
   return `${step}:${subject}`;
@@ -95,6 +96,7 @@ export function decideLifecycle(input: LifecycleInput): Action[] {
       createdAtMs: r.createdAtMs,
       ...(r.nodeClaim.status?.providerID ? { providerId: r.nodeClaim.status.providerID } : {}),
     })),
+    readyNodes: input.nodes.filter((n) => n.spec.providerID && isNodeReady(n)).map((n) => ({ name: n.metadata.name, providerId: n.spec.providerID! })),
     nowMs,
     graceMs: timing.gcGraceMs,
   });
@@ -145,8 +147,12 @@ export function decideLifecycle(input: LifecycleInput): Action[] {
   for (const instance of gc.terminate) {
     actions.push({
       kind: "terminate-instance", instanceId: instance.instanceId, unit: unitOf("terminate-leaked", instance.instanceId), metric: METRIC.instancesGarbageCollected,
-      reason: `tagged for this cluster but no NodeClaim owns it${instance.nodeClaimName ? ` (its tag names NodeClaim ${instance.nodeClaimName})` : ""}`,
+      reason: `launched by Tenon for this cluster but no NodeClaim owns it${instance.nodeClaimName ? ` (its tag names NodeClaim ${instance.nodeClaimName})` : ""}`,
     });
+  }
+  // GC would terminate these, but their Node is Ready: left running for termination (with a drain).
+  for (const s of gc.spared) {
+    actions.push({ kind: "spare-instance", instanceId: s.instance.instanceId, node: s.nodeName, unit: unitOf("spare-ready", s.instance.instanceId), metric: METRIC.instancesSparedReady, reason: s.reason });
   }
   const byName = new Map(input.records.map((r) => [r.name, r]));
   for (const name of gc.vanishedNodeClaims) {

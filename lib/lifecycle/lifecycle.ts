@@ -19,6 +19,8 @@ export interface LifecycleReport {
   initialized: string[];
   forgotten: string[];
   terminated: string[];
+  /** Instances garbage collection would terminate but left running because their Node is Ready. */
+  spared?: string[];
   skipped: number;
   /** Present on the ticks that held the clean-up lease. */
   cleanup?: CleanupReport;
@@ -57,6 +59,9 @@ export function lifecycleReport(applied: readonly Applied[]): LifecycleReport {
         break;
       case "terminate-leaked":
         report.terminated.push(subject);
+        break;
+      case "spare-ready":
+        (report.spared ??= []).push(subject);
         break;
     }
   }

@@ -150,8 +150,11 @@ export interface Cloud {
 
 /** EC2 puts this tag on every instance launched from a launch template; its value is the template's id. */
 export const TAG_LAUNCH_TEMPLATE_ID = "aws:ec2launchtemplate:id";
-/** Every launched instance carries its EC2NodeClass's name under this tag (lib/cloud/aws/tags.ts sets it). */
-export const TAG_NODECLASS = "karpenter.k8s.aws/ec2nodeclass";
+/**
+ * Every launched instance carries its EC2NodeClass's name under this tag (lib/cloud/aws/tags.ts sets
+ * it). Tenon's own key: Karpenter's (`karpenter.k8s.aws/ec2nodeclass`) would make the instance Karpenter's.
+ */
+export const TAG_NODECLASS = "tenon.sh/ec2nodeclass";
 
 export function providerIdFor(zone: string, instanceId: string): string {
   return `aws:///${zone}/${instanceId}`;

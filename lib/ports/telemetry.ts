@@ -31,6 +31,8 @@ export const METRIC = {
   nodeClaimsInitialized: "NodeClaimsInitialized",
   nodeClaimsDeleted: "NodeClaimsDeleted",
   instancesGarbageCollected: "InstancesGarbageCollected",
+  /** Instances garbage collection would terminate but left alone because their Node is Ready. */
+  instancesSparedReady: "InstancesSparedReady",
   interruptions: "Interruptions",
   launchTemplatesDeleted: "LaunchTemplatesDeleted",
   instanceProfilesDeleted: "InstanceProfilesDeleted",

@@ -6,10 +6,25 @@
  *    The subscription filter is broad (any scheduler status patch), so the condition is checked here,
  *    wherever it sits in the array.
  *  - forwarded events on EventBridge (`source: tenon.kubernetes`, `detail-type: Pod Unschedulable`).
- * Never throws: a payload that can't be read comes back rejected with a reason.
+ * Never throws: a payload that can't be read comes back rejected with a reason. Bounded: the
+ * audit payload is inflated to at most MAX_AUDIT_PAYLOAD_BYTES, reasons cut to MAX_REASON_CHARS.
  */
-import { CloudWatchLogsSchema } from "@aws-lambda-powertools/parser/schemas/cloudwatch";
+import { gunzipSync } from "node:zlib";
+import { CloudWatchLogsDecodeSchema } from "@aws-lambda-powertools/parser/schemas/cloudwatch";
 import { z } from "zod";
+
+/**
+ * The most `awslogs.data` may inflate to. CloudWatch Logs delivers at most about 1 MB of log
+ * events per call, so 8 MiB leaves room for the JSON around them and still stops a gzip bomb
+ * (a 239 KB event inflated to 180 MB) long before it fills a 256 MB function.
+ */
+export const MAX_AUDIT_PAYLOAD_BYTES = 8 * 1024 * 1024;
+/** Reasons and problems are cut to this many characters: a malformed megabyte must not be logged whole. */
+export const MAX_REASON_CHARS = 500;
+
+export function truncated(text: string, max = MAX_REASON_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`;
+}
 
 export interface PodRef {
   namespace: string;
@@ -73,11 +88,35 @@ function unique(pods: PodRef[]): PodRef[] {
   return [...seen.values()];
 }
 
+const awslogsEnvelopeSchema = z.object({ awslogs: z.object({ data: z.string() }) });
+
+/** base64 of gzip of JSON, inflated to at most MAX_AUDIT_PAYLOAD_BYTES. */
+function decodeAwslogsData(data: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  let text: string;
+  try {
+    text = gunzipSync(Buffer.from(data, "base64"), { maxOutputLength: MAX_AUDIT_PAYLOAD_BYTES }).toString("utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      return { ok: false, reason: `awslogs.data inflates to more than ${MAX_AUDIT_PAYLOAD_BYTES} bytes (${data.length} base64 characters): refused` };
+    }
+    return { ok: false, reason: `awslogs.data is not base64 of gzip: ${(error as Error).message}` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, reason: "awslogs.data is not JSON once inflated" };
+  }
+}
+
 /** Reads a CloudWatch Logs subscription event (`{ awslogs: { data } }`). */
 export function parseAuditLogPayload(event: unknown): SignalParse {
-  const parsed = CloudWatchLogsSchema.safeParse(event);
+  const envelope = awslogsEnvelopeSchema.safeParse(event);
+  if (!envelope.success) return { ok: false, reason: `not a CloudWatch Logs subscription payload: ${issues(envelope.error)}` };
+  const decoded = decodeAwslogsData(envelope.data.awslogs.data);
+  if (!decoded.ok) return { ok: false, reason: `not a CloudWatch Logs subscription payload: ${decoded.reason}` };
+  const parsed = CloudWatchLogsDecodeSchema.safeParse(decoded.value);
   if (!parsed.success) return { ok: false, reason: `not a CloudWatch Logs subscription payload: ${issues(parsed.error)}` };
-  const data = parsed.data.awslogs.data;
+  const data = parsed.data;
   if (data.messageType === "CONTROL_MESSAGE") return { ok: true, pods: [], ignored: data.logEvents.length, malformed: [], control: true };
   if (data.messageType !== "DATA_MESSAGE") return { ok: false, reason: `messageType "${data.messageType}" is neither DATA_MESSAGE nor CONTROL_MESSAGE` };
   const pods: PodRef[] = [];
@@ -88,7 +127,7 @@ export function parseAuditLogPayload(event: unknown): SignalParse {
     try {
       audit = JSON.parse(logEvent.message);
     } catch {
-      malformed.push(`log event ${logEvent.id}: message is not JSON`);
+      malformed.push(truncated(`log event ${logEvent.id}: message is not JSON`));
       continue;
     }
     const pod = unschedulablePodIn(audit);
@@ -127,8 +166,13 @@ export function parseForwardedEvent(event: unknown, clusterName: string): Signal
   return { ok: true, pods: unique(pods), ignored: 0, malformed: [], control: false };
 }
 
-/** Either kind of batcher event, told apart by shape. */
+/** Either kind of batcher event, told apart by shape. A reason is at most MAX_REASON_CHARS long. */
 export function parseBatcherEvent(event: unknown, clusterName: string): SignalParse {
+  const parsed = parseEitherEvent(event, clusterName);
+  return parsed.ok ? parsed : { ok: false, reason: truncated(parsed.reason) };
+}
+
+function parseEitherEvent(event: unknown, clusterName: string): SignalParse {
   if (typeof event === "object" && event !== null && "awslogs" in event) return parseAuditLogPayload(event);
   if (typeof event === "object" && event !== null && "detail-type" in event) return parseForwardedEvent(event, clusterName);
   return { ok: false, reason: "neither a CloudWatch Logs subscription payload (awslogs) nor an EventBridge event (detail-type)" };

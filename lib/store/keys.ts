@@ -1,6 +1,7 @@
 /**
  * The table's key layout, shared by the DynamoDB adapter and the in-memory store so both order
- * and name records the same way. One partition per cluster; the sort key says the record type.
+ * and name records the same way. One partition per cluster and item type; the sort key starts
+ * with the type too.
  * See docs/state.md.
  */
 import { InputError } from "../errors.ts";
@@ -34,6 +35,27 @@ export function assertKeyPart(what: string, value: string): void {
 export function clusterPk(clusterName: string): string {
   assertKeyPart("cluster", clusterName);
   return `CLUSTER#${clusterName}`;
+}
+
+/**
+ * The kinds of item, each in a partition of its own: `CLUSTER#<name>#<type>`. IAM can scope a
+ * request only by its partition key (`dynamodb:LeadingKeys`), not by the sort key, so giving each
+ * item type its own partition lets a function's role name exactly the types it may read or write
+ * (infra/function-specs.ts, docs/iam.md). The type is the sort key's first part.
+ */
+export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+/** The partition that holds one item type of one cluster. */
+export function itemPk(clusterName: string, type: ItemType): string {
+  return `${clusterPk(clusterName)}#${type}`;
+}
+
+/** The item type a sort key (or a sort-key prefix) belongs to. */
+export function itemTypeOf(sk: string): ItemType {
+  const type = sk.slice(0, sk.indexOf("#"));
+  if (!(ITEM_TYPES as readonly string[]).includes(type)) throw new Error(`sort key ${sk} names no known item type`);
+  return type as ItemType;
 }
 
 export function nodeClaimSk(name: string): string {

@@ -69,6 +69,8 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
   // Karpenter decodes these as durations; one that doesn't parse makes the whole object unreadable.
   { id: "evictionSoftGracePeriod values that are not durations", problem: /^spec\.kubelet\.evictionSoftGracePeriod\[[^\]]+\]: ".*" is not a duration/ },
   { id: "EC2NodeClass without spec", problem: /^spec: is required$/ },
+  // Tenon finds its own resources by tenon.sh/ tags (docs/iam.md, "Ownership"): a NodeClass may not set them.
+  { id: "tags in Tenon's own tenon.sh/ namespace", problem: /^spec\.tags\[tenon\.sh\/[^\]]*\]: tag contains a restricted tag matching tenon\.sh\// },
 ];
 
 /** The known differences that explain a disagreement, or none when it is unexplained. */

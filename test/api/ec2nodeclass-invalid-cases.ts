@@ -95,6 +95,7 @@ export const cases: Case[] = [
   ["nodepool tag", (nc) => (nc.spec.tags = { "karpenter.sh/nodepool": "x" }), [`${P}spec.tags[karpenter.sh/nodepool]: tag contains a restricted tag matching karpenter.sh/nodepool`]],
   ["nodeclaim tag", (nc) => (nc.spec.tags = { "karpenter.sh/nodeclaim": "x" }), [`${P}spec.tags[karpenter.sh/nodeclaim]: tag contains a restricted tag matching karpenter.sh/nodeclaim`]],
   ["ec2nodeclass tag", (nc) => (nc.spec.tags = { "karpenter.k8s.aws/ec2nodeclass": "x" }), [`${P}spec.tags[karpenter.k8s.aws/ec2nodeclass]: tag contains a restricted tag matching karpenter.k8s.aws/ec2nodeclass`]],
+  ["Tenon ownership tag", (nc) => (nc.spec.tags = { "tenon.sh/managed-by": "other" }), [`${P}spec.tags[tenon.sh/managed-by]: tag contains a restricted tag matching tenon.sh/`]],
   ["empty tag key", (nc) => (nc.spec.tags = { "": "x" }), [`${P}spec.tags: empty tag keys aren't supported`]],
   ["tag value as a number", (nc) => (nc.spec.tags = { cost: 12 }), [`${P}spec.tags.cost: must be a string, got an integer`]],
   [

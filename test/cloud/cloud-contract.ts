@@ -18,12 +18,16 @@ export interface ContractEnv {
   zones: string[];
   /** Current time on the clock the adapter uses. */
   nowMs(): number;
-  /** Puts an instance tagged for the cluster, with no NodeClaim, into the account; returns its id. */
+  /** Puts an instance tagged as Tenon tags them, with no NodeClaim, into the account; returns its id. */
   leakInstance(): Promise<string>;
+  /** Puts an instance tagged as Karpenter tags its own (no Tenon ownership tag) into the account; returns its id. */
+  karpenterInstance(): Promise<string>;
   /** Two IAM roles that exist in the account. */
   roles: [string, string];
   /** An instance profile as the account holds it; undefined when there is none by that name. */
   instanceProfile(name: string): Promise<{ path: string; roles: string[]; tags: Record<string, string> } | undefined>;
+  /** Puts an instance profile into the account as someone other than Tenon made it. */
+  putInstanceProfile(name: string, path: string, tags: Record<string, string>): Promise<void>;
   /** The adapter's clean-up of instance profiles whose NodeClass is gone. */
   cleanupInstanceProfiles(keep: ReadonlySet<string>): Promise<string[]>;
 }
@@ -81,8 +85,9 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
         roles: [env.roles[0]],
         tags: {
           [`kubernetes.io/cluster/${CLUSTER}`]: "owned",
+          "tenon.sh/managed-by": CLUSTER,
           "eks:eks-cluster-name": CLUSTER,
-          "karpenter.k8s.aws/ec2nodeclass": "withrole",
+          "tenon.sh/ec2nodeclass": "withrole",
           "topology.kubernetes.io/region": "us-east-1",
         },
       });
@@ -121,6 +126,14 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(await env.cleanupInstanceProfiles(new Set(["kept"]))).toEqual([]);
     });
 
+    it("cleans up only instance profiles that carry Tenon's ownership tag, even under its path", async () => {
+      const env = await setup();
+      const foreign = `${CLUSTER}_0000000000000000`;
+      await env.putInstanceProfile(foreign, `/tenon/us-east-1/${CLUSTER}/`, { "eks:eks-cluster-name": CLUSTER, [`kubernetes.io/cluster/${CLUSTER}`]: "owned" });
+      expect(await env.cleanupInstanceProfiles(new Set())).toEqual([]);
+      expect(await env.instanceProfile(foreign)).toBeDefined();
+    });
+
     it("launches nothing from a NodeClass that is not ready", async () => {
       const env = await setup();
       const types = await smallTypes(env);
@@ -142,20 +155,24 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(instance.tags).toMatchObject({
         "karpenter.sh/nodeclaim": "default-abc12",
         "karpenter.sh/nodepool": "default",
-        "karpenter.k8s.aws/ec2nodeclass": env.nodeClass.metadata.name,
+        "tenon.sh/ec2nodeclass": env.nodeClass.metadata.name,
+        "tenon.sh/managed-by": CLUSTER,
         "eks:eks-cluster-name": CLUSTER,
         [`kubernetes.io/cluster/${CLUSTER}`]: "owned",
         team: "platform",
       });
       expect(instance.nodeClaimName).toBe("default-abc12");
+      // Karpenter lists its instances by these three keys together: one of Tenon's must never match.
+      expect("karpenter.k8s.aws/ec2nodeclass" in instance.tags).toBe(false);
     });
 
     it("does not let NodeClass tags override the ownership tags", async () => {
       const env = await setup();
       const types = await smallTypes(env);
-      const nc = nodeClass({ ...env.nodeClass.spec, tags: { "karpenter.sh/nodepool": "hijack", "eks:eks-cluster-name": "other", env: "prod" } });
+      const nc = nodeClass({ ...env.nodeClass.spec, tags: { "karpenter.sh/nodepool": "hijack", "eks:eks-cluster-name": "other", "tenon.sh/managed-by": "other", env: "prod" } });
       const instance = await env.cloud.create(launchRequest(nc, types));
       expect(instance.tags["karpenter.sh/nodepool"]).toBe("default");
+      expect(instance.tags["tenon.sh/managed-by"]).toBe(CLUSTER);
       expect(instance.tags["eks:eks-cluster-name"]).toBe(CLUSTER);
       expect(instance.tags.env).toBe("prod");
     });
@@ -199,6 +216,17 @@ export function describeCloudContract(name: string, setup: () => Promise<Contrac
       expect(decision.terminate.map((i) => i.instanceId)).toEqual([leaked]);
       const live = (await env.cloud.list()).filter((i) => i.state === "pending" || i.state === "running").map((i) => i.instanceId);
       expect(live).toEqual([owned.instanceId]);
+    });
+
+    it("never lists or collects an instance Karpenter launched for the same cluster", async () => {
+      const env = await setup();
+      const types = await smallTypes(env);
+      const owned = await env.cloud.create(launchRequest(env.nodeClass, types));
+      const karpenters = await env.karpenterInstance();
+      expect((await env.cloud.list()).map((i) => i.instanceId)).toEqual([owned.instanceId]);
+      const decision = await collectGarbage(env.cloud, [{ name: "default-abc12", providerId: owned.providerId }], env.nowMs() + 60_000);
+      expect(decision.terminate).toEqual([]);
+      expect((await env.cloud.get(karpenters))?.state).toMatch(/^(pending|running)$/);
     });
 
     it("reports NodeClaims whose instance is gone", async () => {

@@ -244,11 +244,11 @@ describe("crashes, lost events and liveness", () => {
     expect(await instanceCount(w)).toBe(0);
   });
 
-  it("terminates a tagged instance no record owns once it is older than the grace period", async () => {
+  it("terminates an instance Tenon launched that no record owns once it is older than the grace period", async () => {
     const w = await world(0);
     const leaked = w.simCloud!.injectInstance({
       instanceType: "m6i.large", zone: "us-east-1a", capacityType: "on-demand", imageId: "ami-1",
-      tags: { [`kubernetes.io/cluster/${CLUSTER}`]: "owned", "eks:eks-cluster-name": CLUSTER, "karpenter.sh/nodepool": "default", "karpenter.k8s.aws/ec2nodeclass": "default", "karpenter.sh/nodeclaim": "default-leaky" },
+      tags: { [`kubernetes.io/cluster/${CLUSTER}`]: "owned", "tenon.sh/managed-by": CLUSTER, "eks:eks-cluster-name": CLUSTER, "karpenter.sh/nodepool": "default", "tenon.sh/ec2nodeclass": "default", "karpenter.sh/nodeclaim": "default-leaky" },
     });
     await callLifecycle();
     expect((await w.cloud.list()).map((i) => i.instanceId)).toContain(leaked);

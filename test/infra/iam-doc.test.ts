@@ -19,7 +19,8 @@ const statement = (sid: string): StatementJson => {
   if (!s) throw new Error(`no statement ${sid}`);
   return s;
 };
-const resourceTypes = (s: StatementJson) => s.Resource.map((r) => r.replace(/^arn:aws:ec2:\$\{Region\}:(\$\{AccountId\})?:/, "").replace(/\/\*$/, ""));
+const resourceTypes = (s: StatementJson) => s.Resource.map((r) => r.replace(/^arn:aws:ec2:\$\{Region\}:(\$\{AccountId\}|\*)?:/, "").replace(/\/\*$/, ""));
+const OWNED = { "aws:ResourceTag/tenon.sh/managed-by": "${ClusterName}" };
 
 describe("docs/iam.md", () => {
   it("shows exactly the policy infra/policies.ts builds (regenerate with `npx tsx infra/iam-doc.ts`)", () => {
@@ -33,10 +34,16 @@ describe("the documented policy", () => {
     const create = statement("Ec2CreateClusterTaggedResources");
     expect(create.Action.sort()).toEqual(["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"]);
     expect(resourceTypes(create).sort()).toEqual(["fleet", "instance", "launch-template", "network-interface", "spot-instances-request", "volume"]);
-    expect(create.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "${ClusterName}" } });
+    expect(create.Condition).toEqual({ StringEquals: { "aws:RequestTag/tenon.sh/managed-by": "${ClusterName}" } });
     const tagOnCreate = statement("Ec2TagOnCreate");
     expect(resourceTypes(tagOnCreate)).toEqual(resourceTypes(create));
-    expect(tagOnCreate.Condition?.["StringEquals"]?.["aws:RequestTag/eks:eks-cluster-name"]).toBe("${ClusterName}");
+    expect(tagOnCreate.Condition?.["StringEquals"]?.["aws:RequestTag/tenon.sh/managed-by"]).toBe("${ClusterName}");
+  });
+
+  it("grants ec2:CreateTags only inside the calls that create resources: no tag on an existing instance", () => {
+    const tagging = policy.Statement.filter((s) => s.Action.includes("ec2:CreateTags"));
+    expect(tagging.map((s) => s.Sid)).toEqual(["Ec2TagOnCreate"]);
+    expect(tagging[0]!.Condition?.["StringEquals"]?.["ec2:CreateAction"]).toEqual(["RunInstances", "CreateFleet", "CreateLaunchTemplate"]);
   });
 
   it("lets a launch use, without a tag, only resources it selects and never creates", () => {
@@ -45,12 +52,15 @@ describe("the documented policy", () => {
     expect(resourceTypes(untagged[0]!).sort()).toEqual(["capacity-reservation", "image", "security-group", "snapshot", "subnet"]);
   });
 
-  it("terminates only instances with this cluster's tag and a NodePool tag, and deletes only this cluster's templates", () => {
-    expect(statement("Ec2TerminateClusterNodePoolInstances").Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" },
-      StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
-    });
-    expect(statement("Ec2DeleteClusterLaunchTemplates").Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" } });
+  it("lets a launch use subnets, security groups and capacity reservations another account shares (RAM)", () => {
+    const shared = statement("Ec2LaunchUsingSelectedResources").Resource.filter((r) => /:(subnet|security-group|capacity-reservation)\//.test(r));
+    expect(shared).toEqual(["subnet", "security-group", "capacity-reservation"].map((t) => `arn:aws:ec2:\${Region}:*:${t}/*`));
+  });
+
+  it("terminates only instances and deletes only templates that carry Tenon's ownership tag for this cluster", () => {
+    expect(statement("Ec2TerminateTenonInstances").Condition).toEqual({ StringEquals: OWNED });
+    expect(statement("Ec2DeleteTenonLaunchTemplates").Condition).toEqual({ StringEquals: OWNED });
+    expect(statement("Ec2LaunchFromClusterTemplates").Condition).toEqual({ StringEquals: OWNED });
   });
 
   it("writes IAM only on instance profiles under this cluster's path, created with and changed under its tag", () => {
@@ -60,26 +70,34 @@ describe("the documented policy", () => {
       expect(s.Action.every((a) => a.endsWith("InstanceProfile"))).toBe(true);
       expect(s.Resource).toEqual(["arn:aws:iam::${AccountId}:instance-profile/tenon/${Region}/${ClusterName}/*"]);
     }
-    expect(statement("CreateClusterInstanceProfiles").Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "${ClusterName}" } });
-    expect(statement("ManageClusterInstanceProfiles").Condition?.["StringEquals"]).toEqual({ "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" });
+    expect(statement("CreateClusterInstanceProfiles").Condition).toEqual({ StringEquals: { "aws:RequestTag/tenon.sh/managed-by": "${ClusterName}" } });
+    expect(statement("ManageClusterInstanceProfiles").Condition?.["StringEquals"]).toEqual(OWNED);
   });
 
   it("deletes instance profiles only under this cluster's path and only those tagged as its own and a NodeClass's", () => {
     const remove = statement("DeleteOrphanedClusterInstanceProfiles");
     expect(remove.Action.sort()).toEqual(["iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]);
     expect(remove.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/${ClusterName}": "owned", "aws:ResourceTag/eks:eks-cluster-name": "${ClusterName}" },
-      StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/${ClusterName}": "owned", ...OWNED },
+      StringLike: { "aws:ResourceTag/tenon.sh/ec2nodeclass": "*" },
     });
-    // The page lists the shared ListInstanceProfiles statement once.
-    expect(policy.Statement.filter((s) => s.Action.includes("iam:ListInstanceProfiles")).map((s) => s.Sid)).toEqual(["ListInstanceProfiles"]);
+    // The page lists the shared read statement once.
+    expect(policy.Statement.filter((s) => s.Action.includes("iam:ListInstanceProfiles")).map((s) => s.Sid)).toEqual(["ReadInstanceProfiles"]);
+  });
+
+  it("reads any instance profile, as Karpenter does: IAM may check the read against the ARN without its path", () => {
+    const read = statement("ReadInstanceProfiles");
+    expect(read.Action.sort()).toEqual(["iam:GetInstanceProfile", "iam:ListInstanceProfiles"]);
+    expect(read.Resource).toEqual(["arn:aws:iam::${AccountId}:instance-profile/*"]);
+    expect(read.Condition).toBeUndefined();
   });
 
   it("is the union of the stack's function policies: every statement a function gets is documented with the same actions", () => {
     const { template } = synthTemplate({ functions: "batcher,provisioner,lifecycle,interruption,consolidator,drift" });
     const synthesized = Object.values(resourcesOfType(template, "AWS::IAM::Policy"))
       .flatMap((p) => (p.Properties?.["PolicyDocument"] as { Statement: Array<{ Sid?: string; Action: string | string[] }> }).Statement)
-      .filter((s) => s.Sid !== undefined);
+      // The table statements are per function and listed in their own section of the page.
+      .filter((s) => s.Sid !== undefined && !s.Sid.startsWith("Table"));
     const sids = new Set(synthesized.map((s) => s.Sid!));
     expect([...sids].sort()).toEqual(policy.Statement.map((s) => s.Sid).sort());
     for (const s of synthesized) expect([s.Action].flat().sort(), s.Sid).toEqual([...statement(s.Sid!).Action].sort());

@@ -33,7 +33,7 @@ const all = [...statementsByFunction.values()].flat();
 const actionsOf = (name: FunctionName) => new Set(statementsByFunction.get(name)?.flatMap((s) => s.actions));
 
 const EC2_WRITES = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:CreateTags", "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"];
-const CLUSTER_TAG_CONDITIONS = ["aws:RequestTag/eks:eks-cluster-name", "aws:ResourceTag/eks:eks-cluster-name"];
+const CLUSTER_TAG_CONDITIONS = ["aws:RequestTag/tenon.sh/managed-by", "aws:ResourceTag/tenon.sh/managed-by"];
 
 describe("function IAM policies", () => {
   it("has one policy per function and only Allow statements", () => {
@@ -67,6 +67,8 @@ describe("function IAM policies", () => {
       // launch creates (instances, volumes, fleets, interfaces, Spot requests).
       expect(s.actions.sort()).toEqual(["ec2:CreateFleet", "ec2:RunInstances"]);
       for (const r of s.resources) expect(r).toMatch(/:(image|snapshot|subnet|security-group|capacity-reservation)\/\*$/);
+      // Subnets, security groups and reservations may be shared from another account (RAM).
+      for (const r of s.resources.filter((r) => /:(subnet|security-group|capacity-reservation)\//.test(r))) expect(r).toMatch(/^arn:<AWS::Partition>:ec2:<AWS::Region>:\*:/);
     }
   });
 
@@ -74,7 +76,7 @@ describe("function IAM policies", () => {
     for (const created of ["instance", "network-interface", "spot-instances-request"]) {
       const creating = all.filter((s) => s.actions.includes("ec2:RunInstances") && s.resources.some((r) => r.endsWith(`:${created}/*`)));
       expect(creating.length, created).toBeGreaterThan(0);
-      for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/eks:eks-cluster-name": "demo" } });
+      for (const s of creating) expect(s.Condition).toEqual({ StringEquals: { "aws:RequestTag/tenon.sh/managed-by": "demo" } });
     }
   });
 
@@ -83,11 +85,8 @@ describe("function IAM policies", () => {
     expect(terminators).toEqual(["lifecycle"]);
     const terminate = statementsByFunction.get("lifecycle")?.find((s) => s.actions.includes("ec2:TerminateInstances"));
     expect(terminate?.actions).toEqual(["ec2:TerminateInstances"]);
-    // Cluster tag and a NodePool tag: a node group's instances of the same cluster stay out of reach.
-    expect(terminate?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
-    });
+    // Tenon's own tag: Karpenter's and node groups' instances of the same cluster stay out of reach.
+    expect(terminate?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/tenon.sh/managed-by": "demo" } });
   });
 
   it("gives the lifecycle function exactly the clean-up calls: templates and profiles of this cluster only", () => {
@@ -97,16 +96,16 @@ describe("function IAM policies", () => {
     const templates = lifecycle.find((s) => s.actions.includes("ec2:DeleteLaunchTemplate"));
     expect(templates?.actions).toEqual(["ec2:DeleteLaunchTemplate"]);
     expect(templates?.resources).toEqual(["arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:launch-template/*"]);
-    expect(templates?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" } });
+    expect(templates?.Condition).toEqual({ StringEquals: { "aws:ResourceTag/tenon.sh/managed-by": "demo" } });
     const profiles = lifecycle.find((s) => s.actions.includes("iam:DeleteInstanceProfile"));
     expect(profiles?.actions.sort()).toEqual(["iam:DeleteInstanceProfile", "iam:RemoveRoleFromInstanceProfile"]);
     expect(profiles?.resources).toEqual(["arn:<AWS::Partition>:iam::<AWS::AccountId>:instance-profile/tenon/<AWS::Region>/demo/*"]);
     expect(profiles?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/demo": "owned", "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      StringEquals: { "aws:ResourceTag/kubernetes.io/cluster/demo": "owned", "aws:ResourceTag/tenon.sh/managed-by": "demo" },
+      StringLike: { "aws:ResourceTag/tenon.sh/ec2nodeclass": "*" },
     });
     const iamActions = [...actionsOf("lifecycle")].filter((a) => a.startsWith("iam:")).sort();
-    expect(iamActions).toEqual(["iam:DeleteInstanceProfile", "iam:ListInstanceProfiles", "iam:RemoveRoleFromInstanceProfile"]);
+    expect(iamActions).toEqual(["iam:DeleteInstanceProfile", "iam:GetInstanceProfile", "iam:ListInstanceProfiles", "iam:RemoveRoleFromInstanceProfile"]);
   });
 
   it("tags at creation only inside RunInstances, CreateFleet or CreateLaunchTemplate", () => {
@@ -114,17 +113,17 @@ describe("function IAM policies", () => {
     const tagging = provisioner.filter((s) => s.actions.includes("ec2:CreateTags"));
     expect(tagging).toHaveLength(1);
     expect(tagging[0]?.Condition?.["StringEquals"]).toEqual({
-      "aws:RequestTag/eks:eks-cluster-name": "demo",
+      "aws:RequestTag/tenon.sh/managed-by": "demo",
       "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
     });
   });
 
-  it("never lets a retag move an instance to another cluster", () => {
-    const retag = statementsByFunction.get("lifecycle")?.find((s) => s.Sid === "Ec2TagClusterInstances");
-    expect(retag?.Condition).toEqual({
-      StringEquals: { "aws:ResourceTag/eks:eks-cluster-name": "demo" },
-      StringEqualsIfExists: { "aws:RequestTag/eks:eks-cluster-name": "demo" },
-    });
+  it("lets no function tag an existing instance (no code does; a tag could make an instance terminable)", () => {
+    for (const [name, ss] of statementsByFunction) {
+      for (const s of ss.filter((s) => s.actions.includes("ec2:CreateTags"))) {
+        expect(s.Condition?.["StringEquals"]?.["ec2:CreateAction"], `${name} ${s.Sid ?? ""}`).toEqual(["RunInstances", "CreateFleet", "CreateLaunchTemplate"]);
+      }
+    }
   });
 
   it("passes only the given node roles, only to EC2, and only from launching functions", () => {
@@ -133,7 +132,7 @@ describe("function IAM policies", () => {
       for (const s of ss.filter((s) => s.actions.includes("iam:PassRole"))) {
         passers.push(name);
         expect(s.resources).toEqual([NODE_ROLE]);
-        expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } });
+        expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] } });
       }
     }
     expect(passers.sort()).toEqual(["consolidator", "drift", "provisioner"]);
@@ -159,6 +158,37 @@ describe("function IAM policies", () => {
       if (services.has("sqs")) for (const r of s.resources) expect(r).toMatch(/^<Queues(Provisioner|Interruption)[0-9A-F]{8}\.Arn>$/);
       if (services.has("logs")) for (const r of s.resources) expect(r).toMatch(/^<Functions[A-Za-z]+Logs[0-9A-F]{8}\.Arn>$/);
     }
+  });
+
+  it("scopes each function's table access to its item types: the batcher can write the batch window and no NodeClass or NodePool", () => {
+    const table = `<${stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement)}.Arn>`;
+    /** Whether the function's synthesized policy allows `action` on an item of the partition `pk` (IAM's ForAllValues on LeadingKeys). */
+    const allows = (name: FunctionName, action: string, pk: string) =>
+      (statementsByFunction.get(name) ?? []).some((s) => {
+        if (!s.actions.includes(action) || !s.resources.includes(table)) return false;
+        const leading = s.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:LeadingKeys"];
+        // Every DynamoDB statement must name its partitions: an unconditioned one would open the table.
+        expect(leading, `${name} ${s.Sid ?? ""}`).toBeDefined();
+        return list(leading as string | string[]).includes(pk);
+      });
+    const writes = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"];
+    for (const action of writes) {
+      expect(allows("batcher", action, "CLUSTER#demo#EC2NODECLASS"), action).toBe(false);
+      expect(allows("batcher", action, "CLUSTER#demo#NODEPOOL"), action).toBe(false);
+      expect(allows("batcher", action, "CLUSTER#demo#NODECLAIM"), action).toBe(false);
+    }
+    expect(allows("batcher", "dynamodb:UpdateItem", "CLUSTER#demo#BATCH")).toBe(true);
+    expect(allows("batcher", "dynamodb:GetItem", "CLUSTER#demo#EC2NODECLASS")).toBe(false);
+    // Nobody's role writes the launch configuration; the provisioner reads it.
+    for (const name of statementsByFunction.keys()) for (const action of writes) {
+      expect(allows(name, action, "CLUSTER#demo#EC2NODECLASS"), `${name} ${action}`).toBe(false);
+      expect(allows(name, action, "CLUSTER#demo#NODEPOOL"), `${name} ${action}`).toBe(false);
+    }
+    expect(allows("provisioner", "dynamodb:Query", "CLUSTER#demo#EC2NODECLASS")).toBe(true);
+    expect(allows("interruption", "dynamodb:PutItem", "CLUSTER#demo#UNAVAILABLE")).toBe(true);
+    expect(allows("interruption", "dynamodb:UpdateItem", "CLUSTER#demo#NODECLAIM")).toBe(false);
+    // No Scan: it names no partition, so LeadingKeys could not hold it.
+    expect(all.some((s) => s.actions.includes("dynamodb:Scan"))).toBe(false);
   });
 
   it("gives each function only the services its job needs", () => {

@@ -193,11 +193,20 @@ describe("TenonStack with the default functions", () => {
       FunctionName: { "Fn::GetAtt": [batcher, "Arn"] },
       Principal: "logs.amazonaws.com",
     });
-    // And forwarded signals for this cluster reach it too.
+    // And forwarded signals for this cluster reach it too: only on the stack's own bus, only from its account.
+    const bus = Object.keys(resourcesOfType(template, "AWS::Events::EventBus"));
+    expect(bus).toHaveLength(1);
+    template.hasResourceProperties("AWS::Events::EventBus", { Name: "tenon-demo-signals" });
     template.hasResourceProperties("AWS::Events::Rule", {
-      EventPattern: { source: ["tenon.kubernetes"], "detail-type": ["Pod Unschedulable"], detail: { cluster: ["demo"] } },
+      EventBusName: { Ref: bus[0] },
+      EventPattern: { source: ["tenon.kubernetes"], "detail-type": ["Pod Unschedulable"], account: [{ Ref: "AWS::AccountId" }], detail: { cluster: ["demo"] } },
       Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [batcher, "Arn"] } })],
     });
+    // No rule on the default bus accepts forwarded signals.
+    for (const rule of Object.values(resourcesOfType(template, "AWS::Events::Rule"))) {
+      const pattern = rule.Properties?.["EventPattern"] as { source?: string[] } | undefined;
+      if (pattern?.source?.includes("tenon.kubernetes")) expect(rule.Properties?.["EventBusName"]).toBeDefined();
+    }
   });
 
   it("builds every function the same way: Node 22 on arm64, JSON logs with retention, cluster settings in the environment", () => {

@@ -35,13 +35,13 @@ describe("lifecycle clean-up through the EC2 adapter on moto", () => {
     const goneInstance = await cloud.create(launchRequest(gone, types, { nodeClaimName: "retired-bbbbb", nodeClaimUid: "2" }));
     await cloud.delete(goneInstance.instanceId);
 
-    const templates = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:eks:eks-cluster-name", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
+    const templates = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:tenon.sh/managed-by", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
     expect(templates).toHaveLength(2);
     const listed = await cloud.list();
     expect(listed.map((i) => i.instanceId)).toEqual([keptInstance.instanceId]);
     // EC2 tags an instance launched from a template with the template's id; moto's CreateFleet
     // does not (its RunInstances does), so the test adds the tag EC2 would have set.
-    const nodeClassOf = (t: (typeof templates)[number]) => t.Tags?.find((tag) => tag.Key === "karpenter.k8s.aws/ec2nodeclass")?.Value;
+    const nodeClassOf = (t: (typeof templates)[number]) => t.Tags?.find((tag) => tag.Key === "tenon.sh/ec2nodeclass")?.Value;
     const usedId = templates.find((t) => nodeClassOf(t) === "default")!.LaunchTemplateId!;
     const unused = templates.find((t) => nodeClassOf(t) === "retired")!.LaunchTemplateName!;
     const withTemplateTag = async () => (await cloud.list()).map((i) => ({ ...i, tags: { [TAG_LAUNCH_TEMPLATE_ID]: usedId, ...i.tags } }));
@@ -62,7 +62,7 @@ describe("lifecycle clean-up through the EC2 adapter on moto", () => {
     await clock.advance(Math.max(LAUNCH_TEMPLATE_GRACE_MS, CLEANUP_INTERVAL_MS) + 60_000);
     const later = await cleanUp(ports, { records: [], instances: await withTemplateTag() });
     expect(later).toEqual({ launchTemplates: [unused], instanceProfiles: [], failures: [] });
-    const left = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:eks:eks-cluster-name", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
+    const left = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:tenon.sh/managed-by", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
     expect(left.map((t) => t.LaunchTemplateId)).toEqual([usedId]);
   });
 });

@@ -50,14 +50,14 @@ describe("planCleanup", () => {
   it("keeps the profiles of NodeClasses that exist, that still have instances, or that a NodeClaim refers to", () => {
     const plan = planCleanup({
       nodeClasses: ["default"],
-      instances: [instance("i-1", { "karpenter.k8s.aws/ec2nodeclass": "retired" })],
+      instances: [instance("i-1", { "tenon.sh/ec2nodeclass": "retired" })],
       records: [record("gpu-abcde", "gpu")],
     });
     expect([...plan.keepNodeClasses].sort()).toEqual(["default", "gpu", "retired"]);
   });
 
   it("lets go of a NodeClass that is gone and has no instance and no NodeClaim", () => {
-    const plan = planCleanup({ nodeClasses: [], instances: [instance("i-1", { "karpenter.k8s.aws/ec2nodeclass": "default" })], records: [] });
+    const plan = planCleanup({ nodeClasses: [], instances: [instance("i-1", { "tenon.sh/ec2nodeclass": "default" })], records: [] });
     expect(plan.keepNodeClasses.has("retired")).toBe(false);
     expect(plan.keepNodeClasses.has("default")).toBe(true);
   });
@@ -113,7 +113,7 @@ describe("clean-up in the lifecycle tick", () => {
     await ports.store.putConfigObject("EC2NodeClass", "from-table", { metadata: { name: "from-table" }, spec: "not even valid" }, 0);
     const report = await cleanUp(ports, {
       records: [record("x-abcde", "pending-class")],
-      instances: [instance("i-1", { "aws:ec2launchtemplate:id": "lt-1", "karpenter.k8s.aws/ec2nodeclass": "running-class" })],
+      instances: [instance("i-1", { "aws:ec2launchtemplate:id": "lt-1", "tenon.sh/ec2nodeclass": "running-class" })],
     });
     expect(calls.templates).toEqual([{ inUse: ["lt-1"], graceMs: LAUNCH_TEMPLATE_GRACE_MS }]);
     expect(calls.profiles).toEqual([["from-cluster", "from-table", "pending-class", "running-class"]]);

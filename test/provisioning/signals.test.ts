@@ -1,6 +1,9 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { parseAuditLogPayload, parseBatcherEvent, parseForwardedEvent, unschedulablePodIn } from "../../lib/provisioning/signals.ts";
+import { recordSignals } from "../../lib/provisioning/batcher.ts";
+import { MAX_AUDIT_PAYLOAD_BYTES, MAX_REASON_CHARS, parseAuditLogPayload, parseBatcherEvent, parseForwardedEvent, unschedulablePodIn } from "../../lib/provisioning/signals.ts";
+import { simulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { awslogsEvent, schedulerPatchAudit } from "../support/world.ts";
 
 const pod = (name: string, namespace = "shop") => ({ metadata: { name, namespace } });
@@ -54,6 +57,40 @@ describe("reading kube-scheduler's status patches from the audit log", () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) expect(parsed.reason).toMatch(/^not a CloudWatch Logs subscription payload: /);
     }
+  });
+});
+
+describe("bounds on what a payload may cost", () => {
+  const payload = (message: string, messageType = "DATA_MESSAGE") => ({
+    messageType, owner: "1", logGroup: "g", logStream: "s", subscriptionFilters: ["f"], logEvents: [{ id: "1", timestamp: 1, message }],
+  });
+
+  it("refuses awslogs data that inflates beyond MAX_AUDIT_PAYLOAD_BYTES, saying so, instead of inflating it whole", () => {
+    // A gzip bomb: tens of kilobytes that inflate to 3x the bound, yet valid JSON with a good audit event.
+    const audit = JSON.stringify(schedulerPatchAudit(pod("a"))) + " ".repeat(3 * MAX_AUDIT_PAYLOAD_BYTES);
+    const data = gzipSync(Buffer.from(JSON.stringify(payload(audit)))).toString("base64");
+    expect(data.length).toBeLessThan(200_000);
+    const parsed = parseBatcherEvent({ awslogs: { data } }, "c1");
+    expect(parsed).toEqual({ ok: false, reason: expect.stringMatching(new RegExp(`inflates to more than ${MAX_AUDIT_PAYLOAD_BYTES} bytes`)) });
+    // Just under the bound still reads.
+    const fits = JSON.stringify(schedulerPatchAudit(pod("a"))) + " ".repeat(MAX_AUDIT_PAYLOAD_BYTES / 2);
+    expect(parseBatcherEvent({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload(fits)))).toString("base64") } }, "c1")).toMatchObject({ ok: true, pods: [{ name: "a" }] });
+  });
+
+  it("cuts the reason for a malformed megabyte to MAX_REASON_CHARS, and the batcher logs it once", async () => {
+    const data = gzipSync(Buffer.from(JSON.stringify(payload("{}", "X".repeat(1024 * 1024))))).toString("base64");
+    const parsed = parseBatcherEvent({ awslogs: { data } }, "c1");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.reason).toMatch(/^messageType "XXX/);
+      expect(parsed.reason.length).toBeLessThan(MAX_REASON_CHARS + 100);
+    }
+    const w = simulatedWorld({ clusterName: "c1", store: createMemoryStore() });
+    const report = await recordSignals(w.ports, { awslogs: { data } });
+    expect(report.kind).toBe("rejected");
+    const logged = w.telemetry.logs.filter((l) => JSON.stringify(l).includes("XXXX"));
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged[0]).length).toBeLessThan(MAX_REASON_CHARS + 300);
   });
 });
 

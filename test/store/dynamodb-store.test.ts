@@ -73,7 +73,7 @@ describe("DynamoDB store: table layout", () => {
     await local.client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: { pk: { S: "CLUSTER#c" }, sk: { S: statePageSk(1, "crashed", 0) }, kind: { S: "ClusterStatePage" }, generation: { N: "1" }, entries: { S: "[]" } },
+        Item: { pk: { S: "CLUSTER#c#STATE" }, sk: { S: statePageSk(1, "crashed", 0) }, kind: { S: "ClusterStatePage" }, generation: { N: "1" }, entries: { S: "[]" } },
       }),
     );
     for (const generation of [1, 2, 3]) await store.putClusterState(generation, [{ generation }], generation);
@@ -106,7 +106,8 @@ describe("DynamoDB store: table layout", () => {
     await store.markUnavailable({ instanceType: "m5.large", zone: "us-east-1a", capacityType: "spot" }, "ICE", 1_700_000_000_500);
     const [item] = await scanAll(tableName);
     expect(item?.sk?.S).toBe("UNAVAILABLE#m5.large#us-east-1a#spot");
-    expect(item?.pk?.S).toBe("CLUSTER#c");
+    // Each item type in a partition of its own, so IAM can scope a role to the types it uses.
+    expect(item?.pk?.S).toBe("CLUSTER#c#UNAVAILABLE");
     expect(item?.expiresAt?.N).toBe("1700000001");
     const ttl = await local.client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription?.AttributeName).toBe(createTableDefinition(tableName).timeToLive.TimeToLiveSpecification?.AttributeName);

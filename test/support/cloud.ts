@@ -4,7 +4,18 @@ import type { Clock } from "../../lib/ports/clock.ts";
 import type { LaunchRequest } from "../../lib/ports/cloud.ts";
 import type { InstanceType, Offering } from "../../lib/ports/instance-type.ts";
 
-export { CLUSTER } from "./builders.ts";
+import { CLUSTER } from "./builders.ts";
+
+export { CLUSTER };
+
+/** The tags Karpenter puts on an instance it launched for CLUSTER (no Tenon ownership tag). */
+export const KARPENTER_INSTANCE_TAGS: Record<string, string> = {
+  "karpenter.sh/nodepool": "default",
+  "karpenter.k8s.aws/ec2nodeclass": "default",
+  "eks:eks-cluster-name": CLUSTER,
+  [`kubernetes.io/cluster/${CLUSTER}`]: "owned",
+  "karpenter.sh/nodeclaim": "default-karp1",
+};
 
 export class ManualClock implements Clock {
   constructor(public ms = Date.parse("2026-11-01T00:00:00Z")) {}

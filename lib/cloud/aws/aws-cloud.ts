@@ -15,7 +15,7 @@ import { LaunchTemplateStore } from "./launch/template-store.ts";
 import { NodeClassResolver } from "./nodeclass-resolver.ts";
 import { PriceBook, type PriceSnapshot } from "./pricing.ts";
 import { withReservedOfferings } from "./reserved-offerings.ts";
-import { launchTags, TAG_EKS_CLUSTER } from "./tags.ts";
+import { launchTags, managedByFilter } from "./tags.ts";
 
 export interface AwsCloudDeps {
   clients: AwsClients;
@@ -125,7 +125,7 @@ export class AwsCloud implements Cloud {
     let token: string | undefined;
     do {
       const page = await this.deps.clients.ec2.send(new DescribeLaunchTemplatesCommand({
-        Filters: [{ Name: `tag:${TAG_EKS_CLUSTER}`, Values: [this.deps.config.clusterName] }], NextToken: token,
+        Filters: [managedByFilter(this.deps.config.clusterName)], NextToken: token,
       }));
       for (const t of page.LaunchTemplates ?? []) {
         if (t.LaunchTemplateId && t.LaunchTemplateName && inUse.has(t.LaunchTemplateId)) names.add(t.LaunchTemplateName);

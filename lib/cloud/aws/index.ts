@@ -20,6 +20,7 @@ export { INTERRUPTION_RULES, eventPatternJson, type InterruptionRule } from "./i
 export { CAPACITY_ERROR_CODES } from "./launch/fleet.ts";
 export { instanceProfileName, instanceProfilePath, instanceProfileTags, type InstanceProfileScope } from "./instance-profile.ts";
 export { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "./reserved-offerings.ts";
+export { isManagedBy, TAG_MANAGED_BY } from "./tags.ts";
 
 export interface CreateAwsCloudOptions {
   config: AwsCloudConfig;

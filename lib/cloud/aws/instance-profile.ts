@@ -18,7 +18,7 @@ import {
   type InstanceProfile,
 } from "@aws-sdk/client-iam";
 import { LABEL_REGION } from "../../api/labels.ts";
-import { clusterOwnershipTag, TAG_EKS_CLUSTER, TAG_NODECLASS } from "./tags.ts";
+import { clusterOwnershipTag, isManagedBy, TAG_EKS_CLUSTER, TAG_MANAGED_BY, TAG_NODECLASS } from "./tags.ts";
 
 export interface InstanceProfileScope {
   clusterName: string;
@@ -39,6 +39,7 @@ export function instanceProfileName(scope: InstanceProfileScope, nodeClassName: 
 export function instanceProfileTags(scope: InstanceProfileScope, nodeClassName: string): Record<string, string> {
   return {
     [clusterOwnershipTag(scope.clusterName)]: "owned",
+    [TAG_MANAGED_BY]: scope.clusterName,
     [TAG_EKS_CLUSTER]: scope.clusterName,
     [TAG_NODECLASS]: nodeClassName,
     [LABEL_REGION]: scope.region,
@@ -146,7 +147,9 @@ export class InstanceProfiles {
 
   /**
    * Deletes this cluster's profiles whose NodeClass is not in `keep` (pass the NodeClasses that
-   * exist or still have instances: a profile in use by a live instance must stay). Returns their names.
+   * exist or still have instances: a profile in use by a live instance must stay). Only profiles
+   * that carry Tenon's ownership tag for this cluster: IAM's list does not return tags, so each
+   * candidate is read first. Returns the deleted profiles' names.
    */
   async cleanup(keep: ReadonlySet<string>): Promise<string[]> {
     const found: InstanceProfile[] = [];
@@ -156,18 +159,21 @@ export class InstanceProfiles {
       found.push(...(page.InstanceProfiles ?? []));
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
-    const doomed = orphanedProfiles(this.scope, found.map((p) => ({ name: p.InstanceProfileName ?? "", path: p.Path ?? "" })), keep);
-    for (const name of doomed) {
-      const profile = found.find((p) => p.InstanceProfileName === name);
+    const candidates = orphanedProfiles(this.scope, found.map((p) => ({ name: p.InstanceProfileName ?? "", path: p.Path ?? "" })), keep);
+    const deleted: string[] = [];
+    for (const name of candidates) {
+      const profile = await this.get(name);
+      if (!profile || !isManagedBy(tagMap(profile), this.scope.clusterName)) continue;
       try {
-        for (const r of profile?.Roles ?? []) {
+        for (const r of profile.Roles ?? []) {
           await this.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: r.RoleName }));
         }
         await this.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
+        deleted.push(name);
       } catch (err) {
         if (!errorName(err).startsWith("NoSuchEntity")) throw err;
       }
     }
-    return doomed;
+    return deleted;
   }
 }

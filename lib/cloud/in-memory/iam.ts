@@ -12,6 +12,7 @@ import {
   roleNameOf,
   type InstanceProfileScope,
 } from "../aws/instance-profile.ts";
+import { isManagedBy } from "../aws/tags.ts";
 import type { SimInstanceProfile, SimWorld } from "./world.ts";
 
 export function ensureSimInstanceProfile(world: SimWorld, scope: InstanceProfileScope, nodeClassName: string, role: string): string {
@@ -36,7 +37,8 @@ export function ensureSimInstanceProfile(world: SimWorld, scope: InstanceProfile
 
 export function cleanupSimInstanceProfiles(world: SimWorld, scope: InstanceProfileScope, keep: ReadonlySet<string>): string[] {
   const profiles = world.instanceProfiles ?? new Map<string, SimInstanceProfile>();
-  const doomed = orphanedProfiles(scope, [...profiles.values()], keep);
+  // Like the adapter: only profiles that carry Tenon's ownership tag for this cluster.
+  const doomed = orphanedProfiles(scope, [...profiles.values()], keep).filter((name) => isManagedBy(profiles.get(name)?.tags ?? {}, scope.clusterName));
   for (const name of doomed) profiles.delete(name);
   return doomed;
 }

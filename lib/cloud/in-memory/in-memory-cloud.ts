@@ -1,7 +1,7 @@
 /**
  * The Cloud port in memory, on the bundled catalog: NodeClass resolution against a simulated
  * account (world.ts), launches that pick the cheapest offering that has capacity, instances that
- * boot after a delay on the injected Clock, client-token idempotency, tag queries, and injectable
+ * boot after a delay on the injected Clock, EC2's client-token rules (client-tokens.ts), tag queries, and injectable
  * faults (faults.ts). Used by the simulator, the demo and logic tests.
  */
 import { createHash } from "node:crypto";
@@ -27,12 +27,15 @@ import { selectNewestAmis } from "../aws/ami-select.ts";
 import { loadAwsInstanceTypes } from "../aws/catalog/index.ts";
 import { catalogZoneOptions } from "../aws/catalog-zones.ts";
 import { LIVE_STATES } from "../aws/instances.ts";
-import { planLaunch } from "../aws/launch/plan.ts";
+import { createFleetInput } from "../aws/launch/fleet.ts";
+import { planLaunch, type LaunchOption } from "../aws/launch/plan.ts";
+import { stableJson } from "../aws/launch/template.ts";
 import { readinessConditions, type ConditionType } from "../aws/readiness.ts";
 import { isEmptyTerm, matchesTerm, selectResources } from "../aws/selectors.ts";
 import { userDataProblem } from "../aws/userdata/index.ts";
 import { withReservedOfferings } from "../aws/reserved-offerings.ts";
 import { isClusterInstance, launchTags, TAG_NODECLAIM, TAG_NODEPOOL } from "../aws/tags.ts";
+import { ClientTokens } from "./client-tokens.ts";
 import { CloudFaults, type CloudOperation } from "./faults.ts";
 import { cleanupSimInstanceProfiles, ensureSimInstanceProfile } from "./iam.ts";
 import { selectSimReservations } from "./reservations.ts";
@@ -83,8 +86,7 @@ export interface SimLaunchTemplate {
 export class SimulatedCloud implements Cloud {
   readonly faults: CloudFaults;
   private readonly instances = new Map<string, SimInstance>();
-  private readonly byClientToken = new Map<string, string>();
-  private readonly creating = new Map<string, Promise<CloudInstance>>();
+  private readonly tokens = new ClientTokens<string>();
   private readonly templates = new Map<string, SimLaunchTemplate>();
   private nextId = 1;
   /** Separate from instance ids, so templates never shift the instance ids a simulation reports. */
@@ -197,25 +199,11 @@ export class SimulatedCloud implements Cloud {
 
   async create(request: LaunchRequest): Promise<CloudInstance> {
     await this.enter("create");
-    const token = createHash("sha256").update(`${request.nodeClaimName}\0${request.nodeClaimUid}`).digest("hex");
-    // EC2 answers concurrent requests with the same client token with one result; so does this.
-    const inProgress = this.creating.get(token);
-    if (inProgress) return inProgress;
-    const attempt = this.createOnce(request, token);
-    this.creating.set(token, attempt);
-    try {
-      return await attempt;
-    } finally {
-      this.creating.delete(token);
-    }
-  }
-
-  private async createOnce(request: LaunchRequest, token: string): Promise<CloudInstance> {
-    const existingId = this.byClientToken.get(token);
-    const existing = existingId ? this.instances.get(existingId) : [...this.instances.values()].find(
+    // As the adapter does first: a live instance already launched for this NodeClaim is the answer.
+    const existing = [...this.instances.values()].find(
       (i) => i.tags[TAG_NODECLAIM] === request.nodeClaimName && ["pending", "running"].includes(this.stateOf(i)),
     );
-    if (existing && ["pending", "running"].includes(this.stateOf(existing))) return this.view(existing);
+    if (existing) return this.view(existing);
 
     const resolved = this.resolve(request.nodeClass);
     if (!resolved.ready || !resolved.instanceProfile) {
@@ -229,8 +217,37 @@ export class SimulatedCloud implements Cloud {
       ...(maxPods !== undefined ? { kubeletMaxPods: maxPods } : {}),
     });
     if ("reason" in plan) throw new InsufficientCapacityError(request.nodeClaimName, [], plan.reason);
+    // The CreateFleet request the adapter would send for this plan, with its client token: EC2's
+    // token rules then hold here too (same token and request: the same answer, also a failure;
+    // same token, other request: IdempotentParameterMismatch).
+    const groups = new Map<string, LaunchOption[]>();
+    for (const o of plan.options) {
+      const name = this.templateName(request.nodeClass, o.ami.id);
+      groups.set(name, [...(groups.get(name) ?? []), o]);
+    }
+    const fleet = createFleetInput({
+      groups: [...groups].map(([templateName, options]) => ({ templateName, options })),
+      capacityType: plan.capacityType,
+      tags: this.instanceTags(request),
+      nodeClaim: { name: request.nodeClaimName, uid: request.nodeClaimUid },
+      ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
+    });
+    const instanceId = await this.tokens.once(fleet.ClientToken!, stableJson({ ...fleet, ClientToken: undefined }), () => this.launchFirstAvailable(request, plan.options, now));
+    // A repeated request gets the instance the first one made, as it is now.
+    return this.view(this.instances.get(instanceId)!);
+  }
+
+  private instanceTags(request: LaunchRequest): Record<string, string> {
+    return launchTags({
+      clusterName: this.options.clusterName, nodePoolName: request.nodePoolName, nodeClaimName: request.nodeClaimName,
+      nodeClassName: request.nodeClass.metadata.name, nodeClassTags: request.nodeClass.spec.tags,
+    });
+  }
+
+  /** One fleet request: the first option that has capacity, in the plan's order; refused ones are marked unavailable. */
+  private async launchFirstAvailable(request: LaunchRequest, options: readonly LaunchOption[], now: number): Promise<string> {
     const failures: OfferingFailure[] = [];
-    for (const option of plan.options) {
+    for (const option of options) {
       const key = { instanceType: option.instanceType.name, zone: option.offering.zone, capacityType: option.offering.capacityType };
       const subnet = this.options.world.subnets.find((x) => x.id === option.subnet.id);
       const reservation = option.offering.capacityType === "reserved"
@@ -256,16 +273,12 @@ export class SimulatedCloud implements Cloud {
         capacityType: option.offering.capacityType,
         imageId: option.ami.id,
         launchTimeMs: now,
-        tags: launchTags({
-          clusterName: this.options.clusterName, nodePoolName: request.nodePoolName, nodeClaimName: request.nodeClaimName,
-          nodeClassName: request.nodeClass.metadata.name, nodeClassTags: request.nodeClass.spec.tags,
-        }),
+        tags: this.instanceTags(request),
       };
       // EC2 tags every instance launched from a template with the template's id.
       instance.tags[TAG_LAUNCH_TEMPLATE_ID] = template.id;
       this.instances.set(instance.instanceId, instance);
-      this.byClientToken.set(token, instance.instanceId);
-      return this.view(instance);
+      return instance.instanceId;
     }
     throw new InsufficientCapacityError(request.nodeClaimName, failures);
   }
@@ -295,10 +308,14 @@ export class SimulatedCloud implements Cloud {
     }
   }
 
+  private templateName(nodeClass: EC2NodeClass, imageId: string): string {
+    const hash = createHash("sha256").update(JSON.stringify([nodeClass.metadata.name, nodeClass.spec, imageId])).digest("hex").slice(0, 24);
+    return `tenon/${this.options.clusterName}/${hash}`;
+  }
+
   /** Like the EC2 adapter: a template per distinct content, found again by its content-hash name. */
   private ensureTemplate(nodeClass: EC2NodeClass, imageId: string, nowMs: number): SimLaunchTemplate {
-    const hash = createHash("sha256").update(JSON.stringify([nodeClass.metadata.name, nodeClass.spec, imageId])).digest("hex").slice(0, 24);
-    const name = `tenon/${this.options.clusterName}/${hash}`;
+    const name = this.templateName(nodeClass, imageId);
     let template = this.templates.get(name);
     if (!template) {
       template = { name, id: `lt-${(this.nextTemplateId++).toString(16).padStart(17, "0")}`, nodeClassName: nodeClass.metadata.name, createdAtMs: nowMs };

@@ -16,7 +16,7 @@ import { assertItemFits, batchWrite, queryPrefix, type DynamoContext, type Item 
 const READ_ATTEMPTS = 5;
 
 async function getManifest(ctx: DynamoContext): Promise<Item | undefined> {
-  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: STATE_MANIFEST_SK }, ConsistentRead: true }));
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(STATE_MANIFEST_SK), sk: STATE_MANIFEST_SK }, ConsistentRead: true }));
   return out.Item as Item | undefined;
 }
 
@@ -29,7 +29,7 @@ export async function putClusterState(ctx: DynamoContext, generation: number, en
 
   const writerId = randomUUID().replaceAll("-", "").slice(0, 16);
   const pageItems = pages.map((text, index): Item => ({
-    pk: ctx.pk,
+    pk: ctx.pk(STATE_PAGE_PREFIX),
     sk: statePageSk(generation, writerId, index),
     kind: "ClusterStatePage",
     generation,
@@ -83,7 +83,7 @@ async function sweepPagesBelow(ctx: DynamoContext, generation: number): Promise<
         TableName: ctx.tableName,
         KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :low AND :high",
         ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-        ExpressionAttributeValues: { ":pk": ctx.pk, ":low": STATE_PAGE_PREFIX, ":high": statePagesBelow(generation) },
+        ExpressionAttributeValues: { ":pk": ctx.pk(STATE_PAGE_PREFIX), ":low": STATE_PAGE_PREFIX, ":high": statePagesBelow(generation) },
         ProjectionExpression: "#pk, #sk",
         ExclusiveStartKey: startKey,
       }),

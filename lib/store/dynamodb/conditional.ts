@@ -55,12 +55,12 @@ async function settle(send: () => Promise<{ Attributes?: Record<string, unknown>
 
 /** UpdateItem on the cluster's item `sk`, under the condition in `input`. */
 export function updateIf(ctx: DynamoContext, sk: string, input: Omit<UpdateCommandInput, "TableName" | "Key">): Promise<ConditionalWrite> {
-  return settle(() => ctx.doc.send(new UpdateCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk }, ...input })));
+  return settle(() => ctx.doc.send(new UpdateCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(sk), sk }, ...input })));
 }
 
 /** DeleteItem of the cluster's item `sk`, under the condition in `input`. */
 export function deleteIf(ctx: DynamoContext, sk: string, input: Omit<DeleteCommandInput, "TableName" | "Key">): Promise<ConditionalWrite> {
-  return settle(() => ctx.doc.send(new DeleteCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk }, ...input })));
+  return settle(() => ctx.doc.send(new DeleteCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(sk), sk }, ...input })));
 }
 
 /** PutItem of `input.Item` (which carries its own keys), under the condition in `input`. */

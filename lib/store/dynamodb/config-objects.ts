@@ -30,7 +30,7 @@ export async function putConfigObject(
   const { expectedVersion } = options;
   checkExpectedVersion(what, expectedVersion);
   const body = encodeBody(raw, what);
-  assertItemFits({ pk: ctx.pk, sk, kind, name, raw: body, updatedAtMs: nowMs, version: 1 });
+  assertItemFits({ pk: ctx.pk(sk), sk, kind, name, raw: body, updatedAtMs: nowMs, version: 1 });
   // Writing what is already stored is a no-op (no version bump), so re-applying an unchanged
   // file does not look like a change to the drift checker.
   const condition =
@@ -69,7 +69,7 @@ export async function putConfigObject(
 }
 
 export async function getConfigObject(ctx: DynamoContext, kind: ConfigKind, name: string): Promise<ConfigObjectRecord | undefined> {
-  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: configSk(kind, name) }, ConsistentRead: true }));
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(configSk(kind, name)), sk: configSk(kind, name) }, ConsistentRead: true }));
   return out.Item ? toRecord(out.Item as Item) : undefined;
 }
 

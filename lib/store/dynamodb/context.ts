@@ -1,4 +1,4 @@
-/** What every part of the DynamoDB store shares: the client, the table, the cluster's partition. */
+/** What every part of the DynamoDB store shares: the client, the table, the cluster's partitions. */
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { DYNAMODB_ITEM_LIMIT_BYTES, itemSizeBytes } from "../codec.ts";
 
@@ -7,7 +7,8 @@ export type Item = Record<string, unknown>;
 export interface DynamoContext {
   doc: DynamoDBDocumentClient;
   tableName: string;
-  pk: string;
+  /** The partition key of the item with this sort key (or of the items under this sort-key prefix). */
+  pk(sk: string): string;
 }
 
 /** A last guard before every write: the codecs keep bodies far smaller, this catches a bug. */
@@ -18,7 +19,7 @@ export function assertItemFits(item: Item): void {
   }
 }
 
-/** Every item of the cluster's partition whose sort key starts with `prefix`, in sort-key order. */
+/** Every item of the cluster whose sort key starts with `prefix` (one item type), in sort-key order. */
 export async function queryPrefix(ctx: DynamoContext, prefix: string, projection?: string[]): Promise<Item[]> {
   const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -30,7 +31,7 @@ export async function queryPrefix(ctx: DynamoContext, prefix: string, projection
         TableName: ctx.tableName,
         KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ":pk": ctx.pk, ":prefix": prefix },
+        ExpressionAttributeValues: { ":pk": ctx.pk(prefix), ":prefix": prefix },
         ...(projection ? { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(",") } : {}),
         ConsistentRead: true,
         ExclusiveStartKey: startKey,

@@ -30,7 +30,7 @@ export async function recordPodsSeen(ctx: DynamoContext, count: number, nowMs: n
   const out = await ctx.doc.send(
     new UpdateCommand({
       TableName: ctx.tableName,
-      Key: { pk: ctx.pk, sk: BATCH_SK },
+      Key: { pk: ctx.pk(BATCH_SK), sk: BATCH_SK },
       UpdateExpression: "SET #kind = :kind, #first = if_not_exists(#first, :now), #last = :now ADD #count :count, #version :one",
       ExpressionAttributeNames: { "#kind": "kind", "#first": "firstSeenAtMs", "#last": "lastSeenAtMs", "#count": "podCount", "#version": "version" },
       ExpressionAttributeValues: { ":kind": "BatchWindow", ":now": nowMs, ":count": count, ":one": 1 },
@@ -47,7 +47,7 @@ export async function recordPodsSeen(ctx: DynamoContext, count: number, nowMs: n
 }
 
 export async function getBatchWindow(ctx: DynamoContext): Promise<BatchWindow | undefined> {
-  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: BATCH_SK }, ConsistentRead: true }));
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(BATCH_SK), sk: BATCH_SK }, ConsistentRead: true }));
   return out.Item ? toWindow(out.Item as Item) : undefined;
 }
 
@@ -117,7 +117,7 @@ export async function releaseLease(ctx: DynamoContext, name: string, holder: str
 }
 
 export async function getLease(ctx: DynamoContext, name: string): Promise<Lease | undefined> {
-  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: leaseSk(name) }, ConsistentRead: true }));
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(leaseSk(name)), sk: leaseSk(name) }, ConsistentRead: true }));
   return out.Item ? toLease(out.Item as Item) : undefined;
 }
 
@@ -129,7 +129,7 @@ export async function markUnavailable(ctx: DynamoContext, key: OfferingKey, reas
   // Never shortens an entry: a later mark with an earlier expiry is a no-op.
   await putIf(ctx, {
     Item: {
-      pk: ctx.pk,
+      pk: ctx.pk(sk),
       sk,
       kind: "UnavailableOffering",
       instanceType: key.instanceType,

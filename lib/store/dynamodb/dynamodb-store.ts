@@ -6,7 +6,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ConfigKind, NodeClaimContent, PutConfigObjectOptions, Store } from "../../ports/store.ts";
 import type { OfferingKey } from "../../ports/unavailable-offerings.ts";
-import { clusterPk } from "../keys.ts";
+import { clusterPk, itemPk, itemTypeOf } from "../keys.ts";
 import * as claims from "./nodeclaims.ts";
 import * as coordination from "./coordination.ts";
 import * as config from "./config-objects.ts";
@@ -20,10 +20,12 @@ export interface DynamoDbStoreOptions {
 }
 
 export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
+  // A bad cluster name fails here, not at the first request.
+  clusterPk(options.clusterName);
   const ctx: DynamoContext = {
     doc: DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } }),
     tableName: options.tableName,
-    pk: clusterPk(options.clusterName),
+    pk: (sk) => itemPk(options.clusterName, itemTypeOf(sk)),
   };
   return {
     createNodeClaim: (content: NodeClaimContent, nowMs: number) => claims.createNodeClaim(ctx, content, nowMs),

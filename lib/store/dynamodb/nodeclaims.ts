@@ -23,7 +23,7 @@ export async function createNodeClaim(ctx: DynamoContext, content: NodeClaimCont
   const body = encodeNodeClaimContent(content);
   const name = content.nodeClaim.metadata.name;
   const item: Item = {
-    pk: ctx.pk,
+    pk: ctx.pk(nodeClaimSk(name)),
     sk: nodeClaimSk(name),
     kind: "NodeClaim",
     name,
@@ -47,7 +47,7 @@ export async function createNodeClaim(ctx: DynamoContext, content: NodeClaimCont
 }
 
 async function getItem(ctx: DynamoContext, name: string): Promise<Item | undefined> {
-  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk, sk: nodeClaimSk(name) }, ConsistentRead: true }));
+  const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(nodeClaimSk(name)), sk: nodeClaimSk(name) }, ConsistentRead: true }));
   return out.Item as Item | undefined;
 }
 
@@ -75,7 +75,7 @@ export async function updateNodeClaim(
   assertTime(WHAT, "nowMs", nowMs);
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   const body = encodeNodeClaimContent(content, name);
-  assertItemFits({ pk: ctx.pk, sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
+  assertItemFits({ pk: ctx.pk(nodeClaimSk(name)), sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
   const write = await updateIf(ctx, nodeClaimSk(name), {
     UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
     ConditionExpression: "#version = :expected",

@@ -4,6 +4,7 @@
  */
 import {
   CreateFleetCommand,
+  type CreateFleetCommandInput,
   CreateLaunchTemplateCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -19,7 +20,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pricingEndpointRegion } from "../../../lib/cloud/aws/config.ts";
 import { MAX_LAUNCH_ATTEMPTS } from "../../../lib/cloud/aws/launch/launcher.ts";
+import { stableJson } from "../../../lib/cloud/aws/launch/template.ts";
 import { parsePriceListItem } from "../../../lib/cloud/aws/pricing.ts";
+import { ClientTokens } from "../../../lib/cloud/in-memory/client-tokens.ts";
 import { InsufficientCapacityError } from "../../../lib/ports/cloud.ts";
 import { UNAVAILABLE_OFFERING_TTL_MS } from "../../../lib/ports/unavailable-offerings.ts";
 import { CLUSTER, fakeType, launchRequest, ManualClock } from "../../support/cloud.ts";
@@ -73,6 +76,45 @@ function overridesOf(call: number): string[] {
   const input = ec2.commandCalls(CreateFleetCommand)[call]!.args[0].input;
   return input.LaunchTemplateConfigs!.flatMap((c) => c.Overrides!.map((o) => `${o.InstanceType}/${o.AvailabilityZone}`));
 }
+
+describe("CreateFleet client tokens, against EC2's token rules", () => {
+  /**
+   * CreateFleet as EC2 answers it: `respond` runs once per new token and its answer is kept; the
+   * same token with the same request gets it again, with another request IdempotentParameterMismatch.
+   * `lose` drops the answer of the calls it names on the way back, as a timeout would.
+   */
+  function fleetWithTokens(respond: Array<(input: CreateFleetCommandInput) => object>, lose: ReadonlySet<number> = new Set()) {
+    const tokens = new ClientTokens<object>();
+    let call = 0;
+    let launched = 0;
+    ec2.on(CreateFleetCommand).callsFake(async (input: CreateFleetCommandInput) => {
+      const n = call++;
+      const answer = await tokens.once(input.ClientToken!, stableJson({ ...input, ClientToken: undefined }), async () => respond[launched++]!(input));
+      if (lose.has(n)) throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+      return answer;
+    });
+    return { launches: () => launched };
+  }
+  const c5 = { Instances: [{ InstanceIds: ["i-0c5"], InstanceType: "c5.large", Lifecycle: "on-demand", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "c5.large", SubnetId: "subnet-a", ImageId: "ami-x86" } } }] };
+  const noM5 = { Errors: ["subnet-a", "subnet-b"].map((SubnetId) => ({ ErrorCode: "InsufficientInstanceCapacity", ErrorMessage: "no m5", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId } } })) };
+
+  it("a retried launch whose overrides changed uses a new token; an identical retry reuses it and gets the fleet EC2 already made", async () => {
+    const { cloud } = setup();
+    // First invocation: m5 is refused, then the fleet of c5 launches but its answer is lost.
+    const fleet = fleetWithTokens([() => noM5, () => c5], new Set([1]));
+    await expect(cloud.create(launchRequest(nodeClass(), types))).rejects.toThrow(/socket hang up/);
+    // The retry (DescribeInstances does not show i-0c5 yet) plans without m5: the same request as
+    // the lost one, so the same token, and EC2 answers with the instance it made.
+    const instance = await cloud.create(launchRequest(nodeClass(), types));
+    expect(instance.instanceId).toBe("i-0c5");
+    expect(fleet.launches()).toBe(2);
+    expect(overridesOf(0)).toEqual(["m5.large/us-east-1a", "m5.large/us-east-1b", "c5.large/us-east-1a", "c5.large/us-east-1b"]);
+    expect(overridesOf(2)).toEqual(overridesOf(1));
+    const tokens = ec2.commandCalls(CreateFleetCommand).map((c) => c.args[0].input.ClientToken);
+    expect(tokens[2]).toBe(tokens[1]);
+    expect(tokens[1]).not.toBe(tokens[0]);
+  });
+});
 
 describe("launch fallback on capacity errors", () => {
   it("marks refused offerings unavailable for 3 minutes and launches from the remaining ones", async () => {

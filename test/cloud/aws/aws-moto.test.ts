@@ -1,5 +1,6 @@
 /** The EC2 adapter against a real moto server: discovery, launch templates, CreateFleet, instances, GC. */
 import { CreateSubnetCommand, DescribeImagesCommand, DescribeInstancesCommand, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } from "@aws-sdk/client-ec2";
+import { CreateInstanceProfileCommand } from "@aws-sdk/client-iam";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -9,7 +10,7 @@ import { useMoto } from "../../support/moto.ts";
 import { describeCloudContract } from "../cloud-contract.ts";
 import { CLUSTER, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
-import { buildAccount, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "../../support/moto-env.ts";
+import { buildAccount, karpenterInstance, leakInstance, motoCloud, motoConfig, readInstanceProfile, SSM_PREFIX } from "../../support/moto-env.ts";
 
 const moto = useMoto();
 
@@ -24,7 +25,11 @@ describeCloudContract("EC2 adapter on moto", async () => {
     roles: account.roles,
     instanceProfile: (name) => readInstanceProfile(account.clients, name),
     cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
+    putInstanceProfile: async (InstanceProfileName, Path, tags) => {
+      await account.clients.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName, Path, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+    },
     leakInstance: () => leakInstance(account),
+    karpenterInstance: () => karpenterInstance(account),
   };
 });
 
@@ -107,7 +112,7 @@ describe("launching on moto", () => {
   it("creates a tagged launch template whose user data is a nodeadm NodeConfig for the NodeClaim", async () => {
     const { account, cloud, types } = await launchOne();
     const instance = await cloud.create(launchRequest(nodeClass(), types, { taints: [{ key: "dedicated", value: "web", effect: "NoSchedule" }] }));
-    const templates = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:eks:eks-cluster-name", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
+    const templates = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:tenon.sh/managed-by", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
     expect(templates).toHaveLength(1);
     expect(templates[0]!.LaunchTemplateName).toMatch(new RegExp(`^tenon/${CLUSTER}/[0-9a-f]{24}$`));
     const version = (await account.clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templates[0]!.LaunchTemplateId, Versions: ["$Latest"] }))).LaunchTemplateVersions![0]!;
@@ -116,9 +121,12 @@ describe("launching on moto", () => {
     expect(data.IamInstanceProfile?.Name).toBe("tenon-node");
     expect(data.SecurityGroupIds).toEqual([account.securityGroupId]);
     expect(data.MetadataOptions).toMatchObject({ HttpTokens: "required", HttpPutResponseHopLimit: 1 });
-    // The interfaces the launch creates carry the cluster tag (IAM requires it on them).
+    // The interfaces the launch creates carry Tenon's ownership tag (IAM requires it on them).
     const interfaceTags = data.TagSpecifications?.find((t) => t.ResourceType === "network-interface")?.Tags ?? [];
-    expect(interfaceTags).toContainEqual({ Key: "eks:eks-cluster-name", Value: CLUSTER });
+    expect(interfaceTags).toContainEqual({ Key: "tenon.sh/managed-by", Value: CLUSTER });
+    // The template itself: Tenon's tag, and not the one Karpenter lists its own templates by.
+    expect(templates[0]!.Tags).toContainEqual({ Key: "tenon.sh/managed-by", Value: CLUSTER });
+    expect(templates[0]!.Tags?.map((t) => t.Key)).not.toContain("eks:eks-cluster-name");
     const parts = parseMime(Buffer.from(data.UserData!, "base64").toString("utf8"));
     const config = parseYaml(parts.at(-1)!.body) as { spec: { cluster: { name: string }; kubelet: { config: { maxPods: number; registerWithTaints: unknown[] } } } };
     expect(config.spec.cluster.name).toBe(CLUSTER);
@@ -133,7 +141,7 @@ describe("launching on moto", () => {
     const { account, cloud, types } = await launchOne();
     await cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "a", nodeClaimUid: "1" }));
     await cloud.create(launchRequest(nodeClass(), types, { nodeClaimName: "b", nodeClaimUid: "2" }));
-    const list = async () => (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:eks:eks-cluster-name", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
+    const list = async () => (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:tenon.sh/managed-by", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
     const names = (await list()).map((t) => t.LaunchTemplateName!);
     expect(names).toHaveLength(1);
     expect(await cloud.cleanupLaunchTemplates(new Set(names), 0)).toEqual([]);

@@ -26,6 +26,33 @@ describe("garbage collection decision", () => {
     expect(d.terminate.map((i) => i.instanceId)).toEqual(["i-leak"]);
   });
 
+  it("collects a duplicate launched for a live NodeClaim whose record points at another instance, once past the grace period", () => {
+    const d = decideGarbageCollection({
+      instances: [
+        instance("i-first", 0, { nodeClaimName: "np-a" }),
+        instance("i-dup", now - 30_000, { nodeClaimName: "np-a" }),
+        instance("i-dup-young", now - 29_999, { nodeClaimName: "np-a" }),
+        // A record with no instance yet: its launch may be writing this one now.
+        instance("i-launching", 0, { nodeClaimName: "np-b" }),
+      ],
+      nodeClaims: [{ name: "np-a", providerId: "aws:///z/i-first" }, { name: "np-b" }],
+      nowMs: now,
+    });
+    expect(d.terminate.map((i) => i.instanceId)).toEqual(["i-dup"]);
+  });
+
+  it("never terminates an instance whose Node is Ready, leaked or duplicate: it is spared, with the reason", () => {
+    const d = decideGarbageCollection({
+      instances: [instance("i-first", 0, { nodeClaimName: "np-a" }), instance("i-dup", 0, { nodeClaimName: "np-a" }), instance("i-leak", 0), instance("i-leak2", 0)],
+      nodeClaims: [{ name: "np-a", providerId: "aws:///z/i-first" }],
+      readyNodes: [{ name: "node-dup", providerId: "aws:///z/i-dup" }, { name: "node-leak", providerId: "aws:///z/i-leak" }],
+      nowMs: now,
+    });
+    expect(d.terminate.map((i) => i.instanceId)).toEqual(["i-leak2"]);
+    expect(d.spared.map((s) => [s.instance.instanceId, s.nodeName])).toEqual([["i-dup", "node-dup"], ["i-leak", "node-leak"]]);
+    expect(d.spared[0]!.reason).toMatch(/duplicate: NodeClaim np-a points at i-first, but its Node node-dup is Ready/);
+  });
+
   it("reports NodeClaims whose instance is not live, unless the record is younger than the grace period", () => {
     const d = decideGarbageCollection({
       instances: [instance("i-1", 0), instance("i-2", 0, { state: "terminated" })],
@@ -44,7 +71,7 @@ describe("garbage collection decision", () => {
 
 describe("tags", () => {
   it("reserve the ownership keys", () => {
-    for (const k of ["karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name", "kubernetes.io/cluster/x"]) expect(isRestrictedTagKey(k)).toBe(true);
+    for (const k of ["tenon.sh/managed-by", "tenon.sh/ec2nodeclass", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass", "eks:eks-cluster-name", "kubernetes.io/cluster/x"]) expect(isRestrictedTagKey(k)).toBe(true);
     expect(isRestrictedTagKey("team")).toBe(false);
     expect(isRestrictedTagKey("aws:cloudformation:stack-name")).toBe(true);
     expect(launchTags({ clusterName: "c", nodePoolName: "p", nodeClaimName: "n", nodeClassName: "k", nodeClassTags: { "kubernetes.io/cluster/c": "shared" } })["kubernetes.io/cluster/c"]).toBe("owned");
@@ -53,7 +80,7 @@ describe("tags", () => {
   it("on interfaces and Spot requests are the instance's tags without the NodeClaim, which a shared template cannot know", () => {
     const input = { clusterName: "c", nodePoolName: "p", nodeClassName: "k", nodeClassTags: { team: "a", "eks:eks-cluster-name": "other" } };
     const launched = launchedResourceTags(input);
-    expect(launched).toEqual({ team: "a", "kubernetes.io/cluster/c": "owned", "karpenter.sh/nodepool": "p", "eks:eks-cluster-name": "c", "karpenter.k8s.aws/ec2nodeclass": "k" });
+    expect(launched).toEqual({ team: "a", "kubernetes.io/cluster/c": "owned", "tenon.sh/managed-by": "c", "karpenter.sh/nodepool": "p", "eks:eks-cluster-name": "c", "tenon.sh/ec2nodeclass": "k" });
     expect(launchTags({ ...input, nodeClaimName: "n" })).toEqual({ ...launched, "karpenter.sh/nodeclaim": "n" });
   });
 });

@@ -67,7 +67,8 @@ describe("instance profiles on moto", () => {
     expect(await profiles.ensure("default", `arn:aws:iam::123456789012:role/${account.roles[1]}`)).toBe(name);
     const profile = await readInstanceProfile(account.clients, name);
     expect(profile?.roles).toEqual([account.roles[1]]);
-    expect(profile?.tags["karpenter.k8s.aws/ec2nodeclass"]).toBe("default");
+    expect(profile?.tags["tenon.sh/ec2nodeclass"]).toBe("default");
+    expect(profile?.tags["tenon.sh/managed-by"]).toBe(CLUSTER);
   });
 
   it("launches from a role NodeClass with the profile it made in the launch template", async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createFleetInput, fleetClientToken, interpretFleetOutput } from "../../../lib/cloud/aws/launch/fleet.ts";
+import { createFleetInput, interpretFleetOutput } from "../../../lib/cloud/aws/launch/fleet.ts";
 import { isExotic, MAX_INSTANCE_TYPES, planLaunch, subnetsByZone, type LaunchOption } from "../../../lib/cloud/aws/launch/plan.ts";
 import { labelsSatisfy } from "../../../lib/requirements/node-selector.ts";
 import { typeLabels } from "../../../lib/cloud/aws/requirements.ts";
@@ -106,10 +106,11 @@ describe("planLaunch", () => {
 describe("CreateFleet request", () => {
   const options = plan({ instanceTypes: [fakeType("m5.large", [{ zone: "z-a", price: 0.096 }, { zone: "z-b", price: 0.096 }]), fakeType("c5.large", [{ zone: "z-a", price: 0.085 }])], requirements: onDemandOnly }).options;
   const tags = launchTags({ clusterName: "c1", nodePoolName: "np", nodeClaimName: "np-x", nodeClassName: "nc", nodeClassTags: { team: "a" } });
+  const nodeClaim = { name: "np-x", uid: "u-1" };
 
   it("is an instant fleet of one, lowest-price on-demand, with overrides per type and zone priced as Priority", () => {
-    const input = createFleetInput({ groups: [{ templateName: "lt-1", options }], capacityType: "on-demand", tags, clientToken: "tok" });
-    expect(input).toMatchObject({ Type: "instant", ClientToken: "tok", TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: "on-demand" }, OnDemandOptions: { AllocationStrategy: "lowest-price" } });
+    const input = createFleetInput({ groups: [{ templateName: "lt-1", options }], capacityType: "on-demand", tags, nodeClaim });
+    expect(input).toMatchObject({ Type: "instant", TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: "on-demand" }, OnDemandOptions: { AllocationStrategy: "lowest-price" } });
     expect(input.SpotOptions).toBeUndefined();
     expect(input.LaunchTemplateConfigs![0]!.Overrides).toEqual([
       { InstanceType: "c5.large", SubnetId: "subnet-a2", ImageId: "ami-std", AvailabilityZone: "z-a", Priority: 0.085 },
@@ -118,20 +119,30 @@ describe("CreateFleet request", () => {
     ]);
     expect(input.TagSpecifications!.map((t) => t.ResourceType)).toEqual(["instance", "volume", "fleet"]);
     expect(Object.fromEntries(input.TagSpecifications![0]!.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
-      team: "a", "kubernetes.io/cluster/c1": "owned", "karpenter.sh/nodepool": "np", "karpenter.sh/nodeclaim": "np-x", "eks:eks-cluster-name": "c1", "karpenter.k8s.aws/ec2nodeclass": "nc",
+      team: "a", "kubernetes.io/cluster/c1": "owned", "tenon.sh/managed-by": "c1", "karpenter.sh/nodepool": "np", "karpenter.sh/nodeclaim": "np-x", "eks:eks-cluster-name": "c1", "tenon.sh/ec2nodeclass": "nc",
     });
   });
 
   it("uses price-capacity-optimized for spot", () => {
-    const input = createFleetInput({ groups: [{ templateName: "lt-1", options }], capacityType: "spot", tags, clientToken: "tok" });
+    const input = createFleetInput({ groups: [{ templateName: "lt-1", options }], capacityType: "spot", tags, nodeClaim });
     expect(input.SpotOptions).toEqual({ AllocationStrategy: "price-capacity-optimized" });
     expect(input.TargetCapacitySpecification!.DefaultTargetCapacityType).toBe("spot");
   });
 
-  it("derives the client token from the NodeClaim name, uid and attempt", () => {
-    expect(fleetClientToken("a", "u", 0)).toBe(fleetClientToken("a", "u", 0));
-    expect(new Set([fleetClientToken("a", "u", 0), fleetClientToken("a", "u", 1), fleetClientToken("a", "v", 0), fleetClientToken("b", "u", 0)]).size).toBe(4);
-    expect(fleetClientToken("a", "u", 0).length).toBeLessThanOrEqual(64);
+  it("derives the client token from the NodeClaim and the exact request: equal requests share it, any change makes a new one", () => {
+    const token = (input: Parameters<typeof createFleetInput>[0]) => createFleetInput(input).ClientToken!;
+    const base = { groups: [{ templateName: "lt-1", options }], capacityType: "on-demand" as const, tags, nodeClaim };
+    expect(token(base)).toBe(token({ ...base, groups: [{ templateName: "lt-1", options: [...options] }] }));
+    const variants = [
+      base,
+      { ...base, groups: [{ templateName: "lt-1", options: options.slice(1) }] },
+      { ...base, groups: [{ templateName: "lt-2", options }] },
+      { ...base, capacityType: "spot" as const },
+      { ...base, nodeClaim: { name: "np-x", uid: "u-2" } },
+      { ...base, nodeClaim: { name: "np-y", uid: "u-1" } },
+    ];
+    expect(new Set(variants.map(token)).size).toBe(variants.length);
+    expect(token(base).length).toBeLessThanOrEqual(64);
   });
 
   it("maps capacity errors to the offerings they name and other errors to otherErrors", () => {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";
 import { SimulatedCloud, type SimulatedCloudOptions } from "../../../lib/cloud/in-memory/in-memory-cloud.ts";
+import { ClientTokens } from "../../../lib/cloud/in-memory/client-tokens.ts";
 import { defaultNodeRole, defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import { InsufficientCapacityError } from "../../../lib/ports/cloud.ts";
 import { describeCloudContract } from "../cloud-contract.ts";
-import { CLUSTER, launchRequest, ManualClock } from "../../support/cloud.ts";
+import { CLUSTER, KARPENTER_INSTANCE_TAGS, launchRequest, ManualClock } from "../../support/cloud.ts";
 import { nodeClass } from "../../support/builders.ts";
 
 function simulated(options: Partial<SimulatedCloudOptions> = {}) {
@@ -33,10 +34,18 @@ describeCloudContract("simulated", async () => {
       return p && { path: p.path, roles: [...p.roles], tags: { ...p.tags } };
     },
     cleanupInstanceProfiles: (keep) => cloud.cleanupInstanceProfiles(keep),
+    putInstanceProfile: async (name, path, tags) => {
+      (world.instanceProfiles ??= new Map()).set(name, { name, path, roles: [], tags });
+    },
     leakInstance: async () =>
       cloud.injectInstance({
         instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
-        tags: { "karpenter.sh/nodepool": "default", "karpenter.k8s.aws/ec2nodeclass": "default", "eks:eks-cluster-name": CLUSTER },
+        tags: { "karpenter.sh/nodepool": "default", "tenon.sh/ec2nodeclass": "default", "tenon.sh/managed-by": CLUSTER, "eks:eks-cluster-name": CLUSTER },
+      }),
+    karpenterInstance: async () =>
+      cloud.injectInstance({
+        instanceType: "m5.large", zone: world.subnets[0]!.zone, capacityType: "on-demand", imageId: world.images[0]!.id,
+        tags: KARPENTER_INSTANCE_TAGS,
       }),
   };
 });
@@ -60,6 +69,32 @@ describe("SimulatedCloud", () => {
     const launched = await Promise.all([cloud.create(request), cloud.create(request), cloud.create(request)]);
     expect(new Set(launched.map((i) => i.instanceId)).size).toBe(1);
     expect(await cloud.list()).toHaveLength(1);
+  });
+
+  it("keeps EC2's client-token rules: an identical retry gets the same failure, a retry whose overrides changed launches", async () => {
+    const { cloud, unavailable, clock } = simulated();
+    const types = await small(cloud);
+    const request = launchRequest(nodeClass(), types);
+    cloud.faults.failOfferingsWhere(() => true);
+    await expect(cloud.create(request)).rejects.toBeInstanceOf(InsufficientCapacityError);
+    // Capacity is back and the marks have expired: the same request again, so the same token, and
+    // EC2 answers with the fleet it already made for it, the failure.
+    cloud.faults.clear();
+    clock.advance(3 * 60_000 + 1);
+    await expect(cloud.create(request)).rejects.toBeInstanceOf(InsufficientCapacityError);
+    expect(await cloud.list()).toEqual([]);
+    // One offering marked unavailable meanwhile: other overrides, a new token, a launch.
+    const [first] = types.flatMap((t) => t.offerings.filter((o) => o.capacityType === "on-demand").map((o) => ({ instanceType: t.name, zone: o.zone, capacityType: o.capacityType })));
+    await unavailable.markUnavailable(first!, "InsufficientInstanceCapacity", clock.now() + 60_000);
+    const instance = await cloud.create(request);
+    expect((await cloud.list()).map((i) => i.instanceId)).toEqual([instance.instanceId]);
+  });
+
+  it("answers a reused client token with another request as EC2 does: IdempotentParameterMismatch", async () => {
+    const tokens = new ClientTokens<string>();
+    expect(await tokens.once("t", "request-a", async () => "i-1")).toBe("i-1");
+    expect(await tokens.once("t", "request-a", async () => "i-2")).toBe("i-1");
+    await expect(tokens.once("t", "request-b", async () => "i-3")).rejects.toThrow(/client token t was already used with a different request/);
   });
 
   it("launches the cheapest offering, and falls back past offerings with injected capacity errors, marking them unavailable", async () => {

@@ -8,6 +8,7 @@ import type { OfferingFailure } from "../../../ports/cloud.ts";
 import type { CapacityType } from "../../../ports/instance-type.ts";
 import { toTagList } from "../tags.ts";
 import type { LaunchOption } from "./plan.ts";
+import { stableJson } from "./template.ts";
 
 /** Error codes that mean "this offering has no capacity for you now": mark it unavailable and try others. */
 export const CAPACITY_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -29,11 +30,16 @@ export function isCapacityError(code: string | undefined): boolean {
 export const MAX_FLEET_OVERRIDES = 300;
 
 /**
- * Deterministic per NodeClaim and attempt: a retried invocation repeats the same request and EC2
- * answers with the fleet it already made instead of a second instance.
+ * The client token of one exact CreateFleet request: the NodeClaim plus a hash of everything else
+ * the request says (overrides, templates, tags, options). EC2 keeps a token's answer: the same
+ * token with the same request gets the fleet (or the failure) it already made, never a second
+ * instance; the same token with a different request fails with IdempotentParameterMismatch. So a
+ * retry that asks for exactly the same thing reuses the token, and one whose overrides changed
+ * (offerings marked unavailable meanwhile) gets a new one. At most 64 characters, as EC2 allows.
  */
-export function fleetClientToken(nodeClaimName: string, nodeClaimUid: string, attempt: number): string {
-  return createHash("sha256").update(`${nodeClaimName}\0${nodeClaimUid}\0${attempt}`).digest("hex").slice(0, 64);
+export function fleetClientToken(nodeClaimName: string, nodeClaimUid: string, request: Omit<CreateFleetCommandInput, "ClientToken">): string {
+  const { ClientToken: _ignored, ...rest } = request as CreateFleetCommandInput;
+  return createHash("sha256").update(`${nodeClaimName}\0${nodeClaimUid}\0${stableJson(rest)}`).digest("hex").slice(0, 64);
 }
 
 export interface TemplateGroup {
@@ -45,16 +51,21 @@ export interface FleetRequestInput {
   groups: TemplateGroup[];
   capacityType: CapacityType;
   tags: Record<string, string>;
-  clientToken: string;
+  /** The NodeClaim the fleet launches for; with the request's content it makes the client token. */
+  nodeClaim: { name: string; uid: string };
   context?: string;
 }
 
 export function createFleetInput(input: FleetRequestInput): CreateFleetCommandInput {
+  const request = fleetRequest(input);
+  return { ...request, ClientToken: fleetClientToken(input.nodeClaim.name, input.nodeClaim.uid, request) };
+}
+
+function fleetRequest(input: FleetRequestInput): Omit<CreateFleetCommandInput, "ClientToken"> {
   const tagList = toTagList(input.tags);
   const spot = input.capacityType === "spot";
   return {
     Type: "instant",
-    ClientToken: input.clientToken,
     TargetCapacitySpecification: { TotalTargetCapacity: 1, DefaultTargetCapacityType: spot ? "spot" : "on-demand" },
     ...(spot
       ? { SpotOptions: { AllocationStrategy: "price-capacity-optimized" } }

@@ -18,7 +18,7 @@ import type { AwsCloudConfig } from "../config.ts";
 import { reservationKey, subnetKey, type InFlightLedger } from "../in-flight.ts";
 import { launchedResourceTags, launchTags } from "../tags.ts";
 import { renderUserDataBase64 } from "../userdata/index.ts";
-import { createFleetInput, fleetClientToken, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
+import { createFleetInput, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
 import { planLaunch, type LaunchOption } from "./plan.ts";
 import { launchTemplateData, launchTemplateName } from "./template.ts";
 import type { LaunchTemplateStore } from "./template-store.ts";
@@ -99,7 +99,7 @@ export class Launcher {
           nodeClassName,
           nodeClassTags: request.nodeClass.spec.tags,
         }),
-        clientToken: fleetClientToken(request.nodeClaimName, request.nodeClaimUid, attempt),
+        nodeClaim: { name: request.nodeClaimName, uid: request.nodeClaimUid },
         ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
       });
       const charges = this.chargeSubnets(options, now);

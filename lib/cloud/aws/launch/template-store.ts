@@ -6,7 +6,7 @@ import {
   type EC2Client,
   type RequestLaunchTemplateData,
 } from "@aws-sdk/client-ec2";
-import { launchTemplateTags, toTagList, TAG_EKS_CLUSTER } from "../tags.ts";
+import { launchTemplateTags, managedByFilter, toTagList } from "../tags.ts";
 import { templatesToDelete, type ExistingTemplate } from "./template.ts";
 
 function errorName(err: unknown): string {
@@ -46,7 +46,7 @@ export class LaunchTemplateStore {
     const out: ExistingTemplate[] = [];
     let token: string | undefined;
     do {
-      const page = await this.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: `tag:${TAG_EKS_CLUSTER}`, Values: [this.clusterName] }], NextToken: token }));
+      const page = await this.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [managedByFilter(this.clusterName)], NextToken: token }));
       for (const t of page.LaunchTemplates ?? []) {
         if (t.LaunchTemplateName) out.push({ name: t.LaunchTemplateName, createdAtMs: t.CreateTime?.getTime() ?? 0 });
       }
@@ -55,7 +55,7 @@ export class LaunchTemplateStore {
     return out;
   }
 
-  /** Deletes this cluster's templates that are not in `inUse` and older than `graceMs`; returns their names. */
+  /** Deletes this cluster's templates (those carrying Tenon's ownership tag) that are not in `inUse` and older than `graceMs`; returns their names. */
   async cleanup(inUse: ReadonlySet<string>, nowMs: number, graceMs: number): Promise<string[]> {
     const doomed = templatesToDelete(await this.list(), inUse, nowMs, graceMs);
     for (const name of doomed) {

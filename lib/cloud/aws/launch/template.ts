@@ -113,7 +113,8 @@ export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateD
   };
 }
 
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted and undefined fields left out: equal content, equal text. */
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (value && typeof value === "object") {
     return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined)
