@@ -9,26 +9,17 @@
  *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time.
  */
 import { updateNodeTaints } from "../ports/cluster.ts";
-import type { Cloud } from "../ports/cloud.ts";
-import type { Cluster } from "../ports/cluster.ts";
-import type { Clock } from "../ports/clock.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
-import type { Log, MetricsSink } from "../ports/telemetry.ts";
 import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { Settings } from "../ports/settings.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
-import { launchRecord } from "./launch.ts";
+import { launchRecord, type LaunchPorts } from "./launch.ts";
 
 /** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
 export const LAUNCH_CONCURRENCY = 8;
 
-export interface ExecutorPorts {
-  store: Store;
-  cloud: Cloud;
-  cluster: Cluster;
-  clock: Clock;
-  log: Log;
-  metrics: MetricsSink;
+/** What the executor applies actions through: the launch's ports, and the cluster-state keeper. */
+export interface ExecutorPorts extends LaunchPorts {
   settings?: Pick<Settings, "clusterStatePublishMs">;
   clusterState?: ClusterStateKeeper;
 }

@@ -64,7 +64,7 @@ export function lifecycleReport(applied: readonly Applied[]): LifecycleReport {
 }
 
 export async function runLifecycle(ports: FullPorts, executor: Executor = new PortExecutor(ports)): Promise<LifecycleReport> {
-  const { store, cluster, cloud, clock, settings } = ports;
+  const { store, cloud, clock, settings } = ports;
   const [records, nodes, instances] = await Promise.all([store.listNodeClaims(), observeNodes(ports), cloud.list()]);
   const actions = decideLifecycle({
     records, nodes, instances, nowMs: clock.now(),
