@@ -6,7 +6,8 @@
  *    is skipped); anything else propagates after the consecutive launches in flight have finished;
  *  - a `renew-lease` that finds the lease gone stops the whole list (fencing); with `withdraw`, the
  *    records this list wrote are deleted again unless someone changed them since;
- *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time.
+ *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time;
+ *  - the clean-up deletions are best effort: a failure is an outcome ("failed"), not an error.
  */
 import { updateNodeTaints } from "../ports/cluster.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
@@ -97,6 +98,21 @@ export class PortExecutor implements Executor {
         i++;
         continue;
       }
+      if (action.kind === "delete-launch-templates" || action.kind === "delete-instance-profiles") {
+        try {
+          const { cloud } = this.ports;
+          const deleted =
+            action.kind === "delete-launch-templates"
+              ? ((await cloud.cleanupLaunchTemplates?.(new Set(action.inUse), action.graceMs)) ?? [])
+              : ((await cloud.cleanupInstanceProfiles?.(new Set(action.keep))) ?? []);
+          applied.push({ action, outcome: { status: "done" }, deleted });
+        } catch (error) {
+          // Best effort: a failed clean-up is reported and never fails the tick.
+          applied.push({ action, outcome: { status: "failed", detail: (error as Error).message } });
+        }
+        i++;
+        continue;
+      }
       try {
         await this.apply(action, written);
         if (action.metric) this.ports.metrics.addMetric(action.metric, "Count", 1);
@@ -176,6 +192,8 @@ export class PortExecutor implements Executor {
         return;
       case "launch-nodeclaim":
       case "renew-lease":
+      case "delete-launch-templates":
+      case "delete-instance-profiles":
         throw new Error(`${action.kind} is applied by execute()`);
     }
   }
