@@ -21,7 +21,7 @@ import { ClusterStateKeeper, listUnfinishedPods } from "../lib/cluster-state/kee
 import { encodeSnapshot } from "../lib/cluster-state/snapshot.ts";
 import { summarizeBoundPod } from "../lib/cluster-state/summary.ts";
 import { SimulatedCluster } from "../lib/cluster/in-memory/in-memory-cluster.ts";
-import type { Node, Pod } from "../lib/api/kubernetes.ts";
+import type { Pod } from "../lib/api/kubernetes.ts";
 import { kubeConfigFor, makeClients } from "../lib/cluster/kube/clients.ts";
 import { KubeCluster } from "../lib/cluster/kube/kube-cluster.ts";
 import { listAll } from "../lib/ports/cluster.ts";
@@ -37,7 +37,6 @@ const NODES = arg("nodes", 5_000);
 const PODS = arg("pods", 50_000);
 const CHANGES = 100;
 const NOW = Date.UTC(2026, 0, 1);
-const ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Deterministic random hex (mulberry32), so uids and name suffixes compress as badly as real ones. */

@@ -58,6 +58,10 @@ export type Action = Decided &
     | { kind: "mark-offering-unavailable"; offering: OfferingKey; cause: string; expiresAtMs: number }
     /** Bring the container's cluster-state cache current and publish it (the lifecycle tick). */
     | { kind: "publish-cluster-state" }
+    /** Delete this cluster's launch templates that `inUse` does not name and that are older than `graceMs` (best effort). */
+    | { kind: "delete-launch-templates"; inUse: string[]; graceMs: number }
+    /** Delete the instance profiles made for EC2NodeClasses not in `keep` (best effort). */
+    | { kind: "delete-instance-profiles"; keep: string[] }
   );
 
 export type ActionKind = Action["kind"];
@@ -69,6 +73,8 @@ export type Outcome =
   | { status: "conflict"; detail: string }
   /** Not applied: an earlier action of its unit conflicted, or a lease check stopped the list. */
   | { status: "skipped"; detail: string }
+  /** A best-effort action (clean-up) that failed; the rest of the list went on. */
+  | { status: "failed"; detail: string }
   /** Recorded, not applied (shadow mode, tests). */
   | { status: "recorded" };
 
@@ -77,6 +83,8 @@ export interface Applied {
   outcome: Outcome;
   /** For a launch-nodeclaim: what became of it. */
   launch?: LaunchResult;
+  /** For the clean-up actions: the names deleted. */
+  deleted?: string[];
 }
 
 export type LaunchResult =
@@ -129,5 +137,9 @@ export function describe(action: Action): string {
       return `mark ${action.offering.capacityType} ${action.offering.instanceType} in ${action.offering.zone} unavailable`;
     case "publish-cluster-state":
       return "publish the cluster state";
+    case "delete-launch-templates":
+      return `delete launch templates not among ${action.inUse.length} in use`;
+    case "delete-instance-profiles":
+      return `delete instance profiles of EC2NodeClasses other than ${action.keep.length} kept`;
   }
 }

@@ -6,29 +6,21 @@
  *    is skipped); anything else propagates after the consecutive launches in flight have finished;
  *  - a `renew-lease` that finds the lease gone stops the whole list (fencing); with `withdraw`, the
  *    records this list wrote are deleted again unless someone changed them since;
- *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time.
+ *  - consecutive `launch-nodeclaim` actions run at most LAUNCH_CONCURRENCY at a time;
+ *  - the clean-up deletions are best effort: a failure is an outcome ("failed"), not an error.
  */
 import { updateNodeTaints } from "../ports/cluster.ts";
-import type { Cloud } from "../ports/cloud.ts";
-import type { Cluster } from "../ports/cluster.ts";
-import type { Clock } from "../ports/clock.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
-import type { Log, MetricsSink } from "../ports/telemetry.ts";
 import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { Settings } from "../ports/settings.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
-import { launchRecord } from "./launch.ts";
+import { launchRecord, type LaunchPorts } from "./launch.ts";
 
 /** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
 export const LAUNCH_CONCURRENCY = 8;
 
-export interface ExecutorPorts {
-  store: Store;
-  cloud: Cloud;
-  cluster: Cluster;
-  clock: Clock;
-  log: Log;
-  metrics: MetricsSink;
+/** What the executor applies actions through: the launch's ports, and the cluster-state keeper. */
+export interface ExecutorPorts extends LaunchPorts {
   settings?: Pick<Settings, "clusterStatePublishMs">;
   clusterState?: ClusterStateKeeper;
 }
@@ -103,6 +95,21 @@ export class PortExecutor implements Executor {
           log.warn(action.withdraw ? `lost the ${action.lease} lease; withdrew the records nobody took over` : `lost the ${action.lease} lease; stopped`, { reason: action.reason, written: written.size, withdrawn });
           applied.push({ action, outcome: { status: "skipped", detail: stopped } });
         } else applied.push({ action, outcome: { status: "done" } });
+        i++;
+        continue;
+      }
+      if (action.kind === "delete-launch-templates" || action.kind === "delete-instance-profiles") {
+        try {
+          const { cloud } = this.ports;
+          const deleted =
+            action.kind === "delete-launch-templates"
+              ? ((await cloud.cleanupLaunchTemplates?.(new Set(action.inUse), action.graceMs)) ?? [])
+              : ((await cloud.cleanupInstanceProfiles?.(new Set(action.keep))) ?? []);
+          applied.push({ action, outcome: { status: "done" }, deleted });
+        } catch (error) {
+          // Best effort: a failed clean-up is reported and never fails the tick.
+          applied.push({ action, outcome: { status: "failed", detail: (error as Error).message } });
+        }
         i++;
         continue;
       }
@@ -188,6 +195,8 @@ export class PortExecutor implements Executor {
         return;
       case "launch-nodeclaim":
       case "renew-lease":
+      case "delete-launch-templates":
+      case "delete-instance-profiles":
         throw new Error(`${action.kind} is applied by execute()`);
     }
   }

@@ -11,7 +11,7 @@
  * The lifecycle tick calls `publish` every minute after bringing its own cache current, so a
  * snapshot is normally young enough for step 2.
  */
-import { ListExpiredError, DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader } from "../ports/cluster.ts";
+import { DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader } from "../ports/cluster.ts";
 import type { SnapshotBlobStore } from "../ports/blob.ts";
 import type { ClusterState, Store } from "../ports/store.ts";
 import type { Log } from "../ports/telemetry.ts";

@@ -11,7 +11,7 @@
  * or the history has expired).
  */
 import type { Node } from "../api/kubernetes.ts";
-import { ListExpiredError, DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
+import { DEFAULT_PAGE_SIZE, listAllWithVersion, type ClusterReader, type NodeChange } from "../ports/cluster.ts";
 
 export class NodeView {
   /** Node names by instance id (the providerID's last segment), built on first lookup. */

@@ -9,7 +9,7 @@ import { listAll } from "../ports/cluster.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
 import type { FullPorts } from "../observe/ports.ts";
 import { METRIC } from "../ports/telemetry.ts";
-import type { Applied, Executor } from "../actions/actions.ts";
+import type { Action, Applied, Executor } from "../actions/actions.ts";
 import { PortExecutor } from "../actions/executor.ts";
 import { observeNodes } from "../observe/nodes.ts";
 import { CLEANUP_INTERVAL_MS, CLEANUP_LEASE, decideLifecycle, planCleanup, stepOf } from "./decisions.ts";
@@ -69,14 +69,14 @@ export function lifecycleReport(applied: readonly Applied[]): LifecycleReport {
 }
 
 export async function runLifecycle(ports: FullPorts, executor: Executor = new PortExecutor(ports)): Promise<LifecycleReport> {
-  const { store, cluster, cloud, clock, settings } = ports;
+  const { store, cloud, clock, settings } = ports;
   const [records, nodes, instances] = await Promise.all([store.listNodeClaims(), observeNodes(ports), cloud.list()]);
   const actions = decideLifecycle({
     records, nodes, instances, nowMs: clock.now(),
     timing: { registrationTtlMs: settings.registrationTtlMs, pendingRecordTtlMs: settings.pendingRecordTtlMs, gcGraceMs: settings.gcGraceMs, launchAttempts: settings.launchAttempts },
   });
   const report = lifecycleReport(await executor.execute(actions));
-  const cleanup = await cleanUp(ports, { records, instances });
+  const cleanup = await cleanUp(ports, { records, instances }, executor);
   if (cleanup) report.cleanup = cleanup;
   await executor.execute([{ kind: "publish-cluster-state", reason: "cold provisioner runs start from a snapshot at most a tick old" }]);
   return report;
@@ -99,26 +99,28 @@ async function existingNodeClassNames(ports: FullPorts): Promise<string[]> {
 /**
  * Deletes launch templates and instance profiles nothing needs any more (as Karpenter does), at most
  * once per CLEANUP_INTERVAL_MS across all ticks: only the tick that acquires the "cleanup" lease runs
- * it, and the lease is left to expire. Failures are logged and counted; they never fail the tick.
- * Returns undefined when this tick did not hold the lease or the cloud has nothing to clean.
+ * it, and the lease is left to expire. The deletions are actions (best effort): failures are logged
+ * and counted, they never fail the tick. Returns undefined when this tick did not hold the lease or
+ * the cloud has nothing to clean.
  */
 export async function cleanUp(
   ports: FullPorts,
   observed: { records: readonly NodeClaimRecord[]; instances: readonly CloudInstance[] },
+  executor: Executor = new PortExecutor(ports),
 ): Promise<CleanupReport | undefined> {
   const { cloud, store, clock, ids, log, metrics } = ports;
   if (!cloud.cleanupLaunchTemplates && !cloud.cleanupInstanceProfiles) return undefined;
   const report: CleanupReport = { launchTemplates: [], instanceProfiles: [], failures: [] };
-  const fail = (step: string, error: unknown): void => {
-    const message = `${step}: ${(error as Error).message}`;
-    report.failures.push(message);
+  const fail = (step: string, message: string): void => {
+    const line = `${step}: ${message}`;
+    report.failures.push(line);
     metrics.addMetric(METRIC.cleanupFailures, "Count", 1);
-    log.warn(`clean-up failed: ${message}`);
+    log.warn(`clean-up failed: ${line}`);
   };
   try {
     if (!(await store.acquireLease(CLEANUP_LEASE, ids.uid(), CLEANUP_INTERVAL_MS, clock.now()))) return undefined;
   } catch (error) {
-    fail("acquiring the clean-up lease", error);
+    fail("acquiring the clean-up lease", (error as Error).message);
     return report;
   }
   let nodeClasses: string[] | undefined;
@@ -126,22 +128,21 @@ export async function cleanUp(
     nodeClasses = await existingNodeClassNames(ports);
   } catch (error) {
     // Without the NodeClass list every profile would look orphaned: skip profiles this time.
-    fail("listing EC2NodeClasses", error);
+    fail("listing EC2NodeClasses", (error as Error).message);
   }
   const plan = planCleanup({ ...observed, nodeClasses: nodeClasses ?? [] });
+  const actions: Action[] = [];
   if (cloud.cleanupLaunchTemplates) {
-    try {
-      report.launchTemplates = await cloud.cleanupLaunchTemplates(plan.templatesInUse, plan.templateGraceMs);
-    } catch (error) {
-      fail("deleting unused launch templates", error);
-    }
+    actions.push({ kind: "delete-launch-templates", inUse: [...plan.templatesInUse], graceMs: plan.templateGraceMs, reason: "no live instance was launched from them and they are past the grace period" });
   }
   if (cloud.cleanupInstanceProfiles && nodeClasses) {
-    try {
-      report.instanceProfiles = await cloud.cleanupInstanceProfiles(plan.keepNodeClasses);
-    } catch (error) {
-      fail("deleting orphaned instance profiles", error);
-    }
+    actions.push({ kind: "delete-instance-profiles", keep: [...plan.keepNodeClasses], reason: "their EC2NodeClass is gone and no instance or NodeClaim uses them" });
+  }
+  for (const { action, outcome, deleted } of await executor.execute(actions)) {
+    const templates = action.kind === "delete-launch-templates";
+    if (outcome.status === "failed") fail(templates ? "deleting unused launch templates" : "deleting orphaned instance profiles", outcome.detail);
+    else if (outcome.status === "done" && templates) report.launchTemplates = deleted ?? [];
+    else if (outcome.status === "done") report.instanceProfiles = deleted ?? [];
   }
   if (report.launchTemplates.length > 0) {
     metrics.addMetric(METRIC.launchTemplatesDeleted, "Count", report.launchTemplates.length);

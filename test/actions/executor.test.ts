@@ -58,8 +58,11 @@ describe("the executor", () => {
     expect(w.cluster.node("n1")!.spec.taints).toEqual([{ key: "karpenter.sh/disrupted", effect: "NoSchedule" }]);
   });
 
-  it("as a recorder, keeps the lifecycle tick's decision and changes nothing", async () => {
+  it("as a recorder, keeps the lifecycle tick's decision and changes nothing, clean-up included", async () => {
     const w = world();
+    const deletions: string[] = [];
+    w.cloud.cleanupLaunchTemplates = async () => (deletions.push("templates"), []);
+    w.cloud.cleanupInstanceProfiles = async () => (deletions.push("profiles"), []);
     const { record } = await w.ports.store.createNodeClaim(claimContent("default-aaaaa", "Launched"), 0);
     await w.ports.store.updateNodeClaim(record.name, record.version, { ...claimContent("default-aaaaa", "Launched"), nodeClaim: { ...claimContent("default-aaaaa").nodeClaim, status: { providerID: "aws:///us-east-1a/i-1" } } }, 0);
     const recorder = new RecordingExecutor();
@@ -69,5 +72,7 @@ describe("the executor", () => {
     expect(report.forgotten).toEqual([]);
     expect(w.cluster.node("n1")).toBeDefined();
     expect((await w.ports.store.getNodeClaim("default-aaaaa"))!.phase).toBe("Launched");
+    expect(recorder.recorded.map((a) => a.kind)).toEqual(expect.arrayContaining(["delete-launch-templates", "delete-instance-profiles", "publish-cluster-state"]));
+    expect(deletions).toEqual([]);
   });
 });

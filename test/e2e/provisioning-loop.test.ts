@@ -21,25 +21,8 @@ import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
-import {
-  addWebWorkload,
-  auditPayloadForUnschedulable,
-  callBatcher,
-  callLifecycle,
-  callProvisioner,
-  CLUSTER,
-  deliver,
-  deliverNextMessages,
-  nodeClassObject,
-  nodePoolObject,
-  ON_DEMAND_ONLY,
-  runningPods,
-  runWithLifecycleTicks,
-  scheduledTick,
-  useDynamoDbStores,
-  useInstalledRuntime,
-  web,
-} from "../support/world.ts";
+import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, callLifecycle, callProvisioner, CLUSTER, deliver, deliverNextMessages, ON_DEMAND_ONLY, runningPods, runWithLifecycleTicks, scheduledTick, useDynamoDbStores, useInstalledRuntime, web } from "../support/world.ts";
+import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 
 const freshStore = useDynamoDbStores();
 const install = useInstalledRuntime();

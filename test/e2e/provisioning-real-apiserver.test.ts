@@ -26,7 +26,8 @@ import { CLUSTER as MOTO_CLUSTER } from "../support/cloud.ts";
 import { buildAccount, motoConfig, type MotoAccount } from "../support/moto-env.ts";
 import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
 import { useMoto } from "../support/moto.ts";
-import { awslogsEvent, callBatcher, callLifecycle, deliver, nodeClassObject, nodePoolObject, ON_DEMAND_ONLY, schedulerPatchAudit, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
+import { awslogsEvent, callBatcher, callLifecycle, deliver, ON_DEMAND_ONLY, schedulerPatchAudit, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
+import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 
 const skip = await apiServerUnavailable();
 const REPLICAS = 12;

@@ -10,21 +10,8 @@ import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import {
-  auditPayloadForUnschedulable,
-  awslogsEvent,
-  callBatcher,
-  callProvisioner,
-  CLUSTER,
-  deliverNextMessages,
-  lambdaContext,
-  nodeClassObject,
-  nodePoolObject,
-  runWithLifecycleTicks,
-  scheduledTick,
-  sqsEvent,
-  web,
-} from "../support/world.ts";
+import { auditPayloadForUnschedulable, awslogsEvent, callBatcher, callProvisioner, CLUSTER, deliverNextMessages, lambdaContext, runWithLifecycleTicks, scheduledTick, sqsEvent, web } from "../support/world.ts";
+import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 
 let uninstall: (() => void) | undefined;
 afterEach(() => {
@@ -35,7 +22,7 @@ afterEach(() => {
 async function world(replicas: number, nodePoolRequirements: unknown[] = [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }]): Promise<SimulatedWorld> {
   const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
   w.cluster.putCustomObject("NodePool", nodePoolObject("default", nodePoolRequirements));
-  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
+  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
   if (replicas > 0) w.cluster.addWorkload(web(replicas));
   uninstall = installRuntime(fixedRuntime(w.ports));
   await w.cluster.advance(3_000);
@@ -111,7 +98,7 @@ describe("provisioner handler", () => {
   it("keeps a NodePool within its cpu limit across runs, counting capacity still in flight", async () => {
     const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
     w.cluster.putCustomObject("NodePool", nodePoolObject("default", [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] }], { limits: { cpu: "16" } }));
-    w.cluster.putCustomObject("EC2NodeClass", nodeClassObject());
+    w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
     w.cluster.addWorkload(web(50));
     uninstall = installRuntime(fixedRuntime(w.ports));
     await w.cluster.advance(3_000);
@@ -131,7 +118,7 @@ describe("provisioner handler", () => {
     const now = w.ports.clock.now();
     await w.ports.store.putConfigObject("NodePool", "default", nodePoolObject("default"), now);
     await w.ports.store.putConfigObject("NodePool", "bad", { ...nodePoolObject("bad"), spec: { template: {} } }, now);
-    await w.ports.store.putConfigObject("EC2NodeClass", "default", nodeClassObject(), now);
+    await w.ports.store.putConfigObject("EC2NodeClass", "default", nodeClassObject(CLUSTER), now);
     w.cluster.addWorkload(web(4));
     uninstall = installRuntime(fixedRuntime(w.ports));
     await w.cluster.advance(3_000);

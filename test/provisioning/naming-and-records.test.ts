@@ -7,7 +7,7 @@ import { nodeClaimName, uniqueNodeClaimName } from "../../lib/provisioning/namin
 import { INSTANCE_TYPES_ANNOTATION, instanceTypeNames, launchedContent, newNodeClaimContent } from "../../lib/actions/records.ts";
 import { randomIds } from "../../lib/wiring/base.ts";
 import type { NewNodeClaim } from "../../lib/scheduling/types.ts";
-import { nodePoolObject } from "../support/world.ts";
+import { nodePoolObject } from "../support/builders.ts";
 
 describe("NodeClaim names", () => {
   it("are the NodePool name and five random lowercase letters", () => {

@@ -209,3 +209,46 @@ export function nodeClass(spec: Partial<EC2NodeClass["spec"]> = {}, name = "defa
     },
   };
 }
+
+// ---- raw (unparsed) documents, as they sit in the cluster or the state table ----
+
+/** A NodePool document (CRD object) for the in-memory world; `requirements` are added to the template's. */
+export function nodePoolObject(name = "default", requirements: unknown[] = [], extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "karpenter.sh/v1",
+    kind: "NodePool",
+    metadata: { name, uid: `uid-nodepool-${name}` },
+    spec: {
+      template: {
+        metadata: { labels: { team: "web" } },
+        spec: {
+          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
+          requirements: [
+            { key: "karpenter.k8s.aws/instance-category", operator: "In", values: ["c", "m"] },
+            { key: "karpenter.k8s.aws/instance-generation", operator: "Gt", values: ["5"] },
+            { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+            ...requirements,
+          ],
+          startupTaints: [{ key: "node.cilium.io/agent-not-ready", value: "true", effect: "NoExecute" }],
+        },
+      },
+      ...extra,
+    },
+  };
+}
+
+/** An EC2NodeClass document selecting subnets and security groups by `karpenter.sh/discovery: <clusterName>`. */
+export function nodeClassObject(clusterName: string, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: { name: "default", uid: "uid-nodeclass-default" },
+    spec: {
+      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
+      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
+      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      instanceProfile: "tenon-node",
+      ...spec,
+    },
+  };
+}

@@ -3,6 +3,7 @@
  * deliveries of the in-memory queue's messages, scheduled ticks), the virtual clock moved between
  * them. The store is whatever the test passes (DynamoDB Local in the end-to-end tests).
  */
+import { nodeClassObject, nodePoolObject } from "./builders.ts";
 import { gzipSync } from "node:zlib";
 import type { Context, SQSEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll } from "vitest";
@@ -133,45 +134,6 @@ export async function runWithLifecycleTicks(world: SimulatedWorld, totalMs: numb
     await world.cluster.advance(tickMs);
     await callLifecycle();
   }
-}
-
-export function nodePoolObject(name = "default", requirements: unknown[] = [], extra: Record<string, unknown> = {}) {
-  return {
-    apiVersion: "karpenter.sh/v1",
-    kind: "NodePool",
-    metadata: { name, uid: `uid-nodepool-${name}` },
-    spec: {
-      template: {
-        metadata: { labels: { team: "web" } },
-        spec: {
-          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
-          requirements: [
-            { key: "karpenter.k8s.aws/instance-category", operator: "In", values: ["c", "m"] },
-            { key: "karpenter.k8s.aws/instance-generation", operator: "Gt", values: ["5"] },
-            { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-            ...requirements,
-          ],
-          startupTaints: [{ key: "node.cilium.io/agent-not-ready", value: "true", effect: "NoExecute" }],
-        },
-      },
-      ...extra,
-    },
-  };
-}
-
-export function nodeClassObject(clusterName = CLUSTER, spec: Record<string, unknown> = {}) {
-  return {
-    apiVersion: "karpenter.k8s.aws/v1",
-    kind: "EC2NodeClass",
-    metadata: { name: "default", uid: "uid-nodeclass-default" },
-    spec: {
-      subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
-      securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": clusterName } }],
-      amiSelectorTerms: [{ alias: "al2023@latest" }],
-      instanceProfile: "tenon-node",
-      ...spec,
-    },
-  };
 }
 
 export function web(replicas: number, cpu = "500m") {
