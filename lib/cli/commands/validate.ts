@@ -8,6 +8,7 @@ import { InputError, type InputProblem } from "../../errors.ts";
 import { loadDocuments } from "../../api/documents.ts";
 import { validateKarpenterObject } from "../../api/karpenter-objects.ts";
 import { isRecord } from "../../api/fields.ts";
+import { countKinds } from "../../simulate/objects.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 
 interface ValidatedObject {
@@ -25,13 +26,6 @@ function describeOther(doc: unknown): string {
   const metadata = isRecord(doc) ? doc["metadata"] : undefined;
   const name = isRecord(metadata) && typeof metadata["name"] === "string" ? ` ${metadata["name"]}` : "";
   return `${kind}${name}`;
-}
-
-/** `3 Pod, 1 Deployment`, kinds in the order first seen. */
-function summarizeKinds(kinds: string[]): string {
-  const counts = new Map<string, number>();
-  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return [...counts].map(([kind, count]) => `${count} ${kind}`).join(", ");
 }
 
 export async function runValidate(files: string[], output: string | undefined, io: CliIO): Promise<void> {
@@ -57,7 +51,7 @@ export async function runValidate(files: string[], output: string | undefined, i
     else seen.set(id, source);
     valid.push({ source, kind: result.kind, name });
   }
-  if (ignored.length > 0) io.err(`note: skipped ${summarizeKinds(ignored.map((i) => i.object.split(" ")[0]!))} (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
+  if (ignored.length > 0) io.err(`note: skipped ${countKinds(ignored.map((i) => i.object.split(" ")[0]!))} (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
   if (problems.length > 0) throw new InputError(problems);
   if (format === "json") {
     io.out(`${JSON.stringify({ valid: valid.map((v) => ({ kind: v.kind, name: v.name, source: v.source })), skipped: ignored }, null, 2)}\n`);
