@@ -4,13 +4,18 @@
  * settings of the EC2NodeClass the NodePool references, so allocatable matches a real launch.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import { loadAwsInstanceTypes } from "../cloud/aws/catalog/index.ts";
+import { loadAwsInstanceTypes, usualZones } from "../cloud/aws/catalog/index.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 
 export type InstanceTypeSource =
   | { kind: "catalog"; instanceTypes: InstanceType[] }
-  | { kind: "aws"; region: string };
+  | {
+      kind: "aws";
+      region: string;
+      /** Zones to assume where no EC2NodeClass `status.subnets` says (`--zones`); default: the region's usual zones. */
+      zones?: readonly string[];
+    };
 
 const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
 
@@ -52,11 +57,12 @@ export function nodePoolOptions(
       let cached = byNodeClass.get(cacheKey);
       if (!cached) {
         // A NodeClass that reports its subnets limits offerings to their zones, as a real launch would.
-        const zones = [...new Set((nodeClass?.status?.subnets ?? []).map((s) => s.zone))].sort();
+        let zones = [...new Set((nodeClass?.status?.subnets ?? []).map((s) => s.zone))].sort();
+        if (zones.length === 0) zones = assumedZones(source, noteOnce);
         const loaded = loadAwsInstanceTypes({
           region: source.region,
           ...(nodeClass ? { nodeClass } : {}),
-          ...(zones.length > 0 ? { zones } : {}),
+          zones,
         });
         for (const message of loaded.notes) noteOnce(message);
         cached = loaded.instanceTypes;
@@ -68,4 +74,19 @@ export function nodePoolOptions(
     if (nodeClass) option.nodeClass = nodeClass;
     return option;
   });
+}
+
+/** The zones assumed for a NodePool whose EC2NodeClass reports no subnets, said once in a note. */
+function assumedZones(source: Extract<InstanceTypeSource, { kind: "aws" }>, note: (message: string) => void): string[] {
+  if (source.zones) {
+    note(`zones: ${source.zones.join(", ")} (from --zones) where no EC2NodeClass status.subnets names them`);
+    return [...source.zones];
+  }
+  const usual = usualZones(source.region);
+  const leftOut = usual.leftOut.map((z) => `${z.zone}, which offers ${z.offered} of the region's ${usual.total} instance types`);
+  note(
+    `zones: assumed ${usual.zones.join(", ")} where no EC2NodeClass status.subnets names them` +
+      `${leftOut.length > 0 ? ` (left out ${leftOut.join("; ")})` : ""}; give --zones to use your cluster's`,
+  );
+  return usual.zones;
 }
