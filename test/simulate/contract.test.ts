@@ -366,10 +366,10 @@ spec:
   taints: [{key: k}]`;
     const lines = await fails({ "in.yaml": docs(NODEPOOL, bad) }, ["-f", "in.yaml"]);
     expect(lines).toEqual([
-      'Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
-      "Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
-      "Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
-      "Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
+      'error: Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
+      "error: Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
+      "error: Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
+      "error: Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
     ]);
   });
 
