@@ -86,3 +86,31 @@ describe("zones without EC2NodeClass status.subnets", () => {
     expect(catalog.err).toContain("error: --zones: applies to the bundled AWS catalog");
   });
 });
+
+describe("the note on instance types the EC2NodeClass can't launch", () => {
+  const pool = (requirements: string) => `apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: p}
+spec:
+  template:
+    spec:
+      requirements: ${requirements}
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+`;
+  const a1Notes = async (requirements: string) => {
+    const run = await tenon(["simulate", "-f", "in.yaml", "-o", "json", "--zones", "us-east-1a"], workdir({ "in.yaml": pool(requirements) }));
+    expect(run.code).toBe(0);
+    return run.err.split("\n").filter((l) => l.includes("a1 instance types are not supported by AL2023"));
+  };
+
+  it("appears when a NodePool could have chosen a1 (AL2023 by default)", async () => {
+    expect(await a1Notes("[]")).toEqual(["note: 6 instance types are unavailable: a1 instance types are not supported by AL2023"]);
+    expect(await a1Notes(`[{key: kubernetes.io/arch, operator: In, values: ["arm64"]}]`)).toHaveLength(1);
+  });
+
+  it("does not appear when no NodePool could choose a1", async () => {
+    expect(await a1Notes(`[{key: kubernetes.io/arch, operator: In, values: ["amd64"]}]`)).toEqual([]);
+    expect(await a1Notes(`[{key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ["2"]}]`)).toEqual([]);
+    expect(await a1Notes(`[{key: karpenter.k8s.aws/instance-gpu-count, operator: In, values: ["1"]}]`)).toEqual([]);
+  });
+});

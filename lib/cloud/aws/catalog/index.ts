@@ -49,6 +49,8 @@ export interface AwsCatalog {
   instanceTypes: InstanceType[];
   /** Assumptions a user should know about (price fallbacks, incompatible types). */
   notes: string[];
+  /** Types kept but never available, by reason; `note` is the line for them in `notes`. */
+  incompatible: Array<{ reason: string; instanceTypes: string[]; note: string }>;
 }
 
 const OPTIONS_OBJECT = "instance catalog options";
@@ -178,8 +180,9 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   if (unpriced.length > 0) {
     notes.push(`${unpriced.length} instance types have no on-demand price, so their offerings are unavailable: ${unpriced.join(", ")}`);
   }
-  for (const [reason, names] of incompatible) notes.push(`${names.length} instance types are unavailable: ${reason}`);
-  return freezeCatalog({ instanceTypes, notes });
+  const unavailable = [...incompatible].map(([reason, names]) => ({ reason, instanceTypes: names, note: `${names.length} instance types are unavailable: ${reason}` }));
+  for (const u of unavailable) notes.push(u.note);
+  return freezeCatalog({ instanceTypes, notes, incompatible: unavailable });
 }
 
 /** A zone offering fewer than this share of what the best-offered zone offers is left out of the usual zones. */
