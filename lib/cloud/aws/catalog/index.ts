@@ -199,8 +199,8 @@ export interface UsualZones {
 /**
  * The zones to assume when nothing says which a cluster uses (no EC2NodeClass `status.subnets`):
  * the region's zones, less those offering under half as many instance types as the best-offered
- * zone (us-east-1e offers a few dozen, mostly previous-generation types; a cluster rarely has a subnet there, and a zone
- * spread counting it would strand pods).
+ * zone (us-east-1e offers a few dozen, mostly previous-generation types; a cluster rarely has a
+ * subnet there, and a zone spread counting it would strand pods).
  */
 export function usualZones(regionName: string): UsualZones {
   const region = isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined;
