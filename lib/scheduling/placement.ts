@@ -218,6 +218,11 @@ function limitsReason(t: NodePoolTemplate, fitting: readonly PreparedType[], rem
     const needs = fitting.length > 0 ? `, a node that fits the pod adds at least ${show(smallest)}` : "";
     blocking.push(`${name} limit ${limit} has ${show(left)} left${needs}`);
   }
+  if (blocking.length === 0) {
+    // Smaller types fit the pod elsewhere (another zone); the ones its topology allows are too big.
+    const left = Object.keys(remaining).sort().map((n) => `${n} ${n === "nodes" ? Math.max(0, remaining[n]!) : formatResource(n, Math.max(0, remaining[n]!))} left`);
+    return `NodePool ${t.name} limits reached: the instance types that fit the pod where its topology allows need more than is left (${left.join(", ")})`;
+  }
   return `NodePool ${t.name} limits reached: ${blocking.join("; ")}`;
 }
 

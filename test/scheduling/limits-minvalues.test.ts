@@ -45,6 +45,17 @@ describe("NodePool limits: the reason names the limit, not what it starved", () 
     }
   });
 
+  it("says so when only the types in the zone the spread needs are over what is left", () => {
+    const small = instanceType("small", { cpu: "2", memory: "8Gi", price: 0.1, zones: [ZONES[0]!] });
+    const big = instanceType("big", { cpu: "4", memory: "16Gi", price: 0.2, zones: [ZONES[1]!] });
+    const np = option(nodePool("default", { limits: { cpu: "4" }, requirements: [{ key: ZONE, operator: "In", values: [ZONES[0]!, ZONES[1]!] }] }), [small, big]);
+    const r = schedule(input({ pods: pods(2, "web", { cpu: "1", labels: { app: "web" }, topologySpreadConstraints: [zonalSpread] }), nodePools: [np] }));
+    expect(r.newNodeClaims.map((c) => c.instanceTypes.map((t) => t.name))).toEqual([["small"]]);
+    expect(r.unschedulable.map((u) => u.reason)).toEqual([
+      "NodePool default limits reached: the instance types that fit the pod where its topology allows need more than is left (cpu 2 left)",
+    ]);
+  });
+
   it("still reports a spread that fails for its own sake as a topology failure", () => {
     const np = option(nodePool("default", { limits: { cpu: "100" }, requirements: [{ key: ZONE, operator: "In", values: [ZONES[0]!] }] }), sizes(2));
     const pinned = { ...zonalSpread, maxSkew: 1 };
