@@ -60,7 +60,7 @@ export function parseDocuments(text: string, file: string, problems: InputProble
     const source = `${file}#${index + 1}`;
     if (document.errors.length > 0) {
       for (const error of document.errors) {
-        problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: firstLine(error.message) });
+        problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: yamlReason(error.message) });
       }
       return;
     }
@@ -68,7 +68,7 @@ export function parseDocuments(text: string, file: string, problems: InputProble
     try {
       value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
-      problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: firstLine((error as Error).message) });
+      problems.push({ object: `file ${file} document ${index + 1}`, path: "", reason: yamlReason((error as Error).message) });
       return;
     }
     if (value === null || value === undefined) return;
@@ -88,8 +88,15 @@ export function parseDocuments(text: string, file: string, problems: InputProble
   return out;
 }
 
-function firstLine(message: string): string {
-  return message.split("\n")[0]!.trim();
+/**
+ * The parser's message as one line: its first line, without the ":" that introduced the source
+ * excerpt it printed below, and with a stack overflow on deeply nested input said plainly.
+ */
+export function yamlReason(message: string): string {
+  const line = message.split("\n")[0]!.trim().replace(/:$/, "");
+  const overflow = /^Maximum call stack size exceeded(.*)$/.exec(line);
+  if (overflow) return `is nested too deeply to read${overflow[1] ?? ""} (Kubernetes objects nest a few dozen levels at most)`;
+  return line;
 }
 
 /**

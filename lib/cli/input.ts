@@ -1,6 +1,6 @@
 /**
  * What the what-if commands (`simulate`, `disrupt`) share: their input options (-f, --instance-types,
- * --region) and the instance types those options select.
+ * --region, --zones) and the instance types those options select.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -8,7 +8,8 @@ import type { Command } from "commander";
 import { parseCatalogJson } from "./catalog-format.ts";
 import { InputError } from "../errors.ts";
 import type { InstanceTypeSource } from "../simulate/instance-types.ts";
-import type { CliIO } from "./io.ts";
+import { UsageError, type CliIO } from "./io.ts";
+import { CATALOG_REGIONS, regionZones } from "../cloud/aws/catalog/index.ts";
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -16,6 +17,7 @@ export interface InputFlags {
   filename: string[];
   instanceTypes?: string;
   region: string;
+  zones?: string;
   output?: string;
 }
 
@@ -24,8 +26,12 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** The bundled AWS catalog for --region, or the --instance-types file. */
-export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes" | "region">, io: CliIO): Promise<InstanceTypeSource> {
-  if (flags.instanceTypes === undefined) return { kind: "aws", region: flags.region };
+export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes" | "region" | "zones">, io: CliIO): Promise<InstanceTypeSource> {
+  if (flags.instanceTypes === undefined) {
+    if (flags.zones === undefined) return { kind: "aws", region: flags.region };
+    return { kind: "aws", region: flags.region, zones: parseZones(flags.zones, flags.region) };
+  }
+  if (flags.zones !== undefined) throw new UsageError("--zones: applies to the bundled AWS catalog; an --instance-types catalog names its zones in its offerings");
   const file = path.resolve(io.cwd, flags.instanceTypes);
   let text: string;
   try {
@@ -37,10 +43,22 @@ export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes"
   return { kind: "catalog", instanceTypes: parseCatalogJson(text, flags.instanceTypes) };
 }
 
+/** `us-east-1a,us-east-1b`: zones of the region, each once, sorted. */
+export function parseZones(text: string, region: string): string[] {
+  const known = regionZones(region);
+  if (!known) throw new UsageError(`--region: "${region}" is not a bundled region (${CATALOG_REGIONS.join(", ")})`);
+  const zones = text.split(",").map((z) => z.trim());
+  if (zones.some((z) => z === "")) throw new UsageError(`--zones: "${text}" must be zone names separated by commas, e.g. ${known.slice(0, 2).join(",")}`);
+  const unknown = zones.filter((z) => !known.includes(z));
+  if (unknown.length > 0) throw new UsageError(`--zones: ${unknown.join(", ")} ${unknown.length === 1 ? "is not a zone" : "are not zones"} of ${region} (${known.join(", ")})`);
+  return [...new Set(zones)].sort();
+}
+
 /** Adds -f (repeatable), --instance-types and --region to a command. */
 export function inputOptions(command: Command): Command {
   return command
     .requiredOption("-f, --filename <file|dir|->", "input: a YAML/JSON file, a directory of them, or - for stdin (repeatable)", collect, [])
     .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
-    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION);
+    .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
+    .option("--zones <zones>", "zones to assume where no EC2NodeClass status.subnets names them, comma-separated (default: the region's zones that offer most instance types)");
 }

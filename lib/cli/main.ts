@@ -1,7 +1,7 @@
 /**
  * The `tenon` command. Each subcommand lives in lib/cli/commands/ and registers itself here.
  * Exit codes: 0 success, 2 bad input or usage (one line per problem, no stack trace), 1 anything
- * unexpected (stack trace only with --debug).
+ * unexpected (stack trace only with --debug). Every error line starts `error: `, every note `note: `.
  */
 import { Command, CommanderError } from "commander";
 import { InputError, formatProblem } from "../errors.ts";
@@ -46,7 +46,7 @@ export function reportError(error: unknown, io: CliIO, debug: boolean): number {
     return EXIT_BAD_INPUT;
   }
   if (error instanceof InputError) {
-    for (const problem of error.problems) io.err(`${formatProblem(problem)}\n`);
+    for (const problem of error.problems) io.err(`error: ${formatProblem(problem)}\n`);
     return EXIT_BAD_INPUT;
   }
   if (error instanceof UsageError || error instanceof QuantityError) {

@@ -17,7 +17,7 @@ export interface DisruptionRun {
 }
 
 export function disruptionObjects(documents: readonly LoadedDocument[], source: InstanceTypeSource, note: (message: string) => void): DisruptionObjects {
-  const objects = classifyDocuments(documents);
+  const objects = classifyDocuments(documents, note);
   return { ...clusterObjects(objects, source, note), nodeClasses: objects.nodeClasses, podDisruptionBudgets: objects.podDisruptionBudgets };
 }
 

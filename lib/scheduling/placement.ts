@@ -137,13 +137,13 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
     seen.set(r, result);
     return result;
   };
-  const filterTypes = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
+  const filterTypes = (r: Requirements, limits: Record<string, number> | undefined = remaining): { types: PreparedType[]; prices: number[] } | undefined => {
     const compat = t.catalog.compatible(r);
     const types: PreparedType[] = [];
     const prices: number[] = [];
     for (let i = 0; i < compat.types.length; i++) {
       const it = compat.types[i]!;
-      if (!fits(need, it.allocatable) || !withinLimits(it.capacity, remaining)) continue;
+      if (!fits(need, it.allocatable) || !withinLimits(it.capacity, limits)) continue;
       types.push(it);
       prices.push(compat.prices[i]!);
     }
@@ -152,7 +152,14 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   let reqs = base;
   if (plan.topo.length) {
     const outcome = applyTopology(plan, base, memo, undefined, (r) => typesFor(r)?.prices[0]);
-    if ("fail" in outcome) return `NodePool ${t.name}: ${outcome.fail}`;
+    if ("fail" in outcome) {
+      // A domain whose only fitting types are over the pool's limits reads as a topology failure;
+      // when the topology could be met without the limits, the limits are what stopped the pod.
+      if (remaining && !("fail" in applyTopology(plan, base, memo, undefined, (r) => filterTypes(r, NO_LIMITS)?.prices[0]))) {
+        return limitsReason(t, t.catalog.compatible(base).types.filter((it) => fits(need, it.allocatable)), remaining);
+      }
+      return `NodePool ${t.name}: ${outcome.fail}`;
+    }
     reqs = outcome.reqs;
   }
   const counting = countingGroups(plan, ctx.topology);
@@ -174,6 +181,9 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   return PLACED;
 }
 
+/** An empty set of limits: nothing is limited (`undefined` would take the default). */
+const NO_LIMITS: Record<string, number> = {};
+
 function noTypeReason(t: NodePoolTemplate, reqs: Requirements, need: Record<string, number>, remaining: Record<string, number> | undefined): string {
   const compat = t.catalog.compatible(reqs).types;
   if (compat.length === 0) return `no instance type in NodePool ${t.name} meets the pod's requirements (${describeReqs(reqs)})`;
@@ -189,8 +199,31 @@ function noTypeReason(t: NodePoolTemplate, reqs: Requirements, need: Record<stri
     const wants = Object.keys(need).sort().filter((n) => n !== "pods").map((n) => `${n} ${formatResource(n, need[n]!)}`).join(", ");
     return `no instance type in NodePool ${t.name} fits ${wants} at once`;
   }
-  const limited = Object.keys(remaining ?? {}).sort().map((n) => `${n} ${n === "nodes" ? remaining![n] : formatResource(n, Math.max(0, remaining![n]!))} left`);
-  return `NodePool ${t.name} limits reached (${limited.join(", ")})`;
+  return limitsReason(t, fitting, remaining ?? {});
+}
+
+/**
+ * Why instance types that fit the pod are all over the NodePool's limits: each limited resource
+ * that blocks them, with the limit, what is left of it and the least the fitting types would add.
+ */
+function limitsReason(t: NodePoolTemplate, fitting: readonly PreparedType[], remaining: Record<string, number>): string {
+  const blocking: string[] = [];
+  for (const name of Object.keys(remaining).sort()) {
+    const left = Math.max(0, remaining[name]!);
+    const show = (v: number) => (name === "nodes" ? String(v) : formatResource(name, v));
+    let smallest = Infinity;
+    for (const it of fitting) smallest = Math.min(smallest, name === "nodes" ? 1 : (it.capacity[name] ?? 0));
+    if (fitting.length > 0 && smallest <= remaining[name]!) continue;
+    const limit = show(t.limits?.[name] ?? 0);
+    const needs = fitting.length > 0 ? `, a node that fits the pod adds at least ${show(smallest)}` : "";
+    blocking.push(`${name} limit ${limit} has ${show(left)} left${needs}`);
+  }
+  if (blocking.length === 0) {
+    // Smaller types fit the pod elsewhere (another zone); the ones its topology allows are too big.
+    const left = Object.keys(remaining).sort().map((n) => `${n} ${n === "nodes" ? Math.max(0, remaining[n]!) : formatResource(n, Math.max(0, remaining[n]!))} left`);
+    return `NodePool ${t.name} limits reached: the instance types that fit the pod where its topology allows need more than is left (${left.join(", ")})`;
+  }
+  return `NodePool ${t.name} limits reached: ${blocking.join("; ")}`;
 }
 
 function describeReqs(reqs: Requirements): string {

@@ -4,13 +4,19 @@
  * settings of the EC2NodeClass the NodePool references, so allocatable matches a real launch.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import { loadAwsInstanceTypes } from "../cloud/aws/catalog/index.ts";
+import { loadAwsInstanceTypes, usualZones, type AwsCatalog } from "../cloud/aws/catalog/index.ts";
+import { labelSatisfies } from "../requirements/node-selector.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 
 export type InstanceTypeSource =
   | { kind: "catalog"; instanceTypes: InstanceType[] }
-  | { kind: "aws"; region: string };
+  | {
+      kind: "aws";
+      region: string;
+      /** Zones to assume where no EC2NodeClass `status.subnets` says (`--zones`); default: the region's usual zones. */
+      zones?: readonly string[];
+    };
 
 const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
 
@@ -28,7 +34,7 @@ export function nodePoolOptions(
   note: (message: string) => void,
 ): NodePoolOption[] {
   // Pools sharing a NodeClass share one computed list: the catalog is large.
-  const byNodeClass = new Map<string, InstanceType[]>();
+  const byNodeClass = new Map<string, AwsCatalog>();
   const notesSeen = new Set<string>();
   const noteOnce = (message: string) => {
     if (notesSeen.has(message)) return;
@@ -52,20 +58,50 @@ export function nodePoolOptions(
       let cached = byNodeClass.get(cacheKey);
       if (!cached) {
         // A NodeClass that reports its subnets limits offerings to their zones, as a real launch would.
-        const zones = [...new Set((nodeClass?.status?.subnets ?? []).map((s) => s.zone))].sort();
+        let zones = [...new Set((nodeClass?.status?.subnets ?? []).map((s) => s.zone))].sort();
+        if (zones.length === 0) zones = assumedZones(source, noteOnce);
         const loaded = loadAwsInstanceTypes({
           region: source.region,
           ...(nodeClass ? { nodeClass } : {}),
-          ...(zones.length > 0 ? { zones } : {}),
+          zones,
         });
-        for (const message of loaded.notes) noteOnce(message);
-        cached = loaded.instanceTypes;
+        const perPool = new Set(loaded.incompatible.map((u) => u.note));
+        for (const message of loaded.notes) if (!perPool.has(message)) noteOnce(message);
+        cached = loaded;
         byNodeClass.set(cacheKey, cached);
       }
-      instanceTypes = cached;
+      // Types the NodeClass can't launch matter only to a NodePool that could have chosen them.
+      for (const u of cached.incompatible) if (couldChoose(nodePool, cached.instanceTypes, u.instanceTypes)) noteOnce(u.note);
+      instanceTypes = cached.instanceTypes;
     }
     const option: NodePoolOption = { nodePool, instanceTypes };
     if (nodeClass) option.nodeClass = nodeClass;
     return option;
   });
+}
+
+/** The zones assumed for a NodePool whose EC2NodeClass reports no subnets, said once in a note. */
+function assumedZones(source: Extract<InstanceTypeSource, { kind: "aws" }>, note: (message: string) => void): string[] {
+  if (source.zones) {
+    note(`zones: ${source.zones.join(", ")} (from --zones) where no EC2NodeClass status.subnets names them`);
+    return [...source.zones];
+  }
+  const usual = usualZones(source.region);
+  const leftOut = usual.leftOut.map((z) => `${z.zone}, which offers ${z.offered} of the region's ${usual.total} instance types`);
+  note(
+    `zones: assumed ${usual.zones.join(", ")} where no EC2NodeClass status.subnets names them` +
+      `${leftOut.length > 0 ? ` (left out ${leftOut.join("; ")})` : ""}; give --zones to use your cluster's`,
+  );
+  return usual.zones;
+}
+
+/**
+ * Whether the NodePool's requirements allow any of the named types, judged by the types' own labels
+ * (a `karpenter.k8s.aws/` label a type lacks, such as a GPU count, is absent; keys that are not
+ * instance-type labels, such as the zone, are left to the launch).
+ */
+function couldChoose(pool: NodePool, instanceTypes: readonly InstanceType[], names: readonly string[]): boolean {
+  const requirements = pool.spec.template.spec.requirements;
+  const judged = (key: string, it: InstanceType) => it.labels[key] !== undefined || key.startsWith("karpenter.k8s.aws/");
+  return instanceTypes.some((it) => names.includes(it.name) && requirements.every((r) => !judged(r.key, it) || labelSatisfies(it.labels[r.key], r)));
 }

@@ -159,10 +159,40 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 
 export const UNDERSTOOD_KINDS: readonly string[] = Object.keys(HANDLERS);
 
-/** Sorts documents by kind (each list in API-server order); throws one InputError listing every problem found. */
-export function classifyDocuments(documents: readonly LoadedDocument[]): SimulationObjects {
+/** The kind names simulate reads, each with the one apiVersion it reads it in. */
+const UNDERSTOOD_API_VERSION: ReadonlyMap<string, string> = new Map(UNDERSTOOD_KINDS.map((k) => [k.split(" ")[1]!, k.split(" ")[0]!]));
+
+/**
+ * Kinds that can't change the decision but that a user or tool may still have meant something by:
+ * NodeOverlay adjusts prices and capacity in Karpenter, which simulate does not apply.
+ */
+const NOT_APPLIED: Readonly<Record<string, string>> = { NodeOverlay: "NodeOverlay adjustments to price and capacity are not applied" };
+
+/** `3 Service, 1 ConfigMap`: each kind with its count, in the order first seen. */
+export function countKinds(kinds: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts].map(([kind, count]) => `${count} ${kind}`).join(", ");
+}
+
+/** One note for every document of a kind simulate does not model. */
+export function skippedKindsNote(kinds: readonly string[]): string | undefined {
+  if (kinds.length === 0) return undefined;
+  const caveats = [...new Set(kinds)].flatMap((kind) => (NOT_APPLIED[kind] ? [NOT_APPLIED[kind]] : []));
+  const listed = countKinds(kinds);
+  return `skipped ${listed}: kinds that do not affect scheduling here${caveats.length > 0 ? `; ${caveats.join("; ")}` : ""}`;
+}
+
+/**
+ * Sorts documents by kind (each list in API-server order); throws one InputError listing every
+ * problem found. Documents of kinds simulate does not model (Service, ConfigMap, ...) are skipped
+ * and reported once through `note`; a kind it models in another apiVersion (an old NodePool) and
+ * anything that is not a Kubernetes object stay errors.
+ */
+export function classifyDocuments(documents: readonly LoadedDocument[], note: (message: string) => void = () => {}): SimulationObjects {
   const into = emptyObjects();
   const problems: InputProblem[] = [];
+  const skipped: string[] = [];
   for (const { source, doc } of documents) {
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
       problems.push({ object: source, path: "", reason: "is not a Kubernetes object (expected a map with apiVersion and kind)" });
@@ -177,17 +207,17 @@ export function classifyDocuments(documents: readonly LoadedDocument[]): Simulat
     }
     const handler = HANDLERS[`${apiVersion} ${kind}`];
     if (!handler) {
-      problems.push({
-        object: source,
-        path: "",
-        reason: `unknown kind ${kind} (apiVersion ${apiVersion}); simulate understands ${UNDERSTOOD_KINDS.join(", ")}`,
-      });
+      const expected = UNDERSTOOD_API_VERSION.get(kind);
+      if (expected === undefined) skipped.push(kind);
+      else problems.push({ object: source, path: "apiVersion", reason: `${kind} ${apiVersion} is not supported; simulate reads ${kind} as ${expected}` });
       continue;
     }
     handler(record, source, into, problems);
   }
   problems.push(...duplicateProblems(into));
   if (problems.length > 0) throw new InputError(problems);
+  const skippedNote = skippedKindsNote(skipped);
+  if (skippedNote) note(skippedNote);
   return inApiServerOrder(into);
 }
 

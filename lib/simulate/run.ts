@@ -51,7 +51,7 @@ export function runSimulation(documents: readonly LoadedDocument[], source: Inst
   const note = (message: string) => {
     if (!notes.includes(message)) notes.push(message);
   };
-  const objects = classifyDocuments(documents);
+  const objects = classifyDocuments(documents, note);
   if (objects.nodePools.length === 0) note("the input has no NodePool: pending pods can only land on existing capacity");
   const input = simulationInput(objects, source, note, scheduling);
   const result = schedule(input);

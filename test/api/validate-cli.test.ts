@@ -78,7 +78,7 @@ describe("tenon validate", () => {
   it("prints one line per problem on stderr and exits 2", async () => {
     const io = fakeIO(dir);
     expect(await tenon(["validate", "-f", "bad.yaml"], io)).toBe(2);
-    expect(io.stderr).toBe('NodePool batch: spec.template.spec.requirements[0].operator: "Equals" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte\n');
+    expect(io.stderr).toBe('error: NodePool batch: spec.template.spec.requirements[0].operator: "Equals" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte\n');
     expect(io.stdout).toBe("");
   });
 
@@ -86,27 +86,27 @@ describe("tenon validate", () => {
     const io = fakeIO(dir);
     expect(await tenon(["validate", "-f", "good", "-f", "list.json"], io)).toBe(2);
     expect(io.stderr.split("\n").filter((l) => !l.startsWith("note:") && l !== "")).toEqual([
-      "NodePool listed: spec.template: is required",
-      "NodePool listed: spec.weight: 500 is greater than the maximum 100",
+      "error: NodePool listed: spec.template: is required",
+      "error: NodePool listed: spec.weight: 500 is greater than the maximum 100",
     ]);
   });
 
   it("names the file and document of a YAML syntax error", async () => {
     const io = fakeIO(dir);
     expect(await tenon(["validate", "-f", "broken.yaml"], io)).toBe(2);
-    expect(io.stderr).toMatch(/^file broken\.yaml document 2: /);
+    expect(io.stderr).toMatch(/^error: file broken\.yaml document 2: /);
   });
 
   it("reports a missing file as bad input, not a crash", async () => {
     const io = fakeIO(dir);
     expect(await tenon(["validate", "-f", "nope.yaml"], io)).toBe(2);
-    expect(io.stderr).toBe("file nope.yaml: no such file or directory\n");
+    expect(io.stderr).toBe("error: file nope.yaml: no such file or directory\n");
   });
 
   it("reads stdin for -f - and prints JSON with -o json", async () => {
     const io = fakeIO(dir, NODEPOOL);
     expect(await tenon(["validate", "-f", "-", "-o", "json"], io)).toBe(0);
-    expect(JSON.parse(io.stdout)).toEqual({ valid: [{ kind: "NodePool", name: "web", source: "-#1" }], skipped: [] });
+    expect(JSON.parse(io.stdout)).toEqual({ valid: [{ kind: "NodePool", name: "web", source: "-#1" }], skipped: [], problems: [] });
   });
 
   it("lists skipped objects by source in JSON", async () => {
@@ -115,11 +115,25 @@ describe("tenon validate", () => {
     expect(JSON.parse(io.stdout).skipped).toEqual([{ source: `${join("good", "b-pools.yaml")}#3`, object: "Pod web-0" }]);
   });
 
+  it("prints the problems as JSON on stdout with -o json, as well as one line each on stderr", async () => {
+    const io = fakeIO(dir);
+    expect(await tenon(["validate", "-f", "bad.yaml", "-o", "json"], io)).toBe(2);
+    expect(JSON.parse(io.stdout)).toEqual({
+      valid: [{ kind: "EC2NodeClass", name: "default", source: "bad.yaml#1" }],
+      skipped: [],
+      problems: [{ object: "NodePool batch", path: "spec.template.spec.requirements[0].operator", reason: '"Equals" is not one of In, NotIn, Exists, DoesNotExist, Gt, Lt, Gte, Lte' }],
+    });
+    expect(io.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    const broken = fakeIO(dir);
+    expect(await tenon(["validate", "-f", "broken.yaml", "-o", "json"], broken)).toBe(2);
+    expect(JSON.parse(broken.stdout).problems[0].object).toBe("file broken.yaml document 2");
+  });
+
   it("refuses the same object twice", async () => {
     const io = fakeIO(dir, NODEPOOL);
     writeFileSync(join(dir, "dup.yaml"), NODEPOOL);
     expect(await tenon(["validate", "-f", "dup.yaml", "-f", "-"], io)).toBe(2);
-    expect(io.stderr).toBe("NodePool web: metadata.name: defined twice (dup.yaml#1 and -#1)\n");
+    expect(io.stderr).toBe("error: NodePool web: metadata.name: defined twice (dup.yaml#1 and -#1)\n");
   });
 
   it("is a usage error without -f", async () => {
@@ -150,6 +164,30 @@ describe("loadDocuments", () => {
       "file scalar.yaml document 1: expected a Kubernetes object (a mapping with apiVersion and kind), got a string",
       "file scalar.yaml document 2: expected a Kubernetes object (a mapping with apiVersion and kind), got a list",
     ]);
+  });
+
+  it("says a YAML error in one line that ends with its position, not a dangling colon", async () => {
+    writeFileSync(join(dir, "indent.yaml"), "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: x\n");
+    const problems = await loadDocuments(["indent.yaml"], { cwd: dir, readStdin: async () => "" }).then(
+      () => [],
+      (e: InputError) => e.problems.map(formatProblem),
+    );
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p).toMatch(/^file indent\.yaml document 1: .* at line 4, column 9$/);
+  });
+
+  it("says input nested too deeply to read is that, not a stack overflow", async () => {
+    writeFileSync(join(dir, "deep.yaml"), `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: ${"[".repeat(5000)}${"]".repeat(5000)}\n`);
+    writeFileSync(join(dir, "deep.json"), `{"apiVersion": "v1", "kind": "Pod", "spec": ${"[".repeat(5000)}${"]".repeat(5000)}}`);
+    for (const file of ["deep.yaml", "deep.json"]) {
+      const error = await loadDocuments([file], { cwd: dir, readStdin: async () => "" }).catch((e: InputError) => e);
+      expect(error).toBeInstanceOf(InputError);
+      const lines = (error as InputError).problems.map(formatProblem);
+      for (const line of lines) {
+        expect(line).toMatch(new RegExp(`^file ${file.replace(".", "\\.")} document 1: is nested too deeply to read at line \\d+, column \\d+ \\(Kubernetes objects nest a few dozen levels at most\\)$`));
+        expect(line).not.toContain("call stack");
+      }
+    }
   });
 
   it("refuses duplicate keys and alias bombs as YAML errors", async () => {

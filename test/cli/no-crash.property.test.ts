@@ -45,6 +45,8 @@ function expectNoCrash(run: Run, what: string): void {
   expect(run.err, context).not.toContain("    at ");
   if (run.code === 0) expect(() => JSON.parse(run.out), context).not.toThrow();
   else expect(run.err.trim().length, context).toBeGreaterThan(0);
+  // One style: every line on stderr is an error or a note.
+  for (const line of run.err.split("\n").filter(Boolean)) expect(line, context).toMatch(/^(error|note): /);
 }
 
 /** Inputs the property found crashing or hanging (and a shape now checked up front): each stays an exit-0 result or one clear line. */
@@ -53,22 +55,22 @@ const REGRESSIONS: Array<[string, string, RegExp | undefined]> = [
   [
     "a Deployment whose replicas would expand past what one run places",
     "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 100000000\n  template:\n    spec:\n      containers: [{name: a}]\n",
-    /^Deployment default\/big: spec\.replicas: 100000000 pods would take the input past 100000 pods/m,
+    /^error: Deployment default\/big: spec\.replicas: 100000000 pods would take the input past 100000 pods/m,
   ],
   [
     "a preferred node affinity item without a preference",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{a: 1}]}}\n  containers: [{name: a}]\n",
-    /^Pod default\/p: spec\.affinity\.nodeAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.weight: must be an integer from 1 to 100$/m,
+    /^error: Pod default\/p: spec\.affinity\.nodeAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.weight: must be an integer from 1 to 100$/m,
   ],
   [
     "an ephemeral volume without a claim template",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, ephemeral: {}}]\n  containers: [{name: a}]\n",
-    /^Pod default\/p: spec\.volumes\[0\]\.ephemeral\.volumeClaimTemplate\.spec: is required$/m,
+    /^error: Pod default\/p: spec\.volumes\[0\]\.ephemeral\.volumeClaimTemplate\.spec: is required$/m,
   ],
   [
     "a StatefulSet volume claim template with spec: null",
     "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  volumeClaimTemplates: [{metadata: {name: pd}, spec: null}]\n  template:\n    spec: {containers: [{name: a}]}\n",
-    /^StatefulSet default\/db: spec\.volumeClaimTemplates\[0\]\.spec: is required$/m,
+    /^error: StatefulSet default\/db: spec\.volumeClaimTemplates\[0\]\.spec: is required$/m,
   ],
 ];
 
@@ -98,7 +100,10 @@ describe("no input crashes the CLI", () => {
     await fc.assert(
       fc.asyncProperty(inputFile, async ({ content, ext, label }) => {
         const file = writeInput(content, ext);
-        expectNoCrash(await tenon(["validate", "-f", file, "-o", "json"]), `${label}: ${file}`);
+        const run = await tenon(["validate", "-f", file, "-o", "json"]);
+        expectNoCrash(run, `${label}: ${file}`);
+        // -o json means one JSON document on stdout, valid input or not.
+        expect(() => JSON.parse(run.out), `${label}: ${file}`).not.toThrow();
       }),
       { numRuns: RUNS },
     );

@@ -324,11 +324,14 @@ describe("simulate: bad input exits 2 with one line per problem", () => {
     return run.err.split("\n").filter(Boolean);
   }
 
-  it("rejects an unknown kind, naming the document and the kind", async () => {
-    const lines = await fails({ "in.yaml": docs(NODEPOOL, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}") }, ["-f", "in.yaml"]);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("in.yaml");
-    expect(lines[0]).toContain("Widget");
+  it("skips kinds it does not model (helm template output) with one short note, and still places the pods", async () => {
+    const dir = workdir({ "in.yaml": docs(NODEPOOL, podYaml("a", "1"), "apiVersion: v1\nkind: Service\nmetadata: {name: web}", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}"), "catalog.json": CATALOG });
+    const run = await tenon(["simulate", "-f", "in.yaml", "--instance-types", "catalog.json", "-o", "json"], dir);
+    expect(run.code).toBe(0);
+    const skipped = run.err.split("\n").filter((l) => l.startsWith("note: skipped"));
+    expect(skipped).toEqual(["note: skipped 1 Service, 1 ConfigMap, 1 Widget: kinds that do not affect scheduling here"]);
+    expect(run.err).not.toContain("PersistentVolumeClaim"); // no list of understood kinds
+    expect((JSON.parse(run.out) as Output).summary.scheduled).toBe(1);
   });
 
   it("rejects a malformed quantity, naming the pod and field", async () => {
@@ -339,7 +342,7 @@ describe("simulate: bad input exits 2 with one line per problem", () => {
   });
 
   it("reports every problem, one line each", async () => {
-    const lines = await fails({ "in.yaml": docs(podYaml("a", "x"), podYaml("b", "y"), "apiVersion: v1\nkind: Secret\nmetadata: {name: s}") }, ["-f", "in.yaml"]);
+    const lines = await fails({ "in.yaml": docs(podYaml("a", "x"), podYaml("b", "y"), "apiVersion: karpenter.sh/v1beta1\nkind: NodePool\nmetadata: {name: s}") }, ["-f", "in.yaml"]);
     expect(lines).toHaveLength(3);
   });
 
@@ -369,11 +372,11 @@ provisioner: ebs.csi.aws.com
 allowedTopologies: [null]`;
     const lines = await fails({ "in.yaml": docs(NODEPOOL, bad) }, ["-f", "in.yaml"]);
     expect(lines).toEqual([
-      'Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
-      "Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
-      "Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
-      "Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
-      "StorageClass zonal: allowedTopologies[0]: must be an object with matchLabelExpressions",
+      'error: Pod default/odd: spec.tolerations[0].operator: "Sometimes" is not one of Exists, Equal',
+      "error: Pod default/odd: spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: is required",
+      "error: Pod default/odd: spec.volumes[0].persistentVolumeClaim.claimName: is required",
+      "error: Node n: spec.taints[0].effect: is required (one of NoSchedule, PreferNoSchedule, NoExecute)",
+      "error: StorageClass zonal: allowedTopologies[0]: must be an object with matchLabelExpressions",
     ]);
   });
 

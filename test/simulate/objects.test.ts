@@ -18,7 +18,7 @@ describe("classifyDocuments", () => {
     expect([objects.pods.length, objects.nodes.length, objects.podDisruptionBudgets.length, objects.storageClasses.length]).toEqual([1, 1, 1, 1]);
   });
 
-  it("names the document, apiVersion and kind of anything it does not understand, including old API versions", () => {
+  it("rejects an understood kind in another apiVersion and anything that is not a Kubernetes object, naming the document", () => {
     const lines = inputProblems(() =>
       classifyDocuments([
         { source: "a.yaml#1", doc: { apiVersion: "karpenter.sh/v1beta1", kind: "NodePool", metadata: { name: "old" } } },
@@ -27,11 +27,30 @@ describe("classifyDocuments", () => {
         { source: "a.yaml#4", doc: { kind: "Pod" } },
       ]),
     );
-    expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^a\.yaml#1: unknown kind NodePool \(apiVersion karpenter\.sh\/v1beta1\)/);
-    expect(lines[1]).toMatch(/^a\.yaml#2: unknown kind ConfigMap/);
-    expect(lines[2]).toContain("a.yaml#3");
-    expect(lines[3]).toBe("a.yaml#4: apiVersion: is required");
+    expect(lines).toEqual([
+      "a.yaml#1: apiVersion: NodePool karpenter.sh/v1beta1 is not supported; simulate reads NodePool as karpenter.sh/v1",
+      "a.yaml#3: is not a Kubernetes object (expected a map with apiVersion and kind)",
+      "a.yaml#4: apiVersion: is required",
+    ]);
+  });
+
+  it("skips kinds it does not model with one note naming them and their counts", () => {
+    const notes: string[] = [];
+    const objects = classifyDocuments(
+      [
+        { source: "a.yaml#1", doc: { apiVersion: "v1", kind: "Service", metadata: { name: "web" } } },
+        { source: "a.yaml#2", doc: { apiVersion: "v1", kind: "Service", metadata: { name: "api" } } },
+        { source: "a.yaml#3", doc: pod("p") },
+        { source: "a.yaml#4", doc: { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "web" } } },
+        { source: "a.yaml#5", doc: { apiVersion: "karpenter.sh/v1alpha1", kind: "NodeOverlay", metadata: { name: "o" } } },
+        { source: "a.yaml#6", doc: { apiVersion: "karpenter.kwok.sh/v1alpha1", kind: "KWOKNodeClass", metadata: { name: "k" } } },
+      ],
+      (m) => notes.push(m),
+    );
+    expect(objects.pods.map((p) => p.metadata.name)).toEqual(["p"]);
+    expect(notes).toEqual([
+      "skipped 2 Service, 1 HorizontalPodAutoscaler, 1 NodeOverlay, 1 KWOKNodeClass: kinds that do not affect scheduling here; NodeOverlay adjustments to price and capacity are not applied",
+    ]);
   });
 
   it("rejects duplicate objects and malformed pods with their field", () => {

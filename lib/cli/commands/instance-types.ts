@@ -76,7 +76,10 @@ export async function runInstanceTypes(flags: InstanceTypesFlags, io: CliIO): Pr
   const filters = flags.filter.map(parseFilter);
   const catalog = loadAwsInstanceTypes(await catalogOptions(flags, io));
   const selected = catalog.instanceTypes.filter((it) => matchesAll(it, filters));
-  for (const note of catalog.notes) io.err(`note: ${note}\n`);
+  // A note on types the NodeClass can't launch only when some of them are listed.
+  const listed = new Set(selected.map((it) => it.name));
+  const unlisted = new Set(catalog.incompatible.filter((u) => !u.instanceTypes.some((n) => listed.has(n))).map((u) => u.note));
+  for (const note of catalog.notes) if (!unlisted.has(note)) io.err(`note: ${note}\n`);
   if (format === "json") io.out(`${JSON.stringify(selected.map(instanceTypeJson), null, 2)}\n`);
   else io.out(selected.length > 0 ? renderInstanceTypeTable(selected) : "no instance types match\n");
 }

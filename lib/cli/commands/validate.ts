@@ -1,13 +1,15 @@
 /**
  * `tenon validate -f <file|dir|-> [-f ...] [-o json|table]`: checks every NodePool, EC2NodeClass
- * and NodeClaim as Karpenter's API server would. One line per problem on stderr and exit 2 if any;
- * otherwise a summary and exit 0. Other kinds are skipped with a note.
+ * and NodeClaim as Karpenter's API server would. One line per problem on stderr and exit 2 if any
+ * (with -o json the problems are also in the JSON on stdout); otherwise a summary and exit 0.
+ * Other kinds are skipped with a note.
  */
 import { Option, type Command } from "commander";
 import { InputError, type InputProblem } from "../../errors.ts";
 import { loadDocuments } from "../../api/documents.ts";
 import { validateKarpenterObject } from "../../api/karpenter-objects.ts";
 import { isRecord } from "../../api/fields.ts";
+import { countKinds } from "../../simulate/objects.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 
 interface ValidatedObject {
@@ -27,17 +29,22 @@ function describeOther(doc: unknown): string {
   return `${kind}${name}`;
 }
 
-/** `3 Pod, 1 Deployment`, kinds in the order first seen. */
-function summarizeKinds(kinds: string[]): string {
-  const counts = new Map<string, number>();
-  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return [...counts].map(([kind, count]) => `${count} ${kind}`).join(", ");
+/** With -o json, bad input still gives one JSON document on stdout: the problems, by object, path and reason. */
+function printProblemsAsJson(io: CliIO, problems: readonly InputProblem[], valid: readonly ValidatedObject[] = [], skipped: ReadonlyArray<{ source: string; object: string }> = []): void {
+  const listed = problems.map((p) => ({ object: p.object, path: p.path, reason: p.reason }));
+  io.out(`${JSON.stringify({ valid: valid.map((v) => ({ kind: v.kind, name: v.name, source: v.source })), skipped, problems: listed }, null, 2)}\n`);
 }
 
 export async function runValidate(files: string[], output: string | undefined, io: CliIO): Promise<void> {
   if (files.length === 0) throw new UsageError("validate: give at least one -f <file|dir|->");
   const format = resolveOutputFormat(output, io);
-  const documents = await loadDocuments(files, io);
+  let documents;
+  try {
+    documents = await loadDocuments(files, io);
+  } catch (error) {
+    if (format === "json" && error instanceof InputError) printProblemsAsJson(io, error.problems);
+    throw error;
+  }
   const problems: InputProblem[] = [];
   const valid: ValidatedObject[] = [];
   const ignored: Array<{ source: string; object: string }> = [];
@@ -57,12 +64,10 @@ export async function runValidate(files: string[], output: string | undefined, i
     else seen.set(id, source);
     valid.push({ source, kind: result.kind, name });
   }
-  if (ignored.length > 0) io.err(`note: skipped ${summarizeKinds(ignored.map((i) => i.object.split(" ")[0]!))} (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
+  if (ignored.length > 0) io.err(`note: skipped ${countKinds(ignored.map((i) => i.object.split(" ")[0]!))} (validate checks NodePool, EC2NodeClass and NodeClaim)\n`);
+  if (format === "json") printProblemsAsJson(io, problems, valid, ignored);
   if (problems.length > 0) throw new InputError(problems);
-  if (format === "json") {
-    io.out(`${JSON.stringify({ valid: valid.map((v) => ({ kind: v.kind, name: v.name, source: v.source })), skipped: ignored }, null, 2)}\n`);
-    return;
-  }
+  if (format === "json") return;
   if (valid.length === 0) io.out("no NodePool, EC2NodeClass or NodeClaim found\n");
   for (const object of valid) io.out(`${object.kind} ${object.name}: valid\n`);
 }

@@ -49,6 +49,8 @@ export interface AwsCatalog {
   instanceTypes: InstanceType[];
   /** Assumptions a user should know about (price fallbacks, incompatible types). */
   notes: string[];
+  /** Types kept but never available, by reason; `note` is the line for them in `notes`. */
+  incompatible: Array<{ reason: string; instanceTypes: string[]; note: string }>;
 }
 
 const OPTIONS_OBJECT = "instance catalog options";
@@ -178,8 +180,47 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   if (unpriced.length > 0) {
     notes.push(`${unpriced.length} instance types have no on-demand price, so their offerings are unavailable: ${unpriced.join(", ")}`);
   }
-  for (const [reason, names] of incompatible) notes.push(`${names.length} instance types are unavailable: ${reason}`);
-  return freezeCatalog({ instanceTypes, notes });
+  const unavailable = [...incompatible].map(([reason, names]) => ({ reason, instanceTypes: names, note: `${names.length} instance types are unavailable: ${reason}` }));
+  for (const u of unavailable) notes.push(u.note);
+  return freezeCatalog({ instanceTypes, notes, incompatible: unavailable });
+}
+
+/** A zone offering fewer than this share of what the best-offered zone offers is left out of the usual zones. */
+const SPARSE_ZONE_SHARE = 0.5;
+
+export interface UsualZones {
+  /** The region's zones that offer most current instance types, sorted by name. */
+  zones: string[];
+  /** Zones left out, each with how many instance types it offers, of `total`. */
+  leftOut: Array<{ zone: string; offered: number }>;
+  total: number;
+}
+
+/**
+ * The zones to assume when nothing says which a cluster uses (no EC2NodeClass `status.subnets`):
+ * the region's zones, less those offering under half as many instance types as the best-offered
+ * zone (us-east-1e offers a few dozen, mostly previous-generation types; a cluster rarely has a
+ * subnet there, and a zone spread counting it would strand pods).
+ */
+export function usualZones(regionName: string): UsualZones {
+  const region = isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined;
+  if (!region) throw new InputError({ object: OPTIONS_OBJECT, path: "region", reason: `"${regionName}" is not a bundled region (${CATALOG_REGIONS.join(", ")})` });
+  const offeredById = new Map<string, number>();
+  for (const ids of region.offeredZoneIds.values()) for (const id of ids) offeredById.set(id, (offeredById.get(id) ?? 0) + 1);
+  const best = Math.max(0, ...offeredById.values());
+  const out: UsualZones = { zones: [], leftOut: [], total: region.offeredZoneIds.size };
+  for (const [zone, id] of region.zones) {
+    const offered = offeredById.get(id) ?? 0;
+    if (offered >= best * SPARSE_ZONE_SHARE) out.zones.push(zone);
+    else out.leftOut.push({ zone, offered });
+  }
+  return out;
+}
+
+/** A region's zone names, sorted (for checking a user's --zones). */
+export function regionZones(regionName: string): string[] | undefined {
+  const region = isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined;
+  return region ? [...region.zones.keys()] : undefined;
 }
 
 /**

@@ -71,10 +71,17 @@ describe("filters", () => {
     for (const t of inZone) expect((t.offerings as Array<{ zone: string }>).some((o) => o.zone === "us-west-2d")).toBe(true);
   });
 
+  it("notes types the NodeClass can't launch only when some of them are listed", async () => {
+    const a1 = "note: 6 instance types are unavailable: a1 instance types are not supported by AL2023";
+    expect((await tenon(["-o", "json"])).err.split("\n")).toContain(a1);
+    expect((await tenon(["--filter", "instance-type=a1.large", "-o", "json"])).err.split("\n")).toContain(a1);
+    expect((await tenon(["--filter", "instance-family=m7g", "-o", "json"])).err).not.toContain("a1 instance types");
+  });
+
   it("rejects malformed filters with exit 2 and one line", async () => {
     const run = await tenon(["--filter", "instance-cpu>=lots"]);
     expect(run.code).toBe(2);
-    expect(run.err).toBe('filter "instance-cpu>=lots": >= needs a number, got "lots"\n');
+    expect(run.err).toBe('error: filter "instance-cpu>=lots": >= needs a number, got "lots"\n');
     expect((await tenon(["--filter", "no-operator"])).code).toBe(2);
   });
 });
@@ -177,6 +184,6 @@ ${status}`;
     expect(missing.code).toBe(2);
     expect(missing.err).toContain("nope.yaml");
     const none = await tenon(["--nodeclass", write("empty.yaml", "kind: ConfigMap\napiVersion: v1\nmetadata: {name: x}\n")], dir);
-    expect(none).toMatchObject({ code: 2, err: "file empty.yaml: expected exactly one EC2NodeClass document, found 0\n" });
+    expect(none).toMatchObject({ code: 2, err: "error: file empty.yaml: expected exactly one EC2NodeClass document, found 0\n" });
   });
 });
