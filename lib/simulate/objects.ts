@@ -168,6 +168,24 @@ const UNDERSTOOD_API_VERSION: ReadonlyMap<string, string> = new Map(UNDERSTOOD_K
  */
 const NOT_APPLIED: Readonly<Record<string, string>> = { NodeOverlay: "NodeOverlay adjustments to price and capacity are not applied" };
 
+/**
+ * Every kind of the API groups simulate reads from (Kubernetes 1.35, Karpenter v1). A kind outside
+ * its group's list is a typo or a made-up kind, not a resource of another product: that stays an
+ * input error, as the contract says ("unknown kinds are an input error"); real kinds that do not
+ * affect scheduling, and every kind of any other API group, are skipped with one note.
+ */
+const KINDS_OF_GROUP: ReadonlyMap<string, ReadonlySet<string>> = new Map(
+  Object.entries({
+    v1: "Binding ComponentStatus ConfigMap Endpoints Event LimitRange Namespace Node PersistentVolume PersistentVolumeClaim Pod PodTemplate ReplicationController ResourceQuota Secret Service ServiceAccount",
+    "apps/v1": "ControllerRevision DaemonSet Deployment ReplicaSet StatefulSet",
+    "batch/v1": "CronJob Job",
+    "policy/v1": "Eviction PodDisruptionBudget",
+    "storage.k8s.io/v1": "CSIDriver CSINode CSIStorageCapacity StorageClass VolumeAttachment VolumeAttributesClass",
+    "karpenter.sh/v1": "NodeClaim NodePool",
+    "karpenter.k8s.aws/v1": "EC2NodeClass",
+  }).map(([group, kinds]) => [group, new Set(kinds.split(" "))]),
+);
+
 /** `3 Service, 1 ConfigMap`: each kind with its count, in the order first seen. */
 export function countKinds(kinds: readonly string[]): string {
   const counts = new Map<string, number>();
@@ -208,7 +226,10 @@ export function classifyDocuments(documents: readonly LoadedDocument[], note: (m
     const handler = HANDLERS[`${apiVersion} ${kind}`];
     if (!handler) {
       const expected = UNDERSTOOD_API_VERSION.get(kind);
-      if (expected === undefined) skipped.push(kind);
+      const groupKinds = KINDS_OF_GROUP.get(apiVersion);
+      if (expected === undefined && groupKinds && !groupKinds.has(kind)) {
+        problems.push({ object: source, path: "kind", reason: `${JSON.stringify(kind)} is not a kind of ${apiVersion}` });
+      } else if (expected === undefined) skipped.push(kind);
       else problems.push({ object: source, path: "apiVersion", reason: `${kind} ${apiVersion} is not supported; simulate reads ${kind} as ${expected}` });
       continue;
     }

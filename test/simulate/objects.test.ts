@@ -53,6 +53,22 @@ describe("classifyDocuments", () => {
     ]);
   });
 
+  it("rejects a kind that its API group does not have (a typo), while skipping real kinds it does not model", () => {
+    const notes: string[] = [];
+    const lines = inputProblems(() =>
+      classifyDocuments(
+        [
+          { source: "a.yaml#1", doc: { apiVersion: "apps/v1", kind: "Deploymnet", metadata: { name: "web" } } },
+          { source: "a.yaml#2", doc: { apiVersion: "karpenter.sh/v1", kind: "NodePol", metadata: { name: "default" } } },
+          { source: "a.yaml#3", doc: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } } },
+          { source: "a.yaml#4", doc: { apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "tls" } } },
+        ],
+        (m) => notes.push(m),
+      ),
+    );
+    expect(lines).toEqual(['a.yaml#1: kind: "Deploymnet" is not a kind of apps/v1', 'a.yaml#2: kind: "NodePol" is not a kind of karpenter.sh/v1']);
+  });
+
   it("rejects duplicate objects and malformed pods with their field", () => {
     const lines = inputProblems(() =>
       classifyDocuments([
