@@ -7,6 +7,7 @@ import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 
 export const handler = tenonHandler<unknown, BatcherReport>("batcher", async (event, telemetry) => {
-  const ports = await (await currentRuntime()).core("batcher", telemetry);
+  // The core wiring only: the batcher carries no EC2, Kubernetes or catalog code.
+  const ports = await (await currentRuntime(() => import("../../lib/wiring/aws-core.ts"))).core("batcher", telemetry);
   return recordSignals(ports, event);
 });

@@ -27,7 +27,7 @@ export class MalformedInterruptionMessage extends Error {
 }
 
 export const handler = tenonHandler<SQSEvent, SQSBatchResponse>("interruption", async (event, telemetry, context) => {
-  const ports = await (await currentRuntime()).full("interruption", telemetry);
+  const ports = await (await currentRuntime(() => import("../../lib/wiring/aws.ts"))).full("interruption", telemetry);
   const processor = new BatchProcessor(EventType.SQS);
   // The messages of one batch share one observation of the node view.
   const handleInterruption = interruptionBatch(ports);

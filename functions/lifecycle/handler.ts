@@ -4,6 +4,6 @@ import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 
 export const handler = tenonHandler<unknown, LifecycleReport>("lifecycle", async (_event, telemetry) => {
-  const ports = await (await currentRuntime()).full("lifecycle", telemetry);
+  const ports = await (await currentRuntime(() => import("../../lib/wiring/aws.ts"))).full("lifecycle", telemetry);
   return runLifecycle(ports);
 });

@@ -23,7 +23,7 @@ function readBody(body: string): boolean {
 }
 
 export const handler = tenonHandler<unknown, ProvisionerResponse>("provisioner", async (event, telemetry) => {
-  const ports = await (await currentRuntime()).full("provisioner", telemetry);
+  const ports = await (await currentRuntime(() => import("../../lib/wiring/aws.ts"))).full("provisioner", telemetry);
   if (typeof event === "object" && event !== null && "Records" in event) {
     const sqs = SqsSchema.safeParse(event);
     if (!sqs.success) {

@@ -4,9 +4,7 @@
  * optional KUBERNETES_VERSION and CLUSTER_STATE_BUCKET; AWS_REGION comes from Lambda). Clients and caches live for the
  * container, so warm invocations reuse connections, the EKS token and resolved NodeClasses.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { AwsCloud } from "../cloud/aws/aws-cloud.ts";
 import type { ClusterEndpointInfo } from "../cloud/aws/config.ts";
 import type { SnapshotBlobStore } from "../ports/blob.ts";
@@ -14,11 +12,10 @@ import { lazyBlobStore } from "../blob/lazy-blob-store.ts";
 import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import { ClusterEndpointError } from "../cluster/kube/eks-endpoint.ts";
 import { wallClock } from "../ports/clock.ts";
-import { createDynamoDbStore } from "../store/dynamodb/dynamodb-store.ts";
-import { randomIds, type Runtime } from "./base.ts";
-import { type CorePorts, type FullPorts, type FunctionName, type Telemetry } from "../observe/ports.ts";
-import { SqsProvisionerQueue } from "../queue/sqs/sqs-queue.ts";
-import { clusterStatePrefix, readClusterStateBucket, readSettings, requireEnv, type Env } from "./settings.ts";
+import type { Runtime } from "./base.ts";
+import { type FullPorts, type FunctionName, type Telemetry } from "../observe/ports.ts";
+import { awsCore } from "./aws-core.ts";
+import { clusterStatePrefix, readClusterStateBucket, type Env } from "./settings.ts";
 
 interface DescribedCluster {
   info: ClusterEndpointInfo;
@@ -49,13 +46,7 @@ function clusterStateBlobs(env: Env, region: string, clusterName: string): Snaps
 }
 
 export function awsRuntime(env: Env): Runtime {
-  const clusterName = requireEnv(env, "CLUSTER_NAME", "the EKS cluster this deployment serves");
-  const region = requireEnv(env, "AWS_REGION", "set by Lambda");
-  const tableName = requireEnv(env, "TABLE_NAME", "the state table");
-  const queueUrl = requireEnv(env, "PROVISIONER_QUEUE_URL", "where batch-ready messages go");
-  const settings = readSettings(env);
-  const store = createDynamoDbStore({ client: new DynamoDBClient({ region }), tableName, clusterName });
-  const queue = new SqsProvisionerQueue(new SQSClient({ region }), queueUrl);
+  const { clusterName, region, store, core } = awsCore(env);
   const eks = new EKSClient({ region });
   let described: Promise<DescribedCluster> | undefined;
   let cloud: AwsCloud | undefined;
@@ -63,8 +54,6 @@ export function awsRuntime(env: Env): Runtime {
   // Lives as long as the container: warm invocations only replay the pod changes since the last one.
   const blobs = clusterStateBlobs(env, region, clusterName);
   const clusterState = new ClusterStateKeeper(blobs ? { blobs } : {});
-
-  const core = (telemetry: Telemetry): CorePorts => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry });
 
   return {
     core: async (_fn: FunctionName, telemetry: Telemetry) => core(telemetry),

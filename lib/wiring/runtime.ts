@@ -17,10 +17,18 @@ export function installRuntime(runtime: Runtime): () => void {
   };
 }
 
-/** The installed runtime, else the AWS one from `process.env` (built once per Lambda container). */
-export async function currentRuntime(): Promise<Runtime> {
+/** Builds the AWS runtime from the environment; each handler names the wiring it needs. */
+export type AwsWiring = () => Promise<{ awsRuntime(env: Record<string, string | undefined>): Runtime }>;
+
+/**
+ * The installed runtime, else the AWS one from `process.env` (built once per Lambda container).
+ * `wiring` is imported lazily, so tests that install a runtime never load it. Each handler names its
+ * own: `() => import("lib/wiring/aws.ts")` for every port, `() => import("lib/wiring/aws-core.ts")`
+ * for the batcher's core ports. esbuild puts a dynamic import in the same file, so what a handler
+ * names is all it carries.
+ */
+export async function currentRuntime(wiring: AwsWiring): Promise<Runtime> {
   if (installed) return installed;
-  // Imported lazily so tests that install a runtime never load the AWS wiring.
-  fromEnvironment ??= import("./aws.ts").then((m) => m.awsRuntime(process.env));
+  fromEnvironment ??= wiring().then((m) => m.awsRuntime(process.env));
   return fromEnvironment;
 }

@@ -75,8 +75,8 @@ describe("the Lambda wiring", () => {
     const { fixedRuntime } = await import("../../lib/wiring/base.ts");
     const runtime = fixedRuntime({} as never);
     const uninstall = installRuntime(runtime);
-    expect(await currentRuntime()).toBe(runtime);
+    expect(await currentRuntime(() => import("../../lib/wiring/aws.ts"))).toBe(runtime);
     uninstall();
-    await expect(currentRuntime()).rejects.toThrow(/CLUSTER_NAME/);
+    await expect(currentRuntime(() => import("../../lib/wiring/aws.ts"))).rejects.toThrow(/CLUSTER_NAME/);
   });
 });
