@@ -33,7 +33,7 @@ describe("tenon disrupt", () => {
     const dir = workdir({
       "bad.yaml": [
         "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec: {minAvailable: 1, maxUnavailable: 1}",
-        "apiVersion: v1\nkind: Gadget\nmetadata: {name: x}",
+        "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: x}",
         "apiVersion: karpenter.sh/v1beta1\nkind: NodeClaim\nmetadata: {name: old}",
       ].join("\n---\n"),
     });
