@@ -3,7 +3,7 @@
  * NodePool, instance type, price, bound pods and the marks Karpenter keeps as NodeClaim conditions
  * (Consolidatable, Drifted, Expired). Pure: objects and the decision time in, views out.
  */
-import { ANNOTATION_DO_NOT_DISRUPT, LABEL_CAPACITY_TYPE, LABEL_INITIALIZED, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
+import { ANNOTATION_DO_NOT_DISRUPT, ANNOTATION_SECURITY_GROUP_IDS, ANNOTATION_SUBNET_ID, LABEL_CAPACITY_TYPE, LABEL_INITIALIZED, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
 import { formatDuration } from "../api/duration.ts";
 import { DEFAULT_EXPIRE_AFTER_MS } from "../api/nodepool.ts";
 import type { Condition, EC2NodeClass, NodeClaim, NodePool } from "../api/types.ts";
@@ -11,12 +11,8 @@ import type { InstanceType } from "../ports/instance-type.ts";
 import type { Node, Pod } from "../api/kubernetes.ts";
 import { requirementsAllow } from "../scheduling/launch.ts";
 import type { ExistingNode, NodePoolOption } from "../scheduling/types.ts";
-import { ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "./hash.ts";
+import { ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "../api/nodepool-hash.ts";
 import { doNotDisruptUntil, evictionCost, isReschedulable } from "./pods.ts";
-
-/** Annotations the launch path records on a NodeClaim so EC2NodeClass drift can compare them. */
-export const ANNOTATION_SUBNET_ID = "tenon.sh/subnet-id";
-export const ANNOTATION_SECURITY_GROUP_IDS = "tenon.sh/security-group-ids";
 
 export interface NodeView {
   /** The Node's name, or the NodeClaim's when it has no Node yet. */

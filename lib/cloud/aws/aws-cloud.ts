@@ -85,6 +85,8 @@ export class AwsCloud implements Cloud {
       zone: launched.zone,
       capacityType: launched.capacityType,
       imageId: launched.imageId,
+      ...(launched.subnetId ? { subnetId: launched.subnetId } : {}),
+      ...(launched.securityGroupIds ? { securityGroupIds: launched.securityGroupIds } : {}),
       launchTimeMs: this.deps.clock.now(),
       state: "pending",
       tags,

@@ -12,7 +12,7 @@
  * by Karpenter carries Karpenter's version, which differs from ours, and a hash-version mismatch is
  * never drift (Karpenter re-stamps instead), so nodes adopted from Karpenter don't all roll.
  */
-import type { NodePool, Taint } from "../api/types.ts";
+import type { NodePool, Taint } from "./types.ts";
 
 export const ANNOTATION_NODEPOOL_HASH = "karpenter.sh/nodepool-hash";
 export const ANNOTATION_NODEPOOL_HASH_VERSION = "karpenter.sh/nodepool-hash-version";
