@@ -11,7 +11,7 @@ import type { InstanceType } from "../ports/instance-type.ts";
 import type { Node, Pod } from "../api/kubernetes.ts";
 import { requirementsAllow } from "../scheduling/launch.ts";
 import type { ExistingNode, NodePoolOption } from "../scheduling/types.ts";
-import { ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "../api/nodepool-hash.ts";
+import { ANNOTATION_EC2NODECLASS_HASH, ANNOTATION_EC2NODECLASS_HASH_VERSION, ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, EC2NODECLASS_HASH_VERSION, ec2NodeClassHash, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "../api/drift-hash.ts";
 import { doNotDisruptUntil, evictionCost, isReschedulable } from "./pods.ts";
 
 export interface NodeView {
@@ -157,12 +157,29 @@ function effectiveLabels(view: NodeView): Record<string, string> {
   return out;
 }
 
+/** The EC2NodeClass's current hash: the one it carries, else Tenon's. */
+function nodeClassHashOf(nodeClass: EC2NodeClass): { hash: string; version: string } {
+  const annotations = nodeClass.metadata.annotations ?? {};
+  const hash = annotations[ANNOTATION_EC2NODECLASS_HASH];
+  if (hash !== undefined) return { hash, version: annotations[ANNOTATION_EC2NODECLASS_HASH_VERSION] ?? "" };
+  return { hash: ec2NodeClassHash(nodeClass), version: EC2NODECLASS_HASH_VERSION };
+}
+
 function nodeClassDrift(view: NodeView, nodeClasses: readonly EC2NodeClass[]): Drift | undefined {
   const ref = view.nodeClaim?.spec.nodeClassRef.name ?? view.pool?.nodePool.spec.template.spec.nodeClassRef.name;
   const nodeClass = view.pool?.nodeClass ?? nodeClasses.find((c) => c.metadata.name === ref);
-  const status = nodeClass?.status;
-  if (!status) return undefined;
+  if (!nodeClass) return undefined;
   const claim = view.nodeClaim!;
+  const claimHash = claim.metadata.annotations?.[ANNOTATION_EC2NODECLASS_HASH];
+  const claimVersion = claim.metadata.annotations?.[ANNOTATION_EC2NODECLASS_HASH_VERSION];
+  if (claimHash !== undefined && claimVersion !== undefined) {
+    const now = nodeClassHashOf(nodeClass);
+    if (now.version === claimVersion && now.hash !== claimHash) {
+      return { reason: "NodeClassDrifted", message: `EC2NodeClass ${nodeClass.metadata.name} changed since the node was launched (hash ${claimHash} -> ${now.hash})` };
+    }
+  }
+  const status = nodeClass.status;
+  if (!status) return undefined;
   const image = claim.status?.imageID;
   if (image && status.amis && status.amis.length > 0 && !status.amis.some((a) => a.id === image)) {
     return { reason: "AMIDrifted", message: `AMI ${image} is no longer one EC2NodeClass ${nodeClass.metadata.name} resolves (${status.amis.map((a) => a.id).join(", ")})` };

@@ -4,7 +4,7 @@
  * the order that makes the first method that decides something end the pass.
  */
 import { describe, expect, it } from "vitest";
-import { nodePoolTemplateHash, NODEPOOL_HASH_VERSION } from "../../lib/api/nodepool-hash.ts";
+import { nodePoolTemplateHash, NODEPOOL_HASH_VERSION } from "../../lib/api/drift-hash.ts";
 import { instanceType, pod, pods } from "../support/builders.ts";
 import { AT, DAY, HOUR, catalog, pool } from "./builders.ts";
 import { decide, taken, why } from "./support.ts";

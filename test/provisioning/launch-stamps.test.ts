@@ -5,7 +5,7 @@
  * away from that, and not before. In-memory cloud and cluster, through the provisioner.
  */
 import { describe, expect, it } from "vitest";
-import { nodePoolHashAnnotations } from "../../lib/api/nodepool-hash.ts";
+import { ec2NodeClassHashAnnotations, nodePoolHashAnnotations } from "../../lib/api/drift-hash.ts";
 import type { EC2NodeClass, NodePool } from "../../lib/api/types.ts";
 import { disruptionPass, type DisruptionObjects } from "../../lib/disruption/decide.ts";
 import { passOutput } from "../../lib/disruption/output.ts";
@@ -39,7 +39,13 @@ async function launchedWorld(): Promise<SimulatedWorld> {
 }
 
 /** The disruption decision's input for the world as it is, with the EC2NodeClass's status as `status` says. */
-async function disruptionInput(w: SimulatedWorld, change: { nodePool?: (np: NodePool) => NodePool; status?: (s: NonNullable<EC2NodeClass["status"]>) => EC2NodeClass["status"] } = {}): Promise<DisruptionObjects> {
+interface Change {
+  nodePool?: (np: NodePool) => NodePool;
+  nodeClass?: (nc: EC2NodeClass) => EC2NodeClass;
+  status?: (s: NonNullable<EC2NodeClass["status"]>) => EC2NodeClass["status"];
+}
+
+async function disruptionInput(w: SimulatedWorld, change: Change = {}): Promise<DisruptionObjects> {
   const observation = await observe(w.ports, w.ports.clock.now());
   const objects = clusterObjects(observation);
   const nodePools = observation.nodePools.map((o) => ({ ...o, nodePool: change.nodePool ? change.nodePool(structuredClone(o.nodePool)) : o.nodePool }));
@@ -48,7 +54,8 @@ async function disruptionInput(w: SimulatedWorld, change: { nodePool?: (np: Node
     if (!o.nodeClass) continue;
     const resolved = await w.cloud.resolveNodeClass(o.nodeClass);
     const status = { amis: resolved.amis.map((a) => ({ id: a.id, requirements: a.requirements })), subnets: resolved.subnets.map((s) => ({ id: s.id, zone: s.zone })), securityGroups: resolved.securityGroups.map((g) => ({ id: g.id })) };
-    nodeClasses.push({ ...o.nodeClass, status: change.status ? change.status(status) : status });
+    const nodeClass = change.nodeClass ? change.nodeClass(structuredClone(o.nodeClass)) : o.nodeClass;
+    nodeClasses.push({ ...nodeClass, status: change.status ? change.status(status) : status });
   }
   return { ...objects, nodePools: nodePools.map((o) => ({ ...o, nodeClass: nodeClasses.find((c) => c.metadata.name === o.nodeClass?.metadata.name) ?? o.nodeClass })), nodeClasses, podDisruptionBudgets: [] };
 }
@@ -61,6 +68,7 @@ describe("a launched NodeClaim records what drift compares", () => {
     const observation = await observe(w.ports, w.ports.clock.now());
     const nodePool = observation.nodePools[0]!.nodePool;
     expect(claim.metadata.annotations).toMatchObject(nodePoolHashAnnotations(nodePool));
+    expect(claim.metadata.annotations).toMatchObject(ec2NodeClassHashAnnotations(observation.nodePools[0]!.nodeClass!));
 
     const [instance] = await w.cloud.list();
     const resolved = await w.cloud.resolveNodeClass(observation.nodePools[0]!.nodeClass!);
@@ -89,7 +97,18 @@ describe("drift of a launched NodeClaim", () => {
     expect(out.commands[0]!.reason).toBe("Drifted");
   });
 
-  it("replaces it once the EC2NodeClass resolves another AMI, or other subnets", async () => {
+  it("replaces it once a static EC2NodeClass field changed (its hash), but not for a new selector term alone", async () => {
+    const w = await launchedWorld();
+    const tagged = await disruptionInput(w, { nodeClass: (nc) => ({ ...nc, spec: { ...nc.spec, tags: { ...nc.spec.tags, "cost-center": "42" } } }) });
+    const out = passOutput(disruptionPass(tagged, w.ports.clock.now()));
+    expect(out.method).toBe("drift");
+    expect(out.commands[0]!.reason).toBe("Drifted");
+    // Selector terms are not hashed: what they resolve to is compared instead, and here it is unchanged.
+    const reselected = await disruptionInput(w, { nodeClass: (nc) => ({ ...nc, spec: { ...nc.spec, subnetSelectorTerms: [...nc.spec.subnetSelectorTerms, { tags: { extra: "yes" } }] } }) });
+    expect(passOutput(disruptionPass(reselected, w.ports.clock.now())).commands.filter((c) => c.reason === "Drifted")).toEqual([]);
+  });
+
+  it("replaces it once the EC2NodeClass resolves another AMI, other subnets or other security groups", async () => {
     const w = await launchedWorld();
     const newAmi = await disruptionInput(w, { status: (s) => ({ ...s, amis: [{ id: "ami-0fffffffffffffff0", requirements: [] }] }) });
     expect(passOutput(disruptionPass(newAmi, w.ports.clock.now())).method).toBe("drift");
