@@ -88,7 +88,7 @@ export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord,
     try {
       const instance = await ports.cloud.create(request);
       const type = request.instanceTypes.find((t) => t.name === instance.instanceType);
-      const updated = await ports.store.updateNodeClaim(record.name, record.version, launchedContent(record, instance, type, ports.clock.now()), ports.clock.now());
+      const updated = await ports.store.updateNodeClaim(record.name, record.version, launchedContent(record, instance, type, ports.clock.now(), request.nodeClass), ports.clock.now());
       ports.metrics.addMetric(METRIC.nodeClaimsLaunched, "Count", 1);
       ports.log.info(`launched NodeClaim ${record.name}`, { nodeClaim: record.name, instanceId: instance.instanceId, instanceType: instance.instanceType, zone: instance.zone, capacityType: instance.capacityType });
       return { kind: "launched", record: updated };

@@ -2,8 +2,9 @@
  * NodeClaims as Tenon keeps them: the NodeClaim object the scheduler's decision becomes, and how
  * its record changes as it is launched, registered and initialized. Pure.
  */
-import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
-import type { Condition, NodeClaim, NodePool } from "../api/types.ts";
+import { ANNOTATION_SECURITY_GROUP_IDS, ANNOTATION_SUBNET_ID, LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
+import { ec2NodeClassHashAnnotations, nodePoolHashAnnotations } from "../api/drift-hash.ts";
+import type { Condition, EC2NodeClass, NodeClaim, NodePool } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { CloudInstance } from "../ports/cloud.ts";
 import { upsertCondition } from "../ports/cluster.ts";
@@ -44,6 +45,8 @@ export function newNodeClaimContent(input: NewRecordInput): NodeClaimContent {
       labels: { ...claim.labels, [LABEL_NODEPOOL]: nodePool.metadata.name },
       annotations: {
         ...template.metadata.annotations,
+        // What NodePool drift compares: the template as it was when this NodeClaim was made.
+        ...nodePoolHashAnnotations(nodePool),
         [INSTANCE_TYPES_ANNOTATION]: claim.instanceTypes.map((t) => t.name).join(","),
         [LEASE_TOKEN_ANNOTATION]: String(input.leaseToken),
       },
@@ -83,10 +86,12 @@ function withCondition(nodeClaim: NodeClaim, type: string, status: Condition["st
 }
 
 /**
- * The record after a successful launch: provider ID, image, the instance's labels, and the
- * launched type's capacity and allocatable, so the next simulation counts exactly what is coming.
+ * The record after a successful launch: provider ID, image, the instance's labels, what
+ * EC2NodeClass drift compares (the image, the subnet and security groups the instance was launched
+ * with, and the hash of the EC2NodeClass it was launched from), and the launched type's capacity
+ * and allocatable, so the next simulation counts exactly what is coming.
  */
-export function launchedContent(record: NodeClaimRecord, instance: CloudInstance, type: InstanceType | undefined, nowMs: number): NodeClaimContent {
+export function launchedContent(record: NodeClaimRecord, instance: CloudInstance, type: InstanceType | undefined, nowMs: number, nodeClass?: EC2NodeClass): NodeClaimContent {
   const labels: Record<string, string> = {
     ...(type?.labels ?? {}),
     ...(record.nodeClaim.metadata.labels ?? {}),
@@ -94,9 +99,12 @@ export function launchedContent(record: NodeClaimRecord, instance: CloudInstance
     [LABEL_ZONE]: instance.zone,
     [LABEL_CAPACITY_TYPE]: instance.capacityType,
   };
+  const annotations: Record<string, string> = { ...(record.nodeClaim.metadata.annotations ?? {}), ...(nodeClass ? ec2NodeClassHashAnnotations(nodeClass) : {}) };
+  if (instance.subnetId) annotations[ANNOTATION_SUBNET_ID] = instance.subnetId;
+  if (instance.securityGroupIds?.length) annotations[ANNOTATION_SECURITY_GROUP_IDS] = [...instance.securityGroupIds].sort().join(",");
   let nodeClaim: NodeClaim = {
     ...record.nodeClaim,
-    metadata: { ...record.nodeClaim.metadata, labels },
+    metadata: { ...record.nodeClaim.metadata, labels, annotations },
     status: {
       ...record.nodeClaim.status,
       providerID: instance.providerId,

@@ -20,6 +20,10 @@ export const LABEL_INITIALIZED = "karpenter.sh/initialized";
 export const LABEL_REGISTERED = "karpenter.sh/registered";
 export const LABEL_DO_NOT_SYNC_TAINTS = "karpenter.sh/do-not-sync-taints";
 export const ANNOTATION_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+/** What the EC2NodeClass resolved to at launch, recorded on the NodeClaim so EC2NodeClass drift can compare it (the AMI is `status.imageID`). */
+export const ANNOTATION_SUBNET_ID = "tenon.sh/subnet-id";
+/** Comma-separated, sorted. */
+export const ANNOTATION_SECURITY_GROUP_IDS = "tenon.sh/security-group-ids";
 
 export const CAPACITY_TYPE_ON_DEMAND = "on-demand";
 export const CAPACITY_TYPE_SPOT = "spot";

@@ -3,7 +3,7 @@
  * NodePool, instance type, price, bound pods and the marks Karpenter keeps as NodeClaim conditions
  * (Consolidatable, Drifted, Expired). Pure: objects and the decision time in, views out.
  */
-import { ANNOTATION_DO_NOT_DISRUPT, LABEL_CAPACITY_TYPE, LABEL_INITIALIZED, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
+import { ANNOTATION_DO_NOT_DISRUPT, ANNOTATION_SECURITY_GROUP_IDS, ANNOTATION_SUBNET_ID, LABEL_CAPACITY_TYPE, LABEL_INITIALIZED, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL, LABEL_ZONE } from "../api/labels.ts";
 import { formatDuration } from "../api/duration.ts";
 import { DEFAULT_EXPIRE_AFTER_MS } from "../api/nodepool.ts";
 import type { Condition, EC2NodeClass, NodeClaim, NodePool } from "../api/types.ts";
@@ -11,12 +11,8 @@ import type { InstanceType } from "../ports/instance-type.ts";
 import type { Node, Pod } from "../api/kubernetes.ts";
 import { requirementsAllow } from "../scheduling/launch.ts";
 import type { ExistingNode, NodePoolOption } from "../scheduling/types.ts";
-import { ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "./hash.ts";
+import { ANNOTATION_EC2NODECLASS_HASH, ANNOTATION_EC2NODECLASS_HASH_VERSION, ANNOTATION_NODEPOOL_HASH, ANNOTATION_NODEPOOL_HASH_VERSION, EC2NODECLASS_HASH_VERSION, ec2NodeClassHash, NODEPOOL_HASH_VERSION, nodePoolTemplateHash } from "../api/drift-hash.ts";
 import { doNotDisruptUntil, evictionCost, isReschedulable } from "./pods.ts";
-
-/** Annotations the launch path records on a NodeClaim so EC2NodeClass drift can compare them. */
-export const ANNOTATION_SUBNET_ID = "tenon.sh/subnet-id";
-export const ANNOTATION_SECURITY_GROUP_IDS = "tenon.sh/security-group-ids";
 
 export interface NodeView {
   /** The Node's name, or the NodeClaim's when it has no Node yet. */
@@ -161,12 +157,29 @@ function effectiveLabels(view: NodeView): Record<string, string> {
   return out;
 }
 
+/** The EC2NodeClass's current hash: the one it carries, else Tenon's. */
+function nodeClassHashOf(nodeClass: EC2NodeClass): { hash: string; version: string } {
+  const annotations = nodeClass.metadata.annotations ?? {};
+  const hash = annotations[ANNOTATION_EC2NODECLASS_HASH];
+  if (hash !== undefined) return { hash, version: annotations[ANNOTATION_EC2NODECLASS_HASH_VERSION] ?? "" };
+  return { hash: ec2NodeClassHash(nodeClass), version: EC2NODECLASS_HASH_VERSION };
+}
+
 function nodeClassDrift(view: NodeView, nodeClasses: readonly EC2NodeClass[]): Drift | undefined {
   const ref = view.nodeClaim?.spec.nodeClassRef.name ?? view.pool?.nodePool.spec.template.spec.nodeClassRef.name;
   const nodeClass = view.pool?.nodeClass ?? nodeClasses.find((c) => c.metadata.name === ref);
-  const status = nodeClass?.status;
-  if (!status) return undefined;
+  if (!nodeClass) return undefined;
   const claim = view.nodeClaim!;
+  const claimHash = claim.metadata.annotations?.[ANNOTATION_EC2NODECLASS_HASH];
+  const claimVersion = claim.metadata.annotations?.[ANNOTATION_EC2NODECLASS_HASH_VERSION];
+  if (claimHash !== undefined && claimVersion !== undefined) {
+    const now = nodeClassHashOf(nodeClass);
+    if (now.version === claimVersion && now.hash !== claimHash) {
+      return { reason: "NodeClassDrifted", message: `EC2NodeClass ${nodeClass.metadata.name} changed since the node was launched (hash ${claimHash} -> ${now.hash})` };
+    }
+  }
+  const status = nodeClass.status;
+  if (!status) return undefined;
   const image = claim.status?.imageID;
   if (image && status.amis && status.amis.length > 0 && !status.amis.some((a) => a.id === image)) {
     return { reason: "AMIDrifted", message: `AMI ${image} is no longer one EC2NodeClass ${nodeClass.metadata.name} resolves (${status.amis.map((a) => a.id).join(", ")})` };

@@ -13,7 +13,7 @@ import { resolveLaunch } from "../scheduling/launch.ts";
 import type { NewNodeClaim } from "../scheduling/types.ts";
 import { formatTime } from "./cluster.ts";
 import { disruptionPass, type DisruptionObjects, type PassResult } from "./decide.ts";
-import { nodePoolHashAnnotations } from "./hash.ts";
+import { nodePoolHashAnnotations } from "../api/drift-hash.ts";
 
 export const MAX_PLAN_PASSES = 100;
 

@@ -86,6 +86,10 @@ export interface CloudInstance {
   zone: string;
   capacityType: CapacityType;
   imageId: string;
+  /** The subnet the instance was launched in (what its EC2NodeClass resolved to at launch). */
+  subnetId?: string;
+  /** Its security groups, sorted. */
+  securityGroupIds?: string[];
   /** Milliseconds since the epoch. */
   launchTimeMs: number;
   state: InstanceState;

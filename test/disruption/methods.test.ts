@@ -4,7 +4,7 @@
  * the order that makes the first method that decides something end the pass.
  */
 import { describe, expect, it } from "vitest";
-import { nodePoolTemplateHash, NODEPOOL_HASH_VERSION } from "../../lib/disruption/hash.ts";
+import { ec2NodeClassHash, EC2NODECLASS_HASH_VERSION, nodePoolTemplateHash, NODEPOOL_HASH_VERSION } from "../../lib/api/drift-hash.ts";
 import { instanceType, pod, pods } from "../support/builders.ts";
 import { AT, DAY, HOUR, catalog, pool } from "./builders.ts";
 import { decide, taken, why } from "./support.ts";
@@ -237,6 +237,22 @@ describe("drift", () => {
     expect(one({ claimAnnotations: { "tenon.sh/subnet-id": "subnet-gone" } }).method).toBe("drift");
     expect(one({ claimAnnotations: { "tenon.sh/security-group-ids": "sg-1,sg-2" } }).method).toBe("drift");
     expect(one({ claimAnnotations: { "tenon.sh/security-group-ids": "sg-1" } }).method).toBeNull();
+  });
+
+  it("drifts on the EC2NodeClass hash only when the hash versions match", () => {
+    const nodeClass = {
+      apiVersion: "karpenter.k8s.aws/v1" as const,
+      kind: "EC2NodeClass" as const,
+      metadata: { name: "default" },
+      spec: { subnetSelectorTerms: [], securityGroupSelectorTerms: [], amiSelectorTerms: [], tags: { team: "a" }, metadataOptions: { httpEndpoint: "enabled" as const, httpProtocolIPv6: "disabled" as const, httpPutResponseHopLimit: 1, httpTokens: "required" as const } },
+    };
+    const one = (annotations: Record<string, string>) => decide({ nodeClasses: [nodeClass], nodes: [{ name: "n", type: "new-4x", pods: pods(3, "w", { cpu: "1" }), claimAnnotations: annotations }] });
+    const stamp = (hash: string, version: string) => ({ "karpenter.k8s.aws/ec2nodeclass-hash": hash, "karpenter.k8s.aws/ec2nodeclass-hash-version": version });
+    expect(one(stamp(ec2NodeClassHash(nodeClass), EC2NODECLASS_HASH_VERSION)).method).toBeNull();
+    const changed = one(stamp(ec2NodeClassHash({ ...nodeClass, spec: { ...nodeClass.spec, tags: { team: "b" } } }), EC2NODECLASS_HASH_VERSION));
+    expect(changed.method).toBe("drift");
+    // Karpenter's own stamp (another hash version) is never drift against Tenon's hash.
+    expect(one(stamp("123", "v4")).method).toBeNull();
   });
 
   it("takes one node per pass, the earliest drifted first, ahead of consolidation", () => {

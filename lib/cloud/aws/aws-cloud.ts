@@ -72,7 +72,13 @@ export class AwsCloud implements Cloud {
     const resolved = await this.resolver.resolve(request.nodeClass);
     const launched = await this.launcher.launch(request, resolved);
     const described = await this.instances.get(launched.instanceId).catch(() => undefined);
-    if (described) return described;
+    // What the launch used, where DescribeInstances leaves it out (moto reports no security groups
+    // for launch-template instances): the NodeClaim records both for EC2NodeClass drift.
+    const used = {
+      ...(launched.subnetId ? { subnetId: launched.subnetId } : {}),
+      ...(launched.securityGroupIds ? { securityGroupIds: launched.securityGroupIds } : {}),
+    };
+    if (described) return { ...used, ...described };
     // DescribeInstances is eventually consistent; answer from what CreateFleet said.
     const tags = launchTags({
       clusterName: this.deps.config.clusterName, nodePoolName: request.nodePoolName, nodeClaimName: request.nodeClaimName,
@@ -85,6 +91,7 @@ export class AwsCloud implements Cloud {
       zone: launched.zone,
       capacityType: launched.capacityType,
       imageId: launched.imageId,
+      ...used,
       launchTimeMs: this.deps.clock.now(),
       state: "pending",
       tags,

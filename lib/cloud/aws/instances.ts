@@ -23,6 +23,8 @@ export function toCloudInstance(i: Instance): CloudInstance | undefined {
     zone,
     capacityType: i.InstanceLifecycle === "spot" ? "spot" : i.CapacityReservationId ? "reserved" : "on-demand",
     imageId: i.ImageId ?? "",
+    ...(i.SubnetId ? { subnetId: i.SubnetId } : {}),
+    ...(i.SecurityGroups?.length ? { securityGroupIds: i.SecurityGroups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])).sort() } : {}),
     launchTimeMs: i.LaunchTime?.getTime() ?? 0,
     state: (i.State?.Name ?? "pending") as InstanceState,
     tags,

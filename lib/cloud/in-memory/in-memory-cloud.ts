@@ -62,6 +62,8 @@ interface SimInstance {
   instanceId: string;
   /** The subnet whose address the instance holds until it is terminated. */
   subnetId?: string;
+  /** The security groups the NodeClass resolved to at launch, sorted. */
+  securityGroupIds?: string[];
   /** The capacity reservation whose slot the instance holds until it is terminated. */
   reservationId?: string;
   instanceType: string;
@@ -232,7 +234,7 @@ export class SimulatedCloud implements Cloud {
       nodeClaim: { name: request.nodeClaimName, uid: request.nodeClaimUid },
       ...(request.nodeClass.spec.context ? { context: request.nodeClass.spec.context } : {}),
     });
-    const instanceId = await this.tokens.once(fleet.ClientToken!, stableJson({ ...fleet, ClientToken: undefined }), () => this.launchFirstAvailable(request, plan.options, now));
+    const instanceId = await this.tokens.once(fleet.ClientToken!, stableJson({ ...fleet, ClientToken: undefined }), () => this.launchFirstAvailable(request, plan.options, resolved.securityGroups.map((g) => g.id).sort(), now));
     // A repeated request gets the instance the first one made, as it is now.
     return this.view(this.instances.get(instanceId)!);
   }
@@ -245,7 +247,7 @@ export class SimulatedCloud implements Cloud {
   }
 
   /** One fleet request: the first option that has capacity, in the plan's order; refused ones are marked unavailable. */
-  private async launchFirstAvailable(request: LaunchRequest, options: readonly LaunchOption[], now: number): Promise<string> {
+  private async launchFirstAvailable(request: LaunchRequest, options: readonly LaunchOption[], securityGroupIds: string[], now: number): Promise<string> {
     const failures: OfferingFailure[] = [];
     for (const option of options) {
       const key = { instanceType: option.instanceType.name, zone: option.offering.zone, capacityType: option.offering.capacityType };
@@ -266,6 +268,7 @@ export class SimulatedCloud implements Cloud {
       const template = this.ensureTemplate(request.nodeClass, option.ami.id, now);
       const instance: SimInstance = {
         subnetId: option.subnet.id,
+        securityGroupIds,
         ...(reservation ? { reservationId: reservation.id } : {}),
         instanceId: `i-${(this.nextId++).toString(16).padStart(17, "0")}`,
         instanceType: option.instanceType.name,
@@ -365,6 +368,8 @@ export class SimulatedCloud implements Cloud {
       zone: i.zone,
       capacityType: i.capacityType,
       imageId: i.imageId,
+      ...(i.subnetId ? { subnetId: i.subnetId } : {}),
+      ...(i.securityGroupIds ? { securityGroupIds: [...i.securityGroupIds] } : {}),
       launchTimeMs: i.launchTimeMs,
       state: this.stateOf(i),
       tags: { ...i.tags },

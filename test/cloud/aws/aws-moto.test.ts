@@ -159,6 +159,10 @@ describe("launching on moto", () => {
     const described = (await account.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance.instanceId] }))).Reservations![0]!.Instances![0]!;
     expect(described.ImageId).toBe(account.amiX86);
     expect(account.subnets.map((s) => s.id)).toContain(described.SubnetId);
+    // What the NodeClaim records for EC2NodeClass drift: the AMI, subnet and security groups it was launched with.
+    expect(instance.imageId).toBe(account.amiX86);
+    expect(instance.subnetId).toBe(described.SubnetId);
+    expect(instance.securityGroupIds).toEqual([account.securityGroupId]);
   });
 
   it("launches spot when the NodeClaim allows only spot", async () => {

@@ -160,11 +160,11 @@ describe("CreateFleet request", () => {
     expect(outcome.otherErrors).toEqual([{ code: "InvalidLaunchTemplateName.NotFoundException", message: "gone" }]);
   });
 
-  it("reads the launched instance's type, zone and lifecycle", () => {
+  it("reads the launched instance's type, zone, lifecycle, image and subnet", () => {
     const outcome = interpretFleetOutput({
       Instances: [{ InstanceIds: ["i-0abc"], InstanceType: "m5.large", Lifecycle: "spot", LaunchTemplateAndOverrides: { Overrides: { InstanceType: "m5.large", SubnetId: "subnet-b1", ImageId: "ami-std" } } }],
     }, options as LaunchOption[], "spot");
-    expect(outcome.instance).toEqual({ instanceId: "i-0abc", instanceType: "m5.large", zone: "z-b", capacityType: "spot", imageId: "ami-std" });
+    expect(outcome.instance).toEqual({ instanceId: "i-0abc", instanceType: "m5.large", zone: "z-b", capacityType: "spot", imageId: "ami-std", subnetId: "subnet-b1" });
   });
 });
 

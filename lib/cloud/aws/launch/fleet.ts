@@ -86,7 +86,7 @@ function fleetRequest(input: FleetRequestInput): Omit<CreateFleetCommandInput, "
 }
 
 export interface FleetOutcome {
-  instance?: { instanceId: string; instanceType: string; zone: string; capacityType: CapacityType; imageId: string };
+  instance?: { instanceId: string; instanceType: string; zone: string; capacityType: CapacityType; imageId: string; subnetId?: string };
   /** Offerings refused for capacity reasons. */
   capacityFailures: OfferingFailure[];
   /** Any other error EC2 reported (bad parameters, missing template, permissions). */
@@ -110,6 +110,8 @@ export function interpretFleetOutput(output: Pick<CreateFleetCommandOutput, "Ins
       capacityType: launched.Lifecycle === "spot" ? "spot" : launched.Lifecycle === "on-demand" && capacityType === "spot" ? "on-demand" : capacityType,
       imageId: o?.ImageId ?? option?.ami.id ?? "",
     };
+    const subnetId = o?.SubnetId ?? option?.subnet.id;
+    if (subnetId) outcome.instance.subnetId = subnetId;
   }
   const seen = new Set<string>();
   for (const err of output.Errors ?? []) {

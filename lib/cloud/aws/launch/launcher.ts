@@ -31,6 +31,9 @@ export interface LaunchedInstance {
   zone: string;
   capacityType: CapacityType;
   imageId: string;
+  subnetId?: string;
+  /** The launch template's security groups, sorted. */
+  securityGroupIds?: string[];
 }
 
 export class Launcher {
@@ -117,7 +120,7 @@ export class Launcher {
         if (f.code === "InsufficientFreeAddressesInSubnet") this.emptySubnet(options, f.offering.zone, now);
       }
       failures.push(...outcome.capacityFailures);
-      if (outcome.instance) return outcome.instance;
+      if (outcome.instance) return { ...outcome.instance, securityGroupIds: resolved.securityGroups.map((g) => g.id).sort() };
       if (outcome.otherErrors.length > 0) {
         // A template deleted under us (clean-up racing a launch): look it up again and retry once.
         if (outcome.otherErrors.some((e) => /LaunchTemplate.*NotFound/i.test(e.code)) && !retriedMissingTemplate) {
