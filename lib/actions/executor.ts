@@ -114,9 +114,9 @@ export class PortExecutor implements Executor {
         continue;
       }
       try {
-        await this.apply(action, written);
+        const detail = await this.apply(action, written);
         if (action.metric) this.ports.metrics.addMetric(action.metric, "Count", 1);
-        applied.push({ action, outcome: { status: "done" } });
+        applied.push({ action, outcome: detail === undefined ? { status: "done" } : { status: "done", detail } });
       } catch (error) {
         const conditional = action.kind === "update-nodeclaim" || action.kind === "delete-nodeclaim";
         if (!(conditional && error instanceof ConflictError)) throw error;
@@ -135,7 +135,8 @@ export class PortExecutor implements Executor {
     return launchRecord(this.ports, record, action.option, action.attempts, action.instanceTypes);
   }
 
-  private async apply(action: Action, written: Map<string, NodeClaimRecord>): Promise<void> {
+  /** Applies one action; returns a detail worth reporting (an eviction a PDB refused: "blocked"). */
+  private async apply(action: Action, written: Map<string, NodeClaimRecord>): Promise<string | undefined> {
     const { store, cluster, cloud, clock, log } = this.ports;
     switch (action.kind) {
       case "write-nodeclaim": {
@@ -177,9 +178,12 @@ export class PortExecutor implements Executor {
       case "delete-node":
         await cluster.deleteNode(action.node);
         return;
-      case "evict-pod":
-        await cluster.evictPod(action.namespace, action.pod);
-        return;
+      case "evict-pod": {
+        // A PDB's refusal (429) is not an error: the eviction is asked again next tick.
+        const result = await cluster.evictPod(action.namespace, action.pod);
+        if (result.outcome === "blocked") log.info(`eviction of ${action.namespace}/${action.pod} refused: ${result.message}`);
+        return result.outcome;
+      }
       case "terminate-instance":
         await cloud.delete(action.instanceId);
         log.warn(`terminated instance ${action.instanceId}: ${action.reason}`);

@@ -231,3 +231,6 @@ export function labelValueProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** The finalizer Tenon puts on its Nodes: their deletion waits for the termination path (lib/termination). */
+export const TERMINATION_FINALIZER = "karpenter.sh/termination";

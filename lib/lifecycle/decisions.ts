@@ -15,7 +15,7 @@
  */
 import type { Action } from "../actions/actions.ts";
 import { initializedContent, registeredContent } from "../actions/records.ts";
-import { LABEL_INITIALIZED, LABEL_REGISTERED } from "../api/labels.ts";
+import { LABEL_INITIALIZED, LABEL_REGISTERED, TERMINATION_FINALIZER } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
 import { METRIC } from "../ports/telemetry.ts";
 import { decideGarbageCollection } from "./gc.ts";
@@ -26,7 +26,7 @@ import type { NodeClaimRecord } from "../ports/store.ts";
 import { parseResources } from "../quantity/resources.ts";
 
 export const UNREGISTERED_TAINT_KEY = "karpenter.sh/unregistered";
-export const TERMINATION_FINALIZER = "karpenter.sh/termination";
+export { TERMINATION_FINALIZER };
 /** Resources every node reports; anything else a NodeClaim requests must show up in allocatable first. */
 const WELL_KNOWN_RESOURCES = new Set(["cpu", "memory", "pods", "ephemeral-storage"]);
 

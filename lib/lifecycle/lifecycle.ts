@@ -12,6 +12,7 @@ import { METRIC } from "../ports/telemetry.ts";
 import type { Action, Applied, Executor } from "../actions/actions.ts";
 import { PortExecutor } from "../actions/executor.ts";
 import { observeNodes } from "../observe/nodes.ts";
+import { runTermination, type TerminationReport } from "../termination/termination.ts";
 import { CLEANUP_INTERVAL_MS, CLEANUP_LEASE, decideLifecycle, planCleanup, stepOf } from "./decisions.ts";
 
 export interface LifecycleReport {
@@ -24,6 +25,8 @@ export interface LifecycleReport {
   skipped: number;
   /** Present on the ticks that held the clean-up lease. */
   cleanup?: CleanupReport;
+  /** Present when a Node or NodeClaim was on the termination path (lib/termination). */
+  termination?: TerminationReport;
 }
 
 /** What the executor did, step by step: a unit counts when every action of it was applied. */
@@ -76,6 +79,9 @@ export async function runLifecycle(ports: FullPorts, executor: Executor = new Po
     timing: { registrationTtlMs: settings.registrationTtlMs, pendingRecordTtlMs: settings.pendingRecordTtlMs, gcGraceMs: settings.gcGraceMs, launchAttempts: settings.launchAttempts },
   });
   const report = lifecycleReport(await executor.execute(actions));
+  // Termination decides from the same observation; its steps read back what the steps above did next tick.
+  const termination = await runTermination(ports, { records, nodes, instances }, executor);
+  if (termination) report.termination = termination;
   const cleanup = await cleanUp(ports, { records, instances }, executor);
   if (cleanup) report.cleanup = cleanup;
   await executor.execute([{ kind: "publish-cluster-state", reason: "cold provisioner runs start from a snapshot at most a tick old" }]);

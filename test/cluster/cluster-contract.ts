@@ -89,6 +89,19 @@ export function clusterContract(adapter: string, make: () => Promise<ClusterHarn
       expect(await cluster.patchNodeMetadata("gone", { labels: { a: "b" } })).toBeUndefined();
     });
 
+    it("keeps a deleted node with a finalizer, marked with a deletionTimestamp, until the finalizer goes", async () => {
+      const { cluster, addNode } = await start();
+      addNode(node("n1"));
+      await cluster.addNodeFinalizer("n1", "karpenter.sh/termination");
+      expect(await cluster.deleteNode("n1")).toBe("deleted");
+      const deleting = await cluster.getNode("n1");
+      expect(deleting?.metadata.deletionTimestamp).toBeTruthy();
+      expect(deleting?.metadata.finalizers).toEqual(["karpenter.sh/termination"]);
+      await cluster.removeNodeFinalizer("n1", "karpenter.sh/termination");
+      for (let i = 0; i < 50 && (await cluster.getNode("n1")); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await cluster.getNode("n1")).toBeUndefined();
+    });
+
     it("replaces taints only at the resourceVersion read, so a concurrent writer is not overwritten", async () => {
       const { cluster, addNode } = await start();
       addNode(node("n1"));

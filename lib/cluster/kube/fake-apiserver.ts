@@ -227,6 +227,18 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
 
     if (method === "GET") return sendJson(res, 200, current);
     if (method === "DELETE") {
+      // As the API server: an object with finalizers is only marked (deletionTimestamp) until they go.
+      const meta = current.metadata as Json;
+      if (Array.isArray(meta.finalizers) && meta.finalizers.length > 0) {
+        if (meta.deletionTimestamp === undefined) {
+          const marked = structuredClone(current);
+          (marked.metadata as Json).deletionTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+          items.set(key, stamp(marked));
+          recordPod(route.resource, "MODIFIED", marked);
+          return sendJson(res, 200, marked);
+        }
+        return sendJson(res, 200, current);
+      }
       remove(route.resource, key);
       return sendJson(res, 200, { kind: "Status", apiVersion: "v1", status: "Success", code: 200 });
     }
@@ -260,6 +272,13 @@ export async function startFakeApiServer(): Promise<FakeApiServer> {
         if (current.status === undefined) delete next.status;
         else next.status = structuredClone(current.status);
       }
+    }
+    const nextMeta = next.metadata as Json;
+    if (nextMeta.deletionTimestamp !== undefined && (!Array.isArray(nextMeta.finalizers) || nextMeta.finalizers.length === 0)) {
+      // The last finalizer of an object being deleted is gone: it goes now.
+      items.set(key, next);
+      remove(route.resource, key);
+      return sendJson(res, 200, next);
     }
     items.set(key, stamp(next));
     recordPod(route.resource, "MODIFIED", next);
