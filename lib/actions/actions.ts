@@ -52,6 +52,8 @@ export type Action = Decided &
     | { kind: "remove-node-finalizer"; node: string; finalizer: string }
     | { kind: "delete-node"; node: string }
     | { kind: "evict-pod"; namespace: string; pod: string }
+    /** Delete a pod outright (no PDB check): only when a NodeClaim's terminationGracePeriod runs out. */
+    | { kind: "delete-pod"; namespace: string; pod: string }
     | { kind: "terminate-instance"; instanceId: string }
     /** Leave an instance running on purpose (garbage collection found it, but its Node is Ready); only logged and counted. */
     | { kind: "spare-instance"; instanceId: string; node: string }
@@ -129,6 +131,8 @@ export function describe(action: Action): string {
       return `delete Node ${action.node}`;
     case "evict-pod":
       return `evict Pod ${action.namespace}/${action.pod}`;
+    case "delete-pod":
+      return `delete Pod ${action.namespace}/${action.pod}`;
     case "terminate-instance":
       return `terminate instance ${action.instanceId}`;
     case "spare-instance":

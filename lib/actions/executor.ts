@@ -184,6 +184,11 @@ export class PortExecutor implements Executor {
         if (result.outcome === "blocked") log.info(`eviction of ${action.namespace}/${action.pod} refused: ${result.message}`);
         return result.outcome;
       }
+      case "delete-pod": {
+        const result = await cluster.deletePodGracefully(action.namespace, action.pod);
+        log.warn(`deleted pod ${action.namespace}/${action.pod}: ${action.reason}`);
+        return result;
+      }
       case "terminate-instance":
         await cloud.delete(action.instanceId);
         log.warn(`terminated instance ${action.instanceId}: ${action.reason}`);

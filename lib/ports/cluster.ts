@@ -217,6 +217,11 @@ export interface ClusterWriter {
   recordEvent(event: ClusterEvent): Promise<void>;
   /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */
   evictPod(namespace: string, name: string, options?: { gracePeriodSeconds?: number }): Promise<EvictionResult>;
+  /**
+   * Deletes a pod with its own grace period: not an eviction, so PodDisruptionBudgets don't hold it.
+   * Termination uses it only when a NodeClaim's terminationGracePeriod runs out. Deleting twice is not an error.
+   */
+  deletePodGracefully(namespace: string, name: string): Promise<"deleted" | "not-found">;
 }
 
 export interface Cluster extends ClusterReader, ClusterWriter {}

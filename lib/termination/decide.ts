@@ -10,7 +10,9 @@
  *     pods and pods tolerating the disrupted taint are left alone; a PDB's refusal (429) is
  *     retried next tick; `karpenter.sh/do-not-disrupt` pods are not evicted;
  *  4. the NodeClaim's terminationGracePeriod (from the Node's deletionTimestamp) ends the wait:
- *     past it, the instance is terminated with whatever pods remain (none: wait forever);
+ *     each pod still there is deleted (no PDB check) once the deadline is no further away than
+ *     its own terminationGracePeriodSeconds (default 30 s), so it can stop cleanly by then; past
+ *     the deadline the instance is terminated with whatever remains (no period: wait forever);
  *  5. no pod that must go is left: terminate the instance;
  *  6. on a later tick, the instance shutting-down or terminated (or gone): remove the finalizer
  *     and delete the record.
@@ -56,6 +58,11 @@ export function evictionGroup(pod: Pod): number {
 export function mustGo(pod: Pod): boolean {
   if (isTerminal(pod) || isMirrorPod(pod)) return false;
   return !toleratesTaint(pod.spec.tolerations ?? [], DISRUPTED_TAINT);
+}
+
+/** How long a pod asks to stop: its terminationGracePeriodSeconds, Kubernetes' default 30 s. */
+function podGraceMs(pod: Pod): number {
+  return (pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
 }
 
 function isBeingDeleted(node: Node): boolean {
@@ -112,7 +119,20 @@ export function decideTermination(input: TerminationInput): Action[] {
       finish(unit, record, node, why);
       continue;
     }
-    const evictable = remaining.filter((p) => !isTerminating(p) && podDoNotDisrupt(p, nowMs) === undefined);
+    // Near the end of the NodeClaim's terminationGracePeriod, pods still there are deleted (no PDB
+    // check) early enough that their own grace period ends by the deadline, as Karpenter does.
+    const deadlineMs = gracePeriodMs !== undefined && !Number.isNaN(deletedAtMs) ? deletedAtMs + gracePeriodMs : undefined;
+    const due = new Set(deadlineMs === undefined ? [] : remaining.filter((p) => !isTerminating(p) && nowMs >= deadlineMs - podGraceMs(p)));
+    for (const pod of due) {
+      actions.push({
+        kind: "delete-pod",
+        namespace: pod.metadata.namespace || "default",
+        pod: pod.metadata.name,
+        reason: `Node ${name}'s terminationGracePeriod ends at ${new Date(deadlineMs!).toISOString()} and the pod needs ${Math.round(podGraceMs(pod) / 1000)} s to stop`,
+        unit,
+      });
+    }
+    const evictable = remaining.filter((p) => !due.has(p) && !isTerminating(p) && podDoNotDisrupt(p, nowMs) === undefined);
     if (evictable.length === 0) continue; // pods still terminating, or do-not-disrupt until the grace period
     const group = Math.min(...evictable.map(evictionGroup));
     for (const pod of evictable.filter((p) => evictionGroup(p) === group)) {

@@ -144,6 +144,17 @@ export function clusterContract(adapter: string, make: () => Promise<ClusterHarn
       expect(await cluster.evictPod("shop", "a")).toEqual({ outcome: "not-found" });
     });
 
+    it("deletes a pod outright even while the PodDisruptionBudget allows no eviction; deleting again is not an error", async () => {
+      const { cluster, addNode, addPod, addPodDisruptionBudget, pod: current } = await start();
+      addNode(node("n1"));
+      for (const name of ["a", "b"]) addPod(pod(name, "n1"));
+      addPodDisruptionBudget(budget(2));
+      expect((await cluster.evictPod("shop", "a")).outcome).toBe("blocked");
+      expect(await cluster.deletePodGracefully("shop", "a")).toBe("deleted");
+      expect(current("shop", "a")).toBeUndefined();
+      expect(await cluster.deletePodGracefully("shop", "a")).toBe("not-found");
+    });
+
     it("deletes a node once; deleting again is not an error", async () => {
       const { cluster, addNode } = await start();
       addNode(node("n1"));

@@ -97,12 +97,29 @@ describe("decideTermination", () => {
     const pinned = pod({ name: "pinned" });
     pinned.metadata.annotations = { "karpenter.sh/do-not-disrupt": "true" };
     const withGrace = { records: [record({ gracePeriodMs: 600_000 })] };
-    const before = decide([pinned], { ...withGrace, at: DELETED_AT + 599_000 });
+    const before = decide([pinned], { ...withGrace, at: DELETED_AT + 569_000 });
     expect(before).toEqual([]);
     const after = decide([pinned], { ...withGrace, at: DELETED_AT + 600_000 });
     expect(after).toEqual([expect.objectContaining({ kind: "terminate-instance" })]);
     // Without a terminationGracePeriod it waits forever.
     expect(decide([pinned], { at: DELETED_AT + 365 * 24 * 3600_000 })).toEqual([]);
+  });
+
+  it("deletes the pods still there (no PDB check) early enough for their own grace period to end by the deadline", () => {
+    const pinned = pod({ name: "pinned" });
+    pinned.metadata.annotations = { "karpenter.sh/do-not-disrupt": "true" };
+    const slow = pod({ name: "slow", terminationGracePeriodSeconds: 120 });
+    const withGrace = { records: [record({ gracePeriodMs: 600_000 })] };
+    const deleted = (actions: Action[]) => actions.flatMap((a) => (a.kind === "delete-pod" ? [a.pod] : []));
+    // 8 minutes in: "slow" (a PDB keeps refusing its eviction) needs 120 s, so it goes now; "pinned" (30 s by default) waits.
+    const early = decide([pinned, slow], { ...withGrace, at: DELETED_AT + 480_000 });
+    expect(deleted(early)).toEqual(["slow"]);
+    expect(evicted(early)).toEqual([]);
+    // 30 s before the deadline "pinned" goes too; a pod already terminating is not deleted again.
+    const terminating = { ...slow, metadata: { ...slow.metadata, deletionTimestamp: new Date(DELETED_AT + 480_000).toISOString() } };
+    expect(deleted(decide([pinned, terminating], { ...withGrace, at: DELETED_AT + 570_000 }))).toEqual(["pinned"]);
+    // Without a terminationGracePeriod nothing is ever deleted.
+    expect(deleted(decide([pinned, slow], { at: DELETED_AT + 365 * 24 * 3600_000 }))).toEqual([]);
   });
 
   it("the terminationGracePeriod also ends a PDB's wait", () => {

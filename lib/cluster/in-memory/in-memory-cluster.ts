@@ -364,6 +364,10 @@ export class SimulatedCluster implements Cluster {
     return { outcome: "evicted" };
   }
 
+  async deletePodGracefully(namespace: string, name: string): Promise<"deleted" | "not-found"> {
+    return this.deletePod(namespace, name) ? "deleted" : "not-found";
+  }
+
   // ================= behaviour =================
 
   private record(event: ClusterEvent, source: RecordedEvent["source"]): void {

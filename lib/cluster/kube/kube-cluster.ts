@@ -241,6 +241,16 @@ export class KubeCluster implements Cluster {
     }
   }
 
+  async deletePodGracefully(namespace: string, name: string): Promise<"deleted" | "not-found"> {
+    try {
+      await this.call(`delete pod ${namespace}/${name}`, (o) => this.clients.core.deleteNamespacedPod({ name, namespace }, o));
+      return "deleted";
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return "not-found";
+      throw err;
+    }
+  }
+
   // ---- plumbing ----
 
   private call<T>(operation: string, send: Parameters<typeof callWithToken<T>>[2], contentType?: PatchStrategy): Promise<T> {

@@ -37,6 +37,7 @@ describe("documented RBAC", () => {
     await c.setCustomObjectConditions("EC2NodeClass", "default", [condition]);
     await c.recordEvent({ involvedObject: { kind: "Pod", name: "p1", namespace: "default" }, type: "Normal", reason: "Nominated", message: "m" });
     await c.evictPod("default", "p1");
+    await c.deletePodGracefully("default", "p1");
     await c.deleteNode("n1");
   });
   afterAll(async () => {

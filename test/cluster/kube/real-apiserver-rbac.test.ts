@@ -60,13 +60,14 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
     expect(await tenon.setCustomObjectConditions("EC2NodeClass", "default", [condition])).toBe("written");
     await tenon.recordEvent({ involvedObject: { kind: "Pod", name: "p1", namespace: "default" }, type: "Normal", reason: "Nominated", message: "m" });
     expect(await tenon.evictPod("default", "p1")).toEqual({ outcome: "evicted" });
+    expect(await tenon.deletePodGracefully("default", "pending")).toBe("deleted");
     expect(await tenon.deleteNode("n1")).toBe("deleted");
   });
 
   it("denies the functions' user what the role leaves out", async () => {
     const asTenon = { token: TOKENS.tenon };
-    // A plain pod delete would skip PodDisruptionBudgets: only the Eviction API is granted.
-    expect((await server.request("DELETE", "/api/v1/namespaces/default/pods/pending", asTenon)).status).toBe(403);
+    // Pods are read, evicted and (when a terminationGracePeriod runs out) deleted, never created.
+    expect((await server.request("POST", "/api/v1/namespaces/default/pods", { ...asTenon, body: { apiVersion: "v1", kind: "Pod", metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }] } } })).status).toBe(403);
     expect((await server.request("GET", "/api/v1/secrets", asTenon)).status).toBe(403);
     // NodePools are read and their status written; their spec belongs to the user.
     expect((await server.request("PATCH", "/apis/karpenter.sh/v1/nodepools/default", { ...asTenon, body: { spec: { weight: 5 } }, contentType: "application/merge-patch+json" })).status).toBe(403);
