@@ -6,13 +6,13 @@
 import type { Clock } from "../ports/clock.ts";
 import type { Cloud } from "../ports/cloud.ts";
 import type { Cluster } from "../ports/cluster.ts";
-import type { ProvisionerQueue } from "../ports/queue.ts";
+import type { DisruptionQueue, ProvisionerQueue } from "../ports/queue.ts";
 import type { Settings } from "../ports/settings.ts";
 import type { Store } from "../ports/store.ts";
 import type { Log, MetricsSink } from "../ports/telemetry.ts";
 import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 
-export type FunctionName = "batcher" | "provisioner" | "lifecycle" | "interruption";
+export type FunctionName = "batcher" | "provisioner" | "lifecycle" | "interruption" | "consolidator" | "drift";
 
 /** Random names, injectable so a test can make them predictable when it must. */
 export interface Ids {
@@ -41,6 +41,8 @@ export interface FullPorts extends CorePorts {
    * invocation only replays pod changes. Without one, each run starts from the published snapshot.
    */
   clusterState?: ClusterStateKeeper;
+  /** The consolidator's own queue, for waking it again in 15 s while there is work (absent: ticks only). */
+  disruptionQueue?: DisruptionQueue;
 }
 
 /** The handler's own logger and metrics (Powertools in Lambda); a test runtime may use its own. */

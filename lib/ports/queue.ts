@@ -21,6 +21,27 @@ export const batchReadyMessageSchema = z.object({
   reason: z.enum(["window-opened", "lease-busy", "window-still-open"]),
 });
 
+/**
+ * What wakes the consolidator before its next tick: the consolidator itself while a command is in
+ * flight or the last pass decided something (a delayed message to its own queue, so work goes on
+ * every 15 s and an idle cluster costs one tick a minute), the provisioner when nodes emptied.
+ */
+export interface DisruptionWakeMessage {
+  kind: "disruption-wake";
+  sentAtMs: number;
+  reason: "command-in-flight" | "more-to-do" | "config-changed";
+}
+
+export const disruptionWakeMessageSchema = z.object({
+  kind: z.literal("disruption-wake"),
+  sentAtMs: z.number().int().nonnegative(),
+  reason: z.enum(["command-in-flight", "more-to-do", "config-changed"]),
+});
+
+export interface DisruptionQueue {
+  send(message: DisruptionWakeMessage, delayMs: number): Promise<void>;
+}
+
 /** SQS allows at most 15 minutes of delay per message. */
 export const MAX_DELAY_MS = 900_000;
 

@@ -20,6 +20,14 @@ export interface Settings {
    * or list every pod when the API server's history no longer reaches back (docs/kubernetes.md).
    */
   clusterStatePublishMs: number;
+  /** While a disruption command is in flight or a pass decided something, the consolidator wakes itself this often (Karpenter polls every 10 s). */
+  disruptionCadenceMs: number;
+  /** How long a decision is held before it is re-validated and carried out (Karpenter: 15 s). */
+  disruptionValidationMs: number;
+  /** A replacement not initialized by then rolls its command back (Karpenter: 10 min). */
+  replacementTimeoutMs: number;
+  /** How long the disruption lease holds without renewal; longer than one consolidator run. */
+  disruptionLeaseTtlMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -31,4 +39,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   gcGraceMs: 30_000,
   pendingRecordTtlMs: 15 * 60_000,
   clusterStatePublishMs: 60_000,
+  disruptionCadenceMs: 15_000,
+  disruptionValidationMs: 15_000,
+  replacementTimeoutMs: 10 * 60_000,
+  disruptionLeaseTtlMs: 150_000,
 });

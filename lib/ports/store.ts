@@ -137,6 +137,53 @@ export interface ClusterState {
   entries: unknown[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Disruption commands (the consolidator's and drift checker's orchestration, docs/disruption.md):
+// written before anything is done, so a crashed or retried run finds what was started and either
+// carries it on or rolls it back.
+
+export type DisruptionCommandReason = "Empty" | "Underutilized" | "Drifted";
+
+/**
+ * Where a command stands:
+ *  - `Launching`: written; candidates being tainted, replacements being written and launched;
+ *  - `Waiting`: waiting for every replacement to be initialized (then the validation delay);
+ *  - `Deleting`: validated; the candidates' records are marked Terminating (termination drains them).
+ */
+export type DisruptionCommandState = "Launching" | "Waiting" | "Deleting";
+
+export interface DisruptionCandidateRef {
+  node: string;
+  nodeClaim: string;
+  providerId?: string;
+  /** What the node cost per hour when decided (for savings and the journal). */
+  pricePerHour?: number;
+}
+
+export interface DisruptionCommandContent {
+  reason: DisruptionCommandReason;
+  decision: "delete" | "replace";
+  /** The method that decided it (emptiness, drift, multi-node-consolidation, single-node-consolidation). */
+  method: string;
+  candidates: DisruptionCandidateRef[];
+  /** NodeClaim record names launched to replace the candidates. */
+  replacements: string[];
+  state: DisruptionCommandState;
+  decidedAtMs: number;
+  /** Set when every replacement is initialized (or at once for a delete): validation is due this long after. */
+  readyAtMs?: number;
+  savingsPerHour: number;
+  /** Why, in words. */
+  message: string;
+}
+
+export interface DisruptionCommandRecord extends DisruptionCommandContent {
+  id: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  version: number;
+}
+
 export interface Store extends UnavailableOfferingsStore {
   /** Creates the record if absent; the same content again is a no-op; different content is a conflict ("exists"). */
   createNodeClaim(content: NodeClaimContent, nowMs: number): Promise<CreateNodeClaimResult>;
@@ -166,6 +213,15 @@ export interface Store extends UnavailableOfferingsStore {
   releaseLease(name: string, holder: string): Promise<boolean>;
   /** As stored, possibly expired or released (then `holder` is ""): compare `expiresAtMs` yourself. */
   getLease(name: string): Promise<Lease | undefined>;
+
+  /** Creates the command; the same content again is a no-op; different content is a conflict ("exists"). */
+  createDisruptionCommand(id: string, content: DisruptionCommandContent, nowMs: number): Promise<DisruptionCommandRecord>;
+  /** Sorted by id. */
+  listDisruptionCommands(): Promise<DisruptionCommandRecord[]>;
+  /** Replaces the content if the stored version is `expectedVersion`; else ConflictError ("version" or "missing"). */
+  updateDisruptionCommand(id: string, expectedVersion: number, content: DisruptionCommandContent, nowMs: number): Promise<DisruptionCommandRecord>;
+  /** false when already gone; ConflictError ("version") when it changed since read. */
+  deleteDisruptionCommand(id: string, expectedVersion: number): Promise<boolean>;
 
   putConfigObject(kind: ConfigKind, name: string, raw: unknown, nowMs: number, options?: PutConfigObjectOptions): Promise<ConfigObjectRecord>;
   getConfigObject(kind: ConfigKind, name: string): Promise<ConfigObjectRecord | undefined>;

@@ -37,7 +37,22 @@ export const METRIC = {
   launchTemplatesDeleted: "LaunchTemplatesDeleted",
   instanceProfilesDeleted: "InstanceProfilesDeleted",
   cleanupFailures: "CleanupFailures",
+  /** Disruption commands written (every method), and those carried out or rolled back. */
+  disruptionCommandsStarted: "DisruptionCommandsStarted",
+  disruptionCommandsSucceeded: "DisruptionCommandsSucceeded",
+  disruptionCommandsRolledBack: "DisruptionCommandsRolledBack",
+  /** NodeClaims disrupted, one metric per reason: `NodeClaimsDisrupted<Reason>` (disruptedMetric). */
+  nodeClaimsDisrupted: "NodeClaimsDisrupted",
+  /** Nodes whose drain has lasted longer than the stuck-drain threshold (lifecycle tick). */
+  drainsStuck: "DrainsStuck",
+  /** Nodes left with the disrupted taint by a command that no longer exists, untainted (as Karpenter after a restart). */
+  orphanTaintsRemoved: "OrphanTaintsRemoved",
 } as const;
+
+/** The per-reason metric for a disrupted NodeClaim: Empty, Underutilized, Drifted, Expired, Interrupted. */
+export function disruptedMetric(reason: string): string {
+  return `${METRIC.nodeClaimsDisrupted}${reason}`;
+}
 
 export const METRICS_NAMESPACE = "Tenon";
 

@@ -14,6 +14,7 @@ export const LEASE_PREFIX = "LEASE#";
 export const UNAVAILABLE_PREFIX = "UNAVAILABLE#";
 export const STATE_MANIFEST_SK = "STATE#manifest";
 export const STATE_PAGE_PREFIX = "STATE#page#";
+export const COMMAND_PREFIX = "COMMAND#";
 
 const CONFIG_PREFIX: Record<ConfigKind, string> = { NodePool: "NODEPOOL#", EC2NodeClass: "EC2NODECLASS#" };
 
@@ -43,7 +44,7 @@ export function clusterPk(clusterName: string): string {
  * item type its own partition lets a function's role name exactly the types it may read or write
  * (infra/function-specs.ts, docs/iam.md). The type is the sort key's first part.
  */
-export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"] as const;
+export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS", "COMMAND"] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The partition that holds one item type of one cluster. */
@@ -61,6 +62,11 @@ export function itemTypeOf(sk: string): ItemType {
 export function nodeClaimSk(name: string): string {
   assertKeyPart("NodeClaim", name);
   return NODECLAIM_PREFIX + name;
+}
+
+export function commandSk(id: string): string {
+  assertKeyPart("disruption command", id);
+  return COMMAND_PREFIX + id;
 }
 
 export function leaseSk(name: string): string {

@@ -16,6 +16,10 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
   gcGraceMs: "GC_GRACE_MS",
   pendingRecordTtlMs: "PENDING_RECORD_TTL_MS",
   clusterStatePublishMs: "CLUSTER_STATE_PUBLISH_MS",
+  disruptionCadenceMs: "DISRUPTION_CADENCE_MS",
+  disruptionValidationMs: "DISRUPTION_VALIDATION_MS",
+  replacementTimeoutMs: "REPLACEMENT_TIMEOUT_MS",
+  disruptionLeaseTtlMs: "DISRUPTION_LEASE_TTL_MS",
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;

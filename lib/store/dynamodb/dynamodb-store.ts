@@ -4,13 +4,14 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { ConfigKind, NodeClaimContent, PutConfigObjectOptions, Store } from "../../ports/store.ts";
+import type { ConfigKind, DisruptionCommandContent, NodeClaimContent, PutConfigObjectOptions, Store } from "../../ports/store.ts";
 import type { OfferingKey } from "../../ports/unavailable-offerings.ts";
 import { clusterPk, itemPk, itemTypeOf } from "../keys.ts";
 import * as claims from "./nodeclaims.ts";
 import * as coordination from "./coordination.ts";
 import * as config from "./config-objects.ts";
 import * as clusterState from "./cluster-state.ts";
+import * as commands from "./commands.ts";
 import type { DynamoContext } from "./context.ts";
 
 export interface DynamoDbStoreOptions {
@@ -52,6 +53,12 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     getConfigObject: (kind: ConfigKind, name: string) => config.getConfigObject(ctx, kind, name),
     listConfigObjects: (kind: ConfigKind) => config.listConfigObjects(ctx, kind),
     deleteConfigObject: (kind: ConfigKind, name: string, expectedVersion?: number) => config.deleteConfigObject(ctx, kind, name, expectedVersion),
+
+    createDisruptionCommand: (id: string, content: DisruptionCommandContent, nowMs: number) => commands.createDisruptionCommand(ctx, id, content, nowMs),
+    listDisruptionCommands: () => commands.listDisruptionCommands(ctx),
+    updateDisruptionCommand: (id: string, expectedVersion: number, content: DisruptionCommandContent, nowMs: number) =>
+      commands.updateDisruptionCommand(ctx, id, expectedVersion, content, nowMs),
+    deleteDisruptionCommand: (id: string, expectedVersion: number) => commands.deleteDisruptionCommand(ctx, id, expectedVersion),
 
     putClusterState: (generation: number, entries: readonly unknown[], nowMs: number) => clusterState.putClusterState(ctx, generation, entries, nowMs),
     getClusterState: () => clusterState.getClusterState(ctx),

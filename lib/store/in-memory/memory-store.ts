@@ -10,6 +10,8 @@ import {
   type ClusterState,
   type ConfigKind,
   type ConfigObjectRecord,
+  type DisruptionCommandContent,
+  type DisruptionCommandRecord,
   type Lease,
   type NodeClaimContent,
   type NodeClaimRecord,
@@ -30,7 +32,7 @@ import {
   joinPages,
   paginateEntries,
 } from "../codec.ts";
-import { assertGeneration, clusterPk, configSk, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
+import { assertGeneration, clusterPk, commandSk, configSk, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
 
 interface StoredNodeClaim {
   content: string;
@@ -57,6 +59,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
   const leases = new Map<string, Lease>();
   const unavailable = new Map<string, UnavailableOffering>();
   const configObjects = new Map<string, StoredConfig>();
+  const commands = new Map<string, StoredNodeClaim & { id: string }>(); // by sort key; content is the JSON body
   let batch: BatchWindow | undefined;
   let clusterState: { generation: number; writtenAtMs: number; pages: string[] } | undefined;
 
@@ -68,6 +71,13 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
     kind: stored.kind,
     name: stored.name,
     raw: JSON.parse(stored.raw) as unknown,
+    updatedAtMs: stored.updatedAtMs,
+    version: stored.version,
+  });
+  const commandRecord = (stored: StoredNodeClaim & { id: string }): DisruptionCommandRecord => ({
+    ...(JSON.parse(stored.content) as DisruptionCommandContent),
+    id: stored.id,
+    createdAtMs: stored.createdAtMs,
     updatedAtMs: stored.updatedAtMs,
     version: stored.version,
   });
@@ -216,6 +226,46 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
         throw new ConflictError(what, "version", `expected version ${expectedVersion}, found ${existing.version}`);
       }
       configObjects.delete(sk);
+      return true;
+    },
+
+    async createDisruptionCommand(id: string, content: DisruptionCommandContent, nowMs: number) {
+      const what = `disruption command ${id}`;
+      const sk = commandSk(id);
+      assertTime(what, "nowMs", nowMs);
+      const body = encodeBody(content, what);
+      const existing = commands.get(sk);
+      if (existing) {
+        if (existing.content === body) return commandRecord(existing);
+        throw new ConflictError(what, "exists", "a command of that id exists with different content");
+      }
+      const stored = { id, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: 1 };
+      commands.set(sk, stored);
+      return commandRecord(stored);
+    },
+    async listDisruptionCommands() {
+      return bySortKey(commands).map(commandRecord);
+    },
+    async updateDisruptionCommand(id: string, expectedVersion: number, content: DisruptionCommandContent, nowMs: number) {
+      const what = `disruption command ${id}`;
+      const sk = commandSk(id);
+      assertTime(what, "nowMs", nowMs);
+      checkExpectedVersion(what, expectedVersion);
+      const body = encodeBody(content, what);
+      const existing = commands.get(sk);
+      if (!existing || existing.version !== expectedVersion) throw versionConflict(what, expectedVersion, existing);
+      const stored = { id, content: body, createdAtMs: existing.createdAtMs, updatedAtMs: nowMs, version: expectedVersion + 1 };
+      commands.set(sk, stored);
+      return commandRecord(stored);
+    },
+    async deleteDisruptionCommand(id: string, expectedVersion: number) {
+      const what = `disruption command ${id}`;
+      const sk = commandSk(id);
+      checkExpectedVersion(what, expectedVersion);
+      const existing = commands.get(sk);
+      if (!existing) return false;
+      if (existing.version !== expectedVersion) throw versionConflict(what, expectedVersion, existing);
+      commands.delete(sk);
       return true;
     },
 
