@@ -11,7 +11,7 @@
 import type { Taint } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { ClusterEvent } from "../ports/cluster.ts";
-import type { NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
+import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 
@@ -43,6 +43,15 @@ export type Action = Decided &
      * `withdraw`, the records this list wrote are deleted again (unless someone changed them).
      */
     | { kind: "renew-lease"; lease: string; holder: string; token: number; ttlMs: number; withdraw: boolean }
+    /** Write a new disruption command (before anything is done for it). */
+    | { kind: "write-command"; id: string; content: DisruptionCommandContent }
+    /**
+     * Replace a command's content, conditional on its version: the record's, or the version an
+     * earlier action of the same list left it at (a list may move a command through several states).
+     */
+    | { kind: "update-command"; record: DisruptionCommandRecord; content: DisruptionCommandContent }
+    /** Delete a command (done, rolled back, or no longer valid), conditional on its version as above. */
+    | { kind: "delete-command"; record: DisruptionCommandRecord }
     | { kind: "record-event"; event: ClusterEvent }
     | { kind: "cordon-node"; node: string }
     | { kind: "taint-node"; node: string; taint: Taint }
@@ -113,6 +122,12 @@ export function describe(action: Action): string {
       return `launch NodeClaim ${action.name}`;
     case "renew-lease":
       return `renew lease ${action.lease}`;
+    case "write-command":
+      return `write disruption command ${action.id} (${action.content.reason}, ${action.content.state})`;
+    case "update-command":
+      return `update disruption command ${action.record.id} to ${action.content.state}`;
+    case "delete-command":
+      return `delete disruption command ${action.record.id}`;
     case "record-event":
       return `event ${action.event.reason} on ${action.event.involvedObject.kind} ${action.event.involvedObject.name}`;
     case "cordon-node":

@@ -69,6 +69,8 @@ export class PortExecutor implements Executor {
     /** Records this list wrote, by name: launches and withdrawals refer to them. */
     const written = new Map<string, NodeClaimRecord>();
     const conflicted = new Set<string>();
+    /** Versions this list left commands at, by id: a later action on the same command expects them. */
+    const commandVersions = new Map<string, number>();
     let stopped: string | undefined;
     for (let i = 0; i < actions.length; ) {
       const action = actions[i]!;
@@ -114,11 +116,11 @@ export class PortExecutor implements Executor {
         continue;
       }
       try {
-        const detail = await this.apply(action, written);
+        const detail = await this.apply(action, written, commandVersions);
         if (action.metric) this.ports.metrics.addMetric(action.metric, "Count", 1);
         applied.push({ action, outcome: detail === undefined ? { status: "done" } : { status: "done", detail } });
       } catch (error) {
-        const conditional = action.kind === "update-nodeclaim" || action.kind === "delete-nodeclaim";
+        const conditional = action.kind === "update-nodeclaim" || action.kind === "delete-nodeclaim" || action.kind === "write-command" || action.kind === "update-command" || action.kind === "delete-command";
         if (!(conditional && error instanceof ConflictError)) throw error;
         if (action.unit !== undefined) conflicted.add(action.unit);
         this.ports.log.info(`skipped ${describe(action)}: the record changed meanwhile`, { error: error.message, unit: action.unit });
@@ -136,9 +138,26 @@ export class PortExecutor implements Executor {
   }
 
   /** Applies one action; returns a detail worth reporting (an eviction a PDB refused: "blocked"). */
-  private async apply(action: Action, written: Map<string, NodeClaimRecord>): Promise<string | undefined> {
+  private async apply(action: Action, written: Map<string, NodeClaimRecord>, commandVersions: Map<string, number>): Promise<string | undefined> {
     const { store, cluster, cloud, clock, log } = this.ports;
     switch (action.kind) {
+      case "write-command": {
+        const record = await store.createDisruptionCommand(action.id, action.content, clock.now());
+        commandVersions.set(action.id, record.version);
+        return;
+      }
+      case "update-command": {
+        const id = action.record.id;
+        const record = await store.updateDisruptionCommand(id, commandVersions.get(id) ?? action.record.version, action.content, clock.now());
+        commandVersions.set(id, record.version);
+        return;
+      }
+      case "delete-command": {
+        const id = action.record.id;
+        const deleted = await store.deleteDisruptionCommand(id, commandVersions.get(id) ?? action.record.version);
+        commandVersions.delete(id);
+        return deleted ? undefined : "already gone";
+      }
       case "write-nodeclaim": {
         const { record } = await store.createNodeClaim(action.content, clock.now());
         written.set(record.name, record);

@@ -1,11 +1,22 @@
 /**
- * The consolidator's and drift checker's run (placeholder until the orchestration lands): observe,
- * decide (decide.ts and commands.ts), act through the executor.
+ * The consolidator's and drift checker's run: take the disruption lease (one command set at a time
+ * per cluster), observe (everything the provisioner observes, plus every pod in full, PDBs and the
+ * commands in flight), decide (commands.ts), act through the executor, and wake again in
+ * `disruptionCadenceMs` (15 s) while a command is in flight: a delayed message to the disruption
+ * queue, sent only by the run a message woke (continuing the chain), by a run that started a
+ * command, or when the chain looks dead (the command has not moved for two cadences). An idle
+ * cluster costs one tick a minute and nothing more (docs/disruption.md).
  */
+import type { Executor } from "../actions/actions.ts";
+import { PortExecutor } from "../actions/executor.ts";
+import { clusterObjects, isProvisionable, observe } from "../observe/observe.ts";
 import type { FullPorts } from "../observe/ports.ts";
+import { listAll } from "../ports/cluster.ts";
+import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type DisruptionController } from "./commands.ts";
+import type { DisruptionObjects } from "./decide.ts";
 import type { WakeTrigger } from "./wake.ts";
 
-export type DisruptionController = "consolidation" | "drift";
+export type { DisruptionController };
 
 export interface DisruptionTickReport {
   controller: DisruptionController;
@@ -13,8 +24,57 @@ export interface DisruptionTickReport {
   lease: "held" | "busy";
   /** What this run did to the command in flight, or the new one, in words. */
   steps: string[];
+  /** The method the pass decided with, when this run ran a pass and it decided something. */
+  decided?: string;
+  /** Whether this run asked to be woken again (a command is in flight). */
+  wakeScheduled: boolean;
+  /** When this run ran a pass: why each node was left alone (the first 50). */
+  leftAlone?: Array<{ node: string; reason: string }>;
 }
 
-export async function runDisruptionTick(_ports: FullPorts, controller: DisruptionController, trigger: WakeTrigger): Promise<DisruptionTickReport> {
-  return { controller, trigger, lease: "busy", steps: [] };
+export async function runDisruptionTick(
+  ports: FullPorts,
+  controller: DisruptionController,
+  trigger: WakeTrigger,
+  executor: Executor = new PortExecutor(ports),
+): Promise<DisruptionTickReport> {
+  const { store, clock, settings, log, cluster } = ports;
+  const holder = `${controller}-${ports.ids.uid()}`;
+  const lease = await store.acquireLease(DISRUPTION_LEASE, holder, settings.disruptionLeaseTtlMs, clock.now());
+  if (!lease) {
+    log.info("another disruption run holds the lease", { controller, trigger });
+    return { controller, trigger, lease: "busy", steps: [], wakeScheduled: false };
+  }
+  try {
+    const nowMs = clock.now();
+    const [observation, pods, podDisruptionBudgets, commands] = await Promise.all([
+      observe(ports, nowMs),
+      // Moving a pod needs all of it (selectors, affinity, tolerations, annotations), not the summary the provisioner keeps.
+      listAll((o) => cluster.listActivePods(o)),
+      listAll((o) => cluster.listPodDisruptionBudgets(o)),
+      store.listDisruptionCommands(),
+    ]);
+    const objects: DisruptionObjects = {
+      ...clusterObjects(observation),
+      pods: pods.filter((p) => (p.spec.nodeName ? true : isProvisionable(p))),
+      nodeClasses: observation.nodeClasses,
+      podDisruptionBudgets,
+    };
+    const decision = decideDisruptionTick({
+      controller, nowMs, objects, records: observation.records, commands, ids: ports.ids, launchAttempts: settings.launchAttempts,
+      lease: { name: DISRUPTION_LEASE, holder, token: lease.token, ttlMs: settings.disruptionLeaseTtlMs },
+      timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
+    });
+    await executor.execute(decision.actions);
+    for (const step of decision.steps) log.info(step, { controller });
+    const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);
+    const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);
+    if (wake) await ports.disruptionQueue!.send({ kind: "disruption-wake", sentAtMs: nowMs, reason: "command-in-flight" }, settings.disruptionCadenceMs);
+    const decided = decision.started && decision.pass?.method ? { decided: decision.pass.method } : {};
+    const leftAlone = decision.pass ? { leftAlone: decision.pass.notDisrupted.slice(0, 50).map((n) => ({ node: n.view.name, reason: n.reason })) } : {};
+    log.info(`${controller} run done`, { trigger, methods: CONTROLLER_METHODS[controller], steps: decision.steps.length, inFlight: decision.inFlight });
+    return { controller, trigger, lease: "held", steps: decision.steps, ...decided, wakeScheduled: wake, ...leftAlone };
+  } finally {
+    await store.releaseLease(DISRUPTION_LEASE, holder);
+  }
 }

@@ -34,7 +34,7 @@ import {
   type NodeView,
 } from "./cluster.ts";
 import { PdbIndex } from "./pdb.ts";
-import { evictionCost, podDoNotDisrupt } from "./pods.ts";
+import { evictionCost, isReschedulable, podDoNotDisrupt } from "./pods.ts";
 import { cheaperReplacement, money } from "./replacement.ts";
 
 export type Method = "emptiness" | "drift" | "multi-node-consolidation" | "single-node-consolidation";
@@ -123,7 +123,22 @@ class WhatIf {
 
 type Outcome = { command: Command } | { reason: string };
 
-export function disruptionPass(objects: DisruptionObjects, at: number): PassResult {
+export const ALL_METHODS: readonly Method[] = ["emptiness", "drift", "multi-node-consolidation", "single-node-consolidation"];
+
+export interface PassOptions {
+  /** The methods this pass may use, in Karpenter's order (default: all). The consolidator leaves drift to the drift checker. */
+  methods?: readonly Method[];
+  /**
+   * Re-validation of a decided command: only these candidates, only this method, and all of them
+   * together (no smaller prefix, no other node): the pass decides the same command again or says
+   * why it no longer holds.
+   */
+  only?: { method: Method; candidates: ReadonlySet<string> };
+}
+
+export function disruptionPass(objects: DisruptionObjects, at: number, options: PassOptions = {}): PassResult {
+  const only = options.only;
+  const methods = new Set(only ? [only.method] : (options.methods ?? ALL_METHODS));
   const input = buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) });
   const views = buildViews(input.existingNodes, input.nodePools);
   const byName = new Map(views.map((v) => [v.name, v]));
@@ -155,7 +170,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
         continue;
       }
     }
-    const reason = notCandidate(view, nominated);
+    const reason = notCandidate(view, nominated) ?? (only && !only.candidates.has(view.name) ? "not a candidate of the command being validated" : undefined);
     if (reason !== undefined) {
       reasons.set(view, reason);
       continue;
@@ -228,68 +243,72 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
   };
 
   // ---- emptiness ----
-  const emptyBudget = remaining("Empty");
-  const empty: Candidate[] = [];
-  for (const c of candidates) {
-    if (c.view.reschedulable.length > 0 || c.blocker || !c.consolidatable.ok) continue;
-    if (emptyBudget.get(c.poolName)! <= 0) {
-      reasons.set(c.view, `empty, but the ${describeBudget(c.poolName, "Empty", budgetFor(c.poolName, "Empty"))}`);
-      continue;
+  if (methods.has("emptiness")) {
+    const emptyBudget = remaining("Empty");
+    const empty: Candidate[] = [];
+    for (const c of candidates) {
+      if (c.view.reschedulable.length > 0 || c.blocker || !c.consolidatable.ok) continue;
+      if (emptyBudget.get(c.poolName)! <= 0) {
+        reasons.set(c.view, `empty, but the ${describeBudget(c.poolName, "Empty", budgetFor(c.poolName, "Empty"))}`);
+        continue;
+      }
+      emptyBudget.set(c.poolName, emptyBudget.get(c.poolName)! - 1);
+      empty.push(c);
     }
-    emptyBudget.set(c.poolName, emptyBudget.get(c.poolName)! - 1);
-    empty.push(c);
-  }
-  if (empty.length > 0) {
-    const command: Command = {
-      reason: "Empty",
-      decision: "delete",
-      candidates: empty.map((c) => c.view),
-      replacements: [],
-      placements: [],
-      pods: [],
-      savingsPerHour: empty.reduce((s, c) => s + (c.view.price ?? 0), 0),
-    };
-    return decided("emptiness", [command]);
+    if (empty.length > 0) {
+      const command: Command = {
+        reason: "Empty",
+        decision: "delete",
+        candidates: empty.map((c) => c.view),
+        replacements: [],
+        placements: [],
+        pods: [],
+        savingsPerHour: empty.reduce((s, c) => s + (c.view.price ?? 0), 0),
+      };
+      if (!only || empty.length === only.candidates.size) return decided("emptiness", [command]);
+    }
   }
 
   // ---- drift ----
-  const driftBudget = remaining("Drifted");
-  const drifted = candidates
-    .filter((c) => c.drift !== undefined)
-    .sort(
-      (a, b) =>
-        Number(a.view.reschedulable.length > 0) - Number(b.view.reschedulable.length > 0) ||
-        (a.drift!.since ?? Infinity) - (b.drift!.since ?? Infinity) ||
-        compareNames(a.view.name, b.view.name),
-    );
-  for (const c of drifted) {
-    if (c.blocker && !c.eventual) {
-      reasons.set(c.view, `drifted (${c.drift!.message}), but ${c.blocker}`);
-      continue;
+  if (methods.has("drift")) {
+    const driftBudget = remaining("Drifted");
+    const drifted = candidates
+      .filter((c) => c.drift !== undefined)
+      .sort(
+        (a, b) =>
+          Number(a.view.reschedulable.length > 0) - Number(b.view.reschedulable.length > 0) ||
+          (a.drift!.since ?? Infinity) - (b.drift!.since ?? Infinity) ||
+          compareNames(a.view.name, b.view.name),
+      );
+    for (const c of drifted) {
+      if (c.blocker && !c.eventual) {
+        reasons.set(c.view, `drifted (${c.drift!.message}), but ${c.blocker}`);
+        continue;
+      }
+      if (driftBudget.get(c.poolName)! <= 0) {
+        reasons.set(c.view, `drifted (${c.drift!.message}), but the ${describeBudget(c.poolName, "Drifted", budgetFor(c.poolName, "Drifted"))}`);
+        continue;
+      }
+      const sim = whatIf.run([c.view], true);
+      if (sim.unschedulable.length > 0) {
+        const u = sim.unschedulable[0]!;
+        reasons.set(c.view, `drifted (${c.drift!.message}), but pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}`);
+        continue;
+      }
+      const replacements = sim.newNodeClaims;
+      const launchPrice = replacements.reduce((s, r) => s + (resolveLaunch(r)?.price ?? 0), 0);
+      const command: Command = {
+        reason: "Drifted",
+        decision: replacements.length > 0 ? "replace" : "delete",
+        candidates: [c.view],
+        replacements,
+        placements: sim.existingNodes,
+        pods: c.view.reschedulable,
+        savingsPerHour: (c.view.price ?? 0) - launchPrice,
+      };
+      for (const other of drifted.slice(drifted.indexOf(c) + 1)) reasons.set(other.view, `drifted (${other.drift!.message}); drift replaces one node per pass`);
+      return decided("drift", [command]);
     }
-    if (driftBudget.get(c.poolName)! <= 0) {
-      reasons.set(c.view, `drifted (${c.drift!.message}), but the ${describeBudget(c.poolName, "Drifted", budgetFor(c.poolName, "Drifted"))}`);
-      continue;
-    }
-    const sim = whatIf.run([c.view], true);
-    if (sim.unschedulable.length > 0) {
-      const u = sim.unschedulable[0]!;
-      reasons.set(c.view, `drifted (${c.drift!.message}), but pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}`);
-      continue;
-    }
-    const replacements = sim.newNodeClaims;
-    const launchPrice = replacements.reduce((s, r) => s + (resolveLaunch(r)?.price ?? 0), 0);
-    const command: Command = {
-      reason: "Drifted",
-      decision: replacements.length > 0 ? "replace" : "delete",
-      candidates: [c.view],
-      replacements,
-      placements: sim.existingNodes,
-      pods: c.view.reschedulable,
-      savingsPerHour: (c.view.price ?? 0) - launchPrice,
-    };
-    for (const other of drifted.slice(drifted.indexOf(c) + 1)) reasons.set(other.view, `drifted (${other.drift!.message}); drift replaces one node per pass`);
-    return decided("drift", [command]);
   }
 
   // ---- consolidation candidates ----
@@ -337,7 +356,14 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
   };
 
   // ---- multi-node consolidation ----
-  const prefix = eligible.slice(0, MULTI_NODE_MAX_CANDIDATES);
+  if (only?.method === "multi-node-consolidation") {
+    if (eligible.length !== only.candidates.size) return finish(null, []);
+    const outcome = consolidate(eligible, "multi");
+    if ("command" in outcome) return decided("multi-node-consolidation", [outcome.command]);
+    for (const c of eligible) reasons.set(c.view, outcome.reason);
+    return finish(null, []);
+  }
+  const prefix = methods.has("multi-node-consolidation") ? eligible.slice(0, MULTI_NODE_MAX_CANDIDATES) : [];
   if (prefix.length >= 2) {
     let lo = 1;
     let hi = prefix.length - 1;
@@ -354,12 +380,27 @@ export function disruptionPass(objects: DisruptionObjects, at: number): PassResu
   }
 
   // ---- single-node consolidation ----
-  for (const c of eligible) {
+  for (const c of methods.has("single-node-consolidation") ? eligible : []) {
     const outcome = consolidate([c], "single");
     if ("command" in outcome) return decided("single-node-consolidation", [outcome.command]);
     reasons.set(c.view, outcome.reason);
   }
   return finish(null, []);
+}
+
+/**
+ * The last check before a command's candidates are deleted: with them gone, every pod they would
+ * give back fits on the rest of the cluster as it is now (replacements included), without a new
+ * node. Returns why not, or undefined when they all fit.
+ */
+export function podsFitWithout(objects: DisruptionObjects, candidates: ReadonlySet<string>): string | undefined {
+  const input = buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) });
+  const leaving = input.existingNodes.filter((e) => candidates.has(e.name));
+  const pods = leaving.flatMap((e) => e.pods.filter(isReschedulable));
+  if (pods.length === 0) return undefined;
+  const result = schedule({ ...input, pods, existingNodes: input.existingNodes.filter((e) => !candidates.has(e.name)), nodePools: [] });
+  const stuck = result.unschedulable[0];
+  return stuck ? `pod ${podKey(stuck.pod)} would have nowhere to go: ${stuck.reason}` : undefined;
 }
 
 /** Why consolidation can't take this candidate at all (blocked, not consolidatable, WhenEmpty), or undefined. */

@@ -20,7 +20,7 @@ import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { SchedulingResult } from "../scheduling/types.ts";
 import { judgeWindow } from "./batch-window.ts";
-import { uniqueNodeClaimName } from "./naming.ts";
+import { uniqueNodeClaimName } from "../actions/naming.ts";
 
 export const PROVISIONER_LEASE = "provisioner";
 

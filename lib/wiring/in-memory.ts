@@ -17,7 +17,7 @@ import type { Store } from "../ports/store.ts";
 import { formatResources } from "../quantity/resources.ts";
 import { randomIds } from "./base.ts";
 import { type FullPorts, type Ids } from "../observe/ports.ts";
-import { MemoryProvisionerQueue } from "../queue/in-memory/memory-queue.ts";
+import { MemoryDisruptionQueue, MemoryProvisionerQueue } from "../queue/in-memory/memory-queue.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../ports/settings.ts";
 import { RecordingTelemetry } from "../ports/telemetry.ts";
 
@@ -105,6 +105,8 @@ export interface SimulatedWorld {
   simCloud: SimulatedCloud | undefined;
   cloud: ClusterLinkedCloud;
   queue: MemoryProvisionerQueue;
+  /** The consolidator's wake-up messages to itself. */
+  disruptionQueue: MemoryDisruptionQueue;
   telemetry: RecordingTelemetry;
 }
 
@@ -117,6 +119,7 @@ export function simulatedWorld(options: SimulatedWorldOptions): SimulatedWorld {
     : new SimulatedCloud({ clusterName, world: defaultWorld({ region: options.region ?? "us-east-1", clusterName }), clock, unavailable: options.store });
   const cloud = new ClusterLinkedCloud(options.cloud ?? simCloud!, cluster);
   const queue = new MemoryProvisionerQueue(() => clock.now());
+  const disruptionQueue = new MemoryDisruptionQueue(() => clock.now());
   const telemetry = new RecordingTelemetry();
   const ports: FullPorts = {
     clusterName,
@@ -130,6 +133,7 @@ export function simulatedWorld(options: SimulatedWorldOptions): SimulatedWorld {
     cloud,
     cluster,
     clusterState: new ClusterStateKeeper(),
+    disruptionQueue,
   };
-  return { ports, cluster, simCloud, cloud, queue, telemetry };
+  return { ports, cluster, simCloud, cloud, queue, disruptionQueue, telemetry };
 }

@@ -3,7 +3,7 @@ import { parseNodePool } from "../../lib/api/nodepool.ts";
 import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import type { CloudInstance } from "../../lib/ports/cloud.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
-import { nodeClaimName, uniqueNodeClaimName } from "../../lib/provisioning/naming.ts";
+import { nodeClaimName, uniqueNodeClaimName } from "../../lib/actions/naming.ts";
 import { INSTANCE_TYPES_ANNOTATION, instanceTypeNames, launchedContent, newNodeClaimContent } from "../../lib/actions/records.ts";
 import { randomIds } from "../../lib/wiring/base.ts";
 import type { NewNodeClaim } from "../../lib/scheduling/types.ts";

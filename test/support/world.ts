@@ -19,6 +19,8 @@ import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { handler as batcher } from "../../functions/batcher/handler.ts";
 import { handler as lifecycle } from "../../functions/lifecycle/handler.ts";
 import { handler as provisioner } from "../../functions/provisioner/handler.ts";
+import { handler as consolidator } from "../../functions/consolidator/handler.ts";
+import { handler as drift } from "../../functions/drift/handler.ts";
 
 export const CLUSTER = "tenon-e2e";
 
@@ -111,6 +113,21 @@ export function callProvisioner(event: unknown) {
 
 export function callLifecycle() {
   return lifecycle(scheduledTick, lambdaContext("lifecycle"));
+}
+
+export function callConsolidator(event: unknown = scheduledTick) {
+  return consolidator(event, lambdaContext("consolidator"));
+}
+
+export function callDrift(event: unknown = scheduledTick) {
+  return drift(event, lambdaContext("drift"));
+}
+
+/** Delivers the disruption queue's messages due now (if any) to the consolidator as one SQS batch. */
+export async function deliverDisruptionMessages(world: SimulatedWorld) {
+  const due = world.disruptionQueue.takeDue(world.cluster.clock.now());
+  if (due.length === 0) return undefined;
+  return callConsolidator(sqsEvent(due.map((m) => ({ id: m.id, body: JSON.stringify(m.message) }))));
 }
 
 /** Delivers `messages` as one SQS batch to the provisioner handler. */

@@ -67,6 +67,26 @@ export function missingWorkloadPods(workload: Workload, pods: readonly Pod[], su
   return out;
 }
 
+/**
+ * The pods a scaled-down workload deletes, as the ReplicaSet and StatefulSet controllers choose
+ * them: unscheduled pods first, then the newest (StatefulSets: the highest ordinals). Jobs are
+ * left alone (their pods finish on their own).
+ */
+export function surplusWorkloadPods(workload: Workload, pods: readonly Pod[]): Pod[] {
+  if (workload.kind === "Job") return [];
+  const owner = ownerOf(workload);
+  const namespace = workload.metadata.namespace || "default";
+  const live = pods.filter((p) => (p.metadata.namespace || "default") === namespace && isOwnedBy(p, owner) && !p.metadata.deletionTimestamp);
+  const surplus = live.length - desiredReplicas(workload);
+  if (surplus <= 0) return [];
+  const ordinal = (p: Pod) => Number(p.metadata.name.slice(p.metadata.name.lastIndexOf("-") + 1));
+  const order =
+    workload.kind === "StatefulSet"
+      ? [...live].sort((a, b) => ordinal(b) - ordinal(a))
+      : [...live].sort((a, b) => Number(Boolean(a.spec.nodeName)) - Number(Boolean(b.spec.nodeName)) || (a.metadata.name < b.metadata.name ? 1 : a.metadata.name > b.metadata.name ? -1 : 0));
+  return order.slice(0, surplus);
+}
+
 function podFromTemplate(workload: Workload, owner: OwnerRef, name: string): Pod {
   const template = structuredClone(workload.spec.template);
   const pod: Pod = {

@@ -41,7 +41,7 @@ import type {
 } from "../../ports/cluster.ts";
 import { parseLabelSelector } from "../../ports/cluster.ts";
 import { compileSelector } from "../../scheduling/label-selector.ts";
-import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints } from "./controllers.ts";
+import { daemonSetPod, desiredReplicas, missingDaemonSets, missingWorkloadPods, podsEvictedByTaints, surplusWorkloadPods } from "./controllers.ts";
 import { evictionVerdict } from "./disruption-budget.ts";
 import {
   alreadyMarkedUnschedulable,
@@ -482,6 +482,7 @@ export class SimulatedCluster implements Cluster {
 
   private runWorkloads(): void {
     for (const workload of this.workloadStore.values()) {
+      for (const pod of surplusWorkloadPods(workload, this.podStore.values())) this.podStore.delete(pod.metadata.name, pod.metadata.namespace);
       for (const pod of missingWorkloadPods(workload, this.podStore.values(), () => this.nextSuffix())) this.podStore.put(pod);
     }
   }

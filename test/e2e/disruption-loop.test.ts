@@ -1,0 +1,195 @@
+/**
+ * Disruption end to end through the real handlers (batcher, provisioner, lifecycle, consolidator,
+ * drift), on the simulated cluster and cloud with the state in DynamoDB Local: an emptied node is
+ * removed; an under-used node is replaced by a cheaper one and its pods always have somewhere to
+ * go; a drifted NodePool is rolled one node at a time under its budget; the consolidator wakes
+ * itself while a command is in flight.
+ */
+import { describe, expect, it } from "vitest";
+import type { Workload } from "../../lib/api/kubernetes.ts";
+import type { DisruptionTickReport } from "../../lib/disruption/controller.ts";
+import { fixedRuntime } from "../../lib/wiring/base.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
+import {
+  auditPayloadForUnschedulable,
+  callBatcher,
+  callConsolidator,
+  callDrift,
+  callLifecycle,
+  CLUSTER,
+  deliverDisruptionMessages,
+  deliverNextMessages,
+  ON_DEMAND_ONLY,
+  runningPods,
+  useDynamoDbStores,
+  useInstalledRuntime,
+} from "../support/world.ts";
+
+const newStore = useDynamoDbStores();
+const install = useInstalledRuntime();
+
+/** A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by hostname), itself included for one pod per node. */
+function deployment(name: string, replicas: number, cpu: string, avoid: string[] = []): Workload {
+  const affinity = avoid.length > 0
+    ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchExpressions: [{ key: "app", operator: "In" as const, values: avoid }] } }] } }
+    : undefined;
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: "default" },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { ...(affinity ? { affinity } : {}), containers: [{ name: "app", resources: { requests: { cpu, memory: "256Mi" } } }] } },
+    },
+  };
+}
+
+async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<SimulatedWorld> {
+  const w = simulatedWorld({ clusterName: CLUSTER, store: await newStore() });
+  w.cluster.putCustomObject("NodePool", nodePoolObject("default", ON_DEMAND_ONLY, nodePoolExtra));
+  w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
+  install(fixedRuntime(w.ports));
+  return w;
+}
+
+interface Loop {
+  consolidator: DisruptionTickReport[];
+  drift: DisruptionTickReport[];
+}
+
+/**
+ * Runs the world for `totalMs` in 5 s steps: pending pods signal the batcher, due provisioner and
+ * disruption messages are delivered, the lifecycle ticks every 10 s, the consolidator and drift
+ * checker tick every 60 s. `check` runs after every step.
+ */
+async function run(w: SimulatedWorld, totalMs: number, options: { drift?: boolean; consolidate?: boolean; check?: () => void | Promise<void> } = {}): Promise<Loop> {
+  const out: Loop = { consolidator: [], drift: [] };
+  const start = w.cluster.clock.now();
+  for (let elapsed = 5_000; elapsed <= totalMs; elapsed += 5_000) {
+    await w.cluster.clock.advanceTo(start + elapsed);
+    const unschedulable = auditPayloadForUnschedulable(w);
+    if (unschedulable) await callBatcher(unschedulable);
+    while (w.queue.pending().some((m) => m.dueAtMs <= w.cluster.clock.now())) await deliverNextMessages(w);
+    if (elapsed % 10_000 === 0) await callLifecycle();
+    if (options.consolidate !== false) {
+      const woken = await deliverDisruptionMessages(w);
+      if (woken && "steps" in woken) out.consolidator.push(woken);
+      if (elapsed % 60_000 === 0) out.consolidator.push((await callConsolidator()) as DisruptionTickReport);
+    }
+    if (options.drift && elapsed % 60_000 === 30_000) out.drift.push((await callDrift()) as DisruptionTickReport);
+    await options.check?.();
+  }
+  return out;
+}
+
+async function settle(w: SimulatedWorld, ms = 120_000): Promise<void> {
+  await run(w, ms, { consolidate: false });
+}
+
+async function runningInstances(w: SimulatedWorld) {
+  return (await w.cloud.list()).filter((i) => i.state === "running" || i.state === "pending");
+}
+
+function tainted(w: SimulatedWorld): string[] {
+  return w.cluster.nodes().filter((n) => (n.spec.taints ?? []).some((t) => t.key === "karpenter.sh/disrupted")).map((n) => n.metadata.name);
+}
+
+describe("disruption through the real handlers", () => {
+  it("removes a node its pods left, after the validation delay, and nothing else", async () => {
+    const w = await world();
+    w.cluster.addWorkload(deployment("web", 4, "500m"));
+    await settle(w);
+    w.cluster.addWorkload(deployment("batch", 3, "1", ["web"]));
+    await settle(w);
+    const batchNodes = new Set(runningPods(w).filter((p) => p.metadata.labels?.app === "batch").map((p) => p.spec.nodeName!));
+    const webPods = runningPods(w).filter((p) => p.metadata.labels?.app === "web").map((p) => `${p.metadata.name}@${p.spec.nodeName}`).sort();
+    const webNodes = new Set(runningPods(w).filter((p) => p.metadata.labels?.app === "web").map((p) => p.spec.nodeName));
+    expect(batchNodes.size).toBe(1);
+    const [batchNode] = [...batchNodes];
+    expect(webNodes.has(batchNode)).toBe(false);
+
+    w.cluster.scaleWorkload("default", "batch", 0);
+    const loop = await run(w, 150_000);
+
+    expect(w.cluster.node(batchNode!)).toBeUndefined();
+    expect(w.cluster.nodes().map((n) => n.metadata.name).sort()).toEqual([...webNodes].sort());
+    // The web pods were not touched: same pods on the same nodes.
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "web").map((p) => `${p.metadata.name}@${p.spec.nodeName}`).sort()).toEqual(webPods);
+    expect(await runningInstances(w)).toHaveLength(webNodes.size);
+    expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
+    expect(loop.consolidator.find((r) => r.decided)?.decided).toBe("emptiness");
+    // Decided, then validated on a wake-up 15 s later rather than at the next minute's tick.
+    expect(loop.consolidator.some((r) => r.trigger === "message" && r.steps.some((s) => s.includes("carried out")))).toBe(true);
+    expect(tainted(w)).toEqual([]);
+  });
+
+  it("replaces an under-used node with a cheaper one, launching the replacement before its pods are evicted", async () => {
+    const w = await world();
+    w.cluster.addWorkload(deployment("big", 1, "6"));
+    w.cluster.addWorkload(deployment("small", 2, "250m"));
+    await settle(w);
+    expect(w.cluster.nodes()).toHaveLength(1);
+    const [original] = w.cluster.nodes();
+    const originalType = original!.metadata.labels!["node.kubernetes.io/instance-type"]!;
+    const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
+
+    w.cluster.scaleWorkload("default", "big", 0);
+    let replacementSeenBeforeEviction = false;
+    const loop = await run(w, 600_000, {
+      check: async () => {
+        for (const i of await w.cloud.list()) launched.add(i.instanceId);
+        const others = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name);
+        const onOriginal = runningPods(w).filter((p) => p.spec.nodeName === original!.metadata.name && p.metadata.labels?.app === "small");
+        if (others.length > 0 && onOriginal.length === 2) replacementSeenBeforeEviction = true;
+        // A small pod is never pending for want of a node: it is either running, or a Ready untainted node has room.
+        const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
+        if (pending.length > 0) expect(others.some((n) => n.metadata.labels?.["karpenter.sh/initialized"] === "true")).toBe(true);
+      },
+    });
+
+    expect(replacementSeenBeforeEviction).toBe(true);
+    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    const nodes = w.cluster.nodes();
+    expect(nodes).toHaveLength(1);
+    const newType = nodes[0]!.metadata.labels!["node.kubernetes.io/instance-type"]!;
+    expect(newType).not.toBe(originalType);
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small").map((p) => p.spec.nodeName)).toEqual([nodes[0]!.metadata.name, nodes[0]!.metadata.name]);
+    // Exactly one instance launched for the replacement, none for the evicted pods.
+    expect(launched.size).toBe(2);
+    expect(await runningInstances(w)).toHaveLength(1);
+    expect(loop.consolidator.find((r) => r.decided)?.decided).toBe("single-node-consolidation");
+    expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
+    expect(tainted(w)).toEqual([]);
+  });
+
+  it("rolls a drifted NodePool one node at a time under a budget of one", async () => {
+    const w = await world({ disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] } });
+    w.cluster.addWorkload(deployment("web", 3, "1", ["web"]));
+    await settle(w);
+    const before = w.cluster.nodes().map((n) => n.metadata.name);
+    expect(before.length).toBeGreaterThanOrEqual(2);
+
+    // A label added to the NodePool's template: every node drifts.
+    const pool = nodePoolObject("default", ON_DEMAND_ONLY, { disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] } });
+    pool.spec.template.metadata.labels = { team: "api" };
+    w.cluster.putCustomObject("NodePool", pool);
+    let mostAtOnce = 0;
+    const loop = await run(w, 1_500_000, {
+      drift: true,
+      check: () => {
+        const old = before.filter((name) => w.cluster.node(name));
+        const going = old.filter((name) => tainted(w).includes(name) || w.cluster.node(name)?.metadata.deletionTimestamp);
+        mostAtOnce = Math.max(mostAtOnce, going.length);
+      },
+    });
+
+    expect(before.filter((name) => w.cluster.node(name))).toEqual([]);
+    expect(w.cluster.nodes().every((n) => n.metadata.labels?.team === "api")).toBe(true);
+    expect(mostAtOnce).toBe(1);
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "web")).toHaveLength(3);
+    expect(loop.drift.some((r) => r.decided === "drift")).toBe(true);
+    expect(tainted(w)).toEqual([]);
+  });
+});
