@@ -18,10 +18,10 @@ import {
   callDrift,
   callLifecycle,
   CLUSTER,
-  deliverDisruptionMessages,
   deliverNextMessages,
   ON_DEMAND_ONLY,
   runningPods,
+  sqsEvent,
   useDynamoDbStores,
   useInstalledRuntime,
 } from "../support/world.ts";
@@ -64,19 +64,39 @@ interface Loop {
  * disruption messages are delivered, the lifecycle ticks every 10 s, the consolidator and drift
  * checker tick every 60 s. `check` runs after every step.
  */
-async function run(w: SimulatedWorld, totalMs: number, options: { drift?: boolean; consolidate?: boolean; check?: () => void | Promise<void> } = {}): Promise<Loop> {
+interface RunOptions {
+  drift?: boolean;
+  consolidate?: boolean;
+  check?: () => void | Promise<void>;
+  /** Injected crashes are expected: an invocation that throws is counted, and the loop goes on. */
+  crashes?: { count: number };
+  /** Every lifecycle and consolidator invocation runs twice at once, as a duplicated delivery would. */
+  duplicate?: boolean;
+}
+
+async function run(w: SimulatedWorld, totalMs: number, options: RunOptions = {}): Promise<Loop> {
   const out: Loop = { consolidator: [], drift: [] };
   const start = w.cluster.clock.now();
+  const invoke = async <T>(call: () => Promise<T>): Promise<T[]> => {
+    const calls = options.duplicate ? [call(), call()] : [call()];
+    const settled = await Promise.allSettled(calls);
+    const failed = settled.filter((r) => r.status === "rejected");
+    if (failed.length > 0 && !options.crashes) throw (failed[0] as PromiseRejectedResult).reason;
+    if (options.crashes) options.crashes.count += failed.length;
+    return settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  };
+  const reports = (values: unknown[]) => values.filter((v): v is DisruptionTickReport => typeof v === "object" && v !== null && "steps" in v);
   for (let elapsed = 5_000; elapsed <= totalMs; elapsed += 5_000) {
     await w.cluster.clock.advanceTo(start + elapsed);
     const unschedulable = auditPayloadForUnschedulable(w);
     if (unschedulable) await callBatcher(unschedulable);
     while (w.queue.pending().some((m) => m.dueAtMs <= w.cluster.clock.now())) await deliverNextMessages(w);
-    if (elapsed % 10_000 === 0) await callLifecycle();
+    if (elapsed % 10_000 === 0) await invoke(() => callLifecycle());
     if (options.consolidate !== false) {
-      const woken = await deliverDisruptionMessages(w);
-      if (woken && "steps" in woken) out.consolidator.push(woken);
-      if (elapsed % 60_000 === 0) out.consolidator.push((await callConsolidator()) as DisruptionTickReport);
+      // The disruption queue's due messages, as one SQS batch (delivered twice at once when duplicating).
+      const due = w.disruptionQueue.takeDue(w.cluster.clock.now());
+      if (due.length > 0) out.consolidator.push(...reports(await invoke(() => callConsolidator(sqsEvent(due.map((m) => ({ id: m.id, body: JSON.stringify(m.message) })))))));
+      if (elapsed % 60_000 === 0) out.consolidator.push(...reports(await invoke(() => callConsolidator())));
     }
     if (options.drift && elapsed % 60_000 === 30_000) out.drift.push((await callDrift()) as DisruptionTickReport);
     await options.check?.();
@@ -191,5 +211,105 @@ describe("disruption through the real handlers", () => {
     expect(runningPods(w).filter((p) => p.metadata.labels?.app === "web")).toHaveLength(3);
     expect(loop.drift.some((r) => r.decided === "drift")).toBe(true);
     expect(tainted(w)).toEqual([]);
+  });
+});
+
+/** Where a crash is injected (once), and how: the call throws before or after doing its work. */
+interface CrashPoint {
+  name: string;
+  /** Which port method, and whether the work is done before the throw. */
+  port: "store" | "cloud" | "cluster";
+  method: string;
+  after: boolean;
+  /** Crash on the n-th call after the scale-down (default the first). */
+  nth?: number;
+  /** Only calls whose first argument passes this. */
+  when?: (args: unknown[]) => boolean;
+}
+
+const CRASH_POINTS: CrashPoint[] = [
+  { name: "after the command is written", port: "store", method: "createDisruptionCommand", after: true },
+  { name: "after the taint, before the replacement record", port: "store", method: "createNodeClaim", after: false },
+  { name: "after the replacement launch, before its record says so", port: "cloud", method: "create", after: true },
+  { name: "before the candidate's record is marked Terminating", port: "store", method: "updateNodeClaim", after: false, when: (args) => (args[2] as { phase?: string })?.phase === "Terminating" },
+  { name: "mid-drain", port: "cluster", method: "evictPod", after: false },
+  { name: "after the terminate call", port: "cloud", method: "delete", after: true },
+  { name: "before the command is deleted", port: "store", method: "deleteDisruptionCommand", after: false },
+];
+
+function withCrash<T extends object>(target: T, point: CrashPoint, armed: () => boolean, hits: { n: number; crashed: boolean }): T {
+  return new Proxy(target, {
+    get(t, property, receiver) {
+      const value = Reflect.get(t, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (property !== point.method) return (value as (...a: unknown[]) => unknown).bind(t);
+      return async (...args: unknown[]) => {
+        const hit = armed() && !hits.crashed && (point.when?.(args) ?? true) && ++hits.n >= (point.nth ?? 1);
+        if (hit && !point.after) {
+          hits.crashed = true;
+          throw new Error(`injected crash: ${point.name}`);
+        }
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+        if (hit) {
+          hits.crashed = true;
+          throw new Error(`injected crash: ${point.name}`);
+        }
+        return result;
+      };
+    },
+  });
+}
+
+describe("crash and retry at every step of a replacement, with duplicated invocations", () => {
+  it.each(CRASH_POINTS)("$name: no instance leaked, no double launch, no pod without a place, no node left tainted", async (point) => {
+    const w = await world();
+    let armed = false;
+    const hits = { n: 0, crashed: false };
+    const ports = { ...w.ports };
+    if (point.port === "store") ports.store = withCrash(w.ports.store, point, () => armed, hits);
+    if (point.port === "cloud") ports.cloud = withCrash(w.ports.cloud, point, () => armed, hits);
+    if (point.port === "cluster") ports.cluster = withCrash(w.ports.cluster, point, () => armed, hits);
+    install(fixedRuntime(ports));
+    w.cluster.addWorkload(deployment("big", 1, "6"));
+    w.cluster.addWorkload(deployment("small", 2, "250m"));
+    await settle(w);
+    const [original] = w.cluster.nodes();
+    const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
+
+    w.cluster.scaleWorkload("default", "big", 0);
+    armed = true;
+    const crashes = { count: 0 };
+    await run(w, 900_000, {
+      crashes,
+      duplicate: true,
+      check: async () => {
+        for (const i of await w.cloud.list()) launched.add(i.instanceId);
+        const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
+        const ready = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true");
+        if (pending.length > 0) expect(ready.length).toBeGreaterThan(0);
+        // With no command in flight, a node carries the disrupted taint only while it is being removed.
+        if ((await w.ports.store.listDisruptionCommands()).length === 0) {
+          const terminating = new Set((await w.ports.store.listNodeClaims()).filter((r) => r.phase === "Terminating").map((r) => r.nodeClaim.status?.providerID));
+          for (const name of tainted(w)) {
+            const node = w.cluster.node(name)!;
+            expect(Boolean(node.metadata.deletionTimestamp) || terminating.has(node.spec.providerID), `${name} tainted with no command`).toBe(true);
+          }
+        }
+      },
+    });
+
+    expect(hits.crashed).toBe(true);
+    expect(crashes.count).toBeGreaterThan(0);
+    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    const nodes = w.cluster.nodes();
+    expect(nodes).toHaveLength(1);
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small").every((p) => p.spec.nodeName === nodes[0]!.metadata.name)).toBe(true);
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small")).toHaveLength(2);
+    // One replacement instance, whatever was retried or duplicated; nothing left running but it.
+    expect(launched.size).toBe(2);
+    expect((await runningInstances(w)).map((i) => i.providerId)).toEqual([nodes[0]!.spec.providerID]);
+    expect(tainted(w)).toEqual([]);
+    expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
+    expect((await w.ports.store.listNodeClaims()).map((r) => r.nodeClaim.status?.providerID)).toEqual([nodes[0]!.spec.providerID]);
   });
 });
