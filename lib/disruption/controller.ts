@@ -11,6 +11,8 @@ import type { Executor } from "../actions/actions.ts";
 import { PortExecutor } from "../actions/executor.ts";
 import { clusterObjects, isProvisionable, observe } from "../observe/observe.ts";
 import type { FullPorts } from "../observe/ports.ts";
+import type { EC2NodeClass } from "../api/types.ts";
+import type { Cloud } from "../ports/cloud.ts";
 import { listAll } from "../ports/cluster.ts";
 import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type DisruptionController } from "./commands.ts";
 import type { DisruptionObjects } from "./decide.ts";
@@ -30,6 +32,33 @@ export interface DisruptionTickReport {
   wakeScheduled: boolean;
   /** When this run ran a pass: why each node was left alone (the first 50). */
   leftAlone?: Array<{ node: string; reason: string }>;
+}
+
+/**
+ * EC2NodeClasses with their `status` as the cloud resolves them now (AMIs, subnets, security
+ * groups): what drift compares a NodeClaim's image, subnet and groups against. Tenon keeps no
+ * controller that writes this status into the cluster, so it is resolved here (the EC2 adapter
+ * caches the lookups for the container). A class that cannot be resolved keeps what it has.
+ */
+export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], cloud: Pick<Cloud, "resolveNodeClass">): Promise<EC2NodeClass[]> {
+  return Promise.all(
+    nodeClasses.map(async (nodeClass) => {
+      try {
+        const resolved = await cloud.resolveNodeClass(nodeClass);
+        return {
+          ...nodeClass,
+          status: {
+            ...nodeClass.status,
+            amis: resolved.amis.map((a) => ({ id: a.id, ...(a.name ? { name: a.name } : {}), requirements: a.requirements })),
+            subnets: resolved.subnets.map((s) => ({ id: s.id, zone: s.zone, ...(s.zoneId ? { zoneID: s.zoneId } : {}) })),
+            securityGroups: resolved.securityGroups.map((g) => ({ id: g.id, ...(g.name ? { name: g.name } : {}) })),
+          },
+        };
+      } catch {
+        return nodeClass;
+      }
+    }),
+  );
 }
 
 export async function runDisruptionTick(
@@ -54,10 +83,15 @@ export async function runDisruptionTick(
       listAll((o) => cluster.listPodDisruptionBudgets(o)),
       store.listDisruptionCommands(),
     ]);
+    const nodeClasses = await withResolvedStatus(observation.nodeClasses, ports.cloud);
+    const byName = new Map(nodeClasses.map((c) => [c.metadata.name, c]));
+    const base = clusterObjects(observation);
     const objects: DisruptionObjects = {
-      ...clusterObjects(observation),
+      ...base,
       pods: pods.filter((p) => (p.spec.nodeName ? true : isProvisionable(p))),
-      nodeClasses: observation.nodeClasses,
+      // Drift reads each NodePool's own EC2NodeClass: give it the resolved status too.
+      nodePools: base.nodePools.map((o) => (o.nodeClass && byName.has(o.nodeClass.metadata.name) ? { ...o, nodeClass: byName.get(o.nodeClass.metadata.name)! } : o)),
+      nodeClasses,
       podDisruptionBudgets,
     };
     const decision = decideDisruptionTick({

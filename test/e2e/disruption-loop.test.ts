@@ -6,7 +6,7 @@
  * itself while a command is in flight.
  */
 import { describe, expect, it } from "vitest";
-import type { Workload } from "../../lib/api/kubernetes.ts";
+import type { Node, Workload } from "../../lib/api/kubernetes.ts";
 import type { DisruptionTickReport } from "../../lib/disruption/controller.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
@@ -27,6 +27,8 @@ import {
 } from "../support/world.ts";
 
 const newStore = useDynamoDbStores();
+/** Drift only (WhenEmpty keeps consolidation out of the way), one node at a time. */
+const ROLLING = { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] };
 const install = useInstalledRuntime();
 
 /** A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by hostname), itself included for one pod per node. */
@@ -184,17 +186,34 @@ describe("disruption through the real handlers", () => {
     expect(tainted(w)).toEqual([]);
   });
 
-  it("rolls a drifted NodePool one node at a time under a budget of one", async () => {
-    const w = await world({ disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] } });
+  const released = new Set<string>();
+  const ROLLOUTS: Array<{ name: string; change: (w: SimulatedWorld) => void; changed: (w: SimulatedWorld, node: Node) => Promise<boolean> }> = [
+    {
+      name: "a label added to the NodePool's template",
+      change: (w) => {
+        const pool = nodePoolObject("default", ON_DEMAND_ONLY, { disruption: ROLLING });
+        pool.spec.template.metadata.labels = { team: "api" };
+        w.cluster.putCustomObject("NodePool", pool);
+      },
+      changed: async (_w, node) => node.metadata.labels?.team === "api",
+    },
+    {
+      name: "a new AMI release behind the EC2NodeClass's al2023@latest alias",
+      change: (w) => {
+        for (const id of w.simCloud!.releaseImages("/amazon-linux-2023/", "2026-12-01T00:00:00.000Z")) released.add(id);
+      },
+      changed: async (w, node) => released.has((await w.cloud.list()).find((i) => i.providerId === node.spec.providerID)?.imageId ?? ""),
+    },
+  ];
+
+  it.each(ROLLOUTS)("rolls out $name one node at a time under a budget of one", async (rollout) => {
+    const w = await world({ disruption: ROLLING });
     w.cluster.addWorkload(deployment("web", 3, "1", ["web"]));
     await settle(w);
     const before = w.cluster.nodes().map((n) => n.metadata.name);
-    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.length).toBe(3);
 
-    // A label added to the NodePool's template: every node drifts.
-    const pool = nodePoolObject("default", ON_DEMAND_ONLY, { disruption: { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] } });
-    pool.spec.template.metadata.labels = { team: "api" };
-    w.cluster.putCustomObject("NodePool", pool);
+    rollout.change(w);
     let mostAtOnce = 0;
     const loop = await run(w, 1_500_000, {
       drift: true,
@@ -206,7 +225,7 @@ describe("disruption through the real handlers", () => {
     });
 
     expect(before.filter((name) => w.cluster.node(name))).toEqual([]);
-    expect(w.cluster.nodes().every((n) => n.metadata.labels?.team === "api")).toBe(true);
+    for (const node of w.cluster.nodes()) expect(await rollout.changed(w, node), node.metadata.name).toBe(true);
     expect(mostAtOnce).toBe(1);
     expect(runningPods(w).filter((p) => p.metadata.labels?.app === "web")).toHaveLength(3);
     expect(loop.drift.some((r) => r.decided === "drift")).toBe(true);

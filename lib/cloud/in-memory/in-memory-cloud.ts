@@ -98,6 +98,26 @@ export class SimulatedCloud implements Cloud {
     this.faults = options.faults ?? new CloudFaults();
   }
 
+  /**
+   * A new AMI release, as AWS publishes one: a new image for every SSM alias parameter whose path
+   * contains `pathPart` (e.g. "/amazon-linux-2023/"), and the parameter pointed at it. NodeClasses that select
+   * the alias resolve the new images from now on, so nodes on the old ones drift. Returns the new ids.
+   */
+  releaseImages(pathPart: string, creationDate: string): string[] {
+    const { world } = this.options;
+    const released: string[] = [];
+    for (const [path, oldId] of world.ssmParameters) {
+      if (!path.includes(pathPart)) continue;
+      const old = world.images.find((i) => i.id === oldId);
+      const id = `ami-${(0x100 + world.images.length).toString(16).padStart(17, "0")}`;
+      world.images.push({ ...(old ?? { name: path, architecture: "x86_64", owner: "amazon", tags: {} }), id, creationDate } as SimImage);
+      world.ssmParameters.set(path, id);
+      released.push(id);
+    }
+    if (released.length === 0) throw new Error(`no SSM AMI parameter path contains "${pathPart}"`);
+    return released;
+  }
+
   private async enter(operation: CloudOperation): Promise<void> {
     const delay = this.faults.enter(operation);
     if (delay > 0) await this.options.clock.sleep(delay);
