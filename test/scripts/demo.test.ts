@@ -37,14 +37,23 @@ describe("demo arguments", () => {
 });
 
 describe("a demo run", () => {
-  it("prints what each function did in words, and a summary of pods and nodes", async () => {
+  it("tells a cluster's day in words: scale up, consolidation after scale down, a Spot interruption replaced, an AMI release rolled out", async () => {
     const lines: string[] = [];
-    const summary = await runDemo({ replicas: 3, cpu: "500m" }, (line) => lines.push(line));
-    expect(summary.running).toBe(3);
+    const summary = await runDemo({ replicas: 12, cpu: "500m" }, (line) => lines.push(line));
     const text = lines.join("\n");
-    expect(text).toContain("batcher: recorded 3 pending pod(s) and opened a batch window");
-    expect(text).toMatch(/provisioner: woken by 1 batch message\(s\); launched 1 NodeClaim\(s\)/);
+    expect(summary.running).toBe(summary.replicas);
+    expect(summary.steps.map((s) => s.step)).toEqual(["scale up", "scale down", "spot interruption", "AMI release"]);
+    expect(text).toContain("batcher: recorded 12 pending pod(s) and opened a batch window");
+    expect(text).toMatch(/provisioner: woken by 1 batch message\(s\); launched \d+ NodeClaim\(s\)/);
+    // Scale down: the consolidator decides, validates and carries out at least one command, and it saves money.
+    expect(text).toMatch(/consolidator: \S+: carried out \((Empty|Underutilized)/);
+    expect(summary.steps[1]!.pricePerHour).toBeLessThan(summary.steps[0]!.pricePerHour);
+    // The interrupted node is drained and replaced; every pod runs again.
+    expect(text).toMatch(/interruption: \S+ is being drained; the provisioner was woken for its pods/);
+    expect(summary.steps[2]!.running).toBe(summary.steps[2]!.wanted);
+    // The AMI release is rolled out by drift commands.
+    expect(text).toMatch(/drift: \S+: decided \(Drifted: replace/);
     expect(text).not.toMatch(/[{}]/); // no raw Lambda results
-    expect(lines.at(-1)).toMatch(/^Summary: 3 of 3 pods running on 1 node\(s\): 1 x \S+ (spot|on-demand) in us-east-1\w$/);
+    expect(lines.at(-1)).toMatch(/^Summary: 3 of 3 pods running on \d+ node\(s\) after 4 steps; price (\$\d+\.\d{4}( -> )?){4} per hour$/);
   });
 });
