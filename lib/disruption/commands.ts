@@ -30,6 +30,7 @@ import type { DisruptionCandidateRef, DisruptionCommandContent, DisruptionComman
 import { disruptedMetric, METRIC } from "../ports/telemetry.ts";
 import { formatDuration } from "../api/duration.ts";
 import { disruptionPass, podsFitWithout, type Command, type DisruptionObjects, type Method, type PassResult } from "./decide.ts";
+import { markActions, prepareMarks } from "./marks.ts";
 import { DISRUPTED_TAINT } from "./pods.ts";
 import { money } from "./replacement.ts";
 
@@ -114,7 +115,10 @@ function commandContent(command: Command, method: Method, nowMs: number): Disrup
 }
 
 export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTickDecision {
-  const { nowMs, objects, timing, ids, lease } = input;
+  const { nowMs, timing, ids, lease } = input;
+  // Pod events stamped and Tenon's own derived conditions stripped, so every pass decides afresh.
+  const marked = prepareMarks(input.objects, input.records, nowMs);
+  const objects = marked.objects;
   const records = new Map(input.records.map((r) => [r.name, r]));
   const nodes = new Map(objects.nodes.map((n) => [n.metadata.name, n]));
   const options = new Map(objects.nodePools.map((o) => [o.nodePool.metadata.name, o]));
@@ -278,7 +282,13 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
     steps.push(`untainted ${node.metadata.name}: ${why}`);
   }
 
-  if (input.commands.length > 0) return { actions, steps, inFlight };
+  /** Mark updates last, and never on a record this tick already changes. */
+  const withMarks = (views?: PassResult["views"]): Action[] => {
+    const touched = new Set(actions.filter((a) => a.kind === "update-nodeclaim").map((a) => (a as { record: NodeClaimRecord }).record.name));
+    return [...actions, ...markActions(marked, views, input.records.filter((r) => !touched.has(r.name)), objects.nodeClasses, nowMs)];
+  };
+
+  if (input.commands.length > 0) return { actions: withMarks(), steps, inFlight };
 
   // Nothing in flight: decide.
   const pass = disruptionPass(objects, nowMs, { methods: CONTROLLER_METHODS[input.controller] });
@@ -291,10 +301,10 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
     }
   }
   const command = pass.commands[0];
-  if (!command || !pass.method) return { actions, steps, inFlight, pass };
+  if (!command || !pass.method) return { actions: withMarks(pass.views), steps, inFlight, pass };
   const id = `${nowMs.toString(36)}-${ids.suffix()}`;
   const content = commandContent(command, pass.method, nowMs);
   actions.push({ kind: "write-command", id, content, reason: content.message, unit: commandUnit(id), metric: METRIC.disruptionCommandsStarted });
   steps.push(`${id}: decided (${describeCommand(content)}); validating in ${Math.round(timing.validationMs / 1000)} s`);
-  return { actions, steps, inFlight: true, started: id, pass };
+  return { actions: withMarks(pass.views), steps, inFlight: true, started: id, pass };
 }

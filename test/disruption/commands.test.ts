@@ -65,8 +65,10 @@ function tick(
   });
 }
 
-const kinds = (actions: readonly Action[]) => actions.map((a) => a.kind);
-const of = <K extends Action["kind"]>(actions: readonly Action[], kind: K) => actions.filter((a): a is ActionOf<K> => a.kind === kind);
+/** The tick's actions without its mark updates (pod events, Consolidatable, Drifted: tested on their own below). */
+const acting = (actions: readonly Action[]) => actions.filter((a) => !a.unit?.startsWith("mark:"));
+const kinds = (actions: readonly Action[]) => acting(actions).map((a) => a.kind);
+const of = <K extends Action["kind"]>(actions: readonly Action[], kind: K) => acting(actions).filter((a): a is ActionOf<K> => a.kind === kind);
 
 const emptyAndBusy: ClusterSpec = {
   nodes: [
@@ -85,7 +87,7 @@ describe("deciding", () => {
   });
 
   it("leaves drift to the drift checker and consolidation to the consolidator", () => {
-    expect(tick(cluster(emptyAndBusy), { controller: "drift" }).actions).toEqual([]);
+    expect(kinds(tick(cluster(emptyAndBusy), { controller: "drift" }).actions)).toEqual([]);
   });
 
   it("marks an expired node Terminating at once in the consolidator (forceful, no command), never in the drift checker", () => {
@@ -102,7 +104,7 @@ describe("deciding", () => {
 describe("validating", () => {
   it("waits out the validation delay", () => {
     const out = tick(cluster(emptyAndBusy), { commands: [command({ candidates: [ref("empty")], decidedAtMs: AT - 5_000 })] });
-    expect(out.actions).toEqual([]);
+    expect(kinds(out.actions)).toEqual([]);
     expect(out.inFlight).toBe(true);
   });
 
@@ -110,7 +112,7 @@ describe("validating", () => {
     const spec: ClusterSpec = { nodes: [{ name: "empty", type: "new-4x", pods: [pod({ name: "late", cpu: "1" })] }, emptyAndBusy.nodes[1]!] };
     const out = tick(cluster(spec), { commands: [command({ candidates: [ref("empty")] })] });
     expect(kinds(out.actions)).toEqual(["delete-command"]);
-    expect(out.actions[0]!.reason).toMatch(/^no longer valid/);
+    expect(acting(out.actions)[0]!.reason).toMatch(/^no longer valid/);
   });
 
   it("carries out a valid delete: Deleting written first, then taint, then the record marked Terminating, then the command deleted", () => {
@@ -118,7 +120,7 @@ describe("validating", () => {
     expect(kinds(out.actions)).toEqual(["update-command", "taint-node", "update-nodeclaim", "record-event", "delete-command"]);
     expect(of(out.actions, "update-command")[0]!.content.state).toBe("Deleting");
     expect(of(out.actions, "update-nodeclaim")[0]!.content.phase).toBe("Terminating");
-    expect(new Set(out.actions.map((a) => a.unit))).toEqual(new Set(["command:cmd-1"]));
+    expect(new Set(acting(out.actions).map((a) => a.unit))).toEqual(new Set(["command:cmd-1"]));
   });
 
   it("for a replacement: names it in the command, taints, writes its record under the lease, then launches it", () => {
@@ -170,7 +172,7 @@ describe("launching and finishing", () => {
     (objects.pods as Pod[]).push({ ...pod({ name: "b", cpu: "1500m" }), spec: { ...pod({ name: "b", cpu: "1500m" }).spec, nodeName: "new" }, status: { phase: "Running" } });
     const out = tick(objects, { commands: [launching()] });
     expect(kinds(out.actions)).toEqual(["untaint-node", "record-event", "delete-command"]);
-    expect(out.actions[2]!.reason).toMatch(/rolled back: pod default\/a would have nowhere to go/);
+    expect(acting(out.actions)[2]!.reason).toMatch(/rolled back: pod default\/a would have nowhere to go/);
   });
 
   it("rolls back when a replacement is not initialized in time, deleting it", () => {
@@ -206,5 +208,39 @@ describe("orphan taints", () => {
     // Held by a command: left alone.
     const held = tick(objects, { commands: [command({ candidates: [ref("a")], decidedAtMs: AT })] });
     expect(of(held.actions, "untaint-node")).toEqual([]);
+  });
+});
+
+describe("marks kept on the records", () => {
+  const marks = (actions: readonly Action[]) => actions.filter((a): a is ActionOf<"update-nodeclaim"> => a.kind === "update-nodeclaim" && a.unit?.startsWith("mark:") === true);
+  const spec: ClusterSpec = { pools: [pool("default", { consolidateAfter: 60_000 })], nodes: [{ name: "busy", type: "big-8x", pods: pods(3, "web", { cpu: "2" }) }] };
+
+  it("stamps lastPodEventTime when the node's pods change, so consolidateAfter counts from then", () => {
+    const objects = cluster(spec);
+    const first = marks(tick(objects).actions);
+    const hash = first[0]!.content.nodeClaim.metadata.annotations?.["tenon.sh/pod-set"];
+    expect(hash).toBeDefined();
+    // The same pods on the next tick: nothing new to write.
+    const records = recordsOf(objects).map((r) => ({ ...r, nodeClaim: first[0]!.content.nodeClaim }));
+    expect(marks(tick(objects, { records, nowMs: AT + 10_000 }).actions)).toEqual([]);
+    // A pod leaves: the time it was noticed becomes the last pod event, and the node is not consolidatable for consolidateAfter.
+    const fewer = cluster({ ...spec, nodes: [{ ...spec.nodes[0]!, pods: pods(2, "web", { cpu: "2" }) }] });
+    const [update] = marks(tick(fewer, { records, nowMs: AT + 20_000 }).actions);
+    expect(update!.content.nodeClaim.status?.lastPodEventTime).toBe(new Date(AT + 20_000).toISOString());
+    expect(update!.content.nodeClaim.status?.conditions).toContainEqual(expect.objectContaining({ type: "Consolidatable", status: "False" }));
+  });
+
+  it("writes Drifted with its reason, and drops it again when the drift is undone, never trusting the stored condition", () => {
+    const objects = cluster({ nodes: [{ name: "n", type: "big-8x", pods: pods(3, "web", { cpu: "2" }), extraLabels: { team: "old" } }] });
+    objects.nodePools[0]!.nodePool.spec.template.metadata.labels = { team: "new" };
+    const [drifted] = marks(tick(objects, { controller: "drift" }).actions);
+    expect(drifted!.content.nodeClaim.status?.conditions).toContainEqual(expect.objectContaining({ type: "Drifted", status: "True", reason: "RequirementsDrifted" }));
+    // The NodePool is changed back; the record still says Drifted: the pass decides afresh and the mark goes.
+    const reverted = cluster({ nodes: [{ name: "n", type: "big-8x", pods: pods(3, "web", { cpu: "2" }), extraLabels: { team: "old" } }] });
+    const records = recordsOf(reverted).map((r) => ({ ...r, nodeClaim: drifted!.content.nodeClaim }));
+    const out = tick(reverted, { controller: "drift", records });
+    expect(of(out.actions, "write-command")).toEqual([]);
+    const [cleared] = marks(out.actions);
+    expect(cleared!.content.nodeClaim.status?.conditions?.some((c) => c.type === "Drifted")).toBe(false);
   });
 });
