@@ -26,6 +26,11 @@ export interface FunctionSpec {
   /** Sends delayed "batch ready" messages to the provisioner queue. */
   readonly sendsToProvisioner: boolean;
   /**
+   * Sends delayed "disruption wake" messages to the disruption queue (which the consolidator
+   * consumes): gets its URL as DISRUPTION_QUEUE_URL and sqs:SendMessage on it.
+   */
+  readonly sendsToDisruptionQueue?: boolean;
+  /**
    * The state-table item types the function reads and writes (lib/state/keys.ts): its role may
    * touch only their partitions (dynamodb:LeadingKeys). No function writes NodePools or
    * EC2NodeClasses: they are the launch configuration, written by people (tenon nodepool apply).
@@ -44,6 +49,20 @@ const LAUNCHER_TABLE = {
  * catalog (prices, AMIs) and the EC2 launch path. Provisioner, consolidator and drift share it.
  */
 const LAUNCHES_NODES = { kubernetes: true, ec2: ["describe", "launch"], catalog: true, table: LAUNCHER_TABLE } as const satisfies Partial<FunctionSpec>;
+
+/**
+ * The consolidator and the drift checker: they launch replacements as the provisioner does, and
+ * they alone read and write disruption commands (COMMAND items, written before anything is done).
+ * They remove no node themselves: a command marks its candidates' NodeClaims for deletion and the
+ * lifecycle function's termination path drains and terminates them, so no EC2 terminate right.
+ * Each may wake the consolidator early through the disruption queue.
+ */
+const DISRUPTS_NODES = {
+  ...LAUNCHES_NODES,
+  table: { read: [...LAUNCHER_TABLE.read, "COMMAND"], write: [...LAUNCHER_TABLE.write, "COMMAND"] },
+  sendsToProvisioner: false,
+  sendsToDisruptionQueue: true,
+} as const satisfies Partial<FunctionSpec>;
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   batcher: {
@@ -97,15 +116,13 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 120,
     memoryMb: 1024,
     scheduleMinutes: 1,
-    ...LAUNCHES_NODES,
-    sendsToProvisioner: false,
+    ...DISRUPTS_NODES,
   },
   drift: {
     description: "Finds nodes that drifted from their NodePool or EC2NodeClass and replaces them under budgets",
     timeoutSeconds: 120,
     memoryMb: 512,
     scheduleMinutes: 5,
-    ...LAUNCHES_NODES,
-    sendsToProvisioner: false,
+    ...DISRUPTS_NODES,
   },
 };

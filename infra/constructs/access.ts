@@ -24,6 +24,7 @@ export interface TenonAccessProps {
   readonly roles: ReadonlyMap<FunctionName, iam.Role>;
   readonly table: dynamodb.ITable;
   readonly provisionerQueue: sqs.IQueue;
+  readonly disruptionQueue: sqs.IQueue;
   readonly nodeRoleArns: readonly string[];
 }
 
@@ -38,6 +39,7 @@ export class TenonAccess extends Construct {
     for (const [name, role] of props.roles) {
       const spec = FUNCTION_SPECS[name];
       if (spec.sendsToProvisioner) props.provisionerQueue.grantSendMessages(role);
+      if (spec.sendsToDisruptionQueue) props.disruptionQueue.grantSendMessages(role);
 
       const scope = stackArnScope(stack);
       const specs: StatementSpec[] = [...tableStatementSpecs(props.table.tableArn, props.cluster, spec.table), ...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
