@@ -75,8 +75,8 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     const fiveMinutes = Duration.minutes(5);
-    const tenonMetric = (metricName: string, statistic: string, period = Duration.minutes(1), label = `${metricName} ${statistic}`) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName(props.cluster) }, statistic, period, label });
+    const tenonMetric = (metricName: string, statistic: string, period = Duration.minutes(1), label?: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName(props.cluster) }, statistic, period, ...(label ? { label } : {}) });
 
     for (const [name, dlq] of props.deadLetterQueues) {
       alarmOnAny(
@@ -178,7 +178,7 @@ export class Observability extends Construct {
           new cloudwatch.GraphWidget({
             title: name,
             width: 8,
-            left: statistics.map((statistic) => tenonMetric(name, statistic)),
+            left: statistics.map((statistic) => tenonMetric(name, statistic, Duration.minutes(1), `${name} ${statistic}`)),
           }),
       ),
     );
