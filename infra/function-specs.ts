@@ -126,3 +126,21 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     ...DISRUPTS_NODES,
   },
 };
+
+/** The Kubernetes group every Kubernetes-facing function's role is mapped to: reads, node patches, events, status (docs/kubernetes.md). */
+export const KUBERNETES_GROUP = "tenon";
+/** The group of the termination path: evictions, pod deletes, node deletes (docs/kubernetes.md). */
+export const TERMINATION_GROUP = "tenon-termination";
+
+/**
+ * The functions that drain and remove nodes: the lifecycle function's termination path and the
+ * interruption function's drain. The consolidator and the drift checker hand their candidates to
+ * that path instead of removing them, so they never hold the termination group.
+ */
+const TERMINATING_FUNCTIONS: readonly FunctionName[] = ["lifecycle", "interruption"];
+
+/** The Kubernetes groups a function's EKS access entry maps its role to; none when it never talks to Kubernetes. */
+export function kubernetesGroups(name: FunctionName): string[] {
+  if (!FUNCTION_SPECS[name].kubernetes) return [];
+  return TERMINATING_FUNCTIONS.includes(name) ? [KUBERNETES_GROUP, TERMINATION_GROUP] : [KUBERNETES_GROUP];
+}

@@ -5,6 +5,7 @@ import { buildApp } from "../../infra/build-app.ts";
 import { disruptedMetric, METRIC } from "../../lib/ports/telemetry.ts";
 import { createTableDefinition } from "../../lib/store/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
+import { allows, documentedRules } from "../support/rbac.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
 
 const WITHOUT_DISRUPTION = "batcher,provisioner,lifecycle,interruption";
@@ -301,17 +302,55 @@ describe("TenonStack with the default functions", () => {
     }
   });
 
-  it("maps each Kubernetes-facing role to group tenon with a STANDARD access entry and no access policy", () => {
-    const entries = resourcesOfType(template, "AWS::EKS::AccessEntry");
+  /** The Kubernetes groups each function's access entry gives its role, by function. */
+  const groupsByFunction = () => {
     const roles = resourcesOfType(template, "AWS::IAM::Role");
-    const principals = Object.values(entries).map((e) => {
-      expect(e.Properties).toMatchObject({ ClusterName: "demo", Type: "STANDARD", KubernetesGroups: ["tenon"] });
+    const byRole = new Map(Object.values(resourcesOfType(template, "AWS::EKS::AccessEntry")).map((e) => {
+      expect(e.Properties).toMatchObject({ ClusterName: "demo", Type: "STANDARD" });
       expect(e.Properties?.["AccessPolicies"]).toBeUndefined();
-      return (e.Properties?.["PrincipalArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      return [(e.Properties?.["PrincipalArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0], e.Properties?.["KubernetesGroups"] as string[]];
+    }));
+    return Object.fromEntries(["provisioner", "lifecycle", "interruption", "consolidator", "drift"].map((name) => [name, byRole.get(logicalId(roles, `Functions${name.charAt(0).toUpperCase()}${name.slice(1)}Role`))]));
+  };
+
+  it("maps each Kubernetes-facing role to group tenon, and only the termination path's to tenon-termination, with no access policy", () => {
+    expect(groupsByFunction()).toEqual({
+      provisioner: ["tenon"],
+      consolidator: ["tenon"],
+      drift: ["tenon"],
+      lifecycle: ["tenon", "tenon-termination"],
+      interruption: ["tenon", "tenon-termination"],
     });
-    expect(principals.sort()).toEqual(
-      ["FunctionsProvisionerRole", "FunctionsLifecycleRole", "FunctionsInterruptionRole", "FunctionsConsolidatorRole", "FunctionsDriftRole"].map((p) => logicalId(roles, p)).sort(),
-    );
+  });
+
+  it("gives the consolidator and drift checker, through their groups and docs/kubernetes.md, what they need and no eviction or delete", () => {
+    const groups = groupsByFunction();
+    const can = (name: string, group: string, resource: string, verb: string) => allows(documentedRules(groups[name]), { group, resource, verb });
+    for (const name of ["consolidator", "drift"]) {
+      // What the provisioner reads, PodDisruptionBudgets, the disrupted taint, Events.
+      for (const [group, resource, verb] of [
+        ["", "pods", "list"],
+        ["", "nodes", "list"],
+        ["", "persistentvolumeclaims", "list"],
+        ["apps", "daemonsets", "list"],
+        ["karpenter.sh", "nodepools", "list"],
+        ["karpenter.k8s.aws", "ec2nodeclasses", "list"],
+        ["policy", "poddisruptionbudgets", "list"],
+        ["", "nodes", "patch"],
+        ["", "events", "create"],
+      ] as const) {
+        expect(can(name, group, resource, verb), `${name} ${verb} ${resource}`).toBe(true);
+      }
+      // Removal is the termination path's.
+      expect(can(name, "", "pods/eviction", "create"), name).toBe(false);
+      expect(can(name, "", "pods", "delete"), name).toBe(false);
+      expect(can(name, "", "nodes", "delete"), name).toBe(false);
+    }
+    for (const name of ["lifecycle", "interruption"]) {
+      expect(can(name, "", "pods/eviction", "create"), name).toBe(true);
+      expect(can(name, "", "pods", "delete"), name).toBe(true);
+      expect(can(name, "", "nodes", "delete"), name).toBe(true);
+    }
   });
 
   it("alarms on any dead letter, any function error, provisioner throttles, a stalled lifecycle, a stuck drain and a rolled-back command", () => {
