@@ -121,36 +121,15 @@ export class Triggers extends Construct {
       });
     }
 
-    const provisioner = props.functions.get("provisioner");
-    if (provisioner) {
-      provisioner.addEventSource(
-        new SqsEventSource(props.provisionerQueue, {
-          batchSize: 10,
-          reportBatchItemFailures: true,
-          // The minimum. The real guard against two runs launching for the same pods is the
-          // provisioning lease in the table; this only keeps the number of losers small.
-          maxConcurrency: 2,
-        }),
-      );
-    }
-
-    const interruption = props.functions.get("interruption");
-    if (interruption) {
-      interruption.addEventSource(new SqsEventSource(props.interruptionQueue, { batchSize: 10, reportBatchItemFailures: true }));
-    }
-
-    const consolidator = props.functions.get("consolidator");
-    if (consolidator) {
-      consolidator.addEventSource(
-        new SqsEventSource(props.disruptionQueue, {
-          batchSize: 10,
-          reportBatchItemFailures: true,
-          // Every message is only a wake-up and the disruption lease lets one run act at a time;
-          // two pollers at most keep a burst of wake-ups from starting a crowd of losers.
-          maxConcurrency: 2,
-        }),
-      );
-    }
+    /** Each queue's consumer takes batches of 10 and reports the records that failed, not the batch. */
+    const consume = (name: FunctionName, queue: sqs.IQueue, maxConcurrency?: number) =>
+      props.functions.get(name)?.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, ...(maxConcurrency ? { maxConcurrency } : {}) }));
+    // Two pollers at most (the minimum). The real guard against two runs acting on the same pods
+    // or nodes is the provisioning (disruption) lease in the table; this only keeps the losers few.
+    consume("provisioner", props.provisionerQueue, 2);
+    consume("interruption", props.interruptionQueue);
+    // Every disruption message is only a wake-up: a burst of them must not start a crowd of runs.
+    consume("consolidator", props.disruptionQueue, 2);
 
     // The audit log group is looked up once: it takes two subscription filters at most (batcher, drift).
     const auditLog = props.enableAuditSubscription ? logs.LogGroup.fromLogGroupName(this, "AuditLog", props.auditLogGroup) : undefined;

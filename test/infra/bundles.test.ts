@@ -13,17 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER } from "../../infra/constructs/functions.ts";
 
 async function bundledInputs(handler: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [handler],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  return Object.keys(result.metafile.inputs);
+  return (await stackBundle(handler)).inputs;
 }
 
 describe("Lambda bundles", () => {
