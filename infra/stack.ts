@@ -13,7 +13,6 @@ import { TenonQueues } from "./constructs/queues.ts";
 import { InterruptionRules, Triggers } from "./constructs/rules.ts";
 import { SnapshotBucket } from "./constructs/snapshot-bucket.ts";
 import { StateTable } from "./constructs/state-table.ts";
-import { DISRUPTION_QUEUE_URL_ENV } from "../lib/wiring/settings.ts";
 
 export interface TenonStackProps extends StackProps {
   readonly config: TenonConfig;
@@ -67,7 +66,7 @@ export class TenonStack extends Stack {
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
       },
       // Only the functions that may send to it know where the disruption queue is.
-      environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { [DISRUPTION_QUEUE_URL_ENV]: this.queues.disruption.queue.queueUrl } : {}),
+      environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { DISRUPTION_QUEUE_URL: this.queues.disruption.queue.queueUrl } : {}),
     });
 
     const triggers = new Triggers(this, "Triggers", {
