@@ -11,10 +11,10 @@ export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interrupti
 export type FunctionName = (typeof ALL_FUNCTIONS)[number];
 
 /**
- * Deployed unless `functions` says otherwise. Consolidator and drift stay off until their handlers
- * exist: enable them with `-c functions=batcher,provisioner,lifecycle,interruption,consolidator,drift`.
+ * Deployed unless `functions` says otherwise: all six. Leave some out with e.g.
+ * `-c functions=batcher,provisioner,lifecycle,interruption` (no consolidation or drift).
  */
-export const DEFAULT_FUNCTIONS: readonly FunctionName[] = ["batcher", "provisioner", "lifecycle", "interruption"];
+export const DEFAULT_FUNCTIONS: readonly FunctionName[] = [...ALL_FUNCTIONS];
 
 /** CloudWatch Logs retention values the service accepts (days). */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

@@ -26,6 +26,11 @@ export interface FunctionSpec {
   /** Sends delayed "batch ready" messages to the provisioner queue. */
   readonly sendsToProvisioner: boolean;
   /**
+   * Sends delayed "disruption wake" messages to the disruption queue (which the consolidator
+   * consumes): gets its URL as DISRUPTION_QUEUE_URL and sqs:SendMessage on it.
+   */
+  readonly sendsToDisruptionQueue?: boolean;
+  /**
    * The state-table item types the function reads and writes (lib/state/keys.ts): its role may
    * touch only their partitions (dynamodb:LeadingKeys). No function writes NodePools or
    * EC2NodeClasses: they are the launch configuration, written by people (tenon nodepool apply).
@@ -44,6 +49,20 @@ const LAUNCHER_TABLE = {
  * catalog (prices, AMIs) and the EC2 launch path. Provisioner, consolidator and drift share it.
  */
 const LAUNCHES_NODES = { kubernetes: true, ec2: ["describe", "launch"], catalog: true, table: LAUNCHER_TABLE } as const satisfies Partial<FunctionSpec>;
+
+/**
+ * The consolidator and the drift checker: they launch replacements as the provisioner does, and
+ * they alone read and write disruption commands (COMMAND items, written before anything is done).
+ * They remove no node themselves: a command marks its candidates' NodeClaims for deletion and the
+ * lifecycle function's termination path drains and terminates them, so no EC2 terminate right.
+ * Each may wake the consolidator early through the disruption queue.
+ */
+const DISRUPTS_NODES = {
+  ...LAUNCHES_NODES,
+  table: { read: [...LAUNCHER_TABLE.read, "COMMAND"], write: [...LAUNCHER_TABLE.write, "COMMAND"] },
+  sendsToProvisioner: false,
+  sendsToDisruptionQueue: true,
+} as const satisfies Partial<FunctionSpec>;
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   batcher: {
@@ -97,15 +116,31 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 120,
     memoryMb: 1024,
     scheduleMinutes: 1,
-    ...LAUNCHES_NODES,
-    sendsToProvisioner: false,
+    ...DISRUPTS_NODES,
   },
   drift: {
     description: "Finds nodes that drifted from their NodePool or EC2NodeClass and replaces them under budgets",
     timeoutSeconds: 120,
     memoryMb: 512,
     scheduleMinutes: 5,
-    ...LAUNCHES_NODES,
-    sendsToProvisioner: false,
+    ...DISRUPTS_NODES,
   },
 };
+
+/** The Kubernetes group every Kubernetes-facing function's role is mapped to: reads, node patches, events, status (docs/kubernetes.md). */
+export const KUBERNETES_GROUP = "tenon";
+/** The group of the termination path: evictions, pod deletes, node deletes (docs/kubernetes.md). */
+export const TERMINATION_GROUP = "tenon-termination";
+
+/**
+ * The functions that drain and remove nodes: the lifecycle function's termination path and the
+ * interruption function's drain. The consolidator and the drift checker hand their candidates to
+ * that path instead of removing them, so they never hold the termination group.
+ */
+const TERMINATING_FUNCTIONS: readonly FunctionName[] = ["lifecycle", "interruption"];
+
+/** The Kubernetes groups a function's EKS access entry maps its role to; none when it never talks to Kubernetes. */
+export function kubernetesGroups(name: FunctionName): string[] {
+  if (!FUNCTION_SPECS[name].kubernetes) return [];
+  return TERMINATING_FUNCTIONS.includes(name) ? [KUBERNETES_GROUP, TERMINATION_GROUP] : [KUBERNETES_GROUP];
+}

@@ -45,6 +45,7 @@ export class TenonStack extends Stack {
     this.queues = new TenonQueues(this, "Queues", {
       provisionerTimeout: Duration.seconds(FUNCTION_SPECS.provisioner.timeoutSeconds),
       interruptionTimeout: Duration.seconds(FUNCTION_SPECS.interruption.timeoutSeconds),
+      consolidatorTimeout: Duration.seconds(FUNCTION_SPECS.consolidator.timeoutSeconds),
     });
     new InterruptionRules(this, "InterruptionRules", { queue: this.queues.interruption.queue });
 
@@ -64,6 +65,8 @@ export class TenonStack extends Stack {
         CLUSTER_STATE_BUCKET: this.snapshots.bucket.bucketName,
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
       },
+      // Only the functions that may send to it know where the disruption queue is.
+      environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { DISRUPTION_QUEUE_URL: this.queues.disruption.queue.queueUrl } : {}),
     });
 
     const triggers = new Triggers(this, "Triggers", {
@@ -71,6 +74,8 @@ export class TenonStack extends Stack {
       functions: this.lambdas.functions,
       provisionerQueue: this.queues.provisioner.queue,
       interruptionQueue: this.queues.interruption.queue,
+      disruptionQueue: this.queues.disruption.queue,
+      table: this.state.table,
       auditLogGroup: config.auditLogGroup,
       enableAuditSubscription: config.enableAuditSubscription,
     });
@@ -80,12 +85,13 @@ export class TenonStack extends Stack {
       roles: this.lambdas.roles,
       table: this.state.table,
       provisionerQueue: this.queues.provisioner.queue,
+      disruptionQueue: this.queues.disruption.queue,
       nodeRoleArns: config.nodeRoleArns,
     });
 
-    // The functions that keep the bound-pod cache: the provisioner reads the snapshot on a cold
-    // start (and publishes after a full list), the lifecycle tick publishes it.
-    for (const name of ["provisioner", "lifecycle", "consolidator"] as const) {
+    // The functions that keep the bound-pod cache: the provisioner, consolidator and drift checker
+    // read the snapshot on a cold start (and publish after a full list), the lifecycle tick publishes it.
+    for (const name of ["provisioner", "lifecycle", "consolidator", "drift"] as const) {
       const role = this.lambdas.roles.get(name);
       if (role) this.snapshots.grantSnapshots(role);
     }
@@ -96,6 +102,7 @@ export class TenonStack extends Stack {
       deadLetterQueues: new Map([
         ["Provisioner", this.queues.provisioner.deadLetterQueue],
         ["Interruption", this.queues.interruption.deadLetterQueue],
+        ["Disruption", this.queues.disruption.deadLetterQueue],
       ]),
       alarmTopicArn: config.alarmTopicArn,
     });
@@ -104,6 +111,7 @@ export class TenonStack extends Stack {
     new CfnOutput(this, "SnapshotBucketName", { value: this.snapshots.bucket.bucketName, description: "Cluster-state snapshots" });
     new CfnOutput(this, "ProvisionerQueueUrl", { value: this.queues.provisioner.queue.queueUrl });
     new CfnOutput(this, "InterruptionQueueUrl", { value: this.queues.interruption.queue.queueUrl });
+    new CfnOutput(this, "DisruptionQueueUrl", { value: this.queues.disruption.queue.queueUrl });
     new CfnOutput(this, "DashboardName", { value: `Tenon-${config.cluster}` });
     if (triggers.signalBus) {
       new CfnOutput(this, "SignalBusName", { value: triggers.signalBus.eventBusName, description: "Event bus for forwarded pod signals (grant events:PutEvents on it to the forwarder)" });

@@ -1,8 +1,9 @@
 /**
  * Who may do what: each function's IAM policy (built from its FunctionSpec: its table item types,
  * EC2 capabilities, catalog, node role) and, for functions
- * that talk to Kubernetes, an EKS access entry mapping its role to the group `tenon`. The entry
- * carries no access policy (no cluster-admin): what `tenon` may do is the RBAC in docs/kubernetes.md.
+ * that talk to Kubernetes, an EKS access entry mapping its role to the group `tenon`, and for the
+ * functions that drain and remove nodes also to `tenon-termination` (`kubernetesGroups`). The entry
+ * carries no access policy (no cluster-admin): what the groups may do is the RBAC in docs/kubernetes.md.
  */
 import { Stack } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
@@ -11,19 +12,17 @@ import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { FUNCTION_SPECS } from "../function-specs.ts";
+import { FUNCTION_SPECS, kubernetesGroups } from "../function-specs.ts";
 import { acknowledgeWildcards } from "../nag.ts";
 import { catalogSpecs, describeClusterSpec, ec2StatementSpecs, instanceProfileSpecs, passNodeRoleSpec, stackArnScope, tableStatementSpecs, toScopedStatements, type StatementSpec } from "../policies.ts";
 import { pascal } from "./functions.ts";
-
-/** The Kubernetes group the functions' roles are mapped to; bind RBAC to it. */
-export const KUBERNETES_GROUP = "tenon";
 
 export interface TenonAccessProps {
   readonly cluster: string;
   readonly roles: ReadonlyMap<FunctionName, iam.Role>;
   readonly table: dynamodb.ITable;
   readonly provisionerQueue: sqs.IQueue;
+  readonly disruptionQueue: sqs.IQueue;
   readonly nodeRoleArns: readonly string[];
 }
 
@@ -38,6 +37,7 @@ export class TenonAccess extends Construct {
     for (const [name, role] of props.roles) {
       const spec = FUNCTION_SPECS[name];
       if (spec.sendsToProvisioner) props.provisionerQueue.grantSendMessages(role);
+      if (spec.sendsToDisruptionQueue) props.disruptionQueue.grantSendMessages(role);
 
       const scope = stackArnScope(stack);
       const specs: StatementSpec[] = [...tableStatementSpecs(props.table.tableArn, props.cluster, spec.table), ...ec2StatementSpecs(scope, props.cluster, spec.ec2)];
@@ -56,7 +56,7 @@ export class TenonAccess extends Construct {
             clusterName: props.cluster,
             principalArn: role.roleArn,
             type: "STANDARD",
-            kubernetesGroups: [KUBERNETES_GROUP],
+            kubernetesGroups: kubernetesGroups(name),
           }),
         );
       }

@@ -41,6 +41,8 @@ export interface TenonFunctionsProps {
   readonly logRetentionDays: number;
   /** Environment every function gets (table name, queue URLs, ...), besides its own settings. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Environment only some functions get (e.g. the disruption queue's URL, for those that send to it). */
+  readonly environmentOf?: (name: FunctionName) => Readonly<Record<string, string>>;
 }
 
 export class TenonFunctions extends Construct {
@@ -110,6 +112,7 @@ export class TenonFunctions extends Construct {
         },
         environment: {
           ...props.environment,
+          ...props.environmentOf?.(name),
           TENON_FUNCTION: name,
           POWERTOOLS_SERVICE_NAME: serviceName(props.cluster),
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

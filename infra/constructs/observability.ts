@@ -1,7 +1,8 @@
 /**
  * A dashboard and the alarms worth waking someone for: any dead letter, any function error,
- * provisioner throttles, and a lifecycle loop that stopped ticking. The handlers' own metrics are
- * Powertools EMF metrics in namespace `Tenon` with the single dimension `service`.
+ * provisioner throttles, a lifecycle loop that stopped ticking, a drain that is stuck and a
+ * disruption command that was rolled back. The handlers' own metrics are Powertools EMF metrics
+ * in namespace `Tenon` with the single dimension `service`.
  */
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -11,7 +12,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
 import { pascal, serviceName } from "./functions.ts";
 
 /** The handlers' metrics on the dashboard (names from lib/ports/telemetry.ts), and how each is summarised. */
@@ -32,7 +33,15 @@ export const TENON_METRICS: readonly { readonly name: string; readonly statistic
   { name: METRIC.launchTemplatesDeleted, statistics: ["Sum"] },
   { name: METRIC.instanceProfilesDeleted, statistics: ["Sum"] },
   { name: METRIC.cleanupFailures, statistics: ["Sum"] },
+  { name: METRIC.drainsStuck, statistics: ["Maximum"] },
+  { name: METRIC.orphanTaintsRemoved, statistics: ["Sum"] },
 ];
+
+/** Why NodeClaims are disrupted, one metric each (`disruptedMetric`): one line per reason on the dashboard. */
+export const DISRUPTION_REASONS = ["Empty", "Underutilized", "Drifted", "Expired", "Interrupted"] as const;
+
+/** The disruption commands' life on one graph: written, carried out, rolled back. */
+export const COMMAND_METRICS = [METRIC.disruptionCommandsStarted, METRIC.disruptionCommandsSucceeded, METRIC.disruptionCommandsRolledBack] as const;
 
 export interface ObservabilityProps {
   readonly cluster: string;
@@ -66,6 +75,8 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     const fiveMinutes = Duration.minutes(5);
+    const tenonMetric = (metricName: string, statistic: string, period = Duration.minutes(1), label?: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: serviceName(props.cluster) }, statistic, period, ...(label ? { label } : {}) });
 
     for (const [name, dlq] of props.deadLetterQueues) {
       alarmOnAny(
@@ -110,6 +121,21 @@ export class Observability extends Construct {
       });
     }
 
+    // The disruption path. A stuck drain (the lifecycle tick counts drains past their threshold:
+    // a PDB that never allows, a pod that never leaves) needs a person; so does a command that had
+    // to be rolled back (its replacement failed to launch or initialize). The consolidator's and
+    // drift checker's own failures are their Errors alarms above.
+    if (props.functions.has("lifecycle")) {
+      alarmOnAny("DrainsStuck", `Tenon ${props.cluster}: a node's drain is stuck (a PodDisruptionBudget or a pod keeps it from finishing)`, tenonMetric(METRIC.drainsStuck, "Maximum", fiveMinutes));
+    }
+    if (props.functions.has("consolidator") || props.functions.has("drift")) {
+      alarmOnAny(
+        "DisruptionCommandsRolledBack",
+        `Tenon ${props.cluster}: a disruption command was rolled back (its replacement did not launch or initialize in time)`,
+        tenonMetric(METRIC.disruptionCommandsRolledBack, "Sum", fiveMinutes),
+      );
+    }
+
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       dashboardName: `Tenon-${props.cluster}`,
       defaultInterval: Duration.hours(3),
@@ -134,22 +160,25 @@ export class Observability extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: "Alarms", width: 12, alarms: this.alarms }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "NodeClaims disrupted by reason",
+        width: 12,
+        stacked: true,
+        left: DISRUPTION_REASONS.map((reason) => tenonMetric(disruptedMetric(reason), "Sum", fiveMinutes, reason)),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Disruption commands",
+        width: 12,
+        left: COMMAND_METRICS.map((name) => tenonMetric(name, "Sum", fiveMinutes, name.replace(/^DisruptionCommands/, ""))),
+      }),
+    );
+    this.dashboard.addWidgets(
       ...TENON_METRICS.map(
         ({ name, statistics }) =>
           new cloudwatch.GraphWidget({
             title: name,
             width: 8,
-            left: statistics.map(
-              (statistic) =>
-                new cloudwatch.Metric({
-                  namespace: METRICS_NAMESPACE,
-                  metricName: name,
-                  dimensionsMap: { service: serviceName(props.cluster) },
-                  statistic,
-                  period: Duration.minutes(1),
-                  label: `${name} ${statistic}`,
-                }),
-            ),
+            left: statistics.map((statistic) => tenonMetric(name, statistic, Duration.minutes(1), `${name} ${statistic}`)),
           }),
       ),
     );

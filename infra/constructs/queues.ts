@@ -46,6 +46,7 @@ export interface TenonQueuesProps {
   /** Timeouts of the consuming functions; each queue's visibility timeout is derived from them. */
   readonly provisionerTimeout: Duration;
   readonly interruptionTimeout: Duration;
+  readonly consolidatorTimeout: Duration;
 }
 
 export class TenonQueues extends Construct {
@@ -53,6 +54,12 @@ export class TenonQueues extends Construct {
   readonly provisioner: QueueWithDeadLetters;
   /** EC2 and Health events from the interruption rules. */
   readonly interruption: QueueWithDeadLetters;
+  /**
+   * Delayed "disruption wake" messages to the consolidator, from itself (every 15 s while a
+   * command is in flight) and from the drift checker: work goes on between ticks, and an idle
+   * cluster sends none.
+   */
+  readonly disruption: QueueWithDeadLetters;
 
   constructor(scope: Construct, id: string, props: TenonQueuesProps) {
     super(scope, id);
@@ -70,6 +77,12 @@ export class TenonQueues extends Construct {
       // Short enough that a failed message is retried twice inside its 300 s life.
       visibilityTimeout: Duration.seconds(Math.max(30, props.interruptionTimeout.toSeconds() * 3)),
       maxReceiveCount: 3,
+    });
+    this.disruption = queueWithDeadLetters(this, "Disruption", {
+      // A wake-up older than an hour is meaningless: the consolidator has ticked sixty times since.
+      retentionPeriod: Duration.hours(1),
+      visibilityTimeout: Duration.seconds(props.consolidatorTimeout.toSeconds() * 6),
+      maxReceiveCount: 5,
     });
   }
 }

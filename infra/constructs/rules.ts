@@ -1,13 +1,15 @@
 /**
  * What wakes the functions: the interruption rules feeding the interruption queue, the scheduled
- * ticks, the audit-log subscription and the forwarded-events rule that wake the batcher, and the
- * SQS event sources.
+ * ticks, the audit-log subscription and the forwarded-events rule that wake the batcher, the SQS
+ * event sources, and the drift checker's config-change triggers (the table's stream filtered to
+ * NodePool and EC2NodeClass items, and an audit-log subscription to writes of those CRDs).
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { DynamoEventSource, SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as destinations from "aws-cdk-lib/aws-logs-destinations";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
@@ -16,6 +18,7 @@ import type { FunctionName } from "../config.ts";
 import { FUNCTION_SPECS } from "../function-specs.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { FORWARDED_DETAIL_TYPE, FORWARDED_SOURCE } from "../../lib/provisioning/signals.ts";
+import { itemPk } from "../../lib/store/keys.ts";
 import { pascal } from "./functions.ts";
 
 /**
@@ -29,6 +32,30 @@ export const SCHEDULER_STATUS_PATCH_PATTERN = logs.FilterPattern.all(
   logs.FilterPattern.stringValue("$.verb", "=", "patch"),
   logs.FilterPattern.stringValue("$.user.username", "=", "system:kube-scheduler"),
 );
+
+/** Writes to a CRD's spec (create, update, patch, delete), not to its status subresource. */
+const crdWrite = (apiGroup: string, resource: string) =>
+  logs.FilterPattern.all(logs.FilterPattern.stringValue("$.objectRef.apiGroup", "=", apiGroup), logs.FilterPattern.stringValue("$.objectRef.resource", "=", resource));
+
+/**
+ * Someone changed a NodePool or an EC2NodeClass in the cluster: the drift checker looks at once
+ * instead of at its next 5-minute tick. Status writes are left out (no `objectRef.subresource`):
+ * Tenon writes NodePool and EC2NodeClass conditions itself, and those must not wake it again.
+ */
+export const NODE_CONFIG_WRITE_PATTERN = logs.FilterPattern.all(
+  logs.FilterPattern.any(crdWrite("karpenter.sh", "nodepools"), crdWrite("karpenter.k8s.aws", "ec2nodeclasses")),
+  logs.FilterPattern.notExists("$.objectRef.subresource"),
+  logs.FilterPattern.any(...["create", "update", "patch", "delete"].map((verb) => logs.FilterPattern.stringValue("$.verb", "=", verb))),
+);
+
+/**
+ * The table partitions whose changes wake the drift checker: NodePools and EC2NodeClasses stored
+ * with `tenon nodepool apply` (lib/store/keys.ts). Everything else on the stream (NodeClaims,
+ * leases, commands) is dropped by the event source's filter, at no charge.
+ */
+export function nodeConfigStreamFilter(cluster: string): Record<string, unknown> {
+  return lambda.FilterCriteria.filter({ dynamodb: { Keys: { pk: { S: [itemPk(cluster, "NODEPOOL"), itemPk(cluster, "EC2NODECLASS")] } } } });
+}
 
 /**
  * Pod signals forwarded by something else (an in-cluster event exporter, a test), for clusters
@@ -69,6 +96,9 @@ export interface TriggersProps {
   readonly functions: ReadonlyMap<FunctionName, lambda.IFunction>;
   readonly provisionerQueue: sqs.IQueue;
   readonly interruptionQueue: sqs.IQueue;
+  readonly disruptionQueue: sqs.IQueue;
+  /** The state table, whose stream wakes the drift checker. */
+  readonly table: dynamodb.ITable;
   readonly auditLogGroup: string;
   readonly enableAuditSubscription: boolean;
 }
@@ -91,29 +121,47 @@ export class Triggers extends Construct {
       });
     }
 
-    const provisioner = props.functions.get("provisioner");
-    if (provisioner) {
-      provisioner.addEventSource(
-        new SqsEventSource(props.provisionerQueue, {
-          batchSize: 10,
-          reportBatchItemFailures: true,
-          // The minimum. The real guard against two runs launching for the same pods is the
-          // provisioning lease in the table; this only keeps the number of losers small.
-          maxConcurrency: 2,
+    /** Each queue's consumer takes batches of 10 and reports the records that failed, not the batch. */
+    const consume = (name: FunctionName, queue: sqs.IQueue, maxConcurrency?: number) =>
+      props.functions.get(name)?.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, ...(maxConcurrency ? { maxConcurrency } : {}) }));
+    // Two pollers at most (the minimum). The real guard against two runs acting on the same pods
+    // or nodes is the provisioning (disruption) lease in the table; this only keeps the losers few.
+    consume("provisioner", props.provisionerQueue, 2);
+    consume("interruption", props.interruptionQueue);
+    // Every disruption message is only a wake-up: a burst of them must not start a crowd of runs.
+    consume("consolidator", props.disruptionQueue, 2);
+
+    // The audit log group is looked up once: it takes two subscription filters at most (batcher, drift).
+    const auditLog = props.enableAuditSubscription ? logs.LogGroup.fromLogGroupName(this, "AuditLog", props.auditLogGroup) : undefined;
+
+    const drift = props.functions.get("drift");
+    if (drift) {
+      drift.addEventSource(
+        new DynamoEventSource(props.table, {
+          startingPosition: lambda.StartingPosition.LATEST,
+          filters: [nodeConfigStreamFilter(props.cluster)],
+          // `tenon nodepool apply` of several objects is one wake-up.
+          batchSize: 100,
+          maxBatchingWindow: Duration.seconds(5),
+          // A failed run is not retried for a day (which would also hold the shard): the 5-minute tick comes anyway.
+          retryAttempts: 1,
+          maxRecordAge: Duration.minutes(5),
         }),
       );
-    }
-
-    const interruption = props.functions.get("interruption");
-    if (interruption) {
-      interruption.addEventSource(new SqsEventSource(props.interruptionQueue, { batchSize: 10, reportBatchItemFailures: true }));
+      if (auditLog) {
+        new logs.SubscriptionFilter(this, "AuditLogToDrift", {
+          logGroup: auditLog,
+          destination: new destinations.LambdaDestination(drift),
+          filterPattern: NODE_CONFIG_WRITE_PATTERN,
+        });
+      }
     }
 
     const batcher = props.functions.get("batcher");
     if (batcher) {
-      if (props.enableAuditSubscription) {
+      if (auditLog) {
         new logs.SubscriptionFilter(this, "AuditLogToBatcher", {
-          logGroup: logs.LogGroup.fromLogGroupName(this, "AuditLog", props.auditLogGroup),
+          logGroup: auditLog,
           destination: new destinations.LambdaDestination(batcher),
           filterPattern: SCHEDULER_STATUS_PATCH_PATTERN,
         });

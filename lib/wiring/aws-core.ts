@@ -16,6 +16,8 @@ export interface AwsCore {
   clusterName: string;
   region: string;
   store: CorePorts["store"];
+  /** The container's SQS client, for the other queues the full wiring adds. */
+  sqs: SQSClient;
   core(telemetry: Telemetry): CorePorts;
 }
 
@@ -26,8 +28,9 @@ export function awsCore(env: Env): AwsCore {
   const queueUrl = requireEnv(env, "PROVISIONER_QUEUE_URL", "where batch-ready messages go");
   const settings = readSettings(env);
   const store = createDynamoDbStore({ client: new DynamoDBClient({ region }), tableName, clusterName });
-  const queue = new SqsProvisionerQueue(new SQSClient({ region }), queueUrl);
-  return { clusterName, region, store, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry }) };
+  const sqs = new SQSClient({ region });
+  const queue = new SqsProvisionerQueue(sqs, queueUrl);
+  return { clusterName, region, store, sqs, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry }) };
 }
 
 /** A runtime that hands out the core ports; asking it for the full ports is a wiring mistake. */

@@ -1,7 +1,8 @@
 /**
  * The Lambda wiring: ports on DynamoDB, SQS, EC2 and the EKS API server, built from the
  * function's environment (set by the CDK stack: CLUSTER_NAME, TABLE_NAME, PROVISIONER_QUEUE_URL,
- * optional KUBERNETES_VERSION and CLUSTER_STATE_BUCKET; AWS_REGION comes from Lambda). Clients and caches live for the
+ * optional KUBERNETES_VERSION, CLUSTER_STATE_BUCKET and DISRUPTION_QUEUE_URL (consolidator and
+ * drift only); AWS_REGION comes from Lambda). Clients and caches live for the
  * container, so warm invocations reuse connections, the EKS token and resolved NodeClasses.
  */
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
@@ -11,11 +12,12 @@ import type { SnapshotBlobStore } from "../ports/blob.ts";
 import { lazyBlobStore } from "../blob/lazy-blob-store.ts";
 import { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import { ClusterEndpointError } from "../cluster/kube/eks-endpoint.ts";
+import { SqsDisruptionQueue } from "../queue/sqs/sqs-queue.ts";
 import { wallClock } from "../ports/clock.ts";
 import type { Runtime } from "./base.ts";
 import { type FullPorts, type FunctionName, type Telemetry } from "../observe/ports.ts";
 import { awsCore } from "./aws-core.ts";
-import { clusterStatePrefix, readClusterStateBucket, type Env } from "./settings.ts";
+import { clusterStatePrefix, DISRUPTION_QUEUE_URL_ENV, readClusterStateBucket, type Env } from "./settings.ts";
 
 interface DescribedCluster {
   info: ClusterEndpointInfo;
@@ -46,7 +48,7 @@ function clusterStateBlobs(env: Env, region: string, clusterName: string): Snaps
 }
 
 export function awsRuntime(env: Env): Runtime {
-  const { clusterName, region, store, core } = awsCore(env);
+  const { clusterName, region, store, sqs, core } = awsCore(env);
   const eks = new EKSClient({ region });
   let described: Promise<DescribedCluster> | undefined;
   let cloud: AwsCloud | undefined;
@@ -54,6 +56,9 @@ export function awsRuntime(env: Env): Runtime {
   // Lives as long as the container: warm invocations only replay the pod changes since the last one.
   const blobs = clusterStateBlobs(env, region, clusterName);
   const clusterState = new ClusterStateKeeper(blobs ? { blobs } : {});
+  // Set for the functions that may wake the consolidator early; the others never see the queue.
+  const disruptionQueueUrl = env[DISRUPTION_QUEUE_URL_ENV]?.trim();
+  const disruptionQueue = disruptionQueueUrl ? new SqsDisruptionQueue(sqs, disruptionQueueUrl) : undefined;
 
   return {
     core: async (_fn: FunctionName, telemetry: Telemetry) => core(telemetry),
@@ -82,7 +87,7 @@ export function awsRuntime(env: Env): Runtime {
         tokens,
         clock: wallClock,
       });
-      return { ...core(telemetry), cloud, cluster, clusterState };
+      return { ...core(telemetry), cloud, cluster, clusterState, ...(disruptionQueue ? { disruptionQueue } : {}) };
     },
   };
 }

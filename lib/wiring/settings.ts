@@ -46,6 +46,9 @@ export function readSettings(env: Env): Settings {
   return out;
 }
 
+/** The disruption queue's URL (consolidator and drift checker); unset: the consolidator wakes on its ticks only. */
+export const DISRUPTION_QUEUE_URL_ENV = "DISRUPTION_QUEUE_URL";
+
 /** Names the S3 bucket for the bound-pod snapshot; unset: the snapshot stays in the table. */
 export const CLUSTER_STATE_BUCKET_ENV = "CLUSTER_STATE_BUCKET";
 

@@ -1,15 +1,18 @@
 /**
- * The four handlers' event handling on a simulated world with an in-memory store: what each
+ * The six handlers' event handling on a simulated world with an in-memory store: what each
  * accepts, rejects and reports (the DynamoDB-backed end-to-end flow is in test/e2e).
  */
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
+import { handler as consolidator } from "../../functions/consolidator/handler.ts";
+import { handler as drift } from "../../functions/drift/handler.ts";
 import { handler as interruption } from "../../functions/interruption/handler.ts";
 import { installRuntime } from "../../lib/wiring/runtime.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
+import { configSk, itemPk } from "../../lib/store/keys.ts";
 import { auditPayloadForUnschedulable, awslogsEvent, callBatcher, callProvisioner, CLUSTER, deliverNextMessages, lambdaContext, runWithLifecycleTicks, scheduledTick, sqsEvent, web } from "../support/world.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 
@@ -221,5 +224,61 @@ describe("interruption handler", () => {
     const events = w.cluster.events({ source: "tenon", reason: "InstanceScheduledChange" });
     expect(events.map((e) => [e.involvedObject.name, e.message])).toEqual([[theirs.metadata.name, expect.stringContaining("not cordoned: Tenon did not launch this node")]]);
     expect(w.cluster.node(ours.metadata.name)!.spec.unschedulable).toBeFalsy();
+  });
+});
+
+describe.each([
+  { name: "consolidator", handler: consolidator, controller: "consolidation" },
+  { name: "drift", handler: drift, controller: "drift" },
+] as const)("$name handler", ({ name, handler, controller }) => {
+  const call = (event: unknown) => handler(event, lambdaContext(name));
+  const wake = (reason = "command-in-flight") => JSON.stringify({ kind: "disruption-wake", sentAtMs: 0, reason });
+
+  it("runs a disruption pass on its scheduled tick", async () => {
+    const w = await world(0);
+    const report = await call(scheduledTick);
+    expect(report).toMatchObject({ controller, trigger: "tick" });
+    expect(report.batchItemFailures).toBeUndefined();
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(0);
+  });
+
+  it("fails only the SQS records that are not disruption-wake messages (for the dead-letter queue), counts them, and still runs", async () => {
+    const w = await world(0);
+    const report = await call(sqsEvent([
+      { id: "good", body: wake() },
+      { id: "other-kind", body: JSON.stringify({ kind: "batch-ready", firstSeenAtMs: 0, reason: "window-opened" }) },
+      { id: "not-json", body: "{" },
+    ]));
+    expect(report).toMatchObject({ controller, trigger: "message" });
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: "other-kind" }, { itemIdentifier: "not-json" }]);
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(2);
+  });
+
+  it("runs nothing for an SQS batch without a single wake message, and fails every record", async () => {
+    const w = await world(0);
+    const report = await call(sqsEvent([{ id: "a", body: wake("someday") }, { id: "b", body: "" }]));
+    expect(report).toEqual({ rejected: "no disruption-wake message in the SQS batch", batchItemFailures: [{ itemIdentifier: "a" }, { itemIdentifier: "b" }] });
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(2);
+  });
+
+  it("rejects an event it does not handle, counts it and logs why", async () => {
+    const w = await world(0);
+    expect(await call({ hello: "world" })).toEqual({ rejected: "neither a scheduled tick, an SQS batch, a DynamoDB stream batch nor CloudWatch Logs" });
+    expect(w.telemetry.total(METRIC.rejectedEvents)).toBe(1);
+    expect(w.telemetry.logs.some((l) => l.level === "warn" && l.message === `${name} ignored an event it does not handle`)).toBe(true);
+  });
+});
+
+describe("drift handler on NodePool and EC2NodeClass changes", () => {
+  it("runs when the table's stream reports a NodePool item change (what the stack's filter lets through)", async () => {
+    await world(0);
+    const record = { eventID: "1", eventName: "MODIFY", eventSource: "aws:dynamodb", awsRegion: "us-east-1", dynamodb: { Keys: { pk: { S: itemPk(CLUSTER, "NODEPOOL") }, sk: { S: configSk("NodePool", "default") } }, StreamViewType: "KEYS_ONLY" } };
+    expect(await drift({ Records: [record] }, lambdaContext("drift"))).toMatchObject({ controller: "drift", trigger: "config-change" });
+  });
+
+  it("runs when the audit-log subscription delivers a NodePool spec patch", async () => {
+    await world(0);
+    const audit = { kind: "Event", apiVersion: "audit.k8s.io/v1", stage: "ResponseComplete", verb: "patch", user: { username: "someone" }, objectRef: { apiGroup: "karpenter.sh", apiVersion: "v1", resource: "nodepools", name: "default" } };
+    expect(await drift(awslogsEvent([audit]), lambdaContext("drift"))).toMatchObject({ controller: "drift", trigger: "config-change" });
   });
 });

@@ -3,21 +3,17 @@
  * builds it (esbuild, one ESM file, the AWS SDK included), carries no EC2, Kubernetes or catalog
  * code. Sizes and init times are measured in docs/benchmarks.md, not here.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { ESM_REQUIRE_BANNER } from "../../infra/constructs/functions.ts";
 
 async function bundledInputs(handler: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [handler],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  return Object.keys(result.metafile.inputs);
+  return (await stackBundle(handler)).inputs;
 }
 
 describe("Lambda bundles", () => {
@@ -32,5 +28,45 @@ describe("Lambda bundles", () => {
     const inputs = await bundledInputs("functions/provisioner/handler.ts");
     expect(inputs.some((p) => p.includes("lib/cloud/aws/aws-cloud.ts"))).toBe(true);
     expect(inputs.some((p) => p.includes("@kubernetes/client-node"))).toBe(true);
+  });
+});
+
+/** The bundle as the stack builds it (infra/constructs/functions.ts): minified ESM with the require banner. */
+async function stackBundle(handler: string): Promise<{ code: Uint8Array; inputs: string[] }> {
+  const result = await build({
+    entryPoints: [handler],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    mainFields: ["module", "main"],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  return { code: result.outputFiles[0]!.contents, inputs: Object.keys(result.metafile.inputs) };
+}
+
+describe("the consolidator's and drift checker's bundles", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "tenon-disruption-bundles-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("load in plain Node as Lambda loads them, no bigger than the provisioner's, without the interruption or batcher code", async () => {
+    const provisioner = await stackBundle("functions/provisioner/handler.ts");
+    for (const name of ["consolidator", "drift"]) {
+      const { code, inputs } = await stackBundle(`functions/${name}/handler.ts`);
+      // They plan and launch as the provisioner does, so carry what it carries and little more.
+      expect(code.length, name).toBeLessThanOrEqual(provisioner.code.length * 1.1);
+      expect(inputs.some((p) => p.includes("lib/disruption/wake.ts")), name).toBe(true);
+      // Interruption messages, the batcher's audit-log parsing and its core-only wiring are not theirs.
+      const foreign = inputs.filter((p) => /lib\/interruption\/|lib\/cloud\/aws\/interruption\/|lib\/provisioning\/signals\.ts|^functions\/(?!consolidator|drift)/.test(p));
+      expect(foreign, name).toEqual([]);
+      const file = path.join(dir, `${name}.mjs`);
+      writeFileSync(file, code);
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(typeof m.handler);`;
+      expect(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).trim(), name).toBe("function");
+    }
   });
 });

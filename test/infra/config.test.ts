@@ -33,8 +33,8 @@ describe("readConfig", () => {
     expect(config.auditLogGroup).toBe("/aws/eks/prod-1/cluster");
     expect(config.enableAuditSubscription).toBe(true);
     expect(config.functions).toEqual(DEFAULT_FUNCTIONS);
-    expect(config.functions).not.toContain("consolidator");
-    expect(config.functions).not.toContain("drift");
+    // All six by default: consolidation and drift are part of the autoscaler, not an extra.
+    expect(config.functions).toEqual(["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"]);
     expect(config.logRetentionDays).toBe(30);
   });
 
@@ -64,7 +64,8 @@ describe("readConfig", () => {
   });
 
   it("requires node roles only when a launching function is deployed", () => {
-    expect(problemsOf({ cluster: "c" })).toEqual([expect.stringMatching(/^nodeRoleArns: is required when provisioner is deployed/)]);
+    expect(problemsOf({ cluster: "c" })).toEqual([expect.stringMatching(/^nodeRoleArns: is required when provisioner, consolidator, drift are deployed/)]);
+    expect(problemsOf({ cluster: "c", functions: "batcher,provisioner" })).toEqual([expect.stringMatching(/^nodeRoleArns: is required when provisioner is deployed/)]);
     expect(problemsOf({ cluster: "c", functions: "batcher,interruption" })).toEqual([]);
   });
 

@@ -7,6 +7,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { compactJson } from "../../infra/iam-doc.ts";
 import { PROJECT_ROOT } from "../../infra/build-app.ts";
+import { ALL_FUNCTIONS } from "../../infra/config.ts";
+import { FUNCTION_SPECS } from "../../infra/function-specs.ts";
 import { documentedPolicy, type StatementJson } from "../../infra/policies.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
 
@@ -26,6 +28,17 @@ describe("docs/iam.md", () => {
   it("shows exactly the policy infra/policies.ts builds (regenerate with `npx tsx infra/iam-doc.ts`)", () => {
     expect(jsonBlocks).toHaveLength(1);
     expect(JSON.parse(jsonBlocks[0]!), `expected:\n${compactJson(policy)}`).toEqual(policy);
+  });
+});
+
+describe("docs/iam.md's state-table section", () => {
+  it("lists each function's item types exactly as infra/function-specs.ts gives them", () => {
+    const section = page.slice(page.indexOf("## The state table, per function"));
+    const rows = [...section.matchAll(/^\| ([a-z, ]+) \| ([A-Z0-9, ]+) \| ([A-Z0-9, ]*) \|$/gm)];
+    const documented: Record<string, { read: string[]; write: string[] }> = {};
+    const types = (cell: string) => cell.split(",").map((t) => t.trim()).filter((t) => t !== "");
+    for (const [, names, read, write] of rows) for (const name of names!.split(",")) documented[name.trim()] = { read: types(read!), write: types(write!) };
+    expect(documented).toEqual(Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, { read: [...FUNCTION_SPECS[name].table.read], write: [...FUNCTION_SPECS[name].table.write] }])));
   });
 });
 

@@ -47,7 +47,8 @@ describe("function IAM policies", () => {
 
   it("grants `*` resources only to read-only actions that cannot be scoped", () => {
     for (const s of all.filter((s) => s.resources.includes("*"))) {
-      for (const action of s.actions) expect(action).toMatch(/^(ec2:Describe[A-Za-z]+|pricing:GetProducts)$/);
+      // ListStreams: Lambda's poller of the table's stream (drift) needs it; it names no stream.
+      for (const action of s.actions) expect(action).toMatch(/^(ec2:Describe[A-Za-z]+|pricing:GetProducts|dynamodb:ListStreams)$/);
     }
   });
 
@@ -154,8 +155,12 @@ describe("function IAM policies", () => {
     const table = stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement);
     for (const s of all) {
       const services = new Set(s.actions.map((a) => a.split(":")[0]));
-      if (services.has("dynamodb")) expect(s.resources).toEqual([`<${table}.Arn>`]);
-      if (services.has("sqs")) for (const r of s.resources) expect(r).toMatch(/^<Queues(Provisioner|Interruption)[0-9A-F]{8}\.Arn>$/);
+      if (services.has("dynamodb") && s.actions.some((a) => /^dynamodb:(DescribeStream|GetRecords|GetShardIterator)$/.test(a))) {
+        expect(s.resources).toEqual([`<${table}.StreamArn>`]);
+      } else if (services.has("dynamodb") && !(s.actions.length === 1 && s.actions[0] === "dynamodb:ListStreams")) {
+        expect(s.resources).toEqual([`<${table}.Arn>`]);
+      }
+      if (services.has("sqs")) for (const r of s.resources) expect(r).toMatch(/^<Queues(Provisioner|Interruption|Disruption)[0-9A-F]{8}\.Arn>$/);
       if (services.has("logs")) for (const r of s.resources) expect(r).toMatch(/^<Functions[A-Za-z]+Logs[0-9A-F]{8}\.Arn>$/);
     }
   });
@@ -198,6 +203,11 @@ describe("function IAM policies", () => {
     expect([...actionsOf("interruption")].filter((a) => a.startsWith("ec2:")).every((a) => a.startsWith("ec2:Describe"))).toBe(true);
     expect([...services("provisioner")].sort()).toEqual(["dynamodb", "ec2", "eks", "iam", "logs", "pricing", "s3", "sqs", "ssm"]);
     expect(actionsOf("lifecycle").has("ec2:RunInstances")).toBe(false);
+    for (const name of ["consolidator", "drift"] as const) {
+      expect([...services(name)].sort(), name).toEqual(["dynamodb", "ec2", "eks", "iam", "logs", "pricing", "s3", "sqs", "ssm"]);
+      // They launch replacements; the lifecycle function's termination path removes the candidates.
+      expect(actionsOf(name).has("ec2:TerminateInstances"), name).toBe(false);
+    }
   });
 
   it("lets only the cache-keeping functions touch the snapshot bucket, and only under the cluster's prefix", () => {
@@ -216,14 +226,41 @@ describe("function IAM policies", () => {
         }
       }
     }
-    expect(users.sort()).toEqual(["consolidator", "lifecycle", "provisioner"]);
+    expect(users.sort()).toEqual(["consolidator", "drift", "lifecycle", "provisioner"]);
   });
 
   it("lets only the batcher and the provisioner send to the provisioner queue; interruption only receives its own", () => {
-    const senders = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("sqs:SendMessage"))).map(([n]) => n);
+    const senders = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("sqs:SendMessage") && s.resources.some((r) => r.startsWith("<QueuesProvisioner")))).map(([n]) => n);
     expect(senders.sort()).toEqual(["batcher", "provisioner"]);
     const interruptionSqs = (statementsByFunction.get("interruption") ?? []).filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
     for (const s of interruptionSqs) for (const r of s.resources) expect(r).toMatch(/^<QueuesInterruption[0-9A-F]{8}\.Arn>$/);
+  });
+
+  it("lets the consolidator and the drift checker send to the disruption queue, and only the consolidator receive from it", () => {
+    const onDisruptionQueue = (action: string) =>
+      [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes(action) && s.resources.some((r) => /^<QueuesDisruption[0-9A-F]{8}\.Arn>$/.test(r)))).map(([n]) => n);
+    expect(onDisruptionQueue("sqs:SendMessage").sort()).toEqual(["consolidator", "drift"]);
+    expect(onDisruptionQueue("sqs:ReceiveMessage")).toEqual(["consolidator"]);
+    expect(onDisruptionQueue("sqs:DeleteMessage")).toEqual(["consolidator"]);
+  });
+
+  it("lets only the drift checker read the table's stream", () => {
+    const readers = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("dynamodb:GetRecords"))).map(([n]) => n);
+    expect(readers).toEqual(["drift"]);
+  });
+
+  it("lets only the consolidator and the drift checker read and write disruption commands", () => {
+    const table = `<${stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement)}.Arn>`;
+    const touching = (action: string) =>
+      [...statementsByFunction]
+        .filter(([, ss]) =>
+          ss.some((s) => s.actions.includes(action) && s.resources.includes(table) && list((s.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:LeadingKeys"] ?? []) as string | string[]).includes("CLUSTER#demo#COMMAND")),
+        )
+        .map(([n]) => n)
+        .sort();
+    for (const action of ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]) {
+      expect(touching(action), action).toEqual(["consolidator", "drift"]);
+    }
   });
 
   it("uses no AWS managed policies", () => {

@@ -2,12 +2,13 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
-import { METRIC } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, METRIC } from "../../lib/ports/telemetry.ts";
 import { createTableDefinition } from "../../lib/store/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
+import { allows, documentedRules } from "../support/rbac.ts";
 import { resourcesOfType, synthTemplate } from "./support.ts";
 
-const ALL = "batcher,provisioner,lifecycle,interruption,consolidator,drift";
+const WITHOUT_DISRUPTION = "batcher,provisioner,lifecycle,interruption";
 
 /** The logical id of the only resource of a type whose id contains `part`. */
 function logicalId(resources: Record<string, unknown>, part: string): string {
@@ -18,7 +19,7 @@ function logicalId(resources: Record<string, unknown>, part: string): string {
 
 describe("TenonStack with the default functions", () => {
   const { stack, template } = synthTemplate();
-  const queueId = (which: "provisioner" | "interruption", dead = false) => {
+  const queueId = (which: "provisioner" | "interruption" | "disruption", dead = false) => {
     const q = stack.queues[which];
     return stack.getLogicalId((dead ? q.deadLetterQueue : q.queue).node.defaultChild as CfnElement);
   };
@@ -29,16 +30,19 @@ describe("TenonStack with the default functions", () => {
 
   it("creates exactly the expected resources", () => {
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
-    template.resourceCountIs("AWS::Lambda::Function", 4);
-    template.resourceCountIs("AWS::IAM::Role", 4);
-    template.resourceCountIs("AWS::Logs::LogGroup", 4);
-    template.resourceCountIs("AWS::SQS::Queue", 4);
-    // 5 interruption rules + provisioner and lifecycle ticks + forwarded pod events.
-    template.resourceCountIs("AWS::Events::Rule", 8);
-    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
-    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 1);
+    template.resourceCountIs("AWS::Lambda::Function", 6);
+    template.resourceCountIs("AWS::IAM::Role", 6);
+    template.resourceCountIs("AWS::Logs::LogGroup", 6);
+    // Provisioner, interruption and disruption queues, each with its dead-letter queue.
+    template.resourceCountIs("AWS::SQS::Queue", 6);
+    // 5 interruption rules + provisioner, lifecycle, consolidator and drift ticks + forwarded pod events.
+    template.resourceCountIs("AWS::Events::Rule", 10);
+    // Three queues and the table's stream (to drift).
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 4);
+    // The batcher's and the drift checker's: the two a log group allows.
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 2);
     // Every function that talks to Kubernetes; the batcher only reads the audit log.
-    template.resourceCountIs("AWS::EKS::AccessEntry", 3);
+    template.resourceCountIs("AWS::EKS::AccessEntry", 5);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
   });
 
@@ -84,8 +88,8 @@ describe("TenonStack with the default functions", () => {
       if (redrive) deadLetterTargets.add(redrive.deadLetterTargetArn["Fn::GetAtt"][0]);
     }
     const working = Object.keys(queues).filter((id) => !deadLetterTargets.has(id));
-    expect(working.sort()).toEqual([queueId("provisioner"), queueId("interruption")].sort());
-    expect([...deadLetterTargets].sort()).toEqual([queueId("provisioner", true), queueId("interruption", true)].sort());
+    expect(working.sort()).toEqual([queueId("provisioner"), queueId("interruption"), queueId("disruption")].sort());
+    expect([...deadLetterTargets].sort()).toEqual([queueId("provisioner", true), queueId("interruption", true), queueId("disruption", true)].sort());
 
     const policies = resourcesOfType(template, "AWS::SQS::QueuePolicy");
     const protectedQueues = new Set<string>();
@@ -115,6 +119,7 @@ describe("TenonStack with the default functions", () => {
     for (const [queue, fnPart] of [
       ["provisioner", "FunctionsProvisioner"],
       ["interruption", "FunctionsInterruption"],
+      ["disruption", "FunctionsConsolidator"],
     ] as const) {
       const visibility = queues[queueId(queue)]?.Properties?.["VisibilityTimeout"] as number;
       const timeout = functions[logicalId(functions, fnPart)]?.Properties?.["Timeout"] as number;
@@ -144,17 +149,23 @@ describe("TenonStack with the default functions", () => {
     expect(patterns).toEqual(expect.arrayContaining(INTERRUPTION_RULES.map((r) => r.pattern)));
   });
 
-  it("ticks the provisioner and lifecycle every minute, and nothing else", () => {
+  it("ticks the provisioner, lifecycle and consolidator every minute and the drift checker every five, and nothing else", () => {
     const rules = resourcesOfType(template, "AWS::Events::Rule");
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     const scheduled = Object.values(rules).filter((r) => r.Properties?.["ScheduleExpression"] !== undefined);
-    const targets = scheduled.map((r) => {
-      expect(r.Properties?.["ScheduleExpression"]).toBe("rate(1 minute)");
-      const [target] = r.Properties?.["Targets"] as { Arn: { "Fn::GetAtt": [string, string] }; RetryPolicy?: unknown }[];
-      expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
-      return target?.Arn["Fn::GetAtt"][0];
+    const targets = Object.fromEntries(
+      scheduled.map((r) => {
+        const [target] = r.Properties?.["Targets"] as { Arn: { "Fn::GetAtt": [string, string] }; RetryPolicy?: unknown }[];
+        expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+        return [target?.Arn["Fn::GetAtt"][0], r.Properties?.["ScheduleExpression"]];
+      }),
+    );
+    expect(targets).toEqual({
+      [logicalId(functions, "FunctionsLifecycle")]: "rate(1 minute)",
+      [logicalId(functions, "FunctionsProvisioner")]: "rate(1 minute)",
+      [logicalId(functions, "FunctionsConsolidator")]: "rate(1 minute)",
+      [logicalId(functions, "FunctionsDrift")]: "rate(5 minutes)",
     });
-    expect(targets.sort()).toEqual([logicalId(functions, "FunctionsLifecycle"), logicalId(functions, "FunctionsProvisioner")].sort());
   });
 
   it("feeds the queues to their functions with partial batch failures", () => {
@@ -162,6 +173,7 @@ describe("TenonStack with the default functions", () => {
     for (const [fnPart, queue] of [
       ["FunctionsProvisioner", "provisioner"],
       ["FunctionsInterruption", "interruption"],
+      ["FunctionsConsolidator", "disruption"],
     ] as const) {
       template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
         FunctionName: { Ref: logicalId(functions, fnPart) },
@@ -169,11 +181,62 @@ describe("TenonStack with the default functions", () => {
         FunctionResponseTypes: ["ReportBatchItemFailures"],
       });
     }
-    // Two provisioner pollers at most: the lease does the real exclusion.
-    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
-      FunctionName: { Ref: logicalId(functions, "FunctionsProvisioner") },
-      ScalingConfig: { MaximumConcurrency: 2 },
-    });
+    // Two provisioner and two consolidator pollers at most: the leases do the real exclusion.
+    for (const fnPart of ["FunctionsProvisioner", "FunctionsConsolidator"]) {
+      template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+        FunctionName: { Ref: logicalId(functions, fnPart) },
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    }
+    // Only the consolidator consumes the disruption queue; the drift checker only sends to it.
+    const fromDisruptionQueue = Object.values(resourcesOfType(template, "AWS::Lambda::EventSourceMapping")).filter(
+      (m) => JSON.stringify(m.Properties?.["EventSourceArn"]) === JSON.stringify({ "Fn::GetAtt": [queueId("disruption"), "Arn"] }),
+    );
+    expect(fromDisruptionQueue.map((m) => m.Properties?.["FunctionName"])).toEqual([{ Ref: logicalId(functions, "FunctionsConsolidator") }]);
+  });
+
+  it("wakes the drift checker from the table's stream, only for NodePool and EC2NodeClass items, without blocking on a failed run", () => {
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    const table = stack.getLogicalId(stack.state.table.node.defaultChild as CfnElement);
+    template.hasResourceProperties("AWS::DynamoDB::Table", { StreamSpecification: { StreamViewType: "KEYS_ONLY" } });
+    const fromStream = Object.values(resourcesOfType(template, "AWS::Lambda::EventSourceMapping")).filter(
+      (m) => JSON.stringify(m.Properties?.["EventSourceArn"]) === JSON.stringify({ "Fn::GetAtt": [table, "StreamArn"] }),
+    );
+    expect(fromStream).toHaveLength(1);
+    const mapping = fromStream[0]?.Properties ?? {};
+    expect(mapping["FunctionName"]).toEqual({ Ref: logicalId(functions, "FunctionsDrift") });
+    expect(mapping["StartingPosition"]).toBe("LATEST");
+    // A failed run is retried once, not for the stream's 24 hours (which would hold the shard).
+    expect(mapping["MaximumRetryAttempts"]).toBe(1);
+    const filters = (mapping["FilterCriteria"] as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern) as unknown);
+    // The partitions lib/store/keys.ts puts NodePools and EC2NodeClasses in; nothing else of the table.
+    expect(filters).toEqual([{ dynamodb: { Keys: { pk: { S: ["CLUSTER#demo#NODEPOOL", "CLUSTER#demo#EC2NODECLASS"] } } } }]);
+  });
+
+  it("subscribes the drift checker to writes of NodePool and EC2NodeClass specs in the audit log, not to status writes", () => {
+    const functions = resourcesOfType(template, "AWS::Lambda::Function");
+    const drift = logicalId(functions, "FunctionsDrift");
+    const subscription = Object.values(resourcesOfType(template, "AWS::Logs::SubscriptionFilter")).find(
+      (f) => JSON.stringify(f.Properties?.["DestinationArn"]) === JSON.stringify({ "Fn::GetAtt": [drift, "Arn"] }),
+    );
+    expect(subscription?.Properties?.["LogGroupName"]).toBe("/aws/eks/demo/cluster");
+    const pattern = subscription?.Properties?.["FilterPattern"] as string;
+    for (const clause of [
+      '$.objectRef.apiGroup = "karpenter.sh"',
+      '$.objectRef.resource = "nodepools"',
+      '$.objectRef.apiGroup = "karpenter.k8s.aws"',
+      '$.objectRef.resource = "ec2nodeclasses"',
+      "$.objectRef.subresource NOT EXISTS",
+      '$.verb = "create"',
+      '$.verb = "update"',
+      '$.verb = "patch"',
+      '$.verb = "delete"',
+    ]) {
+      expect(pattern).toContain(clause);
+    }
+    // No read verbs: a list or watch changes nothing.
+    expect(pattern).not.toMatch(/"(get|list|watch)"/);
+    template.hasResourceProperties("AWS::Lambda::Permission", { FunctionName: { "Fn::GetAtt": [drift, "Arn"] }, Principal: "logs.amazonaws.com" });
   });
 
   it("subscribes the batcher to kube-scheduler's pod status patches in the audit log", () => {
@@ -184,7 +247,9 @@ describe("TenonStack with the default functions", () => {
       DestinationArn: { "Fn::GetAtt": [batcher, "Arn"] },
       FilterPattern: Match.stringLikeRegexp('\\$\\.user\\.username = "system:kube-scheduler"'),
     });
-    const pattern = Object.values(resourcesOfType(template, "AWS::Logs::SubscriptionFilter"))[0]?.Properties?.["FilterPattern"] as string;
+    const pattern = Object.values(resourcesOfType(template, "AWS::Logs::SubscriptionFilter")).find(
+      (f) => JSON.stringify(f.Properties?.["DestinationArn"]) === JSON.stringify({ "Fn::GetAtt": [batcher, "Arn"] }),
+    )?.Properties?.["FilterPattern"] as string;
     for (const clause of ['$.objectRef.resource = "pods"', '$.objectRef.subresource = "status"', '$.verb = "patch"']) {
       expect(pattern).toContain(clause);
     }
@@ -212,7 +277,7 @@ describe("TenonStack with the default functions", () => {
   it("builds every function the same way: Node 22 on arm64, JSON logs with retention, cluster settings in the environment", () => {
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     const logGroups = resourcesOfType(template, "AWS::Logs::LogGroup");
-    for (const fn of Object.values(functions)) {
+    for (const [id, fn] of Object.entries(functions)) {
       const p = fn.Properties ?? {};
       expect(p["Runtime"]).toBe("nodejs22.x");
       expect(p["Architectures"]).toEqual(["arm64"]);
@@ -228,33 +293,87 @@ describe("TenonStack with the default functions", () => {
       });
       // Nothing reads the interruption queue's URL: its messages arrive through the event source.
       expect(variables["INTERRUPTION_QUEUE_URL"]).toBeUndefined();
+      // Only the consolidator and the drift checker may wake the consolidator early.
+      const sends = /^Functions(Consolidator|Drift)[0-9A-F]{8}$/.test(id);
+      expect(variables["DISRUPTION_QUEUE_URL"], id).toEqual(sends ? { Ref: queueId("disruption") } : undefined);
       const logging = p["LoggingConfig"] as { LogFormat: string; LogGroup: { Ref: string } };
       expect(logging.LogFormat).toBe("JSON");
       expect(logGroups[logging.LogGroup.Ref]?.Properties?.["RetentionInDays"]).toBe(30);
     }
   });
 
-  it("maps each Kubernetes-facing role to group tenon with a STANDARD access entry and no access policy", () => {
-    const entries = resourcesOfType(template, "AWS::EKS::AccessEntry");
+  /** The Kubernetes groups each function's access entry gives its role, by function. */
+  const groupsByFunction = () => {
     const roles = resourcesOfType(template, "AWS::IAM::Role");
-    const principals = Object.values(entries).map((e) => {
-      expect(e.Properties).toMatchObject({ ClusterName: "demo", Type: "STANDARD", KubernetesGroups: ["tenon"] });
+    const byRole = new Map(Object.values(resourcesOfType(template, "AWS::EKS::AccessEntry")).map((e) => {
+      expect(e.Properties).toMatchObject({ ClusterName: "demo", Type: "STANDARD" });
       expect(e.Properties?.["AccessPolicies"]).toBeUndefined();
-      return (e.Properties?.["PrincipalArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+      return [(e.Properties?.["PrincipalArn"] as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0], e.Properties?.["KubernetesGroups"] as string[]];
+    }));
+    return Object.fromEntries(["provisioner", "lifecycle", "interruption", "consolidator", "drift"].map((name) => [name, byRole.get(logicalId(roles, `Functions${name.charAt(0).toUpperCase()}${name.slice(1)}Role`))]));
+  };
+
+  it("maps each Kubernetes-facing role to group tenon, and only the termination path's to tenon-termination, with no access policy", () => {
+    expect(groupsByFunction()).toEqual({
+      provisioner: ["tenon"],
+      consolidator: ["tenon"],
+      drift: ["tenon"],
+      lifecycle: ["tenon", "tenon-termination"],
+      interruption: ["tenon", "tenon-termination"],
     });
-    expect(principals.sort()).toEqual(
-      ["FunctionsProvisionerRole", "FunctionsLifecycleRole", "FunctionsInterruptionRole"].map((p) => logicalId(roles, p)).sort(),
-    );
   });
 
-  it("alarms on any dead letter, any function error, provisioner throttles and a stalled lifecycle", () => {
+  it("gives the consolidator and drift checker, through their groups and docs/kubernetes.md, what they need and no eviction or delete", () => {
+    const groups = groupsByFunction();
+    const can = (name: string, group: string, resource: string, verb: string) => allows(documentedRules(groups[name]), { group, resource, verb });
+    for (const name of ["consolidator", "drift"]) {
+      // What the provisioner reads, PodDisruptionBudgets, the disrupted taint, Events.
+      for (const [group, resource, verb] of [
+        ["", "pods", "list"],
+        ["", "nodes", "list"],
+        ["", "persistentvolumeclaims", "list"],
+        ["apps", "daemonsets", "list"],
+        ["karpenter.sh", "nodepools", "list"],
+        ["karpenter.k8s.aws", "ec2nodeclasses", "list"],
+        ["policy", "poddisruptionbudgets", "list"],
+        ["", "nodes", "patch"],
+        ["", "events", "create"],
+      ] as const) {
+        expect(can(name, group, resource, verb), `${name} ${verb} ${resource}`).toBe(true);
+      }
+      // Removal is the termination path's.
+      expect(can(name, "", "pods/eviction", "create"), name).toBe(false);
+      expect(can(name, "", "pods", "delete"), name).toBe(false);
+      expect(can(name, "", "nodes", "delete"), name).toBe(false);
+    }
+    for (const name of ["lifecycle", "interruption"]) {
+      expect(can(name, "", "pods/eviction", "create"), name).toBe(true);
+      expect(can(name, "", "pods", "delete"), name).toBe(true);
+      expect(can(name, "", "nodes", "delete"), name).toBe(true);
+    }
+  });
+
+  it("alarms on any dead letter, any function error, provisioner throttles, a stalled lifecycle, a stuck drain and a rolled-back command", () => {
     const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map((a) => a.Properties ?? {});
     const byMetric = (metric: string) => alarms.filter((a) => a["MetricName"] === metric);
-    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(2);
+    expect(byMetric("ApproximateNumberOfMessagesVisible")).toHaveLength(3);
     for (const a of byMetric("ApproximateNumberOfMessagesVisible")) {
       expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
     }
-    expect(byMetric("Errors")).toHaveLength(4);
+    expect(byMetric("ApproximateNumberOfMessagesVisible").map((a) => (a["Dimensions"] as { Value: { "Fn::GetAtt": string[] } }[])[0]?.Value["Fn::GetAtt"][0])).toContain(queueId("disruption", true));
+    // Every function's errors, the consolidator's and the drift checker's among them (a command that threw).
+    expect(byMetric("Errors")).toHaveLength(6);
+    // Any stuck drain, any rolled-back command, in the handlers' own namespace and service.
+    for (const metric of [METRIC.drainsStuck, METRIC.disruptionCommandsRolledBack]) {
+      expect(byMetric(metric), metric).toHaveLength(1);
+      expect(byMetric(metric)[0]).toMatchObject({
+        Namespace: "Tenon",
+        Dimensions: [{ Name: "service", Value: "tenon-demo" }],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+    }
     expect(byMetric("Throttles")).toHaveLength(1);
     const stalled = alarms.filter((a) => JSON.stringify(a["Metrics"] ?? []).includes("FILL(invocations, 0) - FILL(errors, 0)"));
     expect(stalled).toHaveLength(1);
@@ -269,34 +388,36 @@ describe("TenonStack with the default functions", () => {
     for (const metric of ["PodsPending", "NodeClaimsLaunched", "LaunchFailures", "InsufficientCapacityErrors", "SchedulingDurationMs"]) {
       expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
     }
-    // Every metric the handlers emit is on it, under the service name the functions are given.
-    for (const metric of Object.values(METRIC)) expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
+    // Every metric the handlers emit is on it, under the service name the functions are given;
+    // NodeClaimsDisrupted is only the prefix of one metric per reason.
+    const emitted = [...Object.values(METRIC).filter((m) => m !== METRIC.nodeClaimsDisrupted), ...["Empty", "Underutilized", "Drifted", "Expired", "Interrupted"].map(disruptedMetric)];
+    for (const metric of emitted) expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
+    for (const title of ["NodeClaims disrupted by reason", "Disruption commands", "DrainsStuck"]) expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     for (const metric of ["Errors", "Duration", "Throttles", "ApproximateNumberOfMessagesVisible"]) expect(body).toContain(metric);
   });
 });
 
 describe("TenonStack options", () => {
-  it("leaves consolidator and drift out unless asked, then ticks them", () => {
-    const all = synthTemplate({ functions: ALL }).template;
-    all.resourceCountIs("AWS::Lambda::Function", 6);
-    const functions = resourcesOfType(all, "AWS::Lambda::Function");
-    const consolidator = logicalId(functions, "FunctionsConsolidator");
-    const drift = logicalId(functions, "FunctionsDrift");
-    all.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(1 minute)", Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [consolidator, "Arn"] } })] });
-    all.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(5 minutes)", Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [drift, "Arn"] } })] });
-
-    const defaults = resourcesOfType(synthTemplate().template, "AWS::Lambda::Function");
-    expect(Object.keys(defaults).some((id) => id.includes("Consolidator") || id.includes("Drift"))).toBe(false);
+  it("leaves consolidator and drift out when asked, with their triggers and alarms", () => {
+    const { template } = synthTemplate({ functions: WITHOUT_DISRUPTION });
+    template.resourceCountIs("AWS::Lambda::Function", 4);
+    expect(Object.keys(resourcesOfType(template, "AWS::Lambda::Function")).some((id) => id.includes("Consolidator") || id.includes("Drift"))).toBe(false);
+    // No consumer of the disruption queue and no stream mapping: the two remaining queues' only.
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    template.resourceCountIs("AWS::Logs::SubscriptionFilter", 1);
+    const alarms = Object.values(resourcesOfType(template, "AWS::CloudWatch::Alarm")).map((a) => a.Properties?.["MetricName"]);
+    expect(alarms).not.toContain(METRIC.disruptionCommandsRolledBack);
+    expect(alarms).toContain(METRIC.drainsStuck);
   });
 
-  it("can leave out the audit-log subscription (the log group allows only two)", () => {
+  it("can leave out the audit-log subscriptions (the log group allows only two: batcher and drift)", () => {
     const { template } = synthTemplate({ enableAuditSubscription: "false" });
     template.resourceCountIs("AWS::Logs::SubscriptionFilter", 0);
   });
 
   it("subscribes to a custom audit log group and uses a custom table name", () => {
     const { template } = synthTemplate({ auditLogGroup: "/custom/audit", tableName: "my-table" });
-    template.hasResourceProperties("AWS::Logs::SubscriptionFilter", { LogGroupName: "/custom/audit" });
+    for (const filter of Object.values(resourcesOfType(template, "AWS::Logs::SubscriptionFilter"))) expect(filter.Properties?.["LogGroupName"]).toBe("/custom/audit");
     template.hasResourceProperties("AWS::DynamoDB::Table", { TableName: "my-table" });
   });
 

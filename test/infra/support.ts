@@ -1,6 +1,7 @@
 /**
  * Builds the Tenon stack the way `cdk synth` would (cdk.json's feature flags plus the given
- * context), with bundling skipped and the fixture handlers in place of functions/.
+ * context) from the repository's real handlers in functions/, with bundling skipped for speed
+ * (test/infra/bundles.test.ts and bundling.test.ts really bundle).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -8,7 +9,6 @@ import { Template } from "aws-cdk-lib/assertions";
 import { buildApp, PROJECT_ROOT } from "../../infra/build-app.ts";
 import type { TenonStack } from "../../infra/stack.ts";
 
-export const FIXTURE_FUNCTIONS = path.join(import.meta.dirname, "fixtures", "functions");
 export const NODE_ROLE = "arn:aws:iam::123456789012:role/KarpenterNodeRole-demo";
 
 const cdkJsonContext = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "cdk.json"), "utf8")) as { context: Record<string, unknown> }).context;
@@ -16,7 +16,7 @@ const cdkJsonContext = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "cdk.jso
 export function buildTestApp(context: Record<string, unknown>, options: { nag?: boolean; env?: Record<string, string>; outdir?: string } = {}) {
   return buildApp({
     appProps: { context: { ...cdkJsonContext, "aws:cdk:bundling-stacks": [], ...context }, ...(options.outdir ? { outdir: options.outdir } : {}) },
-    functionsDir: FIXTURE_FUNCTIONS,
+    functionsDir: path.join(PROJECT_ROOT, "functions"),
     env: options.env ?? {},
     nag: options.nag ?? false,
   });

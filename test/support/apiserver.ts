@@ -4,8 +4,9 @@
  * from Debian's `etcd-server`. No controllers, scheduler or kubelet run: tests set pod and PDB
  * status themselves through `/status`.
  *
- * Two users come from a token file: `admin` (system:masters), for seeding, and `tenon` (group
- * `tenon` only), which gets its rights from the ClusterRole in docs/kubernetes.md and nothing else.
+ * Users come from a token file: `admin` (system:masters), for seeding; `tenon` (groups `tenon` and
+ * `tenon-termination`) and `planner` (group `tenon` only), which get their rights from the
+ * ClusterRoles in docs/kubernetes.md and nothing else.
  *
  * Without `go` (or etcd) on a developer's machine the suites are skipped with a message saying
  * what is missing; under CI=true they run, so a missing piece fails CI instead of hiding.
@@ -35,8 +36,11 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const CACHE = process.env["TENON_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "tenon");
 export const KUBE_APISERVER_BINARY = join(CACHE, `kube-apiserver-v${KUBE_VERSION}`, "kube-apiserver");
 
-/** Users in the token file. */
-export const TOKENS = { admin: "admin-token", tenon: "tenon-token" } as const;
+/**
+ * Users in the token file: `tenon` holds every Tenon group (the lifecycle function's rights),
+ * `planner` only group `tenon` (the provisioner's, consolidator's and drift checker's).
+ */
+export const TOKENS = { admin: "admin-token", tenon: "tenon-token", planner: "planner-token" } as const;
 
 async function onPath(command: string): Promise<boolean> {
   try {
@@ -90,7 +94,7 @@ export async function kubeApiServerBinary(): Promise<string> {
   return KUBE_APISERVER_BINARY;
 }
 
-/** Applies the ClusterRole and ClusterRoleBinding exactly as docs/kubernetes.md publishes them (its first yaml block). */
+/** Applies the ClusterRoles and ClusterRoleBindings exactly as docs/kubernetes.md publishes them (its first yaml block). */
 export async function applyDocumentedRbac(server: RealApiServer): Promise<void> {
   const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
   const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
@@ -185,7 +189,7 @@ export async function startRealApiServer(options: { watchCache?: boolean } = {})
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     writeFileSync(join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }));
     writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
-    writeFileSync(join(dir, "tokens.csv"), `${TOKENS.admin},admin,admin,"system:masters"\n${TOKENS.tenon},tenon,tenon,"tenon"\n`);
+    writeFileSync(join(dir, "tokens.csv"), `${TOKENS.admin},admin,admin,"system:masters"\n${TOKENS.tenon},tenon,tenon,"tenon,tenon-termination"\n${TOKENS.planner},planner,planner,"tenon"\n`);
     const apiLog = openSync(join(dir, "kube-apiserver.log"), "a");
     const apiserver = spawn(
       binary,

@@ -1,7 +1,8 @@
 /**
- * The documented RBAC against the requests an adapter really made: the ClusterRole is read from
- * docs/kubernetes.md (its first yaml block), and each request recorded by the fake API server is
- * turned into what RBAC checks for it (API group, resource with subresource, verb).
+ * The documented RBAC against the requests an adapter really made: the ClusterRoles and their
+ * bindings are read from docs/kubernetes.md (its first yaml block), and each request recorded by
+ * the fake API server is turned into what RBAC checks for it (API group, resource with
+ * subresource, verb).
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -20,15 +21,35 @@ export interface RbacAttributes {
   verb: string;
 }
 
-/** The rules of the ClusterRole published in docs/kubernetes.md. */
-export function documentedRules(): RbacRule[] {
+interface RbacObject {
+  kind: string;
+  metadata: { name: string };
+  rules?: RbacRule[];
+  roleRef?: { kind: string; name: string };
+  subjects?: Array<{ kind: string; name: string }>;
+}
+
+function documentedObjects(): RbacObject[] {
   const markdown = readFileSync(new URL("../../docs/kubernetes.md", import.meta.url), "utf8");
   const block = /```yaml\n([\s\S]*?)```/.exec(markdown)?.[1];
   if (!block) throw new Error("docs/kubernetes.md has no yaml block");
-  const role = parseAllDocuments(block)
-    .map((d) => d.toJS() as { kind: string; rules?: RbacRule[] })
-    .find((d) => d.kind === "ClusterRole");
-  return role?.rules ?? [];
+  return parseAllDocuments(block).map((d) => d.toJS() as RbacObject);
+}
+
+/**
+ * The rules docs/kubernetes.md grants to a member of `groups` (through its ClusterRoleBindings);
+ * without groups, every rule of every ClusterRole there: all that any Tenon function may do.
+ */
+export function documentedRules(groups?: readonly string[]): RbacRule[] {
+  const objects = documentedObjects();
+  const roles = objects.filter((o) => o.kind === "ClusterRole");
+  if (groups === undefined) return roles.flatMap((r) => r.rules ?? []);
+  const bound = new Set(
+    objects
+      .filter((o) => o.kind === "ClusterRoleBinding" && o.roleRef?.kind === "ClusterRole" && (o.subjects ?? []).some((s) => s.kind === "Group" && groups.includes(s.name)))
+      .map((o) => o.roleRef!.name),
+  );
+  return roles.filter((r) => bound.has(r.metadata.name)).flatMap((r) => r.rules ?? []);
 }
 
 /** The RBAC attributes of one request to the core or a named API group. */

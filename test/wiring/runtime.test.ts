@@ -80,3 +80,40 @@ describe("the Lambda wiring", () => {
     await expect(currentRuntime(() => import("../../lib/wiring/aws.ts"))).rejects.toThrow(/CLUSTER_NAME/);
   });
 });
+
+describe("the Lambda wiring's disruption queue", () => {
+  const env = { CLUSTER_NAME: "c", AWS_REGION: "us-east-1", TABLE_NAME: "t", PROVISIONER_QUEUE_URL: "https://sqs/provisioner", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
+  const telemetry = { log: { debug() {}, info() {}, warn() {}, error() {} }, metrics: { addMetric() {} } };
+
+  async function fullPorts(extra: Record<string, string>) {
+    const { DescribeClusterCommand, EKSClient } = await import("@aws-sdk/client-eks");
+    const eks = mockClient(EKSClient);
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: { endpoint: "https://k8s.example", certificateAuthority: { data: "Y2E=" }, kubernetesNetworkConfig: { serviceIpv4Cidr: "10.100.0.0/16" }, version: "1.33" },
+    });
+    const { awsRuntime } = await import("../../lib/wiring/aws.ts");
+    try {
+      return await awsRuntime({ ...env, ...extra }).full("consolidator", telemetry);
+    } finally {
+      eks.restore();
+    }
+  }
+
+  it("is the SQS queue DISRUPTION_QUEUE_URL names, with the delay in whole seconds", async () => {
+    const ports = await fullPorts({ DISRUPTION_QUEUE_URL: "https://sqs/disruption" });
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m-1" });
+    try {
+      await ports.disruptionQueue?.send({ kind: "disruption-wake", sentAtMs: 7, reason: "command-in-flight" }, 15_000);
+      expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+        { QueueUrl: "https://sqs/disruption", DelaySeconds: 15, MessageBody: '{"kind":"disruption-wake","sentAtMs":7,"reason":"command-in-flight"}' },
+      ]);
+    } finally {
+      sqs.restore();
+    }
+  });
+
+  it("is absent when the function was not given one (ticks only)", async () => {
+    expect((await fullPorts({})).disruptionQueue).toBeUndefined();
+  });
+});

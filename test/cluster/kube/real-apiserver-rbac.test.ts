@@ -1,7 +1,8 @@
 /**
- * The ClusterRole in docs/kubernetes.md, applied to a real kube-apiserver (RBAC authorizer): the
- * adapter, authenticated as a user whose only rights come from that role, can do everything the
- * functions do; and a request outside the role is denied by the server, not by us.
+ * The ClusterRoles in docs/kubernetes.md, applied to a real kube-apiserver (RBAC authorizer): the
+ * adapter, authenticated as a user whose only rights come from those roles, can do everything the
+ * functions do; a request outside them is denied by the server, not by us; and a user in group
+ * `tenon` alone (the consolidator's and drift checker's access entry) cannot evict or delete.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeCluster } from "../../../lib/cluster/kube/kube-cluster.ts";
@@ -18,8 +19,8 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
     server = await startRealApiServer();
     await server.installKarpenterCrds();
     await applyDocumentedRbac(server);
-    await server.must("POST", "/api/v1/nodes", { body: { metadata: { name: "n1" }, spec: { providerID: "aws:///us-east-1a/i-n1" } } });
-    for (const [name, nodeName] of [["p1", "n1"], ["pending", undefined]] as const) {
+    for (const name of ["n1", "n2"]) await server.must("POST", "/api/v1/nodes", { body: { metadata: { name }, spec: { providerID: `aws:///us-east-1a/i-${name}` } } });
+    for (const [name, nodeName] of [["p1", "n1"], ["p2", "n2"], ["pending", undefined]] as const) {
       await server.must("POST", "/api/v1/namespaces/default/pods", {
         body: { metadata: { name, labels: { app: "web" } }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "app", image: "app:1" }] } },
       });
@@ -36,10 +37,10 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
   it("lets the functions' user make every call the adapter makes", async () => {
     const condition = { type: "Ready", status: "True" as const, reason: "Ready", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" };
     expect((await tenon.listPendingPods()).items.map((p) => p.metadata.name)).toEqual(["pending"]);
-    expect((await tenon.listActivePods({ labelSelector: "app=web" })).items).toHaveLength(2);
+    expect((await tenon.listActivePods({ labelSelector: "app=web" })).items).toHaveLength(3);
     expect((await tenon.listPodsOnNode("n1")).items.map((p) => p.metadata.name)).toEqual(["p1"]);
     const nodes = await tenon.listNodes();
-    expect(nodes.items.map((n) => n.metadata.name)).toEqual(["n1"]);
+    expect(nodes.items.map((n) => n.metadata.name)).toEqual(["n1", "n2"]);
     expect((await tenon.podChangesSince(nodes.resourceVersion!, { timeoutSeconds: 1 })).outcome).toBe("changes");
     expect((await tenon.nodeChangesSince(nodes.resourceVersion!, { timeoutSeconds: 1 })).outcome).toBe("changes");
     const n = await tenon.getNode("n1");
@@ -62,6 +63,23 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
     expect(await tenon.evictPod("default", "p1")).toEqual({ outcome: "evicted" });
     expect(await tenon.deletePodGracefully("default", "pending")).toBe("deleted");
     expect(await tenon.deleteNode("n1")).toBe("deleted");
+  });
+
+  it("lets group tenon alone (consolidator, drift) read, taint and record events, and refuses it evictions, pod deletes and node deletes", async () => {
+    const planner = server.kubeCluster(TOKENS.planner);
+    const asPlanner = { token: TOKENS.planner };
+    expect((await planner.listPodsOnNode("n2")).items.map((p) => p.metadata.name)).toEqual(["p2"]);
+    await planner.listPodDisruptionBudgets();
+    const n2 = (await planner.getNode("n2"))!;
+    const taint = { key: "karpenter.sh/disrupted", effect: "NoSchedule" as const };
+    expect((await planner.replaceNodeTaints("n2", [taint], n2.metadata.resourceVersion!)).outcome).toBe("written");
+    await planner.recordEvent({ involvedObject: { kind: "Node", name: "n2" }, type: "Normal", reason: "DisruptionBlocked", message: "m" });
+    expect((await server.request("POST", "/api/v1/namespaces/default/pods/p2/eviction", { ...asPlanner, body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "p2", namespace: "default" } } })).status).toBe(403);
+    expect((await server.request("DELETE", "/api/v1/namespaces/default/pods/p2", asPlanner)).status).toBe(403);
+    expect((await server.request("DELETE", "/api/v1/nodes/n2", asPlanner)).status).toBe(403);
+    // All still there, as the lifecycle function's termination path will find them.
+    expect((await tenon.listPodsOnNode("n2")).items.map((p) => p.metadata.name)).toEqual(["p2"]);
+    expect((await tenon.getNode("n2"))?.spec.taints).toEqual([taint]);
   });
 
   it("denies the functions' user what the role leaves out", async () => {
