@@ -143,6 +143,7 @@ export interface ClusterState {
 // carries it on or rolls it back.
 
 export type DisruptionCommandReason = "Empty" | "Underutilized" | "Drifted";
+export const DISRUPTION_COMMAND_REASONS: readonly DisruptionCommandReason[] = ["Empty", "Underutilized", "Drifted"];
 
 /**
  * Where a command stands:
@@ -151,6 +152,7 @@ export type DisruptionCommandReason = "Empty" | "Underutilized" | "Drifted";
  *  - `Deleting`: validated; the candidates' records are marked Terminating (termination drains them).
  */
 export type DisruptionCommandState = "Launching" | "Waiting" | "Deleting";
+export const DISRUPTION_COMMAND_STATES: readonly DisruptionCommandState[] = ["Launching", "Waiting", "Deleting"];
 
 export interface DisruptionCandidateRef {
   node: string;
