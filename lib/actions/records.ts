@@ -141,3 +141,8 @@ export function initializedContent(record: NodeClaimRecord, nowMs: number): Node
   const nodeClaim = withCondition(record.nodeClaim, "Initialized", "True", "Initialized", "Node is ready, startup taints are gone and requested resources are registered", nowMs);
   return { nodeClaim, phase: "Initialized", launch: record.launch };
 }
+
+/** The record marked for deletion (`kubectl delete nodeclaim`, a deleted NodePool, a disruption command): termination drains and removes it. */
+export function terminatingContent(record: NodeClaimRecord): NodeClaimContent {
+  return { nodeClaim: record.nodeClaim, phase: "Terminating", launch: record.launch };
+}

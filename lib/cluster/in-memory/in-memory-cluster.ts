@@ -211,6 +211,10 @@ export class SimulatedCluster implements Cluster {
   putCustomObject(kind: CustomObjectKind, object: RawObject & { metadata: { name: string } }): void {
     this.customStores[kind].put(object);
   }
+  /** `kubectl delete nodepool NAME` (or ec2nodeclass). False when absent. */
+  deleteCustomObject(kind: CustomObjectKind, name: string): boolean {
+    return Boolean(this.customStores[kind].delete(name));
+  }
   getCustomObject(kind: CustomObjectKind, name: string): RawObject | undefined {
     return this.customStores[kind].get(name);
   }
