@@ -4,50 +4,29 @@
  * (cascade), and what termination waits for or reports: a drained node's volume attachments, and
  * drains stuck longer than STUCK_DRAIN_MS (metric DrainsStuck, a warning naming what holds them).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Node, Pod } from "../../lib/api/kubernetes.ts";
 import { main } from "../../lib/cli/main.ts";
 import type { LifecycleReport } from "../../lib/lifecycle/lifecycle.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
-import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { STUCK_DRAIN_MS } from "../../lib/termination/termination.ts";
-import { fixedRuntime } from "../../lib/wiring/base.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import type { SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodePoolObject } from "../support/builders.ts";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
+import { useDynamoDbLocalThroughEnv } from "../support/dynamodb-env.ts";
 import { recordingIO } from "../support/recording-io.ts";
-import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, callLifecycle, CLUSTER, deliverNextMessages, ON_DEMAND_ONLY, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "../support/world.ts";
+import { auditPayloadForUnschedulable, callBatcher, callLifecycle, CLUSTER, deliverNextMessages, ON_DEMAND_ONLY, provisionedWorld, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "../support/world.ts";
 
 const install = useInstalledRuntime();
-let dynamo: DynamoDbLocal;
-
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  process.env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamo.endpoint;
-  process.env["AWS_REGION"] = "us-east-1";
-  process.env["AWS_ACCESS_KEY_ID"] = "tenonlocal";
-  process.env["AWS_SECRET_ACCESS_KEY"] = "local";
-});
-afterAll(async () => dynamo?.stop());
+const dynamo = useDynamoDbLocalThroughEnv();
 
 async function dynamoStore(): Promise<{ store: Store; table: string }> {
-  const table = await dynamo.createTable();
-  return { store: createDynamoDbStore({ client: dynamo.client, tableName: table, clusterName: CLUSTER }), table };
+  const table = await dynamo().createTable();
+  return { store: createDynamoDbStore({ client: dynamo().client, tableName: table, clusterName: CLUSTER }), table };
 }
 
-async function provisioned(replicas: number, store: Store = createMemoryStore({ clusterName: CLUSTER })): Promise<SimulatedWorld> {
-  const w = simulatedWorld({ clusterName: CLUSTER, store });
-  addWebWorkload(w, replicas);
-  install(fixedRuntime(w.ports));
-  await w.cluster.advance(3_000);
-  await callBatcher(auditPayloadForUnschedulable(w));
-  await deliverNextMessages(w);
-  await runWithLifecycleTicks(w, 120_000);
-  expect(runningPods(w)).toHaveLength(replicas);
-  return w;
-}
+const provisioned = (replicas: number, store?: Store) => provisionedWorld(install, replicas, store);
 
 const instanceIdOf = (node: Node) => node.spec.providerID!.split("/").pop()!;
 const instanceState = async (w: SimulatedWorld, id: string) => (await w.cloud.list()).find((i) => i.instanceId === id)?.state;
