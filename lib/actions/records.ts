@@ -142,7 +142,12 @@ export function initializedContent(record: NodeClaimRecord, nowMs: number): Node
   return { nodeClaim, phase: "Initialized", launch: record.launch };
 }
 
-/** The record marked for deletion (`kubectl delete nodeclaim`, a deleted NodePool, a disruption command): termination drains and removes it. */
-export function terminatingContent(record: NodeClaimRecord): NodeClaimContent {
-  return { nodeClaim: record.nodeClaim, phase: "Terminating", launch: record.launch };
+/**
+ * The record marked for deletion (phase Terminating): the termination path (lib/termination/)
+ * deletes its Node, drains it and terminates its instance. The reason is kept as the NodeClaim's
+ * `DisruptionReason` condition (Karpenter's: Empty, Underutilized, Drifted, Expired, Interrupted...).
+ */
+export function terminatingContent(record: NodeClaimRecord, reason: string, message: string, nowMs: number): NodeClaimContent {
+  const nodeClaim = withCondition(record.nodeClaim, "DisruptionReason", "True", reason, message, nowMs);
+  return { nodeClaim: { ...nodeClaim, metadata: { ...nodeClaim.metadata, deletionTimestamp: nodeClaim.metadata.deletionTimestamp ?? iso(nowMs) } }, phase: "Terminating", launch: record.launch };
 }

@@ -11,18 +11,21 @@ import { LABEL_NODEPOOL } from "../api/labels.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
 
 export const CASCADE_STEP = "nodepool-deleted";
+/** The NodeClaim's DisruptionReason condition when its NodePool goes. */
+export const NODEPOOL_DELETED_REASON = "NodePoolDeleted";
 
-export function decideNodePoolCascade(records: readonly NodeClaimRecord[], existingNodePools: ReadonlySet<string> | undefined): Action[] {
+export function decideNodePoolCascade(records: readonly NodeClaimRecord[], existingNodePools: ReadonlySet<string> | undefined, nowMs: number): Action[] {
   if (!existingNodePools) return [];
   const actions: Action[] = [];
   for (const record of records) {
     const pool = record.nodeClaim.metadata.labels?.[LABEL_NODEPOOL];
     if (pool === undefined || record.phase === "Terminating" || existingNodePools.has(pool)) continue;
+    const why = `its NodePool ${pool} was deleted`;
     actions.push({
       kind: "update-nodeclaim",
       record,
-      content: terminatingContent(record),
-      reason: `its NodePool ${pool} was deleted: marked for termination`,
+      content: terminatingContent(record, NODEPOOL_DELETED_REASON, why, nowMs),
+      reason: `${why}: marked for termination`,
       unit: `${CASCADE_STEP}:${record.name}`,
     });
   }

@@ -121,7 +121,7 @@ async function cascadeDeletedNodePools(ports: FullPorts, records: readonly NodeC
   } catch (error) {
     ports.log.warn(`could not list NodePools, so no NodeClaim is cascaded this tick: ${(error as Error).message}`);
   }
-  const applied = await executor.execute(decideNodePoolCascade(records, existing));
+  const applied = await executor.execute(decideNodePoolCascade(records, existing, ports.clock.now()));
   return applied.flatMap(({ action, outcome }) => (action.kind === "update-nodeclaim" && outcome.status === "done" ? [action.record.name] : []));
 }
 

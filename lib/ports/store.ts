@@ -143,16 +143,14 @@ export interface ClusterState {
 // carries it on or rolls it back.
 
 export type DisruptionCommandReason = "Empty" | "Underutilized" | "Drifted";
-export const DISRUPTION_COMMAND_REASONS: readonly DisruptionCommandReason[] = ["Empty", "Underutilized", "Drifted"];
 
 /**
- * Where a command stands:
- *  - `Launching`: written; candidates being tainted, replacements being written and launched;
- *  - `Waiting`: waiting for every replacement to be initialized (then the validation delay);
- *  - `Deleting`: validated; the candidates' records are marked Terminating (termination drains them).
+ * Where a command stands (lib/disruption/commands.ts):
+ *  - `Validating`: decided, nothing done yet; re-checked after the validation delay;
+ *  - `Launching`: validated; candidates tainted, replacements written and launched, waited for;
+ *  - `Deleting`: the candidates' records are being marked Terminating (termination drains them).
  */
-export type DisruptionCommandState = "Launching" | "Waiting" | "Deleting";
-export const DISRUPTION_COMMAND_STATES: readonly DisruptionCommandState[] = ["Launching", "Waiting", "Deleting"];
+export type DisruptionCommandState = "Validating" | "Launching" | "Deleting";
 
 export interface DisruptionCandidateRef {
   node: string;
@@ -172,8 +170,6 @@ export interface DisruptionCommandContent {
   replacements: string[];
   state: DisruptionCommandState;
   decidedAtMs: number;
-  /** Set when every replacement is initialized (or at once for a delete): validation is due this long after. */
-  readyAtMs?: number;
   savingsPerHour: number;
   /** Why, in words. */
   message: string;

@@ -6,12 +6,15 @@
 import { InputError } from "../errors.ts";
 import {
   ConflictError,
-  DISRUPTION_COMMAND_REASONS,
-  DISRUPTION_COMMAND_STATES,
   NODECLAIM_PHASES,
   type DisruptionCommandContent,
+  type DisruptionCommandReason,
+  type DisruptionCommandState,
   type NodeClaimContent,
 } from "../ports/store.ts";
+
+const DISRUPTION_COMMAND_STATES: readonly DisruptionCommandState[] = ["Validating", "Launching", "Deleting"];
+const DISRUPTION_COMMAND_REASONS: readonly DisruptionCommandReason[] = ["Empty", "Underutilized", "Drifted"];
 
 /** DynamoDB's hard limit on one item (names plus values). */
 export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;

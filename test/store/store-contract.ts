@@ -155,7 +155,7 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       method: "single-node-consolidation",
       candidates: [{ node: "ip-10-0-0-1", nodeClaim: "default-abc12", providerId: "aws:///us-east-1a/i-0abc", pricePerHour: 0.192 }],
       replacements: ["default-xyz89"],
-      state: "Launching",
+      state: "Validating",
       decidedAtMs: 900,
       savingsPerHour: 0.096,
       message: "replace m5.xlarge with m5.large",
@@ -189,8 +189,8 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
     it("updates only at the expected version, keeping createdAt", async () => {
       const store = await newStore();
       await store.createDisruptionCommand("cmd-1", command(), 1_000);
-      const waiting = await store.updateDisruptionCommand("cmd-1", 1, command({ state: "Waiting" }), 2_000);
-      expect(waiting).toMatchObject({ id: "cmd-1", state: "Waiting", version: 2, createdAtMs: 1_000, updatedAtMs: 2_000 });
+      const waiting = await store.updateDisruptionCommand("cmd-1", 1, command({ state: "Launching" }), 2_000);
+      expect(waiting).toMatchObject({ id: "cmd-1", state: "Launching", version: 2, createdAtMs: 1_000, updatedAtMs: 2_000 });
       await expect(store.updateDisruptionCommand("cmd-1", 1, command({ state: "Deleting" }), 3_000)).rejects.toMatchObject({ name: "ConflictError", reason: "version" });
       await expect(store.updateDisruptionCommand("nope", 1, command(), 3_000)).rejects.toMatchObject({ name: "ConflictError", reason: "missing" });
       expect(await store.listDisruptionCommands()).toEqual([waiting]);
@@ -232,12 +232,12 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       await expect(store.deleteDisruptionCommand("a#b", 1)).rejects.toBeInstanceOf(InputError);
       await expect(store.createDisruptionCommand("x", command(), -1)).rejects.toThrow(/disruption command x: nowMs: -1 is not a time/);
       await expect(store.createDisruptionCommand("x", command({ savingsPerHour: Number.NaN }), 1)).rejects.toThrow(/disruption command x: savingsPerHour: NaN is not a finite number/);
-      await expect(store.createDisruptionCommand("x", command({ state: "Exploding" as never }), 1)).rejects.toThrow(/disruption command x: state: "Exploding" is not one of Launching, Waiting, Deleting/);
+      await expect(store.createDisruptionCommand("x", command({ state: "Exploding" as never }), 1)).rejects.toThrow(/disruption command x: state: "Exploding" is not one of Validating, Launching, Deleting/);
       await store.createDisruptionCommand("x", command(), 1);
       await expect(store.updateDisruptionCommand("x", 1.5, command(), 2)).rejects.toThrow(/disruption command x: expectedVersion: 1.5 is not a whole number/);
       await expect(store.deleteDisruptionCommand("x", -1)).rejects.toThrow(/disruption command x: expectedVersion: -1 is not a whole number/);
       await expect(store.updateDisruptionCommand("x", 1, command({ state: "Exploding" as never }), 2)).rejects.toBeInstanceOf(InputError);
-      expect(await store.listDisruptionCommands()).toMatchObject([{ id: "x", version: 1, state: "Launching" }]);
+      expect(await store.listDisruptionCommands()).toMatchObject([{ id: "x", version: 1, state: "Validating" }]);
     });
 
     it("rejects a command too large for one item, on create and on update, and keeps what was stored", async () => {

@@ -12,6 +12,8 @@ import { ConflictError, type NodeClaimRecord } from "../../ports/store.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { openDynamoDbStore, tableOptions, target, type OpenStore, type TableOptions } from "./nodepool.ts";
 
+/** The NodeClaim's DisruptionReason condition when a person deletes it. */
+export const MANUAL_DELETION_REASON = "Deleted";
 /** Re-reads after a lost conditional write (the lifecycle tick updating the record meanwhile). */
 const DELETE_ATTEMPTS = 5;
 
@@ -58,7 +60,8 @@ export async function runNodeClaimDelete(name: string, options: TableOptions, io
     if (!record) return say("not found (nothing to delete)");
     if (record.phase === "Terminating") return say("already being deleted", record.version);
     try {
-      const updated = await store.updateNodeClaim(name, record.version, terminatingContent(record), Date.now());
+      const nowMs = Date.now();
+      const updated = await store.updateNodeClaim(name, record.version, terminatingContent(record, MANUAL_DELETION_REASON, "deleted with tenon nodeclaim delete", nowMs), nowMs);
       return say("marked for deletion", updated.version);
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= DELETE_ATTEMPTS) throw error;
