@@ -4,6 +4,16 @@ import { failedSchedulingEvent, incompatibleWithNodePool, isMarkedUnschedulable,
 import { deployment, instance, podRequesting, readyNode, simulatedCluster, taintKeys } from "../../support/in-memory-cluster.ts";
 
 const { bootMs, readyMs, startupTaintRemovalMs, reactionMs } = DEFAULT_TIMINGS;
+/** A gp3 StorageClass (WaitForFirstConsumer), claim "data" and a one-replica Deployment "db" mounting it, played out. */
+async function runDatabaseWithClaim(sim: ReturnType<typeof simulatedCluster>): Promise<void> {
+  sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
+  sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
+  const db = deployment("db", 1);
+  db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
+  sim.addWorkload(db);
+  await sim.runUntilIdle();
+}
+
 const CILIUM = { key: "node.cilium.io/agent-not-ready", effect: "NoExecute" as const, value: "true" };
 
 describe("simulated kubelets", () => {
@@ -172,12 +182,7 @@ describe("simulated controllers and evictions", () => {
       return n;
     };
     sim.addNode(inZone("a1", "us-east-1a"));
-    sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
-    sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
-    const db = deployment("db", 1);
-    db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
-    sim.addWorkload(db);
-    await sim.runUntilIdle();
+    await runDatabaseWithClaim(sim);
 
     const volumes = (await sim.listPersistentVolumes()).items;
     expect(volumes).toHaveLength(1);
@@ -198,12 +203,7 @@ describe("simulated controllers and evictions", () => {
   it("attaches a bound pod's volume to its node and detaches it detachMs after the last pod using it there leaves", async () => {
     const sim = simulatedCluster();
     sim.addNode(readyNode("a1"));
-    sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
-    sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
-    const db = deployment("db", 1);
-    db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
-    sim.addWorkload(db);
-    await sim.runUntilIdle();
+    await runDatabaseWithClaim(sim);
     const pv = (await sim.listPersistentVolumes()).items[0]!.metadata.name;
     const attached = async () => (await listAll((o) => sim.listVolumeAttachments(o))).map((a) => [a.spec.nodeName, a.spec.source.persistentVolumeName]);
     expect(await attached()).toEqual([["a1", pv]]);
