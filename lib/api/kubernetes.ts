@@ -204,6 +204,18 @@ export interface PersistentVolume {
   };
 }
 
+/**
+ * storage.k8s.io/v1 VolumeAttachment: a volume attached to a node, created and deleted by the
+ * attach/detach controller. Termination waits for a node's to go (Karpenter does the same).
+ */
+export interface VolumeAttachment {
+  apiVersion?: "storage.k8s.io/v1";
+  kind?: "VolumeAttachment";
+  metadata: ObjectMeta;
+  spec: { attacher: string; nodeName: string; source: { persistentVolumeName?: string; inlineVolumeSpec?: unknown } };
+  status?: { attached: boolean };
+}
+
 export interface StorageClass {
   apiVersion?: "storage.k8s.io/v1";
   kind?: "StorageClass";

@@ -13,6 +13,8 @@ import type { Action, Applied, Executor } from "../actions/actions.ts";
 import { PortExecutor } from "../actions/executor.ts";
 import { observeNodes } from "../observe/nodes.ts";
 import { runTermination, type TerminationReport } from "../termination/termination.ts";
+import type { CustomObjectKind } from "../ports/cluster.ts";
+import { decideNodePoolCascade } from "./cascade.ts";
 import { CLEANUP_INTERVAL_MS, CLEANUP_LEASE, decideLifecycle, planCleanup, stepOf } from "./decisions.ts";
 
 export interface LifecycleReport {
@@ -27,6 +29,8 @@ export interface LifecycleReport {
   cleanup?: CleanupReport;
   /** Present when a Node or NodeClaim was on the termination path (lib/termination). */
   termination?: TerminationReport;
+  /** Records marked Terminating this tick because their NodePool is gone. */
+  nodePoolDeleted?: string[];
 }
 
 /** What the executor did, step by step: a unit counts when every action of it was applied. */
@@ -79,9 +83,12 @@ export async function runLifecycle(ports: FullPorts, executor: Executor = new Po
     timing: { registrationTtlMs: settings.registrationTtlMs, pendingRecordTtlMs: settings.pendingRecordTtlMs, gcGraceMs: settings.gcGraceMs, launchAttempts: settings.launchAttempts },
   });
   const report = lifecycleReport(await executor.execute(actions));
+  const cascaded = await cascadeDeletedNodePools(ports, records, executor);
+  if (cascaded.length > 0) report.nodePoolDeleted = cascaded;
   // Termination decides from the same observation; its steps read back what the steps above did next tick.
   const termination = await runTermination(ports, { records, nodes, instances }, executor);
   if (termination) report.termination = termination;
+  reportStuckDrains(ports, termination);
   const cleanup = await cleanUp(ports, { records, instances }, executor);
   if (cleanup) report.cleanup = cleanup;
   await executor.execute([{ kind: "publish-cluster-state", reason: "cold provisioner runs start from a snapshot at most a tick old" }]);
@@ -95,11 +102,40 @@ export interface CleanupReport {
   failures: string[];
 }
 
-/** Every EC2NodeClass that exists, valid or not: an invalid NodeClass is still there, and so is its profile. */
-async function existingNodeClassNames(ports: FullPorts): Promise<string[]> {
-  const fromCluster = await listAll((o) => ports.cluster.listCustomObjects("EC2NodeClass", o));
-  const fromTable = await ports.store.listConfigObjects("EC2NodeClass");
+/** Every NodePool or EC2NodeClass that exists, valid or not, as a CRD or a table item: an invalid object is still there. */
+async function existingConfigNames(ports: FullPorts, kind: CustomObjectKind): Promise<string[]> {
+  const fromCluster = await listAll((o) => ports.cluster.listCustomObjects(kind, o));
+  const fromTable = await ports.store.listConfigObjects(kind);
   return [...fromCluster.map((o) => o.metadata?.name), ...fromTable.map((r) => r.name)].filter((n): n is string => typeof n === "string" && n !== "");
+}
+
+/**
+ * Marks the records of NodePools that no longer exist Terminating (lib/lifecycle/cascade.ts);
+ * termination takes them from the next tick. When the NodePools cannot be listed, nothing is marked.
+ */
+async function cascadeDeletedNodePools(ports: FullPorts, records: readonly NodeClaimRecord[], executor: Executor): Promise<string[]> {
+  if (records.every((r) => r.phase === "Terminating")) return [];
+  let existing: Set<string> | undefined;
+  try {
+    existing = new Set(await existingConfigNames(ports, "NodePool"));
+  } catch (error) {
+    ports.log.warn(`could not list NodePools, so no NodeClaim is cascaded this tick: ${(error as Error).message}`);
+  }
+  const applied = await executor.execute(decideNodePoolCascade(records, existing, ports.clock.now()));
+  return applied.flatMap(({ action, outcome }) => (action.kind === "update-nodeclaim" && outcome.status === "done" ? [action.record.name] : []));
+}
+
+/** Metric DrainsStuck every tick (0 included, so an alarm sees data), and one warning per stuck drain. */
+function reportStuckDrains(ports: FullPorts, termination: TerminationReport | undefined): void {
+  const stuck = termination?.stuck ?? [];
+  ports.metrics.addMetric(METRIC.drainsStuck, "Count", stuck.length);
+  for (const drain of stuck) {
+    ports.log.warn(`drain of Node ${drain.node} has lasted ${Math.round(drain.deletingForMs / 60_000)} min; held by ${drain.heldBy.join("; ")}`, {
+      node: drain.node,
+      deletingForMs: drain.deletingForMs,
+      heldBy: drain.heldBy,
+    });
+  }
 }
 
 /**
@@ -131,7 +167,7 @@ export async function cleanUp(
   }
   let nodeClasses: string[] | undefined;
   try {
-    nodeClasses = await existingNodeClassNames(ports);
+    nodeClasses = await existingConfigNames(ports, "EC2NodeClass");
   } catch (error) {
     // Without the NodeClass list every profile would look orphaned: skip profiles this time.
     fail("listing EC2NodeClasses", (error as Error).message);

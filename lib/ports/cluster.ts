@@ -28,6 +28,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   StorageClass,
+  VolumeAttachment,
 } from "../api/kubernetes.ts";
 
 /** Page size used by `listAll` and recommended to adapters: big enough to be cheap, small enough for Lambda memory. */
@@ -195,6 +196,11 @@ export interface ClusterReader {
   listPersistentVolumeClaims(options?: ListOptions): Promise<Page<PersistentVolumeClaim>>;
   listPersistentVolumes(options?: ListOptions): Promise<Page<PersistentVolume>>;
   listStorageClasses(options?: ListOptions): Promise<Page<StorageClass>>;
+  /**
+   * Every VolumeAttachment (cluster-scoped; the API server has no field selector on
+   * `spec.nodeName`, so callers filter by node). Termination waits for a node's to go.
+   */
+  listVolumeAttachments(options?: ListOptions): Promise<Page<VolumeAttachment>>;
   /** NodePools or EC2NodeClasses, unvalidated. */
   listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>>;
 }

@@ -4,7 +4,17 @@
  * large cluster state. Pure functions; both adapters call them so they fail the same way.
  */
 import { InputError } from "../errors.ts";
-import { ConflictError, NODECLAIM_PHASES, type NodeClaimContent } from "../ports/store.ts";
+import {
+  ConflictError,
+  NODECLAIM_PHASES,
+  type DisruptionCommandContent,
+  type DisruptionCommandReason,
+  type DisruptionCommandState,
+  type NodeClaimContent,
+} from "../ports/store.ts";
+
+const DISRUPTION_COMMAND_STATES: readonly DisruptionCommandState[] = ["Validating", "Launching", "Deleting"];
+const DISRUPTION_COMMAND_REASONS: readonly DisruptionCommandReason[] = ["Empty", "Underutilized", "Drifted"];
 
 /** DynamoDB's hard limit on one item (names plus values). */
 export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
@@ -131,6 +141,20 @@ export function encodeNodeClaimContent(content: NodeClaimContent, name?: string)
     throw new InputError({ object: what, path: "launch.attempts", reason: "must be a whole number of attempts" });
   }
   return encodeBody({ nodeClaim: content.nodeClaim, phase: content.phase, launch: content.launch }, what);
+}
+
+/** Checks a disruption command's content (its state and reason drive every later step) and encodes it. */
+export function encodeCommandContent(content: DisruptionCommandContent, id: string): string {
+  const what = `disruption command ${id}`;
+  const oneOf = (path: string, value: unknown, allowed: readonly string[]): void => {
+    if (!allowed.includes(value as string)) throw new InputError({ object: what, path, reason: `${JSON.stringify(value)} is not one of ${allowed.join(", ")}` });
+  };
+  oneOf("state", content?.state, DISRUPTION_COMMAND_STATES);
+  oneOf("reason", content.reason, DISRUPTION_COMMAND_REASONS);
+  oneOf("decision", content.decision, ["delete", "replace"]);
+  if (!Array.isArray(content.candidates)) throw new InputError({ object: what, path: "candidates", reason: "must be a list" });
+  if (!Array.isArray(content.replacements)) throw new InputError({ object: what, path: "replacements", reason: "must be a list" });
+  return encodeBody(content, what);
 }
 
 export function decodeNodeClaimContent(text: string): NodeClaimContent {

@@ -13,14 +13,18 @@
  *     each pod still there is deleted (no PDB check) once the deadline is no further away than
  *     its own terminationGracePeriodSeconds (default 30 s), so it can stop cleanly by then; past
  *     the deadline the instance is terminated with whatever remains (no period: wait forever);
- *  5. no pod that must go is left: terminate the instance;
- *  6. on a later tick, the instance shutting-down or terminated (or gone): remove the finalizer
+ *  5. no pod that must go is left: wait until the node's VolumeAttachments are gone (the CSI
+ *     driver detaching the volumes, so the pods' replacements can attach them elsewhere), except
+ *     attachments of volumes used by pods the drain leaves alone (as Karpenter) and attachments
+ *     of no persistent volume; the terminationGracePeriod ends this wait too;
+ *  6. then terminate the instance;
+ *  7. on a later tick, the instance shutting-down or terminated (or gone): remove the finalizer
  *     and delete the record.
  * Every step is read back from what the cluster, the cloud and the records show, so a tick that
  * dies midway is resumed by the next one. Pure: no I/O, no clock.
  */
 import type { Action } from "../actions/actions.ts";
-import type { Node, Pod } from "../api/kubernetes.ts";
+import type { Node, Pod, VolumeAttachment } from "../api/kubernetes.ts";
 import { podKey } from "../api/kubernetes.ts";
 import { TERMINATION_FINALIZER } from "../api/labels.ts";
 import { DISRUPTED_TAINT, isDaemonSetPod, isMirrorPod, isTerminal, isTerminating, podDoNotDisrupt } from "../disruption/pods.ts";
@@ -39,6 +43,13 @@ export interface TerminationInput {
   records: readonly NodeClaimRecord[];
   /** Unfinished pods bound to each node being deleted, by node name. */
   podsByNode: ReadonlyMap<string, readonly Pod[]>;
+  /** VolumeAttachments of each node being deleted, by node name (absent: none). */
+  volumeAttachmentsByNode?: ReadonlyMap<string, readonly VolumeAttachment[]>;
+  /**
+   * The persistent volume each claim is bound to, by `namespace/claim`: needed only for the claims
+   * of pods the drain leaves alone (their volumes' attachments do not hold termination).
+   */
+  claimVolumes?: ReadonlyMap<string, string>;
   instances: readonly CloudInstance[];
   nowMs: number;
   maxEvictions?: number;
@@ -72,6 +83,51 @@ function isBeingDeleted(node: Node): boolean {
 function instanceIdOf(record: NodeClaimRecord | undefined, node: Node | undefined): string | undefined {
   const providerId = node?.spec.providerID ?? record?.nodeClaim.status?.providerID;
   return record?.launch.instanceId ?? (providerId ? instanceIdFromProviderId(providerId) : undefined);
+}
+
+/** What keeps a node being deleted from being terminated now (empty lists: nothing). */
+export interface DrainHolds {
+  /** Pods with karpenter.sh/do-not-disrupt: they wait for the terminationGracePeriod. */
+  doNotDisrupt: string[];
+  /** Pods still to be evicted (a PodDisruptionBudget may be refusing them). */
+  toEvict: string[];
+  /** Pods already stopping. */
+  stopping: string[];
+  /** VolumeAttachments still there once the pods are gone. */
+  volumeAttachments: string[];
+}
+
+/** The `namespace/claim` keys of the persistent volume claims a pod mounts. */
+export function podClaimKeys(pod: Pod): string[] {
+  const namespace = pod.metadata.namespace || "default";
+  return (pod.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [`${namespace}/${v.persistentVolumeClaim.claimName}`] : []));
+}
+
+/**
+ * The attachments that hold termination, as Karpenter decides: those of a persistent volume no pod
+ * left on the node (one the drain does not remove) still uses.
+ */
+export function blockingAttachments(pods: readonly Pod[], attachments: readonly VolumeAttachment[], claimVolumes: ReadonlyMap<string, string>): VolumeAttachment[] {
+  const staying = new Set(pods.filter((p) => !mustGo(p)).flatMap(podClaimKeys).map((key) => claimVolumes.get(key)).filter((v): v is string => v !== undefined));
+  return attachments.filter((a) => a.spec.source.persistentVolumeName !== undefined && !staying.has(a.spec.source.persistentVolumeName));
+}
+
+/** Why a node being deleted is not terminated yet, from the same observation the decision uses. */
+export function drainHolds(node: Node, input: Pick<TerminationInput, "podsByNode" | "volumeAttachmentsByNode" | "claimVolumes" | "nowMs">): DrainHolds {
+  const name = node.metadata.name;
+  const pods = input.podsByNode.get(name) ?? [];
+  const remaining = pods.filter(mustGo);
+  const holds: DrainHolds = { doNotDisrupt: [], toEvict: [], stopping: [], volumeAttachments: [] };
+  for (const pod of remaining) {
+    if (isTerminating(pod)) holds.stopping.push(podKey(pod));
+    else if (podDoNotDisrupt(pod, input.nowMs) !== undefined) holds.doNotDisrupt.push(podKey(pod));
+    else holds.toEvict.push(podKey(pod));
+  }
+  if (remaining.length === 0) {
+    const attachments = blockingAttachments(pods, input.volumeAttachmentsByNode?.get(name) ?? [], input.claimVolumes ?? new Map());
+    holds.volumeAttachments = attachments.map((a) => `${a.metadata.name} (${a.spec.source.persistentVolumeName})`);
+  }
+  return holds;
 }
 
 export function decideTermination(input: TerminationInput): Action[] {
@@ -112,11 +168,13 @@ export function decideTermination(input: TerminationInput): Action[] {
     const deletedAtMs = Date.parse(node.metadata.deletionTimestamp!);
     const graceOver = gracePeriodMs !== undefined && !Number.isNaN(deletedAtMs) && nowMs >= deletedAtMs + gracePeriodMs;
     if (remaining.length === 0 || graceOver) {
-      const why =
-        remaining.length === 0
-          ? `Node ${name} is drained`
-          : `Node ${name}'s terminationGracePeriod (${Math.round(gracePeriodMs! / 1000)} s) is over; ${remaining.length} pod(s) left: ${remaining.map(podKey).join(", ")}`;
-      finish(unit, record, node, why);
+      const attached = remaining.length === 0 ? drainHolds(node, input).volumeAttachments : [];
+      if (remaining.length === 0 && attached.length === 0) {
+        finish(unit, record, node, `Node ${name} is drained and its volumes are detached`);
+      } else if (graceOver) {
+        const left = remaining.length > 0 ? `${remaining.length} pod(s) left: ${remaining.map(podKey).join(", ")}` : `${attached.length} volume attachment(s) left: ${attached.join(", ")}`;
+        finish(unit, record, node, `Node ${name}'s terminationGracePeriod (${Math.round(gracePeriodMs! / 1000)} s) is over; ${left}`);
+      } // else the volumes are being detached: the next tick looks again
       continue;
     }
     // Near the end of the NodeClaim's terminationGracePeriod, pods still there are deleted (no PDB

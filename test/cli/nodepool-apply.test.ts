@@ -5,10 +5,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../lib/cli/main.ts";
 import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../support/dynamodb.ts";
+import { useDynamoDbLocalThroughEnv } from "../support/dynamodb-env.ts";
 import { recordingIO } from "../support/recording-io.ts";
 
 const CLUSTER = "apply-test";
@@ -33,20 +33,12 @@ spec:
   limits: {cpu: "${cpuLimit}"}
 `;
 
-let dynamo: DynamoDbLocal;
+const local = useDynamoDbLocalThroughEnv();
 let table: string;
 let dir: string;
 
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  process.env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamo.endpoint;
-  process.env["AWS_REGION"] = "us-east-1";
-  process.env["AWS_ACCESS_KEY_ID"] = "tenonlocal";
-  process.env["AWS_SECRET_ACCESS_KEY"] = "local";
-});
-afterAll(async () => dynamo?.stop());
 beforeEach(async () => {
-  table = await dynamo.createTable();
+  table = await local().createTable();
   dir = mkdtempSync(join(tmpdir(), "tenon-apply-"));
 });
 
@@ -72,7 +64,7 @@ describe("tenon nodepool apply", () => {
     write("pool.yaml", `${NODE_CLASS}---\n${nodePool("200")}`);
     expect((await tenon("nodepool", "apply", "-f", file)).out).toContain("NodePool default: configured (version 2)");
 
-    const store = createDynamoDbStore({ client: dynamo.client, tableName: table, clusterName: CLUSTER });
+    const store = createDynamoDbStore({ client: local().client, tableName: table, clusterName: CLUSTER });
     const stored = await store.getConfigObject("NodePool", "default");
     expect((stored?.raw as { spec: { limits: { cpu: string } } }).spec.limits.cpu).toBe("200");
   });

@@ -15,6 +15,7 @@ clusterContract("in-memory", async () => {
     addPod: (p) => void cluster.addPod(p),
     addPodDisruptionBudget: (b) => void cluster.addPodDisruptionBudget(b),
     addNodePool: (o) => cluster.putCustomObject("NodePool", o),
+    addVolumeAttachment: (a) => void cluster.addVolumeAttachment(a),
     pod: (namespace, name) => cluster.pod(namespace, name),
     events: () => cluster.events({ source: "tenon" }),
   };
@@ -36,6 +37,7 @@ clusterContract("kube adapter over the fake API server", async () => {
     addPod: (p) => void server.put("/pods", p as never),
     addPodDisruptionBudget: (b) => void server.put("policy/poddisruptionbudgets", b as never),
     addNodePool: (o) => void server.put("karpenter.sh/nodepools", o as never),
+    addVolumeAttachment: (a) => void server.put("storage.k8s.io/volumeattachments", a as never),
     pod: (namespace, name) => server.get("/pods", name, namespace) as unknown as Pod | undefined,
     events: () => server.list("/events") as unknown as ClusterEvent[],
     close: () => server.close(),

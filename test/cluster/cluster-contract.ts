@@ -6,7 +6,7 @@
  * server, the kube adapter over a real kube-apiserver) runs the same suite.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { Node, Pod, PodDisruptionBudget } from "../../lib/api/kubernetes.ts";
+import type { Node, Pod, PodDisruptionBudget, VolumeAttachment } from "../../lib/api/kubernetes.ts";
 import { listAll, updateNodeTaints, type Cluster, type ClusterEvent, type RawObject } from "../../lib/ports/cluster.ts";
 
 export interface ClusterHarness {
@@ -15,6 +15,8 @@ export interface ClusterHarness {
   addPod(pod: Pod): void;
   addPodDisruptionBudget(budget: PodDisruptionBudget): void;
   addNodePool(object: RawObject & { metadata: { name: string } }): void;
+  /** As the attach/detach controller creates one. */
+  addVolumeAttachment(attachment: VolumeAttachment): void;
   /** The pod as the cluster now has it (undefined once deleted or evicted). */
   pod(namespace: string, name: string): Pod | undefined;
   /** The events recorded through `recordEvent`, oldest first. */
@@ -59,6 +61,28 @@ export function clusterContract(adapter: string, make: () => Promise<ClusterHarn
       expect(first.items).toHaveLength(2);
       expect(first.continue).toBeTruthy();
       expect((await listAll((o) => cluster.listNodes(o), 2)).map((n) => n.metadata.name).sort()).toEqual(["a", "b", "c"]);
+    });
+
+    it("lists VolumeAttachments page by page, with the node and the persistent volume of each", async () => {
+      const { cluster, addVolumeAttachment } = await start();
+      const attachment = (name: string, nodeName: string, pv?: string): VolumeAttachment => ({
+        apiVersion: "storage.k8s.io/v1",
+        kind: "VolumeAttachment",
+        metadata: { name },
+        spec: { attacher: "ebs.csi.aws.com", nodeName, source: pv ? { persistentVolumeName: pv } : { inlineVolumeSpec: { csi: { driver: "ebs.csi.aws.com", volumeHandle: "vol-1" } } } },
+      });
+      addVolumeAttachment(attachment("csi-a", "n1", "pv-a"));
+      addVolumeAttachment(attachment("csi-b", "n2", "pv-b"));
+      addVolumeAttachment(attachment("csi-c", "n1"));
+      const first = await cluster.listVolumeAttachments({ limit: 2 });
+      expect(first.items).toHaveLength(2);
+      expect(first.continue).toBeTruthy();
+      const all = await listAll((o) => cluster.listVolumeAttachments(o), 2);
+      expect(all.map((a) => [a.metadata.name, a.spec.nodeName, a.spec.source.persistentVolumeName]).sort()).toEqual([
+        ["csi-a", "n1", "pv-a"],
+        ["csi-b", "n2", "pv-b"],
+        ["csi-c", "n1", undefined],
+      ]);
     });
 
     it("reads the pods on a node", async () => {

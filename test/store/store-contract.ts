@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../lib/errors.ts";
-import { ConflictError, type Store } from "../../lib/ports/store.ts";
+import { ConflictError, type DisruptionCommandContent, type Store } from "../../lib/ports/store.ts";
 import { claimContent, nodeSummary } from "../support/records.ts";
 
 export type StoreFactory = () => Promise<Store>;
@@ -145,6 +145,110 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       const stored = await store.getNodeClaim("a");
       expect(stored?.version).toBe(1 + writers);
       expect(Object.keys(stored?.nodeClaim.metadata.annotations ?? {}).sort()).toEqual(Array.from({ length: writers }, (_, w) => `writer-${w}`).sort());
+    });
+  });
+
+  describe(`${label}: disruption commands`, () => {
+    const command = (overrides: Partial<DisruptionCommandContent> = {}): DisruptionCommandContent => ({
+      reason: "Underutilized",
+      decision: "replace",
+      method: "single-node-consolidation",
+      candidates: [{ node: "ip-10-0-0-1", nodeClaim: "default-abc12", providerId: "aws:///us-east-1a/i-0abc", pricePerHour: 0.192 }],
+      replacements: ["default-xyz89"],
+      state: "Validating",
+      decidedAtMs: 900,
+      savingsPerHour: 0.096,
+      message: "replace m5.xlarge with m5.large",
+      ...overrides,
+    });
+
+    it("creates a command at version 1 and reads back exactly what was written", async () => {
+      const store = await newStore();
+      const created = await store.createDisruptionCommand("cmd-1", command(), 1_000);
+      expect(created).toEqual({ ...command(), id: "cmd-1", createdAtMs: 1_000, updatedAtMs: 1_000, version: 1 });
+      expect(await store.listDisruptionCommands()).toEqual([created]);
+    });
+
+    it("treats creating the same content again as a no-op and different content as a conflict", async () => {
+      const store = await newStore();
+      const first = await store.createDisruptionCommand("cmd-1", command(), 1_000);
+      expect(await store.createDisruptionCommand("cmd-1", command(), 2_000)).toEqual(first);
+      const different = store.createDisruptionCommand("cmd-1", command({ replacements: ["other"] }), 3_000);
+      await expect(different).rejects.toBeInstanceOf(ConflictError);
+      await expect(different).rejects.toMatchObject({ reason: "exists" });
+      expect((await store.listDisruptionCommands()).map((c) => [c.replacements, c.version])).toEqual([[["default-xyz89"], 1]]);
+    });
+
+    it("of many concurrent identical creates, all see the one command and one exists", async () => {
+      const store = await newStore();
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.createDisruptionCommand("same", command(), 5)));
+      expect(results.every((r) => r.version === 1 && r.createdAtMs === 5)).toBe(true);
+      expect(await store.listDisruptionCommands()).toHaveLength(1);
+    });
+
+    it("updates only at the expected version, keeping createdAt", async () => {
+      const store = await newStore();
+      await store.createDisruptionCommand("cmd-1", command(), 1_000);
+      const waiting = await store.updateDisruptionCommand("cmd-1", 1, command({ state: "Launching" }), 2_000);
+      expect(waiting).toMatchObject({ id: "cmd-1", state: "Launching", version: 2, createdAtMs: 1_000, updatedAtMs: 2_000 });
+      await expect(store.updateDisruptionCommand("cmd-1", 1, command({ state: "Deleting" }), 3_000)).rejects.toMatchObject({ name: "ConflictError", reason: "version" });
+      await expect(store.updateDisruptionCommand("nope", 1, command(), 3_000)).rejects.toMatchObject({ name: "ConflictError", reason: "missing" });
+      expect(await store.listDisruptionCommands()).toEqual([waiting]);
+    });
+
+    it("of many concurrent updates at the same version, exactly one is applied", async () => {
+      const store = await newStore();
+      await store.createDisruptionCommand("cmd-1", command(), 1);
+      const results = await settle(Array.from({ length: 10 }, (_, i) => () => store.updateDisruptionCommand("cmd-1", 1, command({ message: `writer ${i}` }), 2)));
+      const applied = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(applied).toHaveLength(1);
+      expect(rejectionsOf(results).every((e) => e instanceof ConflictError && e.reason === "version")).toBe(true);
+      expect((await store.listDisruptionCommands())[0]?.message).toBe(applied[0]?.message);
+    });
+
+    it("deletes only at the expected version, and a repeated delete is a no-op", async () => {
+      const store = await newStore();
+      await store.createDisruptionCommand("cmd-1", command(), 1);
+      await store.updateDisruptionCommand("cmd-1", 1, command({ state: "Deleting" }), 2);
+      await expect(store.deleteDisruptionCommand("cmd-1", 1)).rejects.toMatchObject({ name: "ConflictError", reason: "version" });
+      expect(await store.deleteDisruptionCommand("cmd-1", 2)).toBe(true);
+      expect(await store.deleteDisruptionCommand("cmd-1", 2)).toBe(false);
+      expect(await store.listDisruptionCommands()).toEqual([]);
+    });
+
+    it("lists commands sorted by id, apart from NodeClaim records", async () => {
+      const store = await newStore();
+      for (const id of ["c", "a", "b"]) await store.createDisruptionCommand(id, command(), 1);
+      await store.createNodeClaim(claimContent("a"), 1);
+      expect((await store.listDisruptionCommands()).map((c) => c.id)).toEqual(["a", "b", "c"]);
+      expect((await store.listNodeClaims()).map((r) => r.name)).toEqual(["a"]);
+    });
+
+    it("rejects bad ids, versions, times, states and values JSON cannot hold", async () => {
+      const store = await newStore();
+      await expect(store.createDisruptionCommand("a#b", command(), 1)).rejects.toThrow(/disruption command a#b: name must not contain "#"/);
+      await expect(store.createDisruptionCommand("", command(), 1)).rejects.toThrow(/disruption command: name must be a non-empty string/);
+      await expect(store.updateDisruptionCommand("a#b", 1, command(), 1)).rejects.toBeInstanceOf(InputError);
+      await expect(store.deleteDisruptionCommand("a#b", 1)).rejects.toBeInstanceOf(InputError);
+      await expect(store.createDisruptionCommand("x", command(), -1)).rejects.toThrow(/disruption command x: nowMs: -1 is not a time/);
+      await expect(store.createDisruptionCommand("x", command({ savingsPerHour: Number.NaN }), 1)).rejects.toThrow(/disruption command x: savingsPerHour: NaN is not a finite number/);
+      await expect(store.createDisruptionCommand("x", command({ state: "Exploding" as never }), 1)).rejects.toThrow(/disruption command x: state: "Exploding" is not one of Validating, Launching, Deleting/);
+      await store.createDisruptionCommand("x", command(), 1);
+      await expect(store.updateDisruptionCommand("x", 1.5, command(), 2)).rejects.toThrow(/disruption command x: expectedVersion: 1.5 is not a whole number/);
+      await expect(store.deleteDisruptionCommand("x", -1)).rejects.toThrow(/disruption command x: expectedVersion: -1 is not a whole number/);
+      await expect(store.updateDisruptionCommand("x", 1, command({ state: "Exploding" as never }), 2)).rejects.toBeInstanceOf(InputError);
+      expect(await store.listDisruptionCommands()).toMatchObject([{ id: "x", version: 1, state: "Validating" }]);
+    });
+
+    it("rejects a command too large for one item, on create and on update, and keeps what was stored", async () => {
+      const store = await newStore();
+      const huge = command({ message: "x".repeat(310 * 1024) });
+      await expect(store.createDisruptionCommand("big", huge, 1)).rejects.toThrow(/disruption command big: is \d+ bytes as JSON; one stored object may be at most 307200/);
+      await store.createDisruptionCommand("big", command(), 1);
+      await expect(store.updateDisruptionCommand("big", 1, huge, 2)).rejects.toThrow(/disruption command big: is \d+ bytes as JSON/);
+      // 1,000 candidates (a large consolidation) still fit.
+      const many = command({ candidates: Array.from({ length: 1_000 }, (_, i) => ({ node: `ip-10-0-${i}`, nodeClaim: `default-${i}`, providerId: `aws:///us-east-1a/i-${i}`, pricePerHour: 0.1 })) });
+      expect((await store.updateDisruptionCommand("big", 1, many, 2)).candidates).toHaveLength(1_000);
     });
   });
 

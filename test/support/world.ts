@@ -6,14 +6,16 @@
 import { nodeClassObject, nodePoolObject } from "./builders.ts";
 import { gzipSync } from "node:zlib";
 import type { Context, SQSEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import type { Pod } from "../../lib/api/kubernetes.ts";
 import { isMarkedUnschedulable } from "../../lib/ports/cluster.ts";
 import type { Store } from "../../lib/ports/store.ts";
 import { installRuntime } from "../../lib/wiring/runtime.ts";
 import { type Runtime } from "../../lib/wiring/base.ts";
 import type { QueuedMessage } from "../../lib/queue/in-memory/memory-queue.ts";
-import type { SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
+import { fixedRuntime } from "../../lib/wiring/base.ts";
+import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
 import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
 import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { handler as batcher } from "../../functions/batcher/handler.ts";
@@ -204,4 +206,20 @@ export function addWebWorkload(world: SimulatedWorld, replicas: number, options:
   world.cluster.putCustomObject("NodePool", nodePoolObject("default", options.nodePoolRequirements ?? ON_DEMAND_ONLY));
   world.cluster.putCustomObject("EC2NodeClass", nodeClassObject(options.clusterName ?? CLUSTER));
   world.cluster.addWorkload(web(replicas));
+}
+
+/**
+ * A world whose `web` Deployment of `replicas` runs on nodes Tenon provisioned through the real
+ * handlers (batcher, provisioner, two minutes of lifecycle ticks), the runtime installed with `install`.
+ */
+export async function provisionedWorld(install: (runtime: Runtime) => void, replicas: number, store: Store = createMemoryStore({ clusterName: CLUSTER })): Promise<SimulatedWorld> {
+  const w = simulatedWorld({ clusterName: CLUSTER, store });
+  addWebWorkload(w, replicas);
+  install(fixedRuntime(w.ports));
+  await w.cluster.advance(3_000);
+  await callBatcher(auditPayloadForUnschedulable(w));
+  await deliverNextMessages(w);
+  await runWithLifecycleTicks(w, 120_000);
+  expect(runningPods(w)).toHaveLength(replicas);
+  return w;
 }

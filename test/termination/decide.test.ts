@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Node, Pod } from "../../lib/api/kubernetes.ts";
+import type { Node, Pod, VolumeAttachment } from "../../lib/api/kubernetes.ts";
 import type { Action } from "../../lib/actions/actions.ts";
 import type { CloudInstance, InstanceState } from "../../lib/ports/cloud.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
-import { decideTermination, type TerminationInput } from "../../lib/termination/decide.ts";
+import { decideTermination, drainHolds, type TerminationInput } from "../../lib/termination/decide.ts";
 import { pod } from "../support/builders.ts";
 import { claimContent } from "../support/records.ts";
 
@@ -137,6 +137,35 @@ describe("decideTermination", () => {
       ]);
     }
     expect(kinds(decide([], { instances: [] }))).toEqual(["remove-node-finalizer", "delete-nodeclaim"]);
+  });
+
+  it("waits for the drained node's volume attachments to go before terminating, until the terminationGracePeriod", () => {
+    const attachment = (name: string, pv?: string): VolumeAttachment => ({ metadata: { name }, spec: { attacher: "ebs.csi.aws.com", nodeName: "n1", source: pv ? { persistentVolumeName: pv } : {} } });
+    const attached = { volumeAttachmentsByNode: new Map([["n1", [attachment("csi-a", "pv-data")]]]) };
+    expect(decide([], attached)).toEqual([]);
+    expect(drainHolds(node(), { podsByNode: new Map(), ...attached, nowMs: DELETED_AT }).volumeAttachments).toEqual(["csi-a (pv-data)"]);
+    // Pods still to go come first: the attachments are not what holds the node then.
+    expect(evicted(decide([pod({ name: "db" })], attached))).toEqual(["db"]);
+    // The attachments gone: terminate.
+    expect(kinds(decide([], { volumeAttachmentsByNode: new Map([["n1", []]]) }))).toEqual(["terminate-instance"]);
+    // An attachment of no persistent volume (an inline volume) does not hold termination.
+    expect(kinds(decide([], { volumeAttachmentsByNode: new Map([["n1", [attachment("csi-inline")]]]) }))).toEqual(["terminate-instance"]);
+    // The terminationGracePeriod ends the wait, and says what was left.
+    const late = decide([], { ...attached, records: [record({ gracePeriodMs: 60_000 })], at: DELETED_AT + 60_000 });
+    expect(late).toEqual([expect.objectContaining({ kind: "terminate-instance", reason: expect.stringMatching(/1 volume attachment\(s\) left: csi-a \(pv-data\)/) })]);
+  });
+
+  it("ignores the attachments of volumes used by pods the drain leaves alone, as Karpenter", () => {
+    const attach = (name: string, pv: string): VolumeAttachment => ({ metadata: { name }, spec: { attacher: "ebs.csi.aws.com", nodeName: "n1", source: { persistentVolumeName: pv } } });
+    const agent = pod({ name: "agent", tolerations: [{ key: "karpenter.sh/disrupted", operator: "Exists" }], volumes: [{ name: "state", persistentVolumeClaim: { claimName: "agent-state" } }] });
+    const claimVolumes = new Map([["default/agent-state", "pv-agent"]]);
+    const input = { volumeAttachmentsByNode: new Map([["n1", [attach("csi-agent", "pv-agent")]]]), claimVolumes };
+    expect(kinds(decide([agent], input))).toEqual(["terminate-instance"]);
+    // Another volume on the same node still holds it.
+    const both = { volumeAttachmentsByNode: new Map([["n1", [attach("csi-agent", "pv-agent"), attach("csi-db", "pv-db")]]]), claimVolumes };
+    expect(decide([agent], both)).toEqual([]);
+    // Without knowing the agent's claim, its attachment holds the node too (safe side).
+    expect(decide([agent], { volumeAttachmentsByNode: input.volumeAttachmentsByNode })).toEqual([]);
   });
 
   it("bounds the evictions of one tick", () => {

@@ -5,25 +5,12 @@
  * the next.
  */
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { fixedRuntime } from "../../lib/wiring/base.ts";
-import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import type { LifecycleReport } from "../../lib/lifecycle/lifecycle.ts";
-import { addWebWorkload, auditPayloadForUnschedulable, callBatcher, callLifecycle, CLUSTER, deliverNextMessages, runningPods, runWithLifecycleTicks, useInstalledRuntime } from "../support/world.ts";
+import { auditPayloadForUnschedulable, callBatcher, callLifecycle, deliverNextMessages, provisionedWorld, runningPods, useInstalledRuntime } from "../support/world.ts";
 
 const install = useInstalledRuntime();
 
-async function provisioned(replicas: number): Promise<SimulatedWorld> {
-  const w = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
-  addWebWorkload(w, replicas);
-  install(fixedRuntime(w.ports));
-  await w.cluster.advance(3_000);
-  await callBatcher(auditPayloadForUnschedulable(w));
-  await deliverNextMessages(w);
-  await runWithLifecycleTicks(w, 120_000);
-  expect(runningPods(w)).toHaveLength(replicas);
-  return w;
-}
+const provisioned = (replicas: number) => provisionedWorld(install, replicas);
 
 describe("termination through the lifecycle tick", () => {
   it("drains a deleted Node under its PDB, terminates the instance, then drops the finalizer and the record, resuming after a crash", async () => {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { CliIO } from "../io.ts";
 import { registerDisrupt } from "./disrupt.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
+import { registerNodeClaim } from "./nodeclaim.ts";
 import { registerNodePool } from "./nodepool.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerValidate } from "./validate.ts";
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerInstanceTypes(program, io);
   registerValidate(program, io);
   registerNodePool(program, io);
+  registerNodeClaim(program, io);
 }

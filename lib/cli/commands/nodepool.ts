@@ -18,7 +18,7 @@ import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 
 const CONFIG_KINDS: readonly ConfigKind[] = ["NodePool", "EC2NodeClass"];
 
-interface TableOptions {
+export interface TableOptions {
   cluster?: string;
   table?: string;
   region?: string;
@@ -31,7 +31,7 @@ export type OpenStore = (target: { cluster: string; table: string; region?: stri
 export const openDynamoDbStore: OpenStore = ({ cluster, table, region }) =>
   createDynamoDbStore({ client: new DynamoDBClient(region ? { region } : {}), tableName: table, clusterName: cluster });
 
-function target(options: TableOptions): { cluster: string; table: string; region?: string } {
+export function target(options: TableOptions): { cluster: string; table: string; region?: string } {
   const cluster = options.cluster ?? process.env["TENON_CLUSTER"];
   if (!cluster) throw new UsageError("--cluster <name> is required (or set TENON_CLUSTER)");
   const table = options.table ?? process.env["TENON_TABLE"] ?? `tenon-${cluster}`;
@@ -122,7 +122,7 @@ export async function runDelete(kind: string, name: string, options: TableOption
   io.out(deleted ? `${kind} ${name}: deleted\n` : `${kind} ${name}: not found (nothing to delete)\n`);
 }
 
-function tableOptions(command: Command): Command {
+export function tableOptions(command: Command): Command {
   return command
     .option("--cluster <name>", "the EKS cluster (or TENON_CLUSTER)")
     .option("--table <name>", "the state table (default: tenon-<cluster>, or TENON_TABLE)")

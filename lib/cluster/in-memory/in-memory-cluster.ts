@@ -8,7 +8,9 @@
  *  - workload controllers recreate pods that were evicted or deleted; a DaemonSet controller runs
  *    one pod per eligible node; the taint manager removes pods from NoExecute-tainted nodes; pods
  *    of a deleted node are garbage-collected;
- *  - the Eviction API honours PodDisruptionBudgets (a blocked eviction is the 429 result).
+ *  - the Eviction API honours PodDisruptionBudgets (a blocked eviction is the 429 result);
+ *  - an attach/detach controller attaches a bound pod's persistent volumes to its node (a
+ *    VolumeAttachment) and detaches them `detachMs` after no pod on that node uses them.
  *
  * Controllers react `reactionMs` after anything they care about changes (one reconcile per
  * change burst), so `advance()` / `runUntilIdle()` play out the consequences of a write.
@@ -22,6 +24,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   StorageClass,
+  VolumeAttachment,
   Workload,
 } from "../../api/kubernetes.ts";
 import type {
@@ -71,6 +74,8 @@ export interface SimulationTimings {
   reactionMs: number;
   /** Instance terminated -> its Node object deleted (cloud controller manager). */
   nodeDeletionMs: number;
+  /** The last pod using a volume on a node gone -> its VolumeAttachment deleted (attach/detach controller). */
+  detachMs: number;
 }
 
 export const DEFAULT_TIMINGS: SimulationTimings = {
@@ -79,6 +84,7 @@ export const DEFAULT_TIMINGS: SimulationTimings = {
   startupTaintRemovalMs: 10_000,
   reactionMs: 1_000,
   nodeDeletionMs: 5_000,
+  detachMs: 20_000,
 };
 
 export interface SimulatedClusterOptions {
@@ -106,6 +112,9 @@ export class SimulatedCluster implements Cluster {
   private readonly claimStore: ObjectStore<PersistentVolumeClaim>;
   private readonly volumeStore: ObjectStore<PersistentVolume>;
   private readonly storageClassStore: ObjectStore<StorageClass>;
+  private readonly attachmentStore: ObjectStore<VolumeAttachment>;
+  /** Attachments whose detach is under way (deleted `detachMs` after it started unless used again). */
+  private readonly detaching = new Set<string>();
   private readonly workloadStore: ObjectStore<Workload>;
   private readonly customStores: Record<CustomObjectKind, ObjectStore<RawObject & { metadata: { name: string } }>>;
   private readonly recorded: RecordedEvent[] = [];
@@ -130,6 +139,7 @@ export class SimulatedCluster implements Cluster {
     this.claimStore = store(true);
     this.volumeStore = store(false);
     this.storageClassStore = store(false);
+    this.attachmentStore = store(false);
     this.workloadStore = store(true);
     this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
     this.podStore.onChange = (type, pod) => this.podHistory.record(type, pod);
@@ -188,11 +198,22 @@ export class SimulatedCluster implements Cluster {
   addPersistentVolume(volume: PersistentVolume): PersistentVolume {
     return this.changed(this.volumeStore.put(volume));
   }
+  /** A VolumeAttachment made by something else (a test): the attach/detach controller keeps it while a pod on its node uses its volume. */
+  addVolumeAttachment(attachment: VolumeAttachment): VolumeAttachment {
+    return this.changed(this.attachmentStore.put(attachment));
+  }
+  volumeAttachments(): VolumeAttachment[] {
+    return this.attachmentStore.list(undefined).items;
+  }
   addStorageClass(storageClass: StorageClass): StorageClass {
     return this.storageClassStore.put(storageClass);
   }
   putCustomObject(kind: CustomObjectKind, object: RawObject & { metadata: { name: string } }): void {
     this.customStores[kind].put(object);
+  }
+  /** `kubectl delete nodepool NAME` (or ec2nodeclass). False when absent. */
+  deleteCustomObject(kind: CustomObjectKind, name: string): boolean {
+    return Boolean(this.customStores[kind].delete(name));
   }
   getCustomObject(kind: CustomObjectKind, name: string): RawObject | undefined {
     return this.customStores[kind].get(name);
@@ -287,6 +308,9 @@ export class SimulatedCluster implements Cluster {
   }
   async listStorageClasses(options?: ListOptions): Promise<Page<StorageClass>> {
     return this.storageClassStore.list(options);
+  }
+  async listVolumeAttachments(options?: ListOptions): Promise<Page<VolumeAttachment>> {
+    return this.attachmentStore.list(options);
   }
   async listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>> {
     return this.customStores[kind].list(options);
@@ -449,6 +473,7 @@ export class SimulatedCluster implements Cluster {
       this.runDaemonSets();
       this.runWorkloads();
       this.runScheduler();
+      this.attachAndDetachVolumes();
     } finally {
       this.reconciling = false;
     }
@@ -530,6 +555,48 @@ export class SimulatedCluster implements Cluster {
     }
   }
 
+  /**
+   * The attach/detach controller: every persistent volume an unfinished pod on a node uses is
+   * attached there; an attachment no pod on its node uses any more is detached `detachMs` later
+   * (the CSI driver unmounting and detaching), unless a pod uses it again meanwhile.
+   */
+  private attachAndDetachVolumes(): void {
+    const wanted = this.wantedAttachments();
+    const attached = new Set(this.attachmentStore.values().map((a) => attachmentName(a.spec.source.persistentVolumeName ?? "", a.spec.nodeName)));
+    for (const [name, { pv, node }] of wanted) {
+      if (attached.has(name)) continue;
+      const driver = this.volumeStore.get(pv)?.spec.csi?.driver ?? "ebs.csi.aws.com";
+      this.attachmentStore.put({ apiVersion: "storage.k8s.io/v1", kind: "VolumeAttachment", metadata: { name }, spec: { attacher: driver, nodeName: node, source: { persistentVolumeName: pv } }, status: { attached: true } });
+    }
+    for (const attachment of this.attachmentStore.values()) {
+      const name = attachment.metadata.name;
+      const key = attachmentName(attachment.spec.source.persistentVolumeName ?? "", attachment.spec.nodeName);
+      if (wanted.has(key) || this.detaching.has(name) || !attachment.spec.source.persistentVolumeName) continue;
+      this.detaching.add(name);
+      this.clock.after(this.timings.detachMs, () => {
+        this.detaching.delete(name);
+        if (this.wantedAttachments().has(key)) return;
+        this.attachmentStore.delete(name);
+        this.changed(undefined);
+      });
+    }
+  }
+
+  /** The (volume, node) attachments unfinished pods need now, by attachment name. */
+  private wantedAttachments(): Map<string, { pv: string; node: string }> {
+    const wanted = new Map<string, { pv: string; node: string }>();
+    for (const pod of this.podStore.values()) {
+      const nodeName = pod.spec.nodeName;
+      if (!nodeName || isFinished(pod) || !this.nodeStore.has(nodeName)) continue;
+      for (const volume of pod.spec.volumes ?? []) {
+        const claimName = volume.persistentVolumeClaim?.claimName;
+        const pv = claimName ? this.claimStore.get(claimName, pod.metadata.namespace || "default")?.spec.volumeName : undefined;
+        if (pv) wanted.set(attachmentName(pv, nodeName), { pv, node: nodeName });
+      }
+    }
+    return wanted;
+  }
+
   /** Unfinished bound pods by node, built once per controller pass. */
   private podsByNode(): Map<string, Pod[]> {
     const out = new Map<string, Pod[]>();
@@ -542,6 +609,11 @@ export class SimulatedCluster implements Cluster {
     }
     return out;
   }
+}
+
+/** Deterministic per (volume, node), as the attach/detach controller names them (a hash there). */
+function attachmentName(pv: string, nodeName: string): string {
+  return `csi-${pv}-${nodeName}`;
 }
 
 function applyMapPatch(current: Record<string, string> | undefined, patch: Record<string, string | null> | undefined): Record<string, string> | undefined {

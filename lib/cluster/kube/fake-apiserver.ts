@@ -42,6 +42,7 @@ const RESOURCES: Record<string, { kind: string; namespaced: boolean; hasStatus: 
   "apps/daemonsets": { kind: "DaemonSet", namespaced: true, hasStatus: true, custom: false },
   "policy/poddisruptionbudgets": { kind: "PodDisruptionBudget", namespaced: true, hasStatus: true, custom: false },
   "storage.k8s.io/storageclasses": { kind: "StorageClass", namespaced: false, hasStatus: false, custom: false },
+  "storage.k8s.io/volumeattachments": { kind: "VolumeAttachment", namespaced: false, hasStatus: true, custom: false },
   "karpenter.sh/nodepools": { kind: "NodePool", namespaced: false, hasStatus: true, custom: true },
   "karpenter.k8s.aws/ec2nodeclasses": { kind: "EC2NodeClass", namespaced: false, hasStatus: true, custom: true },
 };

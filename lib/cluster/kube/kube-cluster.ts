@@ -29,6 +29,7 @@ import type {
   Pod,
   PodDisruptionBudget,
   StorageClass,
+  VolumeAttachment,
 } from "../../api/kubernetes.ts";
 import type { Clock } from "../../ports/clock.ts";
 import {
@@ -133,6 +134,10 @@ export class KubeCluster implements Cluster {
 
   listStorageClasses(options?: ListOptions): Promise<Page<StorageClass>> {
     return this.page("V1StorageClass", options, (p, o) => this.clients.storage.listStorageClass(p, o));
+  }
+
+  listVolumeAttachments(options?: ListOptions): Promise<Page<VolumeAttachment>> {
+    return this.page("V1VolumeAttachment", options, (p, o) => this.clients.storage.listVolumeAttachment(p, o));
   }
 
   listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>> {

@@ -1,7 +1,7 @@
 /** Disruption commands in DynamoDB: create-if-absent, versioned update and delete (as NodeClaim records). */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type DisruptionCommandContent, type DisruptionCommandRecord } from "../../ports/store.ts";
-import { assertTime, checkExpectedVersion, encodeBody } from "../codec.ts";
+import { assertTime, checkExpectedVersion, encodeCommandContent } from "../codec.ts";
 import { COMMAND_PREFIX, commandSk } from "../keys.ts";
 import { deleteIf, putIf, updateIf } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
@@ -26,7 +26,7 @@ function versionConflict(id: string, expectedVersion: number, existing: Item | u
 export async function createDisruptionCommand(ctx: DynamoContext, id: string, content: DisruptionCommandContent, nowMs: number): Promise<DisruptionCommandRecord> {
   const sk = commandSk(id);
   assertTime(`${WHAT} ${id}`, "nowMs", nowMs);
-  const body = encodeBody(content, `${WHAT} ${id}`);
+  const body = encodeCommandContent(content, id);
   const item: Item = { pk: ctx.pk(sk), sk, kind: "DisruptionCommand", name: id, state: content.state, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: 1 };
   assertItemFits(item);
   const write = await putIf(ctx, { Item: item, ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": "pk" }, ReturnValuesOnConditionCheckFailure: "ALL_OLD" });
@@ -50,7 +50,7 @@ export async function updateDisruptionCommand(ctx: DynamoContext, id: string, ex
   const sk = commandSk(id);
   assertTime(`${WHAT} ${id}`, "nowMs", nowMs);
   checkExpectedVersion(`${WHAT} ${id}`, expectedVersion);
-  const body = encodeBody(content, `${WHAT} ${id}`);
+  const body = encodeCommandContent(content, id);
   assertItemFits({ pk: ctx.pk(sk), sk, kind: "DisruptionCommand", name: id, state: content.state, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
   const write = await updateIf(ctx, sk, {
     UpdateExpression: "SET #content = :content, #state = :state, #updatedAtMs = :now, #version = :next",

@@ -28,6 +28,7 @@ import {
   configConflict,
   decodeNodeClaimContent,
   encodeBody,
+  encodeCommandContent,
   encodeNodeClaimContent,
   joinPages,
   paginateEntries,
@@ -233,7 +234,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
       const what = `disruption command ${id}`;
       const sk = commandSk(id);
       assertTime(what, "nowMs", nowMs);
-      const body = encodeBody(content, what);
+      const body = encodeCommandContent(content, id);
       const existing = commands.get(sk);
       if (existing) {
         if (existing.content === body) return commandRecord(existing);
@@ -251,7 +252,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
       const sk = commandSk(id);
       assertTime(what, "nowMs", nowMs);
       checkExpectedVersion(what, expectedVersion);
-      const body = encodeBody(content, what);
+      const body = encodeCommandContent(content, id);
       const existing = commands.get(sk);
       if (!existing || existing.version !== expectedVersion) throw versionConflict(what, expectedVersion, existing);
       const stored = { id, content: body, createdAtMs: existing.createdAtMs, updatedAtMs: nowMs, version: expectedVersion + 1 };

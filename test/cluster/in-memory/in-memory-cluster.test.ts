@@ -4,6 +4,16 @@ import { failedSchedulingEvent, incompatibleWithNodePool, isMarkedUnschedulable,
 import { deployment, instance, podRequesting, readyNode, simulatedCluster, taintKeys } from "../../support/in-memory-cluster.ts";
 
 const { bootMs, readyMs, startupTaintRemovalMs, reactionMs } = DEFAULT_TIMINGS;
+/** A gp3 StorageClass (WaitForFirstConsumer), claim "data" and a one-replica Deployment "db" mounting it, played out. */
+async function runDatabaseWithClaim(sim: ReturnType<typeof simulatedCluster>): Promise<void> {
+  sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
+  sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
+  const db = deployment("db", 1);
+  db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
+  sim.addWorkload(db);
+  await sim.runUntilIdle();
+}
+
 const CILIUM = { key: "node.cilium.io/agent-not-ready", effect: "NoExecute" as const, value: "true" };
 
 describe("simulated kubelets", () => {
@@ -172,12 +182,7 @@ describe("simulated controllers and evictions", () => {
       return n;
     };
     sim.addNode(inZone("a1", "us-east-1a"));
-    sim.addStorageClass({ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer" });
-    sim.addPersistentVolumeClaim({ metadata: { name: "data", namespace: "default" }, spec: { storageClassName: "gp3", resources: { requests: { storage: "10Gi" } } } });
-    const db = deployment("db", 1);
-    db.spec.template.spec.volumes = [{ name: "data", persistentVolumeClaim: { claimName: "data" } }];
-    sim.addWorkload(db);
-    await sim.runUntilIdle();
+    await runDatabaseWithClaim(sim);
 
     const volumes = (await sim.listPersistentVolumes()).items;
     expect(volumes).toHaveLength(1);
@@ -193,6 +198,32 @@ describe("simulated controllers and evictions", () => {
     sim.addNode(inZone("a2", "us-east-1a"));
     await sim.runUntilIdle();
     expect(sim.pods()[0]!.spec.nodeName).toBe("a2");
+  });
+
+  it("attaches a bound pod's volume to its node and detaches it detachMs after the last pod using it there leaves", async () => {
+    const sim = simulatedCluster();
+    sim.addNode(readyNode("a1"));
+    await runDatabaseWithClaim(sim);
+    const pv = (await sim.listPersistentVolumes()).items[0]!.metadata.name;
+    const attached = async () => (await listAll((o) => sim.listVolumeAttachments(o))).map((a) => [a.spec.nodeName, a.spec.source.persistentVolumeName]);
+    expect(await attached()).toEqual([["a1", pv]]);
+
+    // Evicted, its replacement comes back on the same node before the detach: the attachment stays.
+    const [first] = sim.pods();
+    await sim.evictPod("default", first!.metadata.name);
+    await sim.advance(DEFAULT_TIMINGS.detachMs + reactionMs);
+    expect(sim.pods()).toHaveLength(1);
+    expect(await attached()).toEqual([["a1", pv]]);
+
+    // Scaled to zero: the attachment goes detachMs later, not before.
+    sim.scaleWorkload("default", "db", 0);
+    await sim.advance(reactionMs);
+    const [pod] = sim.pods();
+    if (pod) await sim.evictPod("default", pod.metadata.name);
+    await sim.advance(DEFAULT_TIMINGS.detachMs - 1_000);
+    expect(await attached()).toEqual([["a1", pv]]);
+    await sim.advance(2 * reactionMs);
+    expect(await attached()).toEqual([]);
   });
 
   it("keeps a node with a finalizer until the finalizer goes, then garbage-collects its pods, which come back elsewhere", async () => {

@@ -26,6 +26,7 @@ describe("documented RBAC", () => {
     await c.listPersistentVolumeClaims();
     await c.listPersistentVolumes();
     await c.listStorageClasses();
+    await c.listVolumeAttachments();
     await c.listCustomObjects("NodePool");
     await c.listCustomObjects("EC2NodeClass");
     await c.patchNodeMetadata("n1", { labels: { a: "b" } });

@@ -25,6 +25,9 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
         body: { metadata: { name, labels: { app: "web" } }, spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: "app", image: "app:1" }] } },
       });
     }
+    await server.must("POST", "/apis/storage.k8s.io/v1/volumeattachments", {
+      body: { metadata: { name: "csi-n1-data" }, spec: { attacher: "ebs.csi.aws.com", nodeName: "n1", source: { persistentVolumeName: "pv-data" } } },
+    });
     await server.must("POST", "/apis/karpenter.sh/v1/nodepools", { body: nodePool() });
     await server.must("POST", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses", { body: ec2NodeClass() });
     tenon = server.kubeCluster(TOKENS.tenon);
@@ -49,6 +52,7 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
     await tenon.listPersistentVolumeClaims();
     await tenon.listPersistentVolumes();
     await tenon.listStorageClasses();
+    expect((await tenon.listVolumeAttachments()).items.map((a) => [a.metadata.name, a.spec.nodeName, a.spec.source.persistentVolumeName])).toEqual([["csi-n1-data", "n1", "pv-data"]]);
     expect((await tenon.listCustomObjects("NodePool")).items).toHaveLength(1);
     expect((await tenon.listCustomObjects("EC2NodeClass")).items).toHaveLength(1);
     expect(await tenon.patchNodeMetadata("n1", { labels: { a: "b" } })).toBeDefined();
@@ -87,6 +91,8 @@ describe.skipIf(Boolean(skip))("documented RBAC on a real kube-apiserver", () =>
     // Pods are read, evicted and (when a terminationGracePeriod runs out) deleted, never created.
     expect((await server.request("POST", "/api/v1/namespaces/default/pods", { ...asTenon, body: { apiVersion: "v1", kind: "Pod", metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "i" }] } } })).status).toBe(403);
     expect((await server.request("GET", "/api/v1/secrets", asTenon)).status).toBe(403);
+    // VolumeAttachments are listed, never written (the attach/detach controller owns them).
+    expect((await server.request("DELETE", "/apis/storage.k8s.io/v1/volumeattachments/csi-n1-data", asTenon)).status).toBe(403);
     // NodePools are read and their status written; their spec belongs to the user.
     expect((await server.request("PATCH", "/apis/karpenter.sh/v1/nodepools/default", { ...asTenon, body: { spec: { weight: 5 } }, contentType: "application/merge-patch+json" })).status).toBe(403);
     // An unknown token is refused by the server, and the adapter says what it was attempting.
