@@ -330,8 +330,8 @@ describe("clean-up of launch templates and instance profiles through the lifecyc
     expect(sim.launchTemplates().map((t) => t.name)).toEqual(second.map((t) => t.name).sort());
     expect(account.instanceProfiles?.has(profile)).toBe(true);
 
-    // The NodeClass (and its NodePool) is deleted; its instances still run, so its profile stays.
-    await store.deleteConfigObject("NodePool", "default");
+    // The NodeClass is deleted; its instances still run, so its profile stays. (The NodePool stays:
+    // deleting it would drain and terminate its nodes, the deleted-NodePool cascade.)
     await store.deleteConfigObject("EC2NodeClass", "default");
     const whileRunning = await minuteTicks(w, 11);
     expect(whileRunning.length).toBeGreaterThanOrEqual(1);
