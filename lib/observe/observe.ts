@@ -12,6 +12,11 @@
  * held per keeper (so per container), seeded by the snapshot's node view when cold, and listed in
  * full only when neither exists or the node history has expired.
  *
+ * Nodes leaving (lib/disruption/deleting.ts: being deleted, their record Terminating, or tainted
+ * `karpenter.sh/disrupted`) give back their reschedulable pods: each is listed in full (one
+ * per-node list per leaving Node) and planned again as if pending, and the Node offers no capacity,
+ * as Karpenter's provisioner does with the pods of deleting nodes.
+ *
  * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
  */
@@ -29,6 +34,8 @@ import type { Log } from "../ports/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
 import { nodeStateOf, type NodeStateReport } from "../cluster-state/nodes.ts";
+import { leavingNodes, podsGivenBack } from "../disruption/deleting.ts";
+import { podKey } from "../api/kubernetes.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
 export interface Observation {
@@ -39,6 +46,10 @@ export interface Observation {
   clusterState: ClusterStateReport;
   /** Pending pods kube-scheduler gave up on: what provisioning is for. */
   provisionablePods: Pod[];
+  /** Tenon-managed Nodes on their way out (deleting, record Terminating, or disrupted-tainted): they offer no capacity. */
+  leavingNodes: string[];
+  /** The reschedulable pods of the leaving Nodes, as pending copies: planned again so capacity comes up while they drain. */
+  givenBackPods: Pod[];
   nodes: Node[];
   /** How the nodes were brought up to date, and what it cost. */
   nodeState: NodeStateReport;
@@ -145,6 +156,8 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   ]);
   // What the keeper publishes next carries nodes as current as these.
   state.cache.nodes = nodeState.view;
+  const leaving = leavingNodes(nodeState.nodes, records);
+  const onLeaving = await Promise.all(leaving.map(({ node }) => listAll((o) => cluster.listPodsOnNode(node.metadata.name, o))));
   const problems = [...configuration.problems];
   const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
@@ -152,6 +165,8 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     boundPods: bound,
     clusterState: report,
     provisionablePods: pending.filter(isProvisionable),
+    leavingNodes: leaving.map(({ node }) => node.metadata.name),
+    givenBackPods: podsGivenBack(onLeaving.flat()),
     nodes: nodeState.nodes,
     nodeState: nodeState.report,
     records,
@@ -166,12 +181,22 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   };
 }
 
-/** The scheduler's raw input: bound and provisionable pods, nodes, and every NodeClaim not being terminated. */
+/**
+ * The scheduler's raw input: bound pods, provisionable pods and the pods leaving Nodes give back;
+ * the Nodes that are staying; every NodeClaim neither Terminating nor owning a leaving Node (records
+ * in flight stay: their capacity takes the pods it was launched for).
+ */
 export function clusterObjects(observation: Observation): ClusterObjects {
+  const leaving = new Set(observation.leavingNodes);
+  const pending = new Set(observation.provisionablePods.map(podKey));
+  const givenBack = observation.givenBackPods.filter((p) => !pending.has(podKey(p)));
+  const leavingProviderIds = new Set(observation.nodes.filter((n) => leaving.has(n.metadata.name)).map((n) => n.spec.providerID));
   return {
-    pods: [...observation.boundPods, ...observation.provisionablePods],
-    nodes: observation.nodes,
-    nodeClaims: observation.records.filter((r) => r.phase !== "Terminating").map((r) => r.nodeClaim),
+    pods: [...observation.boundPods.filter((p) => !leaving.has(p.spec.nodeName ?? "")), ...observation.provisionablePods, ...givenBack],
+    nodes: observation.nodes.filter((n) => !leaving.has(n.metadata.name)),
+    nodeClaims: observation.records
+      .filter((r) => r.phase !== "Terminating" && !leavingProviderIds.has(r.nodeClaim.status?.providerID))
+      .map((r) => r.nodeClaim),
     nodePools: observation.nodePools,
     daemonSets: observation.daemonSets,
     persistentVolumeClaims: observation.persistentVolumeClaims,

@@ -4,7 +4,11 @@
  *  1. records left Pending by a crashed run are launched first (same client token: no second instance);
  *  2. every record in flight counts as capacity in the simulation, so a duplicated or retried run
  *     decides nothing new for pods already covered;
- *  3. each new NodeClaim is written as a Pending record before its launch, then updated to Launched;
+ *  3. the pods of Nodes on their way out (lib/disruption/deleting.ts) are planned again with the
+ *     pending ones, and those Nodes offer no capacity: replacement capacity comes up while they
+ *     drain (an interruption, `kubectl delete node`); a disruption command's replacements are
+ *     records in flight, so they take those pods and nothing is launched twice;
+ *  4. each new NodeClaim is written as a Pending record before its launch, then updated to Launched;
  *     the lease is checked before and after the writes, and a run that lost it meanwhile withdraws
  *     its records instead of launching them (its decision may duplicate the new holder's).
  */
@@ -138,8 +142,8 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const relaunched = await executor.execute(relaunch);
   observation.records = await store.listNodeClaims();
 
-  // 2. Decide.
-  if (observation.provisionablePods.length === 0) {
+  // 2. Decide: pending pods, and the pods leaving Nodes give back.
+  if (observation.provisionablePods.length === 0 && observation.givenBackPods.length === 0) {
     return { relaunched: relaunch.length, created: [], ...countLaunches(relaunched), unschedulable: 0 };
   }
   const input = buildSchedulingInput(clusterObjects(observation), { note: (message) => log.debug(message) });
@@ -147,7 +151,7 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const result: SchedulingResult = schedule(input);
   metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(performance.now() - started));
   log.info("scheduled pending pods", {
-    pods: input.pods.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
+    pods: input.pods.length, givenBack: observation.givenBackPods.length, leavingNodes: observation.leavingNodes.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
   });
   const actions = decideProvisioning({
     observation, result, ids: ports.ids, nowMs: clock.now(), launchAttempts: settings.launchAttempts,
