@@ -170,6 +170,9 @@ export function decideInterruption(message: ClassifiedInterruption, observed: re
       });
       continue;
     }
+    // The offering is marked whatever else is under way (marking it again only renews it).
+    const offering = offeringAction(message, o, nowMs);
+    if (offering) actions.push(offering);
     const tainted = node ? hasDisruptedTaint(node) : true;
     const deleting = node ? node.metadata.deletionTimestamp !== undefined : true;
     // A duplicated message: the termination this message starts is already under way.
@@ -177,8 +180,6 @@ export function decideInterruption(message: ClassifiedInterruption, observed: re
     wake = true;
     const unit = interruptionUnit(record);
     const why = `${says} (event ${message.eventId}, ${message.detail}): instance ${o.instanceId} is going away`;
-    const offering = offeringAction(message, o, nowMs);
-    if (offering) actions.push(offering);
     if (record.phase !== "Terminating") {
       actions.push({ kind: "update-nodeclaim", record, content: { nodeClaim: record.nodeClaim, phase: "Terminating", launch: record.launch }, reason: why, unit });
     }

@@ -39,8 +39,10 @@ describe("the interruption decision", () => {
     expect(actions.at(-1)).toMatchObject({ kind: "wake-provisioner", cause: "interruption" });
   });
 
-  it("decides nothing more for a duplicated message: the record is Terminating, the Node tainted and deleting", () => {
-    expect(decideInterruption(message("mark-unavailable+cordon-and-drain"), [ours(deleting(tainted(nodeFor(spot))), "Terminating")], 0)).toEqual([]);
+  it("decides nothing more for a duplicated message (the record is Terminating, the Node tainted and deleting) than renewing the offering's mark", () => {
+    const duplicate = [ours(deleting(tainted(nodeFor(spot))), "Terminating")];
+    expect(kinds(decideInterruption(message("mark-unavailable+cordon-and-drain"), duplicate, 0))).toEqual(["mark-offering-unavailable"]);
+    expect(decideInterruption(message("cordon-and-drain", "state-change", { state: "shutting-down" }), duplicate, 0)).toEqual([]);
   });
 
   it("does only what is missing on a message retried after a crash midway", () => {
