@@ -245,9 +245,12 @@ export async function handleInterruption(ports: FullPorts, message: ClassifiedIn
   for (let attempt = 1; ; attempt++) {
     const observed = await observeInterruption(ports, message, view);
     if (attempt === 1) logObserved(ports, message, observed);
-    const applied = await executor.execute(decideInterruption(message, observed, clock.now()));
+    const decided = decideInterruption(message, observed, clock.now());
+    const applied = await executor.execute(decided.filter((a) => a.kind !== "wake-provisioner"));
     const conflicted = new Set(applied.filter((a) => a.outcome.status === "conflict").map((a) => a.action.unit));
     const started = observed.filter((o) => o.record && applied.some((a) => a.action.unit === interruptionUnit(o.record!) && !conflicted.has(a.action.unit)));
+    // The wake-up only when this attempt started something (a run that lost every record to a concurrent duplicate stays quiet).
+    if (started.length > 0) applied.push(...(await executor.execute(decided.filter((a) => a.kind === "wake-provisioner"))));
     for (const { action, outcome } of applied) {
       if (outcome.status !== "done") continue;
       if (action.kind === "mark-offering-unavailable") report.markedUnavailable++;
