@@ -20,7 +20,8 @@
  * A rebalance recommendation only records an Event. Every step is read back first, so a duplicated
  * message finds the record Terminating and the Node tainted and deleting, and decides nothing more;
  * a retried one (after a crash midway) does only what is missing. A record changed meanwhile (a
- * conflict) makes the message observed and decided again.
+ * conflict) makes the message observed and decided again; a record another handler marked
+ * Terminating first (a concurrent duplicate) is left to it.
  *
  * Tenon acts only on what it launched: a Node is acted on only when its instance has a Tenon
  * NodeClaim record (found by key: the instance's `karpenter.sh/nodeclaim` tag names it, and the
@@ -242,8 +243,10 @@ export async function handleInterruption(ports: FullPorts, message: ClassifiedIn
   }
   const view = await (options.nodes ?? observeNodeView(ports));
   const executor = options.executor ?? new PortExecutor(ports);
+  /** Records whose Terminating mark another handler wrote first (a concurrent duplicate): theirs to finish. */
+  let lostTo = new Set<string>();
   for (let attempt = 1; ; attempt++) {
-    const observed = await observeInterruption(ports, message, view);
+    const observed = (await observeInterruption(ports, message, view)).filter((o) => !(o.record && lostTo.has(o.record.name) && o.record.phase === "Terminating"));
     if (attempt === 1) logObserved(ports, message, observed);
     const decided = decideInterruption(message, observed, clock.now());
     const applied = await executor.execute(decided.filter((a) => a.kind !== "wake-provisioner"));
@@ -262,6 +265,7 @@ export async function handleInterruption(ports: FullPorts, message: ClassifiedIn
       if (action.kind === "evict-pod" && outcome.status === "done") report.evictionsRequested++;
     }
     if (conflicted.size === 0) break;
+    lostTo = new Set(observed.flatMap((o) => (o.record && conflicted.has(interruptionUnit(o.record)) ? [o.record.name] : [])));
     if (attempt >= MAX_ATTEMPTS) throw new Error(`interruption ${message.eventId}: NodeClaim records kept changing while they were marked Terminating (${[...conflicted].join(", ")}); SQS retries the message`);
     log.info("a NodeClaim record changed while the interruption was handled; observing again", { eventId: message.eventId, units: [...conflicted] });
   }
