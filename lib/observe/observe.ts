@@ -12,10 +12,9 @@
  * held per keeper (so per container), seeded by the snapshot's node view when cold, and listed in
  * full only when neither exists or the node history has expired.
  *
- * Nodes leaving (lib/disruption/deleting.ts: being deleted, their record Terminating, or tainted
- * `karpenter.sh/disrupted`) give back their reschedulable pods: each is listed in full (one
- * per-node list per leaving Node) and planned again as if pending, and the Node offers no capacity,
- * as Karpenter's provisioner does with the pods of deleting nodes.
+ * Nodes on their way out (the provisioner finds them, lib/provisioning/provisioner.ts) are passed
+ * to `clusterObjects` with the pods they give back: those are planned again as if pending, and the
+ * Nodes offer no capacity, as Karpenter's provisioner does with the pods of deleting nodes.
  *
  * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
@@ -34,7 +33,6 @@ import type { Log } from "../ports/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
 import { nodeStateOf, type NodeStateReport } from "../cluster-state/nodes.ts";
-import { leavingNodes, podsGivenBack } from "../disruption/deleting.ts";
 import { podKey } from "../api/kubernetes.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
@@ -46,10 +44,6 @@ export interface Observation {
   clusterState: ClusterStateReport;
   /** Pending pods kube-scheduler gave up on: what provisioning is for. */
   provisionablePods: Pod[];
-  /** Tenon-managed Nodes on their way out (deleting, record Terminating, or disrupted-tainted): they offer no capacity. */
-  leavingNodes: string[];
-  /** The reschedulable pods of the leaving Nodes, as pending copies: planned again so capacity comes up while they drain. */
-  givenBackPods: Pod[];
   nodes: Node[];
   /** How the nodes were brought up to date, and what it cost. */
   nodeState: NodeStateReport;
@@ -156,8 +150,6 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   ]);
   // What the keeper publishes next carries nodes as current as these.
   state.cache.nodes = nodeState.view;
-  const leaving = leavingNodes(nodeState.nodes, records);
-  const onLeaving = await Promise.all(leaving.map(({ node }) => listAll((o) => cluster.listPodsOnNode(node.metadata.name, o))));
   const problems = [...configuration.problems];
   const nodePools = await nodePoolOptions(ports, configuration.nodePools, configuration.nodeClasses, problems, configuration.nodePoolSources);
   return {
@@ -165,8 +157,6 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     boundPods: bound,
     clusterState: report,
     provisionablePods: pending.filter(isProvisionable),
-    leavingNodes: leaving.map(({ node }) => node.metadata.name),
-    givenBackPods: podsGivenBack(onLeaving.flat()),
     nodes: nodeState.nodes,
     nodeState: nodeState.report,
     records,
@@ -181,15 +171,21 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   };
 }
 
+/** Tenon-managed Nodes on their way out, and the pods they give back (pending copies). */
+export interface Leaving {
+  nodes: readonly string[];
+  pods: readonly Pod[];
+}
+
 /**
  * The scheduler's raw input: bound pods, provisionable pods and the pods leaving Nodes give back;
  * the Nodes that are staying; every NodeClaim neither Terminating nor owning a leaving Node (records
  * in flight stay: their capacity takes the pods it was launched for).
  */
-export function clusterObjects(observation: Observation): ClusterObjects {
-  const leaving = new Set(observation.leavingNodes);
+export function clusterObjects(observation: Observation, leavingNodes: Leaving = { nodes: [], pods: [] }): ClusterObjects {
+  const leaving = new Set(leavingNodes.nodes);
   const pending = new Set(observation.provisionablePods.map(podKey));
-  const givenBack = observation.givenBackPods.filter((p) => !pending.has(podKey(p)));
+  const givenBack = leavingNodes.pods.filter((p) => !pending.has(podKey(p)));
   const leavingProviderIds = new Set(observation.nodes.filter((n) => leaving.has(n.metadata.name)).map((n) => n.spec.providerID));
   return {
     pods: [...observation.boundPods.filter((p) => !leaving.has(p.spec.nodeName ?? "")), ...observation.provisionablePods, ...givenBack],

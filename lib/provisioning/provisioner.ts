@@ -16,7 +16,9 @@ import type { Action, ActionOf, Applied, Executor } from "../actions/actions.ts"
 import { PortExecutor } from "../actions/executor.ts";
 import { newNodeClaimContent } from "../actions/records.ts";
 import { LABEL_NODEPOOL } from "../api/labels.ts";
-import { clusterObjects, observe, type Observation } from "../observe/observe.ts";
+import { clusterObjects, observe, type Leaving, type Observation } from "../observe/observe.ts";
+import { leavingNodes, podsGivenBack } from "../disruption/deleting.ts";
+import { listAll } from "../ports/cluster.ts";
 import type { FullPorts, Ids } from "../observe/ports.ts";
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
 import { METRIC } from "../ports/telemetry.ts";
@@ -61,6 +63,16 @@ export async function settleWindow(ports: Pick<FullPorts, "store" | "clock" | "s
     if (verdict.untilMs > giveUpAt) return "open";
     await ports.clock.sleep(verdict.untilMs - ports.clock.now());
   }
+}
+
+/**
+ * The Tenon-managed Nodes on their way out (lib/disruption/deleting.ts) and the pods they give
+ * back: one pod list per such Node (usually none).
+ */
+export async function observeLeaving(ports: Pick<FullPorts, "cluster">, observation: Pick<Observation, "nodes" | "records">): Promise<Leaving> {
+  const leaving = leavingNodes(observation.nodes, observation.records);
+  const pods = await Promise.all(leaving.map(({ node }) => listAll((o) => ports.cluster.listPodsOnNode(node.metadata.name, o))));
+  return { nodes: leaving.map(({ node }) => node.metadata.name), pods: podsGivenBack(pods.flat()) };
 }
 
 /** The Pending records a crashed run left behind, launched again first (same client token: no second instance). */
@@ -141,17 +153,18 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const relaunch = decideRelaunch(observation, settings.launchAttempts);
   const relaunched = await executor.execute(relaunch);
   observation.records = await store.listNodeClaims();
+  const leaving = await observeLeaving(ports, observation);
 
   // 2. Decide: pending pods, and the pods leaving Nodes give back.
-  if (observation.provisionablePods.length === 0 && observation.givenBackPods.length === 0) {
+  if (observation.provisionablePods.length === 0 && leaving.pods.length === 0) {
     return { relaunched: relaunch.length, created: [], ...countLaunches(relaunched), unschedulable: 0 };
   }
-  const input = buildSchedulingInput(clusterObjects(observation), { note: (message) => log.debug(message) });
+  const input = buildSchedulingInput(clusterObjects(observation, leaving), { note: (message) => log.debug(message) });
   const started = performance.now();
   const result: SchedulingResult = schedule(input);
   metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(performance.now() - started));
   log.info("scheduled pending pods", {
-    pods: input.pods.length, givenBack: observation.givenBackPods.length, leavingNodes: observation.leavingNodes.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
+    pods: input.pods.length, givenBack: leaving.pods.length, leavingNodes: leaving.nodes.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
   });
   const actions = decideProvisioning({
     observation, result, ids: ports.ids, nowMs: clock.now(), launchAttempts: settings.launchAttempts,

@@ -1,12 +1,13 @@
 /**
- * The provisioner's view of Nodes on their way out: observe lists their pods, the scheduler input
- * plans the reschedulable ones again, and the Node offers no capacity; a replacement already in
- * flight takes them.
+ * The provisioner's view of Nodes on their way out: it lists their pods, the scheduler input plans
+ * the reschedulable ones again, and the Node offers no capacity; a replacement already in flight
+ * takes them.
  */
 import { describe, expect, it } from "vitest";
 import type { Node, Pod } from "../../lib/api/kubernetes.ts";
 import { TERMINATION_FINALIZER } from "../../lib/api/labels.ts";
 import { clusterObjects, observe } from "../../lib/observe/observe.ts";
+import { observeLeaving } from "../../lib/provisioning/provisioner.ts";
 import type { NodeClaimPhase } from "../../lib/ports/store.ts";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../../lib/scheduling/snapshot.ts";
@@ -56,14 +57,15 @@ async function world(how: "deleted" | "terminating" | "tainted"): Promise<Simula
 
 async function plan(w: SimulatedWorld) {
   const observation = await observe(w.ports, w.ports.clock.now());
-  return { observation, result: schedule(buildSchedulingInput(clusterObjects(observation))) };
+  const leaving = await observeLeaving(w.ports, observation);
+  return { leaving, result: schedule(buildSchedulingInput(clusterObjects(observation, leaving))) };
 }
 
 describe("the pods of leaving Nodes in the provisioner's plan", () => {
   it.each(["deleted", "terminating", "tainted"] as const)("a %s Node gives back the pods its drain moves and offers no capacity: they get a new NodeClaim", async (how) => {
-    const { observation, result } = await plan(await world(how));
-    expect(observation.leavingNodes).toEqual(["leaving"]);
-    expect(observation.givenBackPods.map((p) => p.metadata.name).sort()).toEqual(["web-1", "web-2", "web-3"]);
+    const { leaving, result } = await plan(await world(how));
+    expect(leaving.nodes).toEqual(["leaving"]);
+    expect(leaving.pods.map((p) => p.metadata.name).sort()).toEqual(["web-1", "web-2", "web-3"]);
     expect(result.newNodeClaims.flatMap((c) => c.pods.map((p) => p.metadata.name)).sort()).toEqual(["web-1", "web-2", "web-3"]);
     expect(result.existingNodes.filter((p) => p.pods.length > 0)).toEqual([]);
     expect(result.unschedulable).toEqual([]);
@@ -84,8 +86,7 @@ describe("the pods of leaving Nodes in the provisioner's plan", () => {
     w.cluster.addNode(managedNode("steady"));
     await addRecord(w, "nc-steady", "Initialized", "aws:///us-east-1a/i-steady");
     w.cluster.addPod(bound("web-1", "steady"));
-    const { observation } = await plan(w);
-    expect(observation.leavingNodes).toEqual([]);
-    expect(observation.givenBackPods).toEqual([]);
+    const { leaving } = await plan(w);
+    expect(leaving).toEqual({ nodes: [], pods: [] });
   });
 });
