@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     ok: true, eventId: `e-${batch}-${k}`, kind: "spot-interruption", action: "mark-unavailable+cordon-and-drain", timeMs: NOW, detail: "Spot interruption warning",
     instanceIds: [ids[(k * 997 + batch * 31) % ids.length]!],
   });
-  console.log(`| batch | nodes | messages | wall ms | API requests (list pages / watches / writes) | store calls | records read | cordoned |`);
+  console.log(`| batch | nodes | messages | wall ms | API requests (list pages / watches / writes) | store calls | records read | put on termination |`);
   console.log(`| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |`);
   for (const [batch, label] of [[0, "cold"], [1, "warm"]] as const) {
     const before = { requests: server.requests.length, calls: counts.calls, items: counts.items };
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const lists = made.filter((r) => r.method === "GET" && r.query["watch"] !== "true" && r.path.endsWith("/nodes")).length;
     const watches = made.filter((r) => r.query["watch"] === "true").length;
     const writes = made.filter((r) => r.method !== "GET").length;
-    console.log(`| ${label} | ${NODES} | ${BATCH} | ${ms.toFixed(0)} | ${made.length} (${lists} / ${watches} / ${writes}) | ${counts.calls - before.calls} | ${counts.items - before.items} | ${reports.reduce((n, r) => n + r.cordoned.length, 0)} |`);
+    console.log(`| ${label} | ${NODES} | ${BATCH} | ${ms.toFixed(0)} | ${made.length} (${lists} / ${watches} / ${writes}) | ${counts.calls - before.calls} | ${counts.items - before.items} | ${reports.reduce((n, r) => n + r.terminating.length, 0)} |`);
   }
   await server.close();
 }

@@ -101,15 +101,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: "Handles Spot interruptions, rebalance recommendations, state changes and scheduled maintenance",
     timeoutSeconds: 20,
     memoryMb: 512,
+    // Taints and deletes the interrupted Node, lists its pods and evicts the first ones (the
+    // drain's first step; the lifecycle tick carries it on and terminates the instance).
     kubernetes: true,
     // Reads the instance (type, zone, capacity type) to mark its offering unavailable.
     ec2: ["describe"],
     catalog: false,
-    // It marks offerings unavailable in the table and cordons Nodes; the provisioner's next run
-    // sees both (lib/interruption/interruption.ts), so it never messages the provisioner.
-    sendsToProvisioner: false,
-    // Finds the NodeClaim of an instance; marks offerings unavailable.
-    table: { read: ["NODECLAIM", "UNAVAILABLE", "STATE"], write: ["UNAVAILABLE"] },
+    // Wakes the provisioner with no delay, so the replacement launches within the 2-minute notice
+    // (lib/interruption/interruption.ts).
+    sendsToProvisioner: true,
+    // Finds the NodeClaim of an instance and marks it Terminating; marks offerings unavailable.
+    table: { read: ["NODECLAIM", "UNAVAILABLE", "STATE"], write: ["NODECLAIM", "UNAVAILABLE"] },
   },
   consolidator: {
     description: "Emptiness, single- and multi-node consolidation and expiration under disruption budgets",

@@ -13,6 +13,7 @@ import type { InstanceType } from "../ports/instance-type.ts";
 import type { ClusterEvent } from "../ports/cluster.ts";
 import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
+import type { BatchReadyMessage } from "../ports/queue.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 
 interface Decided {
@@ -67,6 +68,8 @@ export type Action = Decided &
     /** Leave an instance running on purpose (garbage collection found it, but its Node is Ready); only logged and counted. */
     | { kind: "spare-instance"; instanceId: string; node: string }
     | { kind: "mark-offering-unavailable"; offering: OfferingKey; cause: string; expiresAtMs: number }
+    /** Send the provisioner a batch-ready message with no delay, so it runs now rather than at its next tick. */
+    | { kind: "wake-provisioner"; cause: BatchReadyMessage["reason"] }
     /** Bring the container's cluster-state cache current and publish it (the lifecycle tick). */
     | { kind: "publish-cluster-state" }
     /** Delete this cluster's launch templates that `inUse` does not name and that are older than `graceMs` (best effort). */
@@ -154,6 +157,8 @@ export function describe(action: Action): string {
       return `leave instance ${action.instanceId} running (Node ${action.node})`;
     case "mark-offering-unavailable":
       return `mark ${action.offering.capacityType} ${action.offering.instanceType} in ${action.offering.zone} unavailable`;
+    case "wake-provisioner":
+      return `wake the provisioner (${action.cause})`;
     case "publish-cluster-state":
       return "publish the cluster state";
     case "delete-launch-templates":

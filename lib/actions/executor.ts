@@ -13,6 +13,7 @@ import { updateNodeTaints } from "../ports/cluster.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
 import type { Settings } from "../ports/settings.ts";
+import type { ProvisionerQueue } from "../ports/queue.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
 import { launchRecord, type LaunchPorts } from "./launch.ts";
 
@@ -22,6 +23,8 @@ export const LAUNCH_CONCURRENCY = 8;
 /** What the executor applies actions through: the launch's ports, and the cluster-state keeper. */
 export interface ExecutorPorts extends LaunchPorts {
   settings?: Pick<Settings, "clusterStatePublishMs">;
+  /** The provisioner queue, for `wake-provisioner`. */
+  queue?: ProvisionerQueue;
   clusterState?: ClusterStateKeeper;
 }
 
@@ -217,6 +220,10 @@ export class PortExecutor implements Executor {
         return;
       case "mark-offering-unavailable":
         await store.markUnavailable(action.offering, action.cause, action.expiresAtMs);
+        return;
+      case "wake-provisioner":
+        if (!this.ports.queue) throw new Error(`cannot ${describe(action)}: this function has no provisioner queue`);
+        await this.ports.queue.send({ kind: "batch-ready", firstSeenAtMs: clock.now(), reason: action.cause }, 0);
         return;
       case "publish-cluster-state":
         await this.publishClusterState();

@@ -12,6 +12,10 @@
  * held per keeper (so per container), seeded by the snapshot's node view when cold, and listed in
  * full only when neither exists or the node history has expired.
  *
+ * Nodes on their way out (the provisioner finds them, lib/provisioning/provisioner.ts) are passed
+ * to `clusterObjects` with the pods they give back: those are planned again as if pending, and the
+ * Nodes offer no capacity, as Karpenter's provisioner does with the pods of deleting nodes.
+ *
  * NodePools become scheduler options only when their EC2NodeClass exists and is ready; the
  * others are reported in `problems` (and logged) and left out, as Karpenter does.
  */
@@ -29,6 +33,7 @@ import type { Log } from "../ports/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
 import { nodeStateOf, type NodeStateReport } from "../cluster-state/nodes.ts";
+import { podKey } from "../api/kubernetes.ts";
 import { loadConfiguration, type ConfigurationProblem } from "./configuration.ts";
 
 export interface Observation {
@@ -166,12 +171,28 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
   };
 }
 
-/** The scheduler's raw input: bound and provisionable pods, nodes, and every NodeClaim not being terminated. */
-export function clusterObjects(observation: Observation): ClusterObjects {
+/** Tenon-managed Nodes on their way out, and the pods they give back (pending copies). */
+export interface Leaving {
+  nodes: readonly string[];
+  pods: readonly Pod[];
+}
+
+/**
+ * The scheduler's raw input: bound pods, provisionable pods and the pods leaving Nodes give back;
+ * the Nodes that are staying; every NodeClaim neither Terminating nor owning a leaving Node (records
+ * in flight stay: their capacity takes the pods it was launched for).
+ */
+export function clusterObjects(observation: Observation, leavingNodes: Leaving = { nodes: [], pods: [] }): ClusterObjects {
+  const leaving = new Set(leavingNodes.nodes);
+  const pending = new Set(observation.provisionablePods.map(podKey));
+  const givenBack = leavingNodes.pods.filter((p) => !pending.has(podKey(p)));
+  const leavingProviderIds = new Set(observation.nodes.filter((n) => leaving.has(n.metadata.name)).map((n) => n.spec.providerID));
   return {
-    pods: [...observation.boundPods, ...observation.provisionablePods],
-    nodes: observation.nodes,
-    nodeClaims: observation.records.filter((r) => r.phase !== "Terminating").map((r) => r.nodeClaim),
+    pods: [...observation.boundPods.filter((p) => !leaving.has(p.spec.nodeName ?? "")), ...observation.provisionablePods, ...givenBack],
+    nodes: observation.nodes.filter((n) => !leaving.has(n.metadata.name)),
+    nodeClaims: observation.records
+      .filter((r) => r.phase !== "Terminating" && !leavingProviderIds.has(r.nodeClaim.status?.providerID))
+      .map((r) => r.nodeClaim),
     nodePools: observation.nodePools,
     daemonSets: observation.daemonSets,
     persistentVolumeClaims: observation.persistentVolumeClaims,

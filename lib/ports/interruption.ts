@@ -22,4 +22,6 @@ export interface ClassifiedInterruption {
   /** Why this action (e.g. `state stopping`, `health AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED`). */
   detail: string;
   capacityReservationId?: string;
+  /** For a state change: the state the instance entered (`stopping`, `terminated`, ...). */
+  state?: string;
 }

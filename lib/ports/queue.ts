@@ -11,14 +11,18 @@ export interface BatchReadyMessage {
   kind: "batch-ready";
   /** Window opening time the sender saw (for logs and correlation). */
   firstSeenAtMs: number;
-  /** Why it was sent: a new window, a retry after a lost lease, or a window still open when a run had to stop waiting. */
-  reason: "window-opened" | "lease-busy" | "window-still-open";
+  /**
+   * Why it was sent: a new window, a retry after a lost lease, a window still open when a run had
+   * to stop waiting, or an interruption (sent with no delay: the interrupted Node's pods need
+   * capacity within the 2-minute notice).
+   */
+  reason: "window-opened" | "lease-busy" | "window-still-open" | "interruption";
 }
 
 export const batchReadyMessageSchema = z.object({
   kind: z.literal("batch-ready"),
   firstSeenAtMs: z.number().int().nonnegative(),
-  reason: z.enum(["window-opened", "lease-busy", "window-still-open"]),
+  reason: z.enum(["window-opened", "lease-busy", "window-still-open", "interruption"]),
 });
 
 /**

@@ -4,7 +4,11 @@
  *  1. records left Pending by a crashed run are launched first (same client token: no second instance);
  *  2. every record in flight counts as capacity in the simulation, so a duplicated or retried run
  *     decides nothing new for pods already covered;
- *  3. each new NodeClaim is written as a Pending record before its launch, then updated to Launched;
+ *  3. the pods of Nodes on their way out (lib/disruption/deleting.ts) are planned again with the
+ *     pending ones, and those Nodes offer no capacity: replacement capacity comes up while they
+ *     drain (an interruption, `kubectl delete node`); a disruption command's replacements are
+ *     records in flight, so they take those pods and nothing is launched twice;
+ *  4. each new NodeClaim is written as a Pending record before its launch, then updated to Launched;
  *     the lease is checked before and after the writes, and a run that lost it meanwhile withdraws
  *     its records instead of launching them (its decision may duplicate the new holder's).
  */
@@ -12,7 +16,9 @@ import type { Action, ActionOf, Applied, Executor } from "../actions/actions.ts"
 import { PortExecutor } from "../actions/executor.ts";
 import { newNodeClaimContent } from "../actions/records.ts";
 import { LABEL_NODEPOOL } from "../api/labels.ts";
-import { clusterObjects, observe, type Observation } from "../observe/observe.ts";
+import { clusterObjects, observe, type Leaving, type Observation } from "../observe/observe.ts";
+import { leavingNodes, podsGivenBack } from "../disruption/deleting.ts";
+import { listAll } from "../ports/cluster.ts";
 import type { FullPorts, Ids } from "../observe/ports.ts";
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
 import { METRIC } from "../ports/telemetry.ts";
@@ -57,6 +63,16 @@ export async function settleWindow(ports: Pick<FullPorts, "store" | "clock" | "s
     if (verdict.untilMs > giveUpAt) return "open";
     await ports.clock.sleep(verdict.untilMs - ports.clock.now());
   }
+}
+
+/**
+ * The Tenon-managed Nodes on their way out (lib/disruption/deleting.ts) and the pods they give
+ * back: one pod list per such Node (usually none).
+ */
+export async function observeLeaving(ports: Pick<FullPorts, "cluster">, observation: Pick<Observation, "nodes" | "records">): Promise<Leaving> {
+  const leaving = leavingNodes(observation.nodes, observation.records);
+  const pods = await Promise.all(leaving.map(({ node }) => listAll((o) => ports.cluster.listPodsOnNode(node.metadata.name, o))));
+  return { nodes: leaving.map(({ node }) => node.metadata.name), pods: podsGivenBack(pods.flat()) };
 }
 
 /** The Pending records a crashed run left behind, launched again first (same client token: no second instance). */
@@ -137,17 +153,18 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const relaunch = decideRelaunch(observation, settings.launchAttempts);
   const relaunched = await executor.execute(relaunch);
   observation.records = await store.listNodeClaims();
+  const leaving = await observeLeaving(ports, observation);
 
-  // 2. Decide.
-  if (observation.provisionablePods.length === 0) {
+  // 2. Decide: pending pods, and the pods leaving Nodes give back.
+  if (observation.provisionablePods.length === 0 && leaving.pods.length === 0) {
     return { relaunched: relaunch.length, created: [], ...countLaunches(relaunched), unschedulable: 0 };
   }
-  const input = buildSchedulingInput(clusterObjects(observation), { note: (message) => log.debug(message) });
+  const input = buildSchedulingInput(clusterObjects(observation, leaving), { note: (message) => log.debug(message) });
   const started = performance.now();
   const result: SchedulingResult = schedule(input);
   metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(performance.now() - started));
   log.info("scheduled pending pods", {
-    pods: input.pods.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
+    pods: input.pods.length, givenBack: leaving.pods.length, leavingNodes: leaving.nodes.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
   });
   const actions = decideProvisioning({
     observation, result, ids: ports.ids, nowMs: clock.now(), launchAttempts: settings.launchAttempts,

@@ -165,7 +165,7 @@ describe("interruption handler", () => {
     return { w, instance: instance!, node };
   }
 
-  it("on a Spot interruption marks the offering unavailable, cordons and taints the node, and records an event", async () => {
+  it("on a Spot interruption marks the offering unavailable, taints and deletes the node (the finalizer holds it), marks the record Terminating, records events, wakes the provisioner", async () => {
     const { w, instance, node } = await runningWorld();
     const response = await interruption(
       sqsEvent([{ id: "spot", body: ec2Event("EC2 Spot Instance Interruption Warning", { "instance-id": instance.instanceId, "instance-action": "terminate" }) }]),
@@ -173,19 +173,22 @@ describe("interruption handler", () => {
     );
     expect(response).toEqual({ batchItemFailures: [] });
     const after = w.cluster.node(node.metadata.name)!;
-    expect(after.spec.unschedulable).toBe(true);
+    expect(after.metadata.deletionTimestamp).toBeDefined();
     expect(after.spec.taints).toContainEqual({ key: "karpenter.sh/disrupted", effect: "NoSchedule" });
+    expect((await w.ports.store.listNodeClaims()).find((r) => r.launch.instanceId === instance.instanceId)?.phase).toBe("Terminating");
     const unavailable = await w.ports.store.listUnavailable(w.ports.clock.now());
     expect(unavailable).toContainEqual(expect.objectContaining({ instanceType: instance.instanceType, zone: instance.zone, capacityType: "spot" }));
     expect(w.cluster.events({ source: "tenon", reason: "SpotInterrupted" }).map((e) => e.involvedObject.name)).toEqual([node.metadata.name]);
+    expect(w.cluster.events({ source: "tenon", reason: "TerminatingOnInterruption" }).map((e) => e.involvedObject.name)).toEqual([node.metadata.name]);
+    expect(w.queue.pending().map((m) => m.message.reason)).toEqual(["interruption"]);
   });
 
-  it("cordons the node of an instance that is stopping, without marking its offering unavailable", async () => {
+  it("drains the node of an instance that is stopping, without marking its offering unavailable", async () => {
     const { w, instance, node } = await runningWorld();
     await interruption(sqsEvent([{ id: "stop", body: ec2Event("EC2 Instance State-change Notification", { "instance-id": instance.instanceId, state: "stopping" }) }]), lambdaContext("interruption"));
-    expect(w.cluster.node(node.metadata.name)!.spec.unschedulable).toBe(true);
+    expect(w.cluster.node(node.metadata.name)!.metadata.deletionTimestamp).toBeDefined();
     expect(await w.ports.store.listUnavailable(w.ports.clock.now())).toEqual([]);
-    expect(w.cluster.events({ source: "tenon", reason: "InstanceStateChange" })).toHaveLength(1);
+    expect(w.cluster.events({ source: "tenon", reason: "InstanceStopping" })).toHaveLength(1);
   });
 
   it("fails malformed messages (for the dead-letter queue), drops unknown but valid events, and only records an event for a rebalance", async () => {
@@ -201,10 +204,11 @@ describe("interruption handler", () => {
     );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["bad-detail", "broken"]);
     expect(w.cluster.node(node.metadata.name)!.spec.unschedulable).toBeFalsy();
+    expect(w.cluster.node(node.metadata.name)!.metadata.deletionTimestamp).toBeUndefined();
     expect(w.cluster.events({ source: "tenon", reason: "SpotRebalanceRecommendation" })).toHaveLength(1);
   });
 
-  it("only records an AWS Health notice for a node Tenon did not launch: no cordon, no taint (issue 17.2)", async () => {
+  it("only records an AWS Health notice for a node Tenon did not launch: no taint, no deletion (issue 17.2)", async () => {
     const { w, node: ours } = await runningWorld();
     // A managed node group's node, beside Tenon's: nothing in the table launched its instance.
     const theirs = w.cluster.addNode({
@@ -219,11 +223,11 @@ describe("interruption handler", () => {
     const response = await interruption(sqsEvent([{ id: "health", body: health }]), lambdaContext("interruption"));
     expect(response).toEqual({ batchItemFailures: [] });
     const after = w.cluster.node(theirs.metadata.name)!;
-    expect(after.spec.unschedulable).toBeFalsy();
+    expect(after.metadata.deletionTimestamp).toBeUndefined();
     expect(after.spec.taints ?? []).toEqual([]);
-    const events = w.cluster.events({ source: "tenon", reason: "InstanceScheduledChange" });
-    expect(events.map((e) => [e.involvedObject.name, e.message])).toEqual([[theirs.metadata.name, expect.stringContaining("not cordoned: Tenon did not launch this node")]]);
-    expect(w.cluster.node(ours.metadata.name)!.spec.unschedulable).toBeFalsy();
+    const events = w.cluster.events({ source: "tenon", reason: "InstanceUnhealthy" });
+    expect(events.map((e) => [e.involvedObject.name, e.message])).toEqual([[theirs.metadata.name, expect.stringContaining("not drained: Tenon did not launch this node")]]);
+    expect(w.cluster.node(ours.metadata.name)!.metadata.deletionTimestamp).toBeUndefined();
   });
 });
 

@@ -191,7 +191,9 @@ describe("function IAM policies", () => {
     }
     expect(allows("provisioner", "dynamodb:Query", "CLUSTER#demo#EC2NODECLASS")).toBe(true);
     expect(allows("interruption", "dynamodb:PutItem", "CLUSTER#demo#UNAVAILABLE")).toBe(true);
-    expect(allows("interruption", "dynamodb:UpdateItem", "CLUSTER#demo#NODECLAIM")).toBe(false);
+    // It marks an interrupted NodeClaim Terminating; it never touches the batch window or leases.
+    expect(allows("interruption", "dynamodb:UpdateItem", "CLUSTER#demo#NODECLAIM")).toBe(true);
+    expect(allows("interruption", "dynamodb:UpdateItem", "CLUSTER#demo#BATCH")).toBe(false);
     // No Scan: it names no partition, so LeadingKeys could not hold it.
     expect(all.some((s) => s.actions.includes("dynamodb:Scan"))).toBe(false);
   });
@@ -229,11 +231,14 @@ describe("function IAM policies", () => {
     expect(users.sort()).toEqual(["consolidator", "drift", "lifecycle", "provisioner"]);
   });
 
-  it("lets only the batcher and the provisioner send to the provisioner queue; interruption only receives its own", () => {
+  it("lets only the batcher, the provisioner and interruption send to the provisioner queue; interruption receives only its own", () => {
     const senders = [...statementsByFunction].filter(([, ss]) => ss.some((s) => s.actions.includes("sqs:SendMessage") && s.resources.some((r) => r.startsWith("<QueuesProvisioner")))).map(([n]) => n);
-    expect(senders.sort()).toEqual(["batcher", "provisioner"]);
+    expect(senders.sort()).toEqual(["batcher", "interruption", "provisioner"]);
     const interruptionSqs = (statementsByFunction.get("interruption") ?? []).filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
-    for (const s of interruptionSqs) for (const r of s.resources) expect(r).toMatch(/^<QueuesInterruption[0-9A-F]{8}\.Arn>$/);
+    for (const s of interruptionSqs) {
+      const queue = s.actions.includes("sqs:SendMessage") ? "QueuesProvisioner" : "QueuesInterruption";
+      for (const r of s.resources) expect(r).toMatch(new RegExp(`^<${queue}[0-9A-F]{8}\\.Arn>$`));
+    }
   });
 
   it("lets the consolidator and the drift checker send to the disruption queue, and only the consolidator receive from it", () => {

@@ -27,7 +27,7 @@ describe("a batch of interruption messages", () => {
     const handle = interruptionBatch(w.ports);
     const message = (i: number): ClassifiedInterruption => ({ ok: true, eventId: `e-${i}`, kind: "state-change", action: "cordon-and-drain", instanceIds: [`i-${i}`], timeMs: 0, detail: "state stopping" });
     const reports = await Promise.all([0, 1, 2, 3, 4].map((i) => handle(message(i))));
-    expect(reports.flatMap((r) => r.cordoned).sort()).toEqual(["n0", "n1", "n2", "n3", "n4"]);
+    expect(reports.flatMap((r) => r.terminating).sort()).toEqual(["n0", "n1", "n2", "n3", "n4"]);
     expect(calls).toEqual({ listNodes: 1, listNodeClaims: 0 });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The interruption path through the real Kubernetes adapter: every request it makes (list nodes,
- * cordon, taint, an Event on the Node) is allowed by the ClusterRole in docs/kubernetes.md.
+ * read the Node, taint and delete it, Events on it, list its pods and evict them) is allowed by the
+ * ClusterRole in docs/kubernetes.md.
  * test/cluster/kube/rbac.test.ts covers each adapter method once; this covers what handleInterruption
  * actually calls, so a new call there cannot go out without a matching rule.
  */
@@ -14,7 +15,7 @@ import { MemoryProvisionerQueue } from "../../lib/queue/in-memory/memory-queue.t
 import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
 import { RecordingTelemetry } from "../../lib/ports/telemetry.ts";
 import { createMemoryStore } from "../../lib/store/in-memory/memory-store.ts";
-import { clusterAgainst, fixedClock, node } from "../support/kube.ts";
+import { clusterAgainst, fixedClock, node, pod } from "../support/kube.ts";
 import { startFakeApiServer, type FakeApiServer } from "../../lib/cluster/kube/fake-apiserver.ts";
 import { claimContent } from "../support/records.ts";
 import { attributesOf, documentedRules, grantedKeys, rbacKey } from "../support/rbac.ts";
@@ -38,11 +39,13 @@ describe("interruption handling under the documented RBAC", () => {
   const store = createMemoryStore({ clusterName: "demo" });
 
   beforeAll(async () => {
-    // Tenon launched this instance: its record is what allows the cordon (issue 17.2).
-    const { record } = await store.createNodeClaim(claimContent("default-abcde", "Launched"), 0);
-    await store.updateNodeClaim(record.name, record.version, { ...claimContent("default-abcde", "Launched"), launch: { attempts: 1, instanceId: instance.instanceId } }, 0);
+    // Tenon launched this instance: its record is what allows the drain (issue 17.2).
+    const content = claimContent("default-abcde", "Initialized");
+    content.nodeClaim.status = { providerID: instance.providerId, nodeName: "0a1b2c3d" };
+    await store.createNodeClaim({ ...content, launch: { attempts: 1, instanceId: instance.instanceId } }, 0);
     server = await startFakeApiServer();
-    server.put("/nodes", node("0a1b2c3d", { labels: { "karpenter.sh/nodepool": "default" } }));
+    server.put("/nodes", node("0a1b2c3d", { labels: { "karpenter.sh/nodepool": "default" }, finalizers: ["karpenter.sh/termination"] }));
+    server.put("/pods", pod("web-1", { nodeName: "0a1b2c3d" }));
     // The node helper names its instance i-<node name>. Only `get` is on the interruption path.
     const cloud = { get: async (id: string) => (id === instance.instanceId ? instance : undefined) } as unknown as Cloud;
     const ports: FullPorts = {
@@ -71,15 +74,15 @@ describe("interruption handling under the documented RBAC", () => {
     const message = classifyInterruptionMessage(body);
     if (!message.ok) throw new Error(message.reason);
     const report = await handleInterruption(ports, message);
-    expect(report.cordoned).toEqual(["0a1b2c3d"]);
+    expect(report).toMatchObject({ terminating: ["0a1b2c3d"], evictionsRequested: 1, wokeProvisioner: true });
   });
   afterAll(async () => {
     await server.close();
   });
 
-  it("cordons, taints and records an Event on the Node, each allowed by the ClusterRole", () => {
+  it("taints and deletes the Node, records Events, lists and evicts its pods, each allowed by the ClusterRole", () => {
     const made = new Set(server.requests.map((r) => rbacKey(attributesOf(r))));
-    expect([...made].sort()).toEqual(["|events|create", "|nodes|get", "|nodes|list", "|nodes|patch"]);
+    expect([...made].sort()).toEqual(["|events|create", "|nodes|delete", "|nodes|get", "|nodes|list", "|nodes|patch", "|pods/eviction|create", "|pods|list"]);
     const allowed = new Set(grantedKeys(documentedRules()));
     expect([...made].filter((a) => !allowed.has(a))).toEqual([]);
   });

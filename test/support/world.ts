@@ -23,6 +23,7 @@ import { handler as lifecycle } from "../../functions/lifecycle/handler.ts";
 import { handler as provisioner } from "../../functions/provisioner/handler.ts";
 import { handler as consolidator } from "../../functions/consolidator/handler.ts";
 import { handler as drift } from "../../functions/drift/handler.ts";
+import { handler as interruption } from "../../functions/interruption/handler.ts";
 
 export const CLUSTER = "tenon-e2e";
 
@@ -111,6 +112,11 @@ export function callBatcher(event: unknown) {
 
 export function callProvisioner(event: unknown) {
   return provisioner(event, lambdaContext("provisioner"));
+}
+
+/** Delivers interruption-queue messages (EventBridge events as JSON) as one SQS batch to the interruption handler. */
+export function callInterruption(messages: ReadonlyArray<{ id: string; body: string }>) {
+  return interruption(sqsEvent(messages), lambdaContext("interruption"));
 }
 
 export function callLifecycle() {

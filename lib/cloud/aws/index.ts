@@ -15,7 +15,6 @@ export type { AwsCloudConfig, AwsClients, ClusterEndpointInfo } from "./config.t
 export { createAwsClients, pricingEndpointRegion } from "./config.ts";
 export { classifyInterruptionMessage, type InterruptionMessage } from "./interruption/classify.ts";
 export { type ClassifiedInterruption, type InterruptionAction, type InterruptionKind } from "../../ports/interruption.ts";
-export { offeringsToMarkUnavailable } from "./interruption/offerings.ts";
 export { INTERRUPTION_RULES, eventPatternJson, type InterruptionRule } from "./interruption-rules.ts";
 export { CAPACITY_ERROR_CODES } from "./launch/fleet.ts";
 export { instanceProfileName, instanceProfilePath, instanceProfileTags, type InstanceProfileScope } from "./instance-profile.ts";

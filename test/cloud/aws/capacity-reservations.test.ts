@@ -22,7 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { reservationTermRequest, toResolvedReservation } from "../../../lib/cloud/aws/capacity-reservations.ts";
 import { classifyInterruptionMessage } from "../../../lib/cloud/aws/interruption/classify.ts";
 import { type ClassifiedInterruption } from "../../../lib/ports/interruption.ts";
-import { offeringsToMarkUnavailable } from "../../../lib/cloud/aws/interruption/offerings.ts";
+import { handleInterruption } from "../../../lib/interruption/interruption.ts";
 import { RESERVED_PRICE_DIVISOR, withReservedOfferings } from "../../../lib/cloud/aws/reserved-offerings.ts";
 import type { InstanceType } from "../../../lib/ports/instance-type.ts";
 import { simulatedInterruptionEvent } from "../../../lib/cloud/in-memory/events.ts";
@@ -31,6 +31,7 @@ import { defaultWorld } from "../../../lib/cloud/in-memory/world.ts";
 import type { CloudInstance, ResolvedCapacityReservation } from "../../../lib/ports/cloud.ts";
 import { createMemoryStore } from "../../../lib/store/in-memory/memory-store.ts";
 import { CLUSTER, event, fakeType, launchRequest, ManualClock } from "../../support/cloud.ts";
+import { cloudInstance, interruptedWorld } from "../../support/interruption.ts";
 import { nodeClass } from "../../support/builders.ts";
 import { AL2023_X86_PARAMETER, mockedAwsCloud } from "../../support/mocked-aws.ts";
 
@@ -191,16 +192,17 @@ describe("capacity reservations on the EC2 adapter (mocked EC2)", () => {
 });
 
 describe("capacity reservation interruption", () => {
-  it("marks the interrupted instance's reserved offering unavailable, and nothing for an instance that is not reserved", () => {
+  it("the handler marks the interrupted instance's reserved offering unavailable, nothing for an instance that is not reserved, and drains both", async () => {
     const message = classifyInterruptionMessage(event("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning", {
       "capacity-reservation-id": "cr-1", "instance-ids": ["i-0aaa", "i-0bbb"],
     })) as ClassifiedInterruption;
     expect(message).toMatchObject({ ok: true, kind: "capacity-reservation-interruption", action: "mark-unavailable+cordon-and-drain", capacityReservationId: "cr-1" });
-    const instance = (id: string, capacityType: CloudInstance["capacityType"]): CloudInstance => ({
-      providerId: `aws:///us-east-1a/${id}`, instanceId: id, instanceType: "m5.large", zone: "us-east-1a", capacityType, imageId: "ami-x86", launchTimeMs: 0, state: "running", tags: {},
-    });
-    const instances = new Map([["i-0aaa", instance("i-0aaa", "reserved")], ["i-0bbb", instance("i-0bbb", "on-demand")]]);
-    expect(offeringsToMarkUnavailable(message, instances)).toEqual([{ instanceType: "m5.large", zone: "us-east-1a", capacityType: "reserved" }]);
+    const w = await interruptedWorld([cloudInstance("i-0aaa", "reserved"), cloudInstance("i-0bbb", "on-demand", { instanceType: "c5.large" })]);
+    const report = await handleInterruption(w.ports, message);
+    const marked = await w.ports.store.listUnavailable(w.ports.clock.now());
+    expect(marked.map((m) => `${m.capacityType}:${m.instanceType}:${m.zone}`)).toEqual(["reserved:m5.large:us-east-1a"]);
+    expect(report.terminating.sort()).toEqual(["node-i-0aaa", "node-i-0bbb"]);
+    expect(w.cluster.events({ reason: "CapacityReservationInstanceInterrupted" }).map((e) => e.involvedObject.name).sort()).toEqual(["node-i-0aaa", "node-i-0bbb"]);
   });
 });
 
@@ -236,8 +238,10 @@ describe("capacity reservations in the simulated cloud", () => {
     const instance = await cloud.create(launchRequest(nc, types, { requirements: reservedOrOnDemand }));
     const message = classifyInterruptionMessage(simulatedInterruptionEvent("capacity-reservation-interruption", instance.instanceId, clock, "us-east-1", "cr-1"));
     expect(message).toMatchObject({ ok: true, capacityReservationId: "cr-1", instanceIds: [instance.instanceId] });
-    const seen = new Map([[instance.instanceId, (await cloud.get(instance.instanceId))!]]);
-    expect(offeringsToMarkUnavailable(message as ClassifiedInterruption, seen)).toEqual([{ instanceType: "m5.large", zone: "us-east-1a", capacityType: "reserved" }]);
+    // As the simulated cloud reports it, with a NodeClaim record and a Node Tenon made for it.
+    const w = await interruptedWorld([{ ...(await cloud.get(instance.instanceId))!, nodeClaimName: `nc-${instance.instanceId}` }]);
+    await handleInterruption(w.ports, message as ClassifiedInterruption);
+    expect((await w.ports.store.listUnavailable(w.ports.clock.now())).map((m) => `${m.capacityType}:${m.instanceType}:${m.zone}`)).toEqual(["reserved:m5.large:us-east-1a"]);
   });
 
   it("refuses a used-up reservation with ReservationCapacityExceeded and marks it unavailable, so the retried launch goes on-demand", async () => {

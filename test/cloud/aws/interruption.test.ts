@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { classifyInterruptionMessage } from "../../../lib/cloud/aws/interruption/classify.ts";
-import { offeringsToMarkUnavailable } from "../../../lib/cloud/aws/interruption/offerings.ts";
 import { simulatedInterruptionEvent } from "../../../lib/cloud/in-memory/events.ts";
-import type { CloudInstance } from "../../../lib/ports/cloud.ts";
+import { handleInterruption } from "../../../lib/interruption/interruption.ts";
 import { event, ManualClock } from "../../support/cloud.ts";
+import { cloudInstance, interruptedWorld } from "../../support/interruption.ts";
 
 
 describe("classifyInterruptionMessage", () => {
@@ -65,20 +65,21 @@ describe("classifyInterruptionMessage", () => {
 });
 
 describe("interruption follow-ups", () => {
-  const spot: CloudInstance = { providerId: "aws:///us-east-1a/i-0aa", instanceId: "i-0aa", instanceType: "m5.large", zone: "us-east-1a", capacityType: "spot", imageId: "ami", launchTimeMs: 0, state: "running", tags: {} };
-  const od: CloudInstance = { ...spot, instanceId: "i-0bb", capacityType: "on-demand" };
-  const instances = new Map([[spot.instanceId, spot], [od.instanceId, od]]);
-
-  it("marks the spot offering of an interrupted spot instance unavailable, and nothing for other events", () => {
-    const warning = classifyInterruptionMessage(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0aa" }));
-    if (!warning.ok) throw new Error(warning.reason);
-    expect(offeringsToMarkUnavailable(warning, instances)).toEqual([{ instanceType: "m5.large", zone: "us-east-1a", capacityType: "spot" }]);
-    const stop = classifyInterruptionMessage(event("aws.ec2", "EC2 Instance State-change Notification", { "instance-id": "i-0aa", state: "stopping" }));
-    if (!stop.ok) throw new Error(stop.reason);
-    expect(offeringsToMarkUnavailable(stop, instances)).toEqual([]);
-    const unknown = classifyInterruptionMessage(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0cc" }));
-    if (!unknown.ok) throw new Error(unknown.reason);
-    expect(offeringsToMarkUnavailable(unknown, instances)).toEqual([]);
+  it("the handler marks the spot offering of an interrupted spot instance unavailable, and nothing for a stop or an instance it does not know", async () => {
+    const w = await interruptedWorld([cloudInstance("i-0aa", "spot"), cloudInstance("i-0bb", "on-demand", { instanceType: "c5.large" })]);
+    const handle = async (body: unknown) => {
+      const message = classifyInterruptionMessage(body);
+      if (!message.ok) throw new Error(message.reason);
+      return handleInterruption(w.ports, message);
+    };
+    const unavailable = async () => (await w.ports.store.listUnavailable(w.ports.clock.now())).map((u) => `${u.capacityType}:${u.instanceType}:${u.zone}`);
+    await handle(event("aws.ec2", "EC2 Instance State-change Notification", { "instance-id": "i-0aa", state: "stopping" }));
+    await handle(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0cc" }));
+    await handle(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0bb" }));
+    expect(await unavailable()).toEqual([]);
+    const report = await handle(event("aws.ec2", "EC2 Spot Instance Interruption Warning", { "instance-id": "i-0aa" }));
+    expect(report.markedUnavailable).toBe(1);
+    expect(await unavailable()).toEqual(["spot:m5.large:us-east-1a"]);
   });
 
   it.each(["spot-interruption", "rebalance-recommendation", "stopping", "terminated", "scheduled-change", "capacity-reservation-interruption"] as const)(

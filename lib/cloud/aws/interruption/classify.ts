@@ -67,7 +67,7 @@ export function classifyInterruptionMessage(body: unknown): InterruptionMessage 
   if (e.source === "aws.ec2" && e["detail-type"] === "EC2 Instance State-change Notification") {
     const d = parse(stateChangeDetail);
     if (isRejected(d)) return d;
-    return { ...base, kind: "state-change", action: DRAIN_STATES.has(d.state) ? "cordon-and-drain" : "ignore", instanceIds: [d["instance-id"]], detail: `state ${d.state}` };
+    return { ...base, kind: "state-change", action: DRAIN_STATES.has(d.state) ? "cordon-and-drain" : "ignore", instanceIds: [d["instance-id"]], detail: `state ${d.state}`, state: d.state };
   }
   if (e.source === "aws.health" && e["detail-type"] === "AWS Health Event") {
     const d = parse(healthDetail);
