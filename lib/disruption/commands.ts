@@ -6,7 +6,7 @@
  *
  *   decided ─▶ Validating ──(after the validation delay, the same decision still holds)──▶
  *     delete:  Deleting ─▶ candidates' records Terminating ─▶ command deleted
- *     replace: Launching (candidates tainted, replacement records written and launched) ─▶
+ *     replace: Launching (replacement records written, candidates tainted, replacements launched) ─▶
  *              every replacement Initialized and the candidates' pods fit without them ─▶
  *              Deleting ─▶ candidates' records Terminating ─▶ command deleted
  *   Validating, decision no longer holds ─▶ command deleted (nothing was done)
@@ -201,7 +201,8 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
       });
       const why = `validated after ${Math.round(timing.validationMs / 1000)} s: ${cmd.message}`;
       actions.push({ kind: "update-command", record: cmd, content: { ...validated, decision: "replace", state: "Launching", replacements: named.map((n) => n.name) }, reason: why, unit });
-      for (const ref of cmd.candidates) taint(ref, `${cmd.reason} disruption: no new pods while its replacement launches`, unit);
+      // Replacement records before the taint: the provisioner plans the pods of tainted nodes, and
+      // must find their replacements in flight already, or it would launch for them too.
       const fence = { kind: "renew-lease", lease: lease.name, holder: lease.holder, token: lease.token, ttlMs: lease.ttlMs } as const;
       actions.push({ ...fence, withdraw: false, unit, reason: "replacements are written only under the disruption lease" });
       const launches: Action[] = [];
@@ -213,6 +214,7 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
         launches.push({ kind: "launch-nodeclaim", name, option, instanceTypes: claim.instanceTypes, attempts: input.launchAttempts, reason: `replacement for command ${cmd.id}`, unit });
       }
       actions.push({ ...fence, withdraw: true, unit, reason: "a run that stalled while writing replacements may have lost the lease" });
+      for (const ref of cmd.candidates) taint(ref, `${cmd.reason} disruption: no new pods while its replacement launches`, unit);
       for (const ref of cmd.candidates) {
         actions.push({ kind: "record-event", event: nodeEvent(ref.node, nodes.get(ref.node), "Normal", "DisruptionLaunching", `Launching NodeClaim: ${cmd.reason}/${named.map((n) => n.name).join(", ")}`), reason: why, unit });
       }

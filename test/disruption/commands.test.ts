@@ -123,10 +123,10 @@ describe("validating", () => {
     expect(new Set(acting(out.actions).map((a) => a.unit))).toEqual(new Set(["command:cmd-1"]));
   });
 
-  it("for a replacement: names it in the command, taints, writes its record under the lease, then launches it", () => {
+  it("for a replacement: names it in the command, writes its record under the lease, then taints the candidate, then launches", () => {
     const spec: ClusterSpec = { nodes: [{ name: "old", type: "old-4x", pods: [pod({ name: "a", cpu: "1" })] }] };
     const out = tick(cluster(spec), { commands: [command({ candidates: [ref("old")], reason: "Underutilized", decision: "replace", method: "single-node-consolidation" })] });
-    expect(kinds(out.actions)).toEqual(["update-command", "taint-node", "renew-lease", "write-nodeclaim", "renew-lease", "record-event", "launch-nodeclaim"]);
+    expect(kinds(out.actions)).toEqual(["update-command", "renew-lease", "write-nodeclaim", "renew-lease", "taint-node", "record-event", "launch-nodeclaim"]);
     const [update] = of(out.actions, "update-command");
     const [write] = of(out.actions, "write-nodeclaim");
     expect(update!.content.state).toBe("Launching");

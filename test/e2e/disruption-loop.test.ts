@@ -248,7 +248,8 @@ interface CrashPoint {
 
 const CRASH_POINTS: CrashPoint[] = [
   { name: "after the command is written", port: "store", method: "createDisruptionCommand", after: true },
-  { name: "after the taint, before the replacement record", port: "store", method: "createNodeClaim", after: false },
+  { name: "after the command names its replacement, before the record is written", port: "store", method: "createNodeClaim", after: false },
+  { name: "after the taint, before the launch", port: "cluster", method: "replaceNodeTaints", after: true },
   { name: "after the replacement launch, before its record says so", port: "cloud", method: "create", after: true },
   { name: "before the candidate's record is marked Terminating", port: "store", method: "updateNodeClaim", after: false, when: (args) => (args[2] as { phase?: string })?.phase === "Terminating" },
   { name: "mid-drain", port: "cluster", method: "evictPod", after: false },
