@@ -3,7 +3,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type DisruptionCommandContent, type DisruptionCommandRecord } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, encodeCommandContent } from "../codec.ts";
 import { COMMAND_PREFIX, commandSk } from "../keys.ts";
-import { deleteIf, putIf, updateIf } from "./conditional.ts";
+import { deleteAtVersion, putIf, updateAtVersion } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 const WHAT = "disruption command";
@@ -16,11 +16,6 @@ function toRecord(item: Item): DisruptionCommandRecord {
     updatedAtMs: item.updatedAtMs as number,
     version: item.version as number,
   };
-}
-
-function versionConflict(id: string, expectedVersion: number, existing: Item | undefined): ConflictError {
-  if (!existing) return new ConflictError(`${WHAT} ${id}`, "missing", "no such record");
-  return new ConflictError(`${WHAT} ${id}`, "version", `expected version ${expectedVersion}, found ${String(existing.version)}`);
 }
 
 export async function createDisruptionCommand(ctx: DynamoContext, id: string, content: DisruptionCommandContent, nowMs: number): Promise<DisruptionCommandRecord> {
@@ -52,28 +47,11 @@ export async function updateDisruptionCommand(ctx: DynamoContext, id: string, ex
   checkExpectedVersion(`${WHAT} ${id}`, expectedVersion);
   const body = encodeCommandContent(content, id);
   assertItemFits({ pk: ctx.pk(sk), sk, kind: "DisruptionCommand", name: id, state: content.state, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
-  const write = await updateIf(ctx, sk, {
-    UpdateExpression: "SET #content = :content, #state = :state, #updatedAtMs = :now, #version = :next",
-    ConditionExpression: "#version = :expected",
-    ExpressionAttributeNames: { "#content": "content", "#state": "state", "#updatedAtMs": "updatedAtMs", "#version": "version" },
-    ExpressionAttributeValues: { ":content": body, ":state": content.state, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
-    ReturnValues: "ALL_NEW",
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-  });
-  if (!write.written) throw versionConflict(id, expectedVersion, write.existing);
-  return toRecord(write.attributes as Item);
+  return toRecord(await updateAtVersion(ctx, sk, `${WHAT} ${id}`, expectedVersion, { content: body, state: content.state }, nowMs));
 }
 
 export async function deleteDisruptionCommand(ctx: DynamoContext, id: string, expectedVersion: number): Promise<boolean> {
   commandSk(id);
   checkExpectedVersion(`${WHAT} ${id}`, expectedVersion);
-  const write = await deleteIf(ctx, commandSk(id), {
-    ConditionExpression: "#version = :expected",
-    ExpressionAttributeNames: { "#version": "version" },
-    ExpressionAttributeValues: { ":expected": expectedVersion },
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-  });
-  if (write.written) return true;
-  if (!write.existing) return false;
-  throw versionConflict(id, expectedVersion, write.existing);
+  return deleteAtVersion(ctx, commandSk(id), `${WHAT} ${id}`, expectedVersion);
 }

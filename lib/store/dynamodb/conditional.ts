@@ -11,6 +11,7 @@ import {
   type PutCommandInput,
   type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { ConflictError } from "../../ports/store.ts";
 import type { DynamoContext, Item } from "./context.ts";
 
 export function isConditionalFailure(error: unknown): error is ConditionalCheckFailedException {
@@ -66,4 +67,48 @@ export function deleteIf(ctx: DynamoContext, sk: string, input: Omit<DeleteComma
 /** PutItem of `input.Item` (which carries its own keys), under the condition in `input`. */
 export function putIf(ctx: DynamoContext, input: Omit<PutCommandInput, "TableName">): Promise<ConditionalWrite> {
   return settle(() => ctx.doc.send(new PutCommand({ TableName: ctx.tableName, ...input })));
+}
+
+/** A versioned write on `what` lost: the record is gone ("missing") or at another version. */
+export function versionConflict(what: string, expectedVersion: number, existing: Item | undefined): ConflictError {
+  if (!existing) return new ConflictError(what, "missing", "no such record");
+  return new ConflictError(what, "version", `expected version ${expectedVersion}, found ${String(existing.version)}`);
+}
+
+/**
+ * Sets `fields`, `updatedAtMs` and the next version on item `sk` if it is still at
+ * `expectedVersion`; a ConflictError naming `what` otherwise. Returns the item as written.
+ */
+export async function updateAtVersion(ctx: DynamoContext, sk: string, what: string, expectedVersion: number, fields: Record<string, string | number>, nowMs: number): Promise<Item> {
+  const names: Record<string, string> = { "#updatedAtMs": "updatedAtMs", "#version": "version" };
+  const values: Record<string, unknown> = { ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion };
+  const sets = ["#updatedAtMs = :now", "#version = :next"];
+  for (const [i, [name, value]] of Object.entries(fields).entries()) {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+    sets.unshift(`#f${i} = :f${i}`);
+  }
+  const write = await updateIf(ctx, sk, {
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValues: "ALL_NEW",
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (!write.written) throw versionConflict(what, expectedVersion, write.existing);
+  return write.attributes as Item;
+}
+
+/** Deletes item `sk` if it is still at `expectedVersion`: true; false when already gone; a ConflictError at another version. */
+export async function deleteAtVersion(ctx: DynamoContext, sk: string, what: string, expectedVersion: number): Promise<boolean> {
+  const write = await deleteIf(ctx, sk, {
+    ConditionExpression: "#version = :expected",
+    ExpressionAttributeNames: { "#version": "version" },
+    ExpressionAttributeValues: { ":expected": expectedVersion },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  });
+  if (write.written) return true;
+  if (!write.existing) return false;
+  throw versionConflict(what, expectedVersion, write.existing);
 }

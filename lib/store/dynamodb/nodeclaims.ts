@@ -3,7 +3,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConflictError, type CreateNodeClaimResult, type NodeClaimContent, type NodeClaimRecord } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, decodeNodeClaimContent, encodeNodeClaimContent } from "../codec.ts";
 import { NODECLAIM_PREFIX, nodeClaimSk } from "../keys.ts";
-import { deleteIf, putIf, updateIf } from "./conditional.ts";
+import { deleteAtVersion, putIf, updateAtVersion } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
 const WHAT = "NodeClaim";
@@ -60,11 +60,6 @@ export async function listNodeClaims(ctx: DynamoContext): Promise<NodeClaimRecor
   return (await queryPrefix(ctx, NODECLAIM_PREFIX)).map(toRecord);
 }
 
-function versionConflict(name: string, expectedVersion: number, existing: Item | undefined): ConflictError {
-  if (!existing) return new ConflictError(`${WHAT} ${name}`, "missing", "no such record");
-  return new ConflictError(`${WHAT} ${name}`, "version", `expected version ${expectedVersion}, found ${String(existing.version)}`);
-}
-
 export async function updateNodeClaim(
   ctx: DynamoContext,
   name: string,
@@ -76,28 +71,11 @@ export async function updateNodeClaim(
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
   const body = encodeNodeClaimContent(content, name);
   assertItemFits({ pk: ctx.pk(nodeClaimSk(name)), sk: nodeClaimSk(name), kind: "NodeClaim", name, phase: content.phase, content: body, createdAtMs: nowMs, updatedAtMs: nowMs, version: expectedVersion + 1 });
-  const write = await updateIf(ctx, nodeClaimSk(name), {
-    UpdateExpression: "SET #content = :content, #phase = :phase, #updatedAtMs = :now, #version = :next",
-    ConditionExpression: "#version = :expected",
-    ExpressionAttributeNames: { "#content": "content", "#phase": "phase", "#updatedAtMs": "updatedAtMs", "#version": "version" },
-    ExpressionAttributeValues: { ":content": body, ":phase": content.phase, ":now": nowMs, ":next": expectedVersion + 1, ":expected": expectedVersion },
-    ReturnValues: "ALL_NEW",
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-  });
-  if (!write.written) throw versionConflict(name, expectedVersion, write.existing);
-  return toRecord(write.attributes as Item);
+  return toRecord(await updateAtVersion(ctx, nodeClaimSk(name), `${WHAT} ${name}`, expectedVersion, { content: body, phase: content.phase }, nowMs));
 }
 
 export async function deleteNodeClaim(ctx: DynamoContext, name: string, expectedVersion: number): Promise<boolean> {
   nodeClaimSk(name);
   checkExpectedVersion(`${WHAT} ${name}`, expectedVersion);
-  const write = await deleteIf(ctx, nodeClaimSk(name), {
-    ConditionExpression: "#version = :expected",
-    ExpressionAttributeNames: { "#version": "version" },
-    ExpressionAttributeValues: { ":expected": expectedVersion },
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-  });
-  if (write.written) return true;
-  if (!write.existing) return false;
-  throw versionConflict(name, expectedVersion, write.existing);
+  return deleteAtVersion(ctx, nodeClaimSk(name), `${WHAT} ${name}`, expectedVersion);
 }
