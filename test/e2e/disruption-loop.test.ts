@@ -231,6 +231,43 @@ describe("disruption through the real handlers", () => {
     expect(loop.drift.some((r) => r.decided === "drift")).toBe(true);
     expect(tainted(w)).toEqual([]);
   });
+
+  it("drains a drifted node around a do-not-disrupt pod until the NodeClaim's terminationGracePeriod, then deletes that pod in time", async () => {
+    const w = await world({ disruption: ROLLING });
+    const pool = nodePoolObject("default", ON_DEMAND_ONLY, { disruption: ROLLING });
+    (pool.spec.template.spec as Record<string, unknown>).terminationGracePeriod = "3m";
+    w.cluster.putCustomObject("NodePool", pool);
+    const keep = deployment("keep", 1, "500m");
+    keep.spec.template.metadata = { ...keep.spec.template.metadata, annotations: { "karpenter.sh/do-not-disrupt": "true" } };
+    w.cluster.addWorkload(keep);
+    await settle(w);
+    const [node] = w.cluster.nodes();
+    const keeper = runningPods(w).find((p) => p.metadata.labels?.app === "keep")!;
+
+    const changed = nodePoolObject("default", ON_DEMAND_ONLY, { disruption: ROLLING });
+    (changed.spec.template.spec as Record<string, unknown>).terminationGracePeriod = "3m";
+    changed.spec.template.metadata.labels = { team: "api" };
+    w.cluster.putCustomObject("NodePool", changed);
+    let deletedAt: number | undefined;
+    let podGoneAt: number | undefined;
+    await run(w, 900_000, {
+      drift: true,
+      check: () => {
+        const now = w.cluster.clock.now();
+        if (deletedAt === undefined && w.cluster.node(node!.metadata.name)?.metadata.deletionTimestamp) deletedAt = now;
+        if (podGoneAt === undefined && !w.cluster.pod("default", keeper.metadata.name)) podGoneAt = now;
+      },
+    });
+
+    expect(deletedAt).toBeDefined();
+    expect(podGoneAt).toBeDefined();
+    // Held by do-not-disrupt for the grace period, less the pod's own 30 s to stop.
+    expect(podGoneAt! - deletedAt!).toBeGreaterThanOrEqual(150_000 - 10_000);
+    expect(podGoneAt! - deletedAt!).toBeLessThanOrEqual(180_000);
+    expect(w.cluster.node(node!.metadata.name)).toBeUndefined();
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "keep")).toHaveLength(1);
+    expect(w.telemetry.logs.some((l) => l.message.includes(`deleted pod default/${keeper.metadata.name}`))).toBe(true);
+  });
 });
 
 /** Where a crash is injected (once), and how: the call throws before or after doing its work. */
