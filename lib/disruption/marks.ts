@@ -23,6 +23,12 @@ import type { DisruptionObjects } from "./decide.ts";
 import { isReschedulable } from "./pods.ts";
 
 export const POD_SET_ANNOTATION = "tenon.sh/pod-set";
+/**
+ * Mark updates written per run at most (one conditional write each): a run stays short even on the
+ * first run over a large cluster (every record gets its first pod-set hash) or under heavy pod
+ * churn; the rest are written by the next runs.
+ */
+export const MAX_MARK_UPDATES = 200;
 const DERIVED = new Set(["Consolidatable", "Drifted"]);
 
 function podSetHash(pods: readonly Pod[]): string {
@@ -98,6 +104,7 @@ export function markActions(marked: Marked, views: readonly NodeView[] | undefin
   }
   const actions: Action[] = [];
   for (const [name, nodeClaim] of next) {
+    if (actions.length >= MAX_MARK_UPDATES) break;
     const record = byName.get(name);
     if (!record) continue; // changed by another action this tick: marked next tick
 

@@ -244,3 +244,11 @@ describe("marks kept on the records", () => {
     expect(cleared!.content.nodeClaim.status?.conditions?.some((c) => c.type === "Drifted")).toBe(false);
   });
 });
+
+describe("a run's mark updates", () => {
+  it("are capped per run, so the first run over a large cluster stays short; the next runs write the rest", () => {
+    const nodes = Array.from({ length: 250 }, (_, i) => ({ name: `n${i}`, type: "big-8x", pods: [pod({ name: `p${i}`, cpu: "7" })] }));
+    const out = tick(cluster({ nodes }), { controller: "drift" });
+    expect(out.actions.filter((a) => a.unit?.startsWith("mark:"))).toHaveLength(200);
+  });
+});
