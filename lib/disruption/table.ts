@@ -20,7 +20,8 @@ function commandsTable(pass: PassOutput): string {
   );
 }
 
-export function renderPassTable(pass: PassOutput, notes: readonly string[] = []): string {
+/** `basis`: what the prices are (simulate/instance-types.ts `priceBasis`), printed under the price line. */
+export function renderPassTable(pass: PassOutput, notes: readonly string[] = [], basis?: string): string {
   const parts: string[] = [`Disruption pass at ${pass.at}: ${pass.method ?? "nothing to do"}\n`];
   if (pass.commands.length > 0) parts.push(`\nCommands (${pass.commands.length})\n`, commandsTable(pass));
   if (pass.expired.length > 0) {
@@ -32,11 +33,12 @@ export function renderPassTable(pass: PassOutput, notes: readonly string[] = [])
     parts.push(formatColumns(["NODE", "NODEPOOL", "WHY NOT"], pass.notDisrupted.map((n) => [n.node ?? `(NodeClaim ${n.nodeClaim})`, n.nodePool ?? "-", n.reason])));
   }
   parts.push("\n", priceLine(pass.summary));
+  if (basis) parts.push(`${basis}\n`);
   for (const note of notes) parts.push(`note: ${note}\n`);
   return parts.join("");
 }
 
-export function renderPlanTable(plan: PlanOutput, notes: readonly string[] = []): string {
+export function renderPlanTable(plan: PlanOutput, notes: readonly string[] = [], basis?: string): string {
   const parts: string[] = [`Disruption plan at ${plan.at}: ${plan.passes.length} pass(es)\n`];
   plan.passes.forEach((pass, i) => {
     parts.push(`\nPass ${i + 1}: ${pass.method ?? "nothing more to do"}\n`);
@@ -48,6 +50,7 @@ export function renderPlanTable(plan: PlanOutput, notes: readonly string[] = [])
     parts.push(formatColumns(["NODE", "NODEPOOL", "WHY NOT"], last.notDisrupted.map((n) => [n.node ?? `(NodeClaim ${n.nodeClaim})`, n.nodePool ?? "-", n.reason])));
   }
   parts.push("\n", priceLine(plan.summary));
+  if (basis) parts.push(`${basis}\n`);
   for (const note of notes) parts.push(`note: ${note}\n`);
   return parts.join("");
 }

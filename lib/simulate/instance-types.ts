@@ -4,7 +4,7 @@
  * settings of the EC2NodeClass the NodePool references, so allocatable matches a real launch.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import { loadAwsInstanceTypes, usualZones, type AwsCatalog } from "../cloud/aws/catalog/index.ts";
+import { catalogData, loadAwsInstanceTypes, usualZones, type AwsCatalog } from "../cloud/aws/catalog/index.ts";
 import { labelSatisfies } from "../requirements/node-selector.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
@@ -19,6 +19,18 @@ export type InstanceTypeSource =
     };
 
 const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
+
+/**
+ * What the prices in a table are, in one line under it (the notes say the same at more length):
+ * the offline catalog's are on-demand list prices of one region, for Linux, with spot priced at
+ * on-demand and no EBS counted; a user's catalog is used as given.
+ */
+export function priceBasis(source: InstanceTypeSource): string {
+  if (source.kind === "catalog") return "$/HOUR: as given in the --instance-types catalog";
+  const priced = catalogData().pricedRegion;
+  const where = priced === source.region ? `${priced} on-demand list prices` : `${priced} on-demand list prices, used for ${source.region}`;
+  return `$/HOUR: offline catalog, ${where}, Linux; spot priced at on-demand (no spot prices offline); EBS volumes not counted`;
+}
 
 /** The EC2NodeClass a NodePool references, if it is in the input. */
 export function nodeClassFor(pool: NodePool, nodeClasses: readonly EC2NodeClass[]): EC2NodeClass | undefined {

@@ -20,7 +20,8 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-export function renderTable(output: SimulationOutput, notes: readonly string[]): string {
+/** `basis`: what the prices are (instance-types.ts `priceBasis`), printed under the NodeClaims. */
+export function renderTable(output: SimulationOutput, notes: readonly string[], basis?: string): string {
   const parts: string[] = [];
   if (output.nodeClaims.length > 0) {
     parts.push(`New NodeClaims (${output.nodeClaims.length})\n`);
@@ -39,6 +40,7 @@ export function renderTable(output: SimulationOutput, notes: readonly string[]):
         ]),
       ),
     );
+    if (basis) parts.push(`${basis}\n`);
   } else {
     parts.push("No new NodeClaims.\n");
   }

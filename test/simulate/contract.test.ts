@@ -115,6 +115,16 @@ describe("simulate -o json: the output document", () => {
     expect(run.out).toContain("default/huge");
     expect(run.out).toMatch(/Summary: 2 pending pods: 1 scheduled .* 1 unschedulable; 1 new NodeClaim costing \$\d+\.\d{4}\/hour\./);
     expect(run.out).toContain("spot offerings are priced at the on-demand price");
+    // What the prices are, right under them, not only in the notes.
+    expect(run.out).toMatch(/\$\/HOUR\s+PODS[^]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux; spot priced at on-demand \(no spot prices offline\); EBS volumes not counted\n/);
+  });
+
+  it("says under the table when prices are another region's, and when they come from the user's catalog", async () => {
+    const dir = workdir({ "input.yaml": docs(NODEPOOL, podYaml("fits", "1")), "catalog.json": CATALOG });
+    const elsewhere = await tenon(["simulate", "-f", "input.yaml", "-o", "table", "--region", "eu-west-1"], dir);
+    expect(elsewhere.out).toContain("$/HOUR: offline catalog, us-east-1 on-demand list prices, used for eu-west-1, Linux");
+    const given = await tenon(["simulate", "-f", "input.yaml", "-o", "table", "--instance-types", "catalog.json"], dir);
+    expect(given.out).toContain("$/HOUR: as given in the --instance-types catalog");
   });
 });
 

@@ -8,6 +8,7 @@ import { loadDocuments } from "../../api/documents.ts";
 import { renderJson } from "../../disruption/output.ts";
 import { runDisruption } from "../../disruption/run.ts";
 import { renderPassTable, renderPlanTable } from "../../disruption/table.ts";
+import { priceBasis } from "../../simulate/instance-types.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { outputOption } from "../io.ts";
 import { inputOptions, instanceTypeSource, type InputFlags } from "../input.ts";
@@ -37,9 +38,9 @@ export async function runDisrupt(flags: DisruptFlags, io: CliIO, now: () => numb
     for (const message of run.notes) io.err(`note: ${message}\n`);
     io.out(renderJson(run.output));
   } else if ("passes" in run.output) {
-    io.out(renderPlanTable(run.output, run.notes));
+    io.out(renderPlanTable(run.output, run.notes, priceBasis(source)));
   } else {
-    io.out(renderPassTable(run.output, run.notes));
+    io.out(renderPassTable(run.output, run.notes, priceBasis(source)));
   }
 }
 

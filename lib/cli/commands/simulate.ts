@@ -8,6 +8,7 @@ import { loadDocuments } from "../../api/documents.ts";
 import { renderJson } from "../../simulate/output.ts";
 import { runSimulation } from "../../simulate/run.ts";
 import { renderTable } from "../../simulate/table.ts";
+import { priceBasis } from "../../simulate/instance-types.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { inputOptions, instanceTypeSource, type InputFlags } from "../input.ts";
 import { outputOption } from "../io.ts";
@@ -24,7 +25,7 @@ export async function runSimulate(flags: SimulateFlags, io: CliIO): Promise<void
     for (const message of run.notes) io.err(`note: ${message}\n`);
     io.out(renderJson(run.output));
   } else {
-    io.out(renderTable(run.output, run.notes));
+    io.out(renderTable(run.output, run.notes, priceBasis(source)));
   }
 }
 
