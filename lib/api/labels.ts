@@ -20,6 +20,12 @@ export const LABEL_INITIALIZED = "karpenter.sh/initialized";
 export const LABEL_REGISTERED = "karpenter.sh/registered";
 export const LABEL_DO_NOT_SYNC_TAINTS = "karpenter.sh/do-not-sync-taints";
 export const ANNOTATION_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+/**
+ * On a NodePool: what each of its nodes costs per hour beyond the instance (licences, agents,
+ * support fees), in USD, e.g. "0.05". Added to every offering's price, so packing and
+ * consolidation weigh it (aws/karpenter-provider-aws#7572).
+ */
+export const ANNOTATION_NODE_COST = "tenon.sh/node-cost-per-hour";
 /** What the EC2NodeClass resolved to at launch, recorded on the NodeClaim so EC2NodeClass drift can compare it (the AMI is `status.imageID`). */
 export const ANNOTATION_SUBNET_ID = "tenon.sh/subnet-id";
 /** Comma-separated, sorted. */

@@ -11,7 +11,7 @@ import { InputError, type InputProblem } from "../errors.ts";
 import type { Budget, ConsolidationPolicy, DisruptionReason, NodePool, NodePoolSpec } from "./types.ts";
 import { Problems, withoutNulls, child, isRecord, objectLabel, quote, type Json } from "./fields.ts";
 import { checkHeader, parseMetadata, parseNodeClassRef, parseRequirements, parseResourceList, parseTaints, readDuration } from "./common.ts";
-import { labelValueProblem, qualifiedNameProblem, restrictedLabelReason } from "./labels.ts";
+import { ANNOTATION_NODE_COST, labelValueProblem, qualifiedNameProblem, restrictedLabelReason } from "./labels.ts";
 import { cronProblem } from "./cron.ts";
 
 export const NODEPOOL_API_VERSION = "karpenter.sh/v1";
@@ -174,6 +174,9 @@ function parseSpec(raw: unknown, problems: Problems): NodePoolSpec | undefined {
   };
 }
 
+/** A non-negative decimal, at most 6 decimals (a price in USD per hour). */
+const NODE_COST = /^\d{1,6}(\.\d{1,6})?$/;
+
 /** Validates a NodePool document, returning the defaulted object when it has no problems. */
 export function validateNodePool(raw: unknown): { value?: NodePool; problems: InputProblem[] } {
   raw = withoutNulls(raw);
@@ -184,6 +187,10 @@ export function validateNodePool(raw: unknown): { value?: NodePool; problems: In
   }
   checkHeader(raw, problems, NODEPOOL_API_VERSION, "NodePool");
   const metadata = parseMetadata(raw["metadata"], problems);
+  const cost = metadata?.annotations?.[ANNOTATION_NODE_COST];
+  if (cost !== undefined && !NODE_COST.test(cost)) {
+    problems.add(`metadata.annotations["${ANNOTATION_NODE_COST}"]`, `"${cost}" is not a price in USD per hour (a decimal number such as 0.05)`);
+  }
   const spec = parseSpec(raw["spec"], problems);
   if (!problems.empty || !metadata || !spec) return { problems: problems.list };
   const value: NodePool = { apiVersion: NODEPOOL_API_VERSION, kind: "NodePool", metadata, spec };

@@ -29,6 +29,7 @@ import type { UnavailableOffering } from "../ports/unavailable-offerings.ts";
 import type { ClusterObjects } from "../scheduling/snapshot.ts";
 import { isPending } from "../scheduling/snapshot.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
+import { withNodeCost } from "../pricing/node-cost.ts";
 import type { Log } from "../ports/telemetry.ts";
 import { stillPending } from "../cluster-state/cache.ts";
 import { ClusterStateKeeper, type ClusterStateReport } from "../cluster-state/keeper.ts";
@@ -119,7 +120,8 @@ export async function nodePoolOptions(
       ports.log.warn(`NodePool ${name}: ${message}; skipped`);
       continue;
     }
-    out.push({ nodePool, instanceTypes: types, nodeClass });
+    // A per-node cost on the pool (licences, agents) is part of every price decisions compare.
+    out.push({ nodePool, instanceTypes: withNodeCost(types, nodePool), nodeClass });
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { catalogData, loadAwsInstanceTypes, usualZones, type AwsCatalog } from "
 import { labelSatisfies } from "../requirements/node-selector.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
+import { withNodeCost } from "../pricing/node-cost.ts";
 
 export type InstanceTypeSource =
   | { kind: "catalog"; instanceTypes: InstanceType[] }
@@ -86,7 +87,7 @@ export function nodePoolOptions(
       for (const u of cached.incompatible) if (couldChoose(nodePool, cached.instanceTypes, u.instanceTypes)) noteOnce(u.note);
       instanceTypes = cached.instanceTypes;
     }
-    const option: NodePoolOption = { nodePool, instanceTypes };
+    const option: NodePoolOption = { nodePool, instanceTypes: withNodeCost(instanceTypes, nodePool) };
     if (nodeClass) option.nodeClass = nodeClass;
     return option;
   });
