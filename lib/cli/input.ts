@@ -10,6 +10,7 @@ import { InputError } from "../errors.ts";
 import type { InstanceTypeSource } from "../simulate/instance-types.ts";
 import { UsageError, type CliIO } from "./io.ts";
 import { CATALOG_REGIONS, regionZones } from "../cloud/aws/catalog/index.ts";
+import { readLivePrices } from "./live-prices.ts";
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -19,6 +20,8 @@ export interface InputFlags {
   region: string;
   zones?: string;
   output?: string;
+  /** Read the region's prices from AWS (lib/cli/live-prices.ts). */
+  live?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -26,11 +29,16 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** The bundled AWS catalog for --region, or the --instance-types file. */
-export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes" | "region" | "zones">, io: CliIO): Promise<InstanceTypeSource> {
+export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes" | "region" | "zones" | "live">, io: CliIO): Promise<InstanceTypeSource> {
   if (flags.instanceTypes === undefined) {
-    if (flags.zones === undefined) return { kind: "aws", region: flags.region };
-    return { kind: "aws", region: flags.region, zones: parseZones(flags.zones, flags.region) };
+    const zones = flags.zones === undefined ? {} : { zones: parseZones(flags.zones, flags.region) };
+    if (!flags.live) return { kind: "aws", region: flags.region, ...zones };
+    if (!regionZones(flags.region)) throw new UsageError(`--region: "${flags.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")}); --live reads prices, the instance types still come from the bundled catalog`);
+    const prices = await readLivePrices(flags.region);
+    for (const problem of prices.problems) io.err(`note: ${problem}\n`);
+    return { kind: "aws", region: flags.region, ...zones, live: { ...(prices.onDemand ? { onDemand: prices.onDemand } : {}), ...(prices.spot ? { spot: prices.spot } : {}), readAt: prices.readAt } };
   }
+  if (flags.live) throw new UsageError("--live: reads AWS's prices for the bundled catalog; an --instance-types catalog carries its own");
   if (flags.zones !== undefined) throw new UsageError("--zones: applies to the bundled AWS catalog; an --instance-types catalog names its zones in its offerings");
   const file = path.resolve(io.cwd, flags.instanceTypes);
   let text: string;
@@ -60,5 +68,6 @@ export function inputOptions(command: Command): Command {
     .requiredOption("-f, --filename <file|dir|->", "input: a YAML/JSON file, a directory of them, or - for stdin (repeatable)", collect, [])
     .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
     .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
-    .option("--zones <zones>", "zones to assume where no EC2NodeClass status.subnets names them, comma-separated (default: the region's zones that offer most instance types)");
+    .option("--zones <zones>", "zones to assume where no EC2NodeClass status.subnets names them, comma-separated (default: the region's zones that offer most instance types)")
+    .option("--live", "read the region's on-demand prices (Pricing API) and spot prices (spot price history) from AWS with your credentials, instead of the offline table");
 }

@@ -17,6 +17,8 @@ export type InstanceTypeSource =
       region: string;
       /** Zones to assume where no EC2NodeClass `status.subnets` says (`--zones`); default: the region's usual zones. */
       zones?: readonly string[];
+      /** Prices read from AWS (`--live`), over the bundled table's. */
+      live?: { onDemand?: ReadonlyMap<string, number>; spot?: ReadonlyMap<string, number>; readAt: string };
     };
 
 const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
@@ -28,6 +30,11 @@ const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
  */
 export function priceBasis(source: InstanceTypeSource): string {
   if (source.kind === "catalog") return "$/HOUR: as given in the --instance-types catalog";
+  if (source.live) {
+    const spot = source.live.spot ? "spot from the spot price history" : "spot priced at on-demand (the spot price history could not be read)";
+    const onDemand = source.live.onDemand ? "on-demand from the Pricing API" : `on-demand from the offline catalog (the Pricing API could not be read)`;
+    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; EBS volumes not counted`;
+  }
   const priced = catalogData().pricedRegion;
   const where = priced === source.region ? `${priced} on-demand list prices` : `${priced} on-demand list prices, used for ${source.region}`;
   return `$/HOUR: offline catalog, ${where}, Linux; spot priced at on-demand (no spot prices offline); EBS volumes not counted`;
@@ -77,6 +84,8 @@ export function nodePoolOptions(
           region: source.region,
           ...(nodeClass ? { nodeClass } : {}),
           zones,
+          ...(source.live?.onDemand ? { onDemandPrices: source.live.onDemand } : {}),
+          ...(source.live?.spot ? { spotPrices: source.live.spot } : {}),
         });
         const perPool = new Set(loaded.incompatible.map((u) => u.note));
         for (const message of loaded.notes) if (!perPool.has(message)) noteOnce(message);

@@ -15,6 +15,7 @@ import { InputError } from "../../errors.ts";
 import { formatResource } from "../../quantity/quantity.ts";
 import { formatResources } from "../../quantity/resources.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
+import { readLivePrices } from "../live-prices.ts";
 import { outputOption } from "../io.ts";
 
 export const DEFAULT_REGION = "us-east-1";
@@ -26,6 +27,7 @@ interface InstanceTypesFlags {
   output?: string;
   vmMemoryOverheadPercent?: string;
   reservedEnis?: string;
+  live?: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -74,7 +76,15 @@ export function instanceTypeJson(it: InstanceType): Record<string, unknown> {
 export async function runInstanceTypes(flags: InstanceTypesFlags, io: CliIO): Promise<void> {
   const format = resolveOutputFormat(flags.output, io);
   const filters = flags.filter.map(parseFilter);
-  const catalog = loadAwsInstanceTypes(await catalogOptions(flags, io));
+  const options = await catalogOptions(flags, io);
+  if (flags.live) {
+    const prices = await readLivePrices(flags.region);
+    for (const problem of prices.problems) io.err(`note: ${problem}\n`);
+    if (prices.onDemand) options.onDemandPrices = prices.onDemand;
+    if (prices.spot) options.spotPrices = prices.spot;
+    io.err(`note: --live: prices for ${flags.region} read from AWS at ${prices.readAt}\n`);
+  }
+  const catalog = loadAwsInstanceTypes(options);
   const selected = catalog.instanceTypes.filter((it) => matchesAll(it, filters));
   // A note on types the NodeClass can't launch only when some of them are listed.
   const listed = new Set(selected.map((it) => it.name));
@@ -93,6 +103,7 @@ export function registerInstanceTypes(program: Command, io: CliIO): void {
     .option("--filter <expr>", "keep types whose label or requirement matches: key=value, key!=value, key>=n, key<=n (repeatable, all must match; short keys mean karpenter.k8s.aws/<key>)", collect, [])
     .option("--vm-memory-overhead-percent <fraction>", "memory share the hypervisor keeps (Karpenter default 0.075)")
     .option("--reserved-enis <n>", "ENIs kept back from pod networking (Karpenter default 0)")
+    .option("--live", "read the region's on-demand prices (Pricing API) and spot prices (spot price history) from AWS with your credentials")
     .addOption(outputOption())
     .action(async (flags: InstanceTypesFlags) => {
       await runInstanceTypes(flags, io);
