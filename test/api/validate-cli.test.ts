@@ -8,7 +8,7 @@ import type { CliIO } from "../../lib/cli/io.ts";
 import { registerValidate } from "../../lib/cli/commands/validate.ts";
 import { loadDocuments, parseDocuments } from "../../lib/api/documents.ts";
 import fc from "fast-check";
-import { InputError, formatProblem } from "../../lib/errors.ts";
+import { InputError, formatProblem, type InputProblem } from "../../lib/errors.ts";
 import { recordingIO } from "../support/recording-io.ts";
 
 const fakeIO = (cwd: string, stdin = "") => recordingIO(cwd, stdin);
@@ -207,8 +207,8 @@ describe("loadDocuments", () => {
     fc.assert(
       fc.property(json, fc.boolean(), (value, pretty) => {
         const text = JSON.stringify(value, null, pretty ? 2 : undefined);
-        const fast: InputError["problems"] = [];
-        const slow: InputError["problems"] = [];
+        const fast: InputProblem[] = [];
+        const slow: InputProblem[] = [];
         expect(parseDocuments(text, "f.json", fast)).toEqual(parseDocuments(`#\n${text}`, "f.json", slow));
         expect(fast).toEqual(slow);
       }),
