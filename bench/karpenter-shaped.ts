@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Pod } from "../lib/api/kubernetes.ts";
 import { toCatalogEntry } from "../lib/cli/catalog-format.ts";
 import type { SchedulingInput } from "../lib/scheduling/types.ts";
-import { benchNodePool, prng, syntheticInstanceTypes, ZONES } from "./workload.ts";
+import { inputFor, prng, syntheticInstanceTypes, ZONES } from "./workload.ts";
 
 const CPU = ["100m", "250m", "500m", "1000m", "1500m"];
 const MEMORY = ["100Mi", "256Mi", "512Mi", "1024Mi", "2048Mi", "4096Mi"];
@@ -55,13 +55,7 @@ export function karpenterShapedPods(count: number, seed = 3): Pod[] {
 }
 
 export function karpenterShapedInput(podCount: number, instanceTypes = syntheticInstanceTypes()): SchedulingInput {
-  return {
-    pods: karpenterShapedPods(podCount),
-    nodePools: [{ nodePool: benchNodePool(), instanceTypes }],
-    existingNodes: [],
-    daemonSets: [],
-    volumes: { claims: [], volumes: [], storageClasses: [] },
-  };
+  return inputFor(karpenterShapedPods(podCount), instanceTypes);
 }
 
 /** Writes `<dir>/input/{cluster.yaml,pods.json}` and `<dir>/catalog.json`; returns the `tenon simulate` arguments. */
