@@ -125,8 +125,13 @@ export function syntheticPods(count: number, seed = 2): Pod[] {
 }
 
 export function benchmarkInput(podCount: number, instanceTypes = syntheticInstanceTypes()): SchedulingInput {
+  return inputFor(syntheticPods(podCount), instanceTypes);
+}
+
+/** The pods on the bench cluster: one NodePool over the given instance types, nothing else. */
+export function inputFor(pods: Pod[], instanceTypes: InstanceType[]): SchedulingInput {
   return {
-    pods: syntheticPods(podCount),
+    pods,
     nodePools: [{ nodePool: benchNodePool(), instanceTypes }],
     existingNodes: [],
     daemonSets: [],

@@ -1,5 +1,6 @@
 /**
- * Per-pod work done once: pods that are alike (same namespace, labels and spec) form a group that
+ * Per-pod work done once: pods that schedule alike (same namespace, labels, requests, ports and
+ * scheduling constraints; pod-groups.ts) form a group that
  * shares one PodPlan per relaxation state: requests, host ports, node requirements, topology
  * groups, and the list of bins (existing nodes and claims) not yet ruled out for good. Claims only
  * fill up and narrow, so a bin that failed for a reason that can't improve is skipped by every
@@ -16,7 +17,7 @@ import type { Topology, TopologyGroup } from "./topology.ts";
 
 export interface PodGroup {
   readonly id: number;
-  /** A representative pod: every member has the same namespace, labels and spec. */
+  /** A representative pod: every member has the same namespace, labels, requests, ports and scheduling constraints. */
   readonly rep: Pod;
   readonly requests: Resources;
   readonly ports: readonly HostPort[];

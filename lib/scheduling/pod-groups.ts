@@ -1,50 +1,92 @@
-/** Groups pending pods that are alike, so their constraints are worked out once. */
+/** Groups pending pods that schedule alike, so their constraints are worked out once. */
 import type { Pod } from "../api/kubernetes.ts";
 import { QuantityError } from "../quantity/quantity.ts";
+import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
-import { podHostPorts } from "./host-ports.ts";
+import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
 import type { PodGroup } from "./plan.ts";
 import { podRequests } from "./pod-requests.ts";
 import type { VolumeIndex } from "./volume-topology.ts";
 
 /**
- * Pods with equal namespace, labels and spec behave identically. Generic ephemeral volumes name
- * their claims after the pod, so such pods group only with themselves.
+ * What scheduling reads of a pod, and nothing else: namespace and labels (selectors match them),
+ * requests as the scheduler computes them, host ports, node selector, affinity, tolerations,
+ * topology spread, volumes and priority. Container names, images, env, commands and the like are
+ * left out, so pods that differ only there (each of Karpenter's test pods has a random container
+ * name) share one group. A field the scheduler starts to read must join this key. Generic
+ * ephemeral volumes name their claims after the pod, so such pods group only with themselves.
  */
-function signature(pod: Pod): string {
-  const ephemeral = (pod.spec.volumes ?? []).some((v) => v.ephemeral);
-  return JSON.stringify([pod.metadata.namespace || "default", pod.metadata.labels ?? {}, pod.spec, ephemeral ? pod.metadata.name : ""]);
+function signature(pod: Pod, requests: Resources, ports: readonly HostPort[]): string {
+  const spec = pod.spec;
+  return JSON.stringify([
+    pod.metadata.namespace || "default",
+    pod.metadata.labels ?? {},
+    requests,
+    ports,
+    spec.nodeSelector ?? null,
+    spec.affinity ?? null,
+    spec.tolerations ?? null,
+    spec.topologySpreadConstraints ?? null,
+    spec.volumes ?? null,
+    spec.priority ?? null,
+    spec.priorityClassName ?? null,
+    hasEphemeralVolume(pod) ? pod.metadata.name : "",
+  ]);
 }
 
-export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups: PodGroup[]; groupOf: PodGroup[] } {
+/** The pod's namespace, labels and whole spec (and name, with generic ephemeral volumes). */
+function wholeSignature(pod: Pod): string {
+  return JSON.stringify([pod.metadata.namespace || "default", pod.metadata.labels ?? {}, pod.spec, hasEphemeralVolume(pod) ? pod.metadata.name : ""]);
+}
+
+function hasEphemeralVolume(pod: Pod): boolean {
+  return (pod.spec.volumes ?? []).some((v) => v.ephemeral);
+}
+
+/**
+ * The groups, each pod's group, and each pod's spec rank: the first-appearance index of its
+ * namespace, labels and whole spec. Pods of equal requests are placed in spec-rank order, the
+ * order of the groups before they were keyed on what scheduling reads, so results stay what they
+ * were (a group id would reorder pods that differ only in, say, a container name).
+ */
+export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups: PodGroup[]; groupOf: PodGroup[]; specRank: number[] } {
   const bySig = new Map<string, PodGroup>();
   const groups: PodGroup[] = [];
   const groupOf: PodGroup[] = [];
+  const ranks = new Map<string, number>();
+  const specRank: number[] = [];
   for (const pod of pods) {
-    const sig = signature(pod);
+    const whole = wholeSignature(pod);
+    let rank = ranks.get(whole);
+    if (rank === undefined) ranks.set(whole, (rank = ranks.size));
+    specRank.push(rank);
+    let requests: Resources | undefined;
+    let why = "";
+    try {
+      requests = podRequests(pod);
+    } catch (e) {
+      why = e instanceof QuantityError ? e.message : String(e);
+    }
+    const ports = podHostPorts(pod);
+    // A pod whose quantities don't parse keeps its whole spec as key: its error names its own quantity.
+    const sig = requests ? signature(pod, requests, ports) : `invalid ${whole}`;
     let g = bySig.get(sig);
     if (!g) {
-      g = makeGroup(groups.length, pod, volumes);
+      g = makeGroup(groups.length, pod, requests, ports, why, volumes);
       bySig.set(sig, g);
       groups.push(g);
     }
     groupOf.push(g);
   }
-  return { groups, groupOf };
+  return { groups, groupOf, specRank };
 }
 
-function makeGroup(id: number, pod: Pod, volumes: VolumeIndex): PodGroup {
+function makeGroup(id: number, pod: Pod, requests: Resources | undefined, ports: HostPort[], why: string, volumes: VolumeIndex): PodGroup {
   const plans = new Map();
   const node = podNodeConstraints(pod);
-  let requests;
-  try {
-    requests = podRequests(pod);
-  } catch (e) {
-    const why = e instanceof QuantityError ? e.message : String(e);
-    return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeReqs: Requirements.EMPTY, error: `invalid resource quantity: ${why}`, plans };
-  }
+  if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeReqs: Requirements.EMPTY, error: `invalid resource quantity: ${why}`, plans };
   const vol = volumes.podRequirements(pod);
   if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeReqs: Requirements.EMPTY, error: vol.error, plans };
-  return { id, rep: pod, requests, ports: podHostPorts(pod), node, volumeReqs: vol.requirements, plans };
+  return { id, rep: pod, requests, ports, node, volumeReqs: vol.requirements, plans };
 }

@@ -53,7 +53,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
     nextHostname: 1,
   };
 
-  const { groups, groupOf } = groupPods(input.pods, new VolumeIndex(input.volumes));
+  const { groups, groupOf, specRank } = groupPods(input.pods, new VolumeIndex(input.volumes));
   Object.assign(ctx.smallestRequest, smallestRequest(groups));
   // Required anti-affinity of pending pods must repel pods placed before them too.
   for (const g of groups) if (!g.error) topology.inverseGroupsOwnedBy(g.rep);
@@ -65,7 +65,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   order.sort((a, b) => {
     const ga = groupOf[a]!;
     const gb = groupOf[b]!;
-    return (gb.requests.cpu ?? 0) - (ga.requests.cpu ?? 0) || (gb.requests.memory ?? 0) - (ga.requests.memory ?? 0) || ga.id - gb.id || a - b;
+    return (gb.requests.cpu ?? 0) - (ga.requests.cpu ?? 0) || (gb.requests.memory ?? 0) - (ga.requests.memory ?? 0) || specRank[a]! - specRank[b]! || a - b;
   });
 
   const unschedulable: UnschedulablePod[] = [];
@@ -125,7 +125,7 @@ function initialState(pod: Pod, ignore: boolean): RelaxState {
 }
 
 /**
- * Places a pod, relaxing one preference at a time until it fits. Pods of a group are identical,
+ * Places a pod, relaxing one preference at a time until it fits. Pods of a group schedule alike,
  * so a member starts from the relaxation its predecessor needed: the stricter states failed for
  * that predecessor and the claims they could use have only filled up since.
  */

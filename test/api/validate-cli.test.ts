@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildProgram, main, reportError } from "../../lib/cli/main.ts";
 import type { CliIO } from "../../lib/cli/io.ts";
 import { registerValidate } from "../../lib/cli/commands/validate.ts";
-import { loadDocuments } from "../../lib/api/documents.ts";
-import { InputError, formatProblem } from "../../lib/errors.ts";
+import { loadDocuments, parseDocuments } from "../../lib/api/documents.ts";
+import fc from "fast-check";
+import { InputError, formatProblem, type InputProblem } from "../../lib/errors.ts";
 import { recordingIO } from "../support/recording-io.ts";
 
 const fakeIO = (cwd: string, stdin = "") => recordingIO(cwd, stdin);
@@ -197,5 +198,32 @@ describe("loadDocuments", () => {
     writeFileSync(join(dir, "bomb.yaml"), `${bomb.join("\n")}\n`);
     await expect(loadDocuments(["dupkey.yaml"], { cwd: dir, readStdin: async () => "" })).rejects.toThrow(/^file dupkey.yaml document 1: /);
     await expect(loadDocuments(["bomb.yaml"], { cwd: dir, readStdin: async () => "" })).rejects.toThrow(/^file bomb.yaml document 1: /);
+  });
+
+  it("reads a JSON file to the same documents as the YAML parser reads it", () => {
+    // A leading comment line makes the text YAML-only, so the second call takes the YAML parser's path.
+    const item = fc.record({ apiVersion: fc.constant("v1"), kind: fc.constant("Pod"), metadata: fc.record({ name: fc.string() }), spec: fc.jsonValue({ maxDepth: 6 }) });
+    const json = fc.oneof(item, fc.record({ apiVersion: fc.constant("v1"), kind: fc.constant("List"), items: fc.array(fc.oneof(item, fc.constant(null))) }), fc.array(item), fc.dictionary(fc.string(), fc.jsonValue()));
+    fc.assert(
+      fc.property(json, fc.boolean(), (value, pretty) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+        const fast: InputProblem[] = [];
+        const slow: InputProblem[] = [];
+        expect(parseDocuments(text, "f.json", fast)).toEqual(parseDocuments(`#\n${text}`, "f.json", slow));
+        expect(fast).toEqual(slow);
+      }),
+    );
+  });
+
+  it("refuses a JSON file's duplicate keys and names the position of its syntax errors, as the YAML parser does", async () => {
+    writeFileSync(join(dir, "dupkey.json"), `{"kind": "Pod", "metadata": {"name": "a", "labels": {"x": "1", "x": "2"}}}`);
+    writeFileSync(join(dir, "broken.json"), `{\n  "kind": "Pod",\n  "metadata": {"name": "a" "b": 1}\n}`);
+    await expect(loadDocuments(["dupkey.json"], { cwd: dir, readStdin: async () => "" })).rejects.toThrow(/^file dupkey.json document 1: .*unique/);
+    const problems = await loadDocuments(["broken.json"], { cwd: dir, readStdin: async () => "" }).then(
+      () => [],
+      (e: InputError) => e.problems.map(formatProblem),
+    );
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p).toMatch(/^file broken\.json document 1: .* at line 3, column \d+$/);
   });
 });
