@@ -7,6 +7,8 @@ import { classifyWake } from "../../lib/disruption/wake.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
+import { journaled } from "../../lib/wiring/journaled.ts";
+import { disruptionWhy } from "../../lib/journal/why.ts";
 
 export type DisruptionResponse = (DisruptionTickReport & Partial<SQSBatchResponse>) | { rejected: string; batchItemFailures?: SQSBatchResponse["batchItemFailures"] };
 
@@ -23,5 +25,6 @@ export const handler = tenonHandler<unknown, DisruptionResponse>("consolidator",
     ports.log.warn("consolidator ignored an event it does not handle", { reason: wake.reason });
     return { rejected: wake.reason, ...failures };
   }
-  return { ...(await runDisruptionTick(ports, "consolidation", wake.trigger)), ...failures };
+  const report = await journaled(ports, "consolidation", wake.trigger, (executor) => runDisruptionTick(ports, "consolidation", wake.trigger, executor), disruptionWhy);
+  return { ...report, ...failures };
 });
