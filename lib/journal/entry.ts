@@ -7,6 +7,10 @@ import type { Pod } from "../api/kubernetes.ts";
 import { LABEL_NODEPOOL } from "../api/labels.ts";
 import { JOURNAL_LIMITS, type JournalAction, type JournalEntry, type JournalNodeClaim, type JournalPodGroup, type JournalSubject } from "../ports/journal.ts";
 import { resolveLaunch } from "../scheduling/launch.ts";
+import { utf8Bytes } from "../store/codec.ts";
+
+/** What buildEntry keeps an entry's JSON under: a sixth of DynamoDB's 400 KB item limit. */
+export const JOURNAL_BUDGET_BYTES = 64 * 1024;
 import type { SchedulingResult } from "../scheduling/types.ts";
 
 function clip(text: string): string {
@@ -41,8 +45,9 @@ export interface SchedulingSummary {
  * gave `result.newNodeClaims[i]` (undefined when it wrote none for it).
  */
 export function summarizeScheduling(result: SchedulingResult, names: ReadonlyArray<string | undefined>): SchedulingSummary {
-  const groups = new Map<string, JournalPodGroup & { targets: Map<string, { pods: number; new: boolean }> }>();
-  const add = (pod: Pod, target: { name: string; new: boolean } | undefined, unschedulable?: string): void => {
+  type Target = { name: string; new: boolean; nodePool?: string };
+  const groups = new Map<string, JournalPodGroup & { targets: Map<string, { pods: number; target: Target }> }>();
+  const add = (pod: Pod, target: Target | undefined, unschedulable?: string): void => {
     const { namespace, owner } = podOwner(pod);
     const key = JSON.stringify([namespace, owner, unschedulable ?? ""]);
     let group = groups.get(key);
@@ -53,20 +58,20 @@ export function summarizeScheduling(result: SchedulingResult, names: ReadonlyArr
     group.pods++;
     if (group.names.length < JOURNAL_LIMITS.podNamesPerGroup) group.names.push(pod.metadata.name);
     if (target) {
-      const t = group.targets.get(target.name) ?? { pods: 0, new: target.new };
+      const t = group.targets.get(target.name) ?? { pods: 0, target };
       t.pods++;
       group.targets.set(target.name, t);
     }
   };
   result.newNodeClaims.forEach((claim, i) => {
     const name = names[i];
-    for (const pod of claim.pods) add(pod, name ? { name, new: true } : undefined, name ? undefined : `its NodePool ${claim.nodePoolName} is no longer usable`);
+    for (const pod of claim.pods) add(pod, name ? { name, new: true, nodePool: claim.nodePoolName } : undefined, name ? undefined : `its NodePool ${claim.nodePoolName} is no longer usable`);
   });
   for (const placement of result.existingNodes) for (const pod of placement.pods) add(pod, { name: placement.name, new: false });
   for (const { pod, reason } of result.unschedulable) add(pod, undefined, reason);
   const all = [...groups.values()].map(({ targets, ...group }) => ({
     ...group,
-    placed: [...targets].slice(0, JOURNAL_LIMITS.nodeClaims).map(([target, t]) => ({ target, pods: t.pods, new: t.new })),
+    placed: [...targets.values()].slice(0, JOURNAL_LIMITS.targetsPerGroup).map(({ pods, target }) => ({ target: target.name, pods, new: target.new, ...(target.nodePool ? { nodePool: target.nodePool } : {}) })),
   }));
   // Unschedulable groups first: they are what a person asks about.
   all.sort((a, b) => Number(b.unschedulable !== undefined) - Number(a.unschedulable !== undefined));
@@ -143,7 +148,8 @@ function commandDetail(action: Action): string | undefined {
   if (action.kind !== "write-command") return undefined;
   const c = action.content;
   const nodes = c.candidates.map((x) => `${x.node}${x.pricePerHour !== undefined ? ` ($${x.pricePerHour.toFixed(4)}/h)` : ""}`).join(", ");
-  return `${c.decision} ${nodes} (${c.reason}, ${c.method}): ${c.message}; saves $${c.savingsPerHour.toFixed(4)}/hour`;
+  const replacements = c.replacements.length > 0 ? ` with ${c.replacements.join(", ")}` : "";
+  return `${c.decision} ${nodes}${replacements} (${c.reason}, ${c.method}, saves $${c.savingsPerHour.toFixed(4)}/hour)`;
 }
 
 /** Pod Events are many and say what the groups say: counted, not listed. */
@@ -203,7 +209,7 @@ export function buildEntry(input: EntryInput): JournalEntry {
     ...(input.scheduling?.omittedGroups ? { groups: input.scheduling.omittedGroups } : {}),
     ...(input.leftAlone && input.leftAlone.length > JOURNAL_LIMITS.leftAlone ? { leftAlone: input.leftAlone.length - JOURNAL_LIMITS.leftAlone } : {}),
   };
-  return {
+  return fitBudget({
     id: input.id,
     atMs: input.atMs,
     flow: input.flow,
@@ -218,5 +224,24 @@ export function buildEntry(input: EntryInput): JournalEntry {
     ...(leftAlone && leftAlone.length > 0 ? { leftAlone } : {}),
     ...(input.error ? { error: clip(input.error) } : {}),
     subjects: [...subjects.values()],
-  };
+  });
+}
+
+/**
+ * Halves the longest lists (the groups and NodeClaims of the least interest are last) until the
+ * entry's JSON fits JOURNAL_BUDGET_BYTES, counting what was left out.
+ */
+function fitBudget(entry: JournalEntry): JournalEntry {
+  const size = (e: JournalEntry) => utf8Bytes(JSON.stringify(e));
+  let out = entry;
+  for (let round = 0; round < 20 && size(out) > JOURNAL_BUDGET_BYTES; round++) {
+    const lists = (["groups", "actions", "nodeClaims", "leftAlone", "steps"] as const).filter((k) => (out[k]?.length ?? 0) > 1);
+    if (lists.length === 0) break;
+    const longest = lists.reduce((a, b) => (JSON.stringify(out[a]).length >= JSON.stringify(out[b]).length ? a : b));
+    const list = out[longest] as unknown[];
+    const kept = Math.ceil(list.length / 2);
+    const omittedKey = longest === "nodeClaims" ? "groups" : longest === "steps" ? "actions" : longest;
+    out = { ...out, [longest]: list.slice(0, kept), omitted: { ...out.omitted, [omittedKey]: (out.omitted?.[omittedKey] ?? 0) + list.length - kept } };
+  }
+  return out;
 }

@@ -61,7 +61,11 @@ function groupSentence(entry: JournalEntry, group: JournalPodGroup, who: string)
   return group.placed.map((p) => {
     if (!p.new) return `${who}${of} fits ${p.target}, which is already there or on its way (${p.pods} pod(s) of the group).`;
     const claim = entry.nodeClaims?.find((c) => c.name === p.target);
-    const types = claim ? `: NodePool ${claim.nodePool}, ${claim.instanceTypes.slice(0, 3).map((t) => `${t.name} ${price(t.pricePerHour)}`).join(", ")}${claim.options > 3 ? ` and ${claim.options - 3} more option(s)` : ""}, cheapest ${price(claim.pricePerHour)}` : "";
+    const types = claim
+      ? `: NodePool ${claim.nodePool}, ${claim.instanceTypes.slice(0, 3).map((t) => `${t.name} ${price(t.pricePerHour)}`).join(", ")}${claim.options > 3 ? ` and ${claim.options - 3} more option(s)` : ""}, cheapest ${price(claim.pricePerHour)}`
+      : p.nodePool
+        ? `: NodePool ${p.nodePool}`
+        : "";
     return `${who}${of} ${entry.mode === "shadow" ? "would go" : "was planned"} on new NodeClaim ${p.target}${types} (${p.pods} pod(s) of the group).`;
   });
 }
@@ -89,7 +93,8 @@ function sentencesFor(entry: JournalEntry, target: ExplainTarget): string[] {
     for (const p of g.placed) if (target.kind !== "nodepool" && p.target === target.name) out.push(`${p.pods} pod(s) of ${g.namespace}/${g.owner} ${p.new ? "planned" : "fit"} on ${label} ${p.target}.`);
     if (target.kind === "nodepool" && g.unschedulable !== undefined && mentions(g.unschedulable)) out.push(`${g.pods} pod(s) of ${g.namespace}/${g.owner} could not be placed: ${g.unschedulable}.`);
   }
-  if (target.kind === "nodepool" && out.length === 0 && entry.subjects.some((s) => s.kind === "nodepool" && s.name === target.name)) out.push(`${label} ${target.name} was involved: ${entry.summary}.`);
+  // The entries come from the subject's own index: one that said nothing more still concerns it.
+  if (target.kind === "nodepool" && out.length === 0) out.push(`${label} ${target.name} was involved: ${entry.summary}.`);
   return out;
 }
 

@@ -41,7 +41,7 @@ export interface JournalPodGroup {
   /** Up to JOURNAL_LIMITS.podNamesPerGroup pod names. */
   names: string[];
   /** Where they went: NodeClaim or Node name and how many pods; `new` for a NodeClaim this run decides. */
-  placed: Array<{ target: string; pods: number; new: boolean }>;
+  placed: Array<{ target: string; pods: number; new: boolean; nodePool?: string }>;
   /** Why they fit nowhere (the scheduler's reason names the NodePool and constraint). */
   unschedulable?: string;
 }
@@ -95,11 +95,13 @@ export interface JournalQuery {
 
 /** Caps that keep an entry small whatever the run's size (docs/explain.md). */
 export const JOURNAL_LIMITS = {
-  actions: 200,
-  groups: 200,
-  podNamesPerGroup: 20,
+  actions: 100,
+  groups: 150,
+  podNamesPerGroup: 3,
+  /** Targets (NodeClaims, Nodes) listed per pod group. */
+  targetsPerGroup: 10,
   nodeClaims: 100,
-  instanceTypes: 10,
+  instanceTypes: 5,
   leftAlone: 200,
   subjects: 400,
   text: 500,

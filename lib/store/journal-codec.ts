@@ -27,7 +27,8 @@ export function encodeJournalEntry(entry: JournalEntry, expiresAtMs: number): En
     if (!JOURNAL_SUBJECT_KINDS.includes(s.kind)) throw new InputError({ object: what, path: "subjects", reason: `"${s.kind}" is not one of ${JOURNAL_SUBJECT_KINDS.join(", ")}` });
     return journalSubjectSk(s.kind, s.name, entry.atMs, entry.id);
   }))];
-  const body = JSON.stringify(entry);
+  // The subjects live in the index items: the entry itself does not repeat them.
+  const body = JSON.stringify({ ...entry, subjects: [] });
   const bytes = utf8Bytes(body);
   if (bytes > JOURNAL_ENTRY_MAX_BYTES) throw new InputError({ object: what, path: "", reason: `is ${bytes} bytes as JSON; a journal entry may be at most ${JOURNAL_ENTRY_MAX_BYTES}` });
   return { sk, body, subjectSks };

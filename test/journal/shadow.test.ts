@@ -95,7 +95,7 @@ describe("shadow mode", () => {
     expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
     expect(w.cluster.nodes().map((n) => n.metadata.name).sort()).toEqual(nodes);
     const shadow = await newestEntry(w, "consolidation");
-    expect(shadow.actions.find((a) => a.kind === "write-command")).toMatchObject({ outcome: "recorded", detail: expect.stringMatching(/^delete .*\(Empty, emptiness\)/) });
+    expect(shadow.actions.find((a) => a.kind === "write-command")).toMatchObject({ outcome: "recorded", detail: expect.stringMatching(/^delete .*\(Empty, emptiness, saves /) });
 
     w.ports.mode = "live";
     await w.cluster.advance(1_000);
@@ -112,6 +112,7 @@ describe("shadow mode", () => {
     const writes = countWrites(w);
     const node = record!.nodeClaim.status!.nodeName!;
     w.ports.mode = "shadow";
+    await w.cluster.advance(1_000);
     await callLifecycle();
 
     expect(writes).toEqual([]);
