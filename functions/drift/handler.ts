@@ -8,7 +8,7 @@ import { METRIC } from "../../lib/ports/telemetry.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 import { journaled } from "../../lib/wiring/journaled.ts";
-import { disruptionWhy } from "../../lib/journal/why.ts";
+import { disruptionWhy } from "../../lib/wiring/why.ts";
 
 export type DisruptionResponse = (DisruptionTickReport & Partial<SQSBatchResponse>) | { rejected: string; batchItemFailures?: SQSBatchResponse["batchItemFailures"] };
 

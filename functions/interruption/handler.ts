@@ -15,7 +15,7 @@ import { interruptionBatch } from "../../lib/interruption/interruption.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 import { journaled } from "../../lib/wiring/journaled.ts";
-import { interruptionWhy } from "../../lib/journal/why.ts";
+import { interruptionWhy } from "../../lib/wiring/why.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 
 /** The classifier's wording for a well-formed event of a kind it does not know. */

@@ -3,7 +3,7 @@ import { runLifecycle, type LifecycleReport } from "../../lib/lifecycle/lifecycl
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 import { journaled } from "../../lib/wiring/journaled.ts";
-import { lifecycleWhy } from "../../lib/journal/why.ts";
+import { lifecycleWhy } from "../../lib/wiring/why.ts";
 
 export const handler = tenonHandler<unknown, LifecycleReport>("lifecycle", async (_event, telemetry) => {
   const ports = await (await currentRuntime(() => import("../../lib/wiring/aws.ts"))).full("lifecycle", telemetry);

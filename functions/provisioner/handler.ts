@@ -10,7 +10,7 @@ import { runProvisioner, type ProvisionerReport } from "../../lib/provisioning/p
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
 import { journaled } from "../../lib/wiring/journaled.ts";
-import { provisionerWhy } from "../../lib/journal/why.ts";
+import { provisionerWhy } from "../../lib/wiring/why.ts";
 import { batchReadyMessageSchema } from "../../lib/ports/queue.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 

@@ -7,7 +7,6 @@ import type { Pod } from "../api/kubernetes.ts";
 import { LABEL_NODEPOOL } from "../api/labels.ts";
 import { JOURNAL_LIMITS, type JournalAction, type JournalEntry, type JournalNodeClaim, type JournalPodGroup, type JournalSubject } from "../ports/journal.ts";
 import { resolveLaunch } from "../scheduling/launch.ts";
-import { utf8Bytes } from "../store/codec.ts";
 
 /** What buildEntry keeps an entry's JSON under: a sixth of DynamoDB's 400 KB item limit. */
 export const JOURNAL_BUDGET_BYTES = 64 * 1024;
@@ -177,6 +176,9 @@ export interface EntryInput {
   error?: string;
 }
 
+/** What a flow's report says about why (besides its actions). */
+export type RunWhy = Pick<EntryInput, "summary" | "scheduling" | "steps" | "leftAlone">;
+
 function addSubjects(into: Map<string, JournalSubject>, subjects: Iterable<JournalSubject>): void {
   for (const s of subjects) {
     if (!s.name || s.name.includes("#") || into.size >= JOURNAL_LIMITS.subjects) continue;
@@ -232,7 +234,7 @@ export function buildEntry(input: EntryInput): JournalEntry {
  * entry's JSON fits JOURNAL_BUDGET_BYTES, counting what was left out.
  */
 function fitBudget(entry: JournalEntry): JournalEntry {
-  const size = (e: JournalEntry) => utf8Bytes(JSON.stringify(e));
+  const size = (e: JournalEntry) => Buffer.byteLength(JSON.stringify(e), "utf8");
   let out = entry;
   for (let round = 0; round < 20 && size(out) > JOURNAL_BUDGET_BYTES; round++) {
     const lists = (["groups", "actions", "nodeClaims", "leftAlone", "steps"] as const).filter((k) => (out[k]?.length ?? 0) > 1);

@@ -7,7 +7,7 @@
  */
 import type { Action, Applied, Executor } from "../actions/actions.ts";
 import { PortExecutor, RecordingExecutor } from "../actions/executor.ts";
-import { buildEntry, type EntryInput } from "../journal/entry.ts";
+import { buildEntry, type RunWhy } from "../journal/entry.ts";
 import type { FullPorts } from "../observe/ports.ts";
 import type { JournalFlow, TenonMode } from "../ports/journal.ts";
 
@@ -33,9 +33,6 @@ export function modeExecutor(ports: FullPorts): Executor {
 export function modeOf(ports: Pick<FullPorts, "mode">): TenonMode {
   return ports.mode ?? "live";
 }
-
-/** What a flow's report says about why (besides its actions). */
-export type RunWhy = Pick<EntryInput, "summary" | "scheduling" | "steps" | "leftAlone">;
 
 /**
  * Runs one flow with the mode's executor and writes its journal entry (also when the run fails,

@@ -3,7 +3,7 @@ import type { DisruptionTickReport } from "../disruption/controller.ts";
 import type { InterruptionReport } from "../interruption/interruption.ts";
 import type { LifecycleReport } from "../lifecycle/lifecycle.ts";
 import type { ProvisionerReport } from "../provisioning/provisioner.ts";
-import type { RunWhy } from "../wiring/journaled.ts";
+import type { RunWhy } from "../journal/entry.ts";
 
 export function provisionerWhy(report: ProvisionerReport): RunWhy {
   const parts =
