@@ -1,7 +1,8 @@
 /**
- * The consolidator's and the drift checker's handler: one disruption tick per wake-up (its
- * scheduled tick, its own SQS wake-up messages, a configuration change), journalled; messages
- * that are not wake-ups are batch item failures, left for the dead-letter queue.
+ * The consolidator's and drift checker's Lambda handler: the wake-up is classified (lib/disruption/
+ * wake.ts); SQS messages that are not wake-ups are batch item failures (so they reach the
+ * dead-letter queue), an event of no known shape is rejected and counted, anything else runs one
+ * disruption tick for the function's controller, journalled (lib/wiring/journaled.ts).
  */
 import type { SQSBatchResponse } from "aws-lambda";
 import { runDisruptionTick, type DisruptionController, type DisruptionTickReport } from "../disruption/controller.ts";
