@@ -5,6 +5,7 @@
  * InputError that names the context key and the reason.
  */
 import { InputError, type InputProblem } from "../lib/errors.ts";
+import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;
@@ -33,6 +34,10 @@ export interface TenonConfig {
   /** Existing SNS topic the alarms notify; none means alarms only show in the console. */
   readonly alarmTopicArn: string | undefined;
   readonly logRetentionDays: number;
+  /** `live`, or `shadow`: every function decides and journals, and performs nothing (docs/explain.md). */
+  readonly mode: TenonMode;
+  /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
+  readonly journalTtlDays: number | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -121,8 +126,18 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
 
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
 
+  const givenMode = optionalString(read("mode"));
+  if (givenMode !== undefined && !(TENON_MODES as readonly string[]).includes(givenMode)) problem("mode", `"${givenMode}" is not one of ${TENON_MODES.join(", ")}`);
+  const mode = (givenMode ?? "live") as TenonMode;
+
+  const ttlText = optionalString(read("journalTtlDays"));
+  const journalTtlDays = ttlText === undefined ? undefined : Number(ttlText);
+  if (journalTtlDays !== undefined && !(Number.isInteger(journalTtlDays) && journalTtlDays >= 1)) problem("journalTtlDays", `"${ttlText}" is not a whole number of days >= 1`);
+
   if (problems.length > 0) throw new InputError(problems);
   return {
+    mode,
+    journalTtlDays,
     cluster: cluster as string,
     account,
     region,

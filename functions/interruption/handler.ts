@@ -14,6 +14,8 @@ import { classifyInterruptionMessage } from "../../lib/cloud/aws/interruption/cl
 import { interruptionBatch } from "../../lib/interruption/interruption.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
+import { journaled } from "../../lib/wiring/journaled.ts";
+import { interruptionWhy } from "../../lib/wiring/why.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 
 /** The classifier's wording for a well-formed event of a kind it does not know. */
@@ -30,7 +32,10 @@ export const handler = tenonHandler<SQSEvent, SQSBatchResponse>("interruption", 
   const ports = await (await currentRuntime(() => import("../../lib/wiring/aws.ts"))).full("interruption", telemetry);
   const processor = new BatchProcessor(EventType.SQS);
   // The messages of one batch share one observation of the node view.
-  const handleInterruption = interruptionBatch(ports);
+  // One journal entry per message: what it said, and what was done about it.
+  const handleInterruption = interruptionBatch(ports, (message, run) =>
+    journaled(ports, "interruption", `${message.kind} ${message.eventId}`, (executor) => run(executor), interruptionWhy),
+  );
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const message = classifyInterruptionMessage(record.body);
     if (!message.ok) {

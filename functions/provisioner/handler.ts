@@ -9,6 +9,8 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { runProvisioner, type ProvisionerReport } from "../../lib/provisioning/provisioner.ts";
 import { tenonHandler } from "../../lib/wiring/handler.ts";
 import { currentRuntime } from "../../lib/wiring/runtime.ts";
+import { journaled } from "../../lib/wiring/journaled.ts";
+import { provisionerWhy } from "../../lib/wiring/why.ts";
 import { batchReadyMessageSchema } from "../../lib/ports/queue.ts";
 import { METRIC } from "../../lib/ports/telemetry.ts";
 
@@ -35,11 +37,11 @@ export const handler = tenonHandler<unknown, ProvisionerResponse>("provisioner",
     const bad = sqs.data.Records.filter((r) => !readBody(r.body));
     for (const record of bad) ports.log.warn("not a batch-ready message; leaving it for the dead-letter queue", { messageId: record.messageId });
     if (bad.length > 0) ports.metrics.addMetric(METRIC.rejectedEvents, "Count", bad.length);
-    if (bad.length < sqs.data.Records.length) await runProvisioner(ports, "message");
+    if (bad.length < sqs.data.Records.length) await journaled(ports, "provisioner", "message", (executor) => runProvisioner(ports, "message", undefined, executor), provisionerWhy);
     return { batchItemFailures: bad.map((r) => ({ itemIdentifier: r.messageId })) };
   }
   const tick = event as { source?: unknown; "detail-type"?: unknown } | null;
-  if (tick?.source === "aws.events" && tick["detail-type"] === "Scheduled Event") return runProvisioner(ports, "tick");
+  if (tick?.source === "aws.events" && tick["detail-type"] === "Scheduled Event") return journaled(ports, "provisioner", "tick", (executor) => runProvisioner(ports, "tick", undefined, executor), provisionerWhy);
   ports.metrics.addMetric(METRIC.rejectedEvents, "Count", 1);
   ports.log.warn("provisioner ignored an event that is neither SQS nor its scheduled tick");
   return { rejected: "neither an SQS event nor a scheduled tick" };

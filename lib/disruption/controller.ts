@@ -20,6 +20,9 @@ import type { WakeTrigger } from "./wake.ts";
 
 export type { DisruptionController };
 
+/** Nodes left alone a report names (the journal keeps as many). */
+export const LEFT_ALONE_REPORTED = 200;
+
 export interface DisruptionTickReport {
   controller: DisruptionController;
   trigger: WakeTrigger;
@@ -30,7 +33,7 @@ export interface DisruptionTickReport {
   decided?: string;
   /** Whether this run asked to be woken again (a command is in flight). */
   wakeScheduled: boolean;
-  /** When this run ran a pass: why each node was left alone (the first 50). */
+  /** When this run ran a pass: why each node was left alone (the first 200, what the journal keeps). */
   leftAlone?: Array<{ node: string; reason: string }>;
 }
 
@@ -105,7 +108,7 @@ export async function runDisruptionTick(
     const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);
     if (wake) await ports.disruptionQueue!.send({ kind: "disruption-wake", sentAtMs: nowMs, reason: "command-in-flight" }, settings.disruptionCadenceMs);
     const decided = decision.started && decision.pass?.method ? { decided: decision.pass.method } : {};
-    const leftAlone = decision.pass ? { leftAlone: decision.pass.notDisrupted.slice(0, 50).map((n) => ({ node: n.view.name, reason: n.reason })) } : {};
+    const leftAlone = decision.pass ? { leftAlone: decision.pass.notDisrupted.slice(0, LEFT_ALONE_REPORTED).map((n) => ({ node: n.view.name, reason: n.reason })) } : {};
     log.info(`${controller} run done`, { trigger, methods: CONTROLLER_METHODS[controller], steps: decision.steps.length, inFlight: decision.inFlight });
     return { controller, trigger, lease: "held", steps: decision.steps, ...decided, wakeScheduled: wake, ...leftAlone };
   } finally {

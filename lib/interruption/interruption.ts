@@ -286,11 +286,18 @@ function logObserved(ports: FullPorts, message: ClassifiedInterruption, observed
   }
 }
 
+/**
+ * Runs one message's handling with the executor `around` hands it (the wiring's journalled run,
+ * lib/wiring/journaled.ts); without `around`, with the one that acts.
+ */
+export type AroundMessage = (message: ClassifiedInterruption, run: (executor?: Executor) => Promise<InterruptionReport>) => Promise<InterruptionReport>;
+
 /** A handler for a batch of messages: they share one observation of the node view. */
-export function interruptionBatch(ports: FullPorts, executor?: Executor): (message: ClassifiedInterruption) => Promise<InterruptionReport> {
+export function interruptionBatch(ports: FullPorts, around: AroundMessage = (_message, run) => run()): (message: ClassifiedInterruption) => Promise<InterruptionReport> {
   let nodes: Promise<NodeView> | undefined;
   return (message) => {
     if (message.action !== "ignore") nodes ??= observeNodeView(ports);
-    return handleInterruption(ports, message, { ...(nodes ? { nodes } : {}), ...(executor ? { executor } : {}) });
+    const view = nodes ? { nodes } : {};
+    return around(message, (executor) => handleInterruption(ports, message, { ...view, ...(executor ? { executor } : {}) }));
   };
 }

@@ -8,6 +8,7 @@ import type { Cloud } from "../ports/cloud.ts";
 import type { Cluster } from "../ports/cluster.ts";
 import type { DisruptionQueue, ProvisionerQueue } from "../ports/queue.ts";
 import type { Settings } from "../ports/settings.ts";
+import type { TenonMode } from "../ports/journal.ts";
 import type { Store } from "../ports/store.ts";
 import type { Log, MetricsSink } from "../ports/telemetry.ts";
 import type { ClusterStateKeeper } from "../cluster-state/keeper.ts";
@@ -31,6 +32,8 @@ export interface CorePorts {
   metrics: MetricsSink;
   settings: Settings;
   ids: Ids;
+  /** `shadow`: flows decide and journal, and perform nothing (lib/wiring/journaled.ts); absent: live. */
+  mode?: TenonMode;
 }
 
 export interface FullPorts extends CorePorts {

@@ -28,6 +28,8 @@ export interface Settings {
   replacementTimeoutMs: number;
   /** How long the disruption lease holds without renewal; longer than one consolidator run. */
   disruptionLeaseTtlMs: number;
+  /** Decision journal entries (docs/explain.md) are kept this many days, then expire (DynamoDB TTL). */
+  journalTtlDays: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -43,4 +45,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   disruptionValidationMs: 15_000,
   replacementTimeoutMs: 10 * 60_000,
   disruptionLeaseTtlMs: 150_000,
+  journalTtlDays: 14,
 });

@@ -12,6 +12,7 @@
  * the store never reads a clock itself.
  */
 import type { NodeClaim } from "../api/types.ts";
+import type { JournalStore } from "./journal.ts";
 import type { UnavailableOfferingsStore } from "./unavailable-offerings.ts";
 
 export type ConflictReason =
@@ -182,7 +183,7 @@ export interface DisruptionCommandRecord extends DisruptionCommandContent {
   version: number;
 }
 
-export interface Store extends UnavailableOfferingsStore {
+export interface Store extends UnavailableOfferingsStore, JournalStore {
   /** Creates the record if absent; the same content again is a no-op; different content is a conflict ("exists"). */
   createNodeClaim(content: NodeClaimContent, nowMs: number): Promise<CreateNodeClaimResult>;
   getNodeClaim(name: string): Promise<NodeClaimRecord | undefined>;

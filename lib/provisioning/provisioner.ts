@@ -27,6 +27,7 @@ import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { SchedulingResult } from "../scheduling/types.ts";
 import { judgeWindow } from "./batch-window.ts";
 import { uniqueNodeClaimName } from "../actions/naming.ts";
+import { summarizeScheduling, type SchedulingSummary } from "../journal/entry.ts";
 
 export const PROVISIONER_LEASE = "provisioner";
 
@@ -41,6 +42,8 @@ export interface ProvisionerReport {
   launched: number;
   failed: number;
   unschedulable: number;
+  /** The why, for the journal: where each pod group went or why nowhere, each new NodeClaim's types and price. */
+  scheduling?: SchedulingSummary;
 }
 
 function emptyReport(window: ProvisionerReport["window"], lease: ProvisionerReport["lease"]): ProvisionerReport {
@@ -175,7 +178,15 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const applied = await executor.execute(actions);
   const leaseLost = applied.some((a) => a.action.kind === "renew-lease" && a.outcome.status === "skipped");
   const created = leaseLost ? [] : applied.filter((a) => a.action.kind === "write-nodeclaim" && a.outcome.status === "done").map((a) => (a.action as ActionOf<"write-nodeclaim">).content.nodeClaim.metadata.name);
-  return { relaunched: relaunch.length, created, ...countLaunches([...relaunched, ...applied]), unschedulable: result.unschedulable.length };
+  return { relaunched: relaunch.length, created, ...countLaunches([...relaunched, ...applied]), unschedulable: result.unschedulable.length, scheduling: summarizeScheduling(result, decidedNames(result, actions)) };
+}
+
+/** The name this decision gave each new NodeClaim of `result` (undefined where its NodePool was gone). */
+function decidedNames(result: SchedulingResult, actions: readonly Action[]): Array<string | undefined> {
+  const written = actions.filter((a): a is ActionOf<"write-nodeclaim"> => a.kind === "write-nodeclaim");
+  const pools = new Set(written.map((a) => a.content.nodeClaim.metadata.labels?.[LABEL_NODEPOOL]));
+  let next = 0;
+  return result.newNodeClaims.map((claim) => (pools.has(claim.nodePoolName) ? written[next++]?.content.nodeClaim.metadata.name : undefined));
 }
 
 function countLaunches(applied: readonly Applied[]): { launched: number; failed: number } {
@@ -187,7 +198,7 @@ function countLaunches(applied: readonly Applied[]): { launched: number; failed:
  * A whole provisioner invocation. A message whose run finds the lease taken is sent again (after
  * the idle window), so its pods are not left to the next tick; a tick just skips.
  */
-export async function runProvisioner(ports: FullPorts, trigger: ProvisionerTrigger, waitBudgetMs?: number): Promise<ProvisionerReport> {
+export async function runProvisioner(ports: FullPorts, trigger: ProvisionerTrigger, waitBudgetMs?: number, executor?: Executor): Promise<ProvisionerReport> {
   const { store, clock, settings, log } = ports;
   const window = await settleWindow(ports, waitBudgetMs ?? settings.batchMaxMs + settings.batchIdleMs);
   if (window === "open") {
@@ -202,7 +213,7 @@ export async function runProvisioner(ports: FullPorts, trigger: ProvisionerTrigg
     return emptyReport(window, "busy");
   }
   try {
-    const pass = await provisionOnce(ports, lease.token, holder);
+    const pass = await provisionOnce(ports, lease.token, holder, executor);
     log.info("provisioner run done", { trigger, window, ...pass, created: pass.created.length });
     return { window, lease: "held", ...pass };
   } finally {

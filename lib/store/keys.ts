@@ -15,6 +15,9 @@ export const UNAVAILABLE_PREFIX = "UNAVAILABLE#";
 export const STATE_MANIFEST_SK = "STATE#manifest";
 export const STATE_PAGE_PREFIX = "STATE#page#";
 export const COMMAND_PREFIX = "COMMAND#";
+/** Journal entries by time, and the per-subject index items that point at them (docs/explain.md). */
+export const JOURNAL_AT_PREFIX = "JOURNAL#at#";
+export const JOURNAL_ABOUT_PREFIX = "JOURNAL#about#";
 
 const CONFIG_PREFIX: Record<ConfigKind, string> = { NodePool: "NODEPOOL#", EC2NodeClass: "EC2NODECLASS#" };
 
@@ -44,7 +47,7 @@ export function clusterPk(clusterName: string): string {
  * item type its own partition lets a function's role name exactly the types it may read or write
  * (infra/function-specs.ts, docs/iam.md). The type is the sort key's first part.
  */
-export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS", "COMMAND"] as const;
+export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS", "COMMAND", "JOURNAL"] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The partition that holds one item type of one cluster. */
@@ -116,4 +119,38 @@ export function statePageSk(generation: number, writerId: string, index: number)
 /** Sort-key upper bound (exclusive) for pages of generations below `generation`. */
 export function statePagesBelow(generation: number): string {
   return STATE_PAGE_PREFIX + padGeneration(generation);
+}
+
+const TIME_DIGITS = 15;
+
+function padTime(ms: number): string {
+  return String(Math.max(0, Math.trunc(ms))).padStart(TIME_DIGITS, "0");
+}
+
+/** A journal entry: `JOURNAL#at#<ms, padded>#<run id>`, so a time range is one sort-key range. */
+export function journalEntrySk(atMs: number, id: string): string {
+  assertKeyPart("journal entry", id);
+  return `${JOURNAL_AT_PREFIX}${padTime(atMs)}#${id}`;
+}
+
+/** Sort-key bounds (inclusive) of the entries written from `fromMs` to `toMs`. */
+export function journalEntryRange(fromMs: number, toMs: number): [string, string] {
+  return [`${JOURNAL_AT_PREFIX}${padTime(fromMs)}#`, `${JOURNAL_AT_PREFIX}${padTime(toMs)}#~`];
+}
+
+function subjectPrefix(kind: string, name: string): string {
+  assertKeyPart(`journal subject ${kind}`, name);
+  return `${JOURNAL_ABOUT_PREFIX}${kind}#${name}#`;
+}
+
+/** The index item saying entry (atMs, id) concerns this subject: `JOURNAL#about#<kind>#<name>#<ms>#<id>`. */
+export function journalSubjectSk(kind: string, name: string, atMs: number, id: string): string {
+  assertKeyPart("journal entry", id);
+  return `${subjectPrefix(kind, name)}${padTime(atMs)}#${id}`;
+}
+
+/** Sort-key bounds (inclusive) of one subject's index items from `fromMs` to `toMs`. */
+export function journalSubjectRange(kind: string, name: string, fromMs: number, toMs: number): [string, string] {
+  const prefix = subjectPrefix(kind, name);
+  return [`${prefix}${padTime(fromMs)}#`, `${prefix}${padTime(toMs)}#~`];
 }

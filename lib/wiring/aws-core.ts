@@ -10,7 +10,7 @@ import { wallClock } from "../ports/clock.ts";
 import { SqsProvisionerQueue } from "../queue/sqs/sqs-queue.ts";
 import { createDynamoDbStore } from "../store/dynamodb/dynamodb-store.ts";
 import { randomIds, type Runtime } from "./base.ts";
-import { readSettings, requireEnv, type Env } from "./settings.ts";
+import { readMode, readSettings, requireEnv, type Env } from "./settings.ts";
 
 export interface AwsCore {
   clusterName: string;
@@ -27,10 +27,11 @@ export function awsCore(env: Env): AwsCore {
   const tableName = requireEnv(env, "TABLE_NAME", "the state table");
   const queueUrl = requireEnv(env, "PROVISIONER_QUEUE_URL", "where batch-ready messages go");
   const settings = readSettings(env);
+  const mode = readMode(env);
   const store = createDynamoDbStore({ client: new DynamoDBClient({ region }), tableName, clusterName });
   const sqs = new SQSClient({ region });
   const queue = new SqsProvisionerQueue(sqs, queueUrl);
-  return { clusterName, region, store, sqs, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, ...telemetry }) };
+  return { clusterName, region, store, sqs, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, mode, ...telemetry }) };
 }
 
 /** A runtime that hands out the core ports; asking it for the full ports is a wiring mistake. */

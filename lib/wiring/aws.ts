@@ -17,7 +17,7 @@ import { wallClock } from "../ports/clock.ts";
 import type { Runtime } from "./base.ts";
 import { type FullPorts, type FunctionName, type Telemetry } from "../observe/ports.ts";
 import { awsCore } from "./aws-core.ts";
-import { clusterStatePrefix, DISRUPTION_QUEUE_URL_ENV, readClusterStateBucket, type Env } from "./settings.ts";
+import { clusterStatePrefix, DISRUPTION_QUEUE_URL_ENV, readClusterStateBucket, readMode, type Env } from "./settings.ts";
 
 interface DescribedCluster {
   info: ClusterEndpointInfo;
@@ -56,8 +56,9 @@ export function awsRuntime(env: Env): Runtime {
   // Lives as long as the container: warm invocations only replay the pod changes since the last one.
   const blobs = clusterStateBlobs(env, region, clusterName);
   const clusterState = new ClusterStateKeeper(blobs ? { blobs } : {});
-  // Set for the functions that may wake the consolidator early; the others never see the queue.
-  const disruptionQueueUrl = env[DISRUPTION_QUEUE_URL_ENV]?.trim();
+  // Set for the functions that may wake the consolidator early; the others never see the queue. In
+  // shadow mode no command is ever in flight, so the consolidator keeps to its minute tick.
+  const disruptionQueueUrl = readMode(env) === "shadow" ? undefined : env[DISRUPTION_QUEUE_URL_ENV]?.trim();
   const disruptionQueue = disruptionQueueUrl ? new SqsDisruptionQueue(sqs, disruptionQueueUrl) : undefined;
 
   return {

@@ -2,14 +2,16 @@
  * The consolidator's and drift checker's Lambda handler: the wake-up is classified (lib/disruption/
  * wake.ts); SQS messages that are not wake-ups are batch item failures (so they reach the
  * dead-letter queue), an event of no known shape is rejected and counted, anything else runs one
- * disruption tick for the function's controller.
+ * disruption tick for the function's controller, journalled (lib/wiring/journaled.ts).
  */
 import type { SQSBatchResponse } from "aws-lambda";
 import { runDisruptionTick, type DisruptionController, type DisruptionTickReport } from "../disruption/controller.ts";
 import { classifyWake } from "../disruption/wake.ts";
 import { METRIC } from "../ports/telemetry.ts";
 import { tenonHandler } from "./handler.ts";
+import { journaled } from "./journaled.ts";
 import { currentRuntime } from "./runtime.ts";
+import { disruptionWhy } from "./why.ts";
 
 export type DisruptionResponse = (DisruptionTickReport & Partial<SQSBatchResponse>) | { rejected: string; batchItemFailures?: SQSBatchResponse["batchItemFailures"] };
 
@@ -27,6 +29,7 @@ export function disruptionHandler(name: "consolidator" | "drift", controller: Di
       ports.log.warn(`${name} ignored an event it does not handle`, { reason: wake.reason });
       return { rejected: wake.reason, ...failures };
     }
-    return { ...(await runDisruptionTick(ports, controller, wake.trigger)), ...failures };
+    const report = await journaled(ports, controller, wake.trigger, (executor) => runDisruptionTick(ports, controller, wake.trigger, executor), disruptionWhy);
+    return { ...report, ...failures };
   });
 }

@@ -5,6 +5,7 @@
  */
 import { InputError, type InputProblem } from "../errors.ts";
 import { DEFAULT_SETTINGS, type Settings } from "../ports/settings.ts";
+import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
 export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
@@ -20,6 +21,7 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
   disruptionValidationMs: "DISRUPTION_VALIDATION_MS",
   replacementTimeoutMs: "REPLACEMENT_TIMEOUT_MS",
   disruptionLeaseTtlMs: "DISRUPTION_LEASE_TTL_MS",
+  journalTtlDays: "JOURNAL_TTL_DAYS",
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -32,7 +34,7 @@ export function readSettings(env: Env): Settings {
     const raw = env[name];
     if (raw === undefined || raw.trim() === "") continue;
     const value = Number(raw);
-    const minimum = key === "launchAttempts" ? 1 : 0;
+    const minimum = key === "launchAttempts" || key === "journalTtlDays" ? 1 : 0;
     if (!Number.isInteger(value) || value < minimum) {
       problems.push({ object: "environment", path: name, reason: `"${raw}" is not a whole number >= ${minimum}` });
       continue;
@@ -44,6 +46,16 @@ export function readSettings(env: Env): Settings {
   }
   if (problems.length > 0) throw new InputError(problems);
   return out;
+}
+
+/** `live` (the default) or `shadow`: every flow decides and journals, and performs nothing (docs/explain.md). */
+export const MODE_ENV = "TENON_MODE";
+
+export function readMode(env: Env): TenonMode {
+  const raw = env[MODE_ENV]?.trim();
+  if (!raw) return "live";
+  if (!(TENON_MODES as readonly string[]).includes(raw)) throw new InputError({ object: "environment", path: MODE_ENV, reason: `"${raw}" is not one of ${TENON_MODES.join(", ")}` });
+  return raw as TenonMode;
 }
 
 /** The disruption queue's URL (consolidator and drift checker); unset: the consolidator wakes on its ticks only. */

@@ -23,6 +23,15 @@ describe("readConfig", () => {
     expect(problems[0]).toContain("-c cluster=");
   });
 
+  it("accepts mode live or shadow and a whole number of journal days, and names the key otherwise", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "dry-run", journalTtlDays: "0" })).toEqual([
+      'mode: "dry-run" is not one of live, shadow',
+      'journalTtlDays: "0" is not a whole number of days >= 1',
+    ]);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE }))).toMatchObject({ mode: "live", journalTtlDays: undefined });
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "shadow", journalTtlDays: 30 }))).toMatchObject({ mode: "shadow", journalTtlDays: 30 });
+  });
+
   it("the app refuses to build without a cluster, with the same message", () => {
     expect(() => buildTestApp({ nodeRoleArns: NODE_ROLE })).toThrow(/CDK context: cluster: is required/);
   });

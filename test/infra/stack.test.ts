@@ -436,6 +436,17 @@ describe("TenonStack options", () => {
     }
   });
 
+  it("runs every function in shadow mode with -c mode=shadow, and keeps the journal as long as -c journalTtlDays says", () => {
+    const { template } = synthTemplate({ mode: "shadow", journalTtlDays: "30" });
+    const functions = Object.values(resourcesOfType(template, "AWS::Lambda::Function"));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ TENON_MODE: "shadow", JOURNAL_TTL_DAYS: "30" });
+    }
+    const live = Object.values(resourcesOfType(synthTemplate({}).template, "AWS::Lambda::Function"));
+    for (const fn of live) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables["TENON_MODE"]).toBe("live");
+  });
+
   it("deploys to the account and region given, with literal ARNs", () => {
     const { stack } = synthTemplate({ account: "123456789012", region: "eu-central-1" });
     expect(stack.account).toBe("123456789012");

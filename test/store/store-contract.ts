@@ -6,6 +6,11 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../lib/errors.ts";
 import { ConflictError, type DisruptionCommandContent, type Store } from "../../lib/ports/store.ts";
 import { claimContent, nodeSummary } from "../support/records.ts";
+import type { JournalEntry } from "../../lib/ports/journal.ts";
+
+function entry(id: string, atMs: number, subjects: JournalEntry["subjects"] = [], flow: JournalEntry["flow"] = "provisioner"): JournalEntry {
+  return { id, atMs, flow, trigger: "tick", mode: "live", summary: `run ${id}`, actions: [], subjects };
+}
 
 export type StoreFactory = () => Promise<Store>;
 
@@ -478,6 +483,45 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
       const tooBig = { name: "n2", blob: "x".repeat(310 * 1024) };
       await expect(store.putClusterState(2, [{ name: "ok" }, tooBig], 2)).rejects.toThrow(/cluster state entry 1: is \d+ bytes as JSON/);
       expect((await store.getClusterState())?.generation).toBe(1);
+    });
+  });
+
+  describe(`${label}: decision journal`, () => {
+    it("lists the entries of a time range newest first, at most the limit", async () => {
+      const store = await newStore();
+      for (const [id, at] of [["a", 1_000], ["b", 2_000], ["c", 3_000], ["d", 4_000]] as const) await store.putJournalEntry(entry(id, at), 1e12);
+      expect((await store.listJournal({ fromMs: 2_000, toMs: 3_000 }, 0)).map((e) => e.id)).toEqual(["c", "b"]);
+      expect((await store.listJournal({ fromMs: 0, toMs: 10_000, limit: 3 }, 0)).map((e) => e.id)).toEqual(["d", "c", "b"]);
+      expect(await store.listJournal({ fromMs: 0, toMs: 10_000 }, 0)).toContainEqual(entry("a", 1_000));
+    });
+
+    it("finds the entries naming a subject, and only those", async () => {
+      const store = await newStore();
+      await store.putJournalEntry(entry("p1", 1_000, [{ kind: "pod", name: "default/web" }, { kind: "nodepool", name: "general" }]), 1e12);
+      await store.putJournalEntry(entry("c1", 2_000, [{ kind: "node", name: "ip-10-0-1-1" }], "consolidation"), 1e12);
+      await store.putJournalEntry(entry("p2", 3_000, [{ kind: "pod", name: "default/web" }]), 1e12);
+      await store.putJournalEntry(entry("p3", 4_000, [{ kind: "pod", name: "default/web-2" }]), 1e12);
+      expect((await store.listJournal({ fromMs: 0, toMs: 10_000, subject: { kind: "pod", name: "default/web" } }, 0)).map((e) => e.id)).toEqual(["p2", "p1"]);
+      expect((await store.listJournal({ fromMs: 0, toMs: 2_500, subject: { kind: "pod", name: "default/web" } }, 0)).map((e) => e.id)).toEqual(["p1"]);
+      expect((await store.listJournal({ fromMs: 0, toMs: 10_000, subject: { kind: "node", name: "ip-10-0-1-1" } }, 0)).map((e) => e.flow)).toEqual(["consolidation"]);
+      expect(await store.listJournal({ fromMs: 0, toMs: 10_000, subject: { kind: "nodeclaim", name: "general" } }, 0)).toEqual([]);
+    });
+
+    it("leaves expired entries out, whether or not the table has deleted them yet", async () => {
+      const store = await newStore();
+      await store.putJournalEntry(entry("old", 1_000, [{ kind: "node", name: "n" }]), 50_000);
+      await store.putJournalEntry(entry("new", 2_000, [{ kind: "node", name: "n" }]), 900_000);
+      expect((await store.listJournal({ fromMs: 0, toMs: 10_000 }, 100_000)).map((e) => e.id)).toEqual(["new"]);
+      expect((await store.listJournal({ fromMs: 0, toMs: 10_000, subject: { kind: "node", name: "n" } }, 100_000)).map((e) => e.id)).toEqual(["new"]);
+    });
+
+    it("rejects an entry too large, a subject name that would break the keys, and a bad limit", async () => {
+      const store = await newStore();
+      const big = { ...entry("big", 1), summary: "x".repeat(120 * 1024) };
+      await expect(store.putJournalEntry(big, 1e12)).rejects.toThrow(/journal entry big: is \d+ bytes as JSON/);
+      await expect(store.putJournalEntry(entry("bad", 1, [{ kind: "node", name: "a#b" }]), 1e12)).rejects.toThrow(/journal subject node a#b: name must not contain "#"/);
+      await expect(store.listJournal({ fromMs: 0, toMs: 1, limit: 0 }, 0)).rejects.toThrow(/journal query: limit: 0 is not a positive integer/);
+      expect(await store.listJournal({ fromMs: 0, toMs: 10 }, 0)).toEqual([]);
     });
   });
 

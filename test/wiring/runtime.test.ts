@@ -5,7 +5,7 @@ import { InputError } from "../../lib/errors.ts";
 import { delaySeconds } from "../../lib/ports/queue.ts";
 import { MemoryProvisionerQueue } from "../../lib/queue/in-memory/memory-queue.ts";
 import { SqsProvisionerQueue } from "../../lib/queue/sqs/sqs-queue.ts";
-import { readSettings } from "../../lib/wiring/settings.ts";
+import { readMode, readSettings } from "../../lib/wiring/settings.ts";
 import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
 
 describe("function settings from the environment", () => {
@@ -24,6 +24,15 @@ describe("function settings from the environment", () => {
         'environment: BATCH_IDLE_MS: "soon" is not a whole number >= 0\nenvironment: LAUNCH_ATTEMPTS: "0" is not a whole number >= 1',
       );
     }
+  });
+
+  it("keep the journal 14 days unless JOURNAL_TTL_DAYS says otherwise (at least 1), and run live unless TENON_MODE=shadow", () => {
+    expect(DEFAULT_SETTINGS.journalTtlDays).toBe(14);
+    expect(readSettings({ JOURNAL_TTL_DAYS: "30" }).journalTtlDays).toBe(30);
+    expect(() => readSettings({ JOURNAL_TTL_DAYS: "0" })).toThrow('environment: JOURNAL_TTL_DAYS: "0" is not a whole number >= 1');
+    expect(readMode({})).toBe("live");
+    expect(readMode({ TENON_MODE: "shadow" })).toBe("shadow");
+    expect(() => readMode({ TENON_MODE: "dry-run" })).toThrow('environment: TENON_MODE: "dry-run" is not one of live, shadow');
   });
 
   it("refuse a maximum window shorter than the idle window", () => {

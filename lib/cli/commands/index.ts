@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliIO } from "../io.ts";
 import { registerDisrupt } from "./disrupt.ts";
+import { registerExplain } from "./explain.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
 import { registerNodeClaim } from "./nodeclaim.ts";
 import { registerNodePool } from "./nodepool.ts";
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerValidate(program, io);
   registerNodePool(program, io);
   registerNodeClaim(program, io);
+  registerExplain(program, io);
 }

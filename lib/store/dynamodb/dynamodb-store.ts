@@ -12,6 +12,8 @@ import * as coordination from "./coordination.ts";
 import * as config from "./config-objects.ts";
 import * as clusterState from "./cluster-state.ts";
 import * as commands from "./commands.ts";
+import * as journal from "./journal.ts";
+import type { JournalEntry, JournalQuery } from "../../ports/journal.ts";
 import type { DynamoContext } from "./context.ts";
 
 export interface DynamoDbStoreOptions {
@@ -62,5 +64,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
 
     putClusterState: (generation: number, entries: readonly unknown[], nowMs: number) => clusterState.putClusterState(ctx, generation, entries, nowMs),
     getClusterState: () => clusterState.getClusterState(ctx),
+
+    putJournalEntry: (entry: JournalEntry, expiresAtMs: number) => journal.putJournalEntry(ctx, entry, expiresAtMs),
+    listJournal: (query: JournalQuery, nowMs: number) => journal.listJournal(ctx, query, nowMs),
   };
 }

@@ -19,6 +19,8 @@ import {
   type Store,
 } from "../../ports/store.ts";
 import type { OfferingKey, UnavailableOffering } from "../../ports/unavailable-offerings.ts";
+import type { JournalEntry, JournalQuery } from "../../ports/journal.ts";
+import { checkJournalQuery, encodeJournalEntry, entrySkOfSubjectSk } from "../journal-codec.ts";
 import {
   assertLeaseArgs,
   assertPositiveInteger,
@@ -33,7 +35,7 @@ import {
   joinPages,
   paginateEntries,
 } from "../codec.ts";
-import { assertGeneration, clusterPk, commandSk, configSk, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
+import { assertGeneration, clusterPk, commandSk, configSk, journalEntryRange, journalSubjectRange, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
 
 interface StoredNodeClaim {
   content: string;
@@ -61,6 +63,7 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
   const unavailable = new Map<string, UnavailableOffering>();
   const configObjects = new Map<string, StoredConfig>();
   const commands = new Map<string, StoredNodeClaim & { id: string }>(); // by sort key; content is the JSON body
+  const journal = new Map<string, { body: string; expiresAtMs: number }>(); // entries and index items, by sort key
   let batch: BatchWindow | undefined;
   let clusterState: { generation: number; writtenAtMs: number; pages: string[] } | undefined;
 
@@ -278,6 +281,24 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
       clusterState = { generation, writtenAtMs: nowMs, pages };
       return true;
     },
+    async putJournalEntry(entry: JournalEntry, expiresAtMs: number) {
+      const { sk, body, subjectSks } = encodeJournalEntry(entry, expiresAtMs);
+      journal.set(sk, { body, expiresAtMs });
+      for (const subjectSk of subjectSks) journal.set(subjectSk, { body: sk, expiresAtMs });
+    },
+    async listJournal(query: JournalQuery, nowMs: number) {
+      const limit = checkJournalQuery(query);
+      const [lo, hi] = query.subject ? journalSubjectRange(query.subject.kind, query.subject.name, query.fromMs, query.toMs) : journalEntryRange(query.fromMs, query.toMs);
+      const keys = [...journal.keys()].filter((k) => k >= lo && k <= hi && journal.get(k)!.expiresAtMs > nowMs).sort().reverse();
+      const entries: JournalEntry[] = [];
+      for (const key of keys) {
+        const item = journal.get(query.subject ? entrySkOfSubjectSk(key) : key);
+        if (item && item.expiresAtMs > nowMs) entries.push(JSON.parse(item.body) as JournalEntry);
+        if (entries.length >= limit) break;
+      }
+      return entries;
+    },
+
     async getClusterState(): Promise<ClusterState | undefined> {
       return clusterState ? { generation: clusterState.generation, writtenAtMs: clusterState.writtenAtMs, entries: joinPages(clusterState.pages) } : undefined;
     },

@@ -1,0 +1,57 @@
+/**
+ * `tenon explain pod NS/NAME | node NAME | nodeclaim NAME | nodepool NAME [--since 1h]`: reads the
+ * decision journal from the stack's table (as `tenon nodeclaim` reaches it) and prints the
+ * subject's story in plain sentences, newest first; `-o json` for tools (docs/explain.md).
+ */
+import type { Command } from "commander";
+import { parseGoDuration } from "../../api/duration.ts";
+import { explain, renderExplanation, subjectsToQuery, type ExplainTarget } from "../../journal/explain.ts";
+import { JOURNAL_SUBJECT_KINDS, type JournalEntry, type JournalSubjectKind } from "../../ports/journal.ts";
+import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
+import { openDynamoDbStore, tableOptions, target, type OpenStore, type TableOptions } from "./nodepool.ts";
+
+export interface ExplainOptions extends TableOptions {
+  since?: string;
+}
+
+/** Entries read per subject name at most. */
+const ENTRY_LIMIT = 200;
+
+function parseSince(text: string): number {
+  let ms: number;
+  try {
+    ms = parseGoDuration(text);
+  } catch (error) {
+    throw new UsageError(`explain: --since ${text}: ${(error as Error).message}`);
+  }
+  if (!(ms > 0)) throw new UsageError(`explain: --since ${text}: must be a positive duration such as 30m, 1h or 24h`);
+  return ms;
+}
+
+function parseTarget(kind: string, name: string): ExplainTarget {
+  if (!(JOURNAL_SUBJECT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`explain: "${kind}" is not one of ${JOURNAL_SUBJECT_KINDS.join(", ")}`);
+  if (!name || name.includes("#")) throw new UsageError(`explain: "${name}" is not a ${kind} name`);
+  if (kind === "pod" && !/^[^/]+\/[^/]+$/.test(name)) throw new UsageError(`explain pod: "${name}" is not NAMESPACE/NAME`);
+  return { kind: kind as JournalSubjectKind, name };
+}
+
+export async function runExplain(kind: string, name: string, options: ExplainOptions, io: CliIO, open: OpenStore, nowMs = Date.now()): Promise<void> {
+  const subject = parseTarget(kind, name);
+  const since = options.since ?? "1h";
+  const sinceMs = parseSince(since);
+  const format = resolveOutputFormat(options.output, io);
+  const store = open(target(options));
+  const entries: JournalEntry[] = [];
+  for (const s of subjectsToQuery(subject)) entries.push(...(await store.listJournal({ fromMs: Math.max(0, nowMs - sinceMs), toMs: nowMs, subject: s, limit: ENTRY_LIMIT }, nowMs)));
+  const explanation = explain(subject, entries);
+  io.out(format === "json" ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation, since));
+}
+
+export function registerExplain(program: Command, io: CliIO, open: OpenStore = openDynamoDbStore): void {
+  tableOptions(
+    program
+      .command("explain <kind> <name>")
+      .description("why Tenon did (or did not) act on a pod (NAMESPACE/NAME), node, nodeclaim or nodepool: its story from the decision journal, newest first")
+      .option("--since <duration>", "how far back to read (Go duration: 30m, 1h, 24h)", "1h"),
+  ).action(async (kind: string, name: string, options: ExplainOptions) => runExplain(kind, name, options, io, open));
+}
