@@ -6,47 +6,15 @@
  * itself while a command is in flight.
  */
 import { describe, expect, it } from "vitest";
-import type { Node, Workload } from "../../lib/api/kubernetes.ts";
-import type { DisruptionTickReport } from "../../lib/disruption/controller.ts";
+import type { Node } from "../../lib/api/kubernetes.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
-import {
-  auditPayloadForUnschedulable,
-  callBatcher,
-  callConsolidator,
-  callDrift,
-  callLifecycle,
-  CLUSTER,
-  deliverNextMessages,
-  ON_DEMAND_ONLY,
-  runningPods,
-  sqsEvent,
-  useDynamoDbStores,
-  useInstalledRuntime,
-} from "../support/world.ts";
+import { CLUSTER, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
+import { deployment, ROLLING, run, runningInstances, settle, tainted } from "./disruption-support.ts";
 
 const newStore = useDynamoDbStores();
-/** Drift only (WhenEmpty keeps consolidation out of the way), one node at a time. */
-const ROLLING = { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] };
 const install = useInstalledRuntime();
-
-/** A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by hostname), itself included for one pod per node. */
-function deployment(name: string, replicas: number, cpu: string, avoid: string[] = []): Workload {
-  const affinity = avoid.length > 0
-    ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchExpressions: [{ key: "app", operator: "In" as const, values: avoid }] } }] } }
-    : undefined;
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "default" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { ...(affinity ? { affinity } : {}), containers: [{ name: "app", resources: { requests: { cpu, memory: "256Mi" } } }] } },
-    },
-  };
-}
 
 async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<SimulatedWorld> {
   const w = simulatedWorld({ clusterName: CLUSTER, store: await newStore() });
@@ -54,68 +22,6 @@ async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<Simul
   w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
   install(fixedRuntime(w.ports));
   return w;
-}
-
-interface Loop {
-  consolidator: DisruptionTickReport[];
-  drift: DisruptionTickReport[];
-}
-
-/**
- * Runs the world for `totalMs` in 5 s steps: pending pods signal the batcher, due provisioner and
- * disruption messages are delivered, the lifecycle ticks every 10 s, the consolidator and drift
- * checker tick every 60 s. `check` runs after every step.
- */
-interface RunOptions {
-  drift?: boolean;
-  consolidate?: boolean;
-  check?: () => void | Promise<void>;
-  /** Injected crashes are expected: an invocation that throws is counted, and the loop goes on. */
-  crashes?: { count: number };
-  /** Every lifecycle and consolidator invocation runs twice at once, as a duplicated delivery would. */
-  duplicate?: boolean;
-}
-
-async function run(w: SimulatedWorld, totalMs: number, options: RunOptions = {}): Promise<Loop> {
-  const out: Loop = { consolidator: [], drift: [] };
-  const start = w.cluster.clock.now();
-  const invoke = async <T>(call: () => Promise<T>): Promise<T[]> => {
-    const calls = options.duplicate ? [call(), call()] : [call()];
-    const settled = await Promise.allSettled(calls);
-    const failed = settled.filter((r) => r.status === "rejected");
-    if (failed.length > 0 && !options.crashes) throw (failed[0] as PromiseRejectedResult).reason;
-    if (options.crashes) options.crashes.count += failed.length;
-    return settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  };
-  const reports = (values: unknown[]) => values.filter((v): v is DisruptionTickReport => typeof v === "object" && v !== null && "steps" in v);
-  for (let elapsed = 5_000; elapsed <= totalMs; elapsed += 5_000) {
-    await w.cluster.clock.advanceTo(start + elapsed);
-    const unschedulable = auditPayloadForUnschedulable(w);
-    if (unschedulable) await callBatcher(unschedulable);
-    while (w.queue.pending().some((m) => m.dueAtMs <= w.cluster.clock.now())) await deliverNextMessages(w);
-    if (elapsed % 10_000 === 0) await invoke(() => callLifecycle());
-    if (options.consolidate !== false) {
-      // The disruption queue's due messages, as one SQS batch (delivered twice at once when duplicating).
-      const due = w.disruptionQueue.takeDue(w.cluster.clock.now());
-      if (due.length > 0) out.consolidator.push(...reports(await invoke(() => callConsolidator(sqsEvent(due.map((m) => ({ id: m.id, body: JSON.stringify(m.message) })))))));
-      if (elapsed % 60_000 === 0) out.consolidator.push(...reports(await invoke(() => callConsolidator())));
-    }
-    if (options.drift && elapsed % 60_000 === 30_000) out.drift.push((await callDrift()) as DisruptionTickReport);
-    await options.check?.();
-  }
-  return out;
-}
-
-async function settle(w: SimulatedWorld, ms = 120_000): Promise<void> {
-  await run(w, ms, { consolidate: false });
-}
-
-async function runningInstances(w: SimulatedWorld) {
-  return (await w.cloud.list()).filter((i) => i.state === "running" || i.state === "pending");
-}
-
-function tainted(w: SimulatedWorld): string[] {
-  return w.cluster.nodes().filter((n) => (n.spec.taints ?? []).some((t) => t.key === "karpenter.sh/disrupted")).map((n) => n.metadata.name);
 }
 
 describe("disruption through the real handlers", () => {
