@@ -11,7 +11,7 @@ import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 import { CLUSTER, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
-import { deployment, ROLLING, run, runningInstances, settle, tainted } from "./disruption-support.ts";
+import { deployment, ROLLING, run, runningInstances, settle, tainted, withCrash, type CrashPoint } from "./disruption-support.ts";
 
 const newStore = useDynamoDbStores();
 const install = useInstalledRuntime();
@@ -139,19 +139,6 @@ describe("disruption through the real handlers", () => {
   });
 });
 
-/** Where a crash is injected (once), and how: the call throws before or after doing its work. */
-interface CrashPoint {
-  name: string;
-  /** Which port method, and whether the work is done before the throw. */
-  port: "store" | "cloud" | "cluster";
-  method: string;
-  after: boolean;
-  /** Crash on the n-th call after the scale-down (default the first). */
-  nth?: number;
-  /** Only calls whose first argument passes this. */
-  when?: (args: unknown[]) => boolean;
-}
-
 const CRASH_POINTS: CrashPoint[] = [
   { name: "after the command is written", port: "store", method: "createDisruptionCommand", after: true },
   { name: "after the command names its replacement, before the record is written", port: "store", method: "createNodeClaim", after: false },
@@ -162,29 +149,6 @@ const CRASH_POINTS: CrashPoint[] = [
   { name: "after the terminate call", port: "cloud", method: "delete", after: true },
   { name: "before the command is deleted", port: "store", method: "deleteDisruptionCommand", after: false },
 ];
-
-function withCrash<T extends object>(target: T, point: CrashPoint, armed: () => boolean, hits: { n: number; crashed: boolean }): T {
-  return new Proxy(target, {
-    get(t, property, receiver) {
-      const value = Reflect.get(t, property, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      if (property !== point.method) return (value as (...a: unknown[]) => unknown).bind(t);
-      return async (...args: unknown[]) => {
-        const hit = armed() && !hits.crashed && (point.when?.(args) ?? true) && ++hits.n >= (point.nth ?? 1);
-        if (hit && !point.after) {
-          hits.crashed = true;
-          throw new Error(`injected crash: ${point.name}`);
-        }
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
-        if (hit) {
-          hits.crashed = true;
-          throw new Error(`injected crash: ${point.name}`);
-        }
-        return result;
-      };
-    },
-  });
-}
 
 describe("crash and retry at every step of a replacement, with duplicated invocations", () => {
   it.each(CRASH_POINTS)("$name: no instance leaked, no double launch, no pod without a place, no node left tainted", async (point) => {

@@ -3,7 +3,9 @@
  * the simulated cluster, the state in DynamoDB Local, through the real handlers: an under-used node
  * replaced by a cheaper one, an AMI release rolled out by drift, a Spot interruption replaced.
  * Each ends with no instance left running in moto but the nodes' own (DescribeInstances), one
- * instance per NodeClaim (no double launch), and no node left tainted.
+ * instance per NodeClaim (no double launch), and no node left tainted; one flow is crashed after the
+ * replacement's launch and after the terminate call with every invocation duplicated, so the retry
+ * must find its instance by the NodeClaim tag. One moto server and one DynamoDB Local for the file.
  */
 import { DescribeImagesCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
@@ -19,7 +21,7 @@ import { CLUSTER as MOTO_CLUSTER } from "../support/cloud.ts";
 import { buildAccount, K8S_VERSION, motoConfig, SSM_PREFIX, type MotoAccount } from "../support/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
 import { callInterruption, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
-import { deployment, ROLLING, run, settle, tainted } from "./disruption-support.ts";
+import { deployment, ROLLING, run, settle, tainted, withCrash, type CrashPoint } from "./disruption-support.ts";
 
 const moto = useMoto();
 const newStore = useDynamoDbStores(MOTO_CLUSTER);
@@ -72,12 +74,16 @@ async function expectClean(w: SimulatedWorld, account: MotoAccount): Promise<voi
   expect(live).toEqual(w.cluster.nodes().map((n) => instanceIdOf(n.spec.providerID)).sort());
   const claims = all.map((i) => i.nodeClaim);
   expect(new Set(claims).size, `instances per NodeClaim: ${claims.join(", ")}`).toBe(claims.length);
-  expect((await w.ports.store.listNodeClaims()).map((r) => instanceIdOf(r.nodeClaim.status?.providerID)).sort()).toEqual(live);
+  // Each record points at its own instance, tagged with the record's name.
+  const records = await w.ports.store.listNodeClaims();
+  expect(records.map((r) => instanceIdOf(r.nodeClaim.status?.providerID)).sort()).toEqual(live);
+  for (const r of records) expect(all.find((i) => i.id === instanceIdOf(r.nodeClaim.status?.providerID))?.nodeClaim).toBe(r.name);
   expect(tainted(w)).toEqual([]);
   expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
 }
 
-describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", () => {
+// Each flow runs many minutes of virtual time against moto: minutes of real time on two busy cores.
+describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", { timeout: 240_000 }, () => {
   it("replaces an under-used node with a cheaper instance, terminates the old one, and launches nothing else", async () => {
     const { w, account } = await motoWorld(ON_DEMAND_ONLY);
     w.cluster.addWorkload(deployment("big", 1, "6"));
@@ -108,6 +114,36 @@ describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", () 
     expect(all.map((i) => [i.id, i.state === "running" || i.state === "pending" ? "live" : "gone"]).sort()).toEqual(
       [[instanceIdOf(original!.spec.providerID), "gone"], [instanceIdOf(nodes[0]!.spec.providerID), "live"]].sort(),
     );
+    await expectClean(w, account);
+  });
+
+  it("survives a crash after the replacement's launch and after the terminate call, every invocation duplicated: one replacement instance, nothing leaked", async () => {
+    const { w, account } = await motoWorld(ON_DEMAND_ONLY);
+    let armed = false;
+    const points: CrashPoint[] = [
+      { name: "after the replacement launch, before its record says so", port: "cloud", method: "create", after: true },
+      { name: "after the terminate call", port: "cloud", method: "delete", after: true },
+    ];
+    const hits = points.map(() => ({ n: 0, crashed: false }));
+    const cloud = points.reduce((c, point, i) => withCrash(c, point, () => armed, hits[i]!), w.ports.cloud);
+    install(fixedRuntime({ ...w.ports, cloud }));
+    w.cluster.addWorkload(deployment("big", 1, "6"));
+    w.cluster.addWorkload(deployment("small", 2, "250m"));
+    await settle(w);
+    const [original] = w.cluster.nodes();
+
+    w.cluster.scaleWorkload("default", "big", 0);
+    armed = true;
+    const crashes = { count: 0 };
+    await run(w, 900_000, { crashes, duplicate: true });
+
+    expect(hits.map((h) => h.crashed)).toEqual([true, true]);
+    expect(crashes.count).toBeGreaterThanOrEqual(2);
+    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.nodes()).toHaveLength(1);
+    expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small")).toHaveLength(2);
+    // The original and one replacement, whatever was retried or duplicated.
+    expect(await motoInstances(account)).toHaveLength(2);
     await expectClean(w, account);
   });
 

@@ -91,3 +91,40 @@ export async function runningInstances(w: SimulatedWorld) {
 export function tainted(w: SimulatedWorld): string[] {
   return w.cluster.nodes().filter((n) => (n.spec.taints ?? []).some((t) => t.key === "karpenter.sh/disrupted")).map((n) => n.metadata.name);
 }
+
+/** Where a crash is injected (once), and how: the call throws before or after doing its work. */
+export interface CrashPoint {
+  name: string;
+  /** Which port method, and whether the work is done before the throw. */
+  port: "store" | "cloud" | "cluster";
+  method: string;
+  after: boolean;
+  /** Crash on the n-th call after the scale-down (default the first). */
+  nth?: number;
+  /** Only calls whose first argument passes this. */
+  when?: (args: unknown[]) => boolean;
+}
+
+/** `target` with `point.method` throwing once (before or after doing its work) while `armed()`. */
+export function withCrash<T extends object>(target: T, point: CrashPoint, armed: () => boolean, hits: { n: number; crashed: boolean }): T {
+  return new Proxy(target, {
+    get(t, property, receiver) {
+      const value = Reflect.get(t, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (property !== point.method) return (value as (...a: unknown[]) => unknown).bind(t);
+      return async (...args: unknown[]) => {
+        const hit = armed() && !hits.crashed && (point.when?.(args) ?? true) && ++hits.n >= (point.nth ?? 1);
+        if (hit && !point.after) {
+          hits.crashed = true;
+          throw new Error(`injected crash: ${point.name}`);
+        }
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+        if (hit) {
+          hits.crashed = true;
+          throw new Error(`injected crash: ${point.name}`);
+        }
+        return result;
+      };
+    },
+  });
+}
