@@ -11,7 +11,7 @@ import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 import { CLUSTER, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
-import { deployment, ROLLING, run, runningInstances, settle, tainted, withCrash, type CrashPoint } from "./disruption-support.ts";
+import { type CrashPoint, deployment, ROLLING, run, runningInstances, settle, tainted, underUsedLater, withCrash } from "./disruption-support.ts";
 
 const newStore = useDynamoDbStores();
 const install = useInstalledRuntime();
@@ -55,12 +55,7 @@ describe("disruption through the real handlers", () => {
 
   it("replaces an under-used node with a cheaper one, launching the replacement before its pods are evicted", async () => {
     const w = await world();
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    expect(w.cluster.nodes()).toHaveLength(1);
-    const [original] = w.cluster.nodes();
-    const originalType = original!.metadata.labels!["node.kubernetes.io/instance-type"]!;
+    const { original, originalType } = await underUsedLater(w);
     const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
 
     w.cluster.scaleWorkload("default", "big", 0);
@@ -68,8 +63,8 @@ describe("disruption through the real handlers", () => {
     const loop = await run(w, 600_000, {
       check: async () => {
         for (const i of await w.cloud.list()) launched.add(i.instanceId);
-        const others = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name);
-        const onOriginal = runningPods(w).filter((p) => p.spec.nodeName === original!.metadata.name && p.metadata.labels?.app === "small");
+        const others = w.cluster.nodes().filter((n) => n.metadata.name !== original.metadata.name);
+        const onOriginal = runningPods(w).filter((p) => p.spec.nodeName === original.metadata.name && p.metadata.labels?.app === "small");
         if (others.length > 0 && onOriginal.length === 2) replacementSeenBeforeEviction = true;
         // A small pod is never pending for want of a node: it is either running, or a Ready untainted node has room.
         const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
@@ -78,7 +73,7 @@ describe("disruption through the real handlers", () => {
     });
 
     expect(replacementSeenBeforeEviction).toBe(true);
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     const nodes = w.cluster.nodes();
     expect(nodes).toHaveLength(1);
     const newType = nodes[0]!.metadata.labels!["node.kubernetes.io/instance-type"]!;
@@ -160,10 +155,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
     if (point.port === "cloud") ports.cloud = withCrash(w.ports.cloud, point, () => armed, hits);
     if (point.port === "cluster") ports.cluster = withCrash(w.ports.cluster, point, () => armed, hits);
     install(fixedRuntime(ports));
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    const [original] = w.cluster.nodes();
+    const { original } = await underUsedLater(w);
     const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
 
     w.cluster.scaleWorkload("default", "big", 0);
@@ -175,7 +167,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
       check: async () => {
         for (const i of await w.cloud.list()) launched.add(i.instanceId);
         const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
-        const ready = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true");
+        const ready = w.cluster.nodes().filter((n) => n.metadata.name !== original.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true");
         if (pending.length > 0) expect(ready.length).toBeGreaterThan(0);
         // With no command in flight, a node carries the disrupted taint only while it is being removed.
         if ((await w.ports.store.listDisruptionCommands()).length === 0) {
@@ -190,7 +182,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
 
     expect(hits.crashed).toBe(true);
     expect(crashes.count).toBeGreaterThan(0);
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     const nodes = w.cluster.nodes();
     expect(nodes).toHaveLength(1);
     expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small").every((p) => p.spec.nodeName === nodes[0]!.metadata.name)).toBe(true);

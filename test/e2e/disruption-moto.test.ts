@@ -21,7 +21,7 @@ import { CLUSTER as MOTO_CLUSTER } from "../support/cloud.ts";
 import { buildAccount, K8S_VERSION, motoConfig, SSM_PREFIX, type MotoAccount } from "../support/moto-env.ts";
 import { useMoto } from "../support/moto.ts";
 import { callInterruption, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
-import { deployment, ROLLING, run, settle, tainted, withCrash, type CrashPoint } from "./disruption-support.ts";
+import { type CrashPoint, deployment, ROLLING, run, settle, tainted, underUsedLater, withCrash } from "./disruption-support.ts";
 
 const moto = useMoto();
 const newStore = useDynamoDbStores(MOTO_CLUSTER);
@@ -86,25 +86,20 @@ async function expectClean(w: SimulatedWorld, account: MotoAccount): Promise<voi
 describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", { timeout: 240_000 }, () => {
   it("replaces an under-used node with a cheaper instance, terminates the old one, and launches nothing else", async () => {
     const { w, account } = await motoWorld(ON_DEMAND_ONLY);
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    expect(w.cluster.nodes()).toHaveLength(1);
-    const [original] = w.cluster.nodes();
-    const originalType = original!.metadata.labels!["node.kubernetes.io/instance-type"]!;
-    expect((await motoInstances(account)).map((i) => i.id)).toEqual([instanceIdOf(original!.spec.providerID)]);
+    const { original, originalType } = await underUsedLater(w);
+    expect((await motoInstances(account)).map((i) => i.id)).toEqual([instanceIdOf(original.spec.providerID)]);
 
     w.cluster.scaleWorkload("default", "big", 0);
     const loop = await run(w, 600_000, {
       check: () => {
         // A small pod is never pending for want of a node: a Ready untainted node has room for it.
         const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
-        if (pending.length > 0) expect(w.cluster.nodes().some((n) => n.metadata.name !== original!.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true")).toBe(true);
+        if (pending.length > 0) expect(w.cluster.nodes().some((n) => n.metadata.name !== original.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true")).toBe(true);
       },
     });
 
     expect(loop.consolidator.find((r) => r.decided)?.decided).toBe("single-node-consolidation");
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     const nodes = w.cluster.nodes();
     expect(nodes).toHaveLength(1);
     expect(nodes[0]!.metadata.labels!["node.kubernetes.io/instance-type"]).not.toBe(originalType);
@@ -112,7 +107,7 @@ describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", { t
     const all = await motoInstances(account);
     // Two instances in all: the original (terminated) and its one replacement.
     expect(all.map((i) => [i.id, i.state === "running" || i.state === "pending" ? "live" : "gone"]).sort()).toEqual(
-      [[instanceIdOf(original!.spec.providerID), "gone"], [instanceIdOf(nodes[0]!.spec.providerID), "live"]].sort(),
+      [[instanceIdOf(original.spec.providerID), "gone"], [instanceIdOf(nodes[0]!.spec.providerID), "live"]].sort(),
     );
     await expectClean(w, account);
   });
@@ -127,10 +122,7 @@ describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", { t
     const hits = points.map(() => ({ n: 0, crashed: false }));
     const cloud = points.reduce((c, point, i) => withCrash(c, point, () => armed, hits[i]!), w.ports.cloud);
     install(fixedRuntime({ ...w.ports, cloud }));
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    const [original] = w.cluster.nodes();
+    const { original } = await underUsedLater(w);
 
     w.cluster.scaleWorkload("default", "big", 0);
     armed = true;
@@ -139,7 +131,7 @@ describe("disruption with the EC2 adapter on moto, state in DynamoDB Local", { t
 
     expect(hits.map((h) => h.crashed)).toEqual([true, true]);
     expect(crashes.count).toBeGreaterThanOrEqual(2);
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     expect(w.cluster.nodes()).toHaveLength(1);
     expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small")).toHaveLength(2);
     // The original and one replacement, whatever was retried or duplicated.

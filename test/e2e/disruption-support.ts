@@ -3,7 +3,8 @@
  * EC2 adapter on moto in disruption-moto.test.ts): Deployments, the world run in 5 s steps through
  * the real handlers, and what the tests look at afterwards.
  */
-import type { Workload } from "../../lib/api/kubernetes.ts";
+import { expect } from "vitest";
+import type { Node, Workload } from "../../lib/api/kubernetes.ts";
 import type { DisruptionTickReport } from "../../lib/disruption/controller.ts";
 import type { SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { auditPayloadForUnschedulable, callBatcher, callConsolidator, callDrift, callLifecycle, deliverNextMessages, sqsEvent } from "../support/world.ts";
@@ -76,6 +77,20 @@ export async function run(w: SimulatedWorld, totalMs: number, options: RunOption
     await options.check?.();
   }
   return out;
+}
+
+/**
+ * The consolidation fixture: a 6-cpu pod and two 250m pods provisioned onto one node, returned
+ * with its instance type. Scaling Deployment `big` to 0 then leaves the node under-used, and a
+ * cheaper one holds the small pods.
+ */
+export async function underUsedLater(w: SimulatedWorld): Promise<{ original: Node; originalType: string }> {
+  w.cluster.addWorkload(deployment("big", 1, "6"));
+  w.cluster.addWorkload(deployment("small", 2, "250m"));
+  await settle(w);
+  expect(w.cluster.nodes()).toHaveLength(1);
+  const original = w.cluster.nodes()[0]!;
+  return { original, originalType: original.metadata.labels!["node.kubernetes.io/instance-type"]! };
 }
 
 /** Runs the world with no disruption for `ms` (provisioning and lifecycle only). */
