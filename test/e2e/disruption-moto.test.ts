@@ -5,7 +5,9 @@
  * Each ends with no instance left running in moto but the nodes' own (DescribeInstances), one
  * instance per NodeClaim (no double launch), and no node left tainted; one flow is crashed after the
  * replacement's launch and after the terminate call with every invocation duplicated, so the retry
- * must find its instance by the NodeClaim tag. One moto server and one DynamoDB Local for the file.
+ * must find its instance by the NodeClaim tag (moto launches a second instance for a CreateFleet
+ * that repeats a client token, where EC2 would answer with the first fleet; so on moto the tag
+ * lookup alone keeps the retry from launching twice). One moto server and one DynamoDB Local for the file.
  */
 import { DescribeImagesCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PutParameterCommand } from "@aws-sdk/client-ssm";
