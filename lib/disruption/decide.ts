@@ -10,6 +10,13 @@
  * provisioner's scheduler (`schedule()`) over the rest of the cluster, so a moved pod must meet
  * every constraint `tenon simulate` applies. Work is shared across the what-ifs of a pass: the
  * cluster is read, priced and marked once, and each what-if only leaves its candidates out.
+ *
+ * Nodes already on their way out (deleting.ts, the provisioner's rule: being deleted, NodeClaim
+ * Terminating, or tainted karpenter.sh/disrupted) offer no capacity, and the pods they give back are
+ * placed first, with the pending pods: where they land they hold their room in every what-if, as
+ * Karpenter's simulations schedule the pods of deleting nodes too. A candidate holding such pods is
+ * not empty, and a what-if that removes it must place them as well as its own pods, or the command
+ * is not taken: consolidation never takes the capacity a draining node's pods are about to need.
  */
 import type { DisruptionReason, EC2NodeClass } from "../api/types.ts";
 import { LABEL_HOSTNAME } from "../api/labels.ts";
@@ -33,6 +40,7 @@ import {
   type Drift,
   type NodeView,
 } from "./cluster.ts";
+import { leavingBecause, nodeClaimOwner, podsGivenBack } from "./deleting.ts";
 import { PdbIndex } from "./pdb.ts";
 import { evictionCost, isReschedulable, podDoNotDisrupt } from "./pods.ts";
 import { cheaperReplacement, money } from "./replacement.ts";
@@ -109,13 +117,15 @@ class WhatIf {
   constructor(
     private readonly input: SchedulingInput,
     destination: (e: ExistingNode) => boolean,
+    /** Pods leaving nodes give back, by the node whose room they hold: they move with it. */
+    private readonly held: ReadonlyMap<string, readonly Pod[]>,
   ) {
     this.base = input.existingNodes.map((e) => (e.unschedulable || destination(e) ? e : { ...e, unschedulable: true }));
   }
 
   run(candidates: readonly NodeView[], repack: boolean) {
     const removed = new Set(candidates.map((c) => c.existing.name));
-    const pods = candidates.flatMap((c) => c.reschedulable);
+    const pods = candidates.flatMap((c) => [...c.reschedulable, ...(this.held.get(c.name) ?? [])]);
     const existingNodes = this.base.filter((e) => !removed.has(e.name));
     return schedule({ ...this.input, pods, existingNodes, options: { ...(this.input.options ?? {}), repack } });
   }
@@ -139,22 +149,39 @@ export interface PassOptions {
 export function disruptionPass(objects: DisruptionObjects, at: number, options: PassOptions = {}): PassResult {
   const only = options.only;
   const methods = new Set(only ? [only.method] : (options.methods ?? ALL_METHODS));
-  const input = buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) });
+  const { input, leaving, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }));
   const views = buildViews(input.existingNodes, input.nodePools);
   const byName = new Map(views.map((v) => [v.name, v]));
 
   // Pending pods the provisioner would put on existing capacity nominate it: those nodes are not
-  // candidates, and the pods hold their room in every what-if.
+  // candidates, and the pods hold their room in every what-if. The pods leaving nodes give back are
+  // placed in the same run and hold their room too, but nominate nothing: a what-if that removes
+  // the node they landed on places them again.
   const nominated = new Map<string, string[]>();
-  if (input.pods.length > 0) {
-    const pending = schedule(input);
+  const held = new Map<string, Pod[]>();
+  if (input.pods.length + givenBack.size > 0) {
+    const pending = schedule({ ...input, pods: [...input.pods, ...[...givenBack.values()].map((g) => g.pod)] });
     for (const p of pending.existingNodes) {
       const view = byName.get(p.name);
       if (!view) continue;
-      nominated.set(p.name, p.pods.map(podKey));
-      view.existing.pods.push(...p.pods);
+      const own = p.pods.filter((pod) => !givenBack.has(podKey(pod)));
+      const back = p.pods.filter((pod) => givenBack.has(podKey(pod)));
+      if (own.length > 0) {
+        nominated.set(p.name, own.map(podKey));
+        view.existing.pods.push(...own);
+      }
+      if (back.length > 0) {
+        held.set(p.name, back);
+        // A new array: the view's own pods (blockers, PDBs, costs) stay the node's own.
+        view.existing.pods = [...view.existing.pods, ...back];
+      }
     }
   }
+  const wouldNotFit = (u: { pod: Pod; reason: string }) => {
+    const from = givenBack.get(podKey(u.pod))?.from;
+    return `pod ${podKey(u.pod)}${from ? ` (given back by ${from}, which is ${leaving.get(from)})` : ""} would not fit elsewhere: ${u.reason}`;
+  };
+  const holding = (view: NodeView) => held.get(view.name) ?? [];
   const pdbs = new PdbIndex(objects.podDisruptionBudgets, views.flatMap((v) => v.pods));
 
   const reasons = new Map<NodeView, string>();
@@ -170,7 +197,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
         continue;
       }
     }
-    const reason = notCandidate(view, nominated) ?? (only && !only.candidates.has(view.name) ? "not a candidate of the command being validated" : undefined);
+    const reason = notCandidate(view, nominated) ?? (leaving.has(view.name) ? `leaving (${leaving.get(view.name)})` : undefined) ?? (only && !only.candidates.has(view.name) ? "not a candidate of the command being validated" : undefined);
     if (reason !== undefined) {
       reasons.set(view, reason);
       continue;
@@ -194,7 +221,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
   // What keeps a candidate out of consolidation whatever the pass decides; methods that look at the
   // node replace it with something more specific.
   for (const c of candidates) {
-    const stays = consolidationBlocker(c);
+    const stays = consolidationBlocker(c, holding(c.view).length);
     if (stays) reasons.set(c.view, stays);
   }
 
@@ -226,7 +253,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
     if (view.node && managed(view) && !view.initialized) return false;
     return !inConsolidateAfterWindow(view, at);
   };
-  const whatIf = new WhatIf(input, destination);
+  const whatIf = new WhatIf(input, destination, held);
   const priceTotals = balancedTotals(candidates);
 
   const decided = (method: Method, commands: Command[]): PassResult => finish(method, commands);
@@ -248,6 +275,11 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
     const empty: Candidate[] = [];
     for (const c of candidates) {
       if (c.view.reschedulable.length > 0 || c.blocker || !c.consolidatable.ok) continue;
+      const back = holding(c.view);
+      if (back.length > 0) {
+        if (!reasons.has(c.view)) reasons.set(c.view, `empty, but it holds the room of ${back.length} pod(s) leaving nodes give back (${back.slice(0, 3).map(podKey).join(", ")})`);
+        continue;
+      }
       if (emptyBudget.get(c.poolName)! <= 0) {
         reasons.set(c.view, `empty, but the ${describeBudget(c.poolName, "Empty", budgetFor(c.poolName, "Empty"))}`);
         continue;
@@ -292,7 +324,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
       const sim = whatIf.run([c.view], true);
       if (sim.unschedulable.length > 0) {
         const u = sim.unschedulable[0]!;
-        reasons.set(c.view, `drifted (${c.drift!.message}), but pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}`);
+        reasons.set(c.view, `drifted (${c.drift!.message}), but ${wouldNotFit(u)}`);
         continue;
       }
       const replacements = sim.newNodeClaims;
@@ -315,7 +347,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
   const consolidationBudget = remaining("Underutilized");
   const eligible: Candidate[] = [];
   for (const c of candidates) {
-    if (consolidationBlocker(c)) continue;
+    if (consolidationBlocker(c, holding(c.view).length)) continue;
     if (consolidationBudget.get(c.poolName)! <= 0) {
       if (!reasons.has(c.view)) reasons.set(c.view, `the ${describeBudget(c.poolName, "Underutilized", budgetFor(c.poolName, "Underutilized"))}`);
       continue;
@@ -325,11 +357,16 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
   }
 
   const consolidate = (group: Candidate[], kind: "single" | "multi"): Outcome => {
+    const outcome = consolidateGroup(group, kind);
+    const back = group.flatMap((c) => holding(c.view));
+    if ("command" in outcome || back.length === 0 || outcome.reason.includes("given back")) return outcome;
+    return { reason: `${outcome.reason} (its pods include ${back.length} that leaving nodes give back: ${back.slice(0, 3).map(podKey).join(", ")}${back.length > 3 ? ", ..." : ""})` };
+  };
+  const consolidateGroup = (group: Candidate[], kind: "single" | "multi"): Outcome => {
     const views = group.map((c) => c.view);
     const sim = whatIf.run(views, false);
     if (sim.unschedulable.length > 0) {
-      const u = sim.unschedulable[0]!;
-      return { reason: `pod ${podKey(u.pod)} would not fit elsewhere: ${u.reason}` };
+      return { reason: wouldNotFit(sim.unschedulable[0]!) };
     }
     const pods = views.flatMap((v) => v.reschedulable);
     const known = views.reduce((s, v) => s + (v.price ?? 0), 0);
@@ -391,26 +428,56 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
 /**
  * The last check before a command's candidates are deleted: with them gone, every pod they would
  * give back fits on the rest of the cluster as it is now (replacements included), without a new
- * node. Returns why not, or undefined when they all fit.
+ * node, after the pods other leaving nodes give back have taken the room they fit in. Returns why
+ * not, or undefined when they all fit.
  */
 export function podsFitWithout(objects: DisruptionObjects, candidates: ReadonlySet<string>): string | undefined {
-  const input = buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) });
+  const { input, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }));
   const leaving = input.existingNodes.filter((e) => candidates.has(e.name));
   const pods = leaving.flatMap((e) => e.pods.filter(isReschedulable));
   if (pods.length === 0) return undefined;
-  const result = schedule({ ...input, pods, existingNodes: input.existingNodes.filter((e) => !candidates.has(e.name)), nodePools: [] });
+  let rest = input.existingNodes.filter((e) => !candidates.has(e.name));
+  const others = [...givenBack.values()].filter((g) => !candidates.has(g.from)).map((g) => g.pod);
+  if (others.length > 0) {
+    // Where the other leaving nodes' pods fit, they take the room first (those that fit nowhere wait for new capacity).
+    const first = schedule({ ...input, pods: others, existingNodes: rest, nodePools: [] });
+    const placed = new Map(first.existingNodes.map((p) => [p.name, p.pods]));
+    rest = rest.map((e) => (placed.has(e.name) ? { ...e, pods: [...e.pods, ...placed.get(e.name)!] } : e));
+  }
+  const result = schedule({ ...input, pods, existingNodes: rest, nodePools: [] });
   const stuck = result.unschedulable[0];
   return stuck ? `pod ${podKey(stuck.pod)} would have nowhere to go: ${stuck.reason}` : undefined;
 }
 
-/** Why consolidation can't take this candidate at all (blocked, not consolidatable, WhenEmpty), or undefined. */
-function consolidationBlocker(c: Candidate): string | undefined {
+/**
+ * Why consolidation can't take this candidate at all (blocked, not consolidatable, WhenEmpty), or
+ * undefined. `held`: how many pods leaving nodes give back hold their room on it (they move too).
+ */
+function consolidationBlocker(c: Candidate, held: number): string | undefined {
   if (c.blocker) return c.blocker;
   if (!c.consolidatable.ok) return c.consolidatable.reason;
-  if (c.view.pool!.nodePool.spec.disruption.consolidationPolicy === "WhenEmpty" && c.view.reschedulable.length > 0) {
-    return `NodePool ${c.poolName} has consolidationPolicy: WhenEmpty and the node has ${c.view.reschedulable.length} pod(s) to move`;
+  const moving = c.view.reschedulable.length + held;
+  if (c.view.pool!.nodePool.spec.disruption.consolidationPolicy === "WhenEmpty" && moving > 0) {
+    return `NodePool ${c.poolName} has consolidationPolicy: WhenEmpty and the node has ${moving} pod(s) to move`;
   }
   return undefined;
+}
+
+/**
+ * The scheduling input with the leaving nodes (deleting.ts) offering no capacity, the reason each
+ * is leaving, and the pods they give back (pending copies, by pod key, with the node they leave).
+ */
+function leavingOut(input: SchedulingInput): { input: SchedulingInput; leaving: Map<string, string>; givenBack: Map<string, { pod: Pod; from: string }> } {
+  const leaving = new Map<string, string>();
+  const givenBack = new Map<string, { pod: Pod; from: string }>();
+  const existingNodes = input.existingNodes.map((e) => {
+    const reason = e.node && e.nodeClaim ? leavingBecause(e.node, nodeClaimOwner(e.nodeClaim)) : undefined;
+    if (!reason) return e;
+    leaving.set(e.name, reason);
+    for (const pod of podsGivenBack(e.pods)) givenBack.set(podKey(pod), { pod, from: e.name });
+    return e.unschedulable ? e : { ...e, unschedulable: true };
+  });
+  return { input: leaving.size === 0 ? input : { ...input, existingNodes }, leaving, givenBack };
 }
 
 function notCandidate(view: NodeView, nominated: ReadonlyMap<string, string[]>): string | undefined {

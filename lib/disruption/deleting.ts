@@ -9,9 +9,13 @@
  * A leaving Node offers no capacity, and each of its reschedulable pods (lib/disruption/pods.ts:
  * not a DaemonSet's, not a mirror pod, not finished, not terminating unless a StatefulSet's, not
  * tolerating the disrupted taint) is planned again as if pending, so capacity for it is launched
- * while the Node drains. Pure.
+ * while the Node drains. The disruption pass (decide.ts) reads the same rule on cluster objects,
+ * where the NodeClaim stands for its record: a NodeClaim with a deletionTimestamp is Terminating
+ * (`withTerminatingClaims` puts the Terminating records' NodeClaims back into the objects). Pure.
  */
 import type { Node, Pod } from "../api/kubernetes.ts";
+import type { NodeClaim } from "../api/types.ts";
+import type { ClusterObjects } from "../scheduling/snapshot.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
 import { DISRUPTED_TAINT, isReschedulable } from "./pods.ts";
 
@@ -26,11 +30,27 @@ export function hasDisruptedTaint(node: Node): boolean {
   return (node.spec.taints ?? []).some((t) => t.key === DISRUPTED_TAINT.key && t.effect === DISRUPTED_TAINT.effect);
 }
 
+/** What owns a Node, as the rule reads it: the NodeClaim's name and whether it is on its way out. */
+export interface NodeOwner {
+  name: string;
+  terminating: boolean;
+}
+
+/** A record as owner: Terminating is its phase. */
+export function recordOwner(record: NodeClaimRecord): NodeOwner {
+  return { name: record.name, terminating: record.phase === "Terminating" };
+}
+
+/** A NodeClaim as owner (cluster objects, no records): Terminating when it has a deletionTimestamp. */
+export function nodeClaimOwner(claim: NodeClaim): NodeOwner {
+  return { name: claim.metadata.name, terminating: claim.metadata.deletionTimestamp !== undefined };
+}
+
 /** Why a Tenon-managed Node is leaving, or undefined when it is not (or Tenon does not manage it). */
-export function leavingBecause(node: Node, record: NodeClaimRecord | undefined): string | undefined {
-  if (!record) return undefined;
+export function leavingBecause(node: Node, owner: NodeOwner | undefined): string | undefined {
+  if (!owner) return undefined;
   if (node.metadata.deletionTimestamp !== undefined) return "being deleted";
-  if (record.phase === "Terminating") return `NodeClaim ${record.name} is Terminating`;
+  if (owner.terminating) return `NodeClaim ${owner.name} is Terminating`;
   if (hasDisruptedTaint(node)) return `tainted ${DISRUPTED_TAINT.key}:${DISRUPTED_TAINT.effect}`;
   return undefined;
 }
@@ -47,7 +67,7 @@ export function leavingNodes(nodes: readonly Node[], records: readonly NodeClaim
   const out: LeavingNode[] = [];
   for (const node of nodes) {
     const record = node.spec.providerID ? byProviderId.get(node.spec.providerID) : undefined;
-    const reason = leavingBecause(node, record);
+    const reason = leavingBecause(node, record && recordOwner(record));
     if (reason && record) out.push({ node, record, reason });
   }
   return out;
@@ -63,4 +83,23 @@ export function podsGivenBack(pods: readonly Pod[]): Pod[] {
     const { deletionTimestamp: _deleting, ...metadata } = pod.metadata;
     return { ...pod, metadata, spec, status: { phase: "Pending" } };
   });
+}
+
+/**
+ * The objects with the NodeClaims of Terminating records put back (the provisioner's objects leave
+ * them out), each with a deletionTimestamp, where their Node is still there: so a pass over the
+ * objects sees those Nodes as leaving (no capacity, their pods given back) and their NodePool's
+ * budget counts them as disrupting.
+ */
+export function withTerminatingClaims<T extends Pick<ClusterObjects, "nodes" | "nodeClaims">>(objects: T, records: readonly NodeClaimRecord[]): T {
+  const nodes = new Set(objects.nodes.map((n) => n.spec.providerID).filter((id) => id !== undefined));
+  const present = new Set(objects.nodeClaims.map((c) => c.metadata.name));
+  const back: NodeClaim[] = [];
+  for (const r of records) {
+    const providerId = r.nodeClaim.status?.providerID;
+    if (r.phase !== "Terminating" || present.has(r.nodeClaim.metadata.name) || !providerId || !nodes.has(providerId)) continue;
+    const deletionTimestamp = r.nodeClaim.metadata.deletionTimestamp ?? new Date(r.updatedAtMs).toISOString();
+    back.push({ ...r.nodeClaim, metadata: { ...r.nodeClaim.metadata, deletionTimestamp } });
+  }
+  return back.length === 0 ? objects : { ...objects, nodeClaims: [...objects.nodeClaims, ...back] };
 }

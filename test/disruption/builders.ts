@@ -2,7 +2,7 @@
  * Builders for disruption tests: a cluster as objects (Nodes paired with NodeClaims, bound pods,
  * NodePools with their instance types), at a fixed decision time.
  */
-import type { Budget, Condition, EC2NodeClass, NodeClaim, NodePool } from "../../lib/api/types.ts";
+import type { Budget, Condition, EC2NodeClass, NodeClaim, NodePool, Taint } from "../../lib/api/types.ts";
 import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import type { DisruptionObjects } from "../../lib/disruption/decide.ts";
 import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget } from "../../lib/api/kubernetes.ts";
@@ -64,6 +64,8 @@ export interface NodeSpec {
   claimAnnotations?: Record<string, string>;
   conditions?: Condition[];
   deleting?: boolean;
+  /** Taints on the Node (the disrupted taint of a command, say). */
+  taints?: Taint[];
   notReady?: boolean;
   initialized?: boolean;
   noClaim?: boolean;
@@ -121,7 +123,7 @@ export function cluster(spec: ClusterSpec): DisruptionObjects {
           ...(n.nodeAnnotations ? { annotations: n.nodeAnnotations } : {}),
           ...(n.deleting ? { deletionTimestamp: iso(AT - 60_000) } : {}),
         },
-        spec: { providerID },
+        spec: { providerID, ...(n.taints ? { taints: n.taints } : {}) },
         status: {
           allocatable: formatResources({ ...type.allocatable, pods: type.allocatable.pods ?? 110 }),
           conditions: [{ type: "Ready", status: n.notReady ? "False" : "True" }],

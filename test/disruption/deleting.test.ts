@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Node, Pod } from "../../lib/api/kubernetes.ts";
-import { leavingNodes, podsGivenBack } from "../../lib/disruption/deleting.ts";
+import { leavingNodes, podsGivenBack, withTerminatingClaims } from "../../lib/disruption/deleting.ts";
 import type { NodeClaimRecord } from "../../lib/ports/store.ts";
 import { claimContent } from "../support/records.ts";
 
@@ -42,6 +42,18 @@ describe("leaving Nodes", () => {
     const leaving = leavingNodes(nodes, records);
     expect(leaving.map((l) => `${l.node.metadata.name} <- ${l.record.name}`)).toEqual(["deleted <- nc-deleted", "terminating <- nc-terminating", "disrupted <- nc-disrupted"]);
     expect(leaving.map((l) => l.reason)).toEqual(["being deleted", "NodeClaim nc-terminating is Terminating", "tainted karpenter.sh/disrupted:NoSchedule"]);
+  });
+});
+
+describe("the Terminating records' NodeClaims, put back for the disruption pass", () => {
+  it("come back with a deletionTimestamp where their Node is still there, and only there", () => {
+    const nodes = [node("terminating"), node("staying"), node("present")];
+    const records = [record("terminating", "Terminating"), record("gone", "Terminating"), record("staying"), record("present", "Terminating")];
+    const present = record("present", "Terminating").nodeClaim;
+    const out = withTerminatingClaims({ nodes, nodeClaims: [records[2]!.nodeClaim, present] }, records);
+    expect(out.nodeClaims.map((c) => c.metadata.name)).toEqual(["nc-staying", "nc-present", "nc-terminating"]);
+    // The interruption path marks a record Terminating without one: the record's last update stands in.
+    expect(out.nodeClaims[2]!.metadata.deletionTimestamp).toBe(new Date(records[0]!.updatedAtMs).toISOString());
   });
 });
 

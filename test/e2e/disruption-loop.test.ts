@@ -6,47 +6,15 @@
  * itself while a command is in flight.
  */
 import { describe, expect, it } from "vitest";
-import type { Node, Workload } from "../../lib/api/kubernetes.ts";
-import type { DisruptionTickReport } from "../../lib/disruption/controller.ts";
+import type { Node } from "../../lib/api/kubernetes.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
-import {
-  auditPayloadForUnschedulable,
-  callBatcher,
-  callConsolidator,
-  callDrift,
-  callLifecycle,
-  CLUSTER,
-  deliverNextMessages,
-  ON_DEMAND_ONLY,
-  runningPods,
-  sqsEvent,
-  useDynamoDbStores,
-  useInstalledRuntime,
-} from "../support/world.ts";
+import { CLUSTER, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
+import { type CrashPoint, deployment, ROLLING, run, runningInstances, settle, tainted, underUsedLater, withCrash } from "./disruption-support.ts";
 
 const newStore = useDynamoDbStores();
-/** Drift only (WhenEmpty keeps consolidation out of the way), one node at a time. */
-const ROLLING = { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] };
 const install = useInstalledRuntime();
-
-/** A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by hostname), itself included for one pod per node. */
-function deployment(name: string, replicas: number, cpu: string, avoid: string[] = []): Workload {
-  const affinity = avoid.length > 0
-    ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchExpressions: [{ key: "app", operator: "In" as const, values: avoid }] } }] } }
-    : undefined;
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "default" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { ...(affinity ? { affinity } : {}), containers: [{ name: "app", resources: { requests: { cpu, memory: "256Mi" } } }] } },
-    },
-  };
-}
 
 async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<SimulatedWorld> {
   const w = simulatedWorld({ clusterName: CLUSTER, store: await newStore() });
@@ -54,68 +22,6 @@ async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<Simul
   w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
   install(fixedRuntime(w.ports));
   return w;
-}
-
-interface Loop {
-  consolidator: DisruptionTickReport[];
-  drift: DisruptionTickReport[];
-}
-
-/**
- * Runs the world for `totalMs` in 5 s steps: pending pods signal the batcher, due provisioner and
- * disruption messages are delivered, the lifecycle ticks every 10 s, the consolidator and drift
- * checker tick every 60 s. `check` runs after every step.
- */
-interface RunOptions {
-  drift?: boolean;
-  consolidate?: boolean;
-  check?: () => void | Promise<void>;
-  /** Injected crashes are expected: an invocation that throws is counted, and the loop goes on. */
-  crashes?: { count: number };
-  /** Every lifecycle and consolidator invocation runs twice at once, as a duplicated delivery would. */
-  duplicate?: boolean;
-}
-
-async function run(w: SimulatedWorld, totalMs: number, options: RunOptions = {}): Promise<Loop> {
-  const out: Loop = { consolidator: [], drift: [] };
-  const start = w.cluster.clock.now();
-  const invoke = async <T>(call: () => Promise<T>): Promise<T[]> => {
-    const calls = options.duplicate ? [call(), call()] : [call()];
-    const settled = await Promise.allSettled(calls);
-    const failed = settled.filter((r) => r.status === "rejected");
-    if (failed.length > 0 && !options.crashes) throw (failed[0] as PromiseRejectedResult).reason;
-    if (options.crashes) options.crashes.count += failed.length;
-    return settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  };
-  const reports = (values: unknown[]) => values.filter((v): v is DisruptionTickReport => typeof v === "object" && v !== null && "steps" in v);
-  for (let elapsed = 5_000; elapsed <= totalMs; elapsed += 5_000) {
-    await w.cluster.clock.advanceTo(start + elapsed);
-    const unschedulable = auditPayloadForUnschedulable(w);
-    if (unschedulable) await callBatcher(unschedulable);
-    while (w.queue.pending().some((m) => m.dueAtMs <= w.cluster.clock.now())) await deliverNextMessages(w);
-    if (elapsed % 10_000 === 0) await invoke(() => callLifecycle());
-    if (options.consolidate !== false) {
-      // The disruption queue's due messages, as one SQS batch (delivered twice at once when duplicating).
-      const due = w.disruptionQueue.takeDue(w.cluster.clock.now());
-      if (due.length > 0) out.consolidator.push(...reports(await invoke(() => callConsolidator(sqsEvent(due.map((m) => ({ id: m.id, body: JSON.stringify(m.message) })))))));
-      if (elapsed % 60_000 === 0) out.consolidator.push(...reports(await invoke(() => callConsolidator())));
-    }
-    if (options.drift && elapsed % 60_000 === 30_000) out.drift.push((await callDrift()) as DisruptionTickReport);
-    await options.check?.();
-  }
-  return out;
-}
-
-async function settle(w: SimulatedWorld, ms = 120_000): Promise<void> {
-  await run(w, ms, { consolidate: false });
-}
-
-async function runningInstances(w: SimulatedWorld) {
-  return (await w.cloud.list()).filter((i) => i.state === "running" || i.state === "pending");
-}
-
-function tainted(w: SimulatedWorld): string[] {
-  return w.cluster.nodes().filter((n) => (n.spec.taints ?? []).some((t) => t.key === "karpenter.sh/disrupted")).map((n) => n.metadata.name);
 }
 
 describe("disruption through the real handlers", () => {
@@ -149,12 +55,7 @@ describe("disruption through the real handlers", () => {
 
   it("replaces an under-used node with a cheaper one, launching the replacement before its pods are evicted", async () => {
     const w = await world();
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    expect(w.cluster.nodes()).toHaveLength(1);
-    const [original] = w.cluster.nodes();
-    const originalType = original!.metadata.labels!["node.kubernetes.io/instance-type"]!;
+    const { original, originalType } = await underUsedLater(w);
     const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
 
     w.cluster.scaleWorkload("default", "big", 0);
@@ -162,8 +63,8 @@ describe("disruption through the real handlers", () => {
     const loop = await run(w, 600_000, {
       check: async () => {
         for (const i of await w.cloud.list()) launched.add(i.instanceId);
-        const others = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name);
-        const onOriginal = runningPods(w).filter((p) => p.spec.nodeName === original!.metadata.name && p.metadata.labels?.app === "small");
+        const others = w.cluster.nodes().filter((n) => n.metadata.name !== original.metadata.name);
+        const onOriginal = runningPods(w).filter((p) => p.spec.nodeName === original.metadata.name && p.metadata.labels?.app === "small");
         if (others.length > 0 && onOriginal.length === 2) replacementSeenBeforeEviction = true;
         // A small pod is never pending for want of a node: it is either running, or a Ready untainted node has room.
         const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
@@ -172,7 +73,7 @@ describe("disruption through the real handlers", () => {
     });
 
     expect(replacementSeenBeforeEviction).toBe(true);
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     const nodes = w.cluster.nodes();
     expect(nodes).toHaveLength(1);
     const newType = nodes[0]!.metadata.labels!["node.kubernetes.io/instance-type"]!;
@@ -270,19 +171,6 @@ describe("disruption through the real handlers", () => {
   });
 });
 
-/** Where a crash is injected (once), and how: the call throws before or after doing its work. */
-interface CrashPoint {
-  name: string;
-  /** Which port method, and whether the work is done before the throw. */
-  port: "store" | "cloud" | "cluster";
-  method: string;
-  after: boolean;
-  /** Crash on the n-th call after the scale-down (default the first). */
-  nth?: number;
-  /** Only calls whose first argument passes this. */
-  when?: (args: unknown[]) => boolean;
-}
-
 const CRASH_POINTS: CrashPoint[] = [
   { name: "after the command is written", port: "store", method: "createDisruptionCommand", after: true },
   { name: "after the command names its replacement, before the record is written", port: "store", method: "createNodeClaim", after: false },
@@ -294,29 +182,6 @@ const CRASH_POINTS: CrashPoint[] = [
   { name: "before the command is deleted", port: "store", method: "deleteDisruptionCommand", after: false },
 ];
 
-function withCrash<T extends object>(target: T, point: CrashPoint, armed: () => boolean, hits: { n: number; crashed: boolean }): T {
-  return new Proxy(target, {
-    get(t, property, receiver) {
-      const value = Reflect.get(t, property, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      if (property !== point.method) return (value as (...a: unknown[]) => unknown).bind(t);
-      return async (...args: unknown[]) => {
-        const hit = armed() && !hits.crashed && (point.when?.(args) ?? true) && ++hits.n >= (point.nth ?? 1);
-        if (hit && !point.after) {
-          hits.crashed = true;
-          throw new Error(`injected crash: ${point.name}`);
-        }
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(t, args);
-        if (hit) {
-          hits.crashed = true;
-          throw new Error(`injected crash: ${point.name}`);
-        }
-        return result;
-      };
-    },
-  });
-}
-
 describe("crash and retry at every step of a replacement, with duplicated invocations", () => {
   it.each(CRASH_POINTS)("$name: no instance leaked, no double launch, no pod without a place, no node left tainted", async (point) => {
     const w = await world();
@@ -327,10 +192,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
     if (point.port === "cloud") ports.cloud = withCrash(w.ports.cloud, point, () => armed, hits);
     if (point.port === "cluster") ports.cluster = withCrash(w.ports.cluster, point, () => armed, hits);
     install(fixedRuntime(ports));
-    w.cluster.addWorkload(deployment("big", 1, "6"));
-    w.cluster.addWorkload(deployment("small", 2, "250m"));
-    await settle(w);
-    const [original] = w.cluster.nodes();
+    const { original } = await underUsedLater(w);
     const launched = new Set((await w.cloud.list()).map((i) => i.instanceId));
 
     w.cluster.scaleWorkload("default", "big", 0);
@@ -342,7 +204,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
       check: async () => {
         for (const i of await w.cloud.list()) launched.add(i.instanceId);
         const pending = w.cluster.pods().filter((p) => p.metadata.labels?.app === "small" && !p.spec.nodeName);
-        const ready = w.cluster.nodes().filter((n) => n.metadata.name !== original!.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true");
+        const ready = w.cluster.nodes().filter((n) => n.metadata.name !== original.metadata.name && n.metadata.labels?.["karpenter.sh/initialized"] === "true");
         if (pending.length > 0) expect(ready.length).toBeGreaterThan(0);
         // With no command in flight, a node carries the disrupted taint only while it is being removed.
         if ((await w.ports.store.listDisruptionCommands()).length === 0) {
@@ -357,7 +219,7 @@ describe("crash and retry at every step of a replacement, with duplicated invoca
 
     expect(hits.crashed).toBe(true);
     expect(crashes.count).toBeGreaterThan(0);
-    expect(w.cluster.node(original!.metadata.name)).toBeUndefined();
+    expect(w.cluster.node(original.metadata.name)).toBeUndefined();
     const nodes = w.cluster.nodes();
     expect(nodes).toHaveLength(1);
     expect(runningPods(w).filter((p) => p.metadata.labels?.app === "small").every((p) => p.spec.nodeName === nodes[0]!.metadata.name)).toBe(true);
