@@ -32,6 +32,7 @@ import { formatDuration } from "../api/duration.ts";
 import { disruptionPass, podsFitWithout, type Command, type DisruptionObjects, type Method, type PassResult } from "./decide.ts";
 import { markActions, prepareMarks } from "./marks.ts";
 import { DISRUPTED_TAINT } from "./pods.ts";
+import { hasDisruptedTaint as carriesDisruptedTaint } from "./deleting.ts";
 import { money } from "./replacement.ts";
 
 export type DisruptionController = "consolidation" | "drift";
@@ -81,7 +82,7 @@ function nodeEvent(name: string, node: Node | undefined, type: ClusterEvent["typ
 }
 
 function hasDisruptedTaint(node: Node | undefined): boolean {
-  return (node?.spec.taints ?? []).some((t) => t.key === DISRUPTED_TAINT.key && t.effect === DISRUPTED_TAINT.effect);
+  return node !== undefined && carriesDisruptedTaint(node);
 }
 
 export function commandUnit(id: string): string {
