@@ -7,7 +7,7 @@ import { DescribeSpotPriceHistoryCommand, EC2Client } from "@aws-sdk/client-ec2"
 import { GetProductsCommand, PricingClient } from "@aws-sdk/client-pricing";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { docs, podYaml, tenon, workdir } from "../simulate/support.ts";
+import { docs, nodePoolYaml, podYaml, tenon, workdir } from "../simulate/support.ts";
 
 const pricing = mockClient(PricingClient);
 const ec2 = mockClient(EC2Client);
@@ -25,19 +25,11 @@ function priceItem(instanceType: string, usd: string): string {
 
 /** c6a.large only, on-demand or spot as told, in us-east-1a. */
 function pool(capacityType: "on-demand" | "spot"): string {
-  return `
-apiVersion: karpenter.sh/v1
-kind: NodePool
-metadata: {name: default}
-spec:
-  template:
-    spec:
-      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
-      requirements:
-        - {key: karpenter.sh/capacity-type, operator: In, values: ["${capacityType}"]}
-        - {key: node.kubernetes.io/instance-type, operator: In, values: [c6a.large]}
-        - {key: topology.kubernetes.io/zone, operator: In, values: [us-east-1a]}
-`;
+  return nodePoolYaml([
+    `{key: karpenter.sh/capacity-type, operator: In, values: ["${capacityType}"]}`,
+    "{key: node.kubernetes.io/instance-type, operator: In, values: [c6a.large]}",
+    "{key: topology.kubernetes.io/zone, operator: In, values: [us-east-1a]}",
+  ]);
 }
 
 async function simulate(capacityType: "on-demand" | "spot", format: "json" | "table" = "json") {

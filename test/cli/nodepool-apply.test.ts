@@ -10,6 +10,7 @@ import { main } from "../../lib/cli/main.ts";
 import { createDynamoDbStore } from "../../lib/store/dynamodb/dynamodb-store.ts";
 import { useDynamoDbLocalThroughEnv } from "../support/dynamodb-env.ts";
 import { recordingIO } from "../support/recording-io.ts";
+import { nodePoolYaml } from "../simulate/support.ts";
 
 const CLUSTER = "apply-test";
 
@@ -22,16 +23,7 @@ spec:
   subnetSelectorTerms: [{tags: {karpenter.sh/discovery: apply-test}}]
   securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: apply-test}}]
 `;
-const nodePool = (cpuLimit: string) => `apiVersion: karpenter.sh/v1
-kind: NodePool
-metadata: {name: default}
-spec:
-  template:
-    spec:
-      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
-      requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [spot, on-demand]}]
-  limits: {cpu: "${cpuLimit}"}
-`;
+const nodePool = (cpuLimit: string) => nodePoolYaml(["{key: karpenter.sh/capacity-type, operator: In, values: [spot, on-demand]}"], `  limits: {cpu: "${cpuLimit}"}\n`);
 
 const local = useDynamoDbLocalThroughEnv();
 let table: string;

@@ -12,8 +12,17 @@ import { auditPayloadForUnschedulable, callBatcher, callConsolidator, callDrift,
 /** Drift only (WhenEmpty keeps consolidation out of the way), one node at a time. */
 export const ROLLING = { consolidationPolicy: "WhenEmpty", consolidateAfter: "0s", budgets: [{ nodes: "1" }] };
 
-/** A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by hostname), itself included for one pod per node. */
-export function deployment(name: string, replicas: number, cpu: string, avoid: string[] = []): Workload {
+/**
+ * A Deployment; `avoid` lists apps its pods never share a node with (required anti-affinity by
+ * hostname), itself included for one pod per node; `extra` adds a node selector or pod annotations.
+ */
+export function deployment(
+  name: string,
+  replicas: number,
+  cpu: string,
+  avoid: string[] = [],
+  extra: { nodeSelector?: Record<string, string>; annotations?: Record<string, string> } = {},
+): Workload {
   const affinity = avoid.length > 0
     ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: { matchExpressions: [{ key: "app", operator: "In" as const, values: avoid }] } }] } }
     : undefined;
@@ -24,7 +33,14 @@ export function deployment(name: string, replicas: number, cpu: string, avoid: s
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { ...(affinity ? { affinity } : {}), containers: [{ name: "app", resources: { requests: { cpu, memory: "256Mi" } } }] } },
+      template: {
+        metadata: { labels: { app: name }, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+        spec: {
+          ...(affinity ? { affinity } : {}),
+          ...(extra.nodeSelector ? { nodeSelector: extra.nodeSelector } : {}),
+          containers: [{ name: "app", resources: { requests: { cpu, memory: "256Mi" } } }],
+        },
+      },
     },
   };
 }

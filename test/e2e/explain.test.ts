@@ -26,25 +26,11 @@ import {
   useDynamoDbStores,
   useInstalledRuntime,
 } from "../support/world.ts";
+import { deployment } from "./disruption-support.ts";
 
 const newStore = useDynamoDbStores();
 const install = useInstalledRuntime();
 
-function deployment(name: string, replicas: number, extra: { nodeSelector?: Record<string, string>; annotations?: Record<string, string> } = {}): Workload {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "default" },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
-        spec: { ...(extra.nodeSelector ? { nodeSelector: extra.nodeSelector } : {}), containers: [{ name: "app", resources: { requests: { cpu: "500m", memory: "256Mi" } } }] },
-      },
-    },
-  };
-}
 
 /** A world whose workloads were provisioned through the real handlers, the store on DynamoDB Local. */
 async function world(...workloads: Workload[]): Promise<{ w: SimulatedWorld; store: Store }> {
@@ -80,7 +66,7 @@ async function consolidate(w: SimulatedWorld, totalMs: number): Promise<void> {
 
 describe("tenon explain, end to end", () => {
   it("why is this pod pending: names the NodePool and the constraint that refused it", async () => {
-    const { w, store } = await world(deployment("web", 2), deployment("spot-only", 1, { nodeSelector: { "karpenter.sh/capacity-type": "spot" } }));
+    const { w, store } = await world(deployment("web", 2, "500m"), deployment("spot-only", 1, "500m", [], { nodeSelector: { "karpenter.sh/capacity-type": "spot" } }));
     const pending = w.cluster.pods().find((p) => p.metadata.labels?.app === "spot-only")!;
     expect(pending.spec.nodeName).toBeUndefined();
 
@@ -95,7 +81,7 @@ describe("tenon explain, end to end", () => {
   });
 
   it("why was this node removed: names the disruption command and its reason", async () => {
-    const { w, store } = await world(deployment("web", 3));
+    const { w, store } = await world(deployment("web", 3, "500m"));
     const nodes = w.cluster.nodes().map((n) => n.metadata.name);
     expect(nodes.length).toBeGreaterThan(0);
     w.cluster.scaleWorkload("default", "web", 0);
@@ -112,7 +98,7 @@ describe("tenon explain, end to end", () => {
   });
 
   it("why is this node not consolidated: names the pod that blocks it", async () => {
-    const { w, store } = await world(deployment("pinned", 1, { annotations: { "karpenter.sh/do-not-disrupt": "true" } }));
+    const { w, store } = await world(deployment("pinned", 1, "500m", [], { annotations: { "karpenter.sh/do-not-disrupt": "true" } }));
     const [node] = w.cluster.nodes();
     const pod = runningPods(w)[0]!;
     await w.cluster.advance(60_000);

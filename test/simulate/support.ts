@@ -52,7 +52,9 @@ export const CATALOG = JSON.stringify([
   },
 ]);
 
-export const NODEPOOL = `
+/** NodePool "default" (EC2NodeClass "default") with these requirements, one flow-style YAML line each; `spec` adds lines under spec. */
+export function nodePoolYaml(requirements: readonly string[], spec = ""): string {
+  return `
 apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata: {name: default}
@@ -61,8 +63,11 @@ spec:
     spec:
       nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
       requirements:
-        - {key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}
-`;
+${requirements.map((r) => `        - ${r}`).join("\n")}
+${spec}`;
+}
+
+export const NODEPOOL = nodePoolYaml(['{key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}']);
 
 export function podYaml(name: string, cpu: string, extra = "", metadataExtra = ""): string {
   return `
