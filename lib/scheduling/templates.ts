@@ -4,7 +4,7 @@
  * try them (weight descending, then name).
  */
 import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
-import type { Taint } from "../api/types.ts";
+import type { NodePool, Taint } from "../api/types.ts";
 import type { DaemonSet, Pod } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import { allowWellKnown, Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
@@ -49,6 +49,11 @@ export function wellKnownKeys(options: readonly NodePoolOption[]): ReadonlySet<s
     }
   }
   return keys;
+}
+
+/** A static NodePool (`spec.replicas` set) keeps a fixed node count and is never provisioned for pending pods. */
+export function isStaticNodePool(nodePool: NodePool): boolean {
+  return nodePool.spec.replicas !== undefined;
 }
 
 export function buildTemplates(options: readonly NodePoolOption[], daemonSets: readonly DaemonSet[]): NodePoolTemplate[] {
