@@ -200,6 +200,18 @@ function parseNetworkInterfaces(raw: unknown, problems: Problems): NetworkInterf
   return out;
 }
 
+/**
+ * Fields Karpenter accepts that no Tenon launch applies yet. Each is still checked as Karpenter
+ * checks it; a valid one is then refused rather than silently ignored at launch.
+ */
+const UNSUPPORTED_NODECLASS_FIELDS = ["placementGroupSelector", "ipPrefixCount", "connectionTracking", "cpuOptions"] as const;
+
+function refuseUnsupported(spec: Json, problems: Problems, field: (typeof UNSUPPORTED_NODECLASS_FIELDS)[number]): void {
+  const path = `spec.${field}`;
+  if (spec[field] === undefined || problems.list.some((p) => p.path === path || p.path.startsWith(`${path}.`))) return;
+  problems.add(path, "not supported by Tenon yet: its launches would ignore it; remove the field");
+}
+
 function parseSmallObjects(spec: Json, problems: Problems, out: Partial<EC2NodeClassSpec>): void {
   const pg = problems.record(spec["placementGroupSelector"], "spec.placementGroupSelector");
   if (pg) {
@@ -272,6 +284,7 @@ function parseSpec(raw: unknown, problems: Problems): EC2NodeClassSpec | undefin
   const detailedMonitoring = problems.boolean(spec["detailedMonitoring"], "spec.detailedMonitoring");
   const ipPrefixCount = problems.integer(spec["ipPrefixCount"], "spec.ipPrefixCount", 0);
   parseSmallObjects(spec, problems, optional);
+  for (const field of UNSUPPORTED_NODECLASS_FIELDS) refuseUnsupported(spec, problems, field);
   if (problems.list.length > before || !subnetSelectorTerms || !securityGroupSelectorTerms || !amiSelectorTerms || !tags || !metadataOptions) return undefined;
   const set = <K extends keyof EC2NodeClassSpec>(key: K, value: EC2NodeClassSpec[K] | undefined) => {
     if (value !== undefined) optional[key] = value;

@@ -69,6 +69,8 @@ export interface TopologySpreadConstraint {
 export interface ResourceRequirements {
   requests?: QuantityMap;
   limits?: QuantityMap;
+  /** Dynamic Resource Allocation: the pod's resourceClaims this container uses. */
+  claims?: Array<{ name: string; request?: string }>;
 }
 
 export interface ContainerPort {
@@ -107,6 +109,8 @@ export interface PodSpec {
   /** Pod-level resources (Kubernetes 1.32+). */
   resources?: ResourceRequirements;
   volumes?: Volume[];
+  /** Dynamic Resource Allocation claims (resource.k8s.io): Tenon does not provision for them. */
+  resourceClaims?: Array<{ name: string; resourceClaimName?: string; resourceClaimTemplateName?: string }>;
   priority?: number;
   priorityClassName?: string;
   schedulerName?: string;

@@ -7,6 +7,8 @@ import type { Topology } from "./topology.ts";
 export interface RunContext {
   readonly topology: Topology;
   readonly templates: readonly NodePoolTemplate[];
+  /** Names of the static NodePools (spec.replicas), left out of `templates`: named in reasons. */
+  readonly staticPools: readonly string[];
   readonly existing: ExistingBin[];
   readonly claims: ClaimBin[];
   /** Existing bins, then claims in creation order: the order pods try them. */

@@ -6,7 +6,7 @@ import { Requirements } from "../requirements/index.ts";
 import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
 import type { PodGroup } from "./plan.ts";
-import { podRequests } from "./pod-requests.ts";
+import { draRequirementField, podRequests } from "./pod-requests.ts";
 import type { VolumeIndex } from "./volume-topology.ts";
 
 /**
@@ -32,6 +32,7 @@ function signature(pod: Pod, requests: Resources, ports: readonly HostPort[]): s
     spec.priority ?? null,
     spec.priorityClassName ?? null,
     hasEphemeralVolume(pod) ? pod.metadata.name : "",
+    draRequirementField(pod) ?? "",
   ]);
 }
 
@@ -86,6 +87,11 @@ function makeGroup(id: number, pod: Pod, requests: Resources | undefined, ports:
   const plans = new Map();
   const node = podNodeConstraints(pod);
   if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeReqs: Requirements.EMPTY, error: `invalid resource quantity: ${why}`, plans };
+  const dra = draRequirementField(pod);
+  if (dra !== undefined) {
+    const error = `pod has Dynamic Resource Allocation requirements (${dra}), which Tenon does not schedule yet (as Karpenter with its default IGNORE_DRA_REQUESTS)`;
+    return { id, rep: pod, requests, ports: [], node, volumeReqs: Requirements.EMPTY, error, plans };
+  }
   const vol = volumes.podRequirements(pod);
   if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeReqs: Requirements.EMPTY, error: vol.error, plans };
   return { id, rep: pod, requests, ports, node, volumeReqs: vol.requirements, plans };

@@ -65,3 +65,17 @@ export function podRequests(pod: Pod): Resources {
   for (const name of Object.keys(out)) if (out[name] === 0 && name !== "pods") delete out[name];
   return out;
 }
+
+/**
+ * The field that gives the pod Dynamic Resource Allocation requirements (`spec.resourceClaims`, or a
+ * container's `resources.claims`), or undefined when it has none. Like Karpenter with its default
+ * IGNORE_DRA_REQUESTS, Tenon does not schedule such pods, nor count such DaemonSets' overhead.
+ */
+export function draRequirementField(pod: Pod): string | undefined {
+  if ((pod.spec.resourceClaims ?? []).length > 0) return "spec.resourceClaims";
+  for (const [list, path] of [[pod.spec.initContainers ?? [], "spec.initContainers"], [pod.spec.containers ?? [], "spec.containers"]] as const) {
+    const c = list.find((x) => (x.resources?.claims ?? []).length > 0);
+    if (c) return `${path}[${c.name}].resources.claims`;
+  }
+  return undefined;
+}

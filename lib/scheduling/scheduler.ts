@@ -21,7 +21,7 @@ import { planFor, type PodGroup, type PodPlan } from "./plan.ts";
 import { groupPods } from "./pod-groups.ts";
 import { ignoreAllPreferences, INITIAL_RELAX, relax, type RelaxState } from "./preferences.ts";
 import { repackClaims } from "./repack.ts";
-import { buildTemplates } from "./templates.ts";
+import { buildTemplates, isStaticNodePool } from "./templates.ts";
 import { Topology, type DomainSource } from "./topology.ts";
 import type { SchedulingInput, SchedulingResult, UnschedulablePod } from "./types.ts";
 import { VolumeIndex } from "./volume-topology.ts";
@@ -30,7 +30,10 @@ export const DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM = 60;
 
 export function schedule(input: SchedulingInput): SchedulingResult {
   const options = input.options ?? {};
-  const templates = buildTemplates(input.nodePools, input.daemonSets);
+  // Static NodePools (spec.replicas) keep their own node count; pending pods never get claims from
+  // them, as in Karpenter. Their existing nodes still count as capacity (they are existingNodes).
+  const templates = buildTemplates(input.nodePools.filter((o) => !isStaticNodePool(o.nodePool)), input.daemonSets);
+  const staticPools = input.nodePools.filter((o) => isStaticNodePool(o.nodePool)).map((o) => o.nodePool.metadata.name).sort();
   const existing = buildExistingBins(input.existingNodes, input.daemonSets);
   const sources: DomainSource[] = [
     ...templates.map((t) => ({ reqs: t.reqs, allowUndefined: t.allowUndefined, taints: t.taints, domains: (key: string) => t.domains(key) })),
@@ -41,6 +44,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
   const ctx: RunContext = {
     topology,
     templates,
+    staticPools,
     existing,
     claims: [],
     bins: [...existing],
@@ -187,6 +191,7 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
     }
     reasons.push(outcome);
   }
-  if (ctx.templates.length === 0) return "no NodePool can launch capacity for it and no existing node fits";
+  for (const name of ctx.staticPools) reasons.push(`NodePool ${name} is static (spec.replicas): not provisioned for pending pods`);
+  if (reasons.length === 0) return "no NodePool can launch capacity for it and no existing node fits";
   return reasons.join("; ");
 }

@@ -42,6 +42,7 @@ import type {
 } from "../api/kubernetes.ts";
 import { podKey } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
+import { isStaticNodePool } from "./templates.ts";
 import type { ExistingNode, NodePoolOption, SchedulingInput, SchedulingOptions } from "./types.ts";
 
 // Taints a node carries only until it is up and Tenon has registered it: ignored on uninitialized
@@ -75,6 +76,11 @@ export interface SnapshotOptions {
 
 export function buildSchedulingInput(objects: ClusterObjects, options: SnapshotOptions = {}): SchedulingInput {
   const note = options.note ?? (() => {});
+  for (const option of objects.nodePools) {
+    if (isStaticNodePool(option.nodePool)) {
+      note(`NodePool ${option.nodePool.metadata.name} is static (spec.replicas: ${option.nodePool.spec.replicas}): Tenon does not provision pending pods from it; its existing nodes still count as capacity`);
+    }
+  }
   const pods = objects.pods.map(normalizePod);
   const pending = pods.filter(isPending);
   const existingNodes = buildExistingNodes(objects, note);

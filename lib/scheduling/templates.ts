@@ -4,13 +4,13 @@
  * try them (weight descending, then name).
  */
 import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
-import type { Taint } from "../api/types.ts";
+import type { NodePool, Taint } from "../api/types.ts";
 import type { DaemonSet, Pod } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import { allowWellKnown, Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
-import { podRequests } from "./pod-requests.ts";
+import { draRequirementField, podRequests } from "./pod-requests.ts";
 import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { prepareTypes, TypeCatalog } from "./instance-types.ts";
 import { untoleratedTaint } from "./taints.ts";
@@ -49,6 +49,11 @@ export function wellKnownKeys(options: readonly NodePoolOption[]): ReadonlySet<s
     }
   }
   return keys;
+}
+
+/** A static NodePool (`spec.replicas` set) keeps a fixed node count and is never provisioned for pending pods. */
+export function isStaticNodePool(nodePool: NodePool): boolean {
+  return nodePool.spec.replicas !== undefined;
 }
 
 export function buildTemplates(options: readonly NodePoolOption[], daemonSets: readonly DaemonSet[]): NodePoolTemplate[] {
@@ -132,6 +137,8 @@ export function daemonOverheadWithPorts(
   const ports: HostPort[] = [];
   for (const ds of daemonSets) {
     const pod: Pod = { metadata: { name: ds.metadata.name, namespace: ds.metadata.namespace, labels: ds.spec.template.metadata?.labels }, spec: ds.spec.template.spec };
+    // A DaemonSet needing DRA is left out, as its pods are (Karpenter with IGNORE_DRA_REQUESTS).
+    if (draRequirementField(pod) !== undefined) continue;
     // The DaemonSet controller ignores PreferNoSchedule; NoSchedule and NoExecute must be tolerated.
     if (untoleratedTaint(pod.spec.tolerations ?? [], taints, true)) continue;
     const c = podNodeConstraints(pod);

@@ -121,6 +121,20 @@ describe("preferences", () => {
     expect(Object.keys(podsPerZone(r)).sort()).toEqual([...ZONES]);
   });
 
+  it("honours preferred pod affinity when it can, even over free room on an existing node elsewhere", () => {
+    // Free room in zone a (the cheapest place: no launch) and zone a is also where a claim would go by
+    // default (zones tie on price and sort by name); only the preference points to zone b.
+    const free = existingNode("n-a", { labels: { [ZONE]: ZONES[0]! }, cpu: "4" });
+    const full = existingNode("n-b", { labels: { [ZONE]: ZONES[1]! }, cpu: "1", pods: [pod({ name: "cache", cpu: "1", labels: { app: "cache" } })] });
+    const aff = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term("cache", ZONE) }] } };
+    const web = () => [pod({ name: "web", cpu: "1", affinity: aff })];
+    const r = schedule(input({ pods: web(), existingNodes: [free, full] }));
+    expect(placementOf(r)).toEqual({ web: "claim:0" });
+    expect(r.newNodeClaims[0]!.labels[ZONE]).toBe(ZONES[1]);
+    // Without the preference the pod takes the free room.
+    expect(placementOf(schedule(input({ pods: web(), existingNodes: [free, full], options: { preferencePolicy: "Ignore" } })))).toEqual({ web: "n-a" });
+  });
+
   it("relaxes preferred pod affinity when nothing matches", () => {
     const aff = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term("ghost", ZONE) }] } };
     expect(schedule(input({ pods: [pod({ name: "p", cpu: "1", affinity: aff })] })).unschedulable).toEqual([]);

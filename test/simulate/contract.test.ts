@@ -334,6 +334,21 @@ describe("simulate: bad input exits 2 with one line per problem", () => {
     return run.err.split("\n").filter(Boolean);
   }
 
+  it("makes no claim from a static NodePool (spec.replicas) and says so in one note naming it", async () => {
+    const fixed = NODEPOOL.replace("name: default", "name: fixed").replace("spec:\n  template:", "spec:\n  replicas: 2\n  template:");
+    const { output, err } = await simulate(docs(fixed, podYaml("a", "1"), podYaml("b", "1"), podYaml("c", "1")));
+    expect(output.nodeClaims).toEqual([]);
+    expect(output.unschedulable.map((u) => u.reason)).toEqual(Array(3).fill("NodePool fixed is static (spec.replicas): not provisioned for pending pods"));
+    const notes = err.split("\n").filter((l) => l.includes("static"));
+    expect(notes).toEqual(["note: NodePool fixed is static (spec.replicas: 2): Tenon does not provision pending pods from it; its existing nodes still count as capacity"]);
+  });
+
+  it("reports a pod with DRA resourceClaims unschedulable, saying why, and launches nothing for it", async () => {
+    const { output } = await simulate(docs(NODEPOOL, podYaml("gpu", "1", "  resourceClaims:\n    - {name: gpu, resourceClaimTemplateName: single-gpu}")));
+    expect(output.nodeClaims).toEqual([]);
+    expect(output.unschedulable).toEqual([{ pod: "default/gpu", reason: expect.stringContaining("Dynamic Resource Allocation requirements (spec.resourceClaims)") }]);
+  });
+
   it("skips kinds it does not model (helm template output) with one short note, and still places the pods", async () => {
     const dir = workdir({ "in.yaml": docs(NODEPOOL, podYaml("a", "1"), "apiVersion: v1\nkind: Service\nmetadata: {name: web}", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}"), "catalog.json": CATALOG });
     const run = await tenon(["simulate", "-f", "in.yaml", "--instance-types", "catalog.json", "-o", "json"], dir);
