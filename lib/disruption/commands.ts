@@ -32,7 +32,7 @@ import { formatDuration } from "../api/duration.ts";
 import { disruptionPass, podsFitWithout, type Command, type DisruptionObjects, type Method, type PassResult } from "./decide.ts";
 import { markActions, prepareMarks } from "./marks.ts";
 import { DISRUPTED_TAINT } from "./pods.ts";
-import { hasDisruptedTaint as carriesDisruptedTaint } from "./deleting.ts";
+import { hasDisruptedTaint as carriesDisruptedTaint, withTerminatingClaims } from "./deleting.ts";
 import { money } from "./replacement.ts";
 
 export type DisruptionController = "consolidation" | "drift";
@@ -118,7 +118,9 @@ function commandContent(command: Command, method: Method, nowMs: number): Disrup
 export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTickDecision {
   const { nowMs, timing, ids, lease } = input;
   // Pod events stamped and Tenon's own derived conditions stripped, so every pass decides afresh.
-  const marked = prepareMarks(input.objects, input.records, nowMs);
+  // The Nodes of Terminating records are leaving (deleting.ts): their NodeClaims go back in, so the
+  // pass sees them as such rather than as Nodes nobody owns.
+  const marked = prepareMarks(withTerminatingClaims(input.objects, input.records), input.records, nowMs);
   const objects = marked.objects;
   const records = new Map(input.records.map((r) => [r.name, r]));
   const nodes = new Map(objects.nodes.map((n) => [n.metadata.name, n]));

@@ -19,7 +19,6 @@ import type { Condition, NodeClaim } from "../api/types.ts";
 import { upsertCondition } from "../ports/cluster.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
 import { consolidatable, drift, type NodeView } from "./cluster.ts";
-import { withTerminatingClaims } from "./deleting.ts";
 import type { DisruptionObjects } from "./decide.ts";
 import { isReschedulable } from "./pods.ts";
 
@@ -44,12 +43,8 @@ export interface Marked {
   changed: Map<string, NodeClaim>;
 }
 
-/**
- * Stamps pod events and strips the derived conditions, before the pass; and puts back the NodeClaims
- * of Terminating records whose Node is still there, so the pass sees those Nodes leaving (deleting.ts).
- */
-export function prepareMarks(observed: DisruptionObjects, records: readonly NodeClaimRecord[], nowMs: number): Marked {
-  const objects = withTerminatingClaims(observed, records);
+/** Stamps pod events and strips the derived conditions, before the pass. */
+export function prepareMarks(objects: DisruptionObjects, records: readonly NodeClaimRecord[], nowMs: number): Marked {
   const byProvider = new Map<string, NodeClaimRecord>();
   for (const r of records) if (r.nodeClaim.status?.providerID) byProvider.set(r.nodeClaim.status.providerID, r);
   const podsByNode = new Map<string, Pod[]>();
