@@ -55,13 +55,19 @@ export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups:
   const bySig = new Map<string, PodGroup>();
   const groups: PodGroup[] = [];
   const groupOf: PodGroup[] = [];
-  const ranks = new Map<string, number>();
+  /** By whole signature: its rank, and the group of the first pod with it (an equal spec has an equal key). */
+  const seen = new Map<string, { rank: number; group: PodGroup }>();
   const specRank: number[] = [];
   for (const pod of pods) {
     const whole = wholeSignature(pod);
-    let rank = ranks.get(whole);
-    if (rank === undefined) ranks.set(whole, (rank = ranks.size));
-    specRank.push(rank);
+    const known = seen.get(whole);
+    if (known) {
+      // The same namespace, labels and spec as an earlier pod: same group, without reading it again.
+      specRank.push(known.rank);
+      groupOf.push(known.group);
+      continue;
+    }
+    specRank.push(seen.size);
     let requests: Resources | undefined;
     let why = "";
     try {
@@ -78,6 +84,7 @@ export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups:
       bySig.set(sig, g);
       groups.push(g);
     }
+    seen.set(whole, { rank: seen.size, group: g });
     groupOf.push(g);
   }
   return { groups, groupOf, specRank };
