@@ -238,7 +238,8 @@ describe("marks kept on the records", () => {
     // The NodePool is changed back; the record still says Drifted: the pass decides afresh and the mark goes.
     const reverted = cluster({ nodes: [{ name: "n", type: "big-8x", pods: pods(3, "web", { cpu: "2" }), extraLabels: { team: "old" } }] });
     const records = recordsOf(reverted).map((r) => ({ ...r, nodeClaim: drifted!.content.nodeClaim }));
-    const out = tick(reverted, { controller: "drift", records });
+    // As the controller reads them: the pass's NodeClaims are the records' (with the stored mark).
+    const out = tick({ ...reverted, nodeClaims: records.map((r) => r.nodeClaim) }, { controller: "drift", records });
     expect(of(out.actions, "write-command")).toEqual([]);
     const [cleared] = marks(out.actions);
     expect(cleared!.content.nodeClaim.status?.conditions?.some((c) => c.type === "Drifted")).toBe(false);
