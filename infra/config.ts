@@ -4,6 +4,7 @@
  * from cdk.json may be JSON, so every reader accepts both. Bad values fail synth with an
  * InputError that names the context key and the reason.
  */
+import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/cloud/aws/instance-catalog-source.ts";
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
 
@@ -38,6 +39,8 @@ export interface TenonConfig {
   readonly mode: TenonMode;
   /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
   readonly journalTtlDays: number | undefined;
+  /** Where instance types come from (INSTANCE_CATALOG): auto, live or bundled; undefined: auto. */
+  readonly instanceCatalog: InstanceCatalogSource | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -134,10 +137,16 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const journalTtlDays = ttlText === undefined ? undefined : Number(ttlText);
   if (journalTtlDays !== undefined && !(Number.isInteger(journalTtlDays) && journalTtlDays >= 1)) problem("journalTtlDays", `"${ttlText}" is not a whole number of days >= 1`);
 
+  const instanceCatalog = optionalString(read("instanceCatalog"));
+  if (instanceCatalog !== undefined && !(INSTANCE_CATALOG_SOURCES as readonly string[]).includes(instanceCatalog)) {
+    problem("instanceCatalog", `"${instanceCatalog}" is not one of ${INSTANCE_CATALOG_SOURCES.join(", ")}`);
+  }
+
   if (problems.length > 0) throw new InputError(problems);
   return {
     mode,
     journalTtlDays,
+    instanceCatalog: instanceCatalog as InstanceCatalogSource | undefined,
     cluster: cluster as string,
     account,
     region,

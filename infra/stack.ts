@@ -67,6 +67,7 @@ export class TenonStack extends Stack {
         // `-c mode=shadow`: decide and journal, perform nothing (docs/explain.md).
         TENON_MODE: config.mode,
         ...(config.journalTtlDays !== undefined ? { JOURNAL_TTL_DAYS: String(config.journalTtlDays) } : {}),
+        ...(config.instanceCatalog !== undefined ? { INSTANCE_CATALOG: config.instanceCatalog } : {}),
       },
       // Only the functions that may send to it know where the disruption queue is.
       environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { DISRUPTION_QUEUE_URL: this.queues.disruption.queue.queueUrl } : {}),

@@ -9,8 +9,8 @@ import { parseCatalogJson } from "./catalog-format.ts";
 import { InputError } from "../errors.ts";
 import type { InstanceTypeSource } from "../simulate/instance-types.ts";
 import { UsageError, type CliIO } from "./io.ts";
-import { CATALOG_REGIONS, regionZones } from "../cloud/aws/catalog/index.ts";
-import { readLivePrices } from "./live-prices.ts";
+import { CATALOG_REGIONS, regionZones, type RegionCatalog } from "../cloud/aws/catalog/index.ts";
+import { readLiveCatalog, readLivePrices } from "./live-prices.ts";
 
 export const DEFAULT_REGION = "us-east-1";
 
@@ -31,12 +31,19 @@ function collect(value: string, previous: string[]): string[] {
 /** The bundled AWS catalog for --region, or the --instance-types file. */
 export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes" | "region" | "zones" | "live">, io: CliIO): Promise<InstanceTypeSource> {
   if (flags.instanceTypes === undefined) {
-    const zones = flags.zones === undefined ? {} : { zones: parseZones(flags.zones, flags.region) };
-    if (!flags.live) return { kind: "aws", region: flags.region, ...zones };
-    if (!regionZones(flags.region)) throw new UsageError(`--region: "${flags.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")}); --live reads prices, the instance types still come from the bundled catalog`);
-    const prices = await readLivePrices(flags.region);
-    for (const problem of prices.problems) io.err(`note: ${problem}\n`);
-    return { kind: "aws", region: flags.region, ...zones, live: { ...(prices.onDemand ? { onDemand: prices.onDemand } : {}), ...(prices.spot ? { spot: prices.spot } : {}), readAt: prices.readAt } };
+    if (!flags.live) {
+      const zones = flags.zones === undefined ? {} : { zones: parseZones(flags.zones, flags.region) };
+      return { kind: "aws", region: flags.region, ...zones };
+    }
+    // --live: the region's instance types, offerings and prices as EC2 reports them now; any region.
+    const [prices, catalog] = await Promise.all([readLivePrices(flags.region), readLiveCatalog(flags.region)]);
+    for (const problem of [...prices.problems, ...catalog.problems]) io.err(`note: ${problem}\n`);
+    const zones = flags.zones === undefined ? {} : { zones: parseZones(flags.zones, flags.region, catalog.catalog) };
+    if (!catalog.catalog && !regionZones(flags.region)) {
+      throw new UsageError(`--live: could not read ${flags.region}'s instance types from EC2, and it is not a bundled region (${CATALOG_REGIONS.join(", ")})`);
+    }
+    const live = { ...(prices.onDemand ? { onDemand: prices.onDemand } : {}), ...(prices.spot ? { spot: prices.spot } : {}), readAt: prices.readAt, ...(catalog.catalog ? { catalog: catalog.catalog } : {}) };
+    return { kind: "aws", region: flags.region, ...zones, live };
   }
   if (flags.live) throw new UsageError("--live: reads AWS's prices for the bundled catalog; an --instance-types catalog carries its own");
   if (flags.zones !== undefined) throw new UsageError("--zones: applies to the bundled AWS catalog; an --instance-types catalog names its zones in its offerings");
@@ -52,9 +59,9 @@ export async function instanceTypeSource(flags: Pick<InputFlags, "instanceTypes"
 }
 
 /** `us-east-1a,us-east-1b`: zones of the region, each once, sorted. */
-export function parseZones(text: string, region: string): string[] {
-  const known = regionZones(region);
-  if (!known) throw new UsageError(`--region: "${region}" is not a bundled region (${CATALOG_REGIONS.join(", ")})`);
+export function parseZones(text: string, region: string, live?: RegionCatalog): string[] {
+  const known = regionZones(region, live);
+  if (!known) throw new UsageError(`--region: "${region}" is not a bundled region (${CATALOG_REGIONS.join(", ")}); --live reads any region's from EC2`);
   const zones = text.split(",").map((z) => z.trim());
   if (zones.some((z) => z === "")) throw new UsageError(`--zones: "${text}" must be zone names separated by commas, e.g. ${known.slice(0, 2).join(",")}`);
   const unknown = zones.filter((z) => !known.includes(z));
@@ -69,5 +76,5 @@ export function inputOptions(command: Command): Command {
     .option("--instance-types <catalog.json>", "instance-type catalog to use instead of the bundled AWS catalog")
     .option("--region <region>", "AWS region of the bundled catalog", DEFAULT_REGION)
     .option("--zones <zones>", "zones to assume where no EC2NodeClass status.subnets names them, comma-separated (default: the region's zones that offer most instance types)")
-    .option("--live", "read the region's on-demand prices (Pricing API) and spot prices (spot price history) from AWS with your credentials, instead of the offline table");
+    .option("--live", "read the region's instance types and offerings (EC2), on-demand prices (Pricing API) and spot prices (spot price history) from AWS with your credentials, instead of the offline catalog; any region");
 }

@@ -2,9 +2,11 @@
  * `--live` (simulate, disrupt, instance-types): the region's prices read from AWS now, with the
  * caller's credentials (the SDK's default chain; AWS_ENDPOINT_URL points it elsewhere): on-demand
  * from the Pricing API (Linux, shared tenancy first), spot from the spot price history (newest per
- * instance type and zone). The instance types and offerings stay the bundled catalog's for the
- * region. The SDK is loaded only when `--live` is given, so the CLI starts without it.
+ * instance type and zone); and the region's instance types and offerings from EC2
+ * (lib/cloud/aws/catalog/live.ts), so any region works. The SDK is loaded only when `--live` is
+ * given, so the CLI starts without it.
  */
+import type { RegionCatalog } from "../cloud/aws/catalog/live.ts";
 import { UsageError } from "./io.ts";
 
 export interface LivePrices {
@@ -29,4 +31,15 @@ export async function readLivePrices(region: string, now: () => number = Date.no
     readAt: new Date(now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
     problems: snapshot.errors.map((e) => `--live: ${e}; the offline catalog's price stands in`),
   };
+}
+
+/** The region's instance types and offerings from EC2; when they cannot be read, a problem (the bundled catalog stands in where it has the region). */
+export async function readLiveCatalog(region: string, now: () => number = Date.now): Promise<{ catalog?: RegionCatalog; problems: string[] }> {
+  const [{ readRegionCatalog }, { createAwsClients }] = await Promise.all([import("../cloud/aws/catalog/live.ts"), import("../cloud/aws/config.ts")]);
+  const clients = createAwsClients({ region, maxAttempts: 3 });
+  try {
+    return { catalog: await readRegionCatalog(clients.ec2, region, now()), problems: [] };
+  } catch (error) {
+    return { problems: [`--live: could not read ${region}'s instance types from EC2 (${(error as Error).message}); the offline catalog's stand in`] };
+  }
 }

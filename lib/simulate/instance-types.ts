@@ -4,7 +4,7 @@
  * settings of the EC2NodeClass the NodePool references, so allocatable matches a real launch.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import { catalogData, loadAwsInstanceTypes, usualZones, type AwsCatalog } from "../cloud/aws/catalog/index.ts";
+import { catalogData, loadAwsInstanceTypes, usualZones, type AwsCatalog, type RegionCatalog } from "../cloud/aws/catalog/index.ts";
 import { labelSatisfies } from "../requirements/node-selector.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
@@ -18,7 +18,7 @@ export type InstanceTypeSource =
       /** Zones to assume where no EC2NodeClass `status.subnets` says (`--zones`); default: the region's usual zones. */
       zones?: readonly string[];
       /** Prices read from AWS (`--live`), over the bundled table's. */
-      live?: { onDemand?: ReadonlyMap<string, number>; spot?: ReadonlyMap<string, number>; readAt: string };
+      live?: { onDemand?: ReadonlyMap<string, number>; spot?: ReadonlyMap<string, number>; readAt: string; catalog?: RegionCatalog };
     };
 
 const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
@@ -33,7 +33,8 @@ export function priceBasis(source: InstanceTypeSource): string {
   if (source.live) {
     const spot = source.live.spot ? "spot from the spot price history" : "spot priced at on-demand (the spot price history could not be read)";
     const onDemand = source.live.onDemand ? "on-demand from the Pricing API" : `on-demand from the offline catalog (the Pricing API could not be read)`;
-    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; EBS volumes not counted`;
+    const types = source.live.catalog ? "instance types and offerings from EC2" : "instance types from the offline catalog";
+    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; ${types}; EBS volumes not counted`;
   }
   const priced = catalogData().pricedRegion;
   const where = priced === source.region ? `${priced} on-demand list prices` : `${priced} on-demand list prices, used for ${source.region}`;
@@ -86,6 +87,7 @@ export function nodePoolOptions(
           zones,
           ...(source.live?.onDemand ? { onDemandPrices: source.live.onDemand } : {}),
           ...(source.live?.spot ? { spotPrices: source.live.spot } : {}),
+          ...(source.live?.catalog ? { regionCatalog: source.live.catalog } : {}),
         });
         const perPool = new Set(loaded.incompatible.map((u) => u.note));
         for (const message of loaded.notes) if (!perPool.has(message)) noteOnce(message);
@@ -108,7 +110,7 @@ function assumedZones(source: Extract<InstanceTypeSource, { kind: "aws" }>, note
     note(`zones: ${source.zones.join(", ")} (from --zones) where no EC2NodeClass status.subnets names them`);
     return [...source.zones];
   }
-  const usual = usualZones(source.region);
+  const usual = usualZones(source.region, source.live?.catalog);
   const leftOut = usual.leftOut.map((z) => `${z.zone}, which offers ${z.offered} of the region's ${usual.total} instance types`);
   note(
     `zones: assumed ${usual.zones.join(", ")} where no EC2NodeClass status.subnets names them` +

@@ -70,7 +70,7 @@ export function awsRuntime(env: Env): Runtime {
       });
       const { info, version } = await described;
       // Loaded on first use: the batcher never needs EC2, Kubernetes or the instance catalog.
-      const [{ AwsCloud }, { createAwsClients }, { eksTokenProvider }, { connectEksCluster }] = await Promise.all([
+      const [{ AwsCloud }, { createAwsClients, parseInstanceCatalogSource }, { eksTokenProvider }, { connectEksCluster }] = await Promise.all([
         import("../cloud/aws/aws-cloud.ts"),
         import("../cloud/aws/config.ts"),
         import("../cluster/kube/eks-token.ts"),
@@ -79,7 +79,7 @@ export function awsRuntime(env: Env): Runtime {
       tokens ??= eksTokenProvider({ clusterName, region, credentials: eks.config.credentials, clock: wallClock });
       cloud ??= new AwsCloud({
         clients: createAwsClients({ region }),
-        config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version },
+        config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version, instanceCatalog: parseInstanceCatalogSource(env["INSTANCE_CATALOG"]) },
         clock: wallClock,
         unavailable: store,
       });

@@ -32,6 +32,11 @@ describe("readConfig", () => {
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "shadow", journalTtlDays: 30 }))).toMatchObject({ mode: "shadow", journalTtlDays: 30 });
   });
 
+  it("accepts instanceCatalog auto, live or bundled, and names the key otherwise", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, instanceCatalog: "online" })).toEqual(['instanceCatalog: "online" is not one of auto, live, bundled']);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, instanceCatalog: "live" }))).toMatchObject({ instanceCatalog: "live" });
+  });
+
   it("the app refuses to build without a cluster, with the same message", () => {
     expect(() => buildTestApp({ nodeRoleArns: NODE_ROLE })).toThrow(/CDK context: cluster: is required/);
   });

@@ -436,12 +436,12 @@ describe("TenonStack options", () => {
     }
   });
 
-  it("runs every function in shadow mode with -c mode=shadow, and keeps the journal as long as -c journalTtlDays says", () => {
-    const { template } = synthTemplate({ mode: "shadow", journalTtlDays: "30" });
+  it("runs every function in shadow mode with -c mode=shadow, keeps the journal as long as -c journalTtlDays says, and reads instance types as -c instanceCatalog says", () => {
+    const { template } = synthTemplate({ mode: "shadow", journalTtlDays: "30", instanceCatalog: "live" });
     const functions = Object.values(resourcesOfType(template, "AWS::Lambda::Function"));
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) {
-      expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ TENON_MODE: "shadow", JOURNAL_TTL_DAYS: "30" });
+      expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ TENON_MODE: "shadow", JOURNAL_TTL_DAYS: "30", INSTANCE_CATALOG: "live" });
     }
     const live = Object.values(resourcesOfType(synthTemplate({}).template, "AWS::Lambda::Function"));
     for (const fn of live) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables["TENON_MODE"]).toBe("live");

@@ -6,7 +6,9 @@ import type { Cloud, CloudInstance, LaunchRequest, ResolvedNodeClass } from "../
 import { providerIdFor } from "../../ports/cloud.ts";
 import { offeringKeyString, type UnavailableOfferingsStore } from "../../ports/unavailable-offerings.ts";
 import type { InstanceType } from "../../ports/instance-type.ts";
-import { loadAwsInstanceTypes } from "./catalog/index.ts";
+import { loadAwsInstanceTypes, regionZones } from "./catalog/index.ts";
+import { readRegionCatalog, type RegionCatalog } from "./catalog/live.ts";
+import { TtlCache } from "./ttl-cache.ts";
 import { catalogZoneOptions } from "./catalog-zones.ts";
 import type { AwsClients, AwsCloudConfig } from "./config.ts";
 import { InstanceRepository } from "./instances.ts";
@@ -30,6 +32,7 @@ export class AwsCloud implements Cloud {
   private readonly templates: LaunchTemplateStore;
   private readonly launcher: Launcher;
   private readonly prices: PriceBook;
+  private readonly liveCatalog: TtlCache<RegionCatalog>;
 
   constructor(private readonly deps: AwsCloudDeps) {
     const { clients, config, clock } = deps;
@@ -38,20 +41,40 @@ export class AwsCloud implements Cloud {
     this.templates = new LaunchTemplateStore(clients.ec2, config.clusterName);
     this.launcher = new Launcher(clients.ec2, this.templates, deps.unavailable, clock, config, this.resolver.inFlight);
     this.prices = new PriceBook(clients.ec2, clients.pricing, config.region);
+    this.liveCatalog = new TtlCache(clock, config.instanceCatalogTtlMs ?? 6 * 3_600_000);
   }
 
   resolveNodeClass(nodeClass: EC2NodeClass): Promise<ResolvedNodeClass> {
     return this.resolver.resolve(nodeClass);
   }
 
+  /**
+   * The region's instance types and offerings read from EC2, when the setting asks for them (or the
+   * region is not bundled); undefined means the bundled catalog. A failed read falls back to the
+   * bundled catalog where there is one, and is an error elsewhere.
+   */
+  private async regionCatalog(): Promise<RegionCatalog | undefined> {
+    const { region, instanceCatalog = "auto" } = this.deps.config;
+    const bundled = regionZones(region) !== undefined;
+    if (instanceCatalog === "bundled" || (instanceCatalog === "auto" && bundled)) return undefined;
+    try {
+      return await this.liveCatalog.getOrLoad(region, () => readRegionCatalog(this.deps.clients.ec2, region, this.deps.clock.now()));
+    } catch (error) {
+      if (!bundled) throw new Error(`instance types for ${region}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   async instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]> {
     const resolved = await this.resolver.resolve(nodeClass);
+    const regionCatalog = await this.regionCatalog();
     const unavailable = new Set((await this.deps.unavailable.listUnavailable(this.deps.clock.now())).map(offeringKeyString));
     const prices = this.prices.snapshot();
     const catalog = loadAwsInstanceTypes({
       region: this.deps.config.region,
       nodeClass,
-      ...catalogZoneOptions(this.deps.config.region, resolved.subnets),
+      ...catalogZoneOptions(this.deps.config.region, resolved.subnets, regionCatalog?.region),
+      ...(regionCatalog ? { regionCatalog } : {}),
       unavailable,
       ...(prices.onDemand ? { onDemandPrices: prices.onDemand } : {}),
       ...(prices.spot ? { spotPrices: prices.spot } : {}),

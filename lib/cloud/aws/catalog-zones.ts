@@ -5,9 +5,11 @@
  */
 import type { ResolvedSubnet } from "../../ports/cloud.ts";
 import { catalogData, type AwsCatalogOptions } from "./catalog/index.ts";
+import type { CatalogRegionData } from "./catalog/load.ts";
 
-export function catalogZoneOptions(region: string, subnets: ResolvedSubnet[]): Pick<AwsCatalogOptions, "zones" | "zoneIds"> {
-  const bundled = catalogData().regions.get(region as never)?.zones;
+/** `live`: the region's zones as read from EC2 (catalog/live.ts), in place of the bundled ones. */
+export function catalogZoneOptions(region: string, subnets: ResolvedSubnet[], live?: CatalogRegionData): Pick<AwsCatalogOptions, "zones" | "zoneIds"> {
+  const bundled = live?.zones ?? catalogData().regions.get(region as never)?.zones;
   if (!bundled) return { zones: [...new Set(subnets.map((s) => s.zone))].sort() };
   const knownIds = new Set(bundled.values());
   const withIds = subnets.length > 0 && subnets.every((s) => s.zoneId !== undefined);

@@ -3,6 +3,9 @@ import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { PricingClient } from "@aws-sdk/client-pricing";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import type { InstanceCatalogSource } from "./instance-catalog-source.ts";
+
+export { INSTANCE_CATALOG_SOURCES, parseInstanceCatalogSource, type InstanceCatalogSource } from "./instance-catalog-source.ts";
 
 export interface ClusterEndpointInfo {
   endpoint: string;
@@ -26,7 +29,16 @@ export interface AwsCloudConfig {
   resolveCacheTtlMs?: number;
   vmMemoryOverheadPercent?: number;
   reservedENIs?: number;
+  /**
+   * Where instance types and offerings come from: `bundled` (the catalog in the package; three
+   * regions), `live` (DescribeInstanceTypes and DescribeInstanceTypeOfferings, as Karpenter), or
+   * `auto` (default: bundled in a bundled region, live elsewhere). Setting INSTANCE_CATALOG.
+   */
+  instanceCatalog?: InstanceCatalogSource;
+  /** How long a live read is reused. Default 6 h. */
+  instanceCatalogTtlMs?: number;
 }
+
 
 export interface AwsClients {
   ec2: EC2Client;

@@ -13,6 +13,7 @@ import { amiFamilyOf } from "../../../api/ami-family.ts";
 import { amiFamilyRules, type AmiFamilyRules } from "./ami-family.ts";
 import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";
 import { architectureOf, instanceLabels, LABEL, labelRequirements, offeringRequirements } from "./labels.ts";
+import type { RegionCatalog } from "./live.ts";
 import { catalogData, type CatalogRegionData } from "./load.ts";
 import { buildOfferings, offeringContext } from "./offerings.ts";
 import { nodeSize, prepareSizing, type NodeSize, type PreparedSizing, type SizingContext } from "./resources.ts";
@@ -22,6 +23,7 @@ export { unavailableOfferingKey, spotPriceKey } from "./offerings.ts";
 export { LABEL } from "./labels.ts";
 export { RESOURCE } from "./resources.ts";
 export { catalogData } from "./load.ts";
+export type { RegionCatalog } from "./live.ts";
 
 export interface AwsCatalogOptions {
   region: string;
@@ -43,6 +45,8 @@ export interface AwsCatalogOptions {
   onDemandPrices?: ReadonlyMap<string, number>;
   /** `instanceType:zone` -> spot USD/hour. Once given, a (type, zone) without a price has no spot offering available. */
   spotPrices?: ReadonlyMap<string, number>;
+  /** The region's instance types and offerings read from EC2 (catalog/live.ts), instead of the bundled ones; any region. */
+  regionCatalog?: RegionCatalog;
 }
 
 export interface AwsCatalog {
@@ -103,6 +107,7 @@ function cacheKey(options: AwsCatalogOptions): string {
     options.unavailable && [...options.unavailable].sort(),
     options.onDemandPrices && [...options.onDemandPrices],
     options.spotPrices && [...options.spotPrices],
+    options.regionCatalog?.id,
   ]);
 }
 
@@ -150,10 +155,14 @@ function staticPartsOf(type: CatalogInstanceType, family: AmiFamilyRules, region
 
 function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const data = catalogData();
-  if (!isCatalogRegion(options.region)) {
-    throw new InputError({ object: OPTIONS_OBJECT, path: "region", reason: `"${options.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")})` });
+  const live = options.regionCatalog;
+  if (live && live.region.region !== options.region) {
+    throw new InputError({ object: OPTIONS_OBJECT, path: "regionCatalog", reason: `was read in ${live.region.region}, not ${options.region}` });
   }
-  const region = data.regions.get(options.region)!;
+  if (!live && !isCatalogRegion(options.region)) {
+    throw new InputError({ object: OPTIONS_OBJECT, path: "region", reason: `"${options.region}" is not a bundled region (${CATALOG_REGIONS.join(", ")}); read it from EC2 instead (--live, or the functions' INSTANCE_CATALOG=live)` });
+  }
+  const region = live ? live.region : data.regions.get(options.region as CatalogRegion)!;
   validateOptions(options, region);
   const { sizing, sizes } = sizesFor(options);
   const family = sizing.family;
@@ -165,7 +174,7 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const unpriced: string[] = [];
   const incompatible = new Map<string, string[]>();
   const instanceTypes: InstanceType[] = [];
-  for (const type of data.instanceTypes) {
+  for (const type of live ? live.instanceTypes : data.instanceTypes) {
     // Windows AMIs exist for x86_64 only.
     if (family.os === "windows" && architectureOf(type) !== "amd64") continue;
     const offeredZoneIds = region.offeredZoneIds.get(type.name);
@@ -202,8 +211,8 @@ export interface UsualZones {
  * zone (us-east-1e offers a few dozen, mostly previous-generation types; a cluster rarely has a
  * subnet there, and a zone spread counting it would strand pods).
  */
-export function usualZones(regionName: string): UsualZones {
-  const region = isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined;
+export function usualZones(regionName: string, live?: RegionCatalog): UsualZones {
+  const region = live?.region ?? (isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined);
   if (!region) throw new InputError({ object: OPTIONS_OBJECT, path: "region", reason: `"${regionName}" is not a bundled region (${CATALOG_REGIONS.join(", ")})` });
   const offeredById = new Map<string, number>();
   for (const ids of region.offeredZoneIds.values()) for (const id of ids) offeredById.set(id, (offeredById.get(id) ?? 0) + 1);
@@ -218,8 +227,8 @@ export function usualZones(regionName: string): UsualZones {
 }
 
 /** A region's zone names, sorted (for checking a user's --zones). */
-export function regionZones(regionName: string): string[] | undefined {
-  const region = isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined;
+export function regionZones(regionName: string, live?: RegionCatalog): string[] | undefined {
+  const region = live?.region ?? (isCatalogRegion(regionName) ? catalogData().regions.get(regionName) : undefined);
   return region ? [...region.zones.keys()] : undefined;
 }
 

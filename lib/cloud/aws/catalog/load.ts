@@ -18,7 +18,8 @@ import type {
 } from "./data-format.ts";
 
 export interface CatalogRegionData {
-  region: CatalogRegion;
+  /** A bundled region, or any region when read live (catalog/live.ts). */
+  region: string;
   /** AZ name -> AZ id, sorted by name. */
   zones: ReadonlyMap<string, string>;
   /** Instance type -> AZ ids offering it (ids name the same physical zone in every account). */
