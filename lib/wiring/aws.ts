@@ -47,6 +47,9 @@ function clusterStateBlobs(env: Env, region: string, clusterName: string): Snaps
   });
 }
 
+/** Prices are read again when older than this, as Karpenter's pricing controller. */
+const PRICE_REFRESH_MS = 12 * 3_600_000;
+
 export function awsRuntime(env: Env): Runtime {
   const { clusterName, region, store, sqs, core } = awsCore(env);
   const eks = new EKSClient({ region });
@@ -79,7 +82,7 @@ export function awsRuntime(env: Env): Runtime {
       tokens ??= eksTokenProvider({ clusterName, region, credentials: eks.config.credentials, clock: wallClock });
       cloud ??= new AwsCloud({
         clients: createAwsClients({ region }),
-        config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version, instanceCatalog: parseInstanceCatalogSource(env["INSTANCE_CATALOG"]) },
+        config: { region, clusterName, cluster: info, kubernetesVersion: env["KUBERNETES_VERSION"] || version, instanceCatalog: parseInstanceCatalogSource(env["INSTANCE_CATALOG"]), priceRefreshMs: PRICE_REFRESH_MS },
         clock: wallClock,
         unavailable: store,
       });

@@ -19,6 +19,9 @@ import { PriceBook, type PriceSnapshot } from "./pricing.ts";
 import { withReservedOfferings } from "./reserved-offerings.ts";
 import { launchTags, managedByFilter } from "./tags.ts";
 
+/** A price read that failed is tried again after this long. */
+const PRICE_RETRY_MS = 5 * 60_000;
+
 export interface AwsCloudDeps {
   clients: AwsClients;
   config: AwsCloudConfig;
@@ -33,6 +36,8 @@ export class AwsCloud implements Cloud {
   private readonly launcher: Launcher;
   private readonly prices: PriceBook;
   private readonly liveCatalog: TtlCache<RegionCatalog>;
+  private pricesReadAt = -Infinity;
+  private priceRead: Promise<void> | undefined;
 
   constructor(private readonly deps: AwsCloudDeps) {
     const { clients, config, clock } = deps;
@@ -65,9 +70,37 @@ export class AwsCloud implements Cloud {
     }
   }
 
+  /**
+   * Starts a price read when the last is older than `priceRefreshMs` (a failed one is retried after
+   * PRICE_RETRY_MS), and waits for it at most `priceWaitMs`: a slow Pricing API never holds up a
+   * launch, and the read in progress serves the next call.
+   */
+  private async freshPrices(): Promise<void> {
+    const every = this.deps.config.priceRefreshMs;
+    if (every === undefined) return;
+    const now = this.deps.clock.now();
+    if (!this.priceRead && now - this.pricesReadAt >= every) {
+      this.pricesReadAt = now - every + PRICE_RETRY_MS;
+      this.priceRead = this.prices.refresh().then(
+        (snapshot) => {
+          if (snapshot.errors.length === 0) this.pricesReadAt = now;
+        },
+        () => undefined,
+      ).finally(() => {
+        this.priceRead = undefined;
+      });
+    }
+    if (!this.priceRead) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.deps.config.priceWaitMs ?? 2_000)));
+    await Promise.race([this.priceRead, waited]);
+    clearTimeout(timer);
+  }
+
   async instanceTypes(nodeClass: EC2NodeClass): Promise<InstanceType[]> {
     const resolved = await this.resolver.resolve(nodeClass);
     const regionCatalog = await this.regionCatalog();
+    await this.freshPrices();
     const unavailable = new Set((await this.deps.unavailable.listUnavailable(this.deps.clock.now())).map(offeringKeyString));
     const prices = this.prices.snapshot();
     const catalog = loadAwsInstanceTypes({

@@ -37,6 +37,14 @@ export interface AwsCloudConfig {
   instanceCatalog?: InstanceCatalogSource;
   /** How long a live read is reused. Default 6 h. */
   instanceCatalogTtlMs?: number;
+  /**
+   * Read on-demand (Pricing API) and spot (spot price history) prices when the last read is older
+   * than this (Karpenter: 12 h); a failed read is tried again after 5 minutes. Undefined: never,
+   * the bundled prices stand (tests on moto, whose spot prices are all $0.00001).
+   */
+  priceRefreshMs?: number;
+  /** How long a call waits for a price read in progress before going on with the prices it has. Default 2 s. */
+  priceWaitMs?: number;
 }
 
 

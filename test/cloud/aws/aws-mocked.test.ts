@@ -289,6 +289,31 @@ describe("prices", () => {
     expect(spot.find((o) => o.zone === "us-east-1b")?.available ?? false).toBe(false);
   });
 
+  it("reads prices on the first listing and again once they are 12 h old (a failed read after 5 minutes), not on every call", async () => {
+    const clock = new ManualClock();
+    const { cloud } = mockedAwsCloud(CLUSTER, clock, { priceRefreshMs: 12 * 3_600_000 });
+    pricing.on(GetProductsCommand).resolves({ PriceList: [product("m5.large", "0.5")] });
+    ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [] });
+    const onDemandPrice = async () => (await cloud.instanceTypes(nodeClass())).find((t) => t.name === "m5.large")!.offerings.find((o) => o.capacityType === "on-demand")!.price;
+    const reads = () => ec2.commandCalls(DescribeSpotPriceHistoryCommand).length;
+
+    expect(await onDemandPrice()).toBe(0.5);
+    expect(reads()).toBe(1);
+    clock.advance(11 * 3_600_000);
+    await onDemandPrice();
+    expect(reads()).toBe(1);
+    clock.advance(3_600_000);
+    pricing.on(GetProductsCommand).rejects(new Error("throttled"));
+    expect(await onDemandPrice()).toBe(0.5); // the last good price stands
+    expect(reads()).toBe(2);
+    clock.advance(60_000);
+    await onDemandPrice();
+    expect(reads()).toBe(2);
+    clock.advance(4 * 60_000);
+    await onDemandPrice();
+    expect(reads()).toBe(3);
+  });
+
   it("keeps the last good prices and reports the error when a refresh fails", async () => {
     const { cloud } = setup();
     pricing.on(GetProductsCommand).resolvesOnce({ PriceList: [product("m5.large", "0.5")] }).resolvesOnce({ PriceList: [] }).rejects(new Error("throttled"));
