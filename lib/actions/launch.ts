@@ -51,6 +51,7 @@ export function launchRequestFor(record: NodeClaimRecord, option: NodePoolOption
     labels: claim.metadata.labels ?? {},
     taints: claim.spec.taints,
     startupTaints: claim.spec.startupTaints,
+    ...(claim.spec.resources?.requests ? { requests: claim.spec.resources.requests } : {}),
   };
 }
 

@@ -74,6 +74,8 @@ export interface LaunchRequest {
   labels: Record<string, string>;
   taints: Taint[];
   startupTaints: Taint[];
+  /** The NodeClaim's resource requests (`spec.resources.requests`): an EFA request attaches EFA interfaces. */
+  requests?: Record<string, string>;
 }
 
 export type InstanceState = "pending" | "running" | "stopping" | "stopped" | "shutting-down" | "terminated";

@@ -109,6 +109,50 @@ describe("launching on moto", () => {
     return { account, cloud, types };
   }
 
+  /** The launch template data of the one template the launch made. */
+  async function onlyTemplateData(account: Awaited<ReturnType<typeof buildAccount>>) {
+    const templates = (await account.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: "tag:tenon.sh/managed-by", Values: [CLUSTER] }] }))).LaunchTemplates ?? [];
+    expect(templates).toHaveLength(1);
+    return (await account.clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templates[0]!.LaunchTemplateId, Versions: ["$Latest"] }))).LaunchTemplateVersions![0]!.LaunchTemplateData!;
+  }
+
+  it("attaches one EFA interface per network card when the NodeClaim requests EFA (c6in.32xlarge: two)", async () => {
+    const account = await buildAccount(moto().endpoint);
+    const { cloud } = motoCloud(account);
+    const c6in = (await cloud.instanceTypes(nodeClass())).filter((t) => t.name === "c6in.32xlarge");
+    expect(c6in[0]!.capacity["vpc.amazonaws.com/efa"]).toBe(2);
+    await cloud.create(launchRequest(nodeClass(), c6in, { requests: { cpu: "4", "vpc.amazonaws.com/efa": "1" } }));
+    const data = await onlyTemplateData(account);
+    expect(data.SecurityGroupIds ?? []).toEqual([]);
+    expect(data.NetworkInterfaces?.map((n) => [n.NetworkCardIndex, n.DeviceIndex, n.InterfaceType, n.Groups])).toEqual([
+      [0, 0, "efa", [account.securityGroupId]],
+      [1, 1, "efa", [account.securityGroupId]],
+    ]);
+  });
+
+  it("attaches no EFA interface to an EFA-capable type when the NodeClaim does not request EFA", async () => {
+    const account = await buildAccount(moto().endpoint);
+    const { cloud } = motoCloud(account);
+    const c6in = (await cloud.instanceTypes(nodeClass())).filter((t) => t.name === "c6in.32xlarge");
+    await cloud.create(launchRequest(nodeClass(), c6in, { requests: { cpu: "4" } }));
+    const data = await onlyTemplateData(account);
+    expect(data.NetworkInterfaces ?? []).toEqual([]);
+    expect(data.SecurityGroupIds).toEqual([account.securityGroupId]);
+  });
+
+  it("lists the EC2NodeClass's networkInterfaces in the launch template as given", async () => {
+    const account = await buildAccount(moto().endpoint);
+    const { cloud } = motoCloud(account);
+    const withInterfaces = nodeClass({ networkInterfaces: [
+      { networkCardIndex: 1, deviceIndex: 0, interfaceType: "efa-only" },
+      { networkCardIndex: 0, deviceIndex: 0, interfaceType: "interface" },
+    ] });
+    const c6in = (await cloud.instanceTypes(withInterfaces)).filter((t) => t.name === "c6in.32xlarge");
+    await cloud.create(launchRequest(withInterfaces, c6in));
+    const data = await onlyTemplateData(account);
+    expect(data.NetworkInterfaces?.map((n) => [n.NetworkCardIndex, n.DeviceIndex, n.InterfaceType])).toEqual([[0, 0, "interface"], [1, 0, "efa-only"]]);
+  });
+
   it("creates a tagged launch template whose user data is a nodeadm NodeConfig for the NodeClaim", async () => {
     const { account, cloud, types } = await launchOne();
     const instance = await cloud.create(launchRequest(nodeClass(), types, { taints: [{ key: "dedicated", value: "web", effect: "NoSchedule" }] }));

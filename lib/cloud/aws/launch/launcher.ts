@@ -21,9 +21,11 @@ import { renderUserDataBase64 } from "../userdata/index.ts";
 import { createFleetInput, interpretFleetOutput, isCapacityError, MAX_FLEET_OVERRIDES, type TemplateGroup } from "./fleet.ts";
 import { planLaunch, type LaunchOption } from "./plan.ts";
 import { launchTemplateData, launchTemplateName } from "./template.ts";
+import { RESOURCE } from "../catalog/resources.ts";
 import type { LaunchTemplateStore } from "./template-store.ts";
 
 export const MAX_LAUNCH_ATTEMPTS = 4;
+const EFA_RESOURCE = RESOURCE.efa;
 
 export interface LaunchedInstance {
   instanceId: string;
@@ -158,14 +160,16 @@ export class Launcher {
   }
 
   /**
-   * One launch template per (image, max pods, capacity reservation); user data differs only in the
-   * first two within one launch, and a reserved launch targets its reservation in the template.
+   * One launch template per (image, max pods, capacity reservation, EFA interfaces); user data
+   * differs only in the first two within one launch, a reserved launch targets its reservation in
+   * the template, and an EFA launch lists one EFA interface per network card of the type.
    */
   private async templateGroups(request: LaunchRequest, resolved: ResolvedNodeClass, options: LaunchOption[], capacityType: CapacityType): Promise<TemplateGroup[]> {
     const family = amiFamilyOf(request.nodeClass);
     const byKey = new Map<string, LaunchOption[]>();
+    const efaOf = (o: LaunchOption) => efaInterfaces(request, o);
     for (const o of options) {
-      const key = `${o.ami.id}/${o.maxPods}/${o.offering.reservationId ?? ""}`;
+      const key = `${o.ami.id}/${o.maxPods}/${o.offering.reservationId ?? ""}/${efaOf(o)}`;
       byKey.set(key, [...(byKey.get(key) ?? []), o]);
     }
     const groups: TemplateGroup[] = [];
@@ -193,6 +197,7 @@ export class Launcher {
         capacityType,
         ...(capacityType === "reserved" && first.offering.reservationId ? { capacityReservationId: first.offering.reservationId } : {}),
         ...(capacityType !== "reserved" && request.nodeClass.spec.capacityReservationSelectorTerms?.length ? { avoidCapacityReservations: true } : {}),
+        ...(efaOf(first) > 0 ? { efaInterfaces: efaOf(first) } : {}),
         launchedResourceTags: launchedResourceTags({
           clusterName: this.config.clusterName,
           nodePoolName: request.nodePoolName,
@@ -206,4 +211,12 @@ export class Launcher {
     }
     return groups;
   }
+}
+
+/** The EFA interfaces a launch of this option attaches: the type's EFA count when the NodeClaim requests EFA and the NodeClass lists no interfaces. */
+function efaInterfaces(request: LaunchRequest, option: LaunchOption): number {
+  if (request.nodeClass.spec.networkInterfaces?.length) return 0;
+  const wanted = Number(request.requests?.[EFA_RESOURCE] ?? 0);
+  if (!(wanted > 0)) return 0;
+  return Math.max(0, Math.floor(Number(option.instanceType.capacity[EFA_RESOURCE] ?? 0)));
 }

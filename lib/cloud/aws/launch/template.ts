@@ -67,6 +67,33 @@ export interface TemplateInput {
    * reservations, whose instances are counted as reserved offerings.
    */
   avoidCapacityReservations?: boolean;
+  /**
+   * EFA interfaces to attach, one per network card, when the NodeClaim requests EFA and the
+   * NodeClass lists no `networkInterfaces` (as Karpenter: the type's EFA count; 0 for none).
+   */
+  efaInterfaces?: number;
+}
+
+type TemplateInterfaces = NonNullable<RequestLaunchTemplateData["NetworkInterfaces"]>;
+
+/**
+ * The interfaces a launch attaches: the NodeClass's `networkInterfaces` as listed; else one EFA
+ * interface per network card for an EFA launch (card 0 as the primary device, the others as device
+ * 1); else none here (the primary interface is implicit). Security groups and the public-IP choice
+ * go on every listed interface, since EC2 then takes them from the interfaces only.
+ */
+function networkInterfaces(input: TemplateInput, groupIds: string[]): TemplateInterfaces | undefined {
+  const listed = input.nodeClass.spec.networkInterfaces;
+  const publicIp = input.nodeClass.spec.associatePublicIPAddress;
+  const common = { Groups: groupIds, ...(publicIp !== undefined ? { AssociatePublicIpAddress: publicIp } : {}) };
+  if (listed && listed.length > 0) {
+    return [...listed]
+      .sort((a, b) => a.networkCardIndex - b.networkCardIndex || a.deviceIndex - b.deviceIndex)
+      .map((n) => ({ NetworkCardIndex: n.networkCardIndex, DeviceIndex: n.deviceIndex, InterfaceType: n.interfaceType, ...common }));
+  }
+  const efa = input.efaInterfaces ?? 0;
+  if (efa > 0) return Array.from({ length: efa }, (_, card) => ({ NetworkCardIndex: card, DeviceIndex: card === 0 ? 0 : 1, InterfaceType: "efa", ...common }));
+  return undefined;
 }
 
 /** EC2 takes a target or a preference, not both. */
@@ -90,6 +117,7 @@ function launchedResourceTagSpecifications(input: TemplateInput): NonNullable<Re
 export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateData {
   const spec = input.nodeClass.spec;
   const groupIds = input.securityGroups.map((g) => g.id).sort();
+  const interfaces = networkInterfaces(input, groupIds);
   const md = spec.metadataOptions;
   return {
     ImageId: input.imageId,
@@ -104,10 +132,12 @@ export function launchTemplateData(input: TemplateInput): RequestLaunchTemplateD
       InstanceMetadataTags: "disabled",
     },
     Monitoring: { Enabled: spec.detailedMonitoring ?? false },
-    // A public-IP choice needs an explicit primary interface; security groups then live on it.
-    ...(spec.associatePublicIPAddress !== undefined
-      ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: spec.associatePublicIPAddress, Groups: groupIds }] }
-      : { SecurityGroupIds: groupIds }),
+    // Listed or EFA interfaces, or a public-IP choice, need explicit interfaces; security groups then live on them.
+    ...(interfaces
+      ? { NetworkInterfaces: interfaces }
+      : spec.associatePublicIPAddress !== undefined
+        ? { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: spec.associatePublicIPAddress, Groups: groupIds }] }
+        : { SecurityGroupIds: groupIds }),
     TagSpecifications: launchedResourceTagSpecifications(input),
     ...capacityReservationSpecification(input),
   };
