@@ -34,11 +34,11 @@ export function priceBasis(source: InstanceTypeSource): string {
     const spot = source.live.spot ? "spot from the spot price history" : "spot priced at on-demand (the spot price history could not be read)";
     const onDemand = source.live.onDemand ? "on-demand from the Pricing API" : `on-demand from the offline catalog (the Pricing API could not be read)`;
     const types = source.live.catalog ? "instance types and offerings from EC2" : "instance types from the offline catalog";
-    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; ${types}; EBS volumes not counted`;
+    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; ${types}; EBS volumes counted`;
   }
   const priced = catalogData().pricedRegion;
   const where = priced === source.region ? `${priced} on-demand list prices` : `${priced} on-demand list prices, used for ${source.region}`;
-  return `$/HOUR: offline catalog, ${where}, Linux; spot priced at on-demand (no spot prices offline); EBS volumes not counted`;
+  return `$/HOUR: offline catalog, ${where}, Linux; spot priced at on-demand (no spot prices offline); EBS volumes counted`;
 }
 
 /** The EC2NodeClass a NodePool references, if it is in the input. */

@@ -47,9 +47,10 @@ describe("--live", () => {
       ],
     });
     const onDemand = JSON.parse((await simulate("on-demand")).out);
-    expect(onDemand.nodeClaims[0].launch).toMatchObject({ instanceType: "c6a.large", capacityType: "on-demand", price: 0.0999 });
+    // A node's price: the instance's plus its 20 GiB gp3 root volume's ($0.002192/h).
+    expect(onDemand.nodeClaims[0].launch).toMatchObject({ instanceType: "c6a.large", capacityType: "on-demand", price: 0.102092 });
     const spot = JSON.parse((await simulate("spot")).out);
-    expect(spot.nodeClaims[0].launch).toMatchObject({ instanceType: "c6a.large", capacityType: "spot", price: 0.0321 });
+    expect(spot.nodeClaims[0].launch).toMatchObject({ instanceType: "c6a.large", capacityType: "spot", price: 0.034292 });
     const table = await simulate("spot", "table");
     expect(table.out).toMatch(/\$\/HOUR: live prices for us-east-1, read \S+: on-demand from the Pricing API, spot from the spot price history, Linux/);
     expect(pricing.commandCalls(GetProductsCommand)[0]!.args[0].input.Filters).toContainEqual({ Type: "TERM_MATCH", Field: "regionCode", Value: "us-east-1" });
@@ -60,7 +61,7 @@ describe("--live", () => {
     ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [{ InstanceType: "c6a.large", AvailabilityZone: "us-east-1a", SpotPrice: "0.0321", Timestamp: new Date() }] });
     const run = await simulate("on-demand");
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out).nodeClaims[0].launch.price).toBe(0.0765);
+    expect(JSON.parse(run.out).nodeClaims[0].launch.price).toBe(0.078692);
     expect(run.err).toContain("note: --live: on-demand prices: AccessDeniedException: User is not authorized to perform: pricing:GetProducts; the offline catalog's price stands in");
   });
 
@@ -86,6 +87,6 @@ describe("--live", () => {
     const types = await tenon(["instance-types", "--live", "--filter", "instance-type=c6a.large", "-o", "json"], dir);
     expect(types.code).toBe(0);
     const [entry] = JSON.parse(types.out);
-    expect(entry.offerings.filter((o: { capacityType: string }) => o.capacityType === "on-demand").every((o: { price: number }) => o.price === 0.0999)).toBe(true);
+    expect(entry.offerings.filter((o: { capacityType: string }) => o.capacityType === "on-demand").every((o: { price: number }) => o.price === 0.102092)).toBe(true);
   });
 });

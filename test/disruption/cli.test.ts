@@ -26,8 +26,8 @@ describe("tenon disrupt", () => {
     expect((await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "--plan", "-o", "json"], ROOT)).out).toBe(planRun.out);
     expect(Object.keys(plan)).toEqual(["at", "passes", "summary"]);
     const table = await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "-o", "table"], ROOT);
-    expect(table.out).toContain("Price: $1.9200/hour -> $1.5360/hour");
-    expect(table.out).toMatch(/Price: [^\n]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux; spot priced at on-demand/);
+    expect(table.out).toContain("Price: $1.9332/hour -> $1.5448/hour");
+    expect(table.out).toMatch(/Price: [^\n]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux; spot priced at on-demand \(no spot prices offline\); EBS volumes counted/);
   });
 
   it("exits 2 with one clear line per problem for bad input", async () => {

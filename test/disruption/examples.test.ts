@@ -30,8 +30,9 @@ describe("examples/disruption", () => {
       "single-node-consolidation",
       null,
     ]);
-    expect(plan.summary.pricePerHourBefore).toBe(1.92);
-    expect(plan.summary.pricePerHourAfter).toBe(0.306);
+    // Six nodes at $0.32/h, each with its 20 GiB gp3 root volume ($0.002192/h); one small node left.
+    expect(plan.summary.pricePerHourBefore).toBe(1.933152);
+    expect(plan.summary.pricePerHourAfter).toBe(0.308192);
     expect(plan.summary.disrupted).toBe(6);
   });
 

@@ -248,6 +248,8 @@ describe("AMI aliases from the public SSM parameters", () => {
 });
 
 describe("prices", () => {
+  /** Every node's price includes its EBS volumes: AL2023's 20 GiB gp3 root volume, $0.002192/h in us-east-1. */
+  const ROOT_VOLUME = 0.002192;
   const product = (type: string, usd: string) => JSON.stringify({
     product: { attributes: { instanceType: type } },
     terms: { OnDemand: { "X.Y": { priceDimensions: { "X.Y.Z": { unit: "Hrs", pricePerUnit: { USD: usd } } } } } },
@@ -269,7 +271,7 @@ describe("prices", () => {
     });
     expect(pricing.commandCalls(GetProductsCommand)[1]!.args[0].input.NextToken).toBe("p2");
     const m5 = (await cloud.instanceTypes(nodeClass())).find((t) => t.name === "m5.large")!;
-    expect(new Set(m5.offerings.filter((o) => o.capacityType === "on-demand").map((o) => o.price))).toEqual(new Set([0.5]));
+    expect(new Set(m5.offerings.filter((o) => o.capacityType === "on-demand").map((o) => o.price))).toEqual(new Set([ROOT_VOLUME + 0.5]));
   });
 
   it("uses the newest spot price per type and zone, and offers no spot where there is none", async () => {
@@ -285,7 +287,7 @@ describe("prices", () => {
     expect(spotInput.ProductDescriptions).toEqual(["Linux/UNIX", "Linux/UNIX (Amazon VPC)"]);
     const m5 = (await cloud.instanceTypes(nodeClass())).find((t) => t.name === "m5.large")!;
     const spot = m5.offerings.filter((o) => o.capacityType === "spot");
-    expect(spot.find((o) => o.zone === "us-east-1a")).toMatchObject({ price: 0.031, available: true });
+    expect(spot.find((o) => o.zone === "us-east-1a")).toMatchObject({ price: ROOT_VOLUME + 0.031, available: true });
     expect(spot.find((o) => o.zone === "us-east-1b")?.available ?? false).toBe(false);
   });
 
@@ -297,14 +299,14 @@ describe("prices", () => {
     const onDemandPrice = async () => (await cloud.instanceTypes(nodeClass())).find((t) => t.name === "m5.large")!.offerings.find((o) => o.capacityType === "on-demand")!.price;
     const reads = () => ec2.commandCalls(DescribeSpotPriceHistoryCommand).length;
 
-    expect(await onDemandPrice()).toBe(0.5);
+    expect(await onDemandPrice()).toBe(ROOT_VOLUME + 0.5);
     expect(reads()).toBe(1);
     clock.advance(11 * 3_600_000);
     await onDemandPrice();
     expect(reads()).toBe(1);
     clock.advance(3_600_000);
     pricing.on(GetProductsCommand).rejects(new Error("throttled"));
-    expect(await onDemandPrice()).toBe(0.5); // the last good price stands
+    expect(await onDemandPrice()).toBe(ROOT_VOLUME + 0.5); // the last good price stands
     expect(reads()).toBe(2);
     clock.advance(60_000);
     await onDemandPrice();

@@ -14,6 +14,8 @@ import { amiFamilyRules, type AmiFamilyRules } from "./ami-family.ts";
 import { CATALOG_REGIONS, type CatalogInstanceType, type CatalogRegion } from "./data-format.ts";
 import { architectureOf, instanceLabels, LABEL, labelRequirements, offeringRequirements } from "./labels.ts";
 import type { RegionCatalog } from "./live.ts";
+import { ebsCost, type EbsCost } from "../../../pricing/ebs.ts";
+import { defaultBlockDeviceMappings } from "../launch/template.ts";
 import { catalogData, type CatalogRegionData } from "./load.ts";
 import { buildOfferings, offeringContext } from "./offerings.ts";
 import { nodeSize, prepareSizing, type NodeSize, type PreparedSizing, type SizingContext } from "./resources.ts";
@@ -55,6 +57,8 @@ export interface AwsCatalog {
   notes: string[];
   /** Types kept but never available, by reason; `note` is the line for them in `notes`. */
   incompatible: Array<{ reason: string; instanceTypes: string[]; note: string }>;
+  /** Each node's EBS volumes and their hourly price, included in every offering's price. */
+  ebs: EbsCost;
 }
 
 const OPTIONS_OBJECT = "instance catalog options";
@@ -167,10 +171,13 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const { sizing, sizes } = sizesFor(options);
   const family = sizing.family;
   const notes: string[] = [];
+  const mappings = options.nodeClass?.spec.blockDeviceMappings?.length ? options.nodeClass.spec.blockDeviceMappings : defaultBlockDeviceMappings(family.family);
+  const ebs = ebsCost(mappings, region.region);
   const offeringCtx = offeringContext(
-    { ...options, region, pricedRegion: data.pricedRegion, bundledOnDemandPrices: data.onDemandPrices },
+    { ...options, region, pricedRegion: data.pricedRegion, bundledOnDemandPrices: data.onDemandPrices, perNodeExtra: ebs.perHour },
     notes,
   );
+  if (ebs.pricedRegion !== region.region) notes.push(`EBS prices: the bundled table lacks ${region.region}; using ${ebs.pricedRegion}'s for each node's volumes`);
   const unpriced: string[] = [];
   const incompatible = new Map<string, string[]>();
   const instanceTypes: InstanceType[] = [];
@@ -191,7 +198,7 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   }
   const unavailable = [...incompatible].map(([reason, names]) => ({ reason, instanceTypes: names, note: `${names.length} instance types are unavailable: ${reason}` }));
   for (const u of unavailable) notes.push(u.note);
-  return freezeCatalog({ instanceTypes, notes, incompatible: unavailable });
+  return freezeCatalog({ instanceTypes, notes, incompatible: unavailable, ebs });
 }
 
 /** A zone offering fewer than this share of what the best-offered zone offers is left out of the usual zones. */

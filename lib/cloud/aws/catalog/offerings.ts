@@ -23,6 +23,8 @@ export interface OfferingContext {
   /** Undefined when no spot price is known for (type, zone). */
   spotPrice(instanceType: string, zone: string): number | undefined;
   unavailable: ReadonlySet<string>;
+  /** USD per hour every node of this load costs beyond its instance (its EBS volumes). */
+  perNodeExtra: number;
 }
 
 /**
@@ -36,7 +38,8 @@ export function buildOfferings(type: CatalogInstanceType, offeredZoneIds: Readon
     for (const capacityType of type.capacityTypes) {
       const price = capacityType === "spot" ? ctx.spotPrice(type.name, zone) : ctx.onDemandPrice(type.name);
       const available = compatible && price !== undefined && !ctx.unavailable.has(unavailableOfferingKey(capacityType, type.name, zone));
-      out.push({ zone, zoneId, capacityType, price: price ?? 0, available });
+      const total = price === undefined ? 0 : ctx.perNodeExtra > 0 ? Math.round((price + ctx.perNodeExtra) * 1e6) / 1e6 : price;
+      out.push({ zone, zoneId, capacityType, price: total, available });
     }
   }
   return out;
@@ -52,6 +55,7 @@ export interface OfferingInputs {
   unavailable?: ReadonlySet<string>;
   onDemandPrices?: ReadonlyMap<string, number>;
   spotPrices?: ReadonlyMap<string, number>;
+  perNodeExtra?: number;
 }
 
 function byName([a]: [string, string], [b]: [string, string]): number {
@@ -73,5 +77,5 @@ export function offeringContext(inputs: OfferingInputs, notes: string[]): Offeri
   const onDemandPrice = (type: string): number | undefined => onDemand?.get(type) ?? inputs.bundledOnDemandPrices.get(type);
   if (!spot) notes.push("spot prices: none given; spot offerings are priced at the on-demand price, as Karpenter does before its first spot price refresh");
   const spotPrice = spot ? (type: string, zone: string) => spot.get(spotPriceKey(type, zone)) : onDemandPrice;
-  return { zones, onDemandPrice, spotPrice, unavailable: inputs.unavailable ?? new Set() };
+  return { zones, onDemandPrice, spotPrice, unavailable: inputs.unavailable ?? new Set(), perNodeExtra: inputs.perNodeExtra ?? 0 };
 }

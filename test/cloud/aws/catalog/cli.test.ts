@@ -94,7 +94,7 @@ describe("tenon instance-types -o table", () => {
     const lines = run.out.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^NAME\s+CPU\s+MEMORY\s+PODS\s+ALLOC CPU\s+ALLOC MEMORY\s+ARCH\s+ZONES\s+CHEAPEST\s+CAPACITY TYPE$/);
     const m5 = lines.find((l) => l.startsWith("m5.large "))!;
-    expect(m5.split(/\s{2,}/)).toEqual(["m5.large", "2", "7577Mi", "29", "1930m", "6903Mi", "amd64", "5", "$0.0960", "on-demand"]);
+    expect(m5.split(/\s{2,}/)).toEqual(["m5.large", "2", "7577Mi", "29", "1930m", "6903Mi", "amd64", "5", "$0.0982", "on-demand"]);
     // Right-aligned numbers end in the same column as their header.
     const end = lines[0]!.indexOf("ALLOC MEMORY") + "ALLOC MEMORY".length;
     for (const line of lines.slice(1)) expect([line[end - 1] !== " ", line[end]]).toEqual([true, " "]);

@@ -16,7 +16,11 @@ function requirementValues(it: InstanceType, key: string): string[] | undefined 
   return it.requirements.find((r) => r.key === key)?.values;
 }
 
-const M5_LARGE_ON_DEMAND = catalogData().onDemandPrices.get("m5.large")!;
+/** A node's price: its instance's, plus its EBS volumes' (AL2023's default 20 GiB gp3 root volume: 20 × $0.08 per GB-month / 730 h in us-east-1). */
+const ROOT_VOLUME_US_EAST_1 = 0.002192;
+const ROOT_VOLUME_EU_WEST_1 = 0.002411; // 20 × $0.088 / 730
+const node = (instance: number, ebs = ROOT_VOLUME_US_EAST_1) => Math.round((instance + ebs) * 1e6) / 1e6;
+const M5_LARGE_ON_DEMAND = node(catalogData().onDemandPrices.get("m5.large")!);
 
 describe("offerings", () => {
   it("offers every zone of the type × each supported capacity type, with zone ids", () => {
@@ -112,7 +116,7 @@ describe("prices", () => {
     const catalog = loadAwsInstanceTypes({ region: "us-east-1", spotPrices: new Map([["m5.large:us-east-1a", 0.035]]) });
     const m5 = catalog.instanceTypes.find((t) => t.name === "m5.large")!;
     const spot = m5.offerings.filter((o) => o.capacityType === "spot");
-    expect(spot.find((o) => o.zone === "us-east-1a")).toMatchObject({ price: 0.035, available: true });
+    expect(spot.find((o) => o.zone === "us-east-1a")).toMatchObject({ price: node(0.035), available: true });
     expect(spot.filter((o) => o.zone !== "us-east-1a").every((o) => !o.available)).toBe(true);
     expect(m5.offerings.filter((o) => o.capacityType === "on-demand").every((o) => o.available && o.price === M5_LARGE_ON_DEMAND)).toBe(true);
     expect(catalog.notes.some((n) => n.startsWith("spot prices"))).toBe(false);
@@ -121,15 +125,27 @@ describe("prices", () => {
   it("merges given on-demand prices over the bundled table", () => {
     const catalog = loadAwsInstanceTypes({ region: "us-east-1", onDemandPrices: new Map([["m5.large", 0.2]]) });
     const byName = new Map(catalog.instanceTypes.map((t) => [t.name, t]));
-    expect(byName.get("m5.large")!.offerings.every((o) => o.price === 0.2)).toBe(true);
-    expect(byName.get("m5.xlarge")!.offerings[0]!.price).toBe(catalogData().onDemandPrices.get("m5.xlarge"));
+    expect(byName.get("m5.large")!.offerings.every((o) => o.price === node(0.2))).toBe(true);
+    expect(byName.get("m5.xlarge")!.offerings[0]!.price).toBe(node(catalogData().onDemandPrices.get("m5.xlarge")!));
   });
 
   it("uses us-east-1 prices in other regions and says so", () => {
     const catalog = loadAwsInstanceTypes({ region: "eu-west-1" });
     expect(catalog.notes.some((n) => n.includes("using us-east-1 prices for eu-west-1"))).toBe(true);
     const m5 = catalog.instanceTypes.find((t) => t.name === "m5.large")!;
-    expect(m5.offerings.every((o) => o.zone.startsWith("eu-west-1") && o.price === M5_LARGE_ON_DEMAND)).toBe(true);
+    expect(m5.offerings.every((o) => o.zone.startsWith("eu-west-1") && o.price === node(catalogData().onDemandPrices.get("m5.large")!, ROOT_VOLUME_EU_WEST_1))).toBe(true);
+  });
+
+  it("counts each node's EBS volumes in every offering's price: the EC2NodeClass's, or its AMI family's default", () => {
+    const instance = catalogData().onDemandPrices.get("m5.large")!;
+    const priceWith = (spec: Parameters<typeof nodeClass>[0]) => find({ region: "us-east-1", nodeClass: nodeClass(spec) }, "m5.large").offerings.find((o) => o.capacityType === "on-demand")!.price;
+    // 100 GiB gp3 with 6,000 IOPS and 250 MiB/s: (100 × 0.08 + 3,000 × 0.005 + 125 × 0.04) / 730.
+    const big = priceWith({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: "100Gi", volumeType: "gp3", iops: 6000, throughput: 250 } }] });
+    expect(big).toBe(node(instance, (8 + 15 + 5) / 730));
+    // Bottlerocket's default: a 4 GiB root and a 20 GiB data volume, both gp3.
+    expect(priceWith({ amiSelectorTerms: [{ alias: "bottlerocket@latest" }] })).toBe(node(instance, (24 * 0.08) / 730));
+    // A gp2 volume of 50 GiB.
+    expect(priceWith({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi", volumeType: "gp2" } }] })).toBe(node(instance, 5 / 730));
   });
 
   it("leaves types with no price unavailable, as Karpenter does, and lists them in a note", () => {
