@@ -25,8 +25,9 @@ const EC2_NODE_CLASS_GROUP = "karpenter.k8s.aws";
 
 /**
  * What the prices in a table are, in one line under it (the notes say the same at more length):
- * the offline catalog's are on-demand list prices of one region, for Linux, with spot priced at
- * on-demand and no EBS counted; a user's catalog is used as given.
+ * the offline catalog's are on-demand list prices of one region, for Linux (Windows plus its
+ * licence), with spot priced at on-demand and each node's EBS volumes counted; a user's catalog is
+ * used as given.
  */
 export function priceBasis(source: InstanceTypeSource): string {
   if (source.kind === "catalog") return "$/HOUR: as given in the --instance-types catalog";
@@ -34,11 +35,11 @@ export function priceBasis(source: InstanceTypeSource): string {
     const spot = source.live.spot ? "spot from the spot price history" : "spot priced at on-demand (the spot price history could not be read)";
     const onDemand = source.live.onDemand ? "on-demand from the Pricing API" : `on-demand from the offline catalog (the Pricing API could not be read)`;
     const types = source.live.catalog ? "instance types and offerings from EC2" : "instance types from the offline catalog";
-    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux; ${types}; EBS volumes counted`;
+    return `$/HOUR: live prices for ${source.region}, read ${source.live.readAt}: ${onDemand}, ${spot}, Linux (Windows plus its licence); ${types}; EBS volumes counted`;
   }
   const priced = catalogData().pricedRegion;
   const where = priced === source.region ? `${priced} on-demand list prices` : `${priced} on-demand list prices, used for ${source.region}`;
-  return `$/HOUR: offline catalog, ${where}, Linux; spot priced at on-demand (no spot prices offline); EBS volumes counted`;
+  return `$/HOUR: offline catalog, ${where}, Linux (Windows plus its licence); spot priced at on-demand (no spot prices offline); EBS volumes counted`;
 }
 
 /** The EC2NodeClass a NodePool references, if it is in the input. */

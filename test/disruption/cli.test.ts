@@ -27,7 +27,7 @@ describe("tenon disrupt", () => {
     expect(Object.keys(plan)).toEqual(["at", "passes", "summary"]);
     const table = await tenon(["disrupt", "-f", EXAMPLE, "--at", "2026-12-03T10:00:00Z", "-o", "table"], ROOT);
     expect(table.out).toContain("Price: $1.9332/hour -> $1.5448/hour");
-    expect(table.out).toMatch(/Price: [^\n]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux; spot priced at on-demand \(no spot prices offline\); EBS volumes counted/);
+    expect(table.out).toMatch(/Price: [^\n]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux \(Windows plus its licence\); spot priced at on-demand \(no spot prices offline\); EBS volumes counted/);
   });
 
   it("exits 2 with one clear line per problem for bad input", async () => {

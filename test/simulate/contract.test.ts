@@ -116,7 +116,7 @@ describe("simulate -o json: the output document", () => {
     expect(run.out).toMatch(/Summary: 2 pending pods: 1 scheduled .* 1 unschedulable; 1 new NodeClaim costing \$\d+\.\d{4}\/hour\./);
     expect(run.out).toContain("spot offerings are priced at the on-demand price");
     // What the prices are, right under them, not only in the notes.
-    expect(run.out).toMatch(/\$\/HOUR\s+PODS[^]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux; spot priced at on-demand \(no spot prices offline\); EBS volumes counted\n/);
+    expect(run.out).toMatch(/\$\/HOUR\s+PODS[^]*\n\$\/HOUR: offline catalog, us-east-1 on-demand list prices, Linux \(Windows plus its licence\); spot priced at on-demand \(no spot prices offline\); EBS volumes counted\n/);
   });
 
   it("says under the table when prices are another region's, and when they come from the user's catalog", async () => {

@@ -62,6 +62,8 @@ export interface AwsCatalog {
 }
 
 const OPTIONS_OBJECT = "instance catalog options";
+/** EC2's licence-included Windows Server rate: what a Windows instance costs per vCPU-hour over the same Linux instance. */
+export const WINDOWS_LICENCE_PER_VCPU_HOUR = 0.046;
 export const DEFAULT_VM_MEMORY_OVERHEAD_PERCENT = 0.075;
 const CACHE_LIMIT = 16;
 const cache = new Map<string, AwsCatalog>();
@@ -174,9 +176,19 @@ function buildCatalog(options: AwsCatalogOptions): AwsCatalog {
   const mappings = options.nodeClass?.spec.blockDeviceMappings?.length ? options.nodeClass.spec.blockDeviceMappings : defaultBlockDeviceMappings(family.family);
   const ebs = ebsCost(mappings, region.region);
   const offeringCtx = offeringContext(
-    { ...options, region, pricedRegion: data.pricedRegion, bundledOnDemandPrices: data.onDemandPrices, perNodeExtra: ebs.perHour },
+    {
+      ...options,
+      region,
+      pricedRegion: data.pricedRegion,
+      bundledOnDemandPrices: data.onDemandPrices,
+      perNodeExtra: ebs.perHour,
+      ...(family.os === "windows" ? { licencePerVcpuHour: WINDOWS_LICENCE_PER_VCPU_HOUR } : {}),
+    },
     notes,
   );
+  if (family.os === "windows") {
+    notes.push(`Windows prices: Linux prices plus EC2's Windows licence at $${WINDOWS_LICENCE_PER_VCPU_HOUR} per vCPU-hour (what licence-included Windows instances cost over Linux ones)`);
+  }
   if (ebs.pricedRegion !== region.region) notes.push(`EBS prices: the bundled table lacks ${region.region}; using ${ebs.pricedRegion}'s for each node's volumes`);
   const unpriced: string[] = [];
   const incompatible = new Map<string, string[]>();

@@ -25,6 +25,8 @@ export interface OfferingContext {
   unavailable: ReadonlySet<string>;
   /** USD per hour every node of this load costs beyond its instance (its EBS volumes). */
   perNodeExtra: number;
+  /** USD per vCPU-hour added for an OS licence (Windows: EC2's licence-included rate over Linux prices); 0 for Linux. */
+  licencePerVcpuHour: number;
 }
 
 /**
@@ -38,7 +40,8 @@ export function buildOfferings(type: CatalogInstanceType, offeredZoneIds: Readon
     for (const capacityType of type.capacityTypes) {
       const price = capacityType === "spot" ? ctx.spotPrice(type.name, zone) : ctx.onDemandPrice(type.name);
       const available = compatible && price !== undefined && !ctx.unavailable.has(unavailableOfferingKey(capacityType, type.name, zone));
-      const total = price === undefined ? 0 : ctx.perNodeExtra > 0 ? Math.round((price + ctx.perNodeExtra) * 1e6) / 1e6 : price;
+      const extra = ctx.perNodeExtra + ctx.licencePerVcpuHour * type.vcpu;
+      const total = price === undefined ? 0 : extra > 0 ? Math.round((price + extra) * 1e6) / 1e6 : price;
       out.push({ zone, zoneId, capacityType, price: total, available });
     }
   }
@@ -56,6 +59,7 @@ export interface OfferingInputs {
   onDemandPrices?: ReadonlyMap<string, number>;
   spotPrices?: ReadonlyMap<string, number>;
   perNodeExtra?: number;
+  licencePerVcpuHour?: number;
 }
 
 function byName([a]: [string, string], [b]: [string, string]): number {
@@ -77,5 +81,5 @@ export function offeringContext(inputs: OfferingInputs, notes: string[]): Offeri
   const onDemandPrice = (type: string): number | undefined => onDemand?.get(type) ?? inputs.bundledOnDemandPrices.get(type);
   if (!spot) notes.push("spot prices: none given; spot offerings are priced at the on-demand price, as Karpenter does before its first spot price refresh");
   const spotPrice = spot ? (type: string, zone: string) => spot.get(spotPriceKey(type, zone)) : onDemandPrice;
-  return { zones, onDemandPrice, spotPrice, unavailable: inputs.unavailable ?? new Set(), perNodeExtra: inputs.perNodeExtra ?? 0 };
+  return { zones, onDemandPrice, spotPrice, unavailable: inputs.unavailable ?? new Set(), perNodeExtra: inputs.perNodeExtra ?? 0, licencePerVcpuHour: inputs.licencePerVcpuHour ?? 0 };
 }

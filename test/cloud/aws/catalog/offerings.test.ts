@@ -144,6 +144,9 @@ describe("prices", () => {
     expect(big).toBe(node(instance, (8 + 15 + 5) / 730));
     // Bottlerocket's default: a 4 GiB root and a 20 GiB data volume, both gp3.
     expect(priceWith({ amiSelectorTerms: [{ alias: "bottlerocket@latest" }] })).toBe(node(instance, (24 * 0.08) / 730));
+    // Windows: the licence-included price (m5.large: $0.188/h on EC2's price list, $0.096 + 2 vCPU × $0.046)
+    // and Windows' default 50 GiB gp3 root volume.
+    expect(priceWith({ amiSelectorTerms: [{ alias: "windows2022@latest" }] })).toBe(node(0.188, (50 * 0.08) / 730));
     // A gp2 volume of 50 GiB.
     expect(priceWith({ blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: "50Gi", volumeType: "gp2" } }] })).toBe(node(instance, 5 / 730));
   });
