@@ -111,9 +111,9 @@ export function explain(target: ExplainTarget, entries: readonly JournalEntry[])
 }
 
 /** The story as text: one line per sentence, newest first. */
-export function renderExplanation(explanation: Explanation, since: string): string {
+export function renderExplanation(explanation: Explanation, since: string, offline = false): string {
   const { subject, lines } = explanation;
   const who = subject.kind === "pod" ? `pod ${subject.name}` : `${subject.kind} ${subject.name}`;
-  if (lines.length === 0) return `Nothing in the journal about ${who} in the last ${since}.\n`;
+  if (lines.length === 0) return offline ? `Nothing Tenon would decide names ${who} in this input.\n` : `Nothing in the journal about ${who} in the last ${since}.\n`;
   return lines.map((l) => `${l.at}  ${l.flow}${l.mode === "shadow" ? " [shadow]" : ""}: ${l.text}\n`).join("");
 }

@@ -1,7 +1,8 @@
 /**
  * `tenon explain pod NS/NAME | node NAME | nodeclaim NAME | nodepool NAME [--since 1h]`: reads the
  * decision journal from the stack's table (as `tenon nodeclaim` reaches it) and prints the
- * subject's story in plain sentences, newest first; `-o json` for tools (docs/explain.md).
+ * subject's story in plain sentences, newest first; `-o json` for tools (docs/explain.md). With
+ * `-f`, no table is read: the story is what Tenon would decide on that simulate/disrupt input.
  */
 import type { Command } from "commander";
 import { parseGoDuration } from "../../api/duration.ts";
@@ -12,6 +13,11 @@ import { openDynamoDbStore, tableOptions, target, type OpenStore, type TableOpti
 
 export interface ExplainOptions extends TableOptions {
   since?: string;
+  /** Offline: explain what the functions would decide on this simulate/disrupt input (no table read). */
+  filename?: string[];
+  instanceTypes?: string;
+  zones?: string;
+  at?: string;
 }
 
 /** Entries read per subject name at most. */
@@ -35,8 +41,32 @@ function parseTarget(kind: string, name: string): ExplainTarget {
   return { kind: kind as JournalSubjectKind, name };
 }
 
+/** `-f`: the entries the provisioner and the consolidator (or drift checker) would write for this input at `--at`. */
+async function offlineEntries(options: ExplainOptions, io: CliIO, nowMs: number): Promise<JournalEntry[]> {
+  const [{ loadDocuments }, { runSimulation }, { runDisruption }, { instanceTypeSource, DEFAULT_REGION }, { parseAt }, { simulationEntry, disruptionEntry }] = await Promise.all([
+    import("../../api/documents.ts"),
+    import("../../simulate/run.ts"),
+    import("../../disruption/run.ts"),
+    import("../input.ts"),
+    import("./disrupt.ts"),
+    import("../../journal/offline.ts"),
+  ]);
+  const at = parseAt(options.at, () => nowMs);
+  const source = await instanceTypeSource({ region: options.region ?? DEFAULT_REGION, ...(options.instanceTypes ? { instanceTypes: options.instanceTypes } : {}), ...(options.zones ? { zones: options.zones } : {}) }, io);
+  const documents = await loadDocuments(options.filename!, io);
+  const simulation = runSimulation(documents, source);
+  const pass = runDisruption(documents, source, at, false).output;
+  return [simulationEntry(simulation, at), ...("passes" in pass ? [] : [disruptionEntry(pass, at)])];
+}
+
 export async function runExplain(kind: string, name: string, options: ExplainOptions, io: CliIO, open: OpenStore, nowMs = Date.now()): Promise<void> {
   const subject = parseTarget(kind, name);
+  if (options.filename && options.filename.length > 0) {
+    const format = resolveOutputFormat(options.output, io);
+    const explanation = explain(subject, await offlineEntries(options, io, nowMs));
+    io.out(format === "json" ? `${JSON.stringify(explanation, null, 2)}\n` : renderExplanation(explanation, "input", true));
+    return;
+  }
   const since = options.since ?? "1h";
   const sinceMs = parseSince(since);
   const format = resolveOutputFormat(options.output, io);
@@ -52,6 +82,10 @@ export function registerExplain(program: Command, io: CliIO, open: OpenStore = o
     program
       .command("explain <kind> <name>")
       .description("why Tenon did (or did not) act on a pod (NAMESPACE/NAME), node, nodeclaim or nodepool: its story from the decision journal, newest first")
-      .option("--since <duration>", "how far back to read (Go duration: 30m, 1h, 24h)", "1h"),
+      .option("--since <duration>", "how far back to read (Go duration: 30m, 1h, 24h)", "1h")
+      .option("-f, --filename <file|dir|->", "offline: explain what Tenon would decide on this simulate/disrupt input instead of reading the journal (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+      .option("--instance-types <catalog.json>", "with -f: instance-type catalog instead of the bundled AWS catalog")
+      .option("--zones <zones>", "with -f: zones to assume where no EC2NodeClass status.subnets names them")
+      .option("--at <time>", "with -f: the time the disruption decision is made at (RFC 3339; default now)"),
   ).action(async (kind: string, name: string, options: ExplainOptions) => runExplain(kind, name, options, io, open));
 }
