@@ -24,9 +24,16 @@ const LABEL_VALUES = ["a", "b", "c", "d", "e", "f", "g"];
 const ZONE_KEY = "topology.kubernetes.io/zone";
 const HOST_KEY = "kubernetes.io/hostname";
 
-export function karpenterShapedPods(count: number, seed = 3): Pod[] {
+/**
+ * `distinctRequests`: every pod's cpu and memory differ too (cpu any millicore value in
+ * 100m..1500m, memory any MiB in 100Mi..4096Mi), so no two pods share a scheduling group.
+ */
+export function karpenterShapedPods(count: number, seed = 3, distinctRequests = false): Pod[] {
   const random = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const requests = distinctRequests
+    ? (i: number) => ({ cpu: `${100 + ((i * 7919 + Math.floor(random() * 1400)) % 1401)}m`, memory: `${100 + Math.floor(random() * 3997)}Mi` })
+    : () => ({ cpu: pick(CPU), memory: pick(MEMORY) });
   const token = () => Math.floor(random() * 36 ** 8).toString(36).padStart(8, "0");
   const fifth = Math.floor(count / 5);
   const kinds = ["generic", "zonal-spread", "hostname-spread", "zonal-affinity", "hostname-anti-affinity"] as const;
@@ -37,7 +44,7 @@ export function karpenterShapedPods(count: number, seed = 3): Pod[] {
       apiVersion: "v1",
       kind: "Pod",
       metadata: { name: `${kind}-${i}-${token()}`, namespace: "default", labels: { ...labels, "testing/cluster": "unspecified" } },
-      spec: { containers: [{ name: token(), image: "public.ecr.aws/eks-distro/kubernetes/pause:3.2", resources: { requests: { cpu: pick(CPU), memory: pick(MEMORY) } } }] },
+      spec: { containers: [{ name: token(), image: "public.ecr.aws/eks-distro/kubernetes/pause:3.2", resources: { requests: requests(pods.length) } }] },
     };
     if (kind === "zonal-spread" || kind === "hostname-spread") {
       const topologyKey = kind === "zonal-spread" ? ZONE_KEY : HOST_KEY;
@@ -56,6 +63,11 @@ export function karpenterShapedPods(count: number, seed = 3): Pod[] {
 
 export function karpenterShapedInput(podCount: number, instanceTypes = syntheticInstanceTypes()): SchedulingInput {
   return inputFor(karpenterShapedPods(podCount), instanceTypes);
+}
+
+/** The same workload with every pod's requests distinct as well (issue 12's "every pod's requests differ"). */
+export function distinctRequestsInput(podCount: number, instanceTypes = syntheticInstanceTypes()): SchedulingInput {
+  return inputFor(karpenterShapedPods(podCount, 3, true), instanceTypes);
 }
 
 /** Writes `<dir>/input/{cluster.yaml,pods.json}` and `<dir>/catalog.json`; returns the `tenon simulate` arguments. */

@@ -1,6 +1,7 @@
 /**
  * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes;
- * `-- --karpenter [--sizes 1000,5000]` for the Karpenter-shaped part alone):
+ * `-- --karpenter [--sizes 1000,5000]` for the Karpenter-shaped part alone, with its variant where
+ * every pod's requests differ as well):
  * the synthetic workload (bench/workload.ts), then the Karpenter-shaped one of distinct pods
  * (bench/karpenter-shaped.ts) in-process and through the whole CLI (`tenon simulate` on the same
  * pods as a JSON List, and `tenon --help`), followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick) and
@@ -18,7 +19,7 @@ import { runDisruptionBench } from "./disruption.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { karpenterShapedInput, writeCliInput } from "./karpenter-shaped.ts";
+import { distinctRequestsInput, karpenterShapedInput, writeCliInput } from "./karpenter-shaped.ts";
 import { benchmarkInput } from "./workload.ts";
 
 const FULL_SIZES = [1, 50, 100, 500, 1000, 2000, 5000, 10000, 20000];
@@ -28,8 +29,11 @@ const KARPENTER_QUICK_SIZES = [1000];
 const CLI_PODS = 20000;
 const CLI_QUICK_PODS = 1000;
 
-type Workload = "synthetic" | "karpenter";
-const WORKLOADS: Record<Workload, (pods: number) => ReturnType<typeof benchmarkInput>> = { synthetic: benchmarkInput, karpenter: karpenterShapedInput };
+type Workload = "synthetic" | "karpenter" | "distinct-requests";
+const WORKLOADS: Record<Workload, (pods: number) => ReturnType<typeof benchmarkInput>> = { synthetic: benchmarkInput, karpenter: karpenterShapedInput, "distinct-requests": distinctRequestsInput };
+/** The variant where every pod's requests differ too: no two pods share a scheduling group. */
+const DISTINCT_SIZES = [1000, 5000, 20000];
+const DISTINCT_QUICK_SIZES = [1000];
 
 interface Measurement {
   pods: number;
@@ -134,6 +138,8 @@ function main(argv: string[]): void {
   // Karpenter's own benchmark pods (issue 12): every pod spec unique, so grouping must look past container names.
   console.log("\nKarpenter-shaped distinct pods (bench/karpenter-shaped.ts)\n");
   printTable("karpenter", karpenterSizes);
+  console.log("\nThe same with every pod's requests distinct too (no two pods share a group)\n");
+  printTable("distinct-requests", sizesAt >= 0 ? karpenterSizes.filter((n) => n <= 20000) : quick ? DISTINCT_QUICK_SIZES : DISTINCT_SIZES);
   console.log("\nWhole CLI, as a user runs it (node bin/tenon.js)\n");
   printCli(quick ? CLI_QUICK_PODS : CLI_PODS);
   if (onlyKarpenter) return;
