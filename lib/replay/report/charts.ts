@@ -50,6 +50,18 @@ function common(title: string, yName: string, hours: number): Record<string, unk
   };
 }
 
+/** A bar chart over named categories, one bar per run in each. */
+function bars(title: string, categories: string[], yAxis: Record<string, unknown>, series: unknown[]): string {
+  return render({
+    title: { text: title, left: "center", textStyle: { fontSize: 15 } },
+    legend: { bottom: 0 },
+    grid: { left: 64, right: 24, top: 48, bottom: 72 },
+    xAxis: { type: "category", data: categories },
+    yAxis,
+    series,
+  });
+}
+
 function line(name: string, data: Array<[number, number]>, color: string, dashed = false): Record<string, unknown> {
   return { name, type: "line", data, showSymbol: false, step: "end", lineStyle: { width: 2, color, type: dashed ? "dashed" : "solid" }, itemStyle: { color } };
 }
@@ -85,14 +97,12 @@ export function pendingDistributionChart(runs: readonly RunResult[]): Chart {
   return {
     id: "pending-time",
     title: "Time pending",
-    svg: render({
-      title: { text: "Time from wanted to running, per pod", left: "center", textStyle: { fontSize: 15 } },
-      legend: { bottom: 0 },
-      grid: { left: 64, right: 24, top: 48, bottom: 72 },
-      xAxis: { type: "category", data: PENDING_BUCKETS.map((b) => b.label) },
-      yAxis: { type: "log", name: "pods", logBase: 10, min: 1 },
-      series: series.map((s) => ({ ...s, data: s.data.map((v) => (v === 0 ? null : v)) })),
-    }),
+    svg: bars(
+      "Time from wanted to running, per pod (log scale)",
+      PENDING_BUCKETS.map((b) => b.label),
+      { type: "log", name: "pods", logBase: 10, min: 1 },
+      series.map((s) => ({ ...s, data: s.data.map((v) => (v === 0 ? null : v)) })),
+    ),
   };
 }
 
@@ -121,14 +131,7 @@ export function disruptionsChart(runs: readonly RunResult[]): Chart {
   return {
     id: "disruptions",
     title: "Disruptions by reason",
-    svg: render({
-      title: { text: "Nodes removed or disrupted, by reason", left: "center", textStyle: { fontSize: 15 } },
-      legend: { bottom: 0 },
-      grid: { left: 64, right: 24, top: 48, bottom: 72 },
-      xAxis: { type: "category", data: categories },
-      yAxis: { type: "value", name: "nodes", minInterval: 1 },
-      series,
-    }),
+    svg: bars("Nodes removed or disrupted, by reason", categories, { type: "value", name: "nodes", minInterval: 1 }, series),
   };
 }
 
