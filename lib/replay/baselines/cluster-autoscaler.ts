@@ -105,18 +105,22 @@ export function clusterAutoscalerController(options: ClusterAutoscalerOptions = 
     // Empty nodes first, then the rest in age order.
     candidates.sort((a, b) => (a.pods.size === 0 ? 0 : 1) - (b.pods.size === 0 ? 0 : 1) || a.id - b.id);
     const free = sim.freeOf(ready);
-    const removed = new Set<SimNode>();
     const next = new Map<SimNode, number>();
     for (const c of candidates) {
+      // A node found unneeded is no room for the next ones; its pods take room where they would go.
+      const own = free.get(c)!;
       free.delete(c);
-      const trial = new Map([...free].filter(([n]) => !removed.has(n)).map(([n, room]) => [n, { ...room }]));
-      const movable = [...c.pods].every((p) => sim.placeInto(p, trial));
-      if (!movable) {
-        free.set(c, sim.freeOf([c]).get(c)!);
+      const taken: Array<[Record<string, number>, SimPod]> = [];
+      for (const p of c.pods) {
+        const n = sim.placeInto(p, free);
+        if (!n) break;
+        taken.push([free.get(n)!, p]);
+      }
+      if (taken.length < c.pods.size) {
+        for (const [room, p] of taken) for (const r in p.info.requests) room[r] = (room[r] ?? 0) + p.info.requests[r]!;
+        free.set(c, own);
         continue;
       }
-      for (const [n, room] of trial) free.set(n, room);
-      removed.add(c);
       next.set(c, unneededSince.get(c) ?? t);
     }
     unneededSince = next;

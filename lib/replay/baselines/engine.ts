@@ -78,6 +78,8 @@ export class Simulation {
   readonly endMs: number;
   readonly nodes: SimNode[] = [];
   private readonly pods = new Map<string, SimPod>();
+  /** Pods wanted now. */
+  private readonly wanted = new Set<SimPod>();
   private readonly episodes: Episode[] = [];
   private pending: SimPod[] = [];
   private internal: Internal[] = [];
@@ -247,6 +249,7 @@ export class Simulation {
     this.episodes.push(episode);
     const p: SimPod = { info, wanted: true, node: undefined, episode };
     this.pods.set(info.key, p);
+    this.wanted.add(p);
     this.pending.push(p);
     this.dirty = true;
   }
@@ -255,6 +258,7 @@ export class Simulation {
     const p = this.pods.get(key);
     if (!p || !p.wanted) return;
     p.wanted = false;
+    this.wanted.delete(p);
     if (p.episode.until === undefined || p.episode.until > t) p.episode.until = t;
     if (p.node) {
       const n = p.node;
@@ -379,7 +383,7 @@ export class Simulation {
       }
     }
     let pendingPods = 0;
-    for (const p of this.pods.values()) if (p.wanted && (p.episode.until === undefined || p.episode.until > t)) pendingPods++;
+    for (const p of this.wanted) if (p.episode.until === undefined || p.episode.until > t) pendingPods++;
     this.samples.push({ atMs: t, nodes: { onDemand, spot }, costPerHour: round(costPerHour, 6), pendingPods, requested, allocatable });
   }
 
