@@ -113,8 +113,8 @@ describe("Cluster Autoscaler baseline", () => {
    * (kube-scheduler's least-allocated score): A holds the even pods, B the odd ones, 8 each.
    * At 20 min some pods go away, leaving A and B with the given counts.
    */
-  function twoNodes(keepA: number, keepB: number, extra: DemandEvent[] = []): ReplayInput {
-    const all = cpuPods(16, "p");
+  function twoNodes(keepA: number, keepB: number, extra: DemandEvent[] = [], annotations?: Record<string, string>): ReplayInput {
+    const all = cpuPods(16, "p").map((p) => (annotations ? { ...p, metadata: { ...p.metadata, annotations } } : p));
     const even = all.filter((_, i) => i % 2 === 0).map((p) => p.metadata.name);
     const odd = all.filter((_, i) => i % 2 === 1).map((p) => p.metadata.name);
     const gone = [...even.slice(0, 8 - keepA), ...odd.slice(0, 8 - keepB)];
@@ -147,6 +147,11 @@ describe("Cluster Autoscaler baseline", () => {
     expect(run.disruptions).toEqual([]);
     expect(run.podsEvicted).toBe(0);
     expect(run.totalCost).toBeCloseTo(2 * 0.5, 9);
+  });
+
+  it("does not remove a node holding a pod annotated safe-to-evict: false", () => {
+    const { clusterAutoscaler: run } = runBaselines(twoNodes(6, 3, [], { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" }));
+    expect(run.disruptions).toEqual([]);
   });
 
   it("waits scale-down-delay-after-add after a scale-up before removing an unneeded node", () => {

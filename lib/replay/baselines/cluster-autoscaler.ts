@@ -10,7 +10,7 @@
  * - a Ready node is unneeded when its requested cpu and memory are both under
  *   `--scale-down-utilization-threshold` (0.5) of allocatable (GPU nodes: GPU requests only) and
  *   every pod on it fits on another node, nodes found unneeded earlier in the same pass no longer
- *   counting as room;
+ *   counting as room, and none of its pods is annotated `safe-to-evict: "false"`;
  * - unneeded for `--scale-down-unneeded-time` (10 min), not within `--scale-down-delay-after-add`
  *   (10 min) of a scale-up (`--scale-down-delay-after-delete` is 0): empty nodes are deleted
  *   together, up to `--max-scale-down-parallelism` (10), and at most one non-empty node per loop
@@ -41,6 +41,9 @@ export const CLUSTER_AUTOSCALER_DEFAULTS: ClusterAutoscalerOptions = {
   maxDrainParallelism: 1,
   scaleUpBackoffMs: 300_000,
 };
+
+/** A pod annotated `"false"` keeps its node from being scaled down. */
+export const SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict";
 
 interface Bin {
   free: Record<string, number>;
@@ -108,6 +111,7 @@ export function clusterAutoscalerController(options: ClusterAutoscalerOptions = 
     const next = new Map<SimNode, number>();
     for (const c of candidates) {
       // A node found unneeded is no room for the next ones; its pods take room where they would go.
+      if ([...c.pods].some((p) => p.info.pod.metadata.annotations?.[SAFE_TO_EVICT] === "false")) continue;
       const own = free.get(c)!;
       free.delete(c);
       const taken: Array<[Record<string, number>, SimPod]> = [];
