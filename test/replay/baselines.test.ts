@@ -189,4 +189,33 @@ describe("Cluster Autoscaler baseline", () => {
     // The static group runs on-demand: no spot node to interrupt.
     expect(st.disruptions).toEqual([]);
   });
+
+  it("backs a group off for 5 minutes after a failed launch, and counts a pod's wait until it is no longer wanted", () => {
+    // No capacity for the type anywhere until 17 min: launches fail at 0, 5, 10 and 15 min; the next try is at 20 min.
+    const all = cpuPods(3, "p");
+    const events: CloudEvent[] = [{ atMs: 0, kind: "capacity-error", detail: { instanceType: "m.10x", durationMs: 17 * MIN } }];
+    const demand = [...adds(0, all), ...removes(10 * MIN, ["p2"], all)];
+    const { clusterAutoscaler: run } = runBaselines(input({ demand, types: [tenVcpu()], events }));
+    expect(run.nodesLaunched).toBe(1);
+    // Ready at 21 min, running at 21 min 10 s; p2 waited 10 minutes, then was not wanted any more.
+    expect(run.podPendingSeconds).toEqual([1270, 1270, 600]);
+  });
+});
+
+describe("both baselines in a zone outage", () => {
+  it("lose the zone's nodes and their Auto Scaling groups replace them in another zone", () => {
+    // Static: 2 nodes (zones a and b, 6 pods of 3 cpu at 3 per node). Zone a goes at 30 min: its node and 3 pods with it.
+    const all = cpuPods(6, "p", "3");
+    const events: CloudEvent[] = [{ atMs: 30 * MIN, kind: "zone-outage", detail: { zone: ZONES[0]!, durationMs: HOUR } }];
+    const { staticNodeGroups: st, clusterAutoscaler: ca } = runBaselines(input({ demand: adds(0, all), types: [tenVcpu()], events }));
+    for (const run of [st, ca]) {
+      expect(run.disruptions).toEqual([{ atMs: 30 * MIN, node: "default-m.10x-1", reason: "ZoneOutage" }]);
+      expect(run.podsEvicted).toBe(3);
+      expect(run.podsEvictedWithoutPlace).toBe(0);
+      expect(run.nodesLaunched).toBe(3);
+      // The evicted pods run 70 s after the outage, on the replacement in zone c.
+      expect(run.podPendingSeconds.slice(6)).toEqual([70, 70, 70]);
+    }
+    expect(st.totalCost).toBeCloseTo(0.5 * 1 + 0.5 * 0.5 + 0.5 * 0.5, 9);
+  });
 });
