@@ -8,7 +8,8 @@ import type { Pod } from "../../lib/api/kubernetes.ts";
 import type { InstanceType } from "../../lib/ports/instance-type.ts";
 import { planGroups, runBaselines } from "../../lib/replay/baselines/index.ts";
 import { DEFAULT_TIMING, type CloudEvent, type DemandEvent, type ReplayInput } from "../../lib/replay/types.ts";
-import { instanceType, nodePool, pod, ZONES } from "../support/builders.ts";
+import type { DaemonSet } from "../../lib/api/kubernetes.ts";
+import { daemonSet, instanceType, nodePool, pod, ZONES } from "../support/builders.ts";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -34,7 +35,7 @@ function cpuPods(n: number, prefix: string, cpu = "1"): Pod[] {
   return Array.from({ length: n }, (_, i) => pod({ name: `${prefix}${i}`, cpu, memory: "256Mi" }));
 }
 
-function input(o: { demand: DemandEvent[]; types: InstanceType[]; hours?: number; events?: CloudEvent[]; requirements?: NodeSelectorRequirement[] }): ReplayInput {
+function input(o: { demand: DemandEvent[]; types: InstanceType[]; hours?: number; events?: CloudEvent[]; requirements?: NodeSelectorRequirement[]; daemonSets?: DaemonSet[] }): ReplayInput {
   return {
     name: "hand-built",
     seed: 1,
@@ -47,6 +48,7 @@ function input(o: { demand: DemandEvent[]; types: InstanceType[]; hours?: number
     region: "test-region",
     zones: ZONES,
     timing: DEFAULT_TIMING,
+    ...(o.daemonSets ? { daemonSets: o.daemonSets } : {}),
   };
 }
 
@@ -81,6 +83,14 @@ describe("static node groups", () => {
     const { staticNodeGroups: run } = runBaselines(input({ demand: adds(0, all), types }));
     // 32 GiB holds 8 pods of 4 GiB (cpu 4 holds 8 of 0.5): 20 pods need 3 nodes.
     expect(run.nodesLaunched).toBe(3);
+  });
+
+  it("leave room on each node for the DaemonSets that run there", () => {
+    // A 1-cpu DaemonSet leaves 9 of the 10 cpus: 10 pods of 1 cpu need 2 nodes, not 1.
+    const all = cpuPods(10, "p");
+    const { staticNodeGroups: run } = runBaselines(input({ demand: adds(0, all), types: [tenVcpu()], daemonSets: [daemonSet("agent", { cpu: "1" })] }));
+    expect(run.nodesLaunched).toBe(2);
+    expect(run.podPendingSeconds).toEqual(new Array(10).fill(10));
   });
 
   it("run on-demand unless the NodePool allows only spot, priced at the offering", () => {

@@ -345,9 +345,10 @@ export class Simulation {
       }
     } else if (ev.kind === "zone-outage") {
       const zone = str("zone");
-      this.blocks.push({ until: untilOf(), ...(zone !== undefined ? { zone } : {}) });
+      if (zone === undefined) return; // an outage names its zone (the trace's validation says so)
+      this.blocks.push({ until: untilOf(), zone });
       for (const n of this.alive()) {
-        if (zone !== undefined && n.zone !== zone) continue;
+        if (n.zone !== zone) continue;
         this.lose(n, t, "ZoneOutage", controller);
       }
     } else if (ev.kind === "capacity-error") {
