@@ -53,7 +53,7 @@ export interface Controller {
   /** Every `scanEveryMs` when given, after binding. */
   scanEveryMs?: number;
   scan?(sim: Simulation, t: number): void;
-  /** A node was lost to the cloud (interruption, outage): the Auto Scaling group replaces it. */
+  /** A node was lost to a Spot interruption: the Auto Scaling group replaces it. */
   nodeLost(sim: Simulation, node: SimNode, t: number): void;
 }
 
@@ -344,13 +344,9 @@ export class Simulation {
         this.push({ at: t + this.input.timing.spotNoticeMs, kind: "terminate", node: n, reason: "Interrupted" });
       }
     } else if (ev.kind === "zone-outage") {
+      // Launches in the zone fail until it ends; running nodes stay (as in the Tenon runs).
       const zone = str("zone");
-      if (zone === undefined) return; // an outage names its zone (the trace's validation says so)
-      this.blocks.push({ until: untilOf(), zone });
-      for (const n of this.alive()) {
-        if (n.zone !== zone) continue;
-        this.lose(n, t, "ZoneOutage", controller);
-      }
+      if (zone !== undefined) this.blocks.push({ until: untilOf(), zone });
     } else if (ev.kind === "capacity-error") {
       const zone = str("zone");
       const instanceType = str("instanceType");
