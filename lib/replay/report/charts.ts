@@ -13,7 +13,7 @@ export interface Chart {
 }
 
 const WIDTH = 900;
-const HEIGHT = 360;
+const HEIGHT = 400;
 const HOUR_MS = 3_600_000;
 const PALETTE = ["#2f6fdf", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#0b7285", "#5c940d", "#495057"];
 
@@ -40,11 +40,16 @@ function timeAxis(hours: number): Record<string, unknown> {
   return { type: "value", name: "hour", nameLocation: "middle", nameGap: 28, min: 0, max: hours, interval: hours > 12 ? 2 : hours > 4 ? 1 : undefined };
 }
 
-function common(title: string, yName: string, hours: number): Record<string, unknown> {
+/** Room under the plot for the axis name and a legend of `entries` (about four to a line). */
+function bottomFor(entries: number): number {
+  return 56 + 22 * Math.max(1, Math.ceil(entries / 4));
+}
+
+function common(title: string, yName: string, hours: number, entries: number): Record<string, unknown> {
   return {
     title: { text: title, left: "center", textStyle: { fontSize: 15 } },
     legend: { bottom: 0, type: "plain" },
-    grid: { left: 64, right: 24, top: 48, bottom: 72 },
+    grid: { left: 64, right: 24, top: 48, bottom: bottomFor(entries) },
     xAxis: timeAxis(hours),
     yAxis: { type: "value", name: yName, nameGap: 14 },
   };
@@ -55,7 +60,7 @@ function bars(title: string, categories: string[], yAxis: Record<string, unknown
   return render({
     title: { text: title, left: "center", textStyle: { fontSize: 15 } },
     legend: { bottom: 0 },
-    grid: { left: 64, right: 24, top: 48, bottom: 72 },
+    grid: { left: 64, right: 24, top: 48, bottom: bottomFor(series.length) },
     xAxis: { type: "category", data: categories },
     yAxis,
     series,
@@ -70,7 +75,7 @@ const at = (ms: number): number => ms / HOUR_MS;
 
 export function costChart(runs: readonly RunResult[], hours: number): Chart {
   const series = runs.map((r, i) => line(r.label, r.samples.map((s) => [at(s.atMs), s.costPerHour]), PALETTE[i % PALETTE.length]!));
-  return { id: "cost", title: "Cost per hour", svg: render({ ...common("Cost per hour (USD)", "USD/h", hours), series }) };
+  return { id: "cost", title: "Cost per hour", svg: render({ ...common("Cost per hour (USD)", "USD/h", hours, series.length), series }) };
 }
 
 export function nodesChart(runs: readonly RunResult[], hours: number): Chart {
@@ -80,12 +85,12 @@ export function nodesChart(runs: readonly RunResult[], hours: number): Chart {
     if (r.samples.some((s) => s.nodes.spot > 0)) out.push(line(`${r.label} spot`, r.samples.map((s) => [at(s.atMs), s.nodes.spot]), color, true));
     return out;
   });
-  return { id: "nodes", title: "Nodes by capacity type", svg: render({ ...common("Nodes by capacity type (solid on-demand, dashed spot)", "nodes", hours), series }) };
+  return { id: "nodes", title: "Nodes by capacity type", svg: render({ ...common("Nodes by capacity type (solid on-demand, dashed spot)", "nodes", hours, series.length), series }) };
 }
 
 export function pendingChart(runs: readonly RunResult[], hours: number): Chart {
   const series = runs.map((r, i) => line(r.label, r.samples.map((s) => [at(s.atMs), s.pendingPods]), PALETTE[i % PALETTE.length]!));
-  return { id: "pending", title: "Pending pods", svg: render({ ...common("Pods wanted but not running", "pods", hours), series }) };
+  return { id: "pending", title: "Pending pods", svg: render({ ...common("Pods wanted but not running", "pods", hours, series.length), series }) };
 }
 
 export function pendingDistributionChart(runs: readonly RunResult[]): Chart {
@@ -115,7 +120,7 @@ export function utilizationChart(runs: readonly RunResult[], hours: number): Cha
       line(`${r.label} memory`, r.samples.map((s) => [at(s.atMs), pct(s.requested.memoryBytes, s.allocatable.memoryBytes)]), color, true),
     ];
   });
-  const option = common("Requested / allocatable (solid cpu, dashed memory)", "%", hours);
+  const option = common("Requested / allocatable (solid cpu, dashed memory)", "%", hours, series.length);
   return { id: "utilization", title: "Utilization", svg: render({ ...option, yAxis: { type: "value", name: "%", min: 0, max: 100 }, series }) };
 }
 
