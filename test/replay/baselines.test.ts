@@ -68,6 +68,18 @@ describe("static node groups", () => {
     expect(run.podPendingSeconds).toEqual(new Array(15).fill(DEFAULT_TIMING.podStartMs / 1000));
   });
 
+  it("grow a group by a node while pods arriving one by one find no room the packing promised", () => {
+    // Six 1-cpu pods, then two 3-cpu pods, on 4-cpu nodes: first-fit decreasing packs them on 3 nodes
+    // (3+1, 3+1, 1+1+1+1), but the scheduler spreads the small ones first (2, 2, 2), leaving no node
+    // with 3 cpus free. With 4 nodes they spread 2, 2, 1, 1 and both large pods fit.
+    const small = cpuPods(6, "s");
+    const large = cpuPods(2, "l", "3");
+    const type = instanceType("m.4x", { cpu: "4", memory: "16Gi", price: 0.2, capacityTypes: ["on-demand"] });
+    const { staticNodeGroups: run } = runBaselines(input({ demand: [...adds(0, small), ...adds(MIN, large)], types: [type] }));
+    expect(run.nodesLaunched).toBe(4);
+    expect(run.podPendingSeconds).toEqual(new Array(8).fill(10));
+  });
+
   it("pick the 4-8 vCPU type that covers the NodePool's peak requests cheapest", () => {
     // 20 pods of 0.5 cpu and 4 GiB: peak 10 cpu, 80 GiB. m: max(10/4, 80/16) = 5 nodes x 0.20 = 1.00;
     // c: max(2.5, 10) x 0.17 = 1.70; r: max(2.5, 2.5) x 0.25 = 0.625; the 16-vCPU type is not a typical size.

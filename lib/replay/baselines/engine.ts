@@ -89,6 +89,8 @@ export class Simulation {
   private readonly disruptions: RunDisruption[] = [];
   private readonly samples: RunSample[] = [];
   private nodeCounter = 0;
+  /** Groups where a pod found no room while none of the group's nodes was on its way. */
+  readonly starved = new Set<number>();
   podsEvicted = 0;
   podsEvictedWithoutPlace = 0;
   nodesLaunched = 0;
@@ -287,6 +289,8 @@ export class Simulation {
       if (!node) {
         failed.add(p.info.shape);
         left.push(p);
+        const home = p.info.home;
+        if (home !== undefined && !this.nodes.some((n) => !n.gone && !n.ready && n.group.index === home)) this.starved.add(home);
         continue;
       }
       this.bind(p, node, t);
