@@ -7,6 +7,7 @@
  */
 import type { Pod } from "../lib/api/kubernetes.ts";
 import type { NodePool } from "../lib/api/types.ts";
+import { benchNodePool, prng } from "./workload.ts";
 import { loadAwsInstanceTypes } from "../lib/cloud/aws/catalog/index.ts";
 import { runBaselines } from "../lib/replay/baselines/index.ts";
 import { nearestRank } from "../lib/replay/report/summary.ts";
@@ -21,35 +22,13 @@ function pod(name: string, cpu: string, memory: string): Pod {
 }
 
 function pool(categories: string[]): NodePool {
-  return {
-    apiVersion: "karpenter.sh/v1",
-    kind: "NodePool",
-    metadata: { name: "default" },
-    spec: {
-      template: {
-        metadata: { labels: {}, annotations: {} },
-        spec: {
-          nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" },
-          requirements: [{ key: "karpenter.k8s.aws/instance-category", operator: "In", values: categories }],
-          taints: [],
-          startupTaints: [],
-          expireAfter: 720 * HOUR,
-        },
-      },
-      disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: 0, budgets: [{ nodes: "10%" }] },
-      limits: {},
-    },
-  };
-}
-
-/** A deterministic pseudo-random sequence (Park-Miller). */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const np = benchNodePool();
+  np.spec.template.spec.requirements = [{ key: "karpenter.k8s.aws/instance-category", operator: "In", values: categories }];
+  return np;
 }
 
 function diurnal(): DemandEvent[] {
-  const r = random(1);
+  const r = prng(1);
   const demand: DemandEvent[] = [];
   const alive: Pod[] = [];
   let id = 0;
@@ -66,7 +45,7 @@ function diurnal(): DemandEvent[] {
 }
 
 function ciJobs(): DemandEvent[] {
-  const r = random(7);
+  const r = prng(7);
   const demand: DemandEvent[] = [];
   const sizes = [["250m", "512Mi"], ["1", "2Gi"], ["2", "8Gi"], ["4", "4Gi"]] as const;
   let id = 0;
