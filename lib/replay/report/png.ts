@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import type { chromium as Chromium } from "playwright-core";
 
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 
@@ -14,6 +14,9 @@ export async function writeChartPng(dir: string, pngPath: string, options: { cha
   const executablePath = options.executablePath ?? process.env["TENON_CHROMIUM"] ?? DEFAULT_CHROMIUM;
   if (!existsSync(executablePath)) throw new Error(`writeChartPng: no browser at ${executablePath} (install Debian's chromium, or set TENON_CHROMIUM)`);
   const chart = options.chart ?? "cost";
+  // playwright-core is a development dependency: loaded only here, and never bundled into the CLI.
+  const specifier = "playwright-core";
+  const { chromium } = (await import(specifier)) as { chromium: typeof Chromium };
   const browser = await chromium.launch({ executablePath, headless: true });
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 2 });
