@@ -18,6 +18,7 @@ const INTEGRATION = [
   "test/api/crd-differential.test.ts",
   "test/provisioning/naming-and-records.test.ts",
   "test/provisioning/signals.test.ts",
+  "test/replay/report-browser.test.ts",
 ];
 
 export default defineConfig({

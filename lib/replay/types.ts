@@ -8,7 +8,7 @@
  * lib/replay/tenon/; the baselines in lib/replay/baselines/; the report in lib/replay/report/.
  */
 import type { EC2NodeClass, NodePool } from "../api/types.ts";
-import type { Pod } from "../api/kubernetes.ts";
+import type { DaemonSet, Pod } from "../api/kubernetes.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 
 /** Delays every run uses, so Tenon and the baselines are compared on the same physics. */
@@ -67,6 +67,8 @@ export interface ReplayInput {
   region: string;
   zones: string[];
   timing: ReplayTiming;
+  /** DaemonSets running on every node they tolerate: their requests come off each node's room (optional). */
+  daemonSets?: DaemonSet[];
 }
 
 /** One sample of a run, every `timing.sampleEveryMs`. */
