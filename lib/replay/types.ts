@@ -67,6 +67,12 @@ export interface ReplayInput {
   region: string;
   zones: string[];
   timing: ReplayTiming;
+  /**
+   * The NodePools and EC2NodeClasses as written (Karpenter YAML, durations as strings): what the
+   * Tenon runs put in the simulated cluster, where Tenon's own controllers read them. Optional:
+   * runs that only need the parsed objects ignore it.
+   */
+  manifests?: { nodePools: Record<string, unknown>[]; nodeClasses: Record<string, unknown>[] };
 }
 
 /** One sample of a run, every `timing.sampleEveryMs`. */
