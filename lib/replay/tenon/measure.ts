@@ -54,6 +54,7 @@ export class RunMeasure {
   readonly samples: RunSample[] = [];
   evicted = 0;
   evictedWithoutPlace = 0;
+  private readonly unsettled: Array<{ requests: Resources; node: string | undefined }> = [];
   private readonly allocatable = new Map<string, Resources>();
   private readonly price: ReturnType<typeof priceTable>;
 
@@ -96,17 +97,27 @@ export class RunMeasure {
   }
 
   /**
-   * A wanted pod was taken off its node (evicted, or its node went). It had somewhere to go when
-   * another Ready node had room for its requests, or capacity was on its way (an instance launched
-   * whose node is not Ready yet).
+   * A wanted pod was taken off its node (evicted, or its node went). Whether it had somewhere to
+   * go is judged by `settleEvictions` once everything the eviction set off at that moment has
+   * run (the provisioner is woken with no delay by an interruption, for one).
    */
-  evictedFrom(podKey: string, at: number, room: (requests: Resources, from: string | undefined) => boolean): WantedPod | undefined {
+  evictedFrom(podKey: string): WantedPod | undefined {
     const w = this.wanted.get(podKey);
     if (!w || w.boundAt === undefined) return undefined;
     this.evicted++;
-    const inFlight = [...this.instances.values()].some((i) => i.terminatedAt === undefined && !i.ready);
-    if (!inFlight && !room(w.requests, w.node)) this.evictedWithoutPlace++;
+    this.unsettled.push({ requests: w.requests, node: w.node });
     return w;
+  }
+
+  /**
+   * The evicted pods had somewhere to go when capacity was on its way (an instance launched
+   * whose node is not Ready yet) or another Ready node had room for their requests.
+   */
+  settleEvictions(room: (requests: Resources, from: string | undefined) => boolean): void {
+    if (this.unsettled.length === 0) return;
+    const inFlight = [...this.instances.values()].some((i) => i.terminatedAt === undefined && !i.ready);
+    for (const e of this.unsettled) if (!inFlight && !room(e.requests, e.node)) this.evictedWithoutPlace++;
+    this.unsettled.length = 0;
   }
 
   sample(at: number): void {

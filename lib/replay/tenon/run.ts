@@ -114,7 +114,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
   const create = cloud.create.bind(cloud);
   cloud.create = async (request) => {
     const instance = await create(request);
-    if (!measure.instances.has(instance.instanceId)) touch("lifecycle", "consolidator", "drift");
+    if (!measure.instances.has(instance.instanceId)) touch("lifecycle", "consolidator");
     measure.launched(instance.instanceId, instance.instanceType, instance.zone, instance.capacityType, clock.now());
     return instance;
   };
@@ -122,7 +122,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
   cloud.delete = async (instanceId) => {
     await remove(instanceId);
     measure.terminated(instanceId, clock.now());
-    touch("lifecycle", "consolidator", "drift");
+    touch("lifecycle", "consolidator");
   };
 
   // Pods and nodes as they change, from the cluster's watch history.
@@ -130,7 +130,8 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
   let nodeVersion = (await cluster.listNodes({ limit: 1 })).resourceVersion ?? "0";
   const signalled = new Set<string>();
   let toSignal: Pod[] = [];
-  let lastNodeChangeAt = start;
+  /** The last pod removal or node change: consolidateAfter counts from there. */
+  let lastChangeAt = start;
 
   const roomFor = (requests: Resources, from: string | undefined): boolean => {
     const used = new Map<string, Record<string, number>>();
@@ -156,15 +157,20 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
     if (nodes.outcome === "changes") {
       nodeVersion = nodes.resourceVersion;
       for (const { type, node } of nodes.changes) {
+        touch("lifecycle");
         const record = measure.instances.get(node.metadata.name);
+        const ready = type !== "DELETED" && (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+        // A node coming, going or turning Ready changes what consolidation can do; its other
+        // changes (taints, labels) are the functions' own steps, which wake them anyway.
+        if (type !== "MODIFIED" || ready !== record?.ready) {
+          lastChangeAt = now;
+          touch("consolidator");
+          if (type === "ADDED") touch("drift");
+        }
         if (record) {
           record.joined = type !== "DELETED";
-          record.ready = type !== "DELETED" && (node.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+          record.ready = ready;
         }
-      }
-      if (nodes.changes.length > 0) {
-        lastNodeChangeAt = now;
-        touch("lifecycle", "consolidator", "drift");
       }
     }
     const pods = await cluster.podChangesSince(podVersion);
@@ -176,7 +182,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
       const wanted = measure.wanted.get(k);
       if (!wanted) continue;
       if (type === "DELETED") {
-        measure.evictedFrom(k, now, roomFor);
+        measure.evictedFrom(k);
         recreate.push(wanted.pod);
         continue;
       }
@@ -188,7 +194,11 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
         toSignal.push(pod);
       }
     }
-    if (pods.changes.length > 0) touch("consolidator");
+    // Pods added or bound only fill nodes: they never make a node consolidatable. A pod gone does.
+    if (pods.changes.some((c) => c.type === "DELETED")) {
+      lastChangeAt = now;
+      touch("consolidator");
+    }
     for (const pod of recreate) {
       signalled.delete(key(pod));
       measure.want(pod, now);
@@ -252,7 +262,8 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
     let nextSample = start;
     const next = { provisioner: start + ticks.provisionerMs, lifecycle: start + ticks.lifecycleMs, consolidator: start + ticks.consolidatorMs, drift: start + ticks.driftMs };
     // Runs a tick only when something it reads changed since it last found nothing to do, or
-    // when time alone could change its answer (a node reaching consolidateAfter; every 10 ticks).
+    // when time alone could change its answer (a node reaching consolidateAfter), and at least
+    // every 10 ticks.
     let consolidatorIdleSince = 0;
     let lifecycleIdleTicks = 0;
     let driftIdleTicks = 0;
@@ -316,7 +327,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
       }
       if (now >= next.consolidator) {
         next.consolidator += ticks.consolidatorMs;
-        const ripe = lastNodeChangeAt + consolidateAfterMs <= now && consolidatorIdleSince < lastNodeChangeAt + consolidateAfterMs;
+        const ripe = lastChangeAt + consolidateAfterMs <= now && consolidatorIdleSince < lastChangeAt + consolidateAfterMs;
         if (dirty.consolidator || ripe || options.everyTick || now - consolidatorIdleSince >= 10 * ticks.consolidatorMs) {
           dirty.consolidator = false;
           const report = disruptionReport(await consolidator({ ...TICK, time: new Date(now).toISOString() }, context("consolidator")));
@@ -343,6 +354,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
         world.telemetry.metrics.length = 0;
       }
 
+      measure.settleEvictions(roomFor);
       // The next moment anything can happen.
       const candidates = [
         end, nextSample, next.provisioner, next.lifecycle, next.consolidator, next.drift,
