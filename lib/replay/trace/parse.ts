@@ -59,7 +59,7 @@ export function issueProblem(object: string, issue: z.core.$ZodIssue): InputProb
       break;
     case "unrecognized_keys":
       path = [path, issue.keys[0]].filter(Boolean).join(".");
-      reason = `is not a field of a Trace${issue.keys.length > 1 ? ` (nor ${issue.keys.slice(1).join(", ")})` : ""}`;
+      reason = `is not a known field${issue.keys.length > 1 ? ` (nor ${issue.keys.slice(1).join(", ")})` : ""}`;
       break;
     case "invalid_value":
       reason = `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
