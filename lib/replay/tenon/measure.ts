@@ -9,6 +9,9 @@ import type { InstanceType } from "../../ports/instance-type.ts";
 import type { Resources } from "../../quantity/resources.ts";
 import type { ReplayInput, RunDisruption, RunResult, RunSample } from "../types.ts";
 
+/** How long after an eviction it is judged whether the pod had somewhere to go. */
+export const EVICTION_SETTLE_MS = 10_000;
+
 export interface InstanceRecord {
   id: string;
   type: string;
@@ -54,7 +57,7 @@ export class RunMeasure {
   readonly samples: RunSample[] = [];
   evicted = 0;
   evictedWithoutPlace = 0;
-  private readonly unsettled: Array<{ requests: Resources; node: string | undefined }> = [];
+  private readonly unsettled: Array<{ key: string; at: number; requests: Resources; node: string | undefined }> = [];
   private readonly allocatable = new Map<string, Resources>();
   private readonly price: ReturnType<typeof priceTable>;
 
@@ -97,27 +100,37 @@ export class RunMeasure {
   }
 
   /**
-   * A wanted pod was taken off its node (evicted, or its node went). Whether it had somewhere to
-   * go is judged by `settleEvictions` once everything the eviction set off at that moment has
-   * run (the provisioner is woken with no delay by an interruption, for one).
+   * A wanted pod was taken off its node (evicted, or its node went) at `at`. Whether it had
+   * somewhere to go is judged by `settleEvictions` EVICTION_SETTLE_MS later, once its controller,
+   * kube-scheduler and Tenon have had the time to react (an interruption evicts first and wakes
+   * the provisioner, which plans the new pods once kube-scheduler has marked them).
    */
-  evictedFrom(podKey: string): WantedPod | undefined {
+  evictedFrom(podKey: string, at: number): WantedPod | undefined {
     const w = this.wanted.get(podKey);
     if (!w || w.boundAt === undefined) return undefined;
     this.evicted++;
-    this.unsettled.push({ requests: w.requests, node: w.node });
+    this.unsettled.push({ key: podKey, at, requests: w.requests, node: w.node });
     return w;
   }
 
+  /** When the oldest eviction not yet judged is due to be. */
+  nextSettleAt(): number | undefined {
+    return this.unsettled.length === 0 ? undefined : this.unsettled[0]!.at + EVICTION_SETTLE_MS;
+  }
+
   /**
-   * The evicted pods had somewhere to go when capacity was on its way (an instance launched
-   * whose node is not Ready yet) or another Ready node had room for their requests.
+   * Judges the evictions EVICTION_SETTLE_MS old: a pod had somewhere to go when it runs again
+   * already, capacity is on its way (an instance launched since whose node is not Ready yet), or
+   * a Ready node has room for its requests.
    */
-  settleEvictions(room: (requests: Resources, from: string | undefined) => boolean): void {
-    if (this.unsettled.length === 0) return;
-    const inFlight = [...this.instances.values()].some((i) => i.terminatedAt === undefined && !i.ready);
-    for (const e of this.unsettled) if (!inFlight && !room(e.requests, e.node)) this.evictedWithoutPlace++;
-    this.unsettled.length = 0;
+  settleEvictions(now: number, room: (requests: Resources, from: string | undefined) => boolean): void {
+    while (this.unsettled.length > 0 && this.unsettled[0]!.at + EVICTION_SETTLE_MS <= now) {
+      const e = this.unsettled.shift()!;
+      const again = this.wanted.get(e.key);
+      if (again?.boundAt !== undefined && again.boundAt >= e.at) continue;
+      const inFlight = [...this.instances.values()].some((i) => i.terminatedAt === undefined && !i.ready);
+      if (!inFlight && !room(e.requests, e.node)) this.evictedWithoutPlace++;
+    }
   }
 
   sample(at: number): void {

@@ -182,7 +182,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
       const wanted = measure.wanted.get(k);
       if (!wanted) continue;
       if (type === "DELETED") {
-        measure.evictedFrom(k);
+        measure.evictedFrom(k, now);
         recreate.push(wanted.pod);
         continue;
       }
@@ -354,7 +354,7 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
         world.telemetry.metrics.length = 0;
       }
 
-      measure.settleEvictions(roomFor);
+      measure.settleEvictions(clock.now(), roomFor);
       // The next moment anything can happen.
       const candidates = [
         end, nextSample, next.provisioner, next.lifecycle, next.consolidator, next.drift,
@@ -363,6 +363,8 @@ export async function runTenon(input: ReplayInput, options: TenonRunOptions): Pr
         ...world.queue.pending().map((m) => m.dueAtMs),
         ...world.disruptionQueue.pending().map((m) => m.dueAtMs),
       ];
+      const settle = measure.nextSettleAt();
+      if (settle !== undefined) candidates.push(settle);
       const timer = clock.nextTimerAt();
       if (timer !== undefined) candidates.push(timer);
       // Something due now (a message sent with no delay, a timer set for now): go round again.
