@@ -44,12 +44,12 @@ export function workloadId(w: { kind: string; metadata: { name: string; namespac
 }
 
 /** zod's issue as one of our problem lines: `workloads[2].diurnal.peak` and a plain reason. */
-export function issueProblem(object: string, issue: z.core.$ZodIssue): InputProblem {
+export function issueProblem(object: string, issue: z.core.$ZodIssue, doc?: unknown): InputProblem {
   let path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
   let reason = issue.message;
   switch (issue.code) {
     case "invalid_type":
-      reason = issue.input === undefined ? "is required" : `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}`;
+      reason = valueAt(doc, issue.path) === undefined ? "is required" : `must be ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}`;
       break;
     case "too_small":
       reason = issue.origin === "array" ? `must have at least ${String(issue.minimum)} item(s)` : issue.origin === "string" ? "must not be empty" : `must be ${issue.inclusive === false ? ">" : "≥"} ${String(issue.minimum)}`;
@@ -68,6 +68,12 @@ export function issueProblem(object: string, issue: z.core.$ZodIssue): InputProb
       break;
   }
   return { object, path, reason };
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let value = doc;
+  for (const p of path) value = typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[p] : undefined;
+  return value;
 }
 
 function traceObject(doc: Record<string, unknown>, source: string): string {
@@ -121,7 +127,7 @@ export function readReplayDocuments(documents: readonly LoadedDocument[], note: 
   if (traces.length === 1) {
     const { doc, source } = traces[0]!;
     const parsed = traceSchema.safeParse(doc);
-    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => issueProblem(traceObject(doc, source), i)));
+    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => issueProblem(traceObject(doc, source), i, doc)));
     else trace = parsed.data;
   }
   if (objects && objects.nodePools.length === 0) problems.push({ object: "input", path: "", reason: "has no NodePool (karpenter.sh/v1): a replay needs at least one" });
