@@ -38,10 +38,14 @@ describe("a Tenon run", () => {
     // Scale-down: consolidation leaves fewer nodes than at the peak, for the reasons it gave.
     expect(nodes(tenon, 1.7 * H)).toBeLessThan(peak);
     expect(tenon.disruptions.some((d) => d.reason === "Empty" || d.reason === "Underutilized")).toBe(true);
-    // The interruption: the node is removed as Interrupted, its pods run again, none was evicted with nowhere to go.
+    // The interruption: Tenon drains and removes the node itself inside the two-minute notice
+    // (EC2 would reclaim it at the end), its pods run again within minutes, and none was evicted
+    // with nowhere to go.
     const interrupted = tenon.disruptions.filter((d) => d.reason === "Interrupted");
     expect(interrupted).toHaveLength(1);
     expect(interrupted[0]!.atMs).toBeGreaterThanOrEqual(1.75 * H);
+    expect(interrupted[0]!.atMs).toBeLessThan(1.75 * H + SMALL.timing.spotNoticeMs);
+    expect(tenon.samples.find((s) => s.atMs === 1.75 * H + 3 * 60_000)!.pendingPods).toBe(0);
     expect(tenon.podsEvicted).toBeGreaterThan(0);
     expect(tenon.podsEvictedWithoutPlace).toBe(0);
     expect(tenon.samples.at(-1)!.pendingPods).toBe(0);
