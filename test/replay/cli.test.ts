@@ -3,15 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tenon, workdir } from "../simulate/support.ts";
-import { deployment, NODE_CLASS, nodePool } from "./support.ts";
+import { deployment, NODE_CLASS, nodePool, traceDoc } from "./support.ts";
 
-const TRACE = `apiVersion: tenon.sh/v1alpha1
-kind: Trace
-name: tiny
-hours: 1
-workloads:
-  - { workload: web, points: [{ at: "0h", replicas: 8 }, { at: "20m", replicas: 1 }] }
-`;
+const TRACE = traceDoc("tiny", 1, 'workloads:\n  - { workload: web, points: [{ at: "0h", replicas: 8 }, { at: "20m", replicas: 1 }] }\n');
 
 describe("tenon replay", () => {
   it("refuses a bad trace with exit 2 and one line per problem", async () => {

@@ -49,6 +49,11 @@ spec:
 `;
 }
 
+/** A Trace document: its name and hours, then `body` (YAML, the rest of the fields). */
+export function traceDoc(name: string, hours: number, body = ""): string {
+  return `apiVersion: tenon.sh/v1alpha1\nkind: Trace\nname: ${name}\nhours: ${hours}\n${body}`;
+}
+
 export function documents(...texts: string[]): LoadedDocument[] {
   const problems: InputProblem[] = [];
   const out = parseDocuments(texts.join("---\n"), "input.yaml", problems);

@@ -6,17 +6,13 @@
 import { describe, expect, it } from "vitest";
 import { runTenon } from "../../lib/replay/tenon/run.ts";
 import type { ReplayInput, RunResult } from "../../lib/replay/types.ts";
-import { deployment, H, input, NODE_CLASS, nodePool } from "./support.ts";
+import { deployment, H, input, NODE_CLASS, nodePool, traceDoc } from "./support.ts";
 
-const TRACE = `apiVersion: tenon.sh/v1alpha1
-kind: Trace
-name: small
-hours: 2.5
-workloads:
+const TRACE = traceDoc("small", 2.5, `workloads:
   - { workload: web, points: [{ at: "0h", replicas: 24 }, { at: "1h", replicas: 4 }] }
 events:
   - { at: "1h45m", kind: spot-interruption }
-`;
+`);
 
 const SMALL: ReplayInput = input(1, NODE_CLASS, nodePool("1m", ["spot"]), deployment("web", 1, "1"), TRACE);
 const nodes = (r: RunResult, atMs: number) => {

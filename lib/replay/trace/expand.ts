@@ -4,7 +4,8 @@
  * events, the instance types with their prices, and the timing. Pure and deterministic: the same
  * documents and seed give the same input (the noise comes from seeded streams, one per workload).
  */
-import type { Pod, PodTemplateSpec } from "../../api/kubernetes.ts";
+import type { Pod, Workload } from "../../api/kubernetes.ts";
+import { podFor } from "../../simulate/workloads.ts";
 import { loadAwsInstanceTypes, usualZones } from "../../cloud/aws/catalog/index.ts";
 import { DEFAULT_TIMING, type CloudEvent, type DemandEvent, type ReplayInput, type ReplayTiming } from "../types.ts";
 import { resolveWorkload, workloadId, type ReplayDocuments } from "./parse.ts";
@@ -35,25 +36,13 @@ function duration(text: string): number {
   return value;
 }
 
-interface Owner {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  apiVersion?: string;
-}
-
-function podFrom(owner: Owner, template: PodTemplateSpec, name: string): Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      name,
-      namespace: owner.metadata.namespace || "default",
-      labels: { ...(template.metadata?.labels ?? {}) },
-      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [{ apiVersion: owner.apiVersion ?? "apps/v1", kind: owner.kind, name: owner.metadata.name, controller: true }],
-    },
-    spec: structuredClone(template.spec),
-  };
+/**
+ * The workload as the replay's pods come from it: the template as written, without
+ * volumeClaimTemplates (a replay has no volumes: StatefulSet pods are placed as their siblings).
+ */
+function withoutVolumes(w: Workload): Workload {
+  const { volumeClaimTemplates: _dropped, ...spec } = w.spec;
+  return { ...w, spec };
 }
 
 /** A diurnal curve's value at `hour`: base at the quiet hour, peak at peakHour (a cosine over 24 h). */
@@ -97,7 +86,7 @@ export function expandTrace(docs: ReplayDocuments, options: ExpandOptions): Repl
       if (at >= span) break;
       while (live.length > target) demand.push({ atMs: at, kind: "remove", pod: live.pop()!, workload: id });
       while (live.length < target) {
-        const pod = podFrom(workload, workload.spec.template, `${workload.metadata.name}-${created++}`);
+        const pod = podFor(withoutVolumes(workload), created++);
         live.push(pod);
         demand.push({ atMs: at, kind: "add", pod, workload: id });
       }
@@ -124,7 +113,8 @@ export function expandTrace(docs: ReplayDocuments, options: ExpandOptions): Repl
     const runFor = duration(entry.duration);
     arrivals.forEach((at, run) => {
       for (let i = 0; i < parallelism; i++) {
-        const pod = podFrom({ kind: "Job", apiVersion: "batch/v1", metadata: { name: `${job.metadata.name}-${run}`, ...(job.metadata.namespace ? { namespace: job.metadata.namespace } : {}) } }, template, `${job.metadata.name}-${run}-${i}`);
+        const runJob: Workload = { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${job.metadata.name}-${run}`, ...(job.metadata.namespace ? { namespace: job.metadata.namespace } : {}) }, spec: { template } };
+        const pod = podFor(runJob, i);
         demand.push({ atMs: at, kind: "add", pod, workload: id });
         if (at + runFor < span) demand.push({ atMs: at + runFor, kind: "remove", pod, workload: id });
       }
