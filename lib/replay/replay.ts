@@ -7,9 +7,7 @@ import { runBaselines } from "./baselines/index.ts";
 import { runTenon, TENON_RUNS } from "./tenon/run.ts";
 import type { ReplayInput, RunResult } from "./types.ts";
 
-/** The baselines `--baseline` can name, with the run each gives. */
-export const BASELINES = { "no-consolidation": "tenonNoConsolidation", ca: "clusterAutoscaler", static: "staticNodeGroups" } as const;
-export type BaselineName = keyof typeof BASELINES;
+import type { BaselineName } from "./baselines.ts";
 
 export interface ReplayOptions {
   baselines: readonly BaselineName[];

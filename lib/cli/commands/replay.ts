@@ -8,8 +8,7 @@ import { resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
-import { writeReport } from "../../replay/report/index.ts";
-import { BASELINES, replayRuns, type BaselineName } from "../../replay/replay.ts";
+import { BASELINES, type BaselineName } from "../../replay/baselines.ts";
 import { expandTrace } from "../../replay/trace/expand.ts";
 import { readReplayDocuments } from "../../replay/trace/parse.ts";
 import type { ReplaySummary } from "../../replay/types.ts";
@@ -68,6 +67,9 @@ export async function runReplay(flags: ReplayFlags, io: CliIO): Promise<ReplaySu
     ? new cliProgress.SingleBar({ format: "{run} |{bar}| {percentage}% of {hours} h", stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
     : undefined;
   bar?.start(100, 0, { run: "Tenon", hours: input.hours });
+  // The functions and the simulated world load only here: every other command starts without them.
+  const { replayRuns } = await import("../../replay/replay.ts");
+  const { writeReport } = await import("../../replay/report/index.ts");
   let runs;
   try {
     runs = await replayRuns(input, { baselines: options.baselines, onProgress: (run, done) => bar?.update(Math.round(done * 100), { run }) });
