@@ -1,7 +1,7 @@
 /**
  * Scheduling benchmark: `npm run bench` (all sizes) or `npm run bench -- --quick` (small sizes;
  * `-- --karpenter [--sizes 1000,5000]` for the Karpenter-shaped part alone, with its variant where
- * every pod's requests differ as well):
+ * every pod's requests differ as well; `-- --replay` for the replay benchmark alone, bench/replay.ts):
  * the synthetic workload (bench/workload.ts), then the Karpenter-shaped one of distinct pods
  * (bench/karpenter-shaped.ts) in-process and through the whole CLI (`tenon simulate` on the same
  * pods as a JSON List, and `tenon --help`), followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick) and
@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { resolveLaunch } from "../lib/scheduling/launch.ts";
 import { schedule } from "../lib/scheduling/scheduler.ts";
 import { runDisruptionBench } from "./disruption.ts";
+import { runReplayBench } from "./replay.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,11 @@ function main(argv: string[]): void {
   const childAt = argv.indexOf("--child");
   if (childAt >= 0) {
     process.stdout.write(`${JSON.stringify(measure(argv[childAt + 1] as Workload, Number(argv[childAt + 2])))}\n`);
+    return;
+  }
+  if (argv.includes("--replay")) {
+    // --replay: the replay benchmark alone (bench/replay.ts), a 24-hour trace through the real functions.
+    void runReplayBench();
     return;
   }
   const quick = argv.includes("--quick");

@@ -8,18 +8,10 @@ import type { NodePool, NodeSelectorRequirement } from "../lib/api/types.ts";
 import type { InstanceType, Offering } from "../lib/ports/instance-type.ts";
 import type { Pod } from "../lib/api/kubernetes.ts";
 import type { SchedulingInput } from "../lib/scheduling/types.ts";
+import { seededRandom } from "../lib/replay/trace/random.ts";
 
-/** mulberry32: small, fast, good enough for synthetic data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the replay's seeded PRNG): small, fast, good enough for synthetic data. */
+export const prng = seededRandom;
 
 export const ZONES = ["test-zone-1", "test-zone-2", "test-zone-3"];
 const GiB = 1024 ** 3;

@@ -1,9 +1,14 @@
 /**
- * A day in a cluster's life in a minute, on a simulated cluster and cloud, through Tenon's real
- * handlers on a virtual clock, with the state in memory:
+ * `npm run demo`: a short replay of the bundled diurnal example (examples/replay/), six hours of a
+ * web shop's day through Tenon's real functions, Tenon without consolidation and the baselines,
+ * with its report in report/ (`tenon replay`, docs/replay.md):
  *
- *   npm run demo -- [replicas=50] [cpu-per-pod=500m]      (npm run demo -- --help)
+ *   npm run demo                                   the replay, report in report/index.html
+ *   npm run demo -- story [replicas=50] [cpu=500m]  the step-by-step story below
+ *   npm run demo -- --help
  *
+ * The story is a day in a cluster's life in a minute, on a simulated cluster and cloud, through
+ * Tenon's real handlers on a virtual clock, with the state in memory:
  *  1. scale up: a Deployment is scaled up; kube-scheduler marks its pods Unschedulable, a
  *     forwarded event wakes the batcher, its delayed message wakes the provisioner, lifecycle
  *     ticks register and initialize the nodes, kube-scheduler binds the pods;
@@ -36,9 +41,18 @@ import { handler as provisioner } from "../functions/provisioner/handler.ts";
 
 const MAX_REPLICAS = 1000;
 
-export const DEMO_USAGE = `Usage: npm run demo -- [replicas] [cpu-per-pod]
+/** The replay `npm run demo` runs. */
+export const DEMO_REPLAY = ["replay", "-f", "examples/replay/01-diurnal-web-and-nightly-batch.yaml", "--hours", "6", "--seed", "1", "--out", "report"];
 
-Runs a day in a cluster's life on an in-memory cluster and cloud, through Tenon's real batcher,
+export const DEMO_USAGE = `Usage: npm run demo
+       npm run demo -- story [replicas] [cpu-per-pod]
+
+With no arguments: replays six hours of the bundled diurnal example
+(examples/replay/01-diurnal-web-and-nightly-batch.yaml) through Tenon's real functions, Tenon
+without consolidation and the baselines, prints the summary and writes report/index.html
+(tenon ${DEMO_REPLAY.join(" ")}).
+
+story: runs a day in a cluster's life on an in-memory cluster and cloud, through Tenon's real batcher,
 provisioner, lifecycle, consolidator, drift and interruption handlers on a virtual clock: a
 Deployment scaled up, then down (consolidation), a Spot interruption, and an AMI release rolled
 out under a disruption budget. Prints what each function did, and the nodes and price after each step.
@@ -296,9 +310,18 @@ export async function runDemo({ replicas, cpu }: DemoOptions, print: (line: stri
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  if (args[0] !== "story" && !args.some((a) => a === "-h" || a === "--help")) {
+    const { main } = await import("../lib/cli/main.ts");
+    if (args.length > 0) {
+      process.stderr.write(`error: unknown argument ${args[0]} (npm run demo, or npm run demo -- story [replicas] [cpu-per-pod])\n`);
+      process.exit(2);
+    }
+    process.exit(await main(["node", "tenon", ...DEMO_REPLAY]));
+  }
   let options: DemoOptions | "help";
   try {
-    options = parseDemoArgs(process.argv.slice(2));
+    options = parseDemoArgs(args[0] === "story" ? args.slice(1) : args);
   } catch (error) {
     if (!(error instanceof DemoUsageError)) throw error;
     process.stderr.write(`error: ${error.message}\n(npm run demo -- --help for usage)\n`);

@@ -24,8 +24,11 @@ export const ADAPTERS = [
 ] as const;
 /** The composition root. */
 export const WIRING = "wiring";
-/** Folders that sit at the edge and may import adapters and the wiring: the commands and the demo. */
-export const EDGES = ["cli", "simulate", "demo", "cloud"] as const;
+/**
+ * Folders that sit at the edge and may import adapters and the wiring: the commands, the demo,
+ * and the replay (its Tenon runs wire the real functions to the simulated world, as the demo does).
+ */
+export const EDGES = ["cli", "simulate", "demo", "cloud", "replay"] as const;
 
 export type Kind = "adapter" | "wiring" | "edge" | "core";
 

@@ -69,6 +69,12 @@ export interface ReplayInput {
   timing: ReplayTiming;
   /** DaemonSets running on every node they tolerate: their requests come off each node's room (optional). */
   daemonSets?: DaemonSet[];
+  /**
+   * The NodePools and EC2NodeClasses as written (Karpenter YAML, durations as strings): what the
+   * Tenon runs put in the simulated cluster, where Tenon's own controllers read them. Optional:
+   * runs that only need the parsed objects ignore it.
+   */
+  manifests?: { nodePools: Record<string, unknown>[]; nodeClasses: Record<string, unknown>[] };
 }
 
 /** One sample of a run, every `timing.sampleEveryMs`. */

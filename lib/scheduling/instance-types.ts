@@ -20,8 +20,28 @@ export interface PreparedType {
 
 const ALLOW_ALL = (): boolean => true;
 
+/**
+ * Each type's prepared form, by the type object: the catalog hands out the same frozen objects
+ * call after call, and a disruption pass builds its templates for every simulation it runs, so
+ * parsing a few hundred types' requirements each time dominated a replay's time. Only types
+ * whose offerings are frozen (the bundled catalog's) are remembered: a caller's own objects may
+ * change between calls.
+ */
+const prepared = new WeakMap<InstanceType, Omit<PreparedType, "order">>();
+
 export function prepareTypes(types: readonly InstanceType[]): PreparedType[] {
   return types.map((it, order) => {
+    let p = prepared.get(it);
+    if (!p) {
+      p = prepareType(it);
+      if (Object.isFrozen(it) && Object.isFrozen(it.offerings)) prepared.set(it, p);
+    }
+    return { ...p, order };
+  });
+}
+
+function prepareType(it: InstanceType): Omit<PreparedType, "order"> {
+  {
     const available = it.offerings.filter((o) => o.available);
     let reqs = Requirements.fromNodeSelector(it.requirements, normalizeLabelKey).intersect(Requirements.fromLabels(it.labels, normalizeLabelKey));
     if (!reqs.hasKey(LABEL_INSTANCE_TYPE)) reqs = reqs.with(Requirement.in(LABEL_INSTANCE_TYPE, [it.name]));
@@ -31,8 +51,8 @@ export function prepareTypes(types: readonly InstanceType[]): PreparedType[] {
       .with(Requirement.in(LABEL_CAPACITY_TYPE, available.map((o) => o.capacityType)));
     // The catalog's rule: a type that doesn't state a pod capacity takes 110 pods.
     const allocatable = it.allocatable.pods === undefined ? { ...it.allocatable, pods: 110 } : it.allocatable;
-    return { it, order, reqs, allocatable, capacity: it.capacity, offerings: available };
-  });
+    return { it, reqs, allocatable, capacity: it.capacity, offerings: available };
+  }
 }
 
 /** Cheapest available offering the requirements allow, or Infinity. */

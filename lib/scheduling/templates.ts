@@ -15,6 +15,7 @@ import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { prepareTypes, TypeCatalog } from "./instance-types.ts";
 import { untoleratedTaint } from "./taints.ts";
 import type { NodePoolOption } from "./types.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
 
 export interface NodePoolTemplate {
   readonly index: number;
@@ -42,13 +43,42 @@ export interface NodePoolTemplate {
  */
 export function wellKnownKeys(options: readonly NodePoolOption[]): ReadonlySet<string> {
   const keys = new Set<string>(WELL_KNOWN_LABEL_KEYS);
-  for (const o of options) {
-    for (const t of o.instanceTypes) {
-      for (const r of t.requirements) keys.add(normalizeLabelKey(r.key));
-      for (const k of Object.keys(t.labels)) keys.add(normalizeLabelKey(k));
-    }
-  }
+  for (const o of options) for (const k of sharedCatalog(o.instanceTypes).keys) keys.add(k);
   return keys;
+}
+
+interface SharedCatalog {
+  items: readonly InstanceType[];
+  catalog: TypeCatalog;
+  /** Every label key the types define, normalized. */
+  keys: readonly string[];
+}
+
+/** The last few lists prepared, newest first: a cluster's NodePools use a handful. */
+const recent: SharedCatalog[] = [];
+const RECENT_LIMIT = 8;
+
+/**
+ * The prepared catalog and label keys of an instance-type list, remembered while a list of the
+ * same frozen type objects, in the same order, comes back (the bundled catalog hands out the same
+ * frozen types call after call, and a disruption pass schedules dozens of simulations with them:
+ * rebuilding both each time was most of a replay's time). Lists of types that are not frozen are
+ * prepared afresh every time.
+ */
+function sharedCatalog(types: readonly InstanceType[]): SharedCatalog {
+  const hit = recent.find((r) => r.items.length === types.length && r.items.every((t, i) => t === types[i]));
+  if (hit) return hit;
+  const keys = new Set<string>();
+  for (const t of types) {
+    for (const r of t.requirements) keys.add(normalizeLabelKey(r.key));
+    for (const k of Object.keys(t.labels)) keys.add(normalizeLabelKey(k));
+  }
+  const out: SharedCatalog = { items: [...types], catalog: new TypeCatalog(prepareTypes(types)), keys: [...keys] };
+  if (types.every((t) => Object.isFrozen(t) && Object.isFrozen(t.offerings))) {
+    recent.unshift(out);
+    recent.length = Math.min(recent.length, RECENT_LIMIT);
+  }
+  return out;
 }
 
 /** A static NodePool (`spec.replicas` set) keeps a fixed node count and is never provisioned for pending pods. */
@@ -67,7 +97,7 @@ export function buildTemplates(options: readonly NodePoolOption[], daemonSets: r
       .intersect(Requirements.fromLabels(labels, normalizeLabelKey))
       .with(Requirement.in(LABEL_NODEPOOL, [name]));
     const taints = np.spec.template.spec.taints ?? [];
-    const catalog = new TypeCatalog(prepareTypes(o.instanceTypes));
+    const catalog = sharedCatalog(o.instanceTypes).catalog;
     const limits = Object.keys(np.spec.limits ?? {}).length ? parseResources(np.spec.limits) : undefined;
     const domainCache = new Map<string, string[]>();
     const template: NodePoolTemplate = {

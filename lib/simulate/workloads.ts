@@ -75,7 +75,8 @@ export function expandWorkloads(
   return out;
 }
 
-function podFor(workload: Workload, index: number): Pod {
+/** The pod `<name>-<index>` a workload's controller creates (the replay's expansion uses it too). */
+export function podFor(workload: Workload, index: number): Pod {
   const name = `${workload.metadata.name}-${index}`;
   const template = workload.spec.template;
   const labels: Record<string, string> = { ...(template.metadata?.labels ?? {}) };

@@ -5,6 +5,7 @@ import { registerExplain } from "./explain.ts";
 import { registerInstanceTypes } from "./instance-types.ts";
 import { registerNodeClaim } from "./nodeclaim.ts";
 import { registerNodePool } from "./nodepool.ts";
+import { registerReplay } from "./replay.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerValidate } from "./validate.ts";
 
@@ -12,6 +13,7 @@ import { registerValidate } from "./validate.ts";
 export function registerCommands(program: Command, io: CliIO): void {
   registerSimulate(program, io);
   registerDisrupt(program, io);
+  registerReplay(program, io);
   registerInstanceTypes(program, io);
   registerValidate(program, io);
   registerNodePool(program, io);
