@@ -1,6 +1,6 @@
 /**
  * Cluster Autoscaler's algorithm over one node group per NodePool, with its default flags
- * (kubernetes/autoscaler cluster-autoscaler, FAQ.md and the flag defaults; docs/replay-baselines.md):
+ * (kubernetes/autoscaler cluster-autoscaler, FAQ.md and the flag defaults; docs/replay.md):
  *
  * - every `--scan-interval` (10 s): pods the scheduler could not place, less those that fit on
  *   nodes still coming up, are bin-packed onto each group's template node; the group that wastes

@@ -2,7 +2,7 @@
  * The baselines' node groups: one per NodePool, of one fixed instance type, the way a platform team
  * would run an EKS managed node group or an Auto Scaling group behind Cluster Autoscaler.
  *
- * The type rule (docs/replay-baselines.md): among the NodePool's allowed types that fit its largest
+ * The type rule (docs/replay.md): among the NodePool's allowed types that fit its largest
  * pod (the component-wise maximum of its pods' requests, plus DaemonSet overhead), keep the 4-8 vCPU
  * sizes (when none fits, the smallest vCPU count that does), and take the one that covers the
  * NodePool's peak requests cheapest: price × max over cpu, memory and pods of peak / allocatable.

@@ -1,5 +1,5 @@
 /**
- * The replay's baselines (docs/replay-baselines.md): static node groups sized for the peak, and
+ * The replay's baselines (docs/replay.md): static node groups sized for the peak, and
  * Cluster Autoscaler's algorithm, each with one node group of a fixed instance type per NodePool,
  * on the same trace and the same physics (ReplayTiming) as the Tenon runs. Pure: no I/O, no clock.
  */

@@ -1,5 +1,5 @@
 /**
- * The replay's report (docs/replay-baselines.md): `dir/index.html`, one page that opens offline
+ * The replay's report (docs/replay.md): `dir/index.html`, one page that opens offline
  * with every run's charts (ECharts server-side SVG) and the summary table, and `dir/summary.json`
  * (ReplaySummary). `writeChartPng` (./png.ts) photographs one chart of a written page with a
  * headless browser. ECharts is loaded when a report is written, not when the CLI starts.
