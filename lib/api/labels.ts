@@ -20,6 +20,8 @@ export const LABEL_INITIALIZED = "karpenter.sh/initialized";
 export const LABEL_REGISTERED = "karpenter.sh/registered";
 export const LABEL_DO_NOT_SYNC_TAINTS = "karpenter.sh/do-not-sync-taints";
 export const ANNOTATION_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+/** Set by the PersistentVolume controller once a claim and its volume are bound to each other. */
+export const ANNOTATION_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
 /**
  * On a NodePool: what each of its nodes costs per hour beyond the instance (licences, agents,
  * support fees), in USD, e.g. "0.05". Added to every offering's price, so packing and

@@ -10,17 +10,15 @@
  *
  * Claims the kube-scheduler would refuse make the pod unschedulable with the reason, as Karpenter
  * does: a claim being deleted or Lost, a bound volume being deleted, a claim naming a volume
- * without the bind-completed annotation, and an unbound claim with no StorageClass or one that
- * binds Immediate.
+ * without the bind-completed annotation, and an unbound claim with the empty StorageClass or one
+ * that binds Immediate.
  */
-import { LABEL_HOSTNAME, normalizeLabelKey } from "../api/labels.ts";
+import { ANNOTATION_BIND_COMPLETED, LABEL_HOSTNAME, normalizeLabelKey } from "../api/labels.ts";
 import type { PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec, Pod } from "../api/kubernetes.ts";
 import { Requirement, Requirements } from "../requirements/index.ts";
 import type { VolumeObjects } from "./types.ts";
 
 const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
-/** Set by the PersistentVolume controller once a claim and its volume are bound to each other. */
-export const BIND_COMPLETED_ANNOTATION = "pv.kubernetes.io/bind-completed";
 
 /**
  * `alternatives`: the requirements the pod's volumes impose, any one of which will do; empty when
@@ -103,13 +101,17 @@ export class VolumeIndex {
       if (pv.metadata.deletionTimestamp) return `PersistentVolume ${spec.volumeName} of claim ${name} is being deleted`;
       // The kube-scheduler counts a claim as bound only once the PV controller has annotated it;
       // until then a claim naming its volume is an unbound Immediate claim, which it never schedules.
-      if (claim && claim.metadata.annotations?.[BIND_COMPLETED_ANNOTATION] === undefined) {
-        return `PersistentVolumeClaim ${name} names PersistentVolume ${spec.volumeName} but is not bound yet (no ${BIND_COMPLETED_ANNOTATION} annotation)`;
+      if (claim && claim.metadata.annotations?.[ANNOTATION_BIND_COMPLETED] === undefined) {
+        return `PersistentVolumeClaim ${name} names PersistentVolume ${spec.volumeName} but is not bound yet (no ${ANNOTATION_BIND_COMPLETED} annotation)`;
       }
       return volumeAlternatives(pv);
     }
-    const className = spec.storageClassName === undefined ? this.defaultClass : spec.storageClassName;
-    if (!className) return `PersistentVolumeClaim ${name} is unbound and names no StorageClass (and no default class is set), so no volume can be provisioned for it`;
+    // An unset class is the default class (the API server's admission fills it in). When the input
+    // names no default class the claim is taken as provisionable anywhere: `tenon simulate` input
+    // often leaves the cluster's classes out. The empty class is "no class": nothing provisions it.
+    if (spec.storageClassName === "") return `PersistentVolumeClaim ${name} is unbound and its storageClassName is empty (no class), so no volume will be provisioned for it`;
+    const className = spec.storageClassName ?? this.defaultClass;
+    if (!className) return undefined;
     const sc = this.classes.get(className);
     if (!sc) return `StorageClass ${className} of claim ${name} not found`;
     if (sc.volumeBindingMode === "Immediate") return `PersistentVolumeClaim ${name} is unbound and its StorageClass ${className} binds Immediate: it must be bound before its pod can schedule`;

@@ -44,7 +44,7 @@ describe("claims the kube-scheduler refuses launch nothing", () => {
     { name: "a Lost claim", volumes: { claims: [claim("data", { storageClassName: "gp3" }, { phase: "Lost" })], storageClasses: [gp3] }, reason: /PersistentVolumeClaim default\/data is Lost/ },
     { name: "a bound volume being deleted", volumes: { claims: [boundClaim("data", "pv-1")], volumes: [volume("pv-1", [zoneTerm(A)], {}, "2026-01-01T00:00:00Z")] }, reason: /PersistentVolume pv-1 of claim default\/data is being deleted/ },
     { name: "an unbound claim whose class binds Immediate", volumes: { claims: [claim("data", { storageClassName: "fast" })], storageClasses: [storageClass("fast", { volumeBindingMode: "Immediate" })] }, reason: /StorageClass fast binds Immediate/ },
-    { name: "an unbound claim with the empty storage class", volumes: { claims: [claim("data", { storageClassName: "" })], storageClasses: [gp3] }, reason: /default\/data is unbound and names no StorageClass/ },
+    { name: "an unbound claim with the empty storage class", volumes: { claims: [claim("data", { storageClassName: "" })], storageClasses: [gp3] }, reason: /default\/data is unbound and its storageClassName is empty/ },
     { name: "a claim naming its volume without the bind-completed annotation", volumes: { claims: [claim("data", { volumeName: "pv-1" })], volumes: [volume("pv-1", [zoneTerm(A)])] }, reason: /names PersistentVolume pv-1 but is not bound yet \(no pv\.kubernetes\.io\/bind-completed annotation\)/ },
   ];
   for (const c of cases) {
@@ -79,6 +79,11 @@ describe("ORed volume topology terms are alternatives", () => {
     const r = schedule(input({ pods: [apart("p0", "c0"), apart("p1", "c1")], volumes: objects({ claims: [boundClaim("c0", "pv-0"), boundClaim("c1", "pv-1")], volumes: pvs }) }));
     expect(r.unschedulable).toEqual([]);
     expect(new Set([zoneOf(r, "p0"), zoneOf(r, "p1")])).toEqual(new Set([A, B]));
+  });
+
+  it("leaves the launch every zone the volume allows, as one requirement (the fleet may fall back between them)", () => {
+    const r = schedule(input({ pods: [withClaims("p", ["c"])], volumes: objects({ claims: [boundClaim("c", "pv")], volumes: [volume("pv", [zoneTerm(A), zoneTerm(C)])] }) }));
+    expect(r.newNodeClaims[0]!.requirements.find((q) => q.key === ZONE)?.values).toEqual([A, C]);
   });
 
   it("uses every allowedTopologies term of a StorageClass", () => {
