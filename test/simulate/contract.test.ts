@@ -272,6 +272,24 @@ spec:
     expect(output.nodeClaims[0]!.requirements.find((r) => r.key === "topology.kubernetes.io/zone")?.values).toEqual(["zone-a", "zone-b"]);
   });
 
+  it("accepts NodePool labels and requirements in the kubernetes.io and k8s.io domains, and pods select them (Karpenter 1.9+)", async () => {
+    const pool = `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  template:
+    metadata: {labels: {team.kubernetes.io/owner: ml}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - {key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}
+        - {key: lane.k8s.io/class, operator: In, values: ["fast", "slow"]}`;
+    const { output } = await simulate(docs(pool, podYaml("ml", "100m", "  nodeSelector: {team.kubernetes.io/owner: ml, lane.k8s.io/class: fast}")));
+    expect(output.unschedulable).toEqual([]);
+    expect(output.nodeClaims[0]!.labels).toMatchObject({ "team.kubernetes.io/owner": "ml", "lane.k8s.io/class": "fast" });
+  });
+
   it("reports a pod whose PVC is missing as unschedulable, naming the claim", async () => {
     const volume = "  volumes: [{name: data, persistentVolumeClaim: {claimName: nowhere}}]";
     const { output } = await simulate(docs(NODEPOOL, podYaml("needs-pvc", "100m", volume)));
