@@ -6,6 +6,7 @@
  */
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
+import { MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type MinValuesPolicy, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;
@@ -38,6 +39,10 @@ export interface TenonConfig {
   readonly mode: TenonMode;
   /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
   readonly journalTtlDays: number | undefined;
+  /** Karpenter's PREFERENCE_POLICY (`Respect`, `Ignore`); undefined: the functions' default, Respect. */
+  readonly preferencePolicy: PreferencePolicy | undefined;
+  /** Karpenter's MIN_VALUES_POLICY (`Strict`, `BestEffort`); undefined: the functions' default, Strict. */
+  readonly minValuesPolicy: MinValuesPolicy | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -134,10 +139,15 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const journalTtlDays = ttlText === undefined ? undefined : Number(ttlText);
   if (journalTtlDays !== undefined && !(Number.isInteger(journalTtlDays) && journalTtlDays >= 1)) problem("journalTtlDays", `"${ttlText}" is not a whole number of days >= 1`);
 
+  const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
+  const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
+
   if (problems.length > 0) throw new InputError(problems);
   return {
     mode,
     journalTtlDays,
+    preferencePolicy,
+    minValuesPolicy,
     cluster: cluster as string,
     account,
     region,
@@ -150,6 +160,14 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     alarmTopicArn,
     logRetentionDays,
   };
+}
+
+/** `value` when it is one of `allowed` (or absent), else undefined after reporting it. */
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], problem: (reason: string) => void): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problem(`"${value}" is not one of ${allowed.join(", ")}`);
+  return undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
