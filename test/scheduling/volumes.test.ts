@@ -103,27 +103,35 @@ describe("ORed volume topology terms are alternatives", () => {
     expect(zoneOf(r, "p")).toBe(B);
   });
 
+  // Two volumes whose terms leave two combinations: (nvme disk and zone B) or (ebs disk and zone A).
+  const DISK = "example.com/disk";
+  const media = storageClass("media", { allowedTopologies: [{ matchLabelExpressions: [{ key: DISK, values: ["nvme"] }] }, { matchLabelExpressions: [{ key: DISK, values: ["ebs"] }] }] });
+  const placed = storageClass("placed", {
+    allowedTopologies: [
+      { matchLabelExpressions: [{ key: ZONE, values: [A] }, { key: DISK, values: ["ebs"] }] },
+      { matchLabelExpressions: [{ key: ZONE, values: [B] }, { key: DISK, values: ["nvme"] }] },
+    ],
+  });
+  const twoVolumes = objects({ claims: [claim("m", { storageClassName: "media" }), claim("z", { storageClassName: "placed" })], storageClasses: [media, placed] });
+
+  it("puts a pod on an existing node that meets its second remaining combination", () => {
+    const nvmeInB = existingNode("nvme-b", { labels: { [ZONE]: B, [DISK]: "nvme" } });
+    const ebsInA = existingNode("ebs-a", { labels: { [ZONE]: A, [DISK]: "ebs" } });
+    const ebsInB = existingNode("ebs-b", { labels: { [ZONE]: B, [DISK]: "ebs" } });
+    const r = schedule(input({ pods: [withClaims("p", ["m", "z"])], existingNodes: [ebsInB, ebsInA, nvmeInB], volumes: twoVolumes }));
+    // The first combination fits nvme-b; on the nodes tried before it, only the second fits ebs-a.
+    expect(placementOf(r)).toEqual({ p: "ebs-a" });
+  });
+
   it("tries the combinations of several volumes' terms that remain, in order, until one can launch", () => {
-    // Local NVMe disks exist only in zone C; the pod's volumes allow (nvme and zone B) or (ebs and zone A).
-    const DISK = "example.com/disk";
+    // Local NVMe disks exist only in zone C, so only (ebs and zone A) can launch.
     const disk = (value: string) => ({ key: DISK, operator: "In" as const, values: [value] });
     const types = [
       instanceType("ebs.4x", { cpu: "4", memory: "16Gi", price: 0.2, requirements: [disk("ebs")] }),
       instanceType("nvme.4x", { cpu: "4", memory: "16Gi", price: 0.1, zones: [C], requirements: [disk("nvme")] }),
     ];
     const pool = option(nodePool("default", { requirements: [{ key: DISK, operator: "In", values: ["ebs", "nvme"] }] }), types);
-    const media = storageClass("media", { allowedTopologies: [{ matchLabelExpressions: [{ key: DISK, values: ["nvme"] }] }, { matchLabelExpressions: [{ key: DISK, values: ["ebs"] }] }] });
-    const placed = storageClass("placed", {
-      allowedTopologies: [
-        { matchLabelExpressions: [{ key: ZONE, values: [A] }, { key: DISK, values: ["ebs"] }] },
-        { matchLabelExpressions: [{ key: ZONE, values: [B] }, { key: DISK, values: ["nvme"] }] },
-      ],
-    });
-    const r = schedule(input({
-      pods: [withClaims("p", ["m", "z"])],
-      nodePools: [pool],
-      volumes: objects({ claims: [claim("m", { storageClassName: "media" }), claim("z", { storageClassName: "placed" })], storageClasses: [media, placed] }),
-    }));
+    const r = schedule(input({ pods: [withClaims("p", ["m", "z"])], nodePools: [pool], volumes: twoVolumes }));
     expect(r.unschedulable).toEqual([]);
     expect(r.newNodeClaims[0]!.labels).toMatchObject({ [ZONE]: A, [DISK]: "ebs" });
   });
