@@ -35,14 +35,14 @@ export interface TenonConfig {
   /** Existing SNS topic the alarms notify; none means alarms only show in the console. */
   readonly alarmTopicArn: string | undefined;
   readonly logRetentionDays: number;
-  /** `live`, or `shadow`: every function decides and journals, and performs nothing (docs/explain.md). */
-  readonly mode: TenonMode;
-  /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
-  readonly journalTtlDays: number | undefined;
   /** Karpenter's PREFERENCE_POLICY (`Respect`, `Ignore`); undefined: the functions' default, Respect. */
   readonly preferencePolicy: PreferencePolicy | undefined;
   /** Karpenter's MIN_VALUES_POLICY (`Strict`, `BestEffort`); undefined: the functions' default, Strict. */
   readonly minValuesPolicy: MinValuesPolicy | undefined;
+  /** `live`, or `shadow`: every function decides and journals, and performs nothing (docs/explain.md). */
+  readonly mode: TenonMode;
+  /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
+  readonly journalTtlDays: number | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -130,6 +130,8 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   if (alarmTopicArn !== undefined && !TOPIC_ARN.test(alarmTopicArn)) problem("alarmTopicArn", `"${alarmTopicArn}" is not an SNS topic ARN`);
 
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
+  const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
+  const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
 
   const givenMode = optionalString(read("mode"));
   if (givenMode !== undefined && !(TENON_MODES as readonly string[]).includes(givenMode)) problem("mode", `"${givenMode}" is not one of ${TENON_MODES.join(", ")}`);
@@ -139,15 +141,10 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const journalTtlDays = ttlText === undefined ? undefined : Number(ttlText);
   if (journalTtlDays !== undefined && !(Number.isInteger(journalTtlDays) && journalTtlDays >= 1)) problem("journalTtlDays", `"${ttlText}" is not a whole number of days >= 1`);
 
-  const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
-  const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
-
   if (problems.length > 0) throw new InputError(problems);
   return {
     mode,
     journalTtlDays,
-    preferencePolicy,
-    minValuesPolicy,
     cluster: cluster as string,
     account,
     region,
@@ -159,6 +156,8 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     nodeRoleArns,
     alarmTopicArn,
     logRetentionDays,
+    preferencePolicy,
+    minValuesPolicy,
   };
 }
 
