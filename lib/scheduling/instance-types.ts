@@ -26,6 +26,7 @@ export interface PreparedType {
 
 const ALLOW_ALL = (): boolean => true;
 const NO_DAEMON: Resources = {};
+const NO_PORTS: readonly HostPort[] = [];
 
 export function prepareTypes(types: readonly InstanceType[]): PreparedType[] {
   return types.map((it, order) => {
@@ -38,7 +39,7 @@ export function prepareTypes(types: readonly InstanceType[]): PreparedType[] {
       .with(Requirement.in(LABEL_CAPACITY_TYPE, available.map((o) => o.capacityType)));
     // The catalog's rule: a type that doesn't state a pod capacity takes 110 pods.
     const allocatable = it.allocatable.pods === undefined ? { ...it.allocatable, pods: 110 } : it.allocatable;
-    return { it, order, reqs, allocatable, capacity: it.capacity, offerings: available, daemon: NO_DAEMON, daemonPorts: [] };
+    return { it, order, reqs, allocatable, capacity: it.capacity, offerings: available, daemon: NO_DAEMON, daemonPorts: NO_PORTS };
   });
 }
 

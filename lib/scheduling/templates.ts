@@ -75,7 +75,7 @@ export function buildTemplates(options: readonly NodePoolOption[], daemonSets: r
     const taints = np.spec.template.spec.taints ?? [];
     const daemons = daemonsFor(prepared, reqs, taints, allowUndefined);
     const catalog = new TypeCatalog(withDaemonOverhead(prepareTypes(o.instanceTypes), daemons));
-    const portSets = new Set(catalog.types.map((t) => t.daemonPorts));
+    const portSets = new Set(catalog.types.map((t) => (t.daemonPorts.length ? t.daemonPorts : NO_PORTS)));
     const limits = Object.keys(np.spec.limits ?? {}).length ? parseResources(np.spec.limits) : undefined;
     const domainCache = new Map<string, string[]>();
     const template: NodePoolTemplate = {
