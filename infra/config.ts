@@ -7,6 +7,7 @@
 import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/cloud/aws/instance-catalog-source.ts";
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
+import { MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type MinValuesPolicy, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;
@@ -35,6 +36,10 @@ export interface TenonConfig {
   /** Existing SNS topic the alarms notify; none means alarms only show in the console. */
   readonly alarmTopicArn: string | undefined;
   readonly logRetentionDays: number;
+  /** Karpenter's PREFERENCE_POLICY (`Respect`, `Ignore`); undefined: the functions' default, Respect. */
+  readonly preferencePolicy: PreferencePolicy | undefined;
+  /** Karpenter's MIN_VALUES_POLICY (`Strict`, `BestEffort`); undefined: the functions' default, Strict. */
+  readonly minValuesPolicy: MinValuesPolicy | undefined;
   /** `live`, or `shadow`: every function decides and journals, and performs nothing (docs/explain.md). */
   readonly mode: TenonMode;
   /** Days the decision journal is kept (JOURNAL_TTL_DAYS); undefined: the functions' default, 14. */
@@ -128,6 +133,8 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   if (alarmTopicArn !== undefined && !TOPIC_ARN.test(alarmTopicArn)) problem("alarmTopicArn", `"${alarmTopicArn}" is not an SNS topic ARN`);
 
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
+  const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
+  const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
 
   const givenMode = optionalString(read("mode"));
   if (givenMode !== undefined && !(TENON_MODES as readonly string[]).includes(givenMode)) problem("mode", `"${givenMode}" is not one of ${TENON_MODES.join(", ")}`);
@@ -158,7 +165,17 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     nodeRoleArns,
     alarmTopicArn,
     logRetentionDays,
+    preferencePolicy,
+    minValuesPolicy,
   };
+}
+
+/** `value` when it is one of `allowed` (or absent), else undefined after reporting it. */
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], problem: (reason: string) => void): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problem(`"${value}" is not one of ${allowed.join(", ")}`);
+  return undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -64,6 +64,9 @@ export class TenonStack extends Stack {
         PROVISIONER_QUEUE_URL: this.queues.provisioner.queue.queueUrl,
         CLUSTER_STATE_BUCKET: this.snapshots.bucket.bucketName,
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
+        // Karpenter's scheduling policies, for the provisioner's and consolidation's scheduling.
+        ...(config.preferencePolicy !== undefined ? { PREFERENCE_POLICY: config.preferencePolicy } : {}),
+        ...(config.minValuesPolicy !== undefined ? { MIN_VALUES_POLICY: config.minValuesPolicy } : {}),
         // `-c mode=shadow`: decide and journal, perform nothing (docs/explain.md).
         TENON_MODE: config.mode,
         ...(config.journalTtlDays !== undefined ? { JOURNAL_TTL_DAYS: String(config.journalTtlDays) } : {}),

@@ -20,6 +20,8 @@ export const LABEL_INITIALIZED = "karpenter.sh/initialized";
 export const LABEL_REGISTERED = "karpenter.sh/registered";
 export const LABEL_DO_NOT_SYNC_TAINTS = "karpenter.sh/do-not-sync-taints";
 export const ANNOTATION_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+/** Set by the PersistentVolume controller once a claim and its volume are bound to each other. */
+export const ANNOTATION_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
 /**
  * On a NodePool: what each of its nodes costs per hour beyond the instance (licences, agents,
  * support fees), in USD, e.g. "0.05". Added to every offering's price, so packing and
@@ -141,26 +143,6 @@ export function normalizeLabelKey(key: string): string {
   return Object.hasOwn(LABEL_ALIASES, key) ? LABEL_ALIASES[key]! : key;
 }
 
-/**
- * Keys in the kubernetes.io domain that a NodePool may still set: the stable and beta topology,
- * arch, os and instance-type keys. Karpenter v1.0-v1.8 lists them in its CRD; v1.9 dropped the
- * kubernetes.io and k8s.io rules. Tenon keeps them because it hands template labels to the kubelet
- * (`--node-labels`), and the kubelet refuses to register a node with other keys in those domains.
- */
-const KUBERNETES_IO_ALLOWED_KEYS: ReadonlySet<string> = new Set([
-  "beta.kubernetes.io/arch",
-  "beta.kubernetes.io/os",
-  "beta.kubernetes.io/instance-type",
-  "failure-domain.beta.kubernetes.io/zone",
-  "failure-domain.beta.kubernetes.io/region",
-  LABEL_ZONE,
-  LABEL_REGION,
-  LABEL_INSTANCE_TYPE,
-  LABEL_ARCH,
-  LABEL_OS,
-  LABEL_WINDOWS_BUILD,
-]);
-
 const KARPENTER_SH_ALLOWED_KEYS: ReadonlySet<string> = new Set([LABEL_CAPACITY_TYPE, LABEL_NODEPOOL]);
 const AWS_ALLOWED_KEYS: ReadonlySet<string> = new Set([...AWS_PROVIDER_LABEL_KEYS, LABEL_EC2NODECLASS]);
 
@@ -187,15 +169,9 @@ export function restrictedLabelReason(key: string, where: LabelUse): string | un
   const domain = domainOf(key);
   if (key === LABEL_HOSTNAME) return `label "${LABEL_HOSTNAME}" is restricted`;
   if (key === LABEL_NODEPOOL && where !== "nodeclaim-requirement") return `label "${LABEL_NODEPOOL}" is restricted`;
-  if (
-    domain.endsWith("kubernetes.io") &&
-    !KUBERNETES_IO_ALLOWED_KEYS.has(key) &&
-    !domain.endsWith("node.kubernetes.io") &&
-    !domain.endsWith("node-restriction.kubernetes.io")
-  ) {
-    return 'label domain "kubernetes.io" is restricted';
-  }
-  if (domain.endsWith("k8s.io") && !domain.endsWith("kops.k8s.io")) return 'label domain "k8s.io" is restricted';
+  // The kubernetes.io and k8s.io domains are open, as in Karpenter 1.9 and later: such labels reach
+  // the Node through registration (the NodeClaim's labels), never through the kubelet's
+  // --node-labels, which the NodeRestriction plugin would refuse (cloud/aws/userdata/node-labels.ts).
   if (domain.endsWith("karpenter.sh") && !KARPENTER_SH_ALLOWED_KEYS.has(key)) return 'label domain "karpenter.sh" is restricted';
   if (domain.endsWith("karpenter.k8s.aws") && !AWS_ALLOWED_KEYS.has(key)) return 'label domain "karpenter.k8s.aws" is restricted';
   return undefined;

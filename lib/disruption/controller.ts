@@ -96,6 +96,7 @@ export async function runDisruptionTick(
       nodePools: base.nodePools.map((o) => (o.nodeClass && byName.has(o.nodeClass.metadata.name) ? { ...o, nodeClass: byName.get(o.nodeClass.metadata.name)! } : o)),
       nodeClasses,
       podDisruptionBudgets,
+      scheduling: { preferencePolicy: settings.preferencePolicy, minValuesPolicy: settings.minValuesPolicy },
     };
     const decision = decideDisruptionTick({
       controller, nowMs, objects, records: observation.records, commands, ids: ports.ids, launchAttempts: settings.launchAttempts,

@@ -25,7 +25,7 @@ import { podKey } from "../api/kubernetes.ts";
 import { resolveLaunch } from "../scheduling/launch.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../scheduling/snapshot.ts";
-import type { ExistingNode, NewNodeClaim, Placement, SchedulingInput } from "../scheduling/types.ts";
+import type { ExistingNode, NewNodeClaim, Placement, SchedulingInput, SchedulingOptions } from "../scheduling/types.ts";
 import { allowance, describeBudget } from "./budgets.ts";
 import {
   buildViews,
@@ -55,6 +55,8 @@ export const BALANCED_THRESHOLD = 2;
 export interface DisruptionObjects extends ClusterObjects {
   nodeClasses: readonly EC2NodeClass[];
   podDisruptionBudgets: readonly PodDisruptionBudget[];
+  /** The scheduling policies moved pods are placed with (PREFERENCE_POLICY, MIN_VALUES_POLICY); default Karpenter's. */
+  scheduling?: SchedulingOptions;
 }
 
 export interface Command {
@@ -149,7 +151,7 @@ export interface PassOptions {
 export function disruptionPass(objects: DisruptionObjects, at: number, options: PassOptions = {}): PassResult {
   const only = options.only;
   const methods = new Set(only ? [only.method] : (options.methods ?? ALL_METHODS));
-  const { input, leaving, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }));
+  const { input, leaving, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }, objects.scheduling ? { scheduling: objects.scheduling } : {}));
   const views = buildViews(input.existingNodes, input.nodePools);
   const byName = new Map(views.map((v) => [v.name, v]));
 
@@ -432,7 +434,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
  * not, or undefined when they all fit.
  */
 export function podsFitWithout(objects: DisruptionObjects, candidates: ReadonlySet<string>): string | undefined {
-  const { input, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }));
+  const { input, givenBack } = leavingOut(buildSchedulingInput({ ...objects, persistentVolumes: unpinned(objects.persistentVolumes) }, objects.scheduling ? { scheduling: objects.scheduling } : {}));
   const leaving = input.existingNodes.filter((e) => candidates.has(e.name));
   const pods = leaving.flatMap((e) => e.pods.filter(isReschedulable));
   if (pods.length === 0) return undefined;

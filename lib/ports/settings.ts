@@ -30,7 +30,16 @@ export interface Settings {
   disruptionLeaseTtlMs: number;
   /** Decision journal entries (docs/explain.md) are kept this many days, then expire (DynamoDB TTL). */
   journalTtlDays: number;
+  /** Karpenter's PREFERENCE_POLICY: `Respect` pods' preferences while they can be met, or `Ignore` them all. */
+  preferencePolicy: PreferencePolicy;
+  /** Karpenter's MIN_VALUES_POLICY: `Strict` refuses a launch that can't meet minValues; `BestEffort` relaxes it. */
+  minValuesPolicy: MinValuesPolicy;
 }
+
+export const PREFERENCE_POLICIES = ["Respect", "Ignore"] as const;
+export type PreferencePolicy = (typeof PREFERENCE_POLICIES)[number];
+export const MIN_VALUES_POLICIES = ["Strict", "BestEffort"] as const;
+export type MinValuesPolicy = (typeof MIN_VALUES_POLICIES)[number];
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   batchIdleMs: 1_000,
@@ -46,4 +55,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   replacementTimeoutMs: 10 * 60_000,
   disruptionLeaseTtlMs: 150_000,
   journalTtlDays: 14,
+  preferencePolicy: "Respect",
+  minValuesPolicy: "Strict",
 });

@@ -162,7 +162,8 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   if (observation.provisionablePods.length === 0 && leaving.pods.length === 0) {
     return { relaunched: relaunch.length, created: [], ...countLaunches(relaunched), unschedulable: 0 };
   }
-  const input = buildSchedulingInput(clusterObjects(observation, leaving), { note: (message) => log.debug(message) });
+  const scheduling = { preferencePolicy: settings.preferencePolicy, minValuesPolicy: settings.minValuesPolicy };
+  const input = buildSchedulingInput(clusterObjects(observation, leaving), { note: (message) => log.debug(message), scheduling });
   const started = performance.now();
   const result: SchedulingResult = schedule(input);
   metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(performance.now() - started));

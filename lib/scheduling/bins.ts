@@ -120,9 +120,9 @@ export class ClaimBin {
     return this.reqs.get(key)?.singleValue();
   }
 
-  /** Requests plus DaemonSet overhead plus `extra`. */
+  /** The pods' requests plus `extra` (DaemonSet overhead is off each type's allocatable already). */
   need(extra: Resources): Record<string, number> {
-    const out: Record<string, number> = { ...this.template.daemonRequests };
+    const out: Record<string, number> = {};
     for (const name in this.requests) out[name] = (out[name] ?? 0) + this.requests[name]!;
     for (const name in extra) out[name] = (out[name] ?? 0) + extra[name]!;
     return out;
@@ -141,14 +141,17 @@ export class ClaimBin {
    * The types left if the claim had requirements `reqs` and needed `need`, cheapest first, or
    * undefined when none are.
    */
-  typesFor(reqs: Requirements, need: Resources): { types: PreparedType[]; prices: number[] } | undefined {
+  typesFor(reqs: Requirements, need: Resources, ports?: readonly HostPort[]): { types: PreparedType[]; prices: number[] } | undefined {
     const changed = reqs !== this.reqs;
+    // Only some types run a DaemonSet binding host ports: a pod binding ports keeps the others.
+    const portCheck = ports !== undefined && ports.length > 0 && this.template.daemonPortsVary;
     // Fast path: when even the smallest type takes `need`, every type does.
-    if (!changed && fits(need, this.smallest) && this.boundsOf === this.types) return { types: this.types, prices: this.prices };
+    if (!changed && !portCheck && fits(need, this.smallest) && this.boundsOf === this.types) return { types: this.types, prices: this.prices };
     const out: PreparedType[] = [];
     for (const t of this.types) {
       if (!fits(need, t.allocatable)) continue;
       if (changed && !typeCompatible(t, reqs)) continue;
+      if (portCheck && daemonPortClash(t, ports)) continue;
       out.push(t);
     }
     if (out.length === 0) return undefined;
@@ -205,8 +208,6 @@ export class ClaimBin {
       this.boundsOf = this.types;
     }
     const headroom: Record<string, number> = { ...this.largest };
-    const daemon = this.template.daemonRequests;
-    for (const name in daemon) headroom[name] = (headroom[name] ?? 0) - daemon[name]!;
     for (const name in this.requests) headroom[name] = (headroom[name] ?? 0) - this.requests[name]!;
     this.headroom = headroom;
   }
@@ -223,3 +224,11 @@ export class ClaimBin {
 }
 
 export type Bin = ExistingBin | ClaimBin;
+
+/** Whether a DaemonSet running on this type binds one of `ports`. */
+export function daemonPortClash(t: PreparedType, ports: readonly HostPort[]): boolean {
+  if (t.daemonPorts.length === 0) return false;
+  const usage = new HostPortUsage();
+  usage.add(t.daemonPorts);
+  return usage.conflict(ports) !== undefined;
+}

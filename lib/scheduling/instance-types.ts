@@ -6,6 +6,7 @@
 import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_ZONE, normalizeLabelKey } from "../api/labels.ts";
 import type { InstanceType, Offering } from "../ports/instance-type.ts";
 import type { Resources } from "../quantity/resources.ts";
+import type { HostPort } from "./host-ports.ts";
 import { Requirement, Requirements } from "../requirements/index.ts";
 
 export interface PreparedType {
@@ -13,12 +14,19 @@ export interface PreparedType {
   /** Position in the NodePool's catalog: the tie-breaker among equal prices. */
   readonly order: number;
   readonly reqs: Requirements;
+  /** What pods may use: the type's allocatable less `daemon` (a NodePool's types, templates.ts). */
   readonly allocatable: Resources;
   readonly capacity: Resources;
   readonly offerings: readonly Offering[];
+  /** Requests of the DaemonSets that would run on this type in its NodePool. */
+  readonly daemon: Resources;
+  /** Host ports those DaemonSets bind. */
+  readonly daemonPorts: readonly HostPort[];
 }
 
 const ALLOW_ALL = (): boolean => true;
+const NO_DAEMON: Resources = {};
+const NO_PORTS: readonly HostPort[] = [];
 
 /**
  * Each type's prepared form, by the type object: the catalog hands out the same frozen objects
@@ -51,7 +59,7 @@ function prepareType(it: InstanceType): Omit<PreparedType, "order"> {
       .with(Requirement.in(LABEL_CAPACITY_TYPE, available.map((o) => o.capacityType)));
     // The catalog's rule: a type that doesn't state a pod capacity takes 110 pods.
     const allocatable = it.allocatable.pods === undefined ? { ...it.allocatable, pods: 110 } : it.allocatable;
-    return { it, reqs, allocatable, capacity: it.capacity, offerings: available };
+    return { it, reqs, allocatable, capacity: it.capacity, offerings: available, daemon: NO_DAEMON, daemonPorts: NO_PORTS };
   }
 }
 

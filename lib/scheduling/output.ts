@@ -2,7 +2,7 @@
 import { LABEL_CAPACITY_TYPE, LABEL_HOSTNAME, LABEL_INSTANCE_TYPE, LABEL_ZONE } from "../api/labels.ts";
 import { Requirement } from "../requirements/index.ts";
 import type { ClaimBin, ExistingBin } from "./bins.ts";
-import { truncateTypes } from "./instance-types.ts";
+import { truncateTypes, type PreparedType } from "./instance-types.ts";
 import type { NewNodeClaim, Placement } from "./types.ts";
 
 export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim {
@@ -32,7 +32,8 @@ export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim 
   const labels: Record<string, string> = { ...reqs.labels(), ...claim.template.labels };
   const sortedLabels: Record<string, string> = {};
   for (const k of Object.keys(labels).sort()) sortedLabels[k] = labels[k]!;
-  const daemon = claim.template.daemonRequests;
+  // The DaemonSets' requests on whichever kept type is launched: at least the least of them.
+  const daemon = leastOverhead(kept);
   return {
     nodePoolName: claim.template.name,
     requirements: reqs.toNodeSelector(),
@@ -41,9 +42,20 @@ export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim 
     startupTaints: [...claim.template.startupTaints],
     instanceTypes: kept.map((t) => t.it),
     pods: [...claim.pods],
-    requests: claim.need({}),
+    requests: claim.need(daemon),
     daemonSetRequests: { ...daemon },
   };
+}
+
+function leastOverhead(types: readonly PreparedType[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (types.length === 0) return out;
+  for (const name in types[0]!.daemon) {
+    let least = Infinity;
+    for (const t of types) least = Math.min(least, t.daemon[name] ?? 0);
+    if (least > 0) out[name] = least;
+  }
+  return out;
 }
 
 export function toPlacements(existing: readonly ExistingBin[]): Placement[] {

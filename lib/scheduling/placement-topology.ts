@@ -64,6 +64,9 @@ export function applyTopology(
     const own = i < plan.ownCount;
     const self = own ? plan.selfSelects[i]! : false;
     const repels = g.kind === "anti-affinity" || g.kind === "inverse-anti-affinity";
+    // A self-affine pod none of whose own domains holds a pod of its group yet may start one in
+    // any of them, as the first pod of the group does (Karpenter: no compatible pod domain).
+    const seed = self && g.kind === "affinity" && g.total > 0 && !g.anyCountedIn(plan.nodeReqs.get(g.key));
     let single: string | undefined;
     if (fixedDomain) single = fixedDomain(g.key);
     else single = reqs.get(g.key)?.singleValue();
@@ -72,7 +75,7 @@ export function applyTopology(
         if (repels) continue; // a node without the label shares no domain with anyone
         return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain };
       }
-      const ok = g.key === LABEL_HOSTNAME ? g.allowed([single], self).length > 0 : memo.get(g, self).set.has(single);
+      const ok = seed || (g.key === LABEL_HOSTNAME ? g.allowed([single], self).length > 0 : memo.get(g, self).set.has(single));
       if (!ok) {
         // Counts only grow: repelling constraints and hostname spreads never recover on this node.
         const permanent = repels || (g.kind === "spread" && g.key === LABEL_HOSTNAME);
@@ -81,7 +84,7 @@ export function applyTopology(
       continue;
     }
     const cur = reqs.get(g.key);
-    const allowed = memo.get(g, self).list.filter((d) => !cur || cur.has(d));
+    const allowed = (seed ? memo.universe(g.key) : memo.get(g, self).list).filter((d) => !cur || cur.has(d));
     if (allowed.length === 0) {
       // Only a key no node can have leaves the node without a domain, sharing none.
       if (repels && memo.universe(g.key).length === 0) continue;

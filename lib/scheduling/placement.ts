@@ -6,7 +6,7 @@ import { LABEL_HOSTNAME } from "../api/labels.ts";
 import type { Pod } from "../api/kubernetes.ts";
 import { formatResource } from "../quantity/quantity.ts";
 import { Requirement, type Requirements } from "../requirements/index.ts";
-import { ClaimBin, type ExistingBin } from "./bins.ts";
+import { ClaimBin, daemonPortClash, type ExistingBin } from "./bins.ts";
 import { formatHostPort, HostPortUsage } from "./host-ports.ts";
 import type { RunContext } from "./context.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
@@ -60,7 +60,7 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   const need = claim.need(g.requests);
   const seen = new Map<Requirements, ReturnType<ClaimBin["typesFor"]>>();
   const typesFor = (r: Requirements) => {
-    if (!seen.has(r)) seen.set(r, claim.typesFor(r, need));
+    if (!seen.has(r)) seen.set(r, claim.typesFor(r, need, g.ports));
     return seen.get(r);
   };
   let reqs = merged;
@@ -95,24 +95,21 @@ function staticReason(plan: PodPlan, t: NodePoolTemplate): string | null {
     if (why) reason = `incompatible with NodePool ${t.name}: ${why}`;
   }
   if (!reason) {
-    const need = addResources(plan.group.requests, t.daemonRequests);
-    for (const name of Object.keys(need).sort()) {
-      const largest = t.catalog.largest[name] ?? 0;
-      if (need[name]! > largest) {
-        const daemon = t.daemonRequests[name] ? ` including ${formatResource(name, t.daemonRequests[name]!)} of DaemonSet overhead` : "";
-        reason = `no instance type in NodePool ${t.name} has enough ${name} (wants ${formatResource(name, need[name]!)}${daemon}, largest ${formatResource(name, largest)})`;
+    const requests = plan.group.requests;
+    for (const name of Object.keys(requests).sort()) {
+      const room = t.catalog.largest[name] ?? 0;
+      if (requests[name]! > room) {
+        // Name the type with the most room for it, and the DaemonSet overhead taken off there.
+        const roomiest = t.catalog.types.reduce<PreparedType | undefined>((best, it) => (!best || (it.allocatable[name] ?? 0) > (best.allocatable[name] ?? 0) ? it : best), undefined);
+        const overhead = roomiest?.daemon[name] ?? 0;
+        const daemon = overhead ? ` including ${formatResource(name, overhead)} of DaemonSet overhead` : "";
+        reason = `no instance type in NodePool ${t.name} has enough ${name} (wants ${formatResource(name, requests[name]! + overhead)}${daemon}, largest ${formatResource(name, room + overhead)})`;
         break;
       }
     }
   }
   plan.templateStatic[t.index] = reason;
   return reason;
-}
-
-function addResources(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = { ...a };
-  for (const name in b) out[name] = (out[name] ?? 0) + b[name]!;
-  return out;
 }
 
 /** Opens a new claim from `t` for the pod; returns PLACED or the reason it can't. */
@@ -128,7 +125,8 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   }
   const hostname = `hostname-placeholder-${ctx.nextHostname}`;
   const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
-  const need = addResources(g.requests, t.daemonRequests);
+  const need = g.requests;
+  const portCheck = g.ports.length > 0 && t.daemonPortsVary;
   const remaining = ctx.limits.remaining(t);
   const seen = new Map<Requirements, { types: PreparedType[]; prices: number[] } | undefined>();
   const typesFor = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
@@ -144,6 +142,7 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
     for (let i = 0; i < compat.types.length; i++) {
       const it = compat.types[i]!;
       if (!fits(need, it.allocatable) || !withinLimits(it.capacity, limits)) continue;
+      if (portCheck && daemonPortClash(it, g.ports)) continue;
       types.push(it);
       prices.push(compat.prices[i]!);
     }

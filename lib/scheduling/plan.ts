@@ -22,7 +22,11 @@ export interface PodGroup {
   readonly requests: Resources;
   readonly ports: readonly HostPort[];
   readonly node: PodNodeConstraints;
-  readonly volumeReqs: Requirements;
+  /**
+   * What the pod's volumes allow, as alternatives (any one will do); one unconstrained entry when
+   * they allow anything. Never part of the requirements spreads count nodes by (as in Karpenter).
+   */
+  readonly volumeAlts: readonly Requirements[];
   /** Set when the pod can't be scheduled whatever happens (bad quantity, missing volume). */
   readonly error?: string;
   readonly plans: Map<string, PodPlan>;
@@ -50,6 +54,11 @@ export interface PodPlan {
   counting?: TopologyGroup[];
   countingGeneration?: number;
   ownedInverse?: TopologyGroup[];
+  /**
+   * The same plan under each further volume alternative (only `nodeReqs` differs), tried in order
+   * on a bin when this one fails there; absent when the pod's volumes have one alternative.
+   */
+  variants?: PodPlan[];
 }
 
 export function planFor(group: PodGroup, state: RelaxState, topology: Topology): PodPlan {
@@ -58,20 +67,20 @@ export function planFor(group: PodGroup, state: RelaxState, topology: Topology):
   if (plan) return plan;
   const pod = group.rep;
   const node = group.node;
-  let nodeReqs = node.base.intersect(group.volumeReqs);
-  if (node.requiredTerms.length) nodeReqs = nodeReqs.intersect(node.requiredTerms[Math.min(state.requiredTerm, node.requiredTerms.length - 1)]!);
-  // Spread's nodeAffinityPolicy looks at required constraints only, never at preferences.
-  const strictReqs = nodeReqs;
+  let strictReqs = node.base;
+  if (node.requiredTerms.length) strictReqs = strictReqs.intersect(node.requiredTerms[Math.min(state.requiredTerm, node.requiredTerms.length - 1)]!);
+  // Spread's nodeAffinityPolicy looks at the pod's required constraints only: never at
+  // preferences, nor at where its volumes are (they narrow the node, not the nodes counted).
   const preferred = node.preferredTerms[state.preferredNodeDropped];
-  if (preferred) nodeReqs = nodeReqs.intersect(preferred);
+  const podReqs = preferred ? strictReqs.intersect(preferred) : strictReqs;
   const tolerations = pod.spec.tolerations ?? [];
   const terms = activeTopologyTerms(pod, state);
   const own = topology.groupsFor(pod, terms, strictReqs, tolerations);
   const inverse = topology.inverseFor(pod);
-  plan = {
+  const make = (volume: Requirements): PodPlan => ({
     group,
     state,
-    nodeReqs,
+    nodeReqs: podReqs.intersect(volume),
     tolerations,
     ignorePreferNoSchedule: state.toleratePreferNoSchedule,
     topo: [...own, ...inverse],
@@ -81,7 +90,9 @@ export function planFor(group: PodGroup, state: RelaxState, topology: Topology):
     removed: 0,
     seen: 0,
     templateStatic: [],
-  };
+  });
+  plan = make(group.volumeAlts[0]!);
+  if (group.volumeAlts.length > 1) plan.variants = group.volumeAlts.slice(1).map(make);
   group.plans.set(key, plan);
   return plan;
 }

@@ -90,16 +90,19 @@ export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups:
   return { groups, groupOf, specRank };
 }
 
+/** One alternative that constrains nothing: the pod has no volume topology. */
+const NO_VOLUME_ALTERNATIVES: readonly Requirements[] = [Requirements.EMPTY];
+
 function makeGroup(id: number, pod: Pod, requests: Resources | undefined, ports: HostPort[], why: string, volumes: VolumeIndex): PodGroup {
   const plans = new Map();
   const node = podNodeConstraints(pod);
-  if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeReqs: Requirements.EMPTY, error: `invalid resource quantity: ${why}`, plans };
+  if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: `invalid resource quantity: ${why}`, plans };
   const dra = draRequirementField(pod);
   if (dra !== undefined) {
     const error = `pod has Dynamic Resource Allocation requirements (${dra}), which Tenon does not schedule yet (as Karpenter with its default IGNORE_DRA_REQUESTS)`;
-    return { id, rep: pod, requests, ports: [], node, volumeReqs: Requirements.EMPTY, error, plans };
+    return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error, plans };
   }
   const vol = volumes.podRequirements(pod);
-  if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeReqs: Requirements.EMPTY, error: vol.error, plans };
-  return { id, rep: pod, requests, ports, node, volumeReqs: vol.requirements, plans };
+  if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: vol.error, plans };
+  return { id, rep: pod, requests, ports, node, volumeAlts: vol.alternatives.length ? vol.alternatives : NO_VOLUME_ALTERNATIVES, plans };
 }

@@ -14,7 +14,7 @@ import { LABEL_HOSTNAME } from "../api/labels.ts";
 import type { Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement } from "../requirements/index.ts";
-import { ClaimBin } from "./bins.ts";
+import { ClaimBin, daemonPortClash } from "./bins.ts";
 import type { RunContext } from "./context.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
@@ -39,7 +39,7 @@ interface Packed {
 }
 
 /** FFD of the claim's pods onto nodes of `type`; undefined when some pod doesn't fit it at all. */
-function packOnto(claim: ClaimBin, order: readonly number[], type: PreparedType, daemon: Resources): Packed[] | undefined {
+function packOnto(claim: ClaimBin, order: readonly number[], type: PreparedType): Packed[] | undefined {
   const bins: Packed[] = [];
   for (const i of order) {
     const req = claim.podRequests[i]!;
@@ -53,8 +53,9 @@ function packOnto(claim: ClaimBin, order: readonly number[], type: PreparedType,
       }
     }
     if (!target) {
-      const load = sum(daemon, {});
-      if (!fits(sum(load, req), type.allocatable)) return undefined;
+      // The type's allocatable is already less its DaemonSets' overhead.
+      const load: Record<string, number> = {};
+      if (!fits(req, type.allocatable)) return undefined;
       target = { load, members: [], ports: new HostPortUsage() };
       bins.push(target);
     }
@@ -89,7 +90,6 @@ export function repackClaims(ctx: RunContext): void {
     if (claim.pods.length < 2 || claim.template.limits || claim.pods.some(needsSharedHostname)) continue;
     const current = claim.price;
     const compat = claim.template.catalog.compatible(claim.reqs);
-    const daemon = claim.template.daemonRequests;
     const load = claim.requests;
     const promising: Array<{ t: PreparedType; est: number }> = [];
     for (let i = 0; i < compat.types.length; i++) {
@@ -104,7 +104,7 @@ export function repackClaims(ctx: RunContext): void {
     order.sort((a, b) => (claim.podRequests[b]!.cpu ?? 0) - (claim.podRequests[a]!.cpu ?? 0) || (claim.podRequests[b]!.memory ?? 0) - (claim.podRequests[a]!.memory ?? 0) || a - b);
     let best: { cost: number; bins: Packed[] } | undefined;
     for (const { t } of promising.slice(0, TYPES_TRIED)) {
-      const bins = packOnto(claim, order, t, daemon);
+      const bins = packOnto(claim, order, t);
       if (!bins || bins.length < 2) continue;
       let cost = 0;
       for (const b of bins) {
@@ -133,12 +133,15 @@ function split(ctx: RunContext, claim: ClaimBin, bins: Packed[], types: readonly
   for (const b of bins) {
     const kept: PreparedType[] = [];
     const keptPrices: number[] = [];
+    const ports = b.members.flatMap((i) => claim.podPorts[i]!);
+    const portCheck = ports.length > 0 && claim.template.daemonPortsVary;
     for (let i = 0; i < types.length; i++) {
-      if (fits(b.load, types[i]!.allocatable)) {
+      if (fits(b.load, types[i]!.allocatable) && !(portCheck && daemonPortClash(types[i]!, ports))) {
         kept.push(types[i]!);
         keptPrices.push(prices[i]!);
       }
     }
+    if (kept.length === 0) return undefined;
     const hostname = `hostname-placeholder-${ctx.nextHostname++}`;
     const reqs = claim.reqs.without(LABEL_HOSTNAME).with(Requirement.single(LABEL_HOSTNAME, hostname));
     if (ctx.minValuesStrict && unmetMinValues(kept, reqs)) return undefined;

@@ -16,12 +16,13 @@ import type { RunContext } from "./context.ts";
 import { PoolLimits } from "./limits.ts";
 import { toNewNodeClaim, toPlacements } from "./output.ts";
 import { AllowedMemo } from "./placement-topology.ts";
-import { NEVER, PLACED, tryClaim, tryExisting, tryNewClaim } from "./placement.ts";
+import { NEVER, NOT_NOW, PLACED, tryClaim, tryExisting, tryNewClaim, type BinOutcome } from "./placement.ts";
+import type { Bin } from "./bins.ts";
 import { planFor, type PodGroup, type PodPlan } from "./plan.ts";
 import { groupPods } from "./pod-groups.ts";
 import { ignoreAllPreferences, INITIAL_RELAX, relax, type RelaxState } from "./preferences.ts";
 import { repackClaims } from "./repack.ts";
-import { buildTemplates, isStaticNodePool } from "./templates.ts";
+import { buildTemplates, isStaticNodePool, type NodePoolTemplate } from "./templates.ts";
 import { Topology, type DomainSource } from "./topology.ts";
 import type { SchedulingInput, SchedulingResult, UnschedulablePod } from "./types.ts";
 import { VolumeIndex } from "./volume-topology.ts";
@@ -167,7 +168,9 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
       plan.removed++;
       continue;
     }
-    const outcome = bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
+    const outcome = plan.variants
+      ? tryBinVariants(ctx, bin, pod, plan, plan.variants, memo)
+      : bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
     if (outcome === PLACED) {
       placed = true;
       break;
@@ -184,7 +187,7 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
   if (placed) return undefined;
   const reasons: string[] = [];
   for (const t of ctx.templates) {
-    const outcome = tryNewClaim(ctx, t, pod, plan, memo);
+    const outcome = plan.variants ? tryNewClaimVariants(ctx, t, pod, plan, plan.variants, memo) : tryNewClaim(ctx, t, pod, plan, memo);
     if (outcome === PLACED) {
       // The new claim is already known to this plan's candidate list on the next pod.
       return undefined;
@@ -194,4 +197,32 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
   for (const name of ctx.staticPools) reasons.push(`NodePool ${name} is static (spec.replicas): not provisioned for pending pods`);
   if (reasons.length === 0) return "no NodePool can launch capacity for it and no existing node fits";
   return reasons.join("; ");
+}
+
+/** A new claim from `t` under each volume alternative in turn; the reasons of all when none fits. */
+function tryNewClaimVariants(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan: PodPlan, variants: readonly PodPlan[], memo: AllowedMemo): typeof PLACED | string {
+  let outcome = tryNewClaim(ctx, t, pod, plan, memo);
+  const why = new Set<string>();
+  for (let v = 0; outcome !== PLACED && v < variants.length; v++) {
+    why.add(outcome);
+    outcome = tryNewClaim(ctx, t, pod, variants[v]!, memo);
+  }
+  if (outcome === PLACED) return PLACED;
+  why.add(outcome);
+  return [...why].join(" / ");
+}
+
+function tryBin(ctx: RunContext, bin: Bin, pod: Pod, plan: PodPlan, memo: AllowedMemo): BinOutcome {
+  return bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
+}
+
+/** The bin under each volume alternative in turn: the first that places wins, as in Karpenter. */
+function tryBinVariants(ctx: RunContext, bin: Bin, pod: Pod, plan: PodPlan, variants: readonly PodPlan[], memo: AllowedMemo): BinOutcome {
+  let outcome = tryBin(ctx, bin, pod, plan, memo);
+  for (let v = 0; outcome !== PLACED && v < variants.length; v++) {
+    const next = tryBin(ctx, bin, pod, variants[v]!, memo);
+    // The bin is out for good only when it is out under every alternative.
+    outcome = next === PLACED || outcome === NOT_NOW ? (next === PLACED ? PLACED : NOT_NOW) : next;
+  }
+  return outcome;
 }

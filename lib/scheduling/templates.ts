@@ -3,16 +3,16 @@
  * nodepool label), taints, instance types, DaemonSet overhead and limits, in the order new claims
  * try them (weight descending, then name).
  */
-import { LABEL_NODEPOOL, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
+import { LABEL_HOSTNAME, LABEL_INITIALIZED, LABEL_NODEPOOL, LABEL_REGISTERED, WELL_KNOWN_LABEL_KEYS, normalizeLabelKey } from "../api/labels.ts";
 import type { NodePool, Taint } from "../api/types.ts";
-import type { DaemonSet, Pod } from "../api/kubernetes.ts";
+import type { DaemonSet, Pod, Toleration } from "../api/kubernetes.ts";
 import { parseResources, type Resources } from "../quantity/resources.ts";
 import { allowWellKnown, Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { LABEL_CAPACITY_TYPE, LABEL_ZONE } from "../api/labels.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
 import { draRequirementField, podRequests } from "./pod-requests.ts";
 import { podHostPorts, type HostPort } from "./host-ports.ts";
-import { prepareTypes, TypeCatalog } from "./instance-types.ts";
+import { prepareTypes, TypeCatalog, type PreparedType } from "./instance-types.ts";
 import { untoleratedTaint } from "./taints.ts";
 import type { NodePoolOption } from "./types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
@@ -26,10 +26,15 @@ export interface NodePoolTemplate {
   readonly labels: Record<string, string>;
   readonly taints: readonly Taint[];
   readonly startupTaints: readonly Taint[];
+  /**
+   * The NodePool's instance types; each one's `allocatable` is already less the DaemonSets that
+   * would run on it here (`daemon`), as Karpenter counts overhead per instance type.
+   */
   readonly catalog: TypeCatalog;
-  readonly daemonRequests: Resources;
-  /** Host ports the DaemonSets running on such a node bind. */
+  /** Host ports bound by DaemonSets that run on every instance type of the NodePool. */
   readonly daemonPorts: readonly HostPort[];
+  /** Whether some instance type runs a DaemonSet binding host ports (pods with host ports then check per type). */
+  readonly daemonPortsVary: boolean;
   /** Parsed spec.limits, or undefined when unlimited. */
   readonly limits: Resources | undefined;
   readonly allowUndefined: AllowUndefined;
@@ -88,6 +93,7 @@ export function isStaticNodePool(nodePool: NodePool): boolean {
 
 export function buildTemplates(options: readonly NodePoolOption[], daemonSets: readonly DaemonSet[]): NodePoolTemplate[] {
   const allowUndefined: AllowUndefined = allowWellKnown(wellKnownKeys(options));
+  const prepared = prepareDaemonSets(daemonSets);
   const sorted = [...options].sort((a, b) => (b.nodePool.spec.weight ?? 0) - (a.nodePool.spec.weight ?? 0) || cmp(a.nodePool.metadata.name, b.nodePool.metadata.name));
   return sorted.map((o, index) => {
     const np = o.nodePool;
@@ -97,7 +103,10 @@ export function buildTemplates(options: readonly NodePoolOption[], daemonSets: r
       .intersect(Requirements.fromLabels(labels, normalizeLabelKey))
       .with(Requirement.in(LABEL_NODEPOOL, [name]));
     const taints = np.spec.template.spec.taints ?? [];
-    const catalog = sharedCatalog(o.instanceTypes).catalog;
+    const daemons = daemonsFor(prepared, reqs, taints, allowUndefined);
+    // Without DaemonSet overhead on any type, the pool shares the prepared catalog of its type list.
+    const catalog = daemons.length === 0 ? sharedCatalog(o.instanceTypes).catalog : new TypeCatalog(withDaemonOverhead(prepareTypes(o.instanceTypes), daemons));
+    const portSets = new Set(catalog.types.map((t) => (t.daemonPorts.length ? t.daemonPorts : NO_PORTS)));
     const limits = Object.keys(np.spec.limits ?? {}).length ? parseResources(np.spec.limits) : undefined;
     const domainCache = new Map<string, string[]>();
     const template: NodePoolTemplate = {
@@ -109,10 +118,8 @@ export function buildTemplates(options: readonly NodePoolOption[], daemonSets: r
       taints,
       startupTaints: np.spec.template.spec.startupTaints ?? [],
       catalog,
-      ...(() => {
-        const d = daemonOverheadWithPorts(daemonSets, reqs, taints, allowUndefined);
-        return { daemonRequests: d.requests, daemonPorts: d.ports };
-      })(),
+      daemonPorts: portSets.size === 1 ? [...portSets][0]! : commonPorts(catalog.types),
+      daemonPortsVary: portSets.size > 1 && catalog.types.some((t) => t.daemonPorts.length > 0),
       limits,
       allowUndefined,
       domains(key) {
@@ -151,40 +158,105 @@ function templateDomains(reqs: Requirements, catalog: TypeCatalog, key: string):
   return [...set].sort();
 }
 
-/** Requests of the DaemonSets that would run on a node of this template. */
-export function daemonOverhead(daemonSets: readonly DaemonSet[], reqs: Requirements, taints: readonly Taint[], allowUndefined: AllowUndefined): Resources {
-  return daemonOverheadWithPorts(daemonSets, reqs, taints, allowUndefined).requests;
+/** A DaemonSet's pod as scheduling reads it, worked out once per run. */
+interface DaemonPod {
+  readonly name: string;
+  readonly tolerations: Toleration[];
+  /** Its required node constraints, one entry per required node-affinity term (ORed). */
+  readonly terms: Requirements[];
+  readonly requests: Resources;
+  readonly ports: HostPort[];
 }
 
-/** Requests and host ports of the DaemonSets that would run on such a node. */
-export function daemonOverheadWithPorts(
-  daemonSets: readonly DaemonSet[],
-  reqs: Requirements,
-  taints: readonly Taint[],
-  allowUndefined: AllowUndefined,
-): { requests: Resources; ports: HostPort[] } {
-  const total: Record<string, number> = {};
-  const ports: HostPort[] = [];
+function prepareDaemonSets(daemonSets: readonly DaemonSet[]): DaemonPod[] {
+  const out: DaemonPod[] = [];
   for (const ds of daemonSets) {
     const pod: Pod = { metadata: { name: ds.metadata.name, namespace: ds.metadata.namespace, labels: ds.spec.template.metadata?.labels }, spec: ds.spec.template.spec };
     // A DaemonSet needing DRA is left out, as its pods are (Karpenter with IGNORE_DRA_REQUESTS).
     if (draRequirementField(pod) !== undefined) continue;
-    // The DaemonSet controller ignores PreferNoSchedule; NoSchedule and NoExecute must be tolerated.
-    if (untoleratedTaint(pod.spec.tolerations ?? [], taints, true)) continue;
-    const c = podNodeConstraints(pod);
-    const nodeReqs = c.requiredTerms.length ? c.base.intersect(c.requiredTerms[0]!) : c.base;
-    if (c.requiredTerms.length > 1 && !c.requiredTerms.some((t) => reqs.isCompatible(c.base.intersect(t), allowUndefined))) continue;
-    if (c.requiredTerms.length <= 1 && !reqs.isCompatible(nodeReqs, allowUndefined)) continue;
     let requests: Resources;
     try {
       requests = podRequests(pod);
     } catch {
       continue; // a malformed DaemonSet quantity can't be counted; the DaemonSet is reported elsewhere
     }
-    for (const name in requests) total[name] = (total[name] ?? 0) + requests[name]!;
-    ports.push(...podHostPorts(pod));
+    const c = podNodeConstraints(pod);
+    // The DaemonSet controller pins each pod to its node by name, never by a hostname label.
+    const base = c.base.without(LABEL_HOSTNAME);
+    const terms = c.requiredTerms.length ? c.requiredTerms.map((t) => base.intersect(t.without(LABEL_HOSTNAME))) : [base];
+    out.push({ name: ds.metadata.name, tolerations: pod.spec.tolerations ?? [], terms, requests, ports: podHostPorts(pod) });
   }
-  return { requests: total, ports };
+  return out;
+}
+
+/**
+ * The DaemonSets whose pods would run on a node of this NodePool, each with the constraint terms
+ * that allow it. A node gets `karpenter.sh/registered` and `karpenter.sh/initialized` once up, so
+ * DaemonSets that select those labels count; the labels are only assumed here, never put on claims.
+ */
+function daemonsFor(daemons: readonly DaemonPod[], reqs: Requirements, taints: readonly Taint[], allowUndefined: AllowUndefined): Array<{ daemon: DaemonPod; terms: Requirements[] }> {
+  const node = reqs.with(Requirement.in(LABEL_REGISTERED, ["true"])).with(Requirement.in(LABEL_INITIALIZED, ["true"]));
+  const out: Array<{ daemon: DaemonPod; terms: Requirements[] }> = [];
+  for (const d of daemons) {
+    // The DaemonSet controller ignores PreferNoSchedule; NoSchedule and NoExecute must be tolerated.
+    if (untoleratedTaint(d.tolerations, taints, true)) continue;
+    const terms = d.terms.filter((t) => node.isCompatible(t, allowUndefined));
+    if (terms.length) out.push({ daemon: d, terms });
+  }
+  return out;
+}
+
+const ALLOW_ALL: AllowUndefined = () => true;
+const NO_PORTS: readonly HostPort[] = [];
+
+/**
+ * Each type with the requests and host ports of the DaemonSets that would run on it (a term of
+ * theirs meets the type's own labels, keys the type doesn't define aside), taken off its
+ * allocatable. A DaemonSet that no type meets adds nothing anywhere.
+ */
+function withDaemonOverhead(types: PreparedType[], daemons: ReadonlyArray<{ daemon: DaemonPod; terms: Requirements[] }>): PreparedType[] {
+  if (daemons.length === 0) return types;
+  const shared = new Map<string, { requests: Resources; ports: readonly HostPort[] }>();
+  return types.map((t) => {
+    const running = daemons.filter((d) => d.terms.some((term) => t.reqs.isCompatible(term, ALLOW_ALL)));
+    if (running.length === 0) return t;
+    const key = running.map((d) => d.daemon.name).join("\0");
+    let overhead = shared.get(key);
+    if (!overhead) {
+      const requests: Record<string, number> = {};
+      const ports: HostPort[] = [];
+      for (const { daemon } of running) {
+        for (const name in daemon.requests) requests[name] = (requests[name] ?? 0) + daemon.requests[name]!;
+        ports.push(...daemon.ports);
+      }
+      overhead = { requests, ports: ports.length ? ports : NO_PORTS };
+      shared.set(key, overhead);
+    }
+    const allocatable: Record<string, number> = { ...t.allocatable };
+    for (const name in overhead.requests) allocatable[name] = (allocatable[name] ?? 0) - overhead.requests[name]!;
+    return { ...t, allocatable, daemon: overhead.requests, daemonPorts: overhead.ports };
+  });
+}
+
+/** Host ports every type's DaemonSets bind. */
+function commonPorts(types: readonly PreparedType[]): readonly HostPort[] {
+  if (types.length === 0) return NO_PORTS;
+  const key = (p: HostPort) => `${p.ip}:${p.port}/${p.protocol}`;
+  let common = new Set(types[0]!.daemonPorts.map(key));
+  for (const t of types) {
+    const mine = new Set(t.daemonPorts.map(key));
+    common = new Set([...common].filter((k) => mine.has(k)));
+  }
+  return types[0]!.daemonPorts.filter((p) => common.has(key(p)));
+}
+
+/** Requests of the DaemonSets that would run on a node with these labels and taints. */
+export function daemonOverhead(daemonSets: readonly DaemonSet[], reqs: Requirements, taints: readonly Taint[], allowUndefined: AllowUndefined): Resources {
+  const total: Record<string, number> = {};
+  for (const { daemon } of daemonsFor(prepareDaemonSets(daemonSets), reqs, taints, allowUndefined)) {
+    for (const name in daemon.requests) total[name] = (total[name] ?? 0) + daemon.requests[name]!;
+  }
+  return total;
 }
 
 export function cmp(a: string, b: string): number {

@@ -12,7 +12,7 @@
 import { LABEL_HOSTNAME, normalizeLabelKey } from "../api/labels.ts";
 import type { Taint } from "../api/types.ts";
 import type { Pod, PodAffinityTerm, Toleration, TopologySpreadConstraint } from "../api/kubernetes.ts";
-import type { Requirements, AllowUndefined } from "../requirements/index.ts";
+import type { Requirement, Requirements, AllowUndefined } from "../requirements/index.ts";
 import { compileSelector, type CompiledSelector } from "./label-selector.ts";
 import { untoleratedTaint } from "./taints.ts";
 
@@ -79,6 +79,13 @@ export class TopologyGroup {
 
   count(domain: string): number {
     return this.counts.get(domain) ?? 0;
+  }
+
+  /** Whether some domain `req` allows (any, when undefined) already holds a pod this group counts. */
+  anyCountedIn(req: Requirement | undefined): boolean {
+    if (!req) return this.total > 0;
+    for (const [d, c] of this.counts) if (c > 0 && req.has(d)) return true;
+    return false;
   }
 
   private spreadMin(): number {
@@ -241,7 +248,8 @@ export class Topology {
     const selector = compileSelector(term.labelSelector, extra);
     // An empty namespaceSelector selects all namespaces; a non-empty one can't be evaluated
     // without Namespace objects, so the listed namespaces and the pod's own are used.
-    const everyNamespace = term.namespaceSelector !== undefined && !term.namespaceSelector.matchLabels && !term.namespaceSelector.matchExpressions;
+    const nsSel = term.namespaceSelector;
+    const everyNamespace = nsSel !== undefined && nsSel !== null && Object.keys(nsSel.matchLabels ?? {}).length === 0 && (nsSel.matchExpressions ?? []).length === 0;
     const ns = everyNamespace ? null : new Set(term.namespaces && term.namespaces.length ? term.namespaces : [pod.metadata.namespace || "default"]);
     if (ns && term.namespaceSelector && term.namespaces?.length) ns.add(pod.metadata.namespace || "default");
     return { key: normalizeLabelKey(term.topologyKey), ns, selector };

@@ -4,7 +4,7 @@
  * with a clear message instead of misbehaving.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import { DEFAULT_SETTINGS, type Settings } from "../ports/settings.ts";
+import { DEFAULT_SETTINGS, MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type Settings } from "../ports/settings.ts";
 import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
@@ -22,6 +22,17 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
   replacementTimeoutMs: "REPLACEMENT_TIMEOUT_MS",
   disruptionLeaseTtlMs: "DISRUPTION_LEASE_TTL_MS",
   journalTtlDays: "JOURNAL_TTL_DAYS",
+  preferencePolicy: "PREFERENCE_POLICY",
+  minValuesPolicy: "MIN_VALUES_POLICY",
+};
+
+type WordSetting = "preferencePolicy" | "minValuesPolicy";
+type NumberSetting = Exclude<keyof Settings, WordSetting>;
+
+/** Settings that take one of a few words (Karpenter's spelling), not a number. */
+const WORDS: Readonly<Record<WordSetting, readonly string[]>> = {
+  preferencePolicy: PREFERENCE_POLICIES,
+  minValuesPolicy: MIN_VALUES_POLICIES,
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -29,18 +40,27 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export function readSettings(env: Env): Settings {
   const problems: InputProblem[] = [];
   const out: Settings = { ...DEFAULT_SETTINGS };
+  const numbers: Partial<Record<NumberSetting, number>> = {};
+  const words: Partial<Record<WordSetting, string>> = {};
   for (const key of Object.keys(SETTINGS_ENV) as Array<keyof Settings>) {
     const name = SETTINGS_ENV[key];
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === "") continue;
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") continue;
+    if (Object.hasOwn(WORDS, key)) {
+      const allowed = WORDS[key as WordSetting];
+      if (allowed.includes(raw)) words[key as WordSetting] = raw;
+      else problems.push({ object: "environment", path: name, reason: `"${raw}" is not one of ${allowed.join(", ")}` });
+      continue;
+    }
     const value = Number(raw);
     const minimum = key === "launchAttempts" || key === "journalTtlDays" ? 1 : 0;
     if (!Number.isInteger(value) || value < minimum) {
       problems.push({ object: "environment", path: name, reason: `"${raw}" is not a whole number >= ${minimum}` });
       continue;
     }
-    out[key] = value;
+    numbers[key as NumberSetting] = value;
   }
+  Object.assign(out, numbers, words);
   if (problems.length === 0 && out.batchMaxMs < out.batchIdleMs) {
     problems.push({ object: "environment", path: SETTINGS_ENV.batchMaxMs, reason: `${out.batchMaxMs} is shorter than ${SETTINGS_ENV.batchIdleMs} (${out.batchIdleMs})` });
   }

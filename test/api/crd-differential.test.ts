@@ -58,7 +58,7 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
   {
     id: "requirements checked at run time by Karpenter",
     problem:
-      /^spec\.template\.spec\.requirements\[\d+\]\.(values(\[\d+\])?: (operator (Exists|DoesNotExist) takes no values|".*" is not a valid label value|none of .* is a known value of)|minValues: \d+ is more than the \d+ known value|key: label domain "(kubernetes\.io|k8s\.io)" is restricted)/,
+      /^spec\.template\.spec\.requirements\[\d+\]\.(values(\[\d+\])?: (operator (Exists|DoesNotExist) takes no values|".*" is not a valid label value|none of .* is a known value of)|minValues: \d+ is more than the \d+ known value)/,
   },
   { id: "template label keys that are not qualified names", problem: /^spec\.template\.metadata\.labels\[[^\]]*\]: ".*" is not a qualified name/ },
   // A Node with such a taint is refused by the API server; duplicates are refused by Karpenter at run time.

@@ -46,8 +46,6 @@ export const cases: Case[] = [
   ["karpenter.sh domain", (np) => requirement(np, { key: "karpenter.sh/initialized", operator: "Exists" }), [`${P}${REQ}[0].key: label domain "karpenter.sh" is restricted`]],
   ["karpenter.sh subdomain", (np) => requirement(np, { key: "x.karpenter.sh/team", operator: "Exists" }), [`${P}${REQ}[0].key: label domain "karpenter.sh" is restricted`]],
   ["karpenter.k8s.aws domain", (np) => requirement(np, { key: "karpenter.k8s.aws/instance-color", operator: "Exists" }), [`${P}${REQ}[0].key: label domain "karpenter.k8s.aws" is restricted`]],
-  ["kubernetes.io domain", (np) => requirement(np, { key: "kubernetes.io/team", operator: "Exists" }), [`${P}${REQ}[0].key: label domain "kubernetes.io" is restricted`]],
-  ["k8s.io domain", (np) => requirement(np, { key: "example.k8s.io/team", operator: "Exists" }), [`${P}${REQ}[0].key: label domain "k8s.io" is restricted`]],
   [
     "key with a space",
     (np) => requirement(np, { key: "my key", operator: "Exists" }),

@@ -327,7 +327,7 @@ describe("what moves, and where", () => {
         { name: "light", type: "big-8x", pods: [db] },
         { name: "heavy", type: "big-8x", pods: pods(3, "h", { cpu: "2" }) },
       ],
-      claims: [{ metadata: { name: "data-cache-0", namespace: "default" }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
+      claims: [{ metadata: { name: "data-cache-0", namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
       volumes: [
         {
           metadata: { name: "local-pv-1" },

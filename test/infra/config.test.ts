@@ -23,6 +23,15 @@ describe("readConfig", () => {
     expect(problems[0]).toContain("-c cluster=");
   });
 
+  it("accepts Karpenter's preferencePolicy and minValuesPolicy words, and names the key otherwise", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, preferencePolicy: "ignore", minValuesPolicy: "Lax" })).toEqual([
+      'preferencePolicy: "ignore" is not one of Respect, Ignore',
+      'minValuesPolicy: "Lax" is not one of Strict, BestEffort',
+    ]);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE }))).toMatchObject({ preferencePolicy: undefined, minValuesPolicy: undefined });
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" }))).toMatchObject({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
+  });
+
   it("accepts mode live or shadow and a whole number of journal days, and names the key otherwise", () => {
     expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "dry-run", journalTtlDays: "0" })).toEqual([
       'mode: "dry-run" is not one of live, shadow',

@@ -447,6 +447,15 @@ describe("TenonStack options", () => {
     for (const fn of live) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables["TENON_MODE"]).toBe("live");
   });
 
+  it("passes -c preferencePolicy and -c minValuesPolicy to every function as PREFERENCE_POLICY and MIN_VALUES_POLICY, and nothing when unset", () => {
+    const variables = (context: Record<string, string>) =>
+      Object.values(resourcesOfType(synthTemplate(context).template, "AWS::Lambda::Function")).map((fn) => (fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables);
+    const set = variables({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
+    expect(set.length).toBeGreaterThan(0);
+    for (const v of set) expect(v).toMatchObject({ PREFERENCE_POLICY: "Ignore", MIN_VALUES_POLICY: "BestEffort" });
+    for (const v of variables({})) expect(Object.keys(v)).not.toContain("PREFERENCE_POLICY");
+  });
+
   it("deploys to the account and region given, with literal ARNs", () => {
     const { stack } = synthTemplate({ account: "123456789012", region: "eu-central-1" });
     expect(stack.account).toBe("123456789012");

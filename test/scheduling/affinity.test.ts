@@ -41,6 +41,30 @@ describe("pod affinity", () => {
   });
 });
 
+const term2 = (security: string): PodAffinityTerm => ({ topologyKey: ZONE, labelSelector: { matchLabels: { security } } });
+
+describe("pod affinity across namespaces and node selectors (Karpenter's topology suite)", () => {
+  it("an empty namespaceSelector ({matchLabels: {}}) selects pods in every namespace", () => {
+    const target = pod({ name: "target", namespace: "other", cpu: "1", labels: { security: "s2" } });
+    const follower = pod({
+      name: "follower",
+      cpu: "1",
+      affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME, labelSelector: { matchLabels: { security: "s2" } }, namespaceSelector: { matchLabels: {} } }] } },
+    });
+    const r = schedule(input({ pods: [target, follower] }));
+    expect(placementOf(r).follower).toBe(placementOf(r).target);
+    expect(r.unschedulable).toEqual([]);
+  });
+
+  it("two self-affine pods whose node selectors can't share a zone get a node each", () => {
+    const selfAffine = (name: string, zone: string) =>
+      pod({ name, cpu: "1", labels: { security: "s1" }, nodeSelector: { [ZONE]: zone }, affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term2("s1")] } } });
+    const r = schedule(input({ pods: [selfAffine("in-b", ZONES[1]!), selfAffine("in-c", ZONES[2]!)] }));
+    expect(r.unschedulable).toEqual([]);
+    expect(r.newNodeClaims.map((c) => c.labels[ZONE]).sort()).toEqual([ZONES[1], ZONES[2]]);
+  });
+});
+
 describe("pod anti-affinity", () => {
   it("puts each pod of a hostname anti-affine group on its own node", () => {
     const r = schedule(input({ pods: pods(3, "web", { cpu: "1", labels: { app: "web" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term("web", HOSTNAME)] } } }) }));

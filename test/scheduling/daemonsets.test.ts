@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { schedule } from "../../lib/scheduling/scheduler.ts";
-import { daemonSet, existingNode, input, instanceType, nodePool, option, pods, ZONE } from "../support/builders.ts";
+import { daemonSet, existingNode, input, instanceType, nodePool, option, pod, pods, ZONE } from "../support/builders.ts";
 import { reasonOf } from "../support/scheduling.ts";
 
 const types = () => [2, 4].map((n) => instanceType(`t${n}`, { cpu: String(n), memory: `${4 * n}Gi`, price: 0.1 * n }));
@@ -46,3 +46,65 @@ describe("DaemonSet overhead on new nodes", () => {
     expect(r.existingNodes[0]!.pods).toHaveLength(1);
   });
 });
+
+describe("DaemonSet overhead per instance type, as Karpenter", () => {
+  const SIZE = "example.com/size";
+  const sized = () => [
+    instanceType("small", { cpu: "2", memory: "8Gi", price: 0.1, requirements: [{ key: SIZE, operator: "In", values: ["small"] }] }),
+    instanceType("large", { cpu: "4", memory: "16Gi", price: 0.2, requirements: [{ key: SIZE, operator: "In", values: ["large"] }] }),
+  ];
+  const onSize = (name: string, size: string, cpu: string, hostPort?: number) => {
+    const ds = daemonSet(name, { cpu, nodeSelector: { [SIZE]: size } });
+    if (hostPort) ds.spec.template.spec.containers[0]!.ports = [{ containerPort: hostPort, hostPort }];
+    return ds;
+  };
+  const withPort = (name: string, cpu: string, port: number) => {
+    const p = pod({ name, cpu });
+    p.spec.containers[0]!.ports = [{ containerPort: port, hostPort: port }];
+    return p;
+  };
+
+  it("counts a DaemonSet only on the instance types it would run on", () => {
+    const daemonSets = [onSize("small-agent", "small", "500m"), onSize("large-agent", "large", "3500m")];
+    const fits = schedule(input({ pods: [pod({ name: "p", cpu: "1" })], nodePools: [option(nodePool("default"), sized())], daemonSets }));
+    expect(fits.newNodeClaims.map((c) => c.instanceTypes.map((t) => t.name))).toEqual([["small"]]);
+    expect(fits.newNodeClaims[0]!.daemonSetRequests).toEqual({ cpu: 500, pods: 1 });
+    expect(fits.newNodeClaims[0]!.requests.cpu).toBe(1500);
+    // 1.8 cpu: too much beside the small agent on small, and beside the large agent on large.
+    const tooBig = schedule(input({ pods: [pod({ name: "big", cpu: "1800m" })], nodePools: [option(nodePool("default"), sized())], daemonSets }));
+    expect(tooBig.newNodeClaims).toEqual([]);
+    expect(reasonOf(tooBig, "big")).toContain("DaemonSet overhead");
+  });
+
+  it("ignores a DaemonSet no instance type meets", () => {
+    const nowhere = daemonSet("nowhere", { cpu: "2", nodeSelector: { "node.kubernetes.io/instance-type": "no-such-type" } });
+    const r = schedule(input({ pods: pods(1, "p", { cpu: "1500m" }), nodePools: [option(nodePool("default"), types())], daemonSets: [nowhere] }));
+    expect(r.newNodeClaims[0]!.instanceTypes.map((t) => t.name)).toEqual(["t2", "t4"]);
+    expect(r.newNodeClaims[0]!.daemonSetRequests).toEqual({});
+  });
+
+  it("counts DaemonSets that select karpenter.sh/initialized or karpenter.sh/registered, without putting those labels on the claim", () => {
+    const affinity = (key: string) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key, operator: "In" as const, values: ["true"] }] }] } } });
+    const daemonSets = [daemonSet("after-init", { cpu: "500m", affinity: affinity("karpenter.sh/initialized") }), daemonSet("after-register", { cpu: "500m", affinity: affinity("karpenter.sh/registered") })];
+    const r = schedule(input({ pods: pods(1, "p", { cpu: "1500m" }), nodePools: [option(nodePool("default"), types())], daemonSets }));
+    const claim = r.newNodeClaims[0]!;
+    expect(claim.daemonSetRequests).toEqual({ cpu: 1000, pods: 2 });
+    expect(claim.instanceTypes.map((t) => t.name)).toEqual(["t4"]);
+    expect(claim.requirements.map((q) => q.key)).not.toContain("karpenter.sh/initialized");
+    expect(Object.keys(claim.labels)).not.toContain("karpenter.sh/registered");
+  });
+
+  it("counts a DaemonSet's host ports only on the instance types it would run on", () => {
+    const daemonSets = [onSize("large-exporter", "large", "100m", 8080), onSize("small-exporter", "small", "100m", 8081)];
+    const r = schedule(input({ pods: [withPort("web", "100m", 8080)], nodePools: [option(nodePool("default"), sized())], daemonSets }));
+    expect(r.unschedulable).toEqual([]);
+    expect(r.newNodeClaims[0]!.instanceTypes.map((t) => t.name)).toEqual(["small"]);
+    // Two pods on port 8080 need two nodes, and neither may be large: 8080 is the large exporter's there.
+    const two = schedule(input({ pods: [withPort("a", "100m", 8080), withPort("b", "100m", 8080)], nodePools: [option(nodePool("default"), sized())], daemonSets }));
+    expect(two.newNodeClaims.map((c) => c.instanceTypes.map((t) => t.name))).toEqual([["small"], ["small"]]);
+    // Joining a claim opened by a pod without ports narrows it to the types where 8080 is free.
+    const joined = schedule(input({ pods: [pod({ name: "first", cpu: "1" }), withPort("web", "100m", 8080)], nodePools: [option(nodePool("default"), sized())], daemonSets }));
+    expect(joined.newNodeClaims.map((c) => [c.pods.map((p) => p.metadata.name), c.instanceTypes.map((t) => t.name)])).toEqual([[["first", "web"], ["small"]]]);
+  });
+});
+

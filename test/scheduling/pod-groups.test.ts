@@ -73,9 +73,10 @@ describe("groupPods", () => {
   });
 
   it("keeps pods with generic ephemeral volumes, and pods whose quantities don't parse, each to itself", () => {
-    const ephemeral = (name: string) => pod(name, (p) => (p.spec.volumes = [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: {} } } }]));
+    const ephemeral = (name: string) => pod(name, (p) => (p.spec.volumes = [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { storageClassName: "gp3" } } } }]));
     const broken = (name: string, cpu: string) => pod(name, (p) => (p.spec.containers[0]!.resources = { requests: { cpu } }));
-    const { groups } = groupPods([ephemeral("e1"), ephemeral("e2"), broken("b1", "lots"), broken("b2", "heaps")], NO_VOLUMES);
+    const gp3 = new VolumeIndex({ claims: [], volumes: [], storageClasses: [{ metadata: { name: "gp3" }, provisioner: "ebs.csi.aws.com" }] });
+    const { groups } = groupPods([ephemeral("e1"), ephemeral("e2"), broken("b1", "lots"), broken("b2", "heaps")], gp3);
     expect(groups.map((g) => [g.rep.metadata.name, g.error?.replace(/:.*/, "") ?? "ok"])).toEqual([
       ["e1", "ok"],
       ["e2", "ok"],

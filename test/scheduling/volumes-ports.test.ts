@@ -5,6 +5,12 @@ import { existingNode, input, pod, ZONE, ZONES } from "../support/builders.ts";
 import { placementOf, reasonOf } from "../support/scheduling.ts";
 
 const pvc = (name: string, spec: PersistentVolumeClaim["spec"]): PersistentVolumeClaim => ({ metadata: { name, namespace: "default" }, spec });
+/** A claim the PersistentVolume controller has bound to `volumeName`. */
+const bound = (name: string, volumeName: string, spec: PersistentVolumeClaim["spec"] = {}): PersistentVolumeClaim => ({
+  metadata: { name, namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } },
+  spec: { ...spec, volumeName },
+  status: { phase: "Bound" },
+});
 const sc = (name: string, o: Partial<StorageClass> = {}): StorageClass => ({ metadata: { name }, provisioner: "ebs.csi.aws.com", volumeBindingMode: "WaitForFirstConsumer", ...o });
 const withClaim = (name: string, claimName: string) => pod({ name, cpu: "1", volumes: [{ name: "data", persistentVolumeClaim: { claimName } }] });
 
@@ -14,7 +20,7 @@ describe("volume topology", () => {
       metadata: { name: "pv-1" },
       spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.ebs.csi.aws.com/zone", operator: "In", values: [ZONES[2]!] }] }] } } },
     };
-    const r = schedule(input({ pods: [withClaim("p", "data-p")], volumes: { claims: [pvc("data-p", { volumeName: "pv-1" })], volumes: [pv], storageClasses: [] } }));
+    const r = schedule(input({ pods: [withClaim("p", "data-p")], volumes: { claims: [bound("data-p", "pv-1")], volumes: [pv], storageClasses: [] } }));
     expect(r.newNodeClaims[0]!.labels[ZONE]).toBe(ZONES[2]);
   });
 

@@ -245,6 +245,51 @@ status: {allocatable: {cpu: "4", memory: 8Gi, pods: "20"}}`;
     expect(output.nodeClaims.flatMap((c) => c.pods)).toEqual(["default/beta"]);
   });
 
+  it("reports pods whose claims the kube-scheduler would refuse unschedulable, saying why, and launches nothing for them", async () => {
+    const claim = (name: string, extra: string) => `
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: ${name}, namespace: default${extra}}
+spec: {volumeName: pv-1}`;
+    const pv = `
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1}
+spec:
+  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1}
+  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [zone-a]}]}, {matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [zone-b]}]}]}}`;
+    const uses = (c: string) => `  volumes: [{name: data, persistentVolumeClaim: {claimName: ${c}}}]`;
+    const { output } = await simulate(
+      docs(NODEPOOL, pv, claim("going", ", deletionTimestamp: 2026-01-01T00:00:00Z, annotations: {pv.kubernetes.io/bind-completed: yes}"), claim("binding", ""),
+        claim("bound", ", annotations: {pv.kubernetes.io/bind-completed: yes}"), podYaml("a", "100m", uses("going")), podYaml("b", "100m", uses("binding")), podYaml("c", "100m", uses("bound"))),
+    );
+    expect(output.unschedulable).toEqual([
+      { pod: "default/a", reason: "PersistentVolumeClaim default/going is being deleted" },
+      { pod: "default/b", reason: "PersistentVolumeClaim default/binding names PersistentVolume pv-1 but is not bound yet (no pv.kubernetes.io/bind-completed annotation)" },
+    ]);
+    expect(output.nodeClaims.map((c) => c.pods)).toEqual([["default/c"]]);
+    // The volume's two node-affinity terms are two zones the claim may launch in.
+    expect(output.nodeClaims[0]!.requirements.find((r) => r.key === "topology.kubernetes.io/zone")?.values).toEqual(["zone-a", "zone-b"]);
+  });
+
+  it("accepts NodePool labels and requirements in the kubernetes.io and k8s.io domains, and pods select them (Karpenter 1.9+)", async () => {
+    const pool = `
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  template:
+    metadata: {labels: {team.kubernetes.io/owner: ml}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - {key: karpenter.sh/capacity-type, operator: In, values: ["on-demand"]}
+        - {key: lane.k8s.io/class, operator: In, values: ["fast", "slow"]}`;
+    const { output } = await simulate(docs(pool, podYaml("ml", "100m", "  nodeSelector: {team.kubernetes.io/owner: ml, lane.k8s.io/class: fast}")));
+    expect(output.unschedulable).toEqual([]);
+    expect(output.nodeClaims[0]!.labels).toMatchObject({ "team.kubernetes.io/owner": "ml", "lane.k8s.io/class": "fast" });
+  });
+
   it("reports a pod whose PVC is missing as unschedulable, naming the claim", async () => {
     const volume = "  volumes: [{name: data, persistentVolumeClaim: {claimName: nowhere}}]";
     const { output } = await simulate(docs(NODEPOOL, podYaml("needs-pvc", "100m", volume)));

@@ -35,6 +35,14 @@ describe("function settings from the environment", () => {
     expect(() => readMode({ TENON_MODE: "dry-run" })).toThrow('environment: TENON_MODE: "dry-run" is not one of live, shadow');
   });
 
+  it("take Karpenter's PREFERENCE_POLICY (Respect, Ignore) and MIN_VALUES_POLICY (Strict, BestEffort), Respect and Strict by default", () => {
+    expect(readSettings({})).toMatchObject({ preferencePolicy: "Respect", minValuesPolicy: "Strict" });
+    expect(readSettings({ PREFERENCE_POLICY: "Ignore", MIN_VALUES_POLICY: "BestEffort" })).toMatchObject({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
+    expect(() => readSettings({ PREFERENCE_POLICY: "ignore", MIN_VALUES_POLICY: "Lax" })).toThrow(
+      'environment: PREFERENCE_POLICY: "ignore" is not one of Respect, Ignore\nenvironment: MIN_VALUES_POLICY: "Lax" is not one of Strict, BestEffort',
+    );
+  });
+
   it("refuse a maximum window shorter than the idle window", () => {
     expect(() => readSettings({ BATCH_IDLE_MS: "5000", BATCH_MAX_MS: "1000" })).toThrow(/BATCH_MAX_MS: 1000 is shorter than BATCH_IDLE_MS/);
   });

@@ -59,7 +59,7 @@ import { markReady, nodeNameFor, registeredNode, type LaunchedInstance } from ".
 import { ObjectStore, Revisions } from "./object-store.ts";
 import { NodeHistory, PodHistory } from "./pod-history.ts";
 import { provisionedVolume } from "./volumes.ts";
-import { LABEL_ZONE } from "../../api/labels.ts";
+import { ANNOTATION_BIND_COMPLETED, LABEL_ZONE } from "../../api/labels.ts";
 import { VirtualClock } from "./virtual-clock.ts";
 import { schedule } from "../../scheduling/scheduler.ts";
 
@@ -550,6 +550,9 @@ export class SimulatedCluster implements Cluster {
       this.volumeStore.put(pv);
       this.claimStore.update(claim.metadata.name, namespace, (c) => {
         c.spec.volumeName = pv.metadata.name;
+        // What the PersistentVolume controller marks a finished binding with; the scheduler
+        // (as the kube-scheduler) counts a claim that names a volume as bound only with it.
+        c.metadata.annotations = { ...c.metadata.annotations, [ANNOTATION_BIND_COMPLETED]: "yes" };
         c.status = { phase: "Bound" };
       });
     }

@@ -154,13 +154,14 @@ export function planGroups(input: ReplayInput, policy: CapacityPolicy): { groups
 
   const groups: NodeGroup[] = [];
   plans.forEach((plan, i) => {
-    const daemon = plan.template.daemonRequests;
-    const need = addResources(largest[i]!, daemon);
+    // DaemonSet overhead is per type (only the DaemonSets that would run on it).
+    const daemonOf = (t: PreparedType) => daemonOverheadOf(plan.template, t);
+    const need = (t: PreparedType) => addResources(largest[i]!, daemonOf(t));
     // The preferred capacity type that some type fitting the largest pod offers.
     let ct: CapacityType = "on-demand";
     let fitting: PreparedType[] = [];
     for (const c of capacityTypesFor(plan.template, policy)) {
-      fitting = plan.types.filter((t) => zonesFor(input, plan.template, t, c).length > 0 && fitsIn(need, t.allocatable));
+      fitting = plan.types.filter((t) => zonesFor(input, plan.template, t, c).length > 0 && fitsIn(need(t), t.allocatable));
       ct = c;
       if (fitting.length > 0) break;
     }
@@ -170,7 +171,7 @@ export function planGroups(input: ReplayInput, policy: CapacityPolicy): { groups
     const pool = typical.length > 0 ? typical : fitting.filter((t) => vcpus(t) === smallest);
     const coverCost = (t: PreparedType): number => {
       const price = Math.min(...zonesFor(input, plan.template, t, ct).map((z) => z.price));
-      const usable = subtractResources(t.allocatable, daemon);
+      const usable = subtractResources(t.allocatable, daemonOf(t));
       let nodes = 0;
       for (const r of SIZE_KEYS) if ((peak[i]![r] ?? 0) > 0) nodes = Math.max(nodes, (peak[i]![r] ?? 0) / Math.max(1, usable[r] ?? 0));
       return price * nodes;
@@ -196,7 +197,7 @@ export function planGroups(input: ReplayInput, policy: CapacityPolicy): { groups
       zones: zonesFor(input, plan.template, chosen, ct),
       labels,
       taints: plan.template.taints,
-      podAllocatable: subtractResources(chosen.allocatable, daemon),
+      podAllocatable: subtractResources(chosen.allocatable, daemonOf(chosen)),
       allocatable: chosen.allocatable,
       maxNodes: maxNodesFor(plan.template, chosen),
       gpu: GPU_RESOURCES.some((r) => (chosen.allocatable[r] ?? 0) > 0),
@@ -225,10 +226,18 @@ export function planGroups(input: ReplayInput, policy: CapacityPolicy): { groups
   return { groups, pods };
 }
 
+/** The DaemonSet overhead a node of this type in this NodePool carries (the scheduler's per-type figure). */
+function daemonOverheadOf(template: NodePoolTemplate, t: PreparedType): Resources {
+  let byType = daemonCache.get(template);
+  if (!byType) daemonCache.set(template, (byType = new Map(template.catalog.types.map((x) => [x.it.name, x.daemon]))));
+  return byType.get(t.it.name) ?? {};
+}
+const daemonCache = new WeakMap<NodePoolTemplate, Map<string, Resources>>();
+
 function poolAccepts(plan: PoolPlan, pod: Pod, requests: Resources, input: ReplayInput): boolean {
   if (untoleratedTaint(pod.spec.tolerations ?? [], plan.template.taints, true)) return false;
   return plan.types.some((t) => {
-    if (!fitsIn(addResources(requests, plan.template.daemonRequests), t.allocatable)) return false;
+    if (!fitsIn(addResources(requests, daemonOverheadOf(plan.template, t)), t.allocatable)) return false;
     const base = { ...t.it.labels, ...plan.template.labels, [LABEL_INSTANCE_TYPE]: t.it.name };
     return input.zones.some((zone) => ["on-demand", "spot"].some((ct) => podAcceptsNode(pod, { ...base, [LABEL_ZONE]: zone, [LABEL_CAPACITY_TYPE]: ct }, [])));
   });

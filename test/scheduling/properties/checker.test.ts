@@ -238,5 +238,9 @@ describe("placement checker", () => {
     expect(kinds(checkSchedule(input([withClaim], [pool], { volumes: { claims: [unbound], volumes: [], storageClasses: [onlyB] } }), inA))).toEqual(["volume"]);
     const inB = result({ newNodeClaims: [claim("default", [small], [withClaim], zoneB)] });
     expect(checkSchedule(input([withClaim], [pool], { volumes: { claims: [unbound], volumes: [], storageClasses: [onlyB] } }), inB)).toEqual([]);
+    // A local volume's hostname is where it was: a new node elsewhere (in the volume's zone) is fine, the zone still holds.
+    const local = (zone: string) => ({ metadata: { name: "pv-1" }, spec: { local: { path: "/mnt/ssd" }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In" as const, values: ["old-host"] }, { key: "topology.kubernetes.io/zone", operator: "In" as const, values: [zone] }] }] } } } });
+    expect(checkSchedule(input([withClaim], [pool], { volumes: { claims: [boundClaim], volumes: [local("zone-a")], storageClasses: [] } }), inA)).toEqual([]);
+    expect(kinds(checkSchedule(input([withClaim], [pool], { volumes: { claims: [boundClaim], volumes: [local("zone-b")], storageClasses: [] } }), inA))).toEqual(["volume"]);
   });
 });

@@ -467,7 +467,7 @@ function requiredTerms(terms: NodeSelectorTerm[]): Pod {
 
 /**
  * Volume rules: a pod's claims must exist; a bound claim's PersistentVolume node affinity must hold
- * on the host; an unbound claim whose StorageClass lists allowed topologies (alternatives) must be
+ * on the host (but a local or hostPath volume's hostname); an unbound claim whose StorageClass lists allowed topologies (alternatives) must be
  * placeable there.
  */
 function volumeFailure(pod: Pod, host: Host, input: SchedulingInput): string | undefined {
@@ -483,7 +483,12 @@ function volumeFailure(pod: Pod, host: Host, input: SchedulingInput): string | u
     if (claim.spec.volumeName) {
       const pv = input.volumes.volumes.find((v) => v.metadata.name === claim.spec.volumeName);
       if (!pv) return `PersistentVolume ${claim.spec.volumeName} of claim ${claimName} does not exist`;
-      const terms = pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+      let terms = pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+      // A local or hostPath volume's hostname is where it was, not where a new node will be.
+      if (pv.spec.local !== undefined || pv.spec.hostPath !== undefined) {
+        const kept = terms.map((t) => ({ ...t, matchExpressions: (t.matchExpressions ?? []).filter((e) => e.key !== "kubernetes.io/hostname") }));
+        terms = kept.some((t, i) => t.matchExpressions.length === 0 && (terms[i]!.matchExpressions ?? []).length > 0) ? [] : kept;
+      }
       if (terms.length > 0 && nodeConstraintFailure(requiredTerms(terms), host.requirements, host.nodeName)) {
         return `PersistentVolume ${pv.metadata.name} is not reachable from here`;
       }

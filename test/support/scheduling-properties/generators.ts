@@ -200,7 +200,7 @@ function volumesFor(pods: readonly PodTraits[]): SchedulingInput["volumes"] {
     const claimName = `p-${i}-data`;
     if (t.volume.kind === "zonal-pv") {
       const pvName = `pv-${i}`;
-      volumes.claims.push({ metadata: { name: claimName, namespace: "default" }, spec: { storageClassName: "zonal", volumeName: pvName } });
+      volumes.claims.push({ metadata: { name: claimName, namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } }, spec: { storageClassName: "zonal", volumeName: pvName } });
       volumes.volumes.push({
         metadata: { name: pvName },
         spec: {
