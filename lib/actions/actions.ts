@@ -15,6 +15,7 @@ import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimConten
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { BatchReadyMessage } from "../ports/queue.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
+import type { MetricPoint } from "../ports/telemetry.ts";
 
 interface Decided {
   /** Why this action was decided, in words a person can act on. */
@@ -23,6 +24,8 @@ interface Decided {
   unit?: string;
   /** A metric (lib/ports/telemetry.ts METRIC) counted once when the action is applied. */
   metric?: string;
+  /** Karpenter's metrics with their dimensions (lib/metrics/karpenter.ts), emitted once when the action is applied. */
+  metrics?: MetricPoint[];
 }
 
 export type Action = Decided &
@@ -38,7 +41,11 @@ export type Action = Decided &
      * instance types (in preference order) are the objects the decision was made with; a record
      * left by an earlier run carries only names, so the option is absent or looked up by name.
      */
-    | { kind: "launch-nodeclaim"; name: string; record?: NodeClaimRecord; option: NodePoolOption | undefined; instanceTypes?: InstanceType[]; attempts: number }
+    | {
+        kind: "launch-nodeclaim"; name: string; record?: NodeClaimRecord; option: NodePoolOption | undefined; instanceTypes?: InstanceType[]; attempts: number;
+        /** Why the NodeClaim exists, for `karpenter_nodeclaims_created`: the disruption reason it replaces for (absent: provisioning). */
+        createdFor?: string;
+      }
     /**
      * Renew the lease and stop applying the rest of the list if it is no longer ours (fencing). With
      * `withdraw`, the records this list wrote are deleted again (unless someone changed them).

@@ -15,7 +15,11 @@ import type { EC2NodeClass } from "../api/types.ts";
 import type { Cloud } from "../ports/cloud.ts";
 import { listAll } from "../ports/cluster.ts";
 import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type DisruptionController } from "./commands.ts";
-import type { DisruptionObjects } from "./decide.ts";
+import type { DisruptionObjects, PassResult } from "./decide.ts";
+import { buildViews } from "./cluster.ts";
+import { nodePoolGauges } from "./gauges.ts";
+import { buildSchedulingInput } from "../scheduling/snapshot.ts";
+import { emit, type MetricPoint } from "../ports/telemetry.ts";
 import type { WakeTrigger } from "./wake.ts";
 
 export type { DisruptionController };
@@ -64,6 +68,26 @@ export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], c
   );
 }
 
+/** The consolidator's scheduled tick runs every minute: pods that became Ready in the last minute get their startup duration reported once. */
+export const CONSOLIDATOR_TICK_MS = 60_000;
+
+/**
+ * Karpenter's gauges from what this tick observed (gauges.ts): the pass's views when it ran one,
+ * otherwise (a command in flight) the same views built afresh. Startup durations only on the
+ * scheduled tick, whose window does not overlap the previous one.
+ */
+function observedGauges(objects: DisruptionObjects, pass: PassResult | undefined, nowMs: number, trigger: WakeTrigger): MetricPoint[] {
+  const views = pass?.views ?? buildViews(buildSchedulingInput(objects).existingNodes, objects.nodePools);
+  return nodePoolGauges({
+    nodePools: objects.nodePools,
+    views,
+    pendingPods: objects.pods.filter((p) => !p.spec.nodeName),
+    nowMs,
+    ...(pass ? { eligible: pass.eligible } : {}),
+    ...(trigger === "tick" ? { startupWindowMs: CONSOLIDATOR_TICK_MS } : {}),
+  });
+}
+
 export async function runDisruptionTick(
   ports: FullPorts,
   controller: DisruptionController,
@@ -103,6 +127,7 @@ export async function runDisruptionTick(
       timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
     });
     await executor.execute(decision.actions);
+    if (controller === "consolidation") emit(ports.metrics, observedGauges(objects, decision.pass, nowMs, trigger));
     for (const step of decision.steps) log.info(step, { controller });
     const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);
     const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);
