@@ -17,6 +17,7 @@ import type { ProvisionerQueue } from "../ports/queue.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
 import { launchRecord, type LaunchPorts } from "./launch.ts";
 import { emit } from "../ports/telemetry.ts";
+import { publishEvent } from "./events.ts";
 import { nodeClaimCreated } from "../metrics/karpenter.ts";
 
 /** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
@@ -182,8 +183,8 @@ export class PortExecutor implements Executor {
         log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
         return;
       case "record-event":
-        await cluster.recordEvent(action.event);
-        return;
+        // "deduplicated": a run published the same event within its dedupe timeout (events.ts).
+        return (await publishEvent(this.ports, action.event)) === "deduplicated" ? "deduplicated" : undefined;
       case "cordon-node":
         await cluster.setNodeUnschedulable(action.node, true);
         return;

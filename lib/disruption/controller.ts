@@ -18,6 +18,7 @@ import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type Disrup
 import type { DisruptionObjects, PassResult } from "./decide.ts";
 import { buildViews } from "./cluster.ts";
 import { nodePoolGauges } from "./gauges.ts";
+import { passEvents } from "./events.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import { emit, type MetricPoint } from "../ports/telemetry.ts";
 import type { WakeTrigger } from "./wake.ts";
@@ -126,7 +127,9 @@ export async function runDisruptionTick(
       lease: { name: DISRUPTION_LEASE, holder, token: lease.token, ttlMs: settings.disruptionLeaseTtlMs },
       timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
     });
-    await executor.execute(decision.actions);
+    // The consolidator's pass also says why nodes stay (Unconsolidatable, DisruptionBlocked), deduplicated across ticks.
+    const events = controller === "consolidation" && decision.pass ? passEvents(decision.pass) : [];
+    await executor.execute([...decision.actions, ...events]);
     if (controller === "consolidation") emit(ports.metrics, observedGauges(objects, decision.pass, nowMs, trigger));
     for (const step of decision.steps) log.info(step, { controller });
     const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);

@@ -84,6 +84,8 @@ export interface PassResult {
   views: NodeView[];
   /** Nodes each method could take now (candidates no do-not-disrupt or PDB blocks): Karpenter's eligible nodes by reason. */
   eligible: Partial<Record<DisruptionReason, number>>;
+  /** Candidates a do-not-disrupt annotation or a PodDisruptionBudget keeps from any graceful disruption, by name. */
+  blocked: Set<string>;
 }
 
 interface Candidate {
@@ -251,6 +253,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
   const whatIf = new WhatIf(input, destination, held);
   const priceTotals = balancedTotals(candidates);
 
+  const blocked = new Set(candidates.filter((c) => c.blocker).map((c) => c.view.name));
   const eligibleNodes: Partial<Record<DisruptionReason, number>> = { Empty: 0, Underutilized: 0, Drifted: 0 };
   for (const c of candidates) {
     if (c.drift && (!c.blocker || c.eventual)) eligibleNodes.Drifted!++;
@@ -268,7 +271,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
       if (reason === undefined) reason = method ? `not evaluated: this pass already decided ${method} (one command per pass)` : "nothing to do";
       notDisrupted.push({ view, reason });
     }
-    return { at, method, commands, expired, notDisrupted, views, eligible: eligibleNodes };
+    return { at, method, commands, expired, notDisrupted, views, eligible: eligibleNodes, blocked };
   };
 
   // ---- emptiness ----

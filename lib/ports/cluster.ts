@@ -140,6 +140,12 @@ export interface ClusterEvent {
   type: "Normal" | "Warning";
   reason: string;
   message: string;
+  /**
+   * Deduplication as Karpenter's recorder does it: the same reason with the same values (usually
+   * the object's uid) is published at most once per `timeoutMs` (default 2 minutes), across runs
+   * (lib/actions/events.ts keeps the claims in the store). Absent: published every time.
+   */
+  dedupe?: { values: string[]; timeoutMs?: number };
 }
 
 export interface PodChange {
@@ -283,12 +289,18 @@ export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
     type: "Normal",
     reason: "Nominated",
     message: `Pod should schedule on NodeClaim ${nodeClaimName}`,
+    dedupe: { values: [podIdentity(pod)] },
   };
 }
 
 /** The event a pod gets when no NodePool can host it, with the reason a person can act on. */
 export function failedSchedulingEvent(pod: Pod, reason: string): ClusterEvent {
-  return { involvedObject: podRef(pod), type: "Warning", reason: "FailedScheduling", message: reason };
+  return { involvedObject: podRef(pod), type: "Warning", reason: "FailedScheduling", message: reason, dedupe: { values: [podIdentity(pod)], timeoutMs: 5 * 60_000 } };
+}
+
+/** The pod's uid, or its namespace and name when it has none (a pod built by hand). */
+function podIdentity(pod: Pod): string {
+  return pod.metadata.uid || `${pod.metadata.namespace || "default"}/${pod.metadata.name}`;
 }
 
 /** Phrasing for one NodePool's refusal, e.g. `incompatible with NodePool gpu because no instance type has nvidia.com/gpu`. */

@@ -184,6 +184,12 @@ export interface DisruptionCommandRecord extends DisruptionCommandContent {
 }
 
 export interface Store extends UnavailableOfferingsStore, JournalStore {
+  /**
+   * Claims the right to publish the Event whose dedupe key is `key` until `nowMs + timeoutMs`:
+   * true when no unexpired claim exists (this one is written, atomically), false when one does
+   * (another run, or an earlier one, published it within the timeout).
+   */
+  claimEvent(key: string, nowMs: number, timeoutMs: number): Promise<boolean>;
   /** Creates the record if absent; the same content again is a no-op; different content is a conflict ("exists"). */
   createNodeClaim(content: NodeClaimContent, nowMs: number): Promise<CreateNodeClaimResult>;
   getNodeClaim(name: string): Promise<NodeClaimRecord | undefined>;

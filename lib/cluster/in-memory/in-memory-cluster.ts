@@ -98,6 +98,9 @@ export interface SimulatedClusterOptions {
 export interface RecordedEvent extends ClusterEvent {
   source: "tenon" | "default-scheduler";
   atMs: number;
+  /** Times the same event (object, reason, message) was recorded: the API server's aggregation. */
+  count: number;
+  lastAtMs: number;
 }
 
 export class SimulatedCluster implements Cluster {
@@ -396,7 +399,7 @@ export class SimulatedCluster implements Cluster {
 
   private record(event: ClusterEvent, source: RecordedEvent["source"]): void {
     const ref = event.involvedObject;
-    const duplicate = this.recorded.some(
+    const duplicate = this.recorded.find(
       (e) =>
         e.source === source &&
         e.reason === event.reason &&
@@ -405,7 +408,10 @@ export class SimulatedCluster implements Cluster {
         e.involvedObject.name === ref.name &&
         (e.involvedObject.namespace ?? "") === (ref.namespace ?? ""),
     );
-    if (!duplicate) this.recorded.push({ ...structuredClone(event), source, atMs: this.clock.now() });
+    if (duplicate) {
+      duplicate.count++;
+      duplicate.lastAtMs = this.clock.now();
+    } else this.recorded.push({ ...structuredClone(event), source, atMs: this.clock.now(), count: 1, lastAtMs: this.clock.now() });
   }
 
   /** Arms one reconcile `reactionMs` from now; passes `value` through for call-site brevity. */

@@ -48,6 +48,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     getLease: (name: string) => coordination.getLease(ctx, name),
 
     markUnavailable: (key: OfferingKey, reason: string, expiresAtMs: number) => coordination.markUnavailable(ctx, key, reason, expiresAtMs),
+    claimEvent: (key: string, nowMs: number, timeoutMs: number) => coordination.claimEvent(ctx, key, nowMs, timeoutMs),
     listUnavailable: (nowMs: number) => coordination.listUnavailable(ctx, nowMs),
 
     putConfigObject: (kind: ConfigKind, name: string, raw: unknown, nowMs: number, opts?: PutConfigObjectOptions) =>
