@@ -225,6 +225,11 @@ export interface ClusterWriter {
   deleteNode(name: string): Promise<"deleted" | "not-found">;
   /** Writes the whole conditions list to the object's status subresource. */
   setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found">;
+  /**
+   * Merges `status` into the object's status subresource (a JSON merge patch: the fields given are
+   * replaced whole, lists included; the others are kept). The spec is never touched.
+   */
+  patchCustomObjectStatus(kind: CustomObjectKind, name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
   /** Records an Event. Retrying the same event is harmless. */
   recordEvent(event: ClusterEvent): Promise<void>;
   /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */

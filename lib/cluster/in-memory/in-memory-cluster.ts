@@ -362,10 +362,14 @@ export class SimulatedCluster implements Cluster {
     return this.deleteNodeObject(name) ? "deleted" : "not-found";
   }
 
-  async setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+  setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+    return this.patchCustomObjectStatus(kind, name, { conditions });
+  }
+
+  async patchCustomObjectStatus(kind: CustomObjectKind, name: string, patch: Record<string, unknown>): Promise<"written" | "not-found"> {
     const updated = this.customStores[kind].update(name, undefined, (object) => {
       const status = (object.status ?? {}) as Record<string, unknown>;
-      object.status = { ...status, conditions: structuredClone(conditions) };
+      object.status = { ...status, ...structuredClone(patch) };
     });
     return updated ? "written" : "not-found";
   }
