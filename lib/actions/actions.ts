@@ -10,7 +10,7 @@
  */
 import type { Taint } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
-import type { ClusterEvent } from "../ports/cluster.ts";
+import type { ClusterEvent, CustomObjectKind } from "../ports/cluster.ts";
 import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { BatchReadyMessage } from "../ports/queue.ts";
@@ -61,6 +61,11 @@ export type Action = Decided &
     /** Delete a command (done, rolled back, or no longer valid), conditional on its version as above. */
     | { kind: "delete-command"; record: DisruptionCommandRecord }
     | { kind: "record-event"; event: ClusterEvent }
+    /**
+     * Write a NodePool's or EC2NodeClass's status: a merge patch of the status subresource for an
+     * object from the cluster, the whole status in its STATUS item for one from the table.
+     */
+    | { kind: "write-status"; object: { kind: CustomObjectKind; name: string; source: "cluster" | "table" }; status: Record<string, unknown> }
     | { kind: "cordon-node"; node: string }
     | { kind: "taint-node"; node: string; taint: Taint }
     | { kind: "untaint-node"; node: string; key: string }
@@ -138,6 +143,8 @@ export function describe(action: Action): string {
       return `update disruption command ${action.record.id} to ${action.content.state}`;
     case "delete-command":
       return `delete disruption command ${action.record.id}`;
+    case "write-status":
+      return `write the status of ${action.object.kind} ${action.object.name} (${action.object.source === "cluster" ? "status subresource" : "table"}: ${Object.keys(action.status).join(", ")})`;
     case "record-event":
       return `event ${action.event.reason} on ${action.event.involvedObject.kind} ${action.event.involvedObject.name}`;
     case "cordon-node":

@@ -185,6 +185,14 @@ export class PortExecutor implements Executor {
       case "record-event":
         // "deduplicated": a run published the same event within its dedupe timeout (events.ts).
         return (await publishEvent(this.ports, action.event)) === "deduplicated" ? "deduplicated" : undefined;
+      case "write-status": {
+        const { kind, name, source } = action.object;
+        if (source === "table") {
+          await store.putObjectStatus(kind, name, action.status, clock.now());
+          return;
+        }
+        return (await cluster.patchCustomObjectStatus(kind, name, action.status)) === "not-found" ? "not-found" : undefined;
+      }
       case "cordon-node":
         await cluster.setNodeUnschedulable(action.node, true);
         return;

@@ -16,7 +16,9 @@ import type { Cloud } from "../ports/cloud.ts";
 import { listAll } from "../ports/cluster.ts";
 import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type DisruptionController } from "./commands.ts";
 import type { DisruptionObjects, PassResult } from "./decide.ts";
-import { buildViews } from "./cluster.ts";
+import { buildViews, type NodeView } from "./cluster.ts";
+import { decideStatuses } from "./statuses.ts";
+import type { Action } from "../actions/actions.ts";
 import { nodePoolGauges } from "./gauges.ts";
 import { passEvents } from "./events.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
@@ -60,6 +62,8 @@ export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], c
             amis: resolved.amis.map((a) => ({ id: a.id, ...(a.name ? { name: a.name } : {}), requirements: a.requirements })),
             subnets: resolved.subnets.map((s) => ({ id: s.id, zone: s.zone, ...(s.zoneId ? { zoneID: s.zoneId } : {}) })),
             securityGroups: resolved.securityGroups.map((g) => ({ id: g.id, ...(g.name ? { name: g.name } : {}) })),
+            ...(resolved.instanceProfile ? { instanceProfile: resolved.instanceProfile } : {}),
+            conditions: resolved.conditions,
           },
         };
       } catch {
@@ -74,11 +78,10 @@ export const CONSOLIDATOR_TICK_MS = 60_000;
 
 /**
  * Karpenter's gauges from what this tick observed (gauges.ts): the pass's views when it ran one,
- * otherwise (a command in flight) the same views built afresh. Startup durations only on the
+ * otherwise (a command in flight) the same views built afresh by the caller. Startup durations only on the
  * scheduled tick, whose window does not overlap the previous one.
  */
-function observedGauges(objects: DisruptionObjects, pass: PassResult | undefined, nowMs: number, trigger: WakeTrigger): MetricPoint[] {
-  const views = pass?.views ?? buildViews(buildSchedulingInput(objects).existingNodes, objects.nodePools);
+function observedGauges(objects: DisruptionObjects, views: readonly NodeView[], pass: PassResult | undefined, nowMs: number, trigger: WakeTrigger): MetricPoint[] {
   return nodePoolGauges({
     nodePools: objects.nodePools,
     views,
@@ -127,10 +130,19 @@ export async function runDisruptionTick(
       lease: { name: DISRUPTION_LEASE, holder, token: lease.token, ttlMs: settings.disruptionLeaseTtlMs },
       timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
     });
-    // The consolidator's pass also says why nodes stay (Unconsolidatable, DisruptionBlocked), deduplicated across ticks.
-    const events = controller === "consolidation" && decision.pass ? passEvents(decision.pass) : [];
-    await executor.execute([...decision.actions, ...events]);
-    if (controller === "consolidation") emit(ports.metrics, observedGauges(objects, decision.pass, nowMs, trigger));
+    // The consolidator's tick also reports what it observed: why nodes stay (Unconsolidatable,
+    // DisruptionBlocked, deduplicated across ticks), the NodePools' and EC2NodeClasses' statuses
+    // (written only when changed), and Karpenter's gauges.
+    const reports: Action[] = [];
+    let views: NodeView[] | undefined;
+    if (controller === "consolidation") {
+      views = decision.pass?.views ?? buildViews(buildSchedulingInput(objects).existingNodes, objects.nodePools);
+      if (decision.pass) reports.push(...passEvents(decision.pass));
+      const tableStatuses = [...(observation.sources?.values() ?? [])].includes("table") ? await store.listObjectStatuses() : [];
+      reports.push(...decideStatuses({ nodePools: objects.nodePools, nodeClasses, observedNodeClasses: observation.nodeClasses, sources: observation.sources ?? new Map(), views, tableStatuses, nowMs }));
+    }
+    await executor.execute([...decision.actions, ...reports]);
+    if (views) emit(ports.metrics, observedGauges(objects, views, decision.pass, nowMs, trigger));
     for (const step of decision.steps) log.info(step, { controller });
     const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);
     const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);

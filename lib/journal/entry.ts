@@ -125,6 +125,8 @@ export function actionSubjects(action: Action): JournalSubject[] {
       if (kind === "Pod") return [{ kind: "pod", name: `${namespace || "default"}/${name}` }];
       return [];
     }
+    case "write-status":
+      return action.object.kind === "NodePool" ? [{ kind: "nodepool", name: action.object.name }] : [];
     case "cordon-node":
     case "taint-node":
     case "untaint-node":
