@@ -119,6 +119,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 1024,
     scheduleMinutes: 1,
     ...DISRUPTS_NODES,
+    // It alone reports the NodePools' and EC2NodeClasses' statuses; those kept in the table get a STATUS item each.
+    table: { read: [...DISRUPTS_NODES.table.read, "STATUS"], write: [...DISRUPTS_NODES.table.write, "STATUS"] },
   },
   drift: {
     description: "Finds nodes that drifted from their NodePool or EC2NodeClass and replaces them under budgets",

@@ -394,6 +394,23 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
     });
   });
 
+  describe(`${label}: reported statuses`, () => {
+    it("replaces an object's status, keeps kinds and names apart, and leaves the object's own item alone", async () => {
+      const store = await newStore();
+      await store.putConfigObject("NodePool", "default", { apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name: "default" } }, 1_000);
+      expect(await store.listObjectStatuses()).toEqual([]);
+      await store.putObjectStatus("NodePool", "default", { nodes: 2, resources: { cpu: "8" } }, 2_000);
+      await store.putObjectStatus("EC2NodeClass", "default", { instanceProfile: "p" }, 2_000);
+      await store.putObjectStatus("NodePool", "default", { nodes: 3 }, 3_000);
+      expect(await store.listObjectStatuses()).toEqual([
+        { kind: "EC2NodeClass", name: "default", status: { instanceProfile: "p" }, updatedAtMs: 2_000 },
+        { kind: "NodePool", name: "default", status: { nodes: 3 }, updatedAtMs: 3_000 },
+      ]);
+      expect((await store.getConfigObject("NodePool", "default"))?.version).toBe(1);
+      await expect(store.putObjectStatus("NodePool", "a#b", {}, 1)).rejects.toThrow(/#/);
+    });
+  });
+
   describe(`${label}: event dedupe claims`, () => {
     // Times from today: DynamoDB Local's TTL sweeper runs on the real clock and would delete claims that expired in 1970.
     const t0 = Math.floor(Date.now() / 1000) * 1000;
