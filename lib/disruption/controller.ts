@@ -77,18 +77,18 @@ export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], c
 export const CONSOLIDATOR_TICK_MS = 60_000;
 
 /**
- * Karpenter's gauges from what this tick observed (gauges.ts): the pass's views when it ran one,
- * otherwise (a command in flight) the same views built afresh by the caller. Startup durations only on the
- * scheduled tick, whose window does not overlap the previous one.
+ * Karpenter's gauges from what the scheduled tick observed (gauges.ts): the pass's views when it
+ * ran one, otherwise (a command in flight) the same views built afresh by the caller. The ticks'
+ * one-minute windows do not overlap, so each pod's startup duration is reported once.
  */
-function observedGauges(objects: DisruptionObjects, views: readonly NodeView[], pass: PassResult | undefined, nowMs: number, trigger: WakeTrigger): MetricPoint[] {
+function observedGauges(objects: DisruptionObjects, views: readonly NodeView[], pass: PassResult | undefined, nowMs: number): MetricPoint[] {
   return nodePoolGauges({
     nodePools: objects.nodePools,
     views,
     pendingPods: objects.pods.filter((p) => !p.spec.nodeName),
     nowMs,
     ...(pass ? { eligible: pass.eligible } : {}),
-    ...(trigger === "tick" ? { startupWindowMs: CONSOLIDATOR_TICK_MS } : {}),
+    startupWindowMs: CONSOLIDATOR_TICK_MS,
   });
 }
 
@@ -130,19 +130,20 @@ export async function runDisruptionTick(
       lease: { name: DISRUPTION_LEASE, holder, token: lease.token, ttlMs: settings.disruptionLeaseTtlMs },
       timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
     });
-    // The consolidator's tick also reports what it observed: why nodes stay (Unconsolidatable,
-    // DisruptionBlocked, deduplicated across ticks), the NodePools' and EC2NodeClasses' statuses
-    // (written only when changed), and Karpenter's gauges.
+    // The consolidator's scheduled tick (once a minute; not its 15 s wake-ups while a command is in
+    // flight) also reports what it observed: why nodes stay (Unconsolidatable, DisruptionBlocked,
+    // deduplicated across ticks), the NodePools' and EC2NodeClasses' statuses (written only when
+    // changed), and Karpenter's gauges.
     const reports: Action[] = [];
     let views: NodeView[] | undefined;
-    if (controller === "consolidation") {
+    if (controller === "consolidation" && trigger === "tick") {
       views = decision.pass?.views ?? buildViews(buildSchedulingInput(objects).existingNodes, objects.nodePools);
       if (decision.pass) reports.push(...passEvents(decision.pass));
       const tableStatuses = [...(observation.sources?.values() ?? [])].includes("table") ? await store.listObjectStatuses() : [];
       reports.push(...decideStatuses({ nodePools: objects.nodePools, nodeClasses, observedNodeClasses: observation.nodeClasses, sources: observation.sources ?? new Map(), views, tableStatuses, nowMs }));
     }
     await executor.execute([...decision.actions, ...reports]);
-    if (views) emit(ports.metrics, observedGauges(objects, views, decision.pass, nowMs, trigger));
+    if (views) emit(ports.metrics, observedGauges(objects, views, decision.pass, nowMs));
     for (const step of decision.steps) log.info(step, { controller });
     const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);
     const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);
