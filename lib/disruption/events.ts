@@ -15,6 +15,13 @@ import type { PassResult } from "./decide.ts";
 import type { NodeView } from "./cluster.ts";
 
 export const UNCONSOLIDATABLE_DEDUPE_MS = 15 * 60_000;
+/**
+ * Node Events one tick considers at most. Each costs a conditional write (its dedupe claim) even
+ * when deduplicated, so a large cluster's nodes take turns: a node's turn comes in the minute
+ * where a digest of its name, modulo the number of turns, matches (every node within
+ * ceil(nodes / 100) minutes, every minute when there are 100 or fewer).
+ */
+export const NODE_EVENTS_PER_TICK = 100;
 export const NODEPOOL_BLOCKED_DEDUPE_MS = 60_000;
 
 const BUDGETED_REASONS: readonly DisruptionReason[] = ["Empty", "Underutilized", "Drifted"];
@@ -29,11 +36,22 @@ function nodeRef(view: NodeView): ClusterEvent["involvedObject"] {
   return { apiVersion: "v1", kind: "Node", name: view.name, ...(uid ? { uid } : {}) };
 }
 
+/** A stable small number for a name (FNV-1a), to spread nodes over turns. */
+function digest(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 export function passEvents(pass: PassResult): Action[] {
   const actions: Action[] = [];
-  for (const { view, reason } of pass.notDisrupted) {
-    // Only Tenon's own nodes that could be candidates at all: registered, initialized, not leaving.
-    if (!view.node || !view.nodeClaim || !view.pool || view.deleting || !view.initialized || !worthAnEvent(reason)) continue;
+  // Only Tenon's own nodes that could be candidates at all: registered, initialized, not leaving.
+  const told = pass.notDisrupted.filter(({ view, reason }) => view.node && view.nodeClaim && view.pool && !view.deleting && view.initialized && worthAnEvent(reason));
+  const turns = Math.ceil(told.length / NODE_EVENTS_PER_TICK);
+  const turn = Math.floor(pass.at / 60_000) % Math.max(1, turns);
+  for (const { view, reason } of told) {
+    if (turns > 1 && digest(view.name) % turns !== turn) continue;
+    if (!view.node) continue;
     const identity = view.node.metadata.uid ?? view.name;
     const event: ClusterEvent = pass.blocked.has(view.name)
       ? { involvedObject: nodeRef(view), type: "Normal", reason: "DisruptionBlocked", message: `Cannot disrupt Node: ${reason}`, dedupe: { values: [identity] } }
