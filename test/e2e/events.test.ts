@@ -79,6 +79,11 @@ describe("Karpenter's events, deduplicated across runs", () => {
 
     await everyMinute(w, 6, () => callConsolidator());
     expect(tenonEvents(w, "Unconsolidatable", "Node").map((e) => e.count)).toEqual([2]);
+    // The journal lists the two Events published and counts the skipped ones instead of listing them.
+    const entries = await w.ports.store.listJournal({ fromMs: 0, toMs: w.ports.clock.now(), subject: { kind: "node", name: webNode }, limit: 100 }, w.ports.clock.now());
+    const listed = entries.flatMap((e) => e.actions.filter((x) => x.target.startsWith(`event Unconsolidatable on Node ${webNode}`)));
+    expect(listed).toHaveLength(2);
+    expect(entries.reduce((n, e) => n + (e.omitted?.deduplicatedEvents ?? 0), 0)).toBeGreaterThanOrEqual(14);
   });
 
   it("says on the NodePool, once a minute, that its budget allows no disruption for each reason", async () => {
