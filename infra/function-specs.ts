@@ -41,7 +41,7 @@ export interface FunctionSpec {
 /** What launching functions use: every type, writing all but the configuration. */
 const LAUNCHER_TABLE = {
   read: ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"],
-  write: ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "JOURNAL"],
+  write: ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "JOURNAL", "EVENT"],
 } as const satisfies FunctionSpec["table"];
 
 /**
@@ -95,7 +95,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     catalog: false,
     sendsToProvisioner: false,
     // Records, the clean-up lease, the cluster-state snapshot; NodeClasses to know which profiles stay.
-    table: { read: ["NODECLAIM", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"], write: ["NODECLAIM", "LEASE", "STATE", "JOURNAL"] },
+    table: { read: ["NODECLAIM", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS"], write: ["NODECLAIM", "LEASE", "STATE", "JOURNAL", "EVENT"] },
   },
   interruption: {
     description: "Handles Spot interruptions, rebalance recommendations, state changes and scheduled maintenance",
@@ -111,7 +111,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // (lib/interruption/interruption.ts).
     sendsToProvisioner: true,
     // Finds the NodeClaim of an instance and marks it Terminating; marks offerings unavailable.
-    table: { read: ["NODECLAIM", "UNAVAILABLE", "STATE"], write: ["NODECLAIM", "UNAVAILABLE", "JOURNAL"] },
+    table: { read: ["NODECLAIM", "UNAVAILABLE", "STATE"], write: ["NODECLAIM", "UNAVAILABLE", "JOURNAL", "EVENT"] },
   },
   consolidator: {
     description: "Emptiness, single- and multi-node consolidation and expiration under disruption budgets",
@@ -119,6 +119,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 1024,
     scheduleMinutes: 1,
     ...DISRUPTS_NODES,
+    // It alone reports the NodePools' and EC2NodeClasses' statuses; those kept in the table get a STATUS item each.
+    table: { read: [...DISRUPTS_NODES.table.read, "STATUS"], write: [...DISRUPTS_NODES.table.write, "STATUS"] },
   },
   drift: {
     description: "Finds nodes that drifted from their NodePool or EC2NodeClass and replaces them under budgets",

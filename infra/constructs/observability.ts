@@ -12,7 +12,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { disruptedMetric, METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, KARPENTER_METRIC, METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
 import { pascal, serviceName } from "./functions.ts";
 
 /** The handlers' metrics on the dashboard (names from lib/ports/telemetry.ts), and how each is summarised. */
@@ -42,6 +42,19 @@ export const DISRUPTION_REASONS = ["Empty", "Underutilized", "Drifted", "Expired
 
 /** The disruption commands' life on one graph: written, carried out, rolled back. */
 export const COMMAND_METRICS = [METRIC.disruptionCommandsStarted, METRIC.disruptionCommandsSucceeded, METRIC.disruptionCommandsRolledBack] as const;
+
+/**
+ * Karpenter's metrics on the dashboard, as its Grafana boards show them: one line per value of the
+ * dimension (NodePool, reason), found by a CloudWatch SEARCH since NodePools are not known at synth.
+ */
+export const KARPENTER_WIDGETS: readonly { readonly title: string; readonly metric: string; readonly dimensions: readonly string[]; readonly statistic: string; readonly label: string }[] = [
+  { title: "Cost per hour by NodePool (USD)", metric: KARPENTER_METRIC.nodePoolsCost, dimensions: ["nodepool"], statistic: "Maximum", label: "nodepool" },
+  { title: "Nodes by NodePool", metric: KARPENTER_METRIC.nodePoolsUsage, dimensions: ["nodepool", "resource_type"], statistic: "Maximum", label: "nodepool" },
+  { title: "NodeClaims created by NodePool", metric: KARPENTER_METRIC.nodeClaimsCreated, dimensions: ["capacity_type", "nodepool", "reason"], statistic: "Sum", label: "nodepool" },
+  { title: "NodeClaims disrupted by reason and NodePool", metric: KARPENTER_METRIC.nodeClaimsDisrupted, dimensions: ["capacity_type", "nodepool", "reason"], statistic: "Sum", label: "reason" },
+  { title: "Pod startup latency p50 / p99 (s)", metric: KARPENTER_METRIC.podsStartupDuration, dimensions: ["nodepool"], statistic: "p99", label: "nodepool" },
+  { title: "Pods by phase", metric: KARPENTER_METRIC.podsState, dimensions: ["nodepool", "phase"], statistic: "Maximum", label: "phase" },
+];
 
 export interface ObservabilityProps {
   readonly cluster: string;
@@ -171,6 +184,24 @@ export class Observability extends Construct {
         width: 12,
         left: COMMAND_METRICS.map((name) => tenonMetric(name, "Sum", fiveMinutes, name.replace(/^DisruptionCommands/, ""))),
       }),
+    );
+    // Karpenter's metrics carry their labels as dimensions: a SEARCH draws one line per NodePool (or reason).
+    const search = (w: (typeof KARPENTER_WIDGETS)[number], statistic: string, id: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${[...w.dimensions, "service"].sort().join(",")}} MetricName="${w.metric}" service="${serviceName(props.cluster)}"${w.metric === KARPENTER_METRIC.nodePoolsUsage ? ' resource_type="nodes"' : ""}', '${statistic}', 300)`,
+        label: id,
+        period: fiveMinutes,
+        usingMetrics: {},
+      });
+    this.dashboard.addWidgets(
+      ...KARPENTER_WIDGETS.map(
+        (w) =>
+          new cloudwatch.GraphWidget({
+            title: w.title,
+            width: 8,
+            left: w.metric === KARPENTER_METRIC.podsStartupDuration ? [search(w, "p50", "p50"), search(w, "p99", "p99")] : [search(w, w.statistic, w.label)],
+          }),
+      ),
     );
     this.dashboard.addWidgets(
       ...TENON_METRICS.map(

@@ -10,11 +10,12 @@
  */
 import type { Taint } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
-import type { ClusterEvent } from "../ports/cluster.ts";
+import type { ClusterEvent, CustomObjectKind } from "../ports/cluster.ts";
 import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { BatchReadyMessage } from "../ports/queue.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
+import type { MetricPoint } from "../ports/telemetry.ts";
 
 interface Decided {
   /** Why this action was decided, in words a person can act on. */
@@ -23,6 +24,8 @@ interface Decided {
   unit?: string;
   /** A metric (lib/ports/telemetry.ts METRIC) counted once when the action is applied. */
   metric?: string;
+  /** Karpenter's metrics with their dimensions (lib/metrics/karpenter.ts), emitted once when the action is applied. */
+  metrics?: MetricPoint[];
 }
 
 export type Action = Decided &
@@ -38,7 +41,11 @@ export type Action = Decided &
      * instance types (in preference order) are the objects the decision was made with; a record
      * left by an earlier run carries only names, so the option is absent or looked up by name.
      */
-    | { kind: "launch-nodeclaim"; name: string; record?: NodeClaimRecord; option: NodePoolOption | undefined; instanceTypes?: InstanceType[]; attempts: number }
+    | {
+        kind: "launch-nodeclaim"; name: string; record?: NodeClaimRecord; option: NodePoolOption | undefined; instanceTypes?: InstanceType[]; attempts: number;
+        /** Why the NodeClaim exists, for `karpenter_nodeclaims_created`: the disruption reason it replaces for (absent: provisioning). */
+        createdFor?: string;
+      }
     /**
      * Renew the lease and stop applying the rest of the list if it is no longer ours (fencing). With
      * `withdraw`, the records this list wrote are deleted again (unless someone changed them).
@@ -54,6 +61,11 @@ export type Action = Decided &
     /** Delete a command (done, rolled back, or no longer valid), conditional on its version as above. */
     | { kind: "delete-command"; record: DisruptionCommandRecord }
     | { kind: "record-event"; event: ClusterEvent }
+    /**
+     * Write a NodePool's or EC2NodeClass's status: a merge patch of the status subresource for an
+     * object from the cluster, the whole status in its STATUS item for one from the table.
+     */
+    | { kind: "write-status"; object: { kind: CustomObjectKind; name: string; source: "cluster" | "table" }; status: Record<string, unknown> }
     | { kind: "cordon-node"; node: string }
     | { kind: "taint-node"; node: string; taint: Taint }
     | { kind: "untaint-node"; node: string; key: string }
@@ -131,6 +143,8 @@ export function describe(action: Action): string {
       return `update disruption command ${action.record.id} to ${action.content.state}`;
     case "delete-command":
       return `delete disruption command ${action.record.id}`;
+    case "write-status":
+      return `write the status of ${action.object.kind} ${action.object.name} (${action.object.source === "cluster" ? "status subresource" : "table"}: ${Object.keys(action.status).join(", ")})`;
     case "record-event":
       return `event ${action.event.reason} on ${action.event.involvedObject.kind} ${action.event.involvedObject.name}`;
     case "cordon-node":

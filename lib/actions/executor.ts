@@ -16,6 +16,9 @@ import type { Settings } from "../ports/settings.ts";
 import type { ProvisionerQueue } from "../ports/queue.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
 import { launchRecord, type LaunchPorts } from "./launch.ts";
+import { emit } from "../ports/telemetry.ts";
+import { publishEvent } from "./events.ts";
+import { nodeClaimCreated } from "../metrics/karpenter.ts";
 
 /** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
 export const LAUNCH_CONCURRENCY = 8;
@@ -87,7 +90,11 @@ export class PortExecutor implements Executor {
         while (end < actions.length && actions[end]!.kind === "launch-nodeclaim") end++;
         const launches = actions.slice(i, end) as Array<ActionOf<"launch-nodeclaim">>;
         const results = await mapLimit(launches, LAUNCH_CONCURRENCY, (a) => this.launch(a, written));
-        launches.forEach((a, k) => applied.push({ action: a, outcome: { status: "done", detail: results[k]!.kind }, launch: results[k]! }));
+        launches.forEach((a, k) => {
+          const result = results[k]!;
+          applied.push({ action: a, outcome: { status: "done", detail: result.kind }, launch: result });
+          if (result.kind === "launched") emit(this.ports.metrics, [nodeClaimCreated(result.record.nodeClaim, a.createdFor ?? "provisioning")]);
+        });
         i = end;
         continue;
       }
@@ -121,6 +128,7 @@ export class PortExecutor implements Executor {
       try {
         const detail = await this.apply(action, written, commandVersions);
         if (action.metric) this.ports.metrics.addMetric(action.metric, "Count", 1);
+        if (action.metrics) emit(this.ports.metrics, action.metrics);
         applied.push({ action, outcome: detail === undefined ? { status: "done" } : { status: "done", detail } });
       } catch (error) {
         const conditional = action.kind === "update-nodeclaim" || action.kind === "delete-nodeclaim" || action.kind === "write-command" || action.kind === "update-command" || action.kind === "delete-command";
@@ -175,8 +183,16 @@ export class PortExecutor implements Executor {
         log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
         return;
       case "record-event":
-        await cluster.recordEvent(action.event);
-        return;
+        // "deduplicated": a run published the same event within its dedupe timeout (events.ts).
+        return (await publishEvent(this.ports, action.event)) === "deduplicated" ? "deduplicated" : undefined;
+      case "write-status": {
+        const { kind, name, source } = action.object;
+        if (source === "table") {
+          await store.putObjectStatus(kind, name, action.status, clock.now());
+          return;
+        }
+        return (await cluster.patchCustomObjectStatus(kind, name, action.status)) === "not-found" ? "not-found" : undefined;
+      }
       case "cordon-node":
         await cluster.setNodeUnschedulable(action.node, true);
         return;

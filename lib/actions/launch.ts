@@ -14,7 +14,8 @@ import type { Clock } from "../ports/clock.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 import type { Log, MetricsSink } from "../ports/telemetry.ts";
-import { METRIC } from "../ports/telemetry.ts";
+import { emit, METRIC } from "../ports/telemetry.ts";
+import { cloudProviderError, instanceLaunchFailure } from "../metrics/karpenter.ts";
 import type { LaunchResult } from "./actions.ts";
 import { failedAttemptContent, instanceTypeNames, launchedContent } from "./records.ts";
 
@@ -63,6 +64,7 @@ async function releaseRecord(ports: LaunchPorts, record: NodeClaimRecord, poolNa
     throw error;
   }
   ports.metrics.addMetric(METRIC.launchFailures, "Count", 1);
+  emit(ports.metrics, [instanceLaunchFailure(poolName)]);
   ports.log.warn(`NodeClaim ${record.name} could not be launched and was deleted; its pods go to the next batch`, { nodeClaim: record.name, reason });
   await ports.cluster.recordEvent({
     involvedObject: { apiVersion: "karpenter.sh/v1", kind: "NodePool", name: poolName },
@@ -95,6 +97,7 @@ export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord,
       return { kind: "launched", record: updated };
     } catch (error) {
       if (error instanceof ConflictError) return { kind: "superseded", name: record.name };
+      emit(ports.metrics, [cloudProviderError("create", error instanceof InsufficientCapacityError ? "InsufficientCapacityError" : (error as Error).name || "Error")]);
       if (error instanceof NodeClassNotReadyError) return releaseRecord(ports, record, poolName, error.message);
       if (!(error instanceof InsufficientCapacityError)) throw error;
       lastReason = error.message;

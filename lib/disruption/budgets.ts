@@ -8,6 +8,7 @@
 import { cronWindowEnd } from "../api/cron.ts";
 import { DEFAULT_BUDGET_NODES } from "../api/nodepool.ts";
 import type { Budget, DisruptionReason, NodePool } from "../api/types.ts";
+import type { NodeView } from "./cluster.ts";
 
 export interface Allowance {
   /** Nodes the reason may still disrupt in this NodePool now. */
@@ -57,4 +58,17 @@ export function describeBudget(poolName: string, reason: DisruptionReason, a: Al
   const used = a.disrupting > 0 ? `, ${a.disrupting} already disrupting` : "";
   const until = a.until !== undefined ? ` until ${new Date(a.until).toISOString().replace(".000Z", "Z")}` : "";
   return `disruption budget of NodePool ${poolName} for ${reason} is exhausted (${which} allows ${a.limit} of ${a.total} nodes${used})${until}`;
+}
+
+/** Per NodePool, its managed initialized nodes and those already being disrupted: what its budgets count. */
+export function budgetTotals(views: readonly NodeView[]): Map<string, { total: number; disrupting: number }> {
+  const totals = new Map<string, { total: number; disrupting: number }>();
+  for (const v of views) {
+    if (!v.poolName || !v.pool || !v.node || !v.initialized || v.instanceTerminating) continue;
+    const t = totals.get(v.poolName) ?? { total: 0, disrupting: 0 };
+    t.total++;
+    if (v.deleting || !v.ready) t.disrupting++;
+    totals.set(v.poolName, t);
+  }
+  return totals;
 }

@@ -28,6 +28,7 @@ import type { Ids } from "../observe/ports.ts";
 import type { ClusterEvent } from "../ports/cluster.ts";
 import type { DisruptionCandidateRef, DisruptionCommandContent, DisruptionCommandRecord, NodeClaimRecord } from "../ports/store.ts";
 import { disruptedMetric, METRIC } from "../ports/telemetry.ts";
+import { disruptionDecision, nodeClaimDisrupted } from "../metrics/karpenter.ts";
 import { formatDuration } from "../api/duration.ts";
 import { disruptionPass, podsFitWithout, type Command, type DisruptionObjects, type Method, type PassResult } from "./decide.ts";
 import { markActions, prepareMarks } from "./marks.ts";
@@ -133,7 +134,7 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
   const markTerminating = (ref: DisruptionCandidateRef, reason: string, message: string, unit: string, metric: boolean): void => {
     const record = records.get(ref.nodeClaim);
     if (!record || record.phase === "Terminating") return;
-    actions.push({ kind: "update-nodeclaim", record, content: terminatingContent(record, reason, message, nowMs), reason: message, unit, ...(metric ? { metric: disruptedMetric(reason) } : {}) });
+    actions.push({ kind: "update-nodeclaim", record, content: terminatingContent(record, reason, message, nowMs), reason: message, unit, ...(metric ? { metric: disruptedMetric(reason), metrics: [nodeClaimDisrupted(record.nodeClaim, reason)] } : {}) });
     actions.push({ kind: "record-event", event: nodeEvent(ref.node, nodes.get(ref.node), "Normal", "DisruptionTerminating", `Disrupting Node: ${reason}/${message}`), reason: message, unit });
   };
   const taint = (ref: DisruptionCandidateRef, why: string, unit: string): void => {
@@ -214,7 +215,7 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
         if (!option) continue;
         const content = newNodeClaimContent({ claim, nodePool: option.nodePool, name, uid: ids.uid(), nowMs, leaseToken: lease.token });
         actions.push({ kind: "write-nodeclaim", content, reason: `replaces ${cmd.candidates.map((c) => c.node).join(", ")} (${cmd.reason})`, unit });
-        launches.push({ kind: "launch-nodeclaim", name, option, instanceTypes: claim.instanceTypes, attempts: input.launchAttempts, reason: `replacement for command ${cmd.id}`, unit });
+        launches.push({ kind: "launch-nodeclaim", name, option, instanceTypes: claim.instanceTypes, attempts: input.launchAttempts, reason: `replacement for command ${cmd.id}`, unit, createdFor: cmd.reason });
       }
       actions.push({ ...fence, withdraw: true, unit, reason: "a run that stalled while writing replacements may have lost the lease" });
       for (const ref of cmd.candidates) taint(ref, `${cmd.reason} disruption: no new pods while its replacement launches`, unit);
@@ -260,7 +261,7 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
       for (const r of replacements) {
         if (r.record!.phase !== "Pending") continue;
         const option = options.get(r.record!.nodeClaim.metadata.labels?.["karpenter.sh/nodepool"] ?? "");
-        actions.push({ kind: "launch-nodeclaim", name: r.name, record: r.record!, option, attempts: input.launchAttempts, reason: `replacement for command ${cmd.id}, left Pending`, unit });
+        actions.push({ kind: "launch-nodeclaim", name: r.name, record: r.record!, option, attempts: input.launchAttempts, reason: `replacement for command ${cmd.id}, left Pending`, unit, createdFor: cmd.reason });
       }
       inFlight = true;
       steps.push(`${cmd.id}: waiting for replacements (${ready} of ${replacements.length} initialized)`);
@@ -309,7 +310,7 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
   if (!command || !pass.method) return { actions: withMarks(pass.views), steps, inFlight, pass };
   const id = `${nowMs.toString(36)}-${ids.suffix()}`;
   const content = commandContent(command, pass.method, nowMs);
-  actions.push({ kind: "write-command", id, content, reason: content.message, unit: commandUnit(id), metric: METRIC.disruptionCommandsStarted });
+  actions.push({ kind: "write-command", id, content, reason: content.message, unit: commandUnit(id), metric: METRIC.disruptionCommandsStarted, metrics: [disruptionDecision(content)] });
   steps.push(`${id}: decided (${describeCommand(content)}); validating in ${Math.round(timing.validationMs / 1000)} s`);
   return { actions: withMarks(pass.views), steps, inFlight: true, started: id, pass };
 }

@@ -15,7 +15,14 @@ import type { EC2NodeClass } from "../api/types.ts";
 import type { Cloud } from "../ports/cloud.ts";
 import { listAll } from "../ports/cluster.ts";
 import { CONTROLLER_METHODS, decideDisruptionTick, DISRUPTION_LEASE, type DisruptionController } from "./commands.ts";
-import type { DisruptionObjects } from "./decide.ts";
+import type { DisruptionObjects, PassResult } from "./decide.ts";
+import { buildViews, type NodeView } from "./cluster.ts";
+import { decideStatuses } from "./statuses.ts";
+import type { Action } from "../actions/actions.ts";
+import { nodePoolGauges } from "./gauges.ts";
+import { passEvents } from "./events.ts";
+import { buildSchedulingInput } from "../scheduling/snapshot.ts";
+import { emit, type MetricPoint } from "../ports/telemetry.ts";
 import type { WakeTrigger } from "./wake.ts";
 
 export type { DisruptionController };
@@ -55,6 +62,8 @@ export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], c
             amis: resolved.amis.map((a) => ({ id: a.id, ...(a.name ? { name: a.name } : {}), requirements: a.requirements })),
             subnets: resolved.subnets.map((s) => ({ id: s.id, zone: s.zone, ...(s.zoneId ? { zoneID: s.zoneId } : {}) })),
             securityGroups: resolved.securityGroups.map((g) => ({ id: g.id, ...(g.name ? { name: g.name } : {}) })),
+            ...(resolved.instanceProfile ? { instanceProfile: resolved.instanceProfile } : {}),
+            conditions: resolved.conditions,
           },
         };
       } catch {
@@ -62,6 +71,25 @@ export async function withResolvedStatus(nodeClasses: readonly EC2NodeClass[], c
       }
     }),
   );
+}
+
+/** The consolidator's scheduled tick runs every minute: pods that became Ready in the last minute get their startup duration reported once. */
+export const CONSOLIDATOR_TICK_MS = 60_000;
+
+/**
+ * Karpenter's gauges from what the scheduled tick observed (gauges.ts): the pass's views when it
+ * ran one, otherwise (a command in flight) the same views built afresh by the caller. The ticks'
+ * one-minute windows do not overlap, so each pod's startup duration is reported once.
+ */
+function observedGauges(objects: DisruptionObjects, views: readonly NodeView[], pass: PassResult | undefined, nowMs: number): MetricPoint[] {
+  return nodePoolGauges({
+    nodePools: objects.nodePools,
+    views,
+    pendingPods: objects.pods.filter((p) => !p.spec.nodeName),
+    nowMs,
+    ...(pass ? { eligible: pass.eligible } : {}),
+    startupWindowMs: CONSOLIDATOR_TICK_MS,
+  });
 }
 
 export async function runDisruptionTick(
@@ -103,7 +131,20 @@ export async function runDisruptionTick(
       lease: { name: DISRUPTION_LEASE, holder, token: lease.token, ttlMs: settings.disruptionLeaseTtlMs },
       timing: { validationMs: settings.disruptionValidationMs, replacementTimeoutMs: settings.replacementTimeoutMs },
     });
-    await executor.execute(decision.actions);
+    // The consolidator's scheduled tick (once a minute; not its 15 s wake-ups while a command is in
+    // flight) also reports what it observed: why nodes stay (Unconsolidatable, DisruptionBlocked,
+    // deduplicated across ticks), the NodePools' and EC2NodeClasses' statuses (written only when
+    // changed), and Karpenter's gauges.
+    const reports: Action[] = [];
+    let views: NodeView[] | undefined;
+    if (controller === "consolidation" && trigger === "tick") {
+      views = decision.pass?.views ?? buildViews(buildSchedulingInput(objects).existingNodes, objects.nodePools);
+      if (decision.pass) reports.push(...passEvents(decision.pass));
+      const tableStatuses = [...(observation.sources?.values() ?? [])].includes("table") ? await store.listObjectStatuses() : [];
+      reports.push(...decideStatuses({ nodePools: objects.nodePools, nodeClasses, observedNodeClasses: observation.nodeClasses, sources: observation.sources ?? new Map(), views, tableStatuses, nowMs }));
+    }
+    await executor.execute([...decision.actions, ...reports]);
+    if (views) emit(ports.metrics, observedGauges(objects, views, decision.pass, nowMs));
     for (const step of decision.steps) log.info(step, { controller });
     const stale = commands.some((c) => nowMs - c.updatedAtMs >= 2 * settings.disruptionCadenceMs);
     const wake = decision.inFlight && ports.disruptionQueue !== undefined && (trigger === "message" || decision.started !== undefined || stale);

@@ -26,7 +26,7 @@ import { resolveLaunch } from "../scheduling/launch.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../scheduling/snapshot.ts";
 import type { ExistingNode, NewNodeClaim, Placement, SchedulingInput, SchedulingOptions } from "../scheduling/types.ts";
-import { allowance, describeBudget } from "./budgets.ts";
+import { allowance, budgetTotals, describeBudget } from "./budgets.ts";
 import {
   buildViews,
   consolidatable,
@@ -84,6 +84,10 @@ export interface PassResult {
   expired: NodeView[];
   notDisrupted: NotDisrupted[];
   views: NodeView[];
+  /** Nodes each method could take now (candidates no do-not-disrupt or PDB blocks): Karpenter's eligible nodes by reason. */
+  eligible: Partial<Record<DisruptionReason, number>>;
+  /** Candidates a do-not-disrupt annotation or a PodDisruptionBudget keeps from any graceful disruption, by name. */
+  blocked: Set<string>;
 }
 
 interface Candidate {
@@ -229,14 +233,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
 
   // Budgets: per NodePool, its managed initialized nodes (deleting ones too, unless the instance is
   // already terminating); deleting and not-Ready nodes use up the allowance.
-  const totals = new Map<string, { total: number; disrupting: number }>();
-  for (const v of views) {
-    if (!v.poolName || !v.pool || !v.node || !v.initialized || v.instanceTerminating) continue;
-    const t = totals.get(v.poolName) ?? { total: 0, disrupting: 0 };
-    t.total++;
-    if (v.deleting || !v.ready) t.disrupting++;
-    totals.set(v.poolName, t);
-  }
+  const totals = budgetTotals(views);
   const budgetFor = (poolName: string, reason: DisruptionReason) => {
     const view = candidates.find((c) => c.poolName === poolName)!.view;
     const t = totals.get(poolName) ?? { total: 0, disrupting: 0 };
@@ -258,6 +255,14 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
   const whatIf = new WhatIf(input, destination, held);
   const priceTotals = balancedTotals(candidates);
 
+  const blocked = new Set(candidates.filter((c) => c.blocker).map((c) => c.view.name));
+  const eligibleNodes: Partial<Record<DisruptionReason, number>> = { Empty: 0, Underutilized: 0, Drifted: 0 };
+  for (const c of candidates) {
+    if (c.drift && (!c.blocker || c.eventual)) eligibleNodes.Drifted!++;
+    if (c.blocker || !c.consolidatable.ok) continue;
+    if (c.view.reschedulable.length === 0) eligibleNodes.Empty!++;
+    else eligibleNodes.Underutilized!++;
+  }
   const decided = (method: Method, commands: Command[]): PassResult => finish(method, commands);
   const finish = (method: Method | null, commands: Command[]): PassResult => {
     const taken = new Set(commands.flatMap((c) => c.candidates));
@@ -268,7 +273,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
       if (reason === undefined) reason = method ? `not evaluated: this pass already decided ${method} (one command per pass)` : "nothing to do";
       notDisrupted.push({ view, reason });
     }
-    return { at, method, commands, expired, notDisrupted, views };
+    return { at, method, commands, expired, notDisrupted, views, eligible: eligibleNodes, blocked };
   };
 
   // ---- emptiness ----

@@ -45,7 +45,8 @@ import { listAll, type ClusterEvent } from "../ports/cluster.ts";
 import type { CapacityType } from "../ports/instance-type.ts";
 import type { ClassifiedInterruption } from "../ports/interruption.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
-import { METRIC } from "../ports/telemetry.ts";
+import { disruptedMetric, emit, METRIC } from "../ports/telemetry.ts";
+import { interruptionMessage, nodeClaimDisrupted } from "../metrics/karpenter.ts";
 import { UNAVAILABLE_OFFERING_TTL_MS } from "../ports/unavailable-offerings.ts";
 import { decideTermination } from "../termination/decide.ts";
 
@@ -182,7 +183,10 @@ export function decideInterruption(message: ClassifiedInterruption, observed: re
     const unit = interruptionUnit(record);
     const why = `${says} (event ${message.eventId}, ${message.detail}): instance ${o.instanceId} is going away`;
     if (record.phase !== "Terminating") {
-      actions.push({ kind: "update-nodeclaim", record, content: { nodeClaim: record.nodeClaim, phase: "Terminating", launch: record.launch }, reason: why, unit });
+      actions.push({
+        kind: "update-nodeclaim", record, content: { nodeClaim: record.nodeClaim, phase: "Terminating", launch: record.launch }, reason: why, unit,
+        metric: disruptedMetric("Interrupted"), metrics: [nodeClaimDisrupted(record.nodeClaim, "Interrupted")],
+      });
     }
     if (!node) continue; // not registered yet: the lifecycle tick terminates the instance of a Terminating record
     const name = node.metadata.name;
@@ -237,6 +241,7 @@ export async function handleInterruption(ports: FullPorts, message: ClassifiedIn
   const { clock, log, metrics } = ports;
   const report: InterruptionReport = { instances: message.instanceIds.length, markedUnavailable: 0, terminating: [], evictionsRequested: 0, wokeProvisioner: false, recordedOnly: [] };
   metrics.addMetric(METRIC.interruptions, "Count", 1);
+  emit(metrics, [interruptionMessage(message.kind)]);
   if (message.action === "ignore") {
     log.info("interruption message needs no action", { kind: message.kind, detail: message.detail, instanceIds: message.instanceIds });
     return report;

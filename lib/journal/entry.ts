@@ -125,6 +125,8 @@ export function actionSubjects(action: Action): JournalSubject[] {
       if (kind === "Pod") return [{ kind: "pod", name: `${namespace || "default"}/${name}` }];
       return [];
     }
+    case "write-status":
+      return action.object.kind === "NodePool" ? [{ kind: "nodepool", name: action.object.name }] : [];
     case "cordon-node":
     case "taint-node":
     case "untaint-node":
@@ -190,8 +192,11 @@ function addSubjects(into: Map<string, JournalSubject>, subjects: Iterable<Journ
 export function buildEntry(input: EntryInput): JournalEntry {
   // Nothing is logged for a run that only published the cluster state.
   const applied = input.applied.filter((a) => a.action.kind !== "publish-cluster-state");
-  const listed = applied.filter((a) => !isPodEvent(a.action));
-  const podEvents = applied.length - listed.length;
+  // An Event another run published within its dedupe timeout did nothing here: counted, not listed.
+  const deduplicated = applied.filter((a) => a.action.kind === "record-event" && a.outcome.status === "done" && a.outcome.detail === "deduplicated");
+  const published = applied.filter((a) => !deduplicated.includes(a));
+  const listed = published.filter((a) => !isPodEvent(a.action));
+  const podEvents = published.length - listed.length;
   const subjects = new Map<string, JournalSubject>();
   // Nodes, NodeClaims and NodePools first (few), then pod groups, then pods named by actions (many).
   const actionSubjectsAll = listed.flatMap((a) => actionSubjects(a.action));
@@ -208,6 +213,7 @@ export function buildEntry(input: EntryInput): JournalEntry {
   const omitted = {
     ...(listed.length > JOURNAL_LIMITS.actions ? { actions: listed.length - JOURNAL_LIMITS.actions } : {}),
     ...(podEvents > 0 ? { podEvents } : {}),
+    ...(deduplicated.length > 0 ? { deduplicatedEvents: deduplicated.length } : {}),
     ...(input.scheduling?.omittedGroups ? { groups: input.scheduling.omittedGroups } : {}),
     ...(input.leftAlone && input.leftAlone.length > JOURNAL_LIMITS.leftAlone ? { leftAlone: input.leftAlone.length - JOURNAL_LIMITS.leftAlone } : {}),
   };

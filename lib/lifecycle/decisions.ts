@@ -15,7 +15,8 @@
  */
 import type { Action } from "../actions/actions.ts";
 import { initializedContent, registeredContent } from "../actions/records.ts";
-import { LABEL_INITIALIZED, LABEL_REGISTERED, TERMINATION_FINALIZER } from "../api/labels.ts";
+import { LABEL_INITIALIZED, LABEL_NODEPOOL, LABEL_REGISTERED, TERMINATION_FINALIZER } from "../api/labels.ts";
+import { nodeClaimTerminated, nodeCreated, nodeTerminated } from "../metrics/karpenter.ts";
 import type { Taint } from "../api/types.ts";
 import { METRIC } from "../ports/telemetry.ts";
 import { decideGarbageCollection } from "./gc.ts";
@@ -101,7 +102,7 @@ export function decideLifecycle(input: LifecycleInput): Action[] {
     graceMs: timing.gcGraceMs,
   });
   const vanished = new Set(gc.vanishedNodeClaims);
-  const forget = (record: NodeClaimRecord, reason: string): Action => ({ kind: "delete-nodeclaim", record, reason, unit: unitOf("forget", record.name), metric: METRIC.nodeClaimsDeleted });
+  const forget = (record: NodeClaimRecord, reason: string): Action => ({ kind: "delete-nodeclaim", record, reason, unit: unitOf("forget", record.name), metric: METRIC.nodeClaimsDeleted, metrics: [nodeClaimTerminated(record.nodeClaim)] });
 
   for (const record of input.records) {
     if (vanished.has(record.name)) continue;
@@ -124,14 +125,14 @@ export function decideLifecycle(input: LifecycleInput): Action[] {
           { kind: "add-node-finalizer", node: nodeName, finalizer: TERMINATION_FINALIZER, reason: because, unit },
           { kind: "label-node", node: nodeName, labels: { ...(record.nodeClaim.metadata.labels ?? {}), [LABEL_REGISTERED]: "true" }, reason: because, unit },
           { kind: "untaint-node", node: nodeName, key: UNREGISTERED_TAINT_KEY, reason: because, unit },
-          { kind: "update-nodeclaim", record, content: registeredContent(record, nodeName, nowMs), reason: `registered as Node ${nodeName}`, unit, metric: METRIC.nodeClaimsRegistered },
+          { kind: "update-nodeclaim", record, content: registeredContent(record, nodeName, nowMs), reason: `registered as Node ${nodeName}`, unit, metric: METRIC.nodeClaimsRegistered, metrics: [nodeCreated(record.nodeClaim)] },
         );
       } else if (nowMs - launchedAtMs(record) >= timing.registrationTtlMs) {
         const instanceId = record.launch.instanceId ?? (providerId ? instanceIdFromProviderId(providerId) : undefined);
         const unit = unitOf("terminate-unregistered", record.name);
         const reason = `NodeClaim ${record.name} registered no Node within ${Math.round(timing.registrationTtlMs / 60_000)} min of its launch`;
         if (instanceId) actions.push({ kind: "terminate-instance", instanceId, reason, unit });
-        actions.push({ kind: "delete-nodeclaim", record, reason: `never registered a Node; its instance (${instanceId ?? "none"}) is terminated`, unit, metric: METRIC.nodeClaimsDeleted });
+        actions.push({ kind: "delete-nodeclaim", record, reason: `never registered a Node; its instance (${instanceId ?? "none"}) is terminated`, unit, metric: METRIC.nodeClaimsDeleted, metrics: [nodeClaimTerminated(record.nodeClaim)] });
       }
       continue;
     }
@@ -165,10 +166,10 @@ export function decideLifecycle(input: LifecycleInput): Action[] {
     if (node) {
       actions.push(
         { kind: "remove-node-finalizer", node: node.metadata.name, finalizer: TERMINATION_FINALIZER, reason, unit },
-        { kind: "delete-node", node: node.metadata.name, reason, unit },
+        { kind: "delete-node", node: node.metadata.name, reason, unit, metrics: [nodeTerminated(node.metadata.labels?.[LABEL_NODEPOOL])] },
       );
     }
-    actions.push({ kind: "delete-nodeclaim", record, reason, unit, metric: METRIC.nodeClaimsDeleted });
+    actions.push({ kind: "delete-nodeclaim", record, reason, unit, metric: METRIC.nodeClaimsDeleted, metrics: [nodeClaimTerminated(record.nodeClaim)] });
   }
   return actions;
 }

@@ -24,6 +24,8 @@ export interface Configuration {
   /** Where each valid NodePool came from, by name. */
   nodePoolSources: Map<string, "cluster" | "table">;
   nodeClasses: EC2NodeClass[];
+  /** Where each valid EC2NodeClass came from, by name. */
+  nodeClassSources: Map<string, "cluster" | "table">;
   problems: ConfigurationProblem[];
 }
 
@@ -53,11 +55,18 @@ function describeProblems(problems: readonly InputProblem[]): string {
   return problems.map(formatProblem).join("; ");
 }
 
-/** Marks the CRD not ready with the validation message; nothing to mark for table items. */
+/**
+ * Marks the CRD `ValidationSucceeded=False` and `Ready=False` with the validation message, as
+ * Karpenter does, and writes only when that changes its conditions; nothing to mark for table items.
+ */
 async function reportOnStatus(cluster: Cluster, kind: CustomObjectKind, candidate: Candidate, message: string, nowMs: number): Promise<void> {
   if (candidate.source !== "cluster") return;
-  const existing = ((candidate.raw as { status?: { conditions?: unknown } }).status?.conditions ?? []) as Parameters<typeof upsertCondition>[0];
-  const conditions = upsertCondition(Array.isArray(existing) ? existing : [], { type: "Ready", status: "False", reason: INVALID_SPEC_REASON, message }, new Date(nowMs).toISOString());
+  const raw = ((candidate.raw as { status?: { conditions?: unknown } }).status?.conditions ?? []) as Parameters<typeof upsertCondition>[0];
+  const existing = Array.isArray(raw) ? raw : [];
+  const nowIso = new Date(nowMs).toISOString();
+  let conditions = upsertCondition(existing, { type: "ValidationSucceeded", status: "False", reason: INVALID_SPEC_REASON, message }, nowIso);
+  conditions = upsertCondition(conditions, { type: "Ready", status: "False", reason: INVALID_SPEC_REASON, message }, nowIso);
+  if (JSON.stringify(conditions) === JSON.stringify(existing)) return;
   await cluster.setCustomObjectConditions(kind, candidate.name, conditions);
 }
 
@@ -99,6 +108,7 @@ export async function loadConfiguration(ports: { cluster: Cluster; store: Store;
   const problems: ConfigurationProblem[] = [];
   const nodePoolSources = new Map<string, "cluster" | "table">();
   const nodePools = await loadKind("NodePool", validateNodePool, ports, nowMs, problems, nodePoolSources);
-  const nodeClasses = await loadKind("EC2NodeClass", validateEC2NodeClass, ports, nowMs, problems);
-  return { nodePools, nodePoolSources, nodeClasses, problems };
+  const nodeClassSources = new Map<string, "cluster" | "table">();
+  const nodeClasses = await loadKind("EC2NodeClass", validateEC2NodeClass, ports, nowMs, problems, nodeClassSources);
+  return { nodePools, nodePoolSources, nodeClasses, nodeClassSources, problems };
 }

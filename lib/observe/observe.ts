@@ -58,6 +58,8 @@ export interface Observation {
   storageClasses: StorageClass[];
   unavailable: UnavailableOffering[];
   problems: ConfigurationProblem[];
+  /** Where each valid NodePool and EC2NodeClass came from, by `Kind/name` (statuses are written back there). */
+  sources?: Map<string, "cluster" | "table">;
 }
 
 export interface ObservePorts {
@@ -170,6 +172,10 @@ export async function observe(ports: ObservePorts, nowMs: number): Promise<Obser
     storageClasses,
     unavailable,
     problems,
+    sources: new Map([
+      ...[...configuration.nodePoolSources].map(([name, source]) => [`NodePool/${name}`, source] as const),
+      ...[...configuration.nodeClassSources].map(([name, source]) => [`EC2NodeClass/${name}`, source] as const),
+    ]),
   };
 }
 

@@ -140,6 +140,12 @@ export interface ClusterEvent {
   type: "Normal" | "Warning";
   reason: string;
   message: string;
+  /**
+   * Deduplication as Karpenter's recorder does it: the same reason with the same values (usually
+   * the object's uid) is published at most once per `timeoutMs` (default 2 minutes), across runs
+   * (lib/actions/events.ts keeps the claims in the store). Absent: published every time.
+   */
+  dedupe?: { values: string[]; timeoutMs?: number };
 }
 
 export interface PodChange {
@@ -219,6 +225,11 @@ export interface ClusterWriter {
   deleteNode(name: string): Promise<"deleted" | "not-found">;
   /** Writes the whole conditions list to the object's status subresource. */
   setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found">;
+  /**
+   * Merges `status` into the object's status subresource (a JSON merge patch: the fields given are
+   * replaced whole, lists included; the others are kept). The spec is never touched.
+   */
+  patchCustomObjectStatus(kind: CustomObjectKind, name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
   /** Records an Event. Retrying the same event is harmless. */
   recordEvent(event: ClusterEvent): Promise<void>;
   /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */
@@ -283,12 +294,18 @@ export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
     type: "Normal",
     reason: "Nominated",
     message: `Pod should schedule on NodeClaim ${nodeClaimName}`,
+    dedupe: { values: [podIdentity(pod)] },
   };
 }
 
 /** The event a pod gets when no NodePool can host it, with the reason a person can act on. */
 export function failedSchedulingEvent(pod: Pod, reason: string): ClusterEvent {
-  return { involvedObject: podRef(pod), type: "Warning", reason: "FailedScheduling", message: reason };
+  return { involvedObject: podRef(pod), type: "Warning", reason: "FailedScheduling", message: reason, dedupe: { values: [podIdentity(pod)], timeoutMs: 5 * 60_000 } };
+}
+
+/** The pod's uid, or its namespace and name when it has none (a pod built by hand). */
+function podIdentity(pod: Pod): string {
+  return pod.metadata.uid || `${pod.metadata.namespace || "default"}/${pod.metadata.name}`;
 }
 
 /** Phrasing for one NodePool's refusal, e.g. `incompatible with NodePool gpu because no instance type has nvidia.com/gpu`. */

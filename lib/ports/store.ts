@@ -120,6 +120,14 @@ export interface ConfigObjectRecord {
   version: number;
 }
 
+/** The status Tenon last reported for a NodePool or EC2NodeClass kept in the table (what the CRD's status would hold). */
+export interface ObjectStatusRecord {
+  kind: ConfigKind;
+  name: string;
+  status: Record<string, unknown>;
+  updatedAtMs: number;
+}
+
 export interface PutConfigObjectOptions {
   /**
    * Absent: write whatever is there (apply semantics; the version still grows atomically).
@@ -184,6 +192,16 @@ export interface DisruptionCommandRecord extends DisruptionCommandContent {
 }
 
 export interface Store extends UnavailableOfferingsStore, JournalStore {
+  /**
+   * Claims the right to publish the Event whose dedupe key is `key` until `nowMs + timeoutMs`:
+   * true when no unexpired claim exists (this one is written, atomically), false when one does
+   * (another run, or an earlier one, published it within the timeout).
+   */
+  claimEvent(key: string, nowMs: number, timeoutMs: number): Promise<boolean>;
+  /** Replaces the status reported for a table NodePool or EC2NodeClass (an item of its own: the object's item, and its version, stay as applied). */
+  putObjectStatus(kind: ConfigKind, name: string, status: Record<string, unknown>, nowMs: number): Promise<void>;
+  /** Every reported status, sorted by kind and name. */
+  listObjectStatuses(): Promise<ObjectStatusRecord[]>;
   /** Creates the record if absent; the same content again is a no-op; different content is a conflict ("exists"). */
   createNodeClaim(content: NodeClaimContent, nowMs: number): Promise<CreateNodeClaimResult>;
   getNodeClaim(name: string): Promise<NodeClaimRecord | undefined>;

@@ -21,7 +21,7 @@ import { leavingNodes, podsGivenBack } from "../disruption/deleting.ts";
 import { listAll } from "../ports/cluster.ts";
 import type { FullPorts, Ids } from "../observe/ports.ts";
 import { failedSchedulingEvent, nominatedEvent } from "../ports/cluster.ts";
-import { METRIC } from "../ports/telemetry.ts";
+import { KARPENTER_METRIC, METRIC } from "../ports/telemetry.ts";
 import { schedule } from "../scheduling/scheduler.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import type { SchedulingResult } from "../scheduling/types.ts";
@@ -150,6 +150,7 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const { store, clock, log, metrics, settings } = ports;
   const observation = await observe(ports, clock.now());
   metrics.addMetric(METRIC.podsPending, "Count", observation.provisionablePods.length);
+  metrics.addMetric(KARPENTER_METRIC.schedulerQueueDepth, "Count", observation.provisionablePods.length);
   log.info("bound pods brought up to date", { ...observation.clusterState });
 
   // 1. Finish launches a crashed run left behind, before deciding anything new.
@@ -166,7 +167,9 @@ export async function provisionOnce(ports: FullPorts, leaseToken: number, leaseH
   const input = buildSchedulingInput(clusterObjects(observation, leaving), { note: (message) => log.debug(message), scheduling });
   const started = performance.now();
   const result: SchedulingResult = schedule(input);
-  metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(performance.now() - started));
+  const tookMs = performance.now() - started;
+  metrics.addMetric(METRIC.schedulingDurationMs, "Milliseconds", Math.round(tookMs));
+  metrics.addMetric(KARPENTER_METRIC.schedulingDuration, "Seconds", tookMs / 1000);
   log.info("scheduled pending pods", {
     pods: input.pods.length, givenBack: leaving.pods.length, leavingNodes: leaving.nodes.length, newNodeClaims: result.newNodeClaims.length, onExisting: result.existingNodes.reduce((n, p) => n + p.pods.length, 0), unschedulable: result.unschedulable.length,
   });

@@ -4,6 +4,7 @@
  * with the type too.
  * See docs/state.md.
  */
+import { createHash } from "node:crypto";
 import { InputError } from "../errors.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { ConfigKind } from "../ports/store.ts";
@@ -18,6 +19,10 @@ export const COMMAND_PREFIX = "COMMAND#";
 /** Journal entries by time, and the per-subject index items that point at them (docs/explain.md). */
 export const JOURNAL_AT_PREFIX = "JOURNAL#at#";
 export const JOURNAL_ABOUT_PREFIX = "JOURNAL#about#";
+/** The status Tenon reports for a NodePool or EC2NodeClass kept in the table (`STATUS#<kind>#<name>`). */
+export const STATUS_PREFIX = "STATUS#";
+/** Kubernetes Events published recently, by dedupe key (short TTL items: lib/actions/events.ts). */
+export const EVENT_PREFIX = "EVENT#";
 
 const CONFIG_PREFIX: Record<ConfigKind, string> = { NodePool: "NODEPOOL#", EC2NodeClass: "EC2NODECLASS#" };
 
@@ -47,7 +52,7 @@ export function clusterPk(clusterName: string): string {
  * item type its own partition lets a function's role name exactly the types it may read or write
  * (infra/function-specs.ts, docs/iam.md). The type is the sort key's first part.
  */
-export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS", "COMMAND", "JOURNAL"] as const;
+export const ITEM_TYPES = ["NODECLAIM", "BATCH", "LEASE", "UNAVAILABLE", "STATE", "NODEPOOL", "EC2NODECLASS", "COMMAND", "JOURNAL", "EVENT", "STATUS"] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
 
 /** The partition that holds one item type of one cluster. */
@@ -82,6 +87,18 @@ export function unavailableSk(key: OfferingKey): string {
   assertKeyPart("offering zone", key.zone);
   assertKeyPart("offering capacity type", key.capacityType);
   return `${UNAVAILABLE_PREFIX}${key.instanceType}#${key.zone}#${key.capacityType}`;
+}
+
+/** An event's dedupe item: the key as is when it is short and has no `#`, else its digest. */
+export function eventSk(key: string): string {
+  if (typeof key !== "string" || key.length === 0) throw new InputError({ object: "event dedupe key", path: "", reason: "must be a non-empty string" });
+  if (key.length <= 200 && !key.includes("#")) return `${EVENT_PREFIX}${key}`;
+  return `${EVENT_PREFIX}sha256-${createHash("sha256").update(key).digest("hex")}`;
+}
+
+export function statusSk(kind: ConfigKind, name: string): string {
+  configSk(kind, name); // validates the kind and the name
+  return `${STATUS_PREFIX}${kind}#${name}`;
 }
 
 export function configPrefix(kind: ConfigKind): string {

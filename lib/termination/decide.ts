@@ -26,7 +26,8 @@
 import type { Action } from "../actions/actions.ts";
 import type { Node, Pod, VolumeAttachment } from "../api/kubernetes.ts";
 import { podKey } from "../api/kubernetes.ts";
-import { TERMINATION_FINALIZER } from "../api/labels.ts";
+import { LABEL_NODEPOOL, TERMINATION_FINALIZER } from "../api/labels.ts";
+import { nodeClaimTerminated, nodeTerminated } from "../metrics/karpenter.ts";
 import { DISRUPTED_TAINT, isDaemonSetPod, isMirrorPod, isTerminal, isTerminating, podDoNotDisrupt } from "../disruption/pods.ts";
 import { instanceIdFromProviderId, type CloudInstance } from "../ports/cloud.ts";
 import type { NodeClaimRecord } from "../ports/store.ts";
@@ -150,8 +151,8 @@ export function decideTermination(input: TerminationInput): Action[] {
       return;
     }
     const gone = instance ? `its instance ${instance.instanceId} is ${instance.state}` : "it has no instance left";
-    if (node) actions.push({ kind: "remove-node-finalizer", node: node.metadata.name, finalizer: TERMINATION_FINALIZER, reason: gone, unit });
-    if (record) actions.push({ kind: "delete-nodeclaim", record, reason: `terminated: ${gone}`, unit });
+    if (node) actions.push({ kind: "remove-node-finalizer", node: node.metadata.name, finalizer: TERMINATION_FINALIZER, reason: gone, unit, metrics: [nodeTerminated(node.metadata.labels?.[LABEL_NODEPOOL])] });
+    if (record) actions.push({ kind: "delete-nodeclaim", record, reason: `terminated: ${gone}`, unit, metrics: [nodeClaimTerminated(record.nodeClaim)] });
   };
 
   for (const node of input.nodes) {

@@ -181,6 +181,22 @@ export function clusterPortSuite(adapter: string, makeHarness: () => Promise<Clu
       expect(names((await c.listCustomObjects("NodePool")).items as Array<{ metadata: { name: string } }>)).toContain("status-pool");
     });
 
+    it("merges NodePool and EC2NodeClass status fields into the status subresource, keeping the fields a patch does not name", async () => {
+      await h.createCustomObject("NodePool", { ...nodePool(), metadata: { name: "status-merge" }, spec: { ...nodePool().spec, weight: 3 } });
+      await h.createCustomObject("EC2NodeClass", { ...ec2NodeClass(), metadata: { name: "status-merge-class" } });
+      const ready = { type: "Ready", status: "True" as const, reason: "Ready", message: "", lastTransitionTime: "2026-01-01T00:00:00Z" };
+      const status = { resources: { cpu: "4", memory: "16Gi", nodes: "2" }, nodes: 2, conditions: [ready] };
+      expect(await c.patchCustomObjectStatus("NodePool", "status-merge", status)).toBe("written");
+      expect(await c.patchCustomObjectStatus("NodePool", "status-merge", { nodes: 3 })).toBe("written");
+      const pool = await h.getCustomObject("NodePool", "status-merge");
+      expect(pool?.["status"]).toEqual({ ...status, nodes: 3 });
+      expect((pool?.["spec"] as { weight?: number }).weight).toBe(3);
+      const classStatus = { subnets: [{ id: "subnet-1", zone: "us-east-1a", zoneID: "use1-az1" }], securityGroups: [{ id: "sg-1", name: "nodes" }], instanceProfile: "tenon_c_123", conditions: [ready] };
+      expect(await c.patchCustomObjectStatus("EC2NodeClass", "status-merge-class", classStatus)).toBe("written");
+      expect((await h.getCustomObject("EC2NodeClass", "status-merge-class"))?.["status"]).toEqual(classStatus);
+      expect(await c.patchCustomObjectStatus("NodePool", "status-merge-missing", { nodes: 1 })).toBe("not-found");
+    });
+
     it("records Nominated and FailedScheduling events on the pod, a retried event only once", async () => {
       const target: Pod = { ...pod("evt-pod"), metadata: { name: "evt-pod", namespace: "default", uid: "u-evt" } };
       await c.recordEvent(nominatedEvent(target, "default-abc12"));

@@ -26,7 +26,7 @@ import { CLUSTER as MOTO_CLUSTER } from "../support/cloud.ts";
 import { buildAccount, motoConfig, type MotoAccount } from "../support/moto-env.ts";
 import { apiServerUnavailable, applyDocumentedRbac, startRealApiServer, TOKENS, type RealApiServer } from "../support/apiserver.ts";
 import { useMoto } from "../support/moto.ts";
-import { awslogsEvent, callBatcher, callLifecycle, deliver, ON_DEMAND_ONLY, schedulerPatchAudit, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
+import { awslogsEvent, callBatcher, callConsolidator, callLifecycle, deliver, ON_DEMAND_ONLY, schedulerPatchAudit, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 
 const skip = await apiServerUnavailable();
@@ -184,5 +184,17 @@ describe.skipIf(Boolean(skip))("provisioning end to end: real handlers, real kub
     expect(await bindPendingPods(server)).toBe(REPLICAS);
     const running = (await server.must<{ items: Pod[] }>("GET", "/api/v1/namespaces/default/pods")).items.filter((p) => p.spec.nodeName && p.status?.phase === "Running");
     expect(running).toHaveLength(REPLICAS);
+
+    // The consolidator's tick writes the statuses back to the CRDs' status subresource, as the tenon user.
+    await clock.advance(60_000);
+    await callConsolidator();
+    const pool = await server.must<{ status?: { nodes?: number; resources?: Record<string, string>; conditions?: Array<{ type: string; status: string }> } }>("GET", "/apis/karpenter.sh/v1/nodepools/default");
+    expect(pool.status?.nodes).toBe(records.length);
+    expect(pool.status?.resources?.["nodes"]).toBe(String(records.length));
+    expect(pool.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    const nodeClass = await server.must<{ status?: { subnets?: unknown[]; securityGroups?: unknown[]; conditions?: Array<{ type: string; status: string }> } }>("GET", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/default");
+    expect(nodeClass.status?.subnets?.length).toBeGreaterThan(0);
+    expect(nodeClass.status?.securityGroups?.length).toBeGreaterThan(0);
+    expect(nodeClass.status?.conditions?.some((c) => c.type === "ValidationSucceeded" && c.status === "True")).toBe(true);
   }, 180_000);
 });

@@ -2,7 +2,7 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
-import { disruptedMetric, METRIC } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, KARPENTER_METRIC, METRIC } from "../../lib/ports/telemetry.ts";
 import { createTableDefinition } from "../../lib/store/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { allows, documentedRules } from "../support/rbac.ts";
@@ -394,6 +394,23 @@ describe("TenonStack with the default functions", () => {
     for (const metric of emitted) expect(body).toContain(`\\"Tenon\\",\\"${metric}\\",\\"service\\",\\"tenon-demo\\"`);
     for (const title of ["NodeClaims disrupted by reason", "Disruption commands", "DrainsStuck"]) expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     for (const metric of ["Errors", "Duration", "Throttles", "ApproximateNumberOfMessagesVisible"]) expect(body).toContain(metric);
+  });
+
+  it("draws Karpenter's metrics per NodePool and reason on the dashboard: cost per hour, nodes, NodeClaims created and disrupted, pod startup latency, pods by phase", () => {
+    const dashboard = Object.values(resourcesOfType(template, "AWS::CloudWatch::Dashboard"))[0];
+    const body = JSON.stringify(dashboard?.Properties?.["DashboardBody"]);
+    const searches = [...body.matchAll(/SEARCH\('\{Tenon,([a-z_,]+)\} MetricName=\\+"([a-z_]+)\\+" service=\\+"tenon-demo\\+"/g)].map((m) => `${m[2]}{${m[1]}}`);
+    expect(searches).toEqual(
+      expect.arrayContaining([
+        `${KARPENTER_METRIC.nodePoolsCost}{nodepool,service}`,
+        `${KARPENTER_METRIC.nodePoolsUsage}{nodepool,resource_type,service}`,
+        `${KARPENTER_METRIC.nodeClaimsCreated}{capacity_type,nodepool,reason,service}`,
+        `${KARPENTER_METRIC.nodeClaimsDisrupted}{capacity_type,nodepool,reason,service}`,
+        `${KARPENTER_METRIC.podsStartupDuration}{nodepool,service}`,
+        `${KARPENTER_METRIC.podsState}{nodepool,phase,service}`,
+      ]),
+    );
+    for (const title of ["Cost per hour by NodePool (USD)", "NodeClaims disrupted by reason and NodePool", "Pod startup latency p50 / p99 (s)"]) expect(body).toContain(`\\"title\\":\\"${title}\\"`);
   });
 });
 

@@ -394,6 +394,54 @@ export function describeStoreContract(label: string, newStore: StoreFactory): vo
     });
   });
 
+  describe(`${label}: reported statuses`, () => {
+    it("replaces an object's status, keeps kinds and names apart, and leaves the object's own item alone", async () => {
+      const store = await newStore();
+      await store.putConfigObject("NodePool", "default", { apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name: "default" } }, 1_000);
+      expect(await store.listObjectStatuses()).toEqual([]);
+      await store.putObjectStatus("NodePool", "default", { nodes: 2, resources: { cpu: "8" } }, 2_000);
+      await store.putObjectStatus("EC2NodeClass", "default", { instanceProfile: "p" }, 2_000);
+      await store.putObjectStatus("NodePool", "default", { nodes: 3 }, 3_000);
+      expect(await store.listObjectStatuses()).toEqual([
+        { kind: "EC2NodeClass", name: "default", status: { instanceProfile: "p" }, updatedAtMs: 2_000 },
+        { kind: "NodePool", name: "default", status: { nodes: 3 }, updatedAtMs: 3_000 },
+      ]);
+      expect((await store.getConfigObject("NodePool", "default"))?.version).toBe(1);
+      await expect(store.putObjectStatus("NodePool", "a#b", {}, 1)).rejects.toThrow(/#/);
+    });
+  });
+
+  describe(`${label}: event dedupe claims`, () => {
+    // Times from today: DynamoDB Local's TTL sweeper runs on the real clock and would delete claims that expired in 1970.
+    const t0 = Math.floor(Date.now() / 1000) * 1000;
+    it("grants a key once until its timeout runs out, then again", async () => {
+      const store = await newStore();
+      expect(await store.claimEvent("failedscheduling-uid-1", t0 + 1_000, 300_000)).toBe(true);
+      expect(await store.claimEvent("failedscheduling-uid-1", t0 + 2_000, 300_000)).toBe(false);
+      expect(await store.claimEvent("failedscheduling-uid-1", t0 + 300_999, 300_000)).toBe(false);
+      expect(await store.claimEvent("failedscheduling-uid-1", t0 + 301_000, 300_000)).toBe(true);
+      expect(await store.claimEvent("failedscheduling-uid-1", t0 + 302_000, 300_000)).toBe(false);
+    });
+
+    it("keeps keys independent, long keys and keys with # included", async () => {
+      const store = await newStore();
+      const long = `nominated-${"x".repeat(400)}`;
+      expect(await store.claimEvent("nominated-uid-1", t0, 120_000)).toBe(true);
+      expect(await store.claimEvent("nominated-uid-2", t0, 120_000)).toBe(true);
+      expect(await store.claimEvent(long, t0, 120_000)).toBe(true);
+      expect(await store.claimEvent(`${long}y`, t0, 120_000)).toBe(true);
+      expect(await store.claimEvent("a#b", t0, 120_000)).toBe(true);
+      expect(await store.claimEvent(long, t0 + 1, 120_000)).toBe(false);
+      expect(await store.claimEvent("a#b", t0 + 1, 120_000)).toBe(false);
+    });
+
+    it("grants a key to exactly one of many concurrent claimants", async () => {
+      const store = await newStore();
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.claimEvent("unconsolidatable-node-a", t0, 900_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
   describe(`${label}: NodePools and EC2NodeClasses`, () => {
     const pool = (cpu: string) => ({ apiVersion: "karpenter.sh/v1", kind: "NodePool", metadata: { name: "default" }, spec: { limits: { cpu } } });
 

@@ -103,17 +103,30 @@ function validity(record: ConfigObjectRecord): string {
   return result.problems.length === 0 ? "valid" : `invalid: ${formatProblem(result.problems[0]!)}`;
 }
 
+/** What Tenon last reported for the object (its STATUS item), in a few words: `Ready True, 3 nodes`. */
+function summary(status: Record<string, unknown>): string {
+  const conditions = Array.isArray(status["conditions"]) ? (status["conditions"] as Array<{ type?: string; status?: string; message?: string }>) : [];
+  const ready = conditions.find((c) => c.type === "Ready");
+  const parts = [ready ? `Ready ${ready.status}${ready.status !== "True" && ready.message ? ` (${ready.message})` : ""}` : "Ready unknown"];
+  if (typeof status["nodes"] === "number") parts.push(`${status["nodes"]} nodes`);
+  return parts.join(", ");
+}
+
 export async function runList(options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {
   const format = resolveOutputFormat(options.output, io);
   const store = open(target(options));
-  const records = (await Promise.all(CONFIG_KINDS.map((kind) => store.listConfigObjects(kind)))).flat();
-  const rows = records.map((r) => ({ kind: r.kind, name: r.name, version: r.version, updatedAt: new Date(r.updatedAtMs).toISOString(), status: validity(r) }));
+  const [records, statuses] = await Promise.all([Promise.all(CONFIG_KINDS.map((kind) => store.listConfigObjects(kind))).then((r) => r.flat()), store.listObjectStatuses()]);
+  const reported = new Map(statuses.map((s) => [`${s.kind}/${s.name}`, s]));
+  const rows = records.map((r) => {
+    const report = reported.get(`${r.kind}/${r.name}`);
+    return { kind: r.kind, name: r.name, version: r.version, updatedAt: new Date(r.updatedAtMs).toISOString(), status: validity(r), ...(report ? { reported: report.status, reportedAt: new Date(report.updatedAtMs).toISOString() } : {}) };
+  });
   if (format === "json") {
     io.out(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
   if (rows.length === 0) io.out("no NodePools or EC2NodeClasses in the table\n");
-  for (const row of rows) io.out(`${row.kind} ${row.name}  version ${row.version}  updated ${row.updatedAt}  ${row.status}\n`);
+  for (const row of rows) io.out(`${row.kind} ${row.name}  version ${row.version}  updated ${row.updatedAt}  ${row.status}${row.reported ? `  ${summary(row.reported)}` : ""}\n`);
 }
 
 export async function runDelete(kind: string, name: string, options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {

@@ -98,6 +98,9 @@ export interface SimulatedClusterOptions {
 export interface RecordedEvent extends ClusterEvent {
   source: "tenon" | "default-scheduler";
   atMs: number;
+  /** Times the same event (object, reason, message) was recorded: the API server's aggregation. */
+  count: number;
+  lastAtMs: number;
 }
 
 export class SimulatedCluster implements Cluster {
@@ -359,10 +362,14 @@ export class SimulatedCluster implements Cluster {
     return this.deleteNodeObject(name) ? "deleted" : "not-found";
   }
 
-  async setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+  setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+    return this.patchCustomObjectStatus(kind, name, { conditions });
+  }
+
+  async patchCustomObjectStatus(kind: CustomObjectKind, name: string, patch: Record<string, unknown>): Promise<"written" | "not-found"> {
     const updated = this.customStores[kind].update(name, undefined, (object) => {
       const status = (object.status ?? {}) as Record<string, unknown>;
-      object.status = { ...status, conditions: structuredClone(conditions) };
+      object.status = { ...status, ...structuredClone(patch) };
     });
     return updated ? "written" : "not-found";
   }
@@ -396,7 +403,7 @@ export class SimulatedCluster implements Cluster {
 
   private record(event: ClusterEvent, source: RecordedEvent["source"]): void {
     const ref = event.involvedObject;
-    const duplicate = this.recorded.some(
+    const duplicate = this.recorded.find(
       (e) =>
         e.source === source &&
         e.reason === event.reason &&
@@ -405,7 +412,10 @@ export class SimulatedCluster implements Cluster {
         e.involvedObject.name === ref.name &&
         (e.involvedObject.namespace ?? "") === (ref.namespace ?? ""),
     );
-    if (!duplicate) this.recorded.push({ ...structuredClone(event), source, atMs: this.clock.now() });
+    if (duplicate) {
+      duplicate.count++;
+      duplicate.lastAtMs = this.clock.now();
+    } else this.recorded.push({ ...structuredClone(event), source, atMs: this.clock.now(), count: 1, lastAtMs: this.clock.now() });
   }
 
   /** Arms one reconcile `reactionMs` from now; passes `value` through for call-site brevity. */

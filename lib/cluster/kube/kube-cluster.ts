@@ -195,10 +195,15 @@ export class KubeCluster implements Cluster {
     }
   }
 
-  async setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+  setCustomObjectConditions(kind: CustomObjectKind, name: string, conditions: Condition[]): Promise<"written" | "not-found"> {
+    // A merge patch replaces the list, so it is sent whole.
+    return this.patchCustomObjectStatus(kind, name, { conditions });
+  }
+
+  async patchCustomObjectStatus(kind: CustomObjectKind, name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
     const ref = CUSTOM_RESOURCES[kind];
-    // CRDs accept only merge and JSON patch; a merge patch replaces the list, so we send it whole.
-    const body = { status: { conditions } };
+    // CRDs accept only merge and JSON patch: a merge patch of the status subresource.
+    const body = { status };
     try {
       await this.call(`patch ${kind} ${name} status`, (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...ref, name, body }, o), PatchStrategy.MergePatch);
       return "written";

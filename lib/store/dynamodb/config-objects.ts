@@ -1,8 +1,8 @@
 /** NodePools and EC2NodeClasses stored raw (re-validated by lib/api on read), versioned. */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { ConflictError, type ConfigKind, type ConfigObjectRecord, type PutConfigObjectOptions } from "../../ports/store.ts";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { ConflictError, type ConfigKind, type ConfigObjectRecord, type ObjectStatusRecord, type PutConfigObjectOptions } from "../../ports/store.ts";
 import { assertTime, checkExpectedVersion, configConflict, encodeBody } from "../codec.ts";
-import { configPrefix, configSk } from "../keys.ts";
+import { configPrefix, configSk, STATUS_PREFIX, statusSk } from "../keys.ts";
 import { deleteIf, updateIf } from "./conditional.ts";
 import { assertItemFits, queryPrefix, type DynamoContext, type Item } from "./context.ts";
 
@@ -71,6 +71,24 @@ export async function putConfigObject(
 export async function getConfigObject(ctx: DynamoContext, kind: ConfigKind, name: string): Promise<ConfigObjectRecord | undefined> {
   const out = await ctx.doc.send(new GetCommand({ TableName: ctx.tableName, Key: { pk: ctx.pk(configSk(kind, name)), sk: configSk(kind, name) }, ConsistentRead: true }));
   return out.Item ? toRecord(out.Item as Item) : undefined;
+}
+
+export async function putObjectStatus(ctx: DynamoContext, kind: ConfigKind, name: string, status: Record<string, unknown>, nowMs: number): Promise<void> {
+  const what = `${kind} ${name} status`;
+  assertTime(what, "nowMs", nowMs);
+  const sk = statusSk(kind, name);
+  const item = { pk: ctx.pk(sk), sk, kind, name, status: encodeBody(status, what), updatedAtMs: nowMs };
+  assertItemFits(item);
+  await ctx.doc.send(new PutCommand({ TableName: ctx.tableName, Item: item }));
+}
+
+export async function listObjectStatuses(ctx: DynamoContext): Promise<ObjectStatusRecord[]> {
+  return (await queryPrefix(ctx, STATUS_PREFIX)).map((item) => ({
+    kind: item.kind as ConfigKind,
+    name: item.name as string,
+    status: JSON.parse(item.status as string) as Record<string, unknown>,
+    updatedAtMs: item.updatedAtMs as number,
+  }));
 }
 
 export async function listConfigObjects(ctx: DynamoContext, kind: ConfigKind): Promise<ConfigObjectRecord[]> {

@@ -6,7 +6,7 @@ import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { BatchWindow, Lease, RecordPodsSeenResult } from "../../ports/store.ts";
 import type { OfferingKey, UnavailableOffering } from "../../ports/unavailable-offerings.ts";
 import { assertLeaseArgs, assertPositiveInteger, assertTime, boundedReason, checkExpectedVersion } from "../codec.ts";
-import { BATCH_SK, UNAVAILABLE_PREFIX, leaseSk, unavailableSk } from "../keys.ts";
+import { BATCH_SK, UNAVAILABLE_PREFIX, eventSk, leaseSk, unavailableSk } from "../keys.ts";
 import { TABLE_SCHEMA } from "./table.ts";
 import { deleteIf, putIf, updateIf } from "./conditional.ts";
 import { queryPrefix, type DynamoContext, type Item } from "./context.ts";
@@ -143,6 +143,21 @@ export async function markUnavailable(ctx: DynamoContext, key: OfferingKey, reas
     ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
     ExpressionAttributeValues: { ":expires": expiresAtMs },
   });
+}
+
+/** Writes the event's dedupe item unless an unexpired one exists; DynamoDB's TTL sweeps it later. */
+export async function claimEvent(ctx: DynamoContext, key: string, nowMs: number, timeoutMs: number): Promise<boolean> {
+  assertTime("event dedupe", "nowMs", nowMs);
+  assertTime("event dedupe", "timeoutMs", timeoutMs);
+  const sk = eventSk(key);
+  const expiresAtMs = nowMs + timeoutMs;
+  const write = await putIf(ctx, {
+    Item: { pk: ctx.pk(sk), sk, kind: "EventDedupe", key: key.slice(0, 1000), expiresAtMs, [TABLE_SCHEMA.ttlAttribute]: Math.ceil(expiresAtMs / 1000) },
+    ConditionExpression: "attribute_not_exists(#pk) OR #expires <= :now",
+    ExpressionAttributeNames: { "#pk": "pk", "#expires": "expiresAtMs" },
+    ExpressionAttributeValues: { ":now": nowMs },
+  });
+  return write.written;
 }
 
 export async function listUnavailable(ctx: DynamoContext, nowMs: number): Promise<UnavailableOffering[]> {

@@ -48,6 +48,9 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): Store {
     getLease: (name: string) => coordination.getLease(ctx, name),
 
     markUnavailable: (key: OfferingKey, reason: string, expiresAtMs: number) => coordination.markUnavailable(ctx, key, reason, expiresAtMs),
+    claimEvent: (key: string, nowMs: number, timeoutMs: number) => coordination.claimEvent(ctx, key, nowMs, timeoutMs),
+    putObjectStatus: (kind: ConfigKind, name: string, status: Record<string, unknown>, nowMs: number) => config.putObjectStatus(ctx, kind, name, status, nowMs),
+    listObjectStatuses: () => config.listObjectStatuses(ctx),
     listUnavailable: (nowMs: number) => coordination.listUnavailable(ctx, nowMs),
 
     putConfigObject: (kind: ConfigKind, name: string, raw: unknown, nowMs: number, opts?: PutConfigObjectOptions) =>

@@ -10,6 +10,7 @@ import {
   type ClusterState,
   type ConfigKind,
   type ConfigObjectRecord,
+  type ObjectStatusRecord,
   type DisruptionCommandContent,
   type DisruptionCommandRecord,
   type Lease,
@@ -35,7 +36,7 @@ import {
   joinPages,
   paginateEntries,
 } from "../codec.ts";
-import { assertGeneration, clusterPk, commandSk, configSk, journalEntryRange, journalSubjectRange, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
+import { assertGeneration, clusterPk, commandSk, configSk, eventSk, statusSk, journalEntryRange, journalSubjectRange, leaseSk, nodeClaimSk, unavailableSk } from "../keys.ts";
 
 interface StoredNodeClaim {
   content: string;
@@ -61,6 +62,9 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
   const nodeClaims = new Map<string, StoredNodeClaim>(); // by sort key
   const leases = new Map<string, Lease>();
   const unavailable = new Map<string, UnavailableOffering>();
+  const statuses = new Map<string, ObjectStatusRecord>();
+  /** Event dedupe claims: sort key -> expiry. */
+  const eventClaims = new Map<string, number>();
   const configObjects = new Map<string, StoredConfig>();
   const commands = new Map<string, StoredNodeClaim & { id: string }>(); // by sort key; content is the JSON body
   const journal = new Map<string, { body: string; expiresAtMs: number }>(); // entries and index items, by sort key
@@ -180,6 +184,26 @@ export function createMemoryStore(options: { clusterName?: string } = {}): Store
     async getLease(name: string) {
       const lease = leases.get(leaseSk(name));
       return lease ? { ...lease } : undefined;
+    },
+
+    async putObjectStatus(kind: ConfigKind, name: string, status: Record<string, unknown>, nowMs: number) {
+      const what = `${kind} ${name} status`;
+      assertTime(what, "nowMs", nowMs);
+      const sk = statusSk(kind, name);
+      statuses.set(sk, { kind, name, status: JSON.parse(encodeBody(status, what)) as Record<string, unknown>, updatedAtMs: nowMs });
+    },
+    async listObjectStatuses() {
+      return bySortKey(statuses).map((s) => structuredClone(s));
+    },
+
+    async claimEvent(key: string, nowMs: number, timeoutMs: number) {
+      assertTime("event dedupe", "nowMs", nowMs);
+      assertTime("event dedupe", "timeoutMs", timeoutMs);
+      const sk = eventSk(key);
+      const existing = eventClaims.get(sk);
+      if (existing !== undefined && existing > nowMs) return false;
+      eventClaims.set(sk, nowMs + timeoutMs);
+      return true;
     },
 
     async markUnavailable(key: OfferingKey, reason: string, expiresAtMs: number) {
