@@ -21,7 +21,13 @@ export const PLACED = 0;
 export const NEVER = 1;
 /** Can't place here now; a later pod of the group may. */
 export const NOT_NOW = 2;
-export type BinOutcome = typeof PLACED | typeof NEVER | typeof NOT_NOW;
+/**
+ * Can't place here, and never will for this plan, for a reason that depends on the pod's size (or
+ * may): a smaller pod with the same constraints might still fit, so pods of other groups that
+ * share the candidate list keep the bin.
+ */
+export const TOO_SMALL = 3;
+export type BinOutcome = typeof PLACED | typeof NEVER | typeof NOT_NOW | typeof TOO_SMALL;
 
 function record(ctx: RunContext, pod: Pod, plan: PodPlan, on: ExistingBin | ClaimBin): void {
   const counting = countingGroups(plan, ctx.topology);
@@ -39,7 +45,7 @@ export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: P
   const g = plan.group;
   if (untoleratedTaint(plan.tolerations, bin.taints, plan.ignorePreferNoSchedule)) return NEVER;
   if (g.ports.length && bin.ports.conflict(g.ports)) return NEVER;
-  if (!bin.fitsRequests(g.requests)) return NEVER;
+  if (!bin.fitsRequests(g.requests)) return TOO_SMALL;
   if (!bin.reqs.isCompatible(plan.nodeReqs)) return NEVER;
   if (plan.topo.length) {
     const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => 0);
@@ -54,7 +60,7 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   const g = plan.group;
   if (untoleratedTaint(plan.tolerations, claim.taints, plan.ignorePreferNoSchedule)) return NEVER;
   if (g.ports.length && claim.ports.conflict(g.ports)) return NEVER;
-  if (claim.exceedsHeadroom(g.requests)) return NEVER;
+  if (claim.exceedsHeadroom(g.requests)) return TOO_SMALL;
   if (!claim.reqs.isCompatible(plan.nodeReqs, claim.allowUndefined)) return NEVER;
   const merged = claim.reqs.intersect(plan.nodeReqs);
   const need = claim.need(g.requests);
@@ -67,7 +73,8 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   let pinned = false;
   if (plan.topo.length) {
     const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r)?.prices[0]);
-    if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
+    // The domain choice weighs prices for this pod's size: a failure is not known to hold for every size.
+    if ("fail" in outcome) return outcome.permanent ? TOO_SMALL : NOT_NOW;
     reqs = outcome.reqs;
     pinned = outcome.pinned;
   }
@@ -75,8 +82,8 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, (r) => typesFor(r)?.prices[0]);
   const types = typesFor(reqs);
   // Without a topology choice, the claim only gets fuller and narrower: no later pod alike fits.
-  if (!types) return pinned ? NOT_NOW : NEVER;
-  if (ctx.minValuesStrict && unmetMinValues(types.types, reqs)) return pinned ? NOT_NOW : NEVER;
+  if (!types) return pinned ? NOT_NOW : TOO_SMALL;
+  if (ctx.minValuesStrict && unmetMinValues(types.types, reqs)) return pinned ? NOT_NOW : TOO_SMALL;
   claim.add(pod, g.requests, g.ports, reqs, types);
   ctx.limits.reserve(claim, ctx.maxTypes);
   record(ctx, pod, plan, claim);

@@ -15,6 +15,18 @@ import type { PodNodeConstraints } from "./node-affinity.ts";
 import { activeTopologyTerms, type RelaxState } from "./preferences.ts";
 import type { Topology, TopologyGroup } from "./topology.ts";
 
+export interface CandidateList {
+  candidates: Array<Bin | null>;
+  removed: number;
+  /** How many of the run's bins have been merged into `candidates`. */
+  seen: number;
+}
+
+/** Groups with the same constraints and any requests: their plans share candidate lists, per relaxation state. */
+export interface PodFamily {
+  readonly lists: Map<string, CandidateList>;
+}
+
 export interface PodGroup {
   readonly id: number;
   /** A representative pod: every member has the same namespace, labels, requests, ports and scheduling constraints. */
@@ -30,6 +42,7 @@ export interface PodGroup {
   /** Set when the pod can't be scheduled whatever happens (bad quantity, missing volume). */
   readonly error?: string;
   readonly plans: Map<string, PodPlan>;
+  readonly family: PodFamily;
   /** The relaxation state the last member was placed with: later members start there. */
   startState?: RelaxState;
 }
@@ -44,11 +57,14 @@ export interface PodPlan {
   readonly topo: TopologyGroup[];
   readonly ownCount: number;
   readonly selfSelects: boolean[];
-  /** Bins still possibly usable (null marks one ruled out). */
-  candidates: Array<Bin | null>;
-  removed: number;
-  /** How many of the run's bins have been merged into `candidates`. */
-  seen: number;
+  /**
+   * Bins still possibly usable, shared by the plans (same relaxation state) of every group with
+   * the same constraints whatever their requests: a bin is dropped from it (null) only for a
+   * reason no size changes (taints, ports, requirements).
+   */
+  shared: CandidateList;
+  /** Bins this plan's pods are too big for, for good (claims only fill up and narrow). */
+  tooSmall: Set<Bin>;
   /** Per template: undefined = not checked yet, null = passes static checks, string = why not. */
   readonly templateStatic: Array<string | null | undefined>;
   counting?: TopologyGroup[];
@@ -86,13 +102,18 @@ export function planFor(group: PodGroup, state: RelaxState, topology: Topology):
     topo: [...own, ...inverse],
     ownCount: own.length,
     selfSelects: own.map((g) => g.selects(pod)),
-    candidates: [],
-    removed: 0,
-    seen: 0,
+    shared: { candidates: [], removed: 0, seen: 0 },
+    tooSmall: new Set(),
     templateStatic: [],
   });
   plan = make(group.volumeAlts[0]!);
   if (group.volumeAlts.length > 1) plan.variants = group.volumeAlts.slice(1).map(make);
+  else {
+    // One volume alternative: the plan shares its family's list (a plan with alternatives keeps its own).
+    let list = group.family.lists.get(key);
+    if (!list) group.family.lists.set(key, (list = plan.shared));
+    plan.shared = list;
+  }
   group.plans.set(key, plan);
   return plan;
 }

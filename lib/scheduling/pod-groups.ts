@@ -5,7 +5,7 @@ import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
 import { podHostPorts, type HostPort } from "./host-ports.ts";
 import { podNodeConstraints } from "./node-affinity.ts";
-import type { PodGroup } from "./plan.ts";
+import type { PodFamily, PodGroup } from "./plan.ts";
 import { draRequirementField, podRequests } from "./pod-requests.ts";
 import type { VolumeIndex } from "./volume-topology.ts";
 
@@ -17,7 +17,7 @@ import type { VolumeIndex } from "./volume-topology.ts";
  * name) share one group. A field the scheduler starts to read must join this key. Generic
  * ephemeral volumes name their claims after the pod, so such pods group only with themselves.
  */
-function signature(pod: Pod, requests: Resources, ports: readonly HostPort[]): string {
+function signature(pod: Pod, requests: Resources | null, ports: readonly HostPort[]): string {
   const spec = pod.spec;
   return JSON.stringify([
     pod.metadata.namespace || "default",
@@ -53,6 +53,7 @@ function hasEphemeralVolume(pod: Pod): boolean {
  */
 export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups: PodGroup[]; groupOf: PodGroup[]; specRank: number[] } {
   const bySig = new Map<string, PodGroup>();
+  const families = new Map<string, PodFamily>();
   const groups: PodGroup[] = [];
   const groupOf: PodGroup[] = [];
   /** By whole signature: its rank, and the group of the first pod with it (an equal spec has an equal key). */
@@ -80,7 +81,11 @@ export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups:
     const sig = requests ? signature(pod, requests, ports) : `invalid ${whole}`;
     let g = bySig.get(sig);
     if (!g) {
-      g = makeGroup(groups.length, pod, requests, ports, why, volumes);
+      // Pods alike in everything but their requests share candidate lists (plan.ts).
+      const familySig = requests ? signature(pod, null, ports) : sig;
+      let family = families.get(familySig);
+      if (!family) families.set(familySig, (family = { lists: new Map() }));
+      g = makeGroup(groups.length, pod, requests, ports, why, volumes, family);
       bySig.set(sig, g);
       groups.push(g);
     }
@@ -93,16 +98,16 @@ export function groupPods(pods: readonly Pod[], volumes: VolumeIndex): { groups:
 /** One alternative that constrains nothing: the pod has no volume topology. */
 const NO_VOLUME_ALTERNATIVES: readonly Requirements[] = [Requirements.EMPTY];
 
-function makeGroup(id: number, pod: Pod, requests: Resources | undefined, ports: HostPort[], why: string, volumes: VolumeIndex): PodGroup {
+function makeGroup(id: number, pod: Pod, requests: Resources | undefined, ports: HostPort[], why: string, volumes: VolumeIndex, family: PodFamily): PodGroup {
   const plans = new Map();
   const node = podNodeConstraints(pod);
-  if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: `invalid resource quantity: ${why}`, plans };
+  if (!requests) return { id, rep: pod, requests: { pods: 1 }, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: `invalid resource quantity: ${why}`, plans, family };
   const dra = draRequirementField(pod);
   if (dra !== undefined) {
     const error = `pod has Dynamic Resource Allocation requirements (${dra}), which Tenon does not schedule yet (as Karpenter with its default IGNORE_DRA_REQUESTS)`;
-    return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error, plans };
+    return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error, plans, family };
   }
   const vol = volumes.podRequirements(pod);
-  if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: vol.error, plans };
-  return { id, rep: pod, requests, ports, node, volumeAlts: vol.alternatives.length ? vol.alternatives : NO_VOLUME_ALTERNATIVES, plans };
+  if (vol.error !== undefined) return { id, rep: pod, requests, ports: [], node, volumeAlts: NO_VOLUME_ALTERNATIVES, error: vol.error, plans, family };
+  return { id, rep: pod, requests, ports, node, volumeAlts: vol.alternatives.length ? vol.alternatives : NO_VOLUME_ALTERNATIVES, plans, family };
 }

@@ -16,7 +16,7 @@ import type { RunContext } from "./context.ts";
 import { PoolLimits } from "./limits.ts";
 import { toNewNodeClaim, toPlacements } from "./output.ts";
 import { AllowedMemo } from "./placement-topology.ts";
-import { NEVER, NOT_NOW, PLACED, tryClaim, tryExisting, tryNewClaim, type BinOutcome } from "./placement.ts";
+import { NEVER, NOT_NOW, PLACED, TOO_SMALL, tryClaim, tryExisting, tryNewClaim, type BinOutcome } from "./placement.ts";
 import type { Bin } from "./bins.ts";
 import { planFor, type PodGroup, type PodPlan } from "./plan.ts";
 import { groupPods } from "./pod-groups.ts";
@@ -151,23 +151,26 @@ function placeWithRelaxation(ctx: RunContext, pod: Pod, group: PodGroup, ignore:
 
 /** Places the pod per its plan; returns undefined when placed, else the reason it fits nowhere. */
 function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
-  if (plan.seen === 0) {
-    // A new plan starts from the bins still open rather than every bin ever made.
-    for (const b of ctx.open) if (!b.closed) plan.candidates.push(b);
-    plan.seen = ctx.bins.length;
+  const list = plan.shared;
+  if (list.seen === 0) {
+    // A new list starts from the bins still open rather than every bin ever made.
+    for (const b of ctx.open) if (!b.closed) list.candidates.push(b);
+    list.seen = ctx.bins.length;
   }
-  while (plan.seen < ctx.bins.length) plan.candidates.push(ctx.bins[plan.seen++]!);
+  while (list.seen < ctx.bins.length) list.candidates.push(ctx.bins[list.seen++]!);
   const memo = new AllowedMemo(ctx.topology);
-  const candidates = plan.candidates;
+  const candidates = list.candidates;
+  const tooSmall = plan.tooSmall;
   let placed = false;
   for (let i = 0; i < candidates.length; i++) {
     const bin = candidates[i];
     if (!bin) continue;
     if (bin.closed) {
       candidates[i] = null;
-      plan.removed++;
+      list.removed++;
       continue;
     }
+    if (tooSmall.size > 0 && tooSmall.has(bin)) continue;
     const outcome = plan.variants
       ? tryBinVariants(ctx, bin, pod, plan, plan.variants, memo)
       : bin.kind === "existing" ? tryExisting(ctx, bin, pod, plan, memo) : tryClaim(ctx, bin, pod, plan, memo);
@@ -175,14 +178,16 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
       placed = true;
       break;
     }
-    if (outcome === NEVER) {
+    if (outcome === NEVER || (outcome === TOO_SMALL && plan.variants)) {
       candidates[i] = null;
-      plan.removed++;
+      list.removed++;
+    } else if (outcome === TOO_SMALL) {
+      tooSmall.add(bin);
     }
   }
-  if (plan.removed > 32 && plan.removed * 2 > candidates.length) {
-    plan.candidates = candidates.filter((b) => b !== null);
-    plan.removed = 0;
+  if (list.removed > 32 && list.removed * 2 > candidates.length) {
+    list.candidates = candidates.filter((b) => b !== null);
+    list.removed = 0;
   }
   if (placed) return undefined;
   const reasons: string[] = [];
