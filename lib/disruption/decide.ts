@@ -112,6 +112,11 @@ function unpinned(volumes: readonly PersistentVolume[]): PersistentVolume[] {
     const terms = pv.spec.nodeAffinity?.required?.nodeSelectorTerms;
     if (!terms || !terms.some((t) => (t.matchExpressions ?? []).some((e) => e.key === LABEL_HOSTNAME))) return pv;
     const kept = terms.map((t) => ({ ...t, matchExpressions: (t.matchExpressions ?? []).filter((e) => e.key !== LABEL_HOSTNAME) }));
+    // A term that named only the hostname now allows any node, so the volume allows any node.
+    if (kept.some((t) => t.matchExpressions.length === 0 && (t.matchFields ?? []).length === 0)) {
+      const { nodeAffinity: _pinned, ...spec } = pv.spec;
+      return { ...pv, spec };
+    }
     return { ...pv, spec: { ...pv.spec, nodeAffinity: { required: { nodeSelectorTerms: kept } } } };
   });
 }

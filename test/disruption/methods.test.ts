@@ -339,6 +339,32 @@ describe("what moves, and where", () => {
     expect(out.commands[0]!.existingNodes).toEqual([{ name: "heavy", pods: ["default/cache-0"] }]);
   });
 
+  it("a volume whose node affinity ORs a hostname-only term with a zone term does not pin a moved pod to that zone", () => {
+    const db = pod({ name: "cache-0", cpu: "1", volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-cache-0" } }] });
+    const out = decide({
+      nodes: [
+        { name: "light", type: "big-8x", pods: [db] },
+        { name: "heavy", type: "big-8x", pods: pods(3, "h", { cpu: "2" }) },
+      ],
+      claims: [{ metadata: { name: "data-cache-0", namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
+      volumes: [
+        {
+          metadata: { name: "local-pv-1" },
+          spec: {
+            storageClassName: "local",
+            nodeAffinity: { required: { nodeSelectorTerms: [
+              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["light"] }] },
+              { matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["zone-b"] }] },
+            ] } },
+          },
+        },
+      ],
+    });
+    // Without its hostname, the first term allows any node: the pod may go to "heavy" in zone-a.
+    expect(taken(out)).toEqual(["light"]);
+    expect(out.commands[0]!.existingNodes).toEqual([{ name: "heavy", pods: ["default/cache-0"] }]);
+  });
+
   it("a terminating StatefulSet pod still counts as a pod of its node", () => {
     const sts = pod({ name: "db-0", cpu: "1", ownerKind: "StatefulSet" });
     sts.metadata.deletionTimestamp = new Date(AT - 60_000).toISOString();
