@@ -320,46 +320,28 @@ describe("policies", () => {
 export { catalog };
 
 describe("what moves, and where", () => {
-  it("a local volume's hostname affinity does not pin a moved pod", () => {
+  /** Pod cache-0 on node "light", its claim bound to a local PV with these node-affinity terms; three 2-cpu pods on "heavy". */
+  function localVolumeCluster(terms: Array<Record<string, unknown>>) {
     const db = pod({ name: "cache-0", cpu: "1", volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-cache-0" } }] });
-    const out = decide({
+    return decide({
       nodes: [
         { name: "light", type: "big-8x", pods: [db] },
         { name: "heavy", type: "big-8x", pods: pods(3, "h", { cpu: "2" }) },
       ],
       claims: [{ metadata: { name: "data-cache-0", namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
-      volumes: [
-        {
-          metadata: { name: "local-pv-1" },
-          spec: { storageClassName: "local", nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["light"] }] }] } } },
-        },
-      ],
+      volumes: [{ metadata: { name: "local-pv-1" }, spec: { storageClassName: "local", nodeAffinity: { required: { nodeSelectorTerms: terms } } } }],
     });
+  }
+  const onHost = (host: string) => ({ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [host] }] });
+
+  it("a local volume's hostname affinity does not pin a moved pod", () => {
+    const out = localVolumeCluster([onHost("light")]);
     expect(taken(out)).toEqual(["light"]);
     expect(out.commands[0]!.existingNodes).toEqual([{ name: "heavy", pods: ["default/cache-0"] }]);
   });
 
   it("a volume whose node affinity ORs a hostname-only term with a zone term does not pin a moved pod to that zone", () => {
-    const db = pod({ name: "cache-0", cpu: "1", volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data-cache-0" } }] });
-    const out = decide({
-      nodes: [
-        { name: "light", type: "big-8x", pods: [db] },
-        { name: "heavy", type: "big-8x", pods: pods(3, "h", { cpu: "2" }) },
-      ],
-      claims: [{ metadata: { name: "data-cache-0", namespace: "default", annotations: { "pv.kubernetes.io/bind-completed": "yes" } }, spec: { volumeName: "local-pv-1", storageClassName: "local" } }],
-      volumes: [
-        {
-          metadata: { name: "local-pv-1" },
-          spec: {
-            storageClassName: "local",
-            nodeAffinity: { required: { nodeSelectorTerms: [
-              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["light"] }] },
-              { matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["zone-b"] }] },
-            ] } },
-          },
-        },
-      ],
-    });
+    const out = localVolumeCluster([onHost("light"), { matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["zone-b"] }] }]);
     // Without its hostname, the first term allows any node: the pod may go to "heavy" in zone-a.
     expect(taken(out)).toEqual(["light"]);
     expect(out.commands[0]!.existingNodes).toEqual([{ name: "heavy", pods: ["default/cache-0"] }]);
