@@ -32,8 +32,9 @@ export function subjectsToQuery(target: ExplainTarget): JournalSubject[] {
   return podSubjectCandidates(namespace, name).map((n) => ({ kind: "pod" as const, name: n }));
 }
 
-function price(p: number | undefined): string {
-  return p === undefined ? "price unknown" : `$${p.toFixed(4)}/hour`;
+/** An hourly price as the stories print it; `price unknown` without one. */
+export function price(p: number | null | undefined): string {
+  return p === undefined || p === null ? "price unknown" : `$${p.toFixed(4)}/hour`;
 }
 
 function outcomeWords(action: JournalAction, mode: JournalEntry["mode"]): string {

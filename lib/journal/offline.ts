@@ -9,6 +9,7 @@ import type { SimulationRun } from "../simulate/run.ts";
 import type { PassOutput } from "../disruption/output.ts";
 import type { JournalAction, JournalEntry, JournalSubject } from "../ports/journal.ts";
 import { buildEntry, summarizeScheduling } from "./entry.ts";
+import { price } from "./explain.ts";
 
 /** The provisioner's entry for a simulation: the claims carry the names `simulate` prints. */
 export function simulationEntry(run: Pick<SimulationRun, "result" | "output">, atMs: number): JournalEntry {
@@ -27,8 +28,6 @@ export function simulationEntry(run: Pick<SimulationRun, "result" | "output">, a
   });
 }
 
-const money = (n: number | null | undefined) => (n === null || n === undefined ? "price unknown" : `$${n.toFixed(4)}/hour`);
-
 /** The disruption entry for one pass: each command as the write-command it would be, the nodes left alone with why. */
 export function disruptionEntry(pass: PassOutput, atMs: number): JournalEntry {
   const actions: JournalAction[] = pass.commands.map((c) => {
@@ -37,7 +36,7 @@ export function disruptionEntry(pass: PassOutput, atMs: number): JournalEntry {
     return {
       kind: "write-command",
       target: `${c.decision} ${nodes}`,
-      reason: `${c.reason}: ${pass.method ?? "disruption"} saves ${money(c.savingsPerHour)}`,
+      reason: `${c.reason}: ${pass.method ?? "disruption"} saves ${price(c.savingsPerHour)}`,
       outcome: "recorded",
       detail: `${c.decision}${replacement}, ${c.pods.length} pod(s) moved`,
     };
@@ -57,7 +56,7 @@ export function disruptionEntry(pass: PassOutput, atMs: number): JournalEntry {
     flow: pass.method === "drift" ? "drift" : "consolidation",
     trigger: "tenon explain -f",
     mode: "shadow",
-    summary: pass.method ? `${pass.method}: ${pass.commands.length} command(s), saves ${money(pass.summary.savingsPerHour)}` : "nothing to disrupt",
+    summary: pass.method ? `${pass.method}: ${pass.commands.length} command(s), saves ${price(pass.summary.savingsPerHour)}` : "nothing to disrupt",
     actions,
     leftAlone: pass.notDisrupted.filter((n) => n.node).map((n) => ({ node: n.node!, reason: n.reason })),
     subjects,

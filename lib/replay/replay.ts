@@ -7,7 +7,7 @@ import { runBaselines } from "./baselines/index.ts";
 import { runTenon, TENON_RUNS } from "./tenon/run.ts";
 import type { ReplayInput, RunResult } from "./types.ts";
 
-import type { BaselineName } from "./baselines.ts";
+import type { BaselineName } from "./types.ts";
 
 export interface ReplayOptions {
   baselines: readonly BaselineName[];

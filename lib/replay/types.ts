@@ -143,3 +143,7 @@ export type RunBaselines = (input: ReplayInput) => { clusterAutoscaler: RunResul
 
 /** The report's entry point (lib/replay/report/): writes index.html (self-contained) and summary.json under `dir`. */
 export type WriteReport = (dir: string, input: Pick<ReplayInput, "name" | "seed" | "hours">, runs: RunResult[]) => Promise<ReplaySummary>;
+
+/** The comparisons `tenon replay --baseline` can name, with the run each gives (its key in summary.json). */
+export const BASELINES = { "no-consolidation": "tenonNoConsolidation", ca: "clusterAutoscaler", static: "staticNodeGroups" } as const;
+export type BaselineName = keyof typeof BASELINES;

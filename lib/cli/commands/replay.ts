@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
-import { BASELINES, type BaselineName } from "../../replay/baselines.ts";
+import { BASELINES, type BaselineName } from "../../replay/types.ts";
 import { expandTrace } from "../../replay/trace/expand.ts";
 import { readReplayDocuments } from "../../replay/trace/parse.ts";
 import type { ReplaySummary } from "../../replay/types.ts";
