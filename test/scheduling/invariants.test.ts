@@ -49,7 +49,7 @@ const catalog = [1, 2, 4, 8].flatMap((n) => [
   instanceType(`c${n}`, { cpu: String(n), memory: `${2 * n}Gi`, price: 0.04 * n, zones: [ZONES[0]!, ZONES[1]!] }),
 ]);
 
-function check(r: SchedulingResult, pods: Pod[]): void {
+function check(r: SchedulingResult, pods: Pod[], existingZones: Record<string, string> = {}): void {
   const seen = [...r.newNodeClaims.flatMap((c) => c.pods), ...r.existingNodes.flatMap((e) => e.pods), ...r.unschedulable.map((u) => u.pod)];
   expect(seen.map((p) => p.metadata.name).sort()).toEqual(pods.map((p) => p.metadata.name).sort());
   const zoneOf = new Map<string, string | undefined>();
@@ -71,7 +71,14 @@ function check(r: SchedulingResult, pods: Pod[]): void {
       for (const [k, v] of Object.entries(p.spec.nodeSelector ?? {})) expect(c.labels[k]).toBe(v);
     }
   });
-  const placed = r.newNodeClaims.flatMap((c) => c.pods);
+  // Pods placed on existing nodes count toward spreads and affinities in those nodes' zones.
+  r.existingNodes.forEach((e) => {
+    for (const p of e.pods) {
+      zoneOf.set(p.metadata.name, existingZones[e.name]);
+      hostOf.set(p.metadata.name, e.name);
+    }
+  });
+  const placed = [...r.newNodeClaims.flatMap((c) => c.pods), ...r.existingNodes.flatMap((e) => e.pods)];
   for (const app of ["a", "b", "c"]) {
     const spread = placed.filter((p) => p.metadata.labels?.app === app && p.spec.topologySpreadConstraints);
     if (spread.length) {
@@ -99,7 +106,7 @@ describe("schedule() invariants", () => {
           existingNodes: withNode ? [existingNode("n1", { labels: { [ZONE]: ZONES[2]! }, cpu: "2", memory: "4Gi" })] : [],
         });
         const r = schedule(inp);
-        check(r, pods);
+        check(r, pods, withNode ? { n1: ZONES[2]! } : {});
         expect(JSON.stringify(schedule(inp))).toBe(JSON.stringify(r));
       }),
       { numRuns: 60 },
