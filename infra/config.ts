@@ -7,6 +7,7 @@
 import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/cloud/aws/instance-catalog-source.ts";
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
+import { parseFeatureGates } from "../lib/wiring/settings.ts";
 import { MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type MinValuesPolicy, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
@@ -46,6 +47,8 @@ export interface TenonConfig {
   readonly journalTtlDays: number | undefined;
   /** Where instance types come from (INSTANCE_CATALOG): auto, live or bundled; undefined: auto. */
   readonly instanceCatalog: InstanceCatalogSource | undefined;
+  /** Karpenter's feature gates as written (`SpotToSpotConsolidation=true`), passed as FEATURE_GATES; undefined: all off. */
+  readonly featureGates: string | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -149,8 +152,12 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     problem("instanceCatalog", `"${instanceCatalog}" is not one of ${INSTANCE_CATALOG_SOURCES.join(", ")}`);
   }
 
+  const featureGates = optionalString(read("featureGates"));
+  for (const p of parseFeatureGates(featureGates, "featureGates", "featureGates").problems) problem("featureGates", p.reason);
+
   if (problems.length > 0) throw new InputError(problems);
   return {
+    featureGates,
     mode,
     journalTtlDays,
     instanceCatalog: instanceCatalog as InstanceCatalogSource | undefined,

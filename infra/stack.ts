@@ -66,6 +66,7 @@ export class TenonStack extends Stack {
         ...(config.kubernetesVersion ? { KUBERNETES_VERSION: config.kubernetesVersion } : {}),
         // Karpenter's scheduling policies, for the provisioner's and consolidation's scheduling.
         ...(config.preferencePolicy !== undefined ? { PREFERENCE_POLICY: config.preferencePolicy } : {}),
+        ...(config.featureGates !== undefined ? { FEATURE_GATES: config.featureGates } : {}),
         ...(config.minValuesPolicy !== undefined ? { MIN_VALUES_POLICY: config.minValuesPolicy } : {}),
         // `-c mode=shadow`: decide and journal, perform nothing (docs/explain.md).
         TENON_MODE: config.mode,

@@ -125,6 +125,7 @@ export async function runDisruptionTick(
       nodeClasses,
       podDisruptionBudgets,
       scheduling: { preferencePolicy: settings.preferencePolicy, minValuesPolicy: settings.minValuesPolicy },
+      featureGates: settings.featureGates,
     };
     const decision = decideDisruptionTick({
       controller, nowMs, objects, records: observation.records, commands, ids: ports.ids, launchAttempts: settings.launchAttempts,

@@ -24,6 +24,7 @@ import type { PersistentVolume, Pod, PodDisruptionBudget } from "../api/kubernet
 import { podKey } from "../api/kubernetes.ts";
 import { resolveLaunch } from "../scheduling/launch.ts";
 import { schedule } from "../scheduling/scheduler.ts";
+import type { FeatureGates } from "../ports/settings.ts";
 import { buildSchedulingInput, type ClusterObjects } from "../scheduling/snapshot.ts";
 import type { ExistingNode, NewNodeClaim, Placement, SchedulingInput, SchedulingOptions } from "../scheduling/types.ts";
 import { allowance, budgetTotals, describeBudget } from "./budgets.ts";
@@ -57,6 +58,8 @@ export interface DisruptionObjects extends ClusterObjects {
   podDisruptionBudgets: readonly PodDisruptionBudget[];
   /** The scheduling policies moved pods are placed with (PREFERENCE_POLICY, MIN_VALUES_POLICY); default Karpenter's. */
   scheduling?: SchedulingOptions;
+  /** Karpenter's feature gates (FEATURE_GATES); default all off, as Karpenter's. */
+  featureGates?: FeatureGates;
 }
 
 export interface Command {
@@ -389,7 +392,7 @@ export function disruptionPass(objects: DisruptionObjects, at: number, options: 
     if (sim.newNodeClaims.length > 1) return { reason: `its pods would need ${sim.newNodeClaims.length} new nodes; consolidation replaces with at most one` };
     const unpriced = views.find((v) => v.price === undefined);
     if (unpriced) return { reason: `node ${unpriced.name} has no known price (instance type, zone or capacity type not in the catalog), so nothing is known to be cheaper` };
-    const outcome = cheaperReplacement(sim.newNodeClaims[0]!, views, known, kind);
+    const outcome = cheaperReplacement(sim.newNodeClaims[0]!, views, known, kind, objects.featureGates?.spotToSpotConsolidation ?? false);
     if ("reason" in outcome) return outcome;
     const launch = resolveLaunch(outcome.claim);
     const command: Command = {

@@ -1,8 +1,9 @@
 /**
  * Turning the scheduler's one new NodeClaim into a consolidation replacement: only options that
  * are strictly cheaper than the candidates stay (every offering the replacement could launch on,
- * in the zones and capacity types it allows), spot-to-spot keeps Karpenter's floor of 15 cheaper
- * types for a single node, and multi-node consolidation never replaces nodes with one of their own
+ * in the zones and capacity types it allows), spot nodes are replaced by spot only when the
+ * SpotToSpotConsolidation gate is on (off by default, as Karpenter's), which keeps Karpenter's floor
+ * of 15 cheaper types for a single node, and multi-node consolidation never replaces nodes with one of their own
  * types (deleting the others would do). Returns the narrowed claim, or why there is none.
  */
 import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_ZONE } from "../api/labels.ts";
@@ -51,7 +52,10 @@ function distinctValues(types: readonly InstanceType[], key: string): number {
 
 export type ReplacementOutcome = { claim: NewNodeClaim; price: number } | { reason: string };
 
-export function cheaperReplacement(claim: NewNodeClaim, candidates: readonly NodeView[], total: number, kind: "single" | "multi"): ReplacementOutcome {
+/** Why an all-spot candidate set is not replaced by spot while the gate is off (deleting it stays possible). */
+export const SPOT_TO_SPOT_DISABLED = "spot-to-spot consolidation is off (feature gate SpotToSpotConsolidation): a spot node is only deleted, never replaced by another spot node";
+
+export function cheaperReplacement(claim: NewNodeClaim, candidates: readonly NodeView[], total: number, kind: "single" | "multi", spotToSpot = false): ReplacementOutcome {
   const requirements = claim.requirements;
   const offered = new Set<string>();
   for (const it of claim.instanceTypes) for (const o of it.offerings) if (o.available && requirementsAllow(requirements, LABEL_CAPACITY_TYPE, o.capacityType)) offered.add(o.capacityType);
@@ -73,6 +77,7 @@ export function cheaperReplacement(claim: NewNodeClaim, candidates: readonly Nod
   kept.sort((a, b) => cheapest(a.offerings) - cheapest(b.offerings) || a.order - b.order);
 
   const spotOnly = capacityTypes.size === 1 && capacityTypes.has("spot");
+  if (allSpot && spotOnly && !spotToSpot) return { reason: SPOT_TO_SPOT_DISABLED };
   if (kind === "single" && allSpot && spotOnly) {
     if (kept.length < SPOT_TO_SPOT_MIN_TYPES) {
       return { reason: `spot-to-spot consolidation needs at least ${SPOT_TO_SPOT_MIN_TYPES} cheaper instance types; only ${kept.length} cost less than ${money(total)}` };

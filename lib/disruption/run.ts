@@ -2,6 +2,7 @@
  * One `tenon disrupt` run without I/O: documents in (read and classified exactly as `simulate`
  * reads them), one disruption pass or a whole plan, the output document out.
  */
+import type { FeatureGates } from "../ports/settings.ts";
 import { classifyDocuments, type LoadedDocument } from "../simulate/objects.ts";
 import type { InstanceTypeSource } from "../simulate/instance-types.ts";
 import { clusterObjects } from "../simulate/run.ts";
@@ -21,12 +22,12 @@ export function disruptionObjects(documents: readonly LoadedDocument[], source: 
   return { ...clusterObjects(objects, source, note), nodeClasses: objects.nodeClasses, podDisruptionBudgets: objects.podDisruptionBudgets };
 }
 
-export function runDisruption(documents: readonly LoadedDocument[], source: InstanceTypeSource, at: number, plan: boolean): DisruptionRun {
+export function runDisruption(documents: readonly LoadedDocument[], source: InstanceTypeSource, at: number, plan: boolean, featureGates?: FeatureGates): DisruptionRun {
   const notes: string[] = [];
   const note = (message: string) => {
     if (!notes.includes(message)) notes.push(message);
   };
-  const objects = disruptionObjects(documents, source, note);
+  const objects = { ...disruptionObjects(documents, source, note), ...(featureGates ? { featureGates } : {}) };
   if (objects.nodePools.length === 0) note("the input has no NodePool: no node is managed, so nothing can be disrupted");
   const passes = plan ? disruptionPlan(objects, at) : [disruptionPass(objects, at)];
   const outputs = passes.map(passOutput);

@@ -34,7 +34,21 @@ export interface Settings {
   preferencePolicy: PreferencePolicy;
   /** Karpenter's MIN_VALUES_POLICY: `Strict` refuses a launch that can't meet minValues; `BestEffort` relaxes it. */
   minValuesPolicy: MinValuesPolicy;
+  /** Karpenter's feature gates that change what Tenon decides (FEATURE_GATES, Karpenter's `Name=true,...` syntax). */
+  featureGates: FeatureGates;
 }
+
+export interface FeatureGates {
+  /**
+   * Consolidation may replace spot nodes with cheaper spot nodes (Karpenter's gate of the same
+   * name, off by default): off, spot nodes are only ever deleted by consolidation, which saves
+   * the churn of chasing small spot price differences.
+   */
+  spotToSpotConsolidation: boolean;
+}
+
+/** The gates' names as Karpenter spells them. */
+export const FEATURE_GATE_NAMES: Readonly<Record<keyof FeatureGates, string>> = { spotToSpotConsolidation: "SpotToSpotConsolidation" };
 
 export const PREFERENCE_POLICIES = ["Respect", "Ignore"] as const;
 export type PreferencePolicy = (typeof PREFERENCE_POLICIES)[number];
@@ -57,4 +71,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   journalTtlDays: 14,
   preferencePolicy: "Respect",
   minValuesPolicy: "Strict",
+  featureGates: Object.freeze({ spotToSpotConsolidation: false }),
 });

@@ -4,6 +4,7 @@
  * installed runtime, which a run owns while it lasts.
  */
 import { runBaselines } from "./baselines/index.ts";
+import type { FeatureGates } from "../ports/settings.ts";
 import { runTenon, TENON_RUNS } from "./tenon/run.ts";
 import type { ReplayInput, RunResult } from "./types.ts";
 
@@ -11,15 +12,17 @@ import type { BaselineName } from "./types.ts";
 
 export interface ReplayOptions {
   baselines: readonly BaselineName[];
+  /** FEATURE_GATES for Tenon's runs (default all off, as deployed). */
+  featureGates?: FeatureGates;
   /** Told which run is going and the share of it done. */
   onProgress?: (run: string, done: number) => void;
 }
 
 export async function replayRuns(input: ReplayInput, options: ReplayOptions): Promise<RunResult[]> {
   const runs: RunResult[] = [];
-  runs.push(await runTenon(input, { consolidation: true, onProgress: (d) => options.onProgress?.(TENON_RUNS.tenon.label, d) }));
+  runs.push(await runTenon(input, { consolidation: true, ...(options.featureGates ? { featureGates: options.featureGates } : {}), onProgress: (d) => options.onProgress?.(TENON_RUNS.tenon.label, d) }));
   if (options.baselines.includes("no-consolidation")) {
-    runs.push(await runTenon(input, { consolidation: false, onProgress: (d) => options.onProgress?.(TENON_RUNS.tenonNoConsolidation.label, d) }));
+    runs.push(await runTenon(input, { consolidation: false, ...(options.featureGates ? { featureGates: options.featureGates } : {}), onProgress: (d) => options.onProgress?.(TENON_RUNS.tenonNoConsolidation.label, d) }));
   }
   if (options.baselines.includes("ca") || options.baselines.includes("static")) {
     options.onProgress?.("baselines", 0);

@@ -4,11 +4,11 @@
  * with a clear message instead of misbehaving.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import { DEFAULT_SETTINGS, MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type Settings } from "../ports/settings.ts";
+import { DEFAULT_SETTINGS, FEATURE_GATE_NAMES, MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type FeatureGates, type Settings } from "../ports/settings.ts";
 import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
-export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
+export const SETTINGS_ENV: Readonly<Record<Exclude<keyof Settings, "featureGates">, string>> = {
   batchIdleMs: "BATCH_IDLE_MS",
   batchMaxMs: "BATCH_MAX_MS",
   provisionerLeaseTtlMs: "PROVISIONER_LEASE_TTL_MS",
@@ -27,7 +27,25 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
 };
 
 type WordSetting = "preferencePolicy" | "minValuesPolicy";
-type NumberSetting = Exclude<keyof Settings, WordSetting>;
+type NumberSetting = Exclude<keyof Settings, WordSetting | "featureGates">;
+
+/** Karpenter's FEATURE_GATES variable: `SpotToSpotConsolidation=true,...`. */
+export const FEATURE_GATES_ENV = "FEATURE_GATES";
+
+/** Parses `Name=true|false,...` (Karpenter's syntax); a gate Tenon does not know is an error, not ignored. */
+export function parseFeatureGates(raw: string | undefined, object: string, path: string): { gates: FeatureGates; problems: InputProblem[] } {
+  const gates: FeatureGates = { ...DEFAULT_SETTINGS.featureGates };
+  const problems: InputProblem[] = [];
+  const byName = new Map(Object.entries(FEATURE_GATE_NAMES).map(([key, name]) => [name, key as keyof FeatureGates]));
+  for (const part of (raw ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9]+)=(true|false)$/.exec(part);
+    const key = m ? byName.get(m[1]!) : undefined;
+    if (!m) problems.push({ object, path, reason: `"${part}" is not Name=true or Name=false` });
+    else if (!key) problems.push({ object, path, reason: `unknown feature gate "${m[1]}" (Tenon knows ${[...byName.keys()].join(", ")})` });
+    else gates[key] = m[2] === "true";
+  }
+  return { gates, problems };
+}
 
 /** Settings that take one of a few words (Karpenter's spelling), not a number. */
 const WORDS: Readonly<Record<WordSetting, readonly string[]>> = {
@@ -42,7 +60,7 @@ export function readSettings(env: Env): Settings {
   const out: Settings = { ...DEFAULT_SETTINGS };
   const numbers: Partial<Record<NumberSetting, number>> = {};
   const words: Partial<Record<WordSetting, string>> = {};
-  for (const key of Object.keys(SETTINGS_ENV) as Array<keyof Settings>) {
+  for (const key of Object.keys(SETTINGS_ENV) as Array<keyof typeof SETTINGS_ENV>) {
     const name = SETTINGS_ENV[key];
     const raw = env[name]?.trim();
     if (raw === undefined || raw === "") continue;
@@ -61,6 +79,9 @@ export function readSettings(env: Env): Settings {
     numbers[key as NumberSetting] = value;
   }
   Object.assign(out, numbers, words);
+  const gates = parseFeatureGates(env[FEATURE_GATES_ENV], "environment", FEATURE_GATES_ENV);
+  out.featureGates = gates.gates;
+  problems.push(...gates.problems);
   if (problems.length === 0 && out.batchMaxMs < out.batchIdleMs) {
     problems.push({ object: "environment", path: SETTINGS_ENV.batchMaxMs, reason: `${out.batchMaxMs} is shorter than ${SETTINGS_ENV.batchIdleMs} (${out.batchIdleMs})` });
   }

@@ -86,6 +86,8 @@ export interface ClusterSpec {
   daemonSets?: DaemonSet[];
   claims?: PersistentVolumeClaim[];
   volumes?: PersistentVolume[];
+  /** FEATURE_GATES; default all off, as the functions. */
+  spotToSpot?: boolean;
 }
 
 export function cluster(spec: ClusterSpec): DisruptionObjects {
@@ -171,6 +173,7 @@ export function cluster(spec: ClusterSpec): DisruptionObjects {
     storageClasses: [],
     nodeClasses: spec.nodeClasses ?? [],
     podDisruptionBudgets: spec.pdbs ?? [],
+    ...(spec.spotToSpot !== undefined ? { featureGates: { spotToSpotConsolidation: spec.spotToSpot } } : {}),
   };
 }
 

@@ -47,6 +47,9 @@ describe("tenon disrupt", () => {
     const at = await tenon(["disrupt", "-f", EXAMPLE, "--at", "yesterday"], ROOT);
     expect(at.code).toBe(2);
     expect(at.err).toBe('error: --at: "yesterday" is not an RFC 3339 time like 2026-12-03T10:00:00Z\n');
+    const gate = await tenon(["disrupt", "-f", EXAMPLE, "--feature-gates", "SpotToSpot=true"], ROOT);
+    expect(gate.code).toBe(2);
+    expect(gate.err).toBe('error: --feature-gates: unknown feature gate "SpotToSpot" (Tenon knows SpotToSpotConsolidation)\n');
     const missing = await tenon(["disrupt", "-f", "nope.yaml"], dir);
     expect(missing.code).toBe(2);
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { ec2NodeClassHash, EC2NODECLASS_HASH_VERSION, nodePoolTemplateHash, NODEPOOL_HASH_VERSION } from "../../lib/api/drift-hash.ts";
 import { instanceType, pod, pods } from "../support/builders.ts";
-import { AT, DAY, HOUR, catalog, pool } from "./builders.ts";
+import { AT, DAY, HOUR, catalog, pool, type ClusterSpec } from "./builders.ts";
 import { decide, taken, why } from "./support.ts";
 
 describe("emptiness", () => {
@@ -169,10 +169,45 @@ describe("spot-to-spot", () => {
     ...Array.from({ length: n }, (_, i) => instanceType(`spot-s${String(i).padStart(2, "0")}`, { cpu: "4", memory: "16Gi", price: 0.5, spotPrice: 0.1 + i * 0.01, zones: ["zone-a"] })),
   ];
 
+  it("is off by default, as Karpenter's gate: a spot node with 20 cheaper spot types stays, and says why", () => {
+    const out = decide({
+      pools: [pool("default", { types: spotTypes(20) })],
+      nodes: [{ name: "s", type: "spot-big", capacityType: "spot", pods: pods(2, "w", { cpu: "1" }) }],
+    });
+    expect(out.method).toBeNull();
+    expect(why(out, "s")).toBe("spot-to-spot consolidation is off (feature gate SpotToSpotConsolidation): a spot node is only deleted, never replaced by another spot node");
+  });
+
+  it("with the gate off, two spot nodes are not merged into a new spot node, but one whose pods fit elsewhere is still deleted", () => {
+    const types = [instanceType("spot-2x", { cpu: "2", memory: "8Gi", price: 0.2, spotPrice: 0.08, zones: ["zone-a"] }), instanceType("spot-4x", { cpu: "4", memory: "16Gi", price: 0.3, spotPrice: 0.1, zones: ["zone-a"] })];
+    const merge: ClusterSpec = {
+      pools: [pool("default", { types })],
+      nodes: [
+        { name: "a", type: "spot-2x", capacityType: "spot", pods: pods(1, "a", { cpu: "1500m" }) },
+        { name: "b", type: "spot-2x", capacityType: "spot", pods: pods(1, "b", { cpu: "1500m" }) },
+      ],
+    };
+    const off = decide(merge);
+    expect(off.commands).toHaveLength(0);
+    const on = decide({ ...merge, spotToSpot: true });
+    expect(on.commands[0]!.decision).toBe("replace");
+    expect(on.commands[0]!.replacements[0]!.instanceTypes).toEqual(["spot-4x"]);
+    const deletable = decide({
+      pools: [pool("default", { types })],
+      nodes: [
+        { name: "a", type: "spot-2x", capacityType: "spot", pods: pods(1, "a", { cpu: "500m" }) },
+        { name: "b", type: "spot-2x", capacityType: "spot", pods: pods(1, "b", { cpu: "500m" }) },
+      ],
+    });
+    expect(deletable.commands[0]!.decision).toBe("delete");
+    expect(taken(deletable)).toHaveLength(1);
+  });
+
   it("needs 15 cheaper instance types to replace a single spot node", () => {
     const out = decide({
       pools: [pool("default", { types: spotTypes(14) })],
       nodes: [{ name: "s", type: "spot-big", capacityType: "spot", pods: pods(2, "w", { cpu: "1" }) }],
+      spotToSpot: true,
     });
     expect(out.method).toBeNull();
     expect(why(out, "s")).toBe("spot-to-spot consolidation needs at least 15 cheaper instance types; only 14 cost less than $0.5/hour");
@@ -182,6 +217,7 @@ describe("spot-to-spot", () => {
     const out = decide({
       pools: [pool("default", { types: spotTypes(20) })],
       nodes: [{ name: "s", type: "spot-big", capacityType: "spot", pods: pods(2, "w", { cpu: "1" }) }],
+      spotToSpot: true,
     });
     const r = out.commands[0]!.replacements[0]!;
     expect(r.instanceTypes).toHaveLength(15);

@@ -7,18 +7,20 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Node } from "../../lib/api/kubernetes.ts";
+import { DEFAULT_SETTINGS, type Settings } from "../../lib/ports/settings.ts";
 import { fixedRuntime } from "../../lib/wiring/base.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../lib/wiring/in-memory.ts";
 import { nodeClassObject, nodePoolObject } from "../support/builders.ts";
 import { CLUSTER, ON_DEMAND_ONLY, runningPods, useDynamoDbStores, useInstalledRuntime } from "../support/world.ts";
 import { type CrashPoint, deployment, ROLLING, run, runningInstances, settle, tainted, underUsedLater, withCrash } from "./disruption-support.ts";
 
+const SPOT_ONLY = [{ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] }];
 const newStore = useDynamoDbStores();
 const install = useInstalledRuntime();
 
-async function world(nodePoolExtra: Record<string, unknown> = {}): Promise<SimulatedWorld> {
-  const w = simulatedWorld({ clusterName: CLUSTER, store: await newStore() });
-  w.cluster.putCustomObject("NodePool", nodePoolObject("default", ON_DEMAND_ONLY, nodePoolExtra));
+async function world(nodePoolExtra: Record<string, unknown> = {}, options: { spot?: boolean; settings?: Partial<Settings> } = {}): Promise<SimulatedWorld> {
+  const w = simulatedWorld({ clusterName: CLUSTER, store: await newStore(), ...(options.settings ? { settings: options.settings } : {}) });
+  w.cluster.putCustomObject("NodePool", nodePoolObject("default", options.spot ? SPOT_ONLY : ON_DEMAND_ONLY, nodePoolExtra));
   w.cluster.putCustomObject("EC2NodeClass", nodeClassObject(CLUSTER));
   install(fixedRuntime(w.ports));
   return w;
@@ -85,6 +87,20 @@ describe("disruption through the real handlers", () => {
     expect(loop.consolidator.find((r) => r.decided)?.decided).toBe("single-node-consolidation");
     expect(await w.ports.store.listDisruptionCommands()).toEqual([]);
     expect(tainted(w)).toEqual([]);
+  });
+
+  it("leaves an under-used spot node alone unless FEATURE_GATES turns SpotToSpotConsolidation on, as Karpenter", async () => {
+    const outcome = async (settings: Partial<Settings>) => {
+      const w = await world({}, { spot: true, settings });
+      const { original } = await underUsedLater(w);
+      w.cluster.scaleWorkload("default", "big", 0);
+      const loop = await run(w, 600_000);
+      return { kept: w.cluster.node(original.metadata.name) !== undefined, decided: loop.consolidator.map((r) => r.decided).filter(Boolean), nodes: w.cluster.nodes().length };
+    };
+    expect(await outcome({})).toEqual({ kept: true, decided: [], nodes: 1 });
+    const on = await outcome({ featureGates: { ...DEFAULT_SETTINGS.featureGates, spotToSpotConsolidation: true } });
+    expect(on).toMatchObject({ kept: false, nodes: 1 });
+    expect(on.decided).toContain("single-node-consolidation");
   });
 
   const released = new Set<string>();

@@ -32,6 +32,11 @@ describe("readConfig", () => {
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" }))).toMatchObject({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
   });
 
+  it("accepts Karpenter's featureGates syntax, and names the gate it does not know", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, featureGates: "SpotToSpot=true" })).toEqual(['featureGates: unknown feature gate "SpotToSpot" (Tenon knows SpotToSpotConsolidation)']);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, featureGates: "SpotToSpotConsolidation=true" }))).toMatchObject({ featureGates: "SpotToSpotConsolidation=true" });
+  });
+
   it("accepts mode live or shadow and a whole number of journal days, and names the key otherwise", () => {
     expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "dry-run", journalTtlDays: "0" })).toEqual([
       'mode: "dry-run" is not one of live, shadow',

@@ -464,13 +464,14 @@ describe("TenonStack options", () => {
     for (const fn of live) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables["TENON_MODE"]).toBe("live");
   });
 
-  it("passes -c preferencePolicy and -c minValuesPolicy to every function as PREFERENCE_POLICY and MIN_VALUES_POLICY, and nothing when unset", () => {
+  it("passes -c preferencePolicy, -c minValuesPolicy and -c featureGates to every function as PREFERENCE_POLICY, MIN_VALUES_POLICY and FEATURE_GATES, and nothing when unset", () => {
     const variables = (context: Record<string, string>) =>
       Object.values(resourcesOfType(synthTemplate(context).template, "AWS::Lambda::Function")).map((fn) => (fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables);
-    const set = variables({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
+    const set = variables({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort", featureGates: "SpotToSpotConsolidation=true" });
     expect(set.length).toBeGreaterThan(0);
-    for (const v of set) expect(v).toMatchObject({ PREFERENCE_POLICY: "Ignore", MIN_VALUES_POLICY: "BestEffort" });
+    for (const v of set) expect(v).toMatchObject({ PREFERENCE_POLICY: "Ignore", MIN_VALUES_POLICY: "BestEffort", FEATURE_GATES: "SpotToSpotConsolidation=true" });
     for (const v of variables({})) expect(Object.keys(v)).not.toContain("PREFERENCE_POLICY");
+    for (const v of variables({})) expect(Object.keys(v)).not.toContain("FEATURE_GATES");
   });
 
   it("deploys to the account and region given, with literal ARNs", () => {

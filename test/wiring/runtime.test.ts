@@ -43,6 +43,14 @@ describe("function settings from the environment", () => {
     );
   });
 
+  it("take Karpenter's FEATURE_GATES (SpotToSpotConsolidation off by default) and refuse gates they don't know", () => {
+    expect(readSettings({}).featureGates).toEqual({ spotToSpotConsolidation: false });
+    expect(readSettings({ FEATURE_GATES: "SpotToSpotConsolidation=true" }).featureGates).toEqual({ spotToSpotConsolidation: true });
+    expect(() => readSettings({ FEATURE_GATES: "SpotToSpotConsolidation=yes,NodeRepair=true" })).toThrow(
+      'environment: FEATURE_GATES: "SpotToSpotConsolidation=yes" is not Name=true or Name=false\nenvironment: FEATURE_GATES: unknown feature gate "NodeRepair" (Tenon knows SpotToSpotConsolidation)',
+    );
+  });
+
   it("refuse a maximum window shorter than the idle window", () => {
     expect(() => readSettings({ BATCH_IDLE_MS: "5000", BATCH_MAX_MS: "1000" })).toThrow(/BATCH_MAX_MS: 1000 is shorter than BATCH_IDLE_MS/);
   });

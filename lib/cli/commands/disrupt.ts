@@ -11,11 +11,13 @@ import { renderPassTable, renderPlanTable } from "../../disruption/table.ts";
 import { priceBasis } from "../../simulate/instance-types.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { outputOption } from "../io.ts";
+import { featureGatesFlag } from "../feature-gates.ts";
 import { inputOptions, instanceTypeSource, type InputFlags } from "../input.ts";
 
 interface DisruptFlags extends InputFlags {
   at?: string;
   plan?: boolean;
+  featureGates?: string;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
@@ -31,9 +33,10 @@ export async function runDisrupt(flags: DisruptFlags, io: CliIO, now: () => numb
   const format = resolveOutputFormat(flags.output, io);
   if (flags.filename.length === 0) throw new UsageError("disrupt needs at least one -f <file|dir|->");
   const at = parseAt(flags.at, now);
+  const gates = featureGatesFlag(flags.featureGates);
   const source = await instanceTypeSource(flags, io);
   const documents = await loadDocuments(flags.filename, io);
-  const run = runDisruption(documents, source, at, flags.plan === true);
+  const run = runDisruption(documents, source, at, flags.plan === true, gates);
   if (format === "json") {
     for (const message of run.notes) io.err(`note: ${message}\n`);
     io.out(renderJson(run.output));
@@ -48,6 +51,7 @@ export function registerDisrupt(program: Command, io: CliIO): void {
   inputOptions(program.command("disrupt").description("show which nodes consolidation, drift and expiration would remove or replace, and why the others stay"))
     .option("--at <time>", "the time the decision is made at (RFC 3339; default now)")
     .option("--plan", "repeat passes, applying each, until nothing more is decided (at most 100)")
+    .option("--feature-gates <list>", "Karpenter's feature gates, e.g. SpotToSpotConsolidation=true (default: all off, as the functions' FEATURE_GATES)")
     .addOption(outputOption())
     .action(async (flags: DisruptFlags) => {
       await runDisrupt(flags, io);

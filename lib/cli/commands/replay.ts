@@ -12,6 +12,7 @@ import { BASELINES, type BaselineName } from "../../replay/types.ts";
 import { expandTrace } from "../../replay/trace/expand.ts";
 import { readReplayDocuments } from "../../replay/trace/parse.ts";
 import type { ReplaySummary } from "../../replay/types.ts";
+import { featureGatesFlag } from "../feature-gates.ts";
 import { UsageError, type CliIO } from "../io.ts";
 
 interface ReplayFlags {
@@ -20,6 +21,7 @@ interface ReplayFlags {
   seed: string;
   out: string;
   baseline: string;
+  featureGates?: string;
 }
 
 const MAX_HOURS = 24 * 14;
@@ -72,7 +74,8 @@ export async function runReplay(flags: ReplayFlags, io: CliIO): Promise<ReplaySu
   const { writeReport } = await import("../../replay/report/index.ts");
   let runs;
   try {
-    runs = await replayRuns(input, { baselines: options.baselines, onProgress: (run, done) => bar?.update(Math.round(done * 100), { run }) });
+    const featureGates = featureGatesFlag(flags.featureGates);
+    runs = await replayRuns(input, { baselines: options.baselines, ...(featureGates ? { featureGates } : {}), onProgress: (run, done) => bar?.update(Math.round(done * 100), { run }) });
   } finally {
     bar?.stop();
   }
@@ -93,6 +96,7 @@ export function registerReplay(program: Command, io: CliIO): void {
     .option("--seed <n>", "seed for the trace's noise and the choice of interrupted nodes", "1")
     .option("--out <dir>", "where to write the report (index.html, summary.json)", "report")
     .option("--baseline <list>", "baselines to run, comma-separated: no-consolidation, ca, static (or none)", "no-consolidation,ca,static")
+    .option("--feature-gates <list>", "Karpenter's feature gates for Tenon's runs, e.g. SpotToSpotConsolidation=true (default: all off, as deployed)")
     .action(async (flags: ReplayFlags) => {
       await runReplay(flags, io);
     });

@@ -22,6 +22,7 @@ import { simulatedInterruptionEvent } from "../../cloud/in-memory/events.ts";
 import type { DisruptionTickReport } from "../../disruption/controller.ts";
 import type { LifecycleReport } from "../../lifecycle/lifecycle.ts";
 import { isMarkedUnschedulable } from "../../ports/cluster.ts";
+import type { FeatureGates } from "../../ports/settings.ts";
 import { fitsIn, subtractResources, parseResources, type Resources } from "../../quantity/resources.ts";
 import { fixedRuntime } from "../../wiring/base.ts";
 import { installRuntime } from "../../wiring/runtime.ts";
@@ -55,6 +56,8 @@ export interface TenonRunOptions {
   onProgress?: (done: number) => void;
   /** Run every tick, even those that cannot change anything (slower; for checking the skipping). */
   everyTick?: boolean;
+  /** The functions' FEATURE_GATES (default all off, as deployed). */
+  featureGates?: FeatureGates;
 }
 
 export const TENON_RUNS = {
@@ -97,7 +100,7 @@ function disruptionIdle(r: DisruptionTickReport): boolean {
 export async function runTenon(input: ReplayInput, options: TenonRunOptions): Promise<RunResult> {
   const ticks = { ...DEPLOYED_TICKS, ...options.ticks };
   const nodePools = runNodePools(input, options.consolidation);
-  const { world, simCloud, clock } = replayWorld(input, nodePools, input.manifests!.nodeClasses);
+  const { world, simCloud, clock } = replayWorld(input, nodePools, input.manifests!.nodeClasses, options.featureGates);
   const { cluster } = world;
   const start = clock.now();
   const end = start + input.hours * 3_600_000;

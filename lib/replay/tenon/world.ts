@@ -10,6 +10,7 @@ import { SimulatedCloud } from "../../cloud/in-memory/in-memory-cloud.ts";
 import { defaultWorld } from "../../cloud/in-memory/world.ts";
 import { VirtualClock } from "../../cluster/in-memory/virtual-clock.ts";
 import type { Ids } from "../../observe/ports.ts";
+import type { FeatureGates } from "../../ports/settings.ts";
 import { createMemoryStore } from "../../store/in-memory/memory-store.ts";
 import { simulatedWorld, type SimulatedWorld } from "../../wiring/in-memory.ts";
 import { REPLAY_START_MS } from "../trace/expand.ts";
@@ -43,7 +44,7 @@ export interface ReplayWorld {
   clock: VirtualClock;
 }
 
-export function replayWorld(input: ReplayInput, nodePools: Record<string, unknown>[], nodeClasses: Record<string, unknown>[]): ReplayWorld {
+export function replayWorld(input: ReplayInput, nodePools: Record<string, unknown>[], nodeClasses: Record<string, unknown>[], featureGates?: FeatureGates): ReplayWorld {
   const clock = new VirtualClock(REPLAY_START_MS);
   const store = createMemoryStore({ clusterName: REPLAY_CLUSTER });
   const sim = defaultWorld({ region: input.region, clusterName: REPLAY_CLUSTER });
@@ -60,6 +61,7 @@ export function replayWorld(input: ReplayInput, nodePools: Record<string, unknow
   const world = simulatedWorld({
     clusterName: REPLAY_CLUSTER, region: input.region, store, clock, cloud: simCloud, ids: countingIds(),
     timings: { bootMs, readyMs },
+    ...(featureGates ? { settings: { featureGates } } : {}),
   });
   for (const nc of nodeClasses) world.cluster.putCustomObject("EC2NodeClass", structuredClone(nc) as never);
   for (const np of nodePools) world.cluster.putCustomObject("NodePool", structuredClone(np) as never);
