@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { parseGoDuration } from "../../api/duration.ts";
 import { explain, renderExplanation, subjectsToQuery, type ExplainTarget } from "../../journal/explain.ts";
 import { JOURNAL_SUBJECT_KINDS, type JournalEntry, type JournalSubjectKind } from "../../ports/journal.ts";
+import { featureGatesFlag } from "../feature-gates.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 import { openDynamoDbStore, tableOptions, target, type OpenStore, type TableOptions } from "./nodepool.ts";
 
@@ -18,6 +19,7 @@ export interface ExplainOptions extends TableOptions {
   instanceTypes?: string;
   zones?: string;
   at?: string;
+  featureGates?: string;
 }
 
 /** Entries read per subject name at most. */
@@ -55,7 +57,7 @@ async function offlineEntries(options: ExplainOptions, io: CliIO, nowMs: number)
   const source = await instanceTypeSource({ region: options.region ?? DEFAULT_REGION, ...(options.instanceTypes ? { instanceTypes: options.instanceTypes } : {}), ...(options.zones ? { zones: options.zones } : {}) }, io);
   const documents = await loadDocuments(options.filename!, io);
   const simulation = runSimulation(documents, source);
-  const pass = runDisruption(documents, source, at, false).output;
+  const pass = runDisruption(documents, source, at, false, featureGatesFlag(options.featureGates)).output;
   return [simulationEntry(simulation, at), ...("passes" in pass ? [] : [disruptionEntry(pass, at)])];
 }
 
@@ -86,6 +88,7 @@ export function registerExplain(program: Command, io: CliIO, open: OpenStore = o
       .option("-f, --filename <file|dir|->", "offline: explain what Tenon would decide on this simulate/disrupt input instead of reading the journal (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
       .option("--instance-types <catalog.json>", "with -f: instance-type catalog instead of the bundled AWS catalog")
       .option("--zones <zones>", "with -f: zones to assume where no EC2NodeClass status.subnets names them")
-      .option("--at <time>", "with -f: the time the disruption decision is made at (RFC 3339; default now)"),
+      .option("--at <time>", "with -f: the time the disruption decision is made at (RFC 3339; default now)")
+      .option("--feature-gates <list>", "with -f: Karpenter's feature gates, e.g. SpotToSpotConsolidation=true (default all off, as deployed)"),
   ).action(async (kind: string, name: string, options: ExplainOptions) => runExplain(kind, name, options, io, open));
 }
