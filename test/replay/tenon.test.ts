@@ -63,3 +63,30 @@ describe("a Tenon run", () => {
     expect(await runTenon(SMALL, { consolidation: true })).toEqual(tenon);
   }, 120_000);
 });
+
+describe("a trace's DaemonSets", () => {
+  const agent = (cpu: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: kube-system }
+spec:
+  selector: { matchLabels: { app: agent } }
+  template:
+    metadata: { labels: { app: agent } }
+    spec:
+      containers: [{ name: agent, resources: { requests: { cpu: "${cpu}", memory: 128Mi } } }]
+`;
+  const trace = traceDoc("agent", 0.5, `workloads:\n  - { workload: web, points: [{ at: "0h", replicas: 6 }] }\n`);
+
+  it("run on every node Tenon launches, so their requests take room: 6 one-cpu pods beside a 2-cpu agent need more than one m6i.2xlarge", async () => {
+    const alone = await runTenon(input(1, NODE_CLASS, nodePool("Never", ["on-demand"]), deployment("web", 6, "1"), trace), { consolidation: false });
+    const withAgent = input(1, NODE_CLASS, nodePool("Never", ["on-demand"]), deployment("web", 6, "1"), agent("2"), trace);
+    expect(withAgent.daemonSets?.map((d) => d.metadata.name)).toEqual(["agent"]);
+    const run = await runTenon(withAgent, { consolidation: false });
+    const last = (r: typeof run) => r.samples.at(-1)!;
+    expect(last(alone).pendingPods).toBe(0);
+    expect(last(run).pendingPods).toBe(0);
+    // The agent's 2 cpu are on the nodes: more allocatable bought for the same six pods.
+    expect(last(run).allocatable.cpuMillis).toBeGreaterThan(last(alone).allocatable.cpuMillis);
+    expect(run.totalCost).toBeGreaterThan(alone.totalCost);
+  }, 120_000);
+});

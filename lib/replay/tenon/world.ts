@@ -65,5 +65,6 @@ export function replayWorld(input: ReplayInput, nodePools: Record<string, unknow
   });
   for (const nc of nodeClasses) world.cluster.putCustomObject("EC2NodeClass", structuredClone(nc) as never);
   for (const np of nodePools) world.cluster.putCustomObject("NodePool", structuredClone(np) as never);
+  for (const ds of input.daemonSets ?? []) world.cluster.addDaemonSet(structuredClone(ds));
   return { world, simCloud, clock };
 }

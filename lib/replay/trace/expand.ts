@@ -156,5 +156,6 @@ export function expandTrace(docs: ReplayDocuments, options: ExpandOptions): Repl
   return {
     name: trace.name, seed: options.seed, hours, nodePools: docs.nodePools, nodeClasses: docs.nodeClasses,
     demand, events, instanceTypes, region, zones, timing, manifests: docs.manifests,
+    ...(docs.daemonSets.length > 0 ? { daemonSets: docs.daemonSets } : {}),
   };
 }

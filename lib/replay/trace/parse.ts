@@ -7,7 +7,7 @@
  * `Trace "nightly": workloads[2].diurnal.peak: must be ≥ base`.
  */
 import type { LoadedDocument } from "../../api/documents.ts";
-import type { PodTemplateSpec, Workload } from "../../api/kubernetes.ts";
+import type { DaemonSet, PodTemplateSpec, Workload } from "../../api/kubernetes.ts";
 import type { EC2NodeClass, NodePool } from "../../api/types.ts";
 import { parseNodePool } from "../../api/nodepool.ts";
 import { CATALOG_REGIONS, regionZones } from "../../cloud/aws/catalog/index.ts";
@@ -32,7 +32,9 @@ export interface ReplayDocuments {
   /** Deployments, StatefulSets, ReplicaSets and Jobs. */
   workloads: Workload[];
   cronJobs: CronJob[];
-  /** Kinds given but not replayed (Pods, DaemonSets, ...), for a note. */
+  /** DaemonSets: a pod on every node they tolerate, from the start (their requests come off each node's room). */
+  daemonSets: DaemonSet[];
+  /** Kinds given but not replayed (Pods, Nodes, ...), for a note. */
   ignored: string[];
   /** The NodePools and EC2NodeClasses as written, by name: what the Tenon runs put in the cluster. */
   manifests: { nodePools: Record<string, unknown>[]; nodeClasses: Record<string, unknown>[] };
@@ -133,7 +135,7 @@ export function readReplayDocuments(documents: readonly LoadedDocument[], note: 
   if (objects && objects.nodePools.length === 0) problems.push({ object: "input", path: "", reason: "has no NodePool (karpenter.sh/v1): a replay needs at least one" });
   if (problems.length > 0 || !trace || !objects) throw new InputError(problems);
   const ignored = [
-    ...objects.pods.map(() => "Pod"), ...objects.daemonSets.map(() => "DaemonSet"), ...objects.nodes.map(() => "Node"), ...objects.nodeClaims.map(() => "NodeClaim"),
+    ...objects.pods.map(() => "Pod"), ...objects.nodes.map(() => "Node"), ...objects.nodeClaims.map(() => "NodeClaim"),
     ...objects.podDisruptionBudgets.map(() => "PodDisruptionBudget"), ...objects.persistentVolumeClaims.map(() => "PersistentVolumeClaim"),
   ];
   const raw = (kind: string, names: readonly string[]) => names.map((name) => rest.find((d) => {
@@ -141,7 +143,7 @@ export function readReplayDocuments(documents: readonly LoadedDocument[], note: 
     return doc.kind === kind && doc.metadata?.name === name;
   })!.doc as Record<string, unknown>);
   const manifests = { nodePools: raw("NodePool", objects.nodePools.map((p) => p.metadata.name)), nodeClasses: raw("EC2NodeClass", objects.nodeClasses.map((c) => c.metadata.name)) };
-  const out: ReplayDocuments = { trace, nodePools: objects.nodePools, nodeClasses: objects.nodeClasses, workloads: objects.workloads, cronJobs, ignored, manifests };
+  const out: ReplayDocuments = { trace, nodePools: objects.nodePools, nodeClasses: objects.nodeClasses, workloads: objects.workloads, cronJobs, daemonSets: objects.daemonSets, ignored, manifests };
   checkTrace(out, problems);
   if (problems.length > 0) throw new InputError(problems);
   return out;
