@@ -10,7 +10,11 @@ import { Requirement, type Requirements } from "../requirements/index.ts";
 import type { PodPlan } from "./plan.ts";
 import type { TopologyGroup, Topology } from "./topology.ts";
 
-export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean };
+/**
+ * `permanent`: the failure holds for every later pod of the plan. `pinned`: an earlier group of
+ * the pod had pinned a domain before this one failed (a choice that may weigh the pod's size).
+ */
+export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean; pinned: boolean };
 
 /** Allowed domains of a group over the whole key universe, computed once per placement attempt. */
 export class AllowedMemo {
@@ -73,13 +77,13 @@ export function applyTopology(
     if (single !== undefined || fixedDomain || g.key === LABEL_HOSTNAME) {
       if (single === undefined) {
         if (repels) continue; // a node without the label shares no domain with anyone
-        return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain };
+        return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain, pinned };
       }
       const ok = seed || (g.key === LABEL_HOSTNAME ? g.allowed([single], self).length > 0 : memo.get(g, self).set.has(single));
       if (!ok) {
         // Counts only grow: repelling constraints and hostname spreads never recover on this node.
         const permanent = repels || (g.kind === "spread" && g.key === LABEL_HOSTNAME);
-        return { fail: describeFailure(g), permanent };
+        return { fail: describeFailure(g), permanent, pinned };
       }
       continue;
     }
@@ -88,7 +92,7 @@ export function applyTopology(
     if (allowed.length === 0) {
       // Only a key no node can have leaves the node without a domain, sharing none.
       if (repels && memo.universe(g.key).length === 0) continue;
-      return { fail: describeFailure(g), permanent: false };
+      return { fail: describeFailure(g), permanent: false, pinned };
     }
     if (!own) {
       // Only keep away from the repelling domains; no need to choose one.
@@ -108,7 +112,7 @@ export function applyTopology(
       if (price === undefined) continue;
       if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }
-    if (!best) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false };
+    if (!best) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false, pinned };
     reqs = best.reqs;
     pinned = true;
   }

@@ -73,8 +73,9 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   let pinned = false;
   if (plan.topo.length) {
     const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r)?.prices[0]);
-    // The domain choice weighs prices for this pod's size: a failure is not known to hold for every size.
-    if ("fail" in outcome) return outcome.permanent ? TOO_SMALL : NOT_NOW;
+    // A permanent failure on the claim's own domain holds for every size; after a domain chosen by
+    // price for this pod's size, it is not known to hold for other sizes.
+    if ("fail" in outcome) return outcome.permanent ? (outcome.pinned ? TOO_SMALL : NEVER) : NOT_NOW;
     reqs = outcome.reqs;
     pinned = outcome.pinned;
   }
