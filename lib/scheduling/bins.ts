@@ -187,21 +187,30 @@ export class ClaimBin {
 
   private refreshHeadroom(): void {
     if (this.boundsOf !== this.types) {
+      // One pass over the types; a resource some type lacks counts as zero for both bounds.
       const largest: Record<string, number> = {};
-      const names = new Set<string>();
-      for (const t of this.types) for (const name in t.allocatable) names.add(name);
-      // A resource a type lacks counts as zero for the smallest.
       const smallest: Record<string, number> = {};
-      for (const name of names) {
-        let lo = Infinity;
-        let hi = 0;
-        for (const t of this.types) {
-          const v = t.allocatable[name] ?? 0;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
+      const count: Record<string, number> = {};
+      const types = this.types;
+      for (let i = 0; i < types.length; i++) {
+        const a = types[i]!.allocatable;
+        for (const name in a) {
+          const v = a[name]!;
+          const c = count[name];
+          if (c === undefined) {
+            count[name] = 1;
+            largest[name] = v;
+            smallest[name] = v;
+          } else {
+            count[name] = c + 1;
+            if (v > largest[name]!) largest[name] = v;
+            if (v < smallest[name]!) smallest[name] = v;
+          }
         }
-        smallest[name] = lo;
-        largest[name] = hi;
+      }
+      for (const name in count) {
+        if (largest[name]! < 0) largest[name] = 0;
+        if (count[name]! < types.length && smallest[name]! > 0) smallest[name] = 0;
       }
       this.largest = largest;
       this.smallest = smallest;

@@ -14,6 +14,11 @@ import type { TopologyGroup, Topology } from "./topology.ts";
  * `permanent`: the failure holds for every later pod of the plan. `pinned`: an earlier group of
  * the pod had pinned a domain before this one failed (a choice that may weigh the pod's size).
  */
+/** The price a claim with these requirements could launch at, or undefined when no instance type is left. */
+export interface Pricing {
+  price(reqs: Requirements): number | undefined;
+}
+
 export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean; pinned: boolean };
 
 /** Allowed domains of a group over the whole key universe, computed once per placement attempt. */
@@ -50,7 +55,7 @@ function describeFailure(g: TopologyGroup): string {
 }
 
 /**
- * `fixedDomain`: for existing nodes, the node's own domain per key. `priceWith`: the price a claim
+ * `fixedDomain`: for existing nodes, the node's own domain per key. `pricing`: the price a claim
  * with these requirements could launch at, or undefined when no instance type is left. Among
  * domains the constraint likes equally (same spread count; any for affinity), the cheapest wins,
  * ties by name.
@@ -60,7 +65,7 @@ export function applyTopology(
   reqs: Requirements,
   memo: AllowedMemo,
   fixedDomain: ((key: string) => string | undefined) | undefined,
-  priceWith: (reqs: Requirements) => number | undefined,
+  pricing: Pricing,
 ): TopologyOutcome {
   let pinned = false;
   for (let i = 0; i < plan.topo.length; i++) {
@@ -108,7 +113,7 @@ export function applyTopology(
       const rank = g.kind === "spread" ? g.count(d) : 0;
       if (best && rank > best.rank) break; // `allowed` comes in preference order
       const candidate = reqs.with(Requirement.single(g.key, d));
-      const price = priceWith(candidate);
+      const price = pricing.price(candidate);
       if (price === undefined) continue;
       if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }
@@ -131,7 +136,7 @@ export function pinCountedDomains(
   reqs: Requirements,
   counting: readonly TopologyGroup[],
   memo: AllowedMemo,
-  priceWith: (reqs: Requirements) => number | undefined,
+  pricing: Pricing,
 ): Requirements {
   for (const g of counting) {
     if (g.key === LABEL_HOSTNAME) continue;
@@ -143,7 +148,7 @@ export function pinCountedDomains(
       const rank = g.kind === "spread" ? g.count(d) : 0;
       if (best && rank > best.rank) continue;
       const candidate = reqs.with(Requirement.single(g.key, d));
-      const price = priceWith(candidate);
+      const price = pricing.price(candidate);
       if (price === undefined) continue;
       if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }
