@@ -187,33 +187,9 @@ export class ClaimBin {
 
   private refreshHeadroom(): void {
     if (this.boundsOf !== this.types) {
-      // One pass over the types; a resource some type lacks counts as zero for both bounds.
-      const largest: Record<string, number> = {};
-      const smallest: Record<string, number> = {};
-      const count: Record<string, number> = {};
-      const types = this.types;
-      for (let i = 0; i < types.length; i++) {
-        const a = types[i]!.allocatable;
-        for (const name in a) {
-          const v = a[name]!;
-          const c = count[name];
-          if (c === undefined) {
-            count[name] = 1;
-            largest[name] = v;
-            smallest[name] = v;
-          } else {
-            count[name] = c + 1;
-            if (v > largest[name]!) largest[name] = v;
-            if (v < smallest[name]!) smallest[name] = v;
-          }
-        }
-      }
-      for (const name in count) {
-        if (largest[name]! < 0) largest[name] = 0;
-        if (count[name]! < types.length && smallest[name]! > 0) smallest[name] = 0;
-      }
-      this.largest = largest;
-      this.smallest = smallest;
+      const bounds = typeBounds(this.types);
+      this.largest = bounds.largest;
+      this.smallest = bounds.smallest;
       this.boundsOf = this.types;
     }
     const headroom: Record<string, number> = { ...this.largest };
@@ -233,6 +209,46 @@ export class ClaimBin {
 }
 
 export type Bin = ExistingBin | ClaimBin;
+
+interface TypeBounds {
+  readonly largest: Record<string, number>;
+  readonly smallest: Record<string, number>;
+}
+
+/** Bounds by type list: claims opened alike share one list (placement.ts), and lists never change. */
+const boundsOf = new WeakMap<readonly PreparedType[], TypeBounds>();
+
+/** Component-wise largest and smallest allocatable of `types`; a resource some type lacks counts as zero. */
+function typeBounds(types: readonly PreparedType[]): TypeBounds {
+  const known = boundsOf.get(types);
+  if (known) return known;
+  const largest: Record<string, number> = {};
+  const smallest: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  for (let i = 0; i < types.length; i++) {
+    const a = types[i]!.allocatable;
+    for (const name in a) {
+      const v = a[name]!;
+      const c = count[name];
+      if (c === undefined) {
+        count[name] = 1;
+        largest[name] = v;
+        smallest[name] = v;
+      } else {
+        count[name] = c + 1;
+        if (v > largest[name]!) largest[name] = v;
+        if (v < smallest[name]!) smallest[name] = v;
+      }
+    }
+  }
+  for (const name in count) {
+    if (largest[name]! < 0) largest[name] = 0;
+    if (count[name]! < types.length && smallest[name]! > 0) smallest[name] = 0;
+  }
+  const bounds = { largest, smallest };
+  boundsOf.set(types, bounds);
+  return bounds;
+}
 
 /** Whether a DaemonSet running on this type binds one of `ports`. */
 export function daemonPortClash(t: PreparedType, ports: readonly HostPort[]): boolean {

@@ -1,6 +1,7 @@
 /** The mutable state of one scheduling run. */
 import type { Bin, ClaimBin, ExistingBin } from "./bins.ts";
 import type { ResourceSpace } from "./candidate-list.ts";
+import type { PreparedType } from "./instance-types.ts";
 import type { PoolLimits } from "./limits.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 import type { Topology } from "./topology.ts";
@@ -25,4 +26,9 @@ export interface RunContext {
   readonly maxTypes: number;
   readonly minValuesStrict: boolean;
   nextHostname: number;
+  /**
+   * Per compatible-types list of a NodePool (the catalog keeps one per requirement set), the types
+   * that fit each request vector without limits or port checks: claims opened alike share the list.
+   */
+  readonly fitting: Map<object, Map<string, { types: PreparedType[]; prices: number[] } | undefined>>;
 }

@@ -133,14 +133,14 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   const hostname = `hostname-placeholder-${ctx.nextHostname}`;
   const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
   const remaining = ctx.limits.remaining(t);
-  const typesFor = new NewClaimTypes(t, g.requests, g.ports, remaining);
+  const typesFor = new NewClaimTypes(ctx.fitting, t, g.requests, g.ports, remaining);
   let reqs = base;
   if (plan.topo.length) {
     const outcome = applyTopology(plan, base, memo, undefined, typesFor);
     if ("fail" in outcome) {
       // A domain whose only fitting types are over the pool's limits reads as a topology failure;
       // when the topology could be met without the limits, the limits are what stopped the pod.
-      if (remaining && !("fail" in applyTopology(plan, base, memo, undefined, new NewClaimTypes(t, g.requests, g.ports, NO_LIMITS)))) {
+      if (remaining && !("fail" in applyTopology(plan, base, memo, undefined, new NewClaimTypes(ctx.fitting, t, g.requests, g.ports, NO_LIMITS)))) {
         return limitsReason(t, t.catalog.compatible(base).types.filter((it) => fits(g.requests, it.allocatable)), remaining);
       }
       return `NodePool ${t.name}: ${outcome.fail}`;
@@ -192,11 +192,24 @@ class ClaimTypes implements Pricing {
   }
 }
 
+function sharedFits(cache: RunContext["fitting"], compat: PricedTypes): Map<string, PricedTypes | undefined> {
+  let m = cache.get(compat);
+  if (!m) cache.set(compat, (m = new Map()));
+  return m;
+}
+
+function requestsKey(need: Resources): string {
+  let key = "";
+  for (const name in need) key += `${name}=${need[name]};`;
+  return key;
+}
+
 /** A new claim's instance types from a NodePool under each requirement set, within `limits`, each worked out once. */
 class NewClaimTypes implements Pricing {
   private readonly seen = new Map<Requirements, PricedTypes | undefined>();
   private readonly portCheck: boolean;
   constructor(
+    private readonly cache: RunContext["fitting"],
     private readonly t: NodePoolTemplate,
     private readonly need: Resources,
     private readonly ports: readonly HostPort[],
@@ -208,6 +221,15 @@ class NewClaimTypes implements Pricing {
   get(reqs: Requirements): PricedTypes | undefined {
     if (this.seen.has(reqs)) return this.seen.get(reqs);
     const compat = this.t.catalog.compatible(reqs);
+    // Without limits or port checks the answer depends on the compatible types and the requests
+    // alone: claims opened alike share it (and the bounds bins.ts works out from it).
+    const shared = this.limits === undefined && !this.portCheck ? sharedFits(this.cache, compat) : undefined;
+    const key = shared ? requestsKey(this.need) : "";
+    if (shared?.has(key)) {
+      const out = shared.get(key);
+      this.seen.set(reqs, out);
+      return out;
+    }
     const types: PreparedType[] = [];
     const prices: number[] = [];
     for (let i = 0; i < compat.types.length; i++) {
@@ -219,6 +241,7 @@ class NewClaimTypes implements Pricing {
     }
     const out = types.length ? { types, prices } : undefined;
     this.seen.set(reqs, out);
+    shared?.set(key, out);
     return out;
   }
 

@@ -58,6 +58,7 @@ export function schedule(input: SchedulingInput): SchedulingResult {
     maxTypes: options.maxInstanceTypesPerClaim ?? DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM,
     minValuesStrict: (options.minValuesPolicy ?? "Strict") === "Strict",
     nextHostname: 1,
+    fitting: new Map(),
   };
 
   const { groups, groupOf, specRank } = groupPods(input.pods, new VolumeIndex(input.volumes));
