@@ -8,7 +8,7 @@ import type { Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
-import { cheapestPrice, fits, sortByPrice, truncateTypes, typeCompatible, type PreparedType } from "./instance-types.ts";
+import { fits, sortByPrice, truncateTypes, typeCompatible, type PreparedType } from "./instance-types.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 import { domainOfLabels } from "./topology.ts";
 import type { ExistingNode } from "./types.ts";
@@ -86,6 +86,7 @@ export class ClaimBin {
   reqs: Requirements;
   /** Instance types that fit every pod here plus DaemonSet overhead, cheapest first. */
   types: PreparedType[];
+  /** Each type's cheapest price under `reqs` (its zone and capacity-type requirements), parallel to `types`. */
   prices: number[];
   /** Per resource: the most any remaining type could still take (largest allocatable - used). */
   headroom: Record<string, number> = {};
@@ -148,18 +149,23 @@ export class ClaimBin {
     // Fast path: when even the smallest type takes `need`, every type does.
     if (!changed && !portCheck && fits(need, this.smallest) && this.boundsOf === this.types) return { types: this.types, prices: this.prices };
     const out: PreparedType[] = [];
-    for (const t of this.types) {
+    // A type's price depends on the zone and capacity-type requirements alone: while those are
+    // the same objects, each kept type keeps its price.
+    const repriced = changed && (reqs.get(LABEL_ZONE) !== this.reqs.get(LABEL_ZONE) || reqs.get(LABEL_CAPACITY_TYPE) !== this.reqs.get(LABEL_CAPACITY_TYPE));
+    const prices: number[] = [];
+    const types = this.types;
+    for (let i = 0; i < types.length; i++) {
+      const t = types[i]!;
       if (!fits(need, t.allocatable)) continue;
       if (changed && !typeCompatible(t, reqs)) continue;
       if (portCheck && daemonPortClash(t, ports)) continue;
       out.push(t);
+      if (!repriced) prices.push(this.prices[i]!);
     }
     if (out.length === 0) return undefined;
-    if (changed && (reqs.get(LABEL_ZONE) !== this.reqs.get(LABEL_ZONE) || reqs.get(LABEL_CAPACITY_TYPE) !== this.reqs.get(LABEL_CAPACITY_TYPE))) {
-      return sortByPrice(out, reqs);
-    }
+    if (repriced) return sortByPrice(out, reqs);
     if (!changed && out.length === this.types.length) return { types: this.types, prices: this.prices };
-    return { types: out, prices: out.map((t) => cheapestPrice(t, reqs)) };
+    return { types: out, prices };
   }
 
   add(pod: Pod, requests: Resources, ports: readonly HostPort[], reqs: Requirements, types: { types: PreparedType[]; prices: number[] }): void {
