@@ -8,7 +8,7 @@ import type { Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirement, Requirements, type AllowUndefined } from "../requirements/index.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
-import { cheapestPrice, fits, sortByPrice, truncateTypes, typeCompatible, type PreparedType } from "./instance-types.ts";
+import { fits, sortByPrice, truncateTypes, typeCompatible, type PreparedType } from "./instance-types.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 import { domainOfLabels } from "./topology.ts";
 import type { ExistingNode } from "./types.ts";
@@ -86,6 +86,7 @@ export class ClaimBin {
   reqs: Requirements;
   /** Instance types that fit every pod here plus DaemonSet overhead, cheapest first. */
   types: PreparedType[];
+  /** Each type's cheapest price under `reqs` (its zone and capacity-type requirements), parallel to `types`. */
   prices: number[];
   /** Per resource: the most any remaining type could still take (largest allocatable - used). */
   headroom: Record<string, number> = {};
@@ -148,18 +149,23 @@ export class ClaimBin {
     // Fast path: when even the smallest type takes `need`, every type does.
     if (!changed && !portCheck && fits(need, this.smallest) && this.boundsOf === this.types) return { types: this.types, prices: this.prices };
     const out: PreparedType[] = [];
-    for (const t of this.types) {
+    // A type's price depends on the zone and capacity-type requirements alone: while those are
+    // the same objects, each kept type keeps its price.
+    const repriced = changed && (reqs.get(LABEL_ZONE) !== this.reqs.get(LABEL_ZONE) || reqs.get(LABEL_CAPACITY_TYPE) !== this.reqs.get(LABEL_CAPACITY_TYPE));
+    const prices: number[] = [];
+    const types = this.types;
+    for (let i = 0; i < types.length; i++) {
+      const t = types[i]!;
       if (!fits(need, t.allocatable)) continue;
       if (changed && !typeCompatible(t, reqs)) continue;
       if (portCheck && daemonPortClash(t, ports)) continue;
       out.push(t);
+      if (!repriced) prices.push(this.prices[i]!);
     }
     if (out.length === 0) return undefined;
-    if (changed && (reqs.get(LABEL_ZONE) !== this.reqs.get(LABEL_ZONE) || reqs.get(LABEL_CAPACITY_TYPE) !== this.reqs.get(LABEL_CAPACITY_TYPE))) {
-      return sortByPrice(out, reqs);
-    }
+    if (repriced) return sortByPrice(out, reqs);
     if (!changed && out.length === this.types.length) return { types: this.types, prices: this.prices };
-    return { types: out, prices: out.map((t) => cheapestPrice(t, reqs)) };
+    return { types: out, prices };
   }
 
   add(pod: Pod, requests: Resources, ports: readonly HostPort[], reqs: Requirements, types: { types: PreparedType[]; prices: number[] }): void {
@@ -187,24 +193,9 @@ export class ClaimBin {
 
   private refreshHeadroom(): void {
     if (this.boundsOf !== this.types) {
-      const largest: Record<string, number> = {};
-      const names = new Set<string>();
-      for (const t of this.types) for (const name in t.allocatable) names.add(name);
-      // A resource a type lacks counts as zero for the smallest.
-      const smallest: Record<string, number> = {};
-      for (const name of names) {
-        let lo = Infinity;
-        let hi = 0;
-        for (const t of this.types) {
-          const v = t.allocatable[name] ?? 0;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        smallest[name] = lo;
-        largest[name] = hi;
-      }
-      this.largest = largest;
-      this.smallest = smallest;
+      const bounds = typeBounds(this.types);
+      this.largest = bounds.largest;
+      this.smallest = bounds.smallest;
       this.boundsOf = this.types;
     }
     const headroom: Record<string, number> = { ...this.largest };
@@ -224,6 +215,46 @@ export class ClaimBin {
 }
 
 export type Bin = ExistingBin | ClaimBin;
+
+interface TypeBounds {
+  readonly largest: Record<string, number>;
+  readonly smallest: Record<string, number>;
+}
+
+/** Bounds by type list: claims opened alike share one list (placement.ts), and lists never change. */
+const boundsOf = new WeakMap<readonly PreparedType[], TypeBounds>();
+
+/** Component-wise largest and smallest allocatable of `types`; a resource some type lacks counts as zero. */
+function typeBounds(types: readonly PreparedType[]): TypeBounds {
+  const known = boundsOf.get(types);
+  if (known) return known;
+  const largest: Record<string, number> = {};
+  const smallest: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  for (let i = 0; i < types.length; i++) {
+    const a = types[i]!.allocatable;
+    for (const name in a) {
+      const v = a[name]!;
+      const c = count[name];
+      if (c === undefined) {
+        count[name] = 1;
+        largest[name] = v;
+        smallest[name] = v;
+      } else {
+        count[name] = c + 1;
+        if (v > largest[name]!) largest[name] = v;
+        if (v < smallest[name]!) smallest[name] = v;
+      }
+    }
+  }
+  for (const name in count) {
+    if (largest[name]! < 0) largest[name] = 0;
+    if (count[name]! < types.length && smallest[name]! > 0) smallest[name] = 0;
+  }
+  const bounds = { largest, smallest };
+  boundsOf.set(types, bounds);
+  return bounds;
+}
 
 /** Whether a DaemonSet running on this type binds one of `ports`. */
 export function daemonPortClash(t: PreparedType, ports: readonly HostPort[]): boolean {

@@ -11,9 +11,11 @@ export function toNewNodeClaim(claim: ClaimBin, maxTypes: number): NewNodeClaim 
   // The claim can only be what its options offer: narrow type, zone and capacity type to them.
   const zones = new Set<string>();
   const capacityTypes = new Set<string>();
+  const zoneReq = reqs.get(LABEL_ZONE);
+  const capacityTypeReq = reqs.get(LABEL_CAPACITY_TYPE);
   for (const t of kept) {
     for (const o of t.offerings) {
-      if (!reqs.allows(LABEL_ZONE, o.zone) || !reqs.allows(LABEL_CAPACITY_TYPE, o.capacityType)) continue;
+      if ((zoneReq && !zoneReq.has(o.zone)) || (capacityTypeReq && !capacityTypeReq.has(o.capacityType))) continue;
       zones.add(o.zone);
       capacityTypes.add(o.capacityType);
     }

@@ -10,7 +10,16 @@ import { Requirement, type Requirements } from "../requirements/index.ts";
 import type { PodPlan } from "./plan.ts";
 import type { TopologyGroup, Topology } from "./topology.ts";
 
-export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean };
+/**
+ * `permanent`: the failure holds for every later pod of the plan. `pinned`: an earlier group of
+ * the pod had pinned a domain before this one failed (a choice that may weigh the pod's size).
+ */
+/** The price a claim with these requirements could launch at, or undefined when no instance type is left. */
+export interface Pricing {
+  price(reqs: Requirements): number | undefined;
+}
+
+export type TopologyOutcome = { reqs: Requirements; pinned: boolean } | { fail: string; permanent: boolean; pinned: boolean };
 
 /** Allowed domains of a group over the whole key universe, computed once per placement attempt. */
 export class AllowedMemo {
@@ -46,7 +55,7 @@ function describeFailure(g: TopologyGroup): string {
 }
 
 /**
- * `fixedDomain`: for existing nodes, the node's own domain per key. `priceWith`: the price a claim
+ * `fixedDomain`: for existing nodes, the node's own domain per key. `pricing`: the price a claim
  * with these requirements could launch at, or undefined when no instance type is left. Among
  * domains the constraint likes equally (same spread count; any for affinity), the cheapest wins,
  * ties by name.
@@ -56,7 +65,7 @@ export function applyTopology(
   reqs: Requirements,
   memo: AllowedMemo,
   fixedDomain: ((key: string) => string | undefined) | undefined,
-  priceWith: (reqs: Requirements) => number | undefined,
+  pricing: Pricing,
 ): TopologyOutcome {
   let pinned = false;
   for (let i = 0; i < plan.topo.length; i++) {
@@ -73,13 +82,13 @@ export function applyTopology(
     if (single !== undefined || fixedDomain || g.key === LABEL_HOSTNAME) {
       if (single === undefined) {
         if (repels) continue; // a node without the label shares no domain with anyone
-        return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain };
+        return { fail: `${describeFailure(g)} (node has no ${g.key} label)`, permanent: !!fixedDomain, pinned };
       }
       const ok = seed || (g.key === LABEL_HOSTNAME ? g.allowed([single], self).length > 0 : memo.get(g, self).set.has(single));
       if (!ok) {
         // Counts only grow: repelling constraints and hostname spreads never recover on this node.
         const permanent = repels || (g.kind === "spread" && g.key === LABEL_HOSTNAME);
-        return { fail: describeFailure(g), permanent };
+        return { fail: describeFailure(g), permanent, pinned };
       }
       continue;
     }
@@ -88,7 +97,7 @@ export function applyTopology(
     if (allowed.length === 0) {
       // Only a key no node can have leaves the node without a domain, sharing none.
       if (repels && memo.universe(g.key).length === 0) continue;
-      return { fail: describeFailure(g), permanent: false };
+      return { fail: describeFailure(g), permanent: false, pinned };
     }
     if (!own) {
       // Only keep away from the repelling domains; no need to choose one.
@@ -104,11 +113,11 @@ export function applyTopology(
       const rank = g.kind === "spread" ? g.count(d) : 0;
       if (best && rank > best.rank) break; // `allowed` comes in preference order
       const candidate = reqs.with(Requirement.single(g.key, d));
-      const price = priceWith(candidate);
+      const price = pricing.price(candidate);
       if (price === undefined) continue;
       if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }
-    if (!best) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false };
+    if (!best) return { fail: `${describeFailure(g)}: no instance type offers an allowed ${g.key}`, permanent: false, pinned };
     reqs = best.reqs;
     pinned = true;
   }
@@ -127,7 +136,7 @@ export function pinCountedDomains(
   reqs: Requirements,
   counting: readonly TopologyGroup[],
   memo: AllowedMemo,
-  priceWith: (reqs: Requirements) => number | undefined,
+  pricing: Pricing,
 ): Requirements {
   for (const g of counting) {
     if (g.key === LABEL_HOSTNAME) continue;
@@ -139,7 +148,7 @@ export function pinCountedDomains(
       const rank = g.kind === "spread" ? g.count(d) : 0;
       if (best && rank > best.rank) continue;
       const candidate = reqs.with(Requirement.single(g.key, d));
-      const price = priceWith(candidate);
+      const price = pricing.price(candidate);
       if (price === undefined) continue;
       if (!best || rank < best.rank || price < best.price) best = { reqs: candidate, rank, price };
     }

@@ -4,15 +4,16 @@
  */
 import { LABEL_HOSTNAME } from "../api/labels.ts";
 import type { Pod } from "../api/kubernetes.ts";
+import type { Resources } from "../quantity/resources.ts";
 import { formatResource } from "../quantity/quantity.ts";
 import { Requirement, type Requirements } from "../requirements/index.ts";
 import { ClaimBin, daemonPortClash, type ExistingBin } from "./bins.ts";
-import { formatHostPort, HostPortUsage } from "./host-ports.ts";
+import { formatHostPort, HostPortUsage, type HostPort } from "./host-ports.ts";
 import type { RunContext } from "./context.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
 import { withinLimits } from "./limits.ts";
 import { countingGroups, type PodPlan } from "./plan.ts";
-import { applyTopology, pinCountedDomains, type AllowedMemo } from "./placement-topology.ts";
+import { applyTopology, pinCountedDomains, type AllowedMemo, type Pricing } from "./placement-topology.ts";
 import { formatTaint, untoleratedTaint } from "./taints.ts";
 import type { NodePoolTemplate } from "./templates.ts";
 
@@ -41,6 +42,9 @@ function record(ctx: RunContext, pod: Pod, plan: PodPlan, on: ExistingBin | Clai
   }
 }
 
+/** An existing node's price plays no part in its topology check (its domains are fixed). */
+const FIXED_PRICE: Pricing = { price: () => 0 };
+
 export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: PodPlan, memo: AllowedMemo): BinOutcome {
   const g = plan.group;
   if (untoleratedTaint(plan.tolerations, bin.taints, plan.ignorePreferNoSchedule)) return NEVER;
@@ -48,7 +52,7 @@ export function tryExisting(ctx: RunContext, bin: ExistingBin, pod: Pod, plan: P
   if (!bin.fitsRequests(g.requests)) return TOO_SMALL;
   if (!bin.reqs.isCompatible(plan.nodeReqs)) return NEVER;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), () => 0);
+    const outcome = applyTopology(plan, bin.reqs, memo, (key) => bin.domain(key), FIXED_PRICE);
     if ("fail" in outcome) return outcome.permanent ? NEVER : NOT_NOW;
   }
   bin.add(pod, g.requests, g.ports, plan.nodeReqs);
@@ -63,24 +67,20 @@ export function tryClaim(ctx: RunContext, claim: ClaimBin, pod: Pod, plan: PodPl
   if (claim.exceedsHeadroom(g.requests)) return TOO_SMALL;
   if (!claim.reqs.isCompatible(plan.nodeReqs, claim.allowUndefined)) return NEVER;
   const merged = claim.reqs.intersect(plan.nodeReqs);
-  const need = claim.need(g.requests);
-  const seen = new Map<Requirements, ReturnType<ClaimBin["typesFor"]>>();
-  const typesFor = (r: Requirements) => {
-    if (!seen.has(r)) seen.set(r, claim.typesFor(r, need, g.ports));
-    return seen.get(r);
-  };
+  const typesFor = new ClaimTypes(claim, claim.need(g.requests), g.ports);
   let reqs = merged;
   let pinned = false;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, merged, memo, undefined, (r) => typesFor(r)?.prices[0]);
-    // The domain choice weighs prices for this pod's size: a failure is not known to hold for every size.
-    if ("fail" in outcome) return outcome.permanent ? TOO_SMALL : NOT_NOW;
+    const outcome = applyTopology(plan, merged, memo, undefined, typesFor);
+    // A permanent failure on the claim's own domain holds for every size; after a domain chosen by
+    // price for this pod's size, it is not known to hold for other sizes.
+    if ("fail" in outcome) return outcome.permanent ? (outcome.pinned ? TOO_SMALL : NEVER) : NOT_NOW;
     reqs = outcome.reqs;
     pinned = outcome.pinned;
   }
   const counting = countingGroups(plan, ctx.topology);
-  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, (r) => typesFor(r)?.prices[0]);
-  const types = typesFor(reqs);
+  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, typesFor);
+  const types = typesFor.get(reqs);
   // Without a topology choice, the claim only gets fuller and narrower: no later pod alike fits.
   if (!types) return pinned ? NOT_NOW : TOO_SMALL;
   if (ctx.minValuesStrict && unmetMinValues(types.types, reqs)) return pinned ? NOT_NOW : TOO_SMALL;
@@ -132,46 +132,25 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
   }
   const hostname = `hostname-placeholder-${ctx.nextHostname}`;
   const base = t.reqs.intersect(plan.nodeReqs).with(Requirement.single(LABEL_HOSTNAME, hostname));
-  const need = g.requests;
-  const portCheck = g.ports.length > 0 && t.daemonPortsVary;
   const remaining = ctx.limits.remaining(t);
-  const seen = new Map<Requirements, { types: PreparedType[]; prices: number[] } | undefined>();
-  const typesFor = (r: Requirements): { types: PreparedType[]; prices: number[] } | undefined => {
-    if (seen.has(r)) return seen.get(r);
-    const result = filterTypes(r);
-    seen.set(r, result);
-    return result;
-  };
-  const filterTypes = (r: Requirements, limits: Record<string, number> | undefined = remaining): { types: PreparedType[]; prices: number[] } | undefined => {
-    const compat = t.catalog.compatible(r);
-    const types: PreparedType[] = [];
-    const prices: number[] = [];
-    for (let i = 0; i < compat.types.length; i++) {
-      const it = compat.types[i]!;
-      if (!fits(need, it.allocatable) || !withinLimits(it.capacity, limits)) continue;
-      if (portCheck && daemonPortClash(it, g.ports)) continue;
-      types.push(it);
-      prices.push(compat.prices[i]!);
-    }
-    return types.length ? { types, prices } : undefined;
-  };
+  const typesFor = new NewClaimTypes(ctx.fitting, t, g.requests, g.ports, remaining);
   let reqs = base;
   if (plan.topo.length) {
-    const outcome = applyTopology(plan, base, memo, undefined, (r) => typesFor(r)?.prices[0]);
+    const outcome = applyTopology(plan, base, memo, undefined, typesFor);
     if ("fail" in outcome) {
       // A domain whose only fitting types are over the pool's limits reads as a topology failure;
       // when the topology could be met without the limits, the limits are what stopped the pod.
-      if (remaining && !("fail" in applyTopology(plan, base, memo, undefined, (r) => filterTypes(r, NO_LIMITS)?.prices[0]))) {
-        return limitsReason(t, t.catalog.compatible(base).types.filter((it) => fits(need, it.allocatable)), remaining);
+      if (remaining && !("fail" in applyTopology(plan, base, memo, undefined, new NewClaimTypes(ctx.fitting, t, g.requests, g.ports, NO_LIMITS)))) {
+        return limitsReason(t, t.catalog.compatible(base).types.filter((it) => fits(g.requests, it.allocatable)), remaining);
       }
       return `NodePool ${t.name}: ${outcome.fail}`;
     }
     reqs = outcome.reqs;
   }
   const counting = countingGroups(plan, ctx.topology);
-  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, (r) => typesFor(r)?.prices[0]);
-  const types = typesFor(reqs);
-  if (!types) return noTypeReason(t, reqs, need, remaining);
+  if (counting.length) reqs = pinCountedDomains(reqs, counting, memo, typesFor);
+  const types = typesFor.get(reqs);
+  if (!types) return noTypeReason(t, reqs, g.requests, remaining);
   const unmet = unmetMinValues(types.types, reqs);
   if (unmet && ctx.minValuesStrict) {
     return `NodePool ${t.name}: minValues ${unmet.req.minValues} for ${unmet.req.key} not met (instance types that fit offer ${unmet.found})`;
@@ -189,6 +168,87 @@ export function tryNewClaim(ctx: RunContext, t: NodePoolTemplate, pod: Pod, plan
 
 /** An empty set of limits: nothing is limited (`undefined` would take the default). */
 const NO_LIMITS: Record<string, number> = {};
+
+type PricedTypes = { types: PreparedType[]; prices: number[] };
+
+/** A claim's instance types under each requirement set one attempt looks at, each worked out once. */
+class ClaimTypes implements Pricing {
+  private readonly seen = new Map<Requirements, PricedTypes | undefined>();
+  constructor(
+    private readonly claim: ClaimBin,
+    private readonly need: Record<string, number>,
+    private readonly ports: readonly HostPort[],
+  ) {}
+
+  get(reqs: Requirements): PricedTypes | undefined {
+    if (this.seen.has(reqs)) return this.seen.get(reqs);
+    const out = this.claim.typesFor(reqs, this.need, this.ports);
+    this.seen.set(reqs, out);
+    return out;
+  }
+
+  price(reqs: Requirements): number | undefined {
+    return this.get(reqs)?.prices[0];
+  }
+}
+
+function sharedFits(cache: RunContext["fitting"], compat: PricedTypes): Map<string, PricedTypes | undefined> {
+  let m = cache.get(compat);
+  if (!m) cache.set(compat, (m = new Map()));
+  return m;
+}
+
+function requestsKey(need: Resources): string {
+  let key = "";
+  for (const name in need) key += `${name}=${need[name]};`;
+  return key;
+}
+
+/** A new claim's instance types from a NodePool under each requirement set, within `limits`, each worked out once. */
+class NewClaimTypes implements Pricing {
+  private readonly seen = new Map<Requirements, PricedTypes | undefined>();
+  private readonly portCheck: boolean;
+  constructor(
+    private readonly cache: RunContext["fitting"],
+    private readonly t: NodePoolTemplate,
+    private readonly need: Resources,
+    private readonly ports: readonly HostPort[],
+    private readonly limits: Record<string, number> | undefined,
+  ) {
+    this.portCheck = ports.length > 0 && t.daemonPortsVary;
+  }
+
+  get(reqs: Requirements): PricedTypes | undefined {
+    if (this.seen.has(reqs)) return this.seen.get(reqs);
+    const compat = this.t.catalog.compatible(reqs);
+    // Without limits or port checks the answer depends on the compatible types and the requests
+    // alone: claims opened alike share it (and the bounds bins.ts works out from it).
+    const shared = this.limits === undefined && !this.portCheck ? sharedFits(this.cache, compat) : undefined;
+    const key = shared ? requestsKey(this.need) : "";
+    if (shared?.has(key)) {
+      const out = shared.get(key);
+      this.seen.set(reqs, out);
+      return out;
+    }
+    const types: PreparedType[] = [];
+    const prices: number[] = [];
+    for (let i = 0; i < compat.types.length; i++) {
+      const it = compat.types[i]!;
+      if (!fits(this.need, it.allocatable) || !withinLimits(it.capacity, this.limits)) continue;
+      if (this.portCheck && daemonPortClash(it, this.ports)) continue;
+      types.push(it);
+      prices.push(compat.prices[i]!);
+    }
+    const out = types.length ? { types, prices } : undefined;
+    this.seen.set(reqs, out);
+    shared?.set(key, out);
+    return out;
+  }
+
+  price(reqs: Requirements): number | undefined {
+    return this.get(reqs)?.prices[0];
+  }
+}
 
 function noTypeReason(t: NodePoolTemplate, reqs: Requirements, need: Record<string, number>, remaining: Record<string, number> | undefined): string {
   const compat = t.catalog.compatible(reqs).types;

@@ -10,17 +10,11 @@ import type { Toleration, Pod } from "../api/kubernetes.ts";
 import type { Resources } from "../quantity/resources.ts";
 import { Requirements } from "../requirements/index.ts";
 import type { Bin } from "./bins.ts";
+import { CandidateList } from "./candidate-list.ts";
 import type { HostPort } from "./host-ports.ts";
 import type { PodNodeConstraints } from "./node-affinity.ts";
 import { activeTopologyTerms, type RelaxState } from "./preferences.ts";
 import type { Topology, TopologyGroup } from "./topology.ts";
-
-export interface CandidateList {
-  candidates: Array<Bin | null>;
-  removed: number;
-  /** How many of the run's bins have been merged into `candidates`. */
-  seen: number;
-}
 
 /** Groups with the same constraints and any requests: their plans share candidate lists, per relaxation state. */
 export interface PodFamily {
@@ -43,6 +37,8 @@ export interface PodGroup {
   readonly error?: string;
   readonly plans: Map<string, PodPlan>;
   readonly family: PodFamily;
+  /** The requests over the run's resources, for the candidate lists' headroom index (set on first use). */
+  want?: Float64Array;
   /** The relaxation state the last member was placed with: later members start there. */
   startState?: RelaxState;
 }
@@ -102,7 +98,7 @@ export function planFor(group: PodGroup, state: RelaxState, topology: Topology):
     topo: [...own, ...inverse],
     ownCount: own.length,
     selfSelects: own.map((g) => g.selects(pod)),
-    shared: { candidates: [], removed: 0, seen: 0 },
+    shared: new CandidateList(),
     tooSmall: new Set(),
     templateStatic: [],
   });

@@ -13,6 +13,7 @@ import type { Pod } from "../api/kubernetes.ts";
 import { Requirements } from "../requirements/index.ts";
 import { buildExistingBins } from "./existing-nodes.ts";
 import type { RunContext } from "./context.ts";
+import { ResourceSpace } from "./candidate-list.ts";
 import { PoolLimits } from "./limits.ts";
 import { toNewNodeClaim, toPlacements } from "./output.ts";
 import { AllowedMemo } from "./placement-topology.ts";
@@ -52,14 +53,17 @@ export function schedule(input: SchedulingInput): SchedulingResult {
     open: [...existing],
     closedInOpen: 0,
     smallestRequest: {},
+    resources: new ResourceSpace([]),
     limits: new PoolLimits(templates, input.existingNodes),
     maxTypes: options.maxInstanceTypesPerClaim ?? DEFAULT_MAX_INSTANCE_TYPES_PER_CLAIM,
     minValuesStrict: (options.minValuesPolicy ?? "Strict") === "Strict",
     nextHostname: 1,
+    fitting: new Map(),
   };
 
   const { groups, groupOf, specRank } = groupPods(input.pods, new VolumeIndex(input.volumes));
   Object.assign(ctx.smallestRequest, smallestRequest(groups));
+  ctx.resources = new ResourceSpace(groups.filter((g) => g.error === undefined).flatMap((g) => Object.keys(g.requests)));
   // Required anti-affinity of pending pods must repel pods placed before them too.
   for (const g of groups) if (!g.error) topology.inverseGroupsOwnedBy(g.rep);
   const ignore = options.preferencePolicy === "Ignore";
@@ -152,24 +156,14 @@ function placeWithRelaxation(ctx: RunContext, pod: Pod, group: PodGroup, ignore:
 /** Places the pod per its plan; returns undefined when placed, else the reason it fits nowhere. */
 function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
   const list = plan.shared;
-  if (list.seen === 0) {
-    // A new list starts from the bins still open rather than every bin ever made.
-    for (const b of ctx.open) if (!b.closed) list.candidates.push(b);
-    list.seen = ctx.bins.length;
-  }
-  while (list.seen < ctx.bins.length) list.candidates.push(ctx.bins[list.seen++]!);
+  list.sync(ctx.bins, ctx.open, ctx.resources);
   const memo = new AllowedMemo(ctx.topology);
-  const candidates = list.candidates;
   const tooSmall = plan.tooSmall;
+  const want = plan.group.want ??= ctx.resources.want(plan.group.requests);
   let placed = false;
-  for (let i = 0; i < candidates.length; i++) {
-    const bin = candidates[i];
-    if (!bin) continue;
-    if (bin.closed) {
-      candidates[i] = null;
-      list.removed++;
-      continue;
-    }
+  // First fit among the bins whose room covers the pod: the others would all say TOO_SMALL or NEVER.
+  for (let i = list.nextCovering(want, 0); i >= 0; i = list.nextCovering(want, i + 1)) {
+    const bin = list.candidates[i]!;
     if (tooSmall.size > 0 && tooSmall.has(bin)) continue;
     const outcome = plan.variants
       ? tryBinVariants(ctx, bin, pod, plan, plan.variants, memo)
@@ -178,17 +172,10 @@ function place(ctx: RunContext, pod: Pod, plan: PodPlan): string | undefined {
       placed = true;
       break;
     }
-    if (outcome === NEVER || (outcome === TOO_SMALL && plan.variants)) {
-      candidates[i] = null;
-      list.removed++;
-    } else if (outcome === TOO_SMALL) {
-      tooSmall.add(bin);
-    }
+    if (outcome === NEVER || (outcome === TOO_SMALL && plan.variants)) list.remove(i);
+    else if (outcome === TOO_SMALL) tooSmall.add(bin);
   }
-  if (list.removed > 32 && list.removed * 2 > candidates.length) {
-    list.candidates = candidates.filter((b) => b !== null);
-    list.removed = 0;
-  }
+  list.compactIfSparse();
   if (placed) return undefined;
   const reasons: string[] = [];
   for (const t of ctx.templates) {

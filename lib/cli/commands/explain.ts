@@ -72,7 +72,7 @@ export async function runExplain(kind: string, name: string, options: ExplainOpt
   const since = options.since ?? "1h";
   const sinceMs = parseSince(since);
   const format = resolveOutputFormat(options.output, io);
-  const store = open(target(options));
+  const store = await open(target(options));
   const entries: JournalEntry[] = [];
   for (const s of subjectsToQuery(subject)) entries.push(...(await store.listJournal({ fromMs: Math.max(0, nowMs - sinceMs), toMs: nowMs, subject: s, limit: ENTRY_LIMIT }, nowMs)));
   const explanation = explain(subject, entries);

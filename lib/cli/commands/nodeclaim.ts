@@ -34,7 +34,7 @@ function row(record: NodeClaimRecord) {
 
 export async function runNodeClaimList(options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {
   const format = resolveOutputFormat(options.output, io);
-  const rows = (await open(target(options)).listNodeClaims()).map(row);
+  const rows = (await (await open(target(options))).listNodeClaims()).map(row);
   if (format === "json") {
     io.out(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -52,7 +52,7 @@ export async function runNodeClaimList(options: TableOptions, io: CliIO, open: O
 export async function runNodeClaimDelete(name: string, options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {
   if (!name || name.includes("#")) throw new UsageError(`nodeclaim delete: "${name}" is not a NodeClaim name`);
   const format = resolveOutputFormat(options.output, io);
-  const store = open(target(options));
+  const store = await open(target(options));
   const say = (outcome: "marked for deletion" | "already being deleted" | "not found (nothing to delete)", version?: number) =>
     io.out(format === "json" ? `${JSON.stringify({ name, outcome, ...(version !== undefined ? { version } : {}) })}\n` : `NodeClaim ${name}: ${outcome}\n`);
   for (let attempt = 1; ; attempt++) {

@@ -6,14 +6,12 @@
  * apply is all or nothing: every document is validated first, and nothing is written unless all
  * are valid, so a typo in one file never leaves half a configuration behind.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Option, type Command } from "commander";
 import { loadDocuments } from "../../api/documents.ts";
 import { isRecord } from "../../api/fields.ts";
 import { validateKarpenterObject } from "../../api/karpenter-objects.ts";
 import { InputError, formatProblem, type InputProblem } from "../../errors.ts";
 import type { ConfigKind, ConfigObjectRecord, Store } from "../../ports/store.ts";
-import { createDynamoDbStore } from "../../store/dynamodb/dynamodb-store.ts";
 import { resolveOutputFormat, UsageError, type CliIO } from "../io.ts";
 
 const CONFIG_KINDS: readonly ConfigKind[] = ["NodePool", "EC2NodeClass"];
@@ -25,11 +23,17 @@ export interface TableOptions {
   output?: string;
 }
 
-export type OpenStore = (target: { cluster: string; table: string; region?: string }) => Store;
+export type OpenStore = (target: { cluster: string; table: string; region?: string }) => Store | Promise<Store>;
 
-/** The state table through the AWS SDK's default chain (AWS_ENDPOINT_URL_DYNAMODB is honoured). */
-export const openDynamoDbStore: OpenStore = ({ cluster, table, region }) =>
-  createDynamoDbStore({ client: new DynamoDBClient(region ? { region } : {}), tableName: table, clusterName: cluster });
+/**
+ * The state table through the AWS SDK's default chain (AWS_ENDPOINT_URL_DYNAMODB is honoured).
+ * The SDK is loaded only by the commands that open the table, so every other command starts
+ * without it.
+ */
+export const openDynamoDbStore: OpenStore = async ({ cluster, table, region }) => {
+  const [{ DynamoDBClient }, { createDynamoDbStore }] = await Promise.all([import("@aws-sdk/client-dynamodb"), import("../../store/dynamodb/dynamodb-store.ts")]);
+  return createDynamoDbStore({ client: new DynamoDBClient(region ? { region } : {}), tableName: table, clusterName: cluster });
+};
 
 export function target(options: TableOptions): { cluster: string; table: string; region?: string } {
   const cluster = options.cluster ?? process.env["TENON_CLUSTER"];
@@ -85,7 +89,7 @@ export async function runApply(files: string[], options: TableOptions, io: CliIO
   const where = target(options);
   const { objects, skipped } = await readConfiguration(files, io);
   if (skipped.length > 0) io.err(`note: skipped ${skipped.join(", ")} (apply stores NodePools and EC2NodeClasses)\n`);
-  const store = open(where);
+  const store = await open(where);
   const results: Array<{ kind: ConfigKind; name: string; outcome: "created" | "configured" | "unchanged"; version: number }> = [];
   for (const object of objects) {
     const before = await store.getConfigObject(object.kind, object.name);
@@ -114,7 +118,7 @@ function summary(status: Record<string, unknown>): string {
 
 export async function runList(options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {
   const format = resolveOutputFormat(options.output, io);
-  const store = open(target(options));
+  const store = await open(target(options));
   const [records, statuses] = await Promise.all([Promise.all(CONFIG_KINDS.map((kind) => store.listConfigObjects(kind))).then((r) => r.flat()), store.listObjectStatuses()]);
   const reported = new Map(statuses.map((s) => [`${s.kind}/${s.name}`, s]));
   const rows = records.map((r) => {
@@ -131,7 +135,7 @@ export async function runList(options: TableOptions, io: CliIO, open: OpenStore)
 
 export async function runDelete(kind: string, name: string, options: TableOptions, io: CliIO, open: OpenStore): Promise<void> {
   if (!isConfigKind(kind)) throw new UsageError(`nodepool delete: kind "${kind}" is not one of ${CONFIG_KINDS.join(", ")}`);
-  const deleted = await open(target(options)).deleteConfigObject(kind, name);
+  const deleted = await (await open(target(options))).deleteConfigObject(kind, name);
   io.out(deleted ? `${kind} ${name}: deleted\n` : `${kind} ${name}: not found (nothing to delete)\n`);
 }
 
