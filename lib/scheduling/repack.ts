@@ -18,6 +18,7 @@ import { ClaimBin, daemonPortClash } from "./bins.ts";
 import type { RunContext } from "./context.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
+import { repackFreePods } from "./pool-repack.ts";
 
 const EPSILON = 1e-9;
 /** How many cheaper types a claim is re-packed onto. */
@@ -85,6 +86,7 @@ function estimate(load: Resources, type: PreparedType, price: number): number {
 }
 
 export function repackClaims(ctx: RunContext): void {
+  repackFreePods(ctx);
   for (let c = 0; c < ctx.claims.length; c++) {
     const claim = ctx.claims[c]!;
     if (claim.pods.length < 2 || claim.template.limits || claim.pods.some(needsSharedHostname)) continue;
