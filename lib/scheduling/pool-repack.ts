@@ -63,8 +63,8 @@ interface Source {
   claim: ClaimBin;
   free: Item[];
   kept: Array<{ pod: Pod; req: Resources; ports: readonly HostPort[] }>;
-  /** The claim's types for the kept pods, or null when none are kept. */
-  keptTypes: { types: PreparedType[]; prices: number[] } | null;
+  /** What the claim costs with the kept pods alone (0 when none are kept). */
+  keptPrice: number;
 }
 
 /** Free pods of each NodePool without limits, packed afresh when that costs less (see the file comment). */
@@ -83,13 +83,13 @@ export function repackFreePods(ctx: RunContext): void {
       const items = option.flatMap((s) => s.free);
       if (items.length < 2) continue;
       const before = option.reduce((sum, s) => sum + s.claim.price, 0);
-      const kept = option.reduce((sum, s) => sum + (s.keptTypes ? s.keptTypes.prices[0]! : 0), 0);
+      const kept = option.reduce((sum, s) => sum + s.keptPrice, 0);
       const compat = template.catalog.compatible(template.reqs);
       const packed = packBalanced(items, compat);
       if (!packed) continue;
       const nodes: Placed[] = [];
       for (const n of packed) {
-        const types = typesFitting(ctx, template, n.load, compat);
+        const types = typesFitting(ctx, template.reqs, n.load, [], template, compat);
         if (!types) break;
         nodes.push({ ...n, types });
       }
@@ -117,46 +117,54 @@ function freeSources(ctx: RunContext, template: NodePoolTemplate, claims: readon
     if (kept.length === 0) {
       // A claim of free pods only has the NodePool's requirements: anything else was a choice of its own.
       if (claim.reqs.signature(LABEL_HOSTNAME) !== base) continue;
-      out.push({ claim, free, kept, keptTypes: null });
+      out.push({ claim, free, kept, keptPrice: 0 });
       continue;
     }
-    const keptTypes = typesHolding(ctx, claim, kept);
-    if (keptTypes) out.push({ claim, free, kept, keptTypes });
+    const load = sumRequests(kept.map((p) => p.req));
+    const ports = kept.flatMap((p) => p.ports);
+    const compat = template.catalog.compatible(claim.reqs);
+    // Only minValues needs every type that holds them; otherwise the cheapest one prices the claim.
+    const keptPrice = claim.reqs.withMinValues().length > 0 ? typesFitting(ctx, claim.reqs, load, ports, template, compat)?.prices[0] : cheapestHolding(load, ports, template, compat);
+    if (keptPrice !== undefined) out.push({ claim, free, kept, keptPrice });
   }
   return out;
 }
 
-/** The claim's types (cheapest first) that hold `pods` alone, or undefined when minValues can't be met. */
-function typesHolding(ctx: RunContext, claim: ClaimBin, pods: Source["kept"]): { types: PreparedType[]; prices: number[] } | undefined {
+function sumRequests(requests: readonly Resources[]): Record<string, number> {
   const load: Record<string, number> = {};
-  for (const p of pods) for (const name in p.req) load[name] = (load[name] ?? 0) + p.req[name]!;
-  const ports = pods.flatMap((p) => p.ports);
-  const portCheck = ports.length > 0 && claim.template.daemonPortsVary;
-  const compat = claim.template.catalog.compatible(claim.reqs);
-  const types: PreparedType[] = [];
-  const prices: number[] = [];
-  for (let i = 0; i < compat.types.length; i++) {
-    const t = compat.types[i]!;
-    if (!fits(load, t.allocatable) || (portCheck && daemonPortClash(t, ports))) continue;
-    types.push(t);
-    prices.push(compat.prices[i]!);
-  }
-  if (types.length === 0) return undefined;
-  if (ctx.minValuesStrict && unmetMinValues(types, claim.reqs)) return undefined;
-  return { types, prices };
+  for (const req of requests) for (const name in req) load[name] = (load[name] ?? 0) + req[name]!;
+  return load;
 }
 
-/** The NodePool's types that hold `load`, cheapest first; undefined when minValues can't be met. */
-function typesFitting(ctx: RunContext, template: NodePoolTemplate, load: Resources, compat: PricedTypes): { types: PreparedType[]; prices: number[] } | undefined {
+/** Whether a type can hold `load` with these host ports (DaemonSets on some types bind ports). */
+function holds(t: PreparedType, load: Resources, ports: readonly HostPort[], template: NodePoolTemplate): boolean {
+  return fits(load, t.allocatable) && !(ports.length > 0 && template.daemonPortsVary && daemonPortClash(t, ports));
+}
+
+/** The price of the cheapest type that holds `load`, or undefined when none does. */
+function cheapestHolding(load: Resources, ports: readonly HostPort[], template: NodePoolTemplate, compat: PricedTypes): number | undefined {
+  for (let i = 0; i < compat.types.length; i++) if (holds(compat.types[i]!, load, ports, template)) return compat.prices[i]!;
+  return undefined;
+}
+
+/** The types that hold `load`, cheapest first; undefined when none do or minValues can't be met. */
+function typesFitting(
+  ctx: RunContext,
+  reqs: Requirements,
+  load: Resources,
+  ports: readonly HostPort[],
+  template: NodePoolTemplate,
+  compat: PricedTypes,
+): { types: PreparedType[]; prices: number[] } | undefined {
   const types: PreparedType[] = [];
   const prices: number[] = [];
   for (let i = 0; i < compat.types.length; i++) {
-    if (!fits(load, compat.types[i]!.allocatable)) continue;
+    if (!holds(compat.types[i]!, load, ports, template)) continue;
     types.push(compat.types[i]!);
     prices.push(compat.prices[i]!);
   }
   if (types.length === 0) return undefined;
-  if (ctx.minValuesStrict && unmetMinValues(types, template.reqs)) return undefined;
+  if (ctx.minValuesStrict && unmetMinValues(types, reqs)) return undefined;
   return { types, prices };
 }
 
@@ -275,9 +283,11 @@ function apply(ctx: RunContext, template: NodePoolTemplate, sources: readonly So
       continue;
     }
     if (fresh.length) out.push(...fresh.splice(0));
-    if (!s.keptTypes) continue;
+    if (s.kept.length === 0) continue;
+    // Found to exist when the claim was priced: some type holds the kept pods and meets minValues.
+    const types = typesFitting(ctx, c.reqs, sumRequests(s.kept.map((p) => p.req)), s.kept.flatMap((p) => p.ports), template, template.catalog.compatible(c.reqs))!;
     const kept = new ClaimBin(c.index, template, c.hostname, c.reqs, [], []);
-    for (const p of s.kept) kept.add(p.pod, p.req, p.ports as HostPort[], c.reqs, s.keptTypes);
+    for (const p of s.kept) kept.add(p.pod, p.req, p.ports as HostPort[], c.reqs, types);
     out.push(kept);
   }
   ctx.claims.length = 0;
