@@ -5,6 +5,9 @@
  * claim's pods are re-packed first-fit-decreasing onto a few promising cheaper types; when the
  * resulting nodes (each on its own cheapest fitting type) cost less in total, the claim is split.
  *
+ * Before that, pods nothing ties to their node are pooled across claims and packed afresh when
+ * that costs less (pool-repack.ts).
+ *
  * Splitting keeps the claim's requirements (zone and other domains stay pinned), and each new
  * node holds a subset of the pods, so spread counts per node only drop and anti-affinity
  * stays met. Claims with pods that need to share a hostname (pod affinity on hostname) and claims
