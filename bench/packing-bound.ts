@@ -105,7 +105,10 @@ export function packingBound(highs: Highs, input: SchedulingInput): Bound {
     lines.push(` ${name}: ${usable.map((x, i) => `${scale(name, x.t.allocatable[name]!)} ${cols[i]}`).join(" + ")} >= ${scale(name, need[name]!)}`);
   }
   lines.push("Bounds", ...cols.map((c) => ` ${c} >= 0`), "General", ` ${cols.join(" ")}`, "End");
-  return highs.withModel({ format: "lp", data: lines.join("\n") }, (model) => {
+  const text = lines.join("\n");
+  const known = solved.get(text);
+  if (known) return known;
+  const bound = highs.withModel({ format: "lp", data: text }, (model) => {
     model.options.set({ output_flag: false, mip_rel_gap: 0, time_limit: 60 });
     model.run();
     const solution = model.getSolution();
@@ -118,7 +121,12 @@ export function packingBound(highs: Highs, input: SchedulingInput): Bound {
     });
     return { price, nodes, status };
   });
+  solved.set(text, bound);
+  return bound;
 }
+
+/** Bounds by program text: instances with the same totals on the same types share one solve. */
+const solved = new Map<string, Bound>();
 
 export interface PackingRow {
   name: string;
