@@ -5,7 +5,8 @@
  * the synthetic workload (bench/workload.ts), then the Karpenter-shaped one of distinct pods
  * (bench/karpenter-shaped.ts) in-process and through the whole CLI (`tenon simulate` on the same
  * pods as a JSON List, and `tenon --help`), followed by the interruption case (bench/interruption.ts: 5,000 nodes, or 500 with --quick) and
- * the disruption benchmark (bench/disruption.ts).
+ * the disruption benchmark (bench/disruption.ts), and last the packing quality against a HiGHS lower
+ * bound (bench/packing-bound.ts; `-- --packing` runs it alone).
  * Each size runs in its own child process, so the reported peak RSS (getrusage maxrss) belongs to
  * that size alone. Only `schedule()` is timed; building the synthetic input is not, and a small
  * warm-up run first lets the JIT compile the hot paths. Wall time and the process's CPU time are both
@@ -135,6 +136,11 @@ function main(argv: string[]): void {
     void runReplayBench();
     return;
   }
+  if (argv.includes("--packing")) {
+    // --packing: Tenon's $/hour against the integer program's lower bound (bench/packing-bound.ts).
+    void packingBench(argv.includes("--verbose"));
+    return;
+  }
   const quick = argv.includes("--quick");
   // --karpenter: only the Karpenter-shaped part; --sizes 1000,5000: its sizes.
   const onlyKarpenter = argv.includes("--karpenter");
@@ -156,6 +162,14 @@ function main(argv: string[]): void {
   if (child.status !== 0) throw new Error(`interruption benchmark failed:\n${child.stderr}`);
   process.stdout.write(child.stdout);
   runDisruptionBench(quick);
+  console.log("\nPacking quality: Tenon's $/hour against a lower bound solved with HiGHS (bench/packing-bound.ts)\n");
+  void packingBench(false);
+}
+
+/** Loaded on demand, so the timed child processes never load HiGHS (their peak RSS stays theirs). */
+async function packingBench(verbose: boolean): Promise<void> {
+  const { runPackingBench } = await import("./packing-bound.ts");
+  await runPackingBench(verbose);
 }
 
 main(process.argv.slice(2));

@@ -5,6 +5,9 @@
  * claim's pods are re-packed first-fit-decreasing onto a few promising cheaper types; when the
  * resulting nodes (each on its own cheapest fitting type) cost less in total, the claim is split.
  *
+ * Before that, pods nothing ties to their node are pooled across claims and packed afresh when
+ * that costs less (pool-repack.ts).
+ *
  * Splitting keeps the claim's requirements (zone and other domains stay pinned), and each new
  * node holds a subset of the pods, so spread counts per node only drop and anti-affinity
  * stays met. Claims with pods that need to share a hostname (pod affinity on hostname) and claims
@@ -18,6 +21,7 @@ import { ClaimBin, daemonPortClash } from "./bins.ts";
 import type { RunContext } from "./context.ts";
 import { HostPortUsage, type HostPort } from "./host-ports.ts";
 import { fits, unmetMinValues, type PreparedType } from "./instance-types.ts";
+import { repackFreePods } from "./pool-repack.ts";
 
 const EPSILON = 1e-9;
 /** How many cheaper types a claim is re-packed onto. */
@@ -85,6 +89,7 @@ function estimate(load: Resources, type: PreparedType, price: number): number {
 }
 
 export function repackClaims(ctx: RunContext): void {
+  repackFreePods(ctx);
   for (let c = 0; c < ctx.claims.length; c++) {
     const claim = ctx.claims[c]!;
     if (claim.pods.length < 2 || claim.template.limits || claim.pods.some(needsSharedHostname)) continue;
