@@ -7,7 +7,7 @@
 import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/cloud/aws/instance-catalog-source.ts";
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
-import { MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type MinValuesPolicy, type PreferencePolicy } from "../lib/ports/settings.ts";
+import { MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, PREFERENCE_POLICIES, type MinValuesPolicy, type NodeClaimMirrorSetting, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;
@@ -46,6 +46,8 @@ export interface TenonConfig {
   readonly journalTtlDays: number | undefined;
   /** Where instance types come from (INSTANCE_CATALOG): auto, live or bundled; undefined: auto. */
   readonly instanceCatalog: InstanceCatalogSource | undefined;
+  /** NodeClaim objects mirroring the table (NODECLAIM_MIRROR): auto, on or off; undefined: the functions' default, auto. */
+  readonly nodeClaimMirror: NodeClaimMirrorSetting | undefined;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -135,6 +137,7 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
   const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
   const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
+  const nodeClaimMirror = oneOf(optionalString(read("nodeClaimMirror")), NODECLAIM_MIRROR_SETTINGS, (reason) => problem("nodeClaimMirror", reason));
 
   const givenMode = optionalString(read("mode"));
   if (givenMode !== undefined && !(TENON_MODES as readonly string[]).includes(givenMode)) problem("mode", `"${givenMode}" is not one of ${TENON_MODES.join(", ")}`);
@@ -167,6 +170,7 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     logRetentionDays,
     preferencePolicy,
     minValuesPolicy,
+    nodeClaimMirror,
   };
 }
 

@@ -71,6 +71,8 @@ export class TenonStack extends Stack {
         TENON_MODE: config.mode,
         ...(config.journalTtlDays !== undefined ? { JOURNAL_TTL_DAYS: String(config.journalTtlDays) } : {}),
         ...(config.instanceCatalog !== undefined ? { INSTANCE_CATALOG: config.instanceCatalog } : {}),
+        // NodeClaim objects mirroring the table (docs/observability.md): the lifecycle tick reads it.
+        ...(config.nodeClaimMirror !== undefined ? { NODECLAIM_MIRROR: config.nodeClaimMirror } : {}),
       },
       // Only the functions that may send to it know where the disruption queue is.
       environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { DISRUPTION_QUEUE_URL: this.queues.disruption.queue.queueUrl } : {}),

@@ -193,6 +193,21 @@ export class PortExecutor implements Executor {
         }
         return (await cluster.patchCustomObjectStatus(kind, name, action.status)) === "not-found" ? "not-found" : undefined;
       }
+      case "create-nodeclaim-object": {
+        const { name } = action.object.metadata;
+        // "exists": an object of that name that is not Tenon's mirror (the mirror lists only its own): left alone.
+        if ((await cluster.createNodeClaimObject(action.object)) === "exists") return "exists";
+        const status = action.object["status"] as Record<string, unknown> | undefined;
+        if (status) await cluster.patchNodeClaimObjectStatus(name, status);
+        return;
+      }
+      case "update-nodeclaim-object": {
+        if (action.metadata && (await cluster.patchNodeClaimObjectMetadata(action.name, action.metadata)) === "not-found") return "not-found";
+        if (action.status && (await cluster.patchNodeClaimObjectStatus(action.name, action.status)) === "not-found") return "not-found";
+        return;
+      }
+      case "delete-nodeclaim-object":
+        return (await cluster.deleteNodeClaimObject(action.name, action.uid)) === "not-found" ? "already gone" : undefined;
       case "cordon-node":
         await cluster.setNodeUnschedulable(action.node, true);
         return;

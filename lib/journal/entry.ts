@@ -125,6 +125,11 @@ export function actionSubjects(action: Action): JournalSubject[] {
       if (kind === "Pod") return [{ kind: "pod", name: `${namespace || "default"}/${name}` }];
       return [];
     }
+    case "create-nodeclaim-object":
+      return claim(action.object.metadata.name);
+    case "update-nodeclaim-object":
+    case "delete-nodeclaim-object":
+      return claim(action.name);
     case "write-status":
       return action.object.kind === "NodePool" ? [{ kind: "nodepool", name: action.object.name }] : [];
     case "cordon-node":

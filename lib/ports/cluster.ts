@@ -112,6 +112,20 @@ export const CUSTOM_RESOURCES: Readonly<Record<CustomObjectKind, CustomResourceR
   EC2NodeClass: { group: "karpenter.k8s.aws", version: "v1", plural: "ec2nodeclasses" },
 };
 
+/** Karpenter's NodeClaim objects: Tenon mirrors its table into them (lib/mirror/nodeclaims.ts) when it may. */
+export const NODECLAIM_RESOURCE: CustomResourceRef = { group: "karpenter.sh", version: "v1", plural: "nodeclaims" };
+
+/** A coordination.k8s.io Lease as leader election keeps it (the fields Tenon reads). */
+export interface Lease {
+  namespace: string;
+  name: string;
+  /** Empty or absent once its holder released it. */
+  holderIdentity?: string;
+  /** RFC 3339 (micro)time of the last renewal. */
+  renewTime?: string;
+  leaseDurationSeconds?: number;
+}
+
 export interface NodeMetadataPatch {
   /** Value `null` removes the key. */
   labels?: Record<string, string | null>;
@@ -209,6 +223,10 @@ export interface ClusterReader {
   listVolumeAttachments(options?: ListOptions): Promise<Page<VolumeAttachment>>;
   /** NodePools or EC2NodeClasses, unvalidated. */
   listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>>;
+  /** NodeClaim objects (label-selected); "not-served" when the NodeClaim CRD is not installed. */
+  listNodeClaimObjects(options?: SelectorListOptions): Promise<Page<RawObject> | "not-served">;
+  /** The Leases called `name` in every namespace (a leader election's lock; Karpenter's is namespaced where it runs). */
+  listLeases(name: string): Promise<Lease[]>;
 }
 
 export interface ClusterWriter {
@@ -230,6 +248,17 @@ export interface ClusterWriter {
    * replaced whole, lists included; the others are kept). The spec is never touched.
    */
   patchCustomObjectStatus(kind: CustomObjectKind, name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
+  /**
+   * Creates a NodeClaim object (its `status` is ignored, as for any object with a status
+   * subresource: write it with `patchNodeClaimObjectStatus`). "exists" when one of that name does.
+   */
+  createNodeClaimObject(object: RawObject): Promise<"created" | "exists">;
+  /** Merge patch of a NodeClaim object's labels and annotations (`null` removes a key). */
+  patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found">;
+  /** Merge patch of a NodeClaim object's status subresource (fields given are replaced whole). */
+  patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
+  /** Deletes the NodeClaim object `name` if it is still the one with `uid` (a precondition). */
+  deleteNodeClaimObject(name: string, uid: string): Promise<"deleted" | "not-found">;
   /** Records an Event. Retrying the same event is harmless. */
   recordEvent(event: ClusterEvent): Promise<void>;
   /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */

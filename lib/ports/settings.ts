@@ -34,7 +34,16 @@ export interface Settings {
   preferencePolicy: PreferencePolicy;
   /** Karpenter's MIN_VALUES_POLICY: `Strict` refuses a launch that can't meet minValues; `BestEffort` relaxes it. */
   minValuesPolicy: MinValuesPolicy;
+  /**
+   * NodeClaim objects mirroring the table (`kubectl get nodeclaims`; lib/lifecycle/nodeclaim-mirror.ts):
+   * `auto` mirrors when the NodeClaim CRD is installed, the mode is live and no Karpenter runs;
+   * `on` whenever the CRD is installed; `off` never.
+   */
+  nodeClaimMirror: NodeClaimMirrorSetting;
 }
+
+export const NODECLAIM_MIRROR_SETTINGS = ["auto", "on", "off"] as const;
+export type NodeClaimMirrorSetting = (typeof NODECLAIM_MIRROR_SETTINGS)[number];
 
 export const PREFERENCE_POLICIES = ["Respect", "Ignore"] as const;
 export type PreferencePolicy = (typeof PREFERENCE_POLICIES)[number];
@@ -57,4 +66,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   journalTtlDays: 14,
   preferencePolicy: "Respect",
   minValuesPolicy: "Strict",
+  nodeClaimMirror: "auto",
 });

@@ -32,6 +32,11 @@ describe("readConfig", () => {
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" }))).toMatchObject({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
   });
 
+  it("accepts nodeClaimMirror auto, on or off, and names the key otherwise", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "yes" })).toEqual(['nodeClaimMirror: "yes" is not one of auto, on, off']);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "on" }))).toMatchObject({ nodeClaimMirror: "on" });
+  });
+
   it("accepts mode live or shadow and a whole number of journal days, and names the key otherwise", () => {
     expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "dry-run", journalTtlDays: "0" })).toEqual([
       'mode: "dry-run" is not one of live, shadow',

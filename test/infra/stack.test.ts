@@ -473,6 +473,13 @@ describe("TenonStack options", () => {
     for (const v of variables({})) expect(Object.keys(v)).not.toContain("PREFERENCE_POLICY");
   });
 
+  it("passes -c nodeClaimMirror to every function as NODECLAIM_MIRROR, and nothing when unset (the functions' default, auto)", () => {
+    const variables = (context: Record<string, string>) =>
+      Object.values(resourcesOfType(synthTemplate(context).template, "AWS::Lambda::Function")).map((fn) => (fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables);
+    for (const v of variables({ nodeClaimMirror: "off" })) expect(v).toMatchObject({ NODECLAIM_MIRROR: "off" });
+    for (const v of variables({})) expect(Object.keys(v)).not.toContain("NODECLAIM_MIRROR");
+  });
+
   it("deploys to the account and region given, with literal ARNs", () => {
     const { stack } = synthTemplate({ account: "123456789012", region: "eu-central-1" });
     expect(stack.account).toBe("123456789012");

@@ -43,6 +43,12 @@ describe("function settings from the environment", () => {
     );
   });
 
+  it("take NODECLAIM_MIRROR auto, on or off, auto by default", () => {
+    expect(readSettings({})).toMatchObject({ nodeClaimMirror: "auto" });
+    expect(readSettings({ NODECLAIM_MIRROR: "off" })).toMatchObject({ nodeClaimMirror: "off" });
+    expect(() => readSettings({ NODECLAIM_MIRROR: "yes" })).toThrow('environment: NODECLAIM_MIRROR: "yes" is not one of auto, on, off');
+  });
+
   it("refuse a maximum window shorter than the idle window", () => {
     expect(() => readSettings({ BATCH_IDLE_MS: "5000", BATCH_MAX_MS: "1000" })).toThrow(/BATCH_MAX_MS: 1000 is shorter than BATCH_IDLE_MS/);
   });

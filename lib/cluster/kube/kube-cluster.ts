@@ -35,12 +35,14 @@ import type { Clock } from "../../ports/clock.ts";
 import {
   CUSTOM_RESOURCES,
   DEFAULT_PAGE_SIZE,
+  NODECLAIM_RESOURCE,
   ListExpiredError,
   type Cluster,
   type ClusterEvent,
   type CustomObjectKind,
   type EvictionResult,
   type GuardedWrite,
+  type Lease,
   type ListOptions,
   type NodeChanges,
   type NodeMetadataPatch,
@@ -146,7 +148,72 @@ export class KubeCluster implements Cluster {
     return this.page("any", options, (p, o) => this.clients.custom.listClusterCustomObject({ ...ref, ...p }, o));
   }
 
+  async listNodeClaimObjects(options?: SelectorListOptions): Promise<Page<RawObject> | "not-served"> {
+    const labelSelector = options?.labelSelector || undefined;
+    try {
+      return await this.page("any", options, (p, o) => this.clients.custom.listClusterCustomObject({ ...NODECLAIM_RESOURCE, ...p, ...(labelSelector ? { labelSelector } : {}) }, o));
+    } catch (err) {
+      // A collection that is not there: the NodeClaim CRD is not installed.
+      if (httpStatusOf(err) === 404) return "not-served";
+      throw err;
+    }
+  }
+
+  async listLeases(name: string): Promise<Lease[]> {
+    const list = await this.call(`list leases ${name}`, (o) => this.clients.coordination.listLeaseForAllNamespaces({ fieldSelector: `metadata.name=${name}` }, o));
+    return list.items.map((item) => {
+      const lease: Lease = { namespace: item.metadata?.namespace ?? "", name: item.metadata?.name ?? name };
+      if (item.spec?.holderIdentity) lease.holderIdentity = item.spec.holderIdentity;
+      if (item.spec?.renewTime) lease.renewTime = new Date(item.spec.renewTime).toISOString();
+      if (item.spec?.leaseDurationSeconds !== undefined) lease.leaseDurationSeconds = item.spec.leaseDurationSeconds;
+      return lease;
+    });
+  }
+
   // ---- writes ----
+
+  async createNodeClaimObject(object: RawObject): Promise<"created" | "exists"> {
+    const name = object.metadata?.name ?? "";
+    try {
+      await this.call(`create NodeClaim ${name}`, (o) => this.clients.custom.createClusterCustomObject({ ...NODECLAIM_RESOURCE, body: object }, o));
+      return "created";
+    } catch (err) {
+      if (httpStatusOf(err) === 409) return "exists";
+      throw err;
+    }
+  }
+
+  async patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found"> {
+    try {
+      await this.call(`patch NodeClaim ${name}`, (o) => this.clients.custom.patchClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { metadata: patch } }, o), PatchStrategy.MergePatch);
+      return "written";
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return "not-found";
+      throw err;
+    }
+  }
+
+  async patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
+    try {
+      await this.call(`patch NodeClaim ${name} status`, (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...NODECLAIM_RESOURCE, name, body: { status } }, o), PatchStrategy.MergePatch);
+      return "written";
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return "not-found";
+      throw err;
+    }
+  }
+
+  async deleteNodeClaimObject(name: string, uid: string): Promise<"deleted" | "not-found"> {
+    try {
+      await this.call(`delete NodeClaim ${name}`, (o) => this.clients.custom.deleteClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { preconditions: { uid } } }, o));
+      return "deleted";
+    } catch (err) {
+      // 409: the precondition failed, a newer object of that name is not ours to delete.
+      const code = httpStatusOf(err);
+      if (code === 404 || code === 409) return "not-found";
+      throw err;
+    }
+  }
 
   patchNodeMetadata(name: string, patch: NodeMetadataPatch): Promise<Node | undefined> {
     // Merge patch: maps merge key by key and `null` removes a key; nothing else is touched.
