@@ -163,6 +163,14 @@ function isPodEvent(action: Action): boolean {
   return action.kind === "record-event" && action.event.involvedObject.kind === "Pod";
 }
 
+/**
+ * Events on NodeClaims repeat their Node's (which are listed), and are published only when the
+ * NodeClaim has an object in the cluster, which a shadow run cannot know: counted, not listed.
+ */
+function isNodeClaimEvent(action: Action): boolean {
+  return action.kind === "record-event" && action.event.involvedObject.kind === "NodeClaim";
+}
+
 function journalAction(applied: Applied): JournalAction {
   const { action, outcome } = applied;
   const extra = commandDetail(action) ?? (outcome.status !== "done" && outcome.status !== "recorded" ? outcome.detail : undefined) ?? (applied.launch?.kind === "failed" ? applied.launch.reason : applied.launch?.kind);
@@ -198,10 +206,14 @@ export function buildEntry(input: EntryInput): JournalEntry {
   // Nothing is logged for a run that only published the cluster state.
   const applied = input.applied.filter((a) => a.action.kind !== "publish-cluster-state");
   // An Event another run published within its dedupe timeout did nothing here: counted, not listed.
-  const deduplicated = applied.filter((a) => a.action.kind === "record-event" && a.outcome.status === "done" && a.outcome.detail === "deduplicated");
-  const published = applied.filter((a) => !deduplicated.includes(a));
-  const listed = published.filter((a) => !isPodEvent(a.action));
-  const podEvents = published.length - listed.length;
+  const unpublished = (detail: string) => applied.filter((a) => a.action.kind === "record-event" && a.outcome.status === "done" && a.outcome.detail === detail);
+  const deduplicated = unpublished("deduplicated");
+  // Rate-limited (Nominated): counted, not listed either.
+  const rateLimited = unpublished("rate-limited");
+  const published = applied.filter((a) => !deduplicated.includes(a) && !rateLimited.includes(a));
+  const listed = published.filter((a) => !isPodEvent(a.action) && !isNodeClaimEvent(a.action));
+  const podEvents = published.filter((a) => isPodEvent(a.action)).length;
+  const nodeClaimEvents = published.filter((a) => isNodeClaimEvent(a.action)).length;
   const subjects = new Map<string, JournalSubject>();
   // Nodes, NodeClaims and NodePools first (few), then pod groups, then pods named by actions (many).
   const actionSubjectsAll = listed.flatMap((a) => actionSubjects(a.action));
@@ -219,6 +231,8 @@ export function buildEntry(input: EntryInput): JournalEntry {
     ...(listed.length > JOURNAL_LIMITS.actions ? { actions: listed.length - JOURNAL_LIMITS.actions } : {}),
     ...(podEvents > 0 ? { podEvents } : {}),
     ...(deduplicated.length > 0 ? { deduplicatedEvents: deduplicated.length } : {}),
+    ...(rateLimited.length > 0 ? { rateLimitedEvents: rateLimited.length } : {}),
+    ...(nodeClaimEvents > 0 ? { nodeClaimEvents } : {}),
     ...(input.scheduling?.omittedGroups ? { groups: input.scheduling.omittedGroups } : {}),
     ...(input.leftAlone && input.leftAlone.length > JOURNAL_LIMITS.leftAlone ? { leftAlone: input.leftAlone.length - JOURNAL_LIMITS.leftAlone } : {}),
   };

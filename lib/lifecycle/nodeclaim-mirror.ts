@@ -11,6 +11,7 @@
  * `tenon.sh/managed-by=<cluster>` are ever updated or deleted.
  */
 import type { Condition, NodeClaim } from "../api/types.ts";
+import { LABEL_MANAGED_BY } from "../api/labels.ts";
 import type { Action } from "../actions/actions.ts";
 import type { Executor } from "../actions/actions.ts";
 import { listAll, type Lease, type NodeMetadataPatch, type RawObject } from "../ports/cluster.ts";
@@ -20,7 +21,7 @@ import type { TenonMode } from "../ports/journal.ts";
 import type { FullPorts } from "../observe/ports.ts";
 
 /** The label that marks an object as Tenon's (the same key as its AWS ownership tag), valued with the cluster's name. */
-export const MIRROR_LABEL = "tenon.sh/managed-by";
+export const MIRROR_LABEL = LABEL_MANAGED_BY;
 /** Karpenter's leader-election Lease (controller-runtime's LeaderElectionID; namespaced where Karpenter runs, LEADER_ELECTION_NAME overrides it). */
 export const KARPENTER_LEASE_NAME = "karpenter-leader-election";
 /** A Lease renewed this recently means a Karpenter is running (its leader renews every few seconds). */

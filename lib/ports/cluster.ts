@@ -160,6 +160,12 @@ export interface ClusterEvent {
    * (lib/actions/events.ts keeps the claims in the store). Absent: published every time.
    */
   dedupe?: { values: string[]; timeoutMs?: number };
+  /**
+   * A token bucket shared by every event naming the same `key` in one run, as Karpenter's
+   * recorder rate-limits `Nominated` (5 a second, bursts of 10): checked after the dedupe claim,
+   * so an event dropped here is not published again within its dedupe timeout either.
+   */
+  rateLimit?: { key: string; perSecond: number; burst: number };
 }
 
 export interface PodChange {
@@ -316,6 +322,9 @@ export function upsertCondition(conditions: readonly Condition[], next: Omit<Con
   return existing ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
 }
 
+/** Karpenter's pod-nomination limiter: 5 Nominated events a second, in bursts of 10. */
+export const NOMINATION_RATE_LIMIT = { key: "pod-nomination", perSecond: 5, burst: 10 } as const;
+
 /** The event a pod gets when the provisioner plans a new NodeClaim for it. */
 export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
   return {
@@ -324,6 +333,23 @@ export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
     reason: "Nominated",
     message: `Pod should schedule on NodeClaim ${nodeClaimName}`,
     dedupe: { values: [podIdentity(pod)] },
+    rateLimit: { ...NOMINATION_RATE_LIMIT },
+  };
+}
+
+/**
+ * An event on a NodeClaim object (Tenon's mirror of its record, lib/lifecycle/nodeclaim-mirror.ts).
+ * Its uid is the object's, which only the cluster knows: the executor looks it up when it
+ * publishes, and publishes nothing when no such object exists (outcome "no NodeClaim object").
+ * `identity` (the record's uid) is the dedupe value.
+ */
+export function nodeClaimEvent(name: string, identity: string, type: ClusterEvent["type"], reason: string, message: string, dedupeTimeoutMs?: number, extraDedupe: string[] = []): ClusterEvent {
+  return {
+    involvedObject: { apiVersion: "karpenter.sh/v1", kind: "NodeClaim", name },
+    type,
+    reason,
+    message,
+    dedupe: { values: [identity, ...extraDedupe], ...(dedupeTimeoutMs !== undefined ? { timeoutMs: dedupeTimeoutMs } : {}) },
   };
 }
 
