@@ -114,6 +114,7 @@ export class TenonStack extends Stack {
         ["Disruption", this.queues.disruption.deadLetterQueue],
       ]),
       alarmTopicArn: config.alarmTopicArn,
+      shadow: config.mode === "shadow",
     });
 
     new CfnOutput(this, "TableName", { value: this.state.table.tableName, description: "State table (tenon CLI: --table)" });
