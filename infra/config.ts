@@ -48,6 +48,8 @@ export interface TenonConfig {
   readonly instanceCatalog: InstanceCatalogSource | undefined;
   /** NodeClaim objects mirroring the table (NODECLAIM_MIRROR): auto, on or off; undefined: the functions' default, auto. */
   readonly nodeClaimMirror: NodeClaimMirrorSetting | undefined;
+  /** Publish Karpenter's metrics (karpenter_*, about 25 series per NodePool); false sets KARPENTER_METRICS=off. */
+  readonly karpenterMetrics: boolean;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -137,6 +139,7 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
   const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
   const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
+  const karpenterMetrics = readBoolean(read("karpenterMetrics"), true, (reason) => problem("karpenterMetrics", reason));
   const nodeClaimMirror = oneOf(optionalString(read("nodeClaimMirror")), NODECLAIM_MIRROR_SETTINGS, (reason) => problem("nodeClaimMirror", reason));
 
   const givenMode = optionalString(read("mode"));
@@ -171,6 +174,7 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     preferencePolicy,
     minValuesPolicy,
     nodeClaimMirror,
+    karpenterMetrics,
   };
 }
 

@@ -85,6 +85,8 @@ export interface ObservabilityProps {
   readonly cluster: string;
   /** Shadow mode: the dashboard compares what Tenon would do with the incumbent (SHADOW_WIDGETS). */
   readonly shadow?: boolean;
+  /** False: the functions publish no Karpenter metrics, and the dashboard leaves out their graphs (KARPENTER_WIDGETS). */
+  readonly karpenterMetrics?: boolean;
   readonly functions: ReadonlyMap<FunctionName, lambda.IFunction>;
   /** Dead-letter queues by a readable name (e.g. "Provisioner"). */
   readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
@@ -220,7 +222,7 @@ export class Observability extends Construct {
         period: fiveMinutes,
         usingMetrics: {},
       });
-    this.dashboard.addWidgets(
+    if (props.karpenterMetrics !== false) this.dashboard.addWidgets(
       ...KARPENTER_WIDGETS.map(
         (w) =>
           new cloudwatch.GraphWidget({

@@ -40,7 +40,12 @@ export interface Settings {
    * `on` whenever the CRD is installed; `off` never.
    */
   nodeClaimMirror: NodeClaimMirrorSetting;
+  /** `on`: publish Karpenter's metrics (karpenter_*, docs/observability.md); `off`: Tenon's own only, to save their CloudWatch cost. */
+  karpenterMetrics: OnOff;
 }
+
+export const ON_OFF = ["on", "off"] as const;
+export type OnOff = (typeof ON_OFF)[number];
 
 export const NODECLAIM_MIRROR_SETTINGS = ["auto", "on", "off"] as const;
 export type NodeClaimMirrorSetting = (typeof NODECLAIM_MIRROR_SETTINGS)[number];
@@ -67,4 +72,5 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   preferencePolicy: "Respect",
   minValuesPolicy: "Strict",
   nodeClaimMirror: "auto",
+  karpenterMetrics: "on",
 });

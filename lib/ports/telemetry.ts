@@ -137,6 +137,20 @@ export const SHADOW_METRIC = {
   incumbentCost: "IncumbentCostPerHour",
 } as const;
 
+const KARPENTER_NAMES: ReadonlySet<string> = new Set(Object.values(KARPENTER_METRIC));
+
+/**
+ * `sink` without Karpenter's metrics (KARPENTER_METRICS=off): about 25 CloudWatch series per
+ * NodePool that cost money every month (docs/deploy.md); Tenon's own metrics still go through.
+ */
+export function withoutKarpenterMetrics(sink: MetricsSink): MetricsSink {
+  return {
+    addMetric(name, unit, value, dimensions) {
+      if (!KARPENTER_NAMES.has(name)) sink.addMetric(name, unit, value, dimensions);
+    },
+  };
+}
+
 /** The per-reason metric for a disrupted NodeClaim: Empty, Underutilized, Drifted, Expired, Interrupted. */
 export function disruptedMetric(reason: string): string {
   return `${METRIC.nodeClaimsDisrupted}${reason}`;

@@ -4,7 +4,7 @@
  * with a clear message instead of misbehaving.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import { DEFAULT_SETTINGS, MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, PREFERENCE_POLICIES, type Settings } from "../ports/settings.ts";
+import { DEFAULT_SETTINGS, MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, ON_OFF, PREFERENCE_POLICIES, type Settings } from "../ports/settings.ts";
 import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
@@ -25,9 +25,10 @@ export const SETTINGS_ENV: Readonly<Record<keyof Settings, string>> = {
   preferencePolicy: "PREFERENCE_POLICY",
   minValuesPolicy: "MIN_VALUES_POLICY",
   nodeClaimMirror: "NODECLAIM_MIRROR",
+  karpenterMetrics: "KARPENTER_METRICS",
 };
 
-type WordSetting = "preferencePolicy" | "minValuesPolicy" | "nodeClaimMirror";
+type WordSetting = "preferencePolicy" | "minValuesPolicy" | "nodeClaimMirror" | "karpenterMetrics";
 type NumberSetting = Exclude<keyof Settings, WordSetting>;
 
 /** Settings that take one of a few words (Karpenter's spelling), not a number. */
@@ -35,6 +36,7 @@ const WORDS: Readonly<Record<WordSetting, readonly string[]>> = {
   preferencePolicy: PREFERENCE_POLICIES,
   minValuesPolicy: MIN_VALUES_POLICIES,
   nodeClaimMirror: NODECLAIM_MIRROR_SETTINGS,
+  karpenterMetrics: ON_OFF,
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;

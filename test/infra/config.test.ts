@@ -32,6 +32,12 @@ describe("readConfig", () => {
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" }))).toMatchObject({ preferencePolicy: "Ignore", minValuesPolicy: "BestEffort" });
   });
 
+  it("publishes Karpenter's metrics unless karpenterMetrics is false, and names the key when it is not a boolean", () => {
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE }))).toMatchObject({ karpenterMetrics: true });
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, karpenterMetrics: "false" }))).toMatchObject({ karpenterMetrics: false });
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, karpenterMetrics: "off" })).toEqual(['karpenterMetrics: "off" is not true or false']);
+  });
+
   it("accepts nodeClaimMirror auto, on or off, and names the key otherwise", () => {
     expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "yes" })).toEqual(['nodeClaimMirror: "yes" is not one of auto, on, off']);
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "on" }))).toMatchObject({ nodeClaimMirror: "on" });

@@ -497,6 +497,18 @@ describe("TenonStack options", () => {
     for (const v of variables({})) expect(Object.keys(v)).not.toContain("NODECLAIM_MIRROR");
   });
 
+  it("with -c karpenterMetrics=false, sets KARPENTER_METRICS=off on every function and leaves Karpenter's graphs off the dashboard", () => {
+    const synth = (context: Record<string, string>) => synthTemplate(context).template;
+    const off = synth({ karpenterMetrics: "false" });
+    for (const fn of Object.values(resourcesOfType(off, "AWS::Lambda::Function"))) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ KARPENTER_METRICS: "off" });
+    const body = (t: typeof off) => JSON.stringify(Object.values(resourcesOfType(t, "AWS::CloudWatch::Dashboard"))[0]?.Properties?.["DashboardBody"]);
+    expect(body(off)).not.toContain("karpenter_");
+    expect(body(off)).toContain(METRIC.podsPending);
+    const on = synth({});
+    expect(body(on)).toContain(KARPENTER_METRIC.nodePoolsCost);
+    for (const fn of Object.values(resourcesOfType(on, "AWS::Lambda::Function"))) expect(Object.keys((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables)).not.toContain("KARPENTER_METRICS");
+  });
+
   it("deploys to the account and region given, with literal ARNs", () => {
     const { stack } = synthTemplate({ account: "123456789012", region: "eu-central-1" });
     expect(stack.account).toBe("123456789012");
