@@ -183,19 +183,18 @@ export class KubeCluster implements Cluster {
     }
   }
 
-  async patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found"> {
-    try {
-      await this.call(`patch NodeClaim ${name}`, (o) => this.clients.custom.patchClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { metadata: patch } }, o), PatchStrategy.MergePatch);
-      return "written";
-    } catch (err) {
-      if (httpStatusOf(err) === 404) return "not-found";
-      throw err;
-    }
+  patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found"> {
+    return this.mergePatchNodeClaim(name, "metadata", (o) => this.clients.custom.patchClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { metadata: patch } }, o));
   }
 
-  async patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
+  patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
+    return this.mergePatchNodeClaim(name, "status", (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...NODECLAIM_RESOURCE, name, body: { status } }, o));
+  }
+
+  /** A merge patch of a NodeClaim object (CRDs take no strategic merge); "not-found" on 404. */
+  private async mergePatchNodeClaim(name: string, what: string, send: Parameters<typeof callWithToken<unknown>>[2]): Promise<"written" | "not-found"> {
     try {
-      await this.call(`patch NodeClaim ${name} status`, (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...NODECLAIM_RESOURCE, name, body: { status } }, o), PatchStrategy.MergePatch);
+      await this.call(`patch NodeClaim ${name} ${what}`, send, PatchStrategy.MergePatch);
       return "written";
     } catch (err) {
       if (httpStatusOf(err) === 404) return "not-found";
