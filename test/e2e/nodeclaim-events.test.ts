@@ -64,10 +64,11 @@ describe("Karpenter's events on NodeClaims and pods", () => {
     await world.cluster.advance(5_000);
     await callBatcher(auditPayloadForUnschedulable(world));
     await deliverNextMessages(world);
-    expect(nominated()).toHaveLength(told);
     const second = await newestEntry(world, "provisioner");
     expect(second.atMs).toBeGreaterThan(first.atMs);
-    expect(second.omitted?.deduplicatedEvents).toBe(25);
-    expect(new Set(nominated().map((e) => e.involvedObject.name)).size).toBe(told);
+    expect(second.omitted?.deduplicatedEvents).toBeGreaterThanOrEqual(told);
+    const names = nominated().map((e) => e.involvedObject.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.length).toBeLessThan(told + NOMINATION_RATE_LIMIT.burst);
   }, 120_000);
 });
