@@ -8,7 +8,7 @@ import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/clo
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
 import { parseFeatureGates } from "../lib/wiring/settings.ts";
-import { MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type MinValuesPolicy, type PreferencePolicy } from "../lib/ports/settings.ts";
+import { MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, PREFERENCE_POLICIES, type MinValuesPolicy, type NodeClaimMirrorSetting, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;
@@ -49,6 +49,10 @@ export interface TenonConfig {
   readonly instanceCatalog: InstanceCatalogSource | undefined;
   /** Karpenter's feature gates as written (`SpotToSpotConsolidation=true`), passed as FEATURE_GATES; undefined: all off. */
   readonly featureGates: string | undefined;
+  /** NodeClaim objects mirroring the table (NODECLAIM_MIRROR): auto, on or off; undefined: the functions' default, auto. */
+  readonly nodeClaimMirror: NodeClaimMirrorSetting | undefined;
+  /** Publish Karpenter's metrics (karpenter_*, about 25 series per NodePool); false sets KARPENTER_METRICS=off. */
+  readonly karpenterMetrics: boolean;
 }
 
 /** Reads one context value; `app.node.tryGetContext` fits. */
@@ -138,6 +142,8 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
   const logRetentionDays = readLogRetention(read("logRetentionDays"), (reason) => problem("logRetentionDays", reason));
   const preferencePolicy = oneOf(optionalString(read("preferencePolicy")), PREFERENCE_POLICIES, (reason) => problem("preferencePolicy", reason));
   const minValuesPolicy = oneOf(optionalString(read("minValuesPolicy")), MIN_VALUES_POLICIES, (reason) => problem("minValuesPolicy", reason));
+  const karpenterMetrics = readBoolean(read("karpenterMetrics"), true, (reason) => problem("karpenterMetrics", reason));
+  const nodeClaimMirror = oneOf(optionalString(read("nodeClaimMirror")), NODECLAIM_MIRROR_SETTINGS, (reason) => problem("nodeClaimMirror", reason));
 
   const givenMode = optionalString(read("mode"));
   if (givenMode !== undefined && !(TENON_MODES as readonly string[]).includes(givenMode)) problem("mode", `"${givenMode}" is not one of ${TENON_MODES.join(", ")}`);
@@ -174,6 +180,8 @@ export function readConfig(read: ContextReader, env: Readonly<Record<string, str
     logRetentionDays,
     preferencePolicy,
     minValuesPolicy,
+    nodeClaimMirror,
+    karpenterMetrics,
   };
 }
 

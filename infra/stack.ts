@@ -72,6 +72,10 @@ export class TenonStack extends Stack {
         TENON_MODE: config.mode,
         ...(config.journalTtlDays !== undefined ? { JOURNAL_TTL_DAYS: String(config.journalTtlDays) } : {}),
         ...(config.instanceCatalog !== undefined ? { INSTANCE_CATALOG: config.instanceCatalog } : {}),
+        // NodeClaim objects mirroring the table (docs/observability.md): the lifecycle tick reads it.
+        ...(config.nodeClaimMirror !== undefined ? { NODECLAIM_MIRROR: config.nodeClaimMirror } : {}),
+        // `-c karpenterMetrics=false`: Tenon's own metrics only (docs/deploy.md, "Cost at rest").
+        ...(config.karpenterMetrics ? {} : { KARPENTER_METRICS: "off" }),
       },
       // Only the functions that may send to it know where the disruption queue is.
       environmentOf: (name): Record<string, string> => (FUNCTION_SPECS[name].sendsToDisruptionQueue ? { DISRUPTION_QUEUE_URL: this.queues.disruption.queue.queueUrl } : {}),
@@ -113,6 +117,8 @@ export class TenonStack extends Stack {
         ["Disruption", this.queues.disruption.deadLetterQueue],
       ]),
       alarmTopicArn: config.alarmTopicArn,
+      shadow: config.mode === "shadow",
+      karpenterMetrics: config.karpenterMetrics,
     });
 
     new CfnOutput(this, "TableName", { value: this.state.table.tableName, description: "State table (tenon CLI: --table)" });

@@ -12,7 +12,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { FunctionName } from "../config.ts";
-import { disruptedMetric, KARPENTER_METRIC, METRIC, METRICS_NAMESPACE } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, KARPENTER_METRIC, METRIC, METRICS_NAMESPACE, SHADOW_METRIC } from "../../lib/ports/telemetry.ts";
 import { pascal, serviceName } from "./functions.ts";
 
 /** The handlers' metrics on the dashboard (names from lib/ports/telemetry.ts), and how each is summarised. */
@@ -56,8 +56,37 @@ export const KARPENTER_WIDGETS: readonly { readonly title: string; readonly metr
   { title: "Pods by phase", metric: KARPENTER_METRIC.podsState, dimensions: ["nodepool", "phase"], statistic: "Maximum", label: "phase" },
 ];
 
+/**
+ * Shadow mode's widgets (`-c mode=shadow`): what Tenon would launch and remove, and at what price,
+ * beside what the incumbent's nodes cost; each line sums one SHADOW_METRIC over its NodePools or
+ * reasons (metric math over a SEARCH).
+ */
+export const SHADOW_WIDGETS: readonly { readonly title: string; readonly lines: readonly { readonly metric: string; readonly dimension: string; readonly label: string }[] }[] = [
+  {
+    title: "Shadow: Tenon vs the incumbent (USD per hour)",
+    lines: [
+      { metric: SHADOW_METRIC.incumbentCost, dimension: "nodepool", label: "incumbent's nodes" },
+      { metric: SHADOW_METRIC.launchCost, dimension: "nodepool", label: "Tenon would launch" },
+      { metric: SHADOW_METRIC.removeCost, dimension: "reason", label: "Tenon would remove" },
+      { metric: SHADOW_METRIC.savings, dimension: "reason", label: "Tenon would save" },
+    ],
+  },
+  {
+    title: "Shadow: Tenon vs the incumbent (nodes)",
+    lines: [
+      { metric: SHADOW_METRIC.incumbentNodes, dimension: "nodepool", label: "incumbent's nodes" },
+      { metric: SHADOW_METRIC.launchNodes, dimension: "nodepool", label: "Tenon would launch" },
+      { metric: SHADOW_METRIC.removeNodes, dimension: "reason", label: "Tenon would remove" },
+    ],
+  },
+];
+
 export interface ObservabilityProps {
   readonly cluster: string;
+  /** Shadow mode: the dashboard compares what Tenon would do with the incumbent (SHADOW_WIDGETS). */
+  readonly shadow?: boolean;
+  /** False: the functions publish no Karpenter metrics, and the dashboard leaves out their graphs (KARPENTER_WIDGETS). */
+  readonly karpenterMetrics?: boolean;
   readonly functions: ReadonlyMap<FunctionName, lambda.IFunction>;
   /** Dead-letter queues by a readable name (e.g. "Provisioner"). */
   readonly deadLetterQueues: ReadonlyMap<string, sqs.IQueue>;
@@ -193,7 +222,7 @@ export class Observability extends Construct {
         period: fiveMinutes,
         usingMetrics: {},
       });
-    this.dashboard.addWidgets(
+    if (props.karpenterMetrics !== false) this.dashboard.addWidgets(
       ...KARPENTER_WIDGETS.map(
         (w) =>
           new cloudwatch.GraphWidget({
@@ -203,6 +232,16 @@ export class Observability extends Construct {
           }),
       ),
     );
+    if (props.shadow) {
+      const total = (line: (typeof SHADOW_WIDGETS)[number]["lines"][number]) =>
+        new cloudwatch.MathExpression({
+          expression: `SUM(SEARCH('{${METRICS_NAMESPACE},${[line.dimension, "service"].sort().join(",")}} MetricName="${line.metric}" service="${serviceName(props.cluster)}"', 'Maximum', 300))`,
+          label: line.label,
+          period: fiveMinutes,
+          usingMetrics: {},
+        });
+      this.dashboard.addWidgets(...SHADOW_WIDGETS.map((w) => new cloudwatch.GraphWidget({ title: w.title, width: 12, left: w.lines.map(total) })));
+    }
     this.dashboard.addWidgets(
       ...TENON_METRICS.map(
         ({ name, statistics }) =>

@@ -10,7 +10,7 @@
  */
 import type { Taint } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
-import type { ClusterEvent, CustomObjectKind } from "../ports/cluster.ts";
+import type { ClusterEvent, CustomObjectKind, NodeMetadataPatch, RawObject } from "../ports/cluster.ts";
 import type { DisruptionCommandContent, DisruptionCommandRecord, NodeClaimContent, NodeClaimRecord } from "../ports/store.ts";
 import type { OfferingKey } from "../ports/unavailable-offerings.ts";
 import type { BatchReadyMessage } from "../ports/queue.ts";
@@ -66,6 +66,12 @@ export type Action = Decided &
      * object from the cluster, the whole status in its STATUS item for one from the table.
      */
     | { kind: "write-status"; object: { kind: CustomObjectKind; name: string; source: "cluster" | "table" }; status: Record<string, unknown> }
+    /** Create a NodeClaim object mirroring a record (lib/lifecycle/nodeclaim-mirror.ts), then write its status. */
+    | { kind: "create-nodeclaim-object"; object: RawObject & { metadata: { name: string } } }
+    /** Bring a mirrored NodeClaim object's labels and annotations (merge patch) and status up to date. */
+    | { kind: "update-nodeclaim-object"; name: string; metadata?: NodeMetadataPatch; status?: Record<string, unknown> }
+    /** Delete a mirrored NodeClaim object whose record is gone, if it is still the object with `uid`. */
+    | { kind: "delete-nodeclaim-object"; name: string; uid: string }
     | { kind: "cordon-node"; node: string }
     | { kind: "taint-node"; node: string; taint: Taint }
     | { kind: "untaint-node"; node: string; key: string }
@@ -147,6 +153,12 @@ export function describe(action: Action): string {
       return `write the status of ${action.object.kind} ${action.object.name} (${action.object.source === "cluster" ? "status subresource" : "table"}: ${Object.keys(action.status).join(", ")})`;
     case "record-event":
       return `event ${action.event.reason} on ${action.event.involvedObject.kind} ${action.event.involvedObject.name}`;
+    case "create-nodeclaim-object":
+      return `create NodeClaim object ${action.object.metadata.name}`;
+    case "update-nodeclaim-object":
+      return `update NodeClaim object ${action.name} (${[action.metadata ? "metadata" : "", action.status ? "status" : ""].filter(Boolean).join(", ")})`;
+    case "delete-nodeclaim-object":
+      return `delete NodeClaim object ${action.name}`;
     case "cordon-node":
       return `cordon Node ${action.node}`;
     case "taint-node":

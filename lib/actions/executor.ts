@@ -17,7 +17,8 @@ import type { ProvisionerQueue } from "../ports/queue.ts";
 import { describe, type Action, type ActionOf, type Applied, type Executor } from "./actions.ts";
 import { launchRecord, type LaunchPorts } from "./launch.ts";
 import { emit } from "../ports/telemetry.ts";
-import { publishEvent } from "./events.ts";
+import { EventRateLimiter, publishEvent, type EventPorts } from "./events.ts";
+import { LABEL_MANAGED_BY } from "../api/labels.ts";
 import { nodeClaimCreated } from "../metrics/karpenter.ts";
 
 /** Launches in flight at once: enough to launch a large batch quickly, few enough for EC2's API rate. */
@@ -29,6 +30,8 @@ export interface ExecutorPorts extends LaunchPorts {
   /** The provisioner queue, for `wake-provisioner`. */
   queue?: ProvisionerQueue;
   clusterState?: ClusterStateKeeper;
+  /** The cluster's name: events on NodeClaims find Tenon's NodeClaim objects by it (label tenon.sh/managed-by). */
+  clusterName?: string;
 }
 
 /**
@@ -68,7 +71,40 @@ async function withdraw(store: Store, records: Iterable<NodeClaimRecord>): Promi
 }
 
 export class PortExecutor implements Executor {
+  /** Rate limits events (Nominated) for this executor's run. */
+  private readonly limiter = new EventRateLimiter();
+  /** Tenon's NodeClaim objects by name (their uids), read once per run when an event on a NodeClaim asks. */
+  private nodeClaimUids: Promise<Map<string, string>> | undefined;
+
   constructor(private readonly ports: ExecutorPorts) {}
+
+  /** What publishing an event needs: the store's dedupe claims, the run's limiter, and NodeClaim objects' uids. */
+  private eventPorts(): EventPorts {
+    return { ...this.ports, limiter: this.limiter, nodeClaimUid: (name) => this.nodeClaimUid(name) };
+  }
+
+  private async nodeClaimUid(name: string): Promise<string | undefined> {
+    const { cluster, clusterName } = this.ports;
+    if (!clusterName) return undefined;
+    this.nodeClaimUids ??= (async () => {
+      const uids = new Map<string, string>();
+      const selector = { labelSelector: `${LABEL_MANAGED_BY}=${clusterName}` };
+      let page = await cluster.listNodeClaimObjects(selector);
+      while (page !== "not-served") {
+        for (const o of page.items) {
+          const meta = o.metadata as { name?: string; uid?: string } | undefined;
+          if (meta?.name && meta.uid) uids.set(meta.name, meta.uid);
+        }
+        if (!page.continue) break;
+        page = await cluster.listNodeClaimObjects({ ...selector, continue: page.continue });
+      }
+      return uids;
+    })().catch((error: unknown) => {
+      this.ports.log.warn(`could not list NodeClaim objects, so no event goes to a NodeClaim this run: ${(error as Error).message}`);
+      return new Map<string, string>();
+    });
+    return (await this.nodeClaimUids).get(name);
+  }
 
   async execute(actions: readonly Action[]): Promise<Applied[]> {
     const applied: Applied[] = [];
@@ -145,7 +181,7 @@ export class PortExecutor implements Executor {
   private async launch(action: ActionOf<"launch-nodeclaim">, written: ReadonlyMap<string, NodeClaimRecord>) {
     const record = action.record ?? written.get(action.name);
     if (!record) return { kind: "superseded" as const, name: action.name };
-    return launchRecord(this.ports, record, action.option, action.attempts, action.instanceTypes);
+    return launchRecord({ ...this.ports, events: this.eventPorts() }, record, action.option, action.attempts, action.instanceTypes);
   }
 
   /** Applies one action; returns a detail worth reporting (an eviction a PDB refused: "blocked"). */
@@ -182,9 +218,12 @@ export class PortExecutor implements Executor {
         await store.deleteNodeClaim(action.record.name, action.record.version);
         log.warn(`NodeClaim ${action.record.name} deleted: ${action.reason}`);
         return;
-      case "record-event":
-        // "deduplicated": a run published the same event within its dedupe timeout (events.ts).
-        return (await publishEvent(this.ports, action.event)) === "deduplicated" ? "deduplicated" : undefined;
+      case "record-event": {
+        // "deduplicated": a run published the same event within its dedupe timeout; "rate-limited",
+        // "no NodeClaim object": not published either (events.ts).
+        const outcome = await publishEvent(this.eventPorts(), action.event);
+        return outcome === "published" ? undefined : outcome;
+      }
       case "write-status": {
         const { kind, name, source } = action.object;
         if (source === "table") {
@@ -193,6 +232,21 @@ export class PortExecutor implements Executor {
         }
         return (await cluster.patchCustomObjectStatus(kind, name, action.status)) === "not-found" ? "not-found" : undefined;
       }
+      case "create-nodeclaim-object": {
+        const { name } = action.object.metadata;
+        // "exists": an object of that name that is not Tenon's mirror (the mirror lists only its own): left alone.
+        if ((await cluster.createNodeClaimObject(action.object)) === "exists") return "exists";
+        const status = action.object["status"] as Record<string, unknown> | undefined;
+        if (status) await cluster.patchNodeClaimObjectStatus(name, status);
+        return;
+      }
+      case "update-nodeclaim-object": {
+        if (action.metadata && (await cluster.patchNodeClaimObjectMetadata(action.name, action.metadata)) === "not-found") return "not-found";
+        if (action.status && (await cluster.patchNodeClaimObjectStatus(action.name, action.status)) === "not-found") return "not-found";
+        return;
+      }
+      case "delete-nodeclaim-object":
+        return (await cluster.deleteNodeClaimObject(action.name, action.uid)) === "not-found" ? "already gone" : undefined;
       case "cordon-node":
         await cluster.setNodeUnschedulable(action.node, true);
         return;

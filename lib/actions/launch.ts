@@ -9,7 +9,8 @@ import { LABEL_NODEPOOL } from "../api/labels.ts";
 import type { EC2NodeClass } from "../api/types.ts";
 import type { InstanceType } from "../ports/instance-type.ts";
 import { InsufficientCapacityError, NodeClassNotReadyError, type Cloud, type LaunchRequest } from "../ports/cloud.ts";
-import type { Cluster } from "../ports/cluster.ts";
+import { nodeClaimEvent, type Cluster } from "../ports/cluster.ts";
+import { publishEvent, type EventPorts } from "./events.ts";
 import type { Clock } from "../ports/clock.ts";
 import { ConflictError, type NodeClaimRecord, type Store } from "../ports/store.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
@@ -26,6 +27,21 @@ export interface LaunchPorts {
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
+  /** How the executor publishes events (dedupe, NodeClaim objects); absent: no event goes to the NodeClaim. */
+  events?: EventPorts;
+}
+
+/**
+ * A failed attempt told on the NodeClaim, as Karpenter does (InsufficientCapacityError,
+ * NodeClassNotReady), when its object exists (lib/lifecycle/nodeclaim-mirror.ts). Never fails the launch.
+ */
+async function tellNodeClaim(ports: LaunchPorts, record: NodeClaimRecord, reason: string, message: string): Promise<void> {
+  if (!ports.events) return;
+  try {
+    await publishEvent(ports.events, nodeClaimEvent(record.name, record.nodeClaim.metadata.uid ?? record.name, "Warning", reason, message.slice(0, 1000)));
+  } catch (error) {
+    ports.log.warn(`could not record ${reason} on NodeClaim ${record.name}: ${(error as Error).message}`);
+  }
 }
 
 export type LaunchOutcome = LaunchResult;
@@ -98,9 +114,13 @@ export async function launchRecord(ports: LaunchPorts, initial: NodeClaimRecord,
     } catch (error) {
       if (error instanceof ConflictError) return { kind: "superseded", name: record.name };
       emit(ports.metrics, [cloudProviderError("create", error instanceof InsufficientCapacityError ? "InsufficientCapacityError" : (error as Error).name || "Error")]);
-      if (error instanceof NodeClassNotReadyError) return releaseRecord(ports, record, poolName, error.message);
+      if (error instanceof NodeClassNotReadyError) {
+        await tellNodeClaim(ports, record, "NodeClassNotReady", `Failed to launch NodeClaim ${record.name}: ${error.message}`);
+        return releaseRecord(ports, record, poolName, error.message);
+      }
       if (!(error instanceof InsufficientCapacityError)) throw error;
       lastReason = error.message;
+      await tellNodeClaim(ports, record, "InsufficientCapacityError", `NodeClaim ${record.name} could not launch: ${error.message}`);
       ports.metrics.addMetric(METRIC.insufficientCapacityErrors, "Count", 1);
       ports.log.warn(`insufficient capacity launching NodeClaim ${record.name} (attempt ${attempt + 1} of ${attempts})`, { nodeClaim: record.name, failures: error.failures });
       try {

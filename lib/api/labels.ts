@@ -15,6 +15,8 @@ export const LABEL_WINDOWS_BUILD = "node.kubernetes.io/windows-build";
 
 // Karpenter (karpenter.sh) labels.
 export const LABEL_NODEPOOL = "karpenter.sh/nodepool";
+/** Marks what Tenon made for a cluster (its AWS tag has the same key): the NodeClaim objects it mirrors carry it. */
+export const LABEL_MANAGED_BY = "tenon.sh/managed-by";
 export const LABEL_CAPACITY_TYPE = "karpenter.sh/capacity-type";
 export const LABEL_INITIALIZED = "karpenter.sh/initialized";
 export const LABEL_REGISTERED = "karpenter.sh/registered";

@@ -25,7 +25,7 @@ import { uniqueNodeClaimName } from "../actions/naming.ts";
 import { newNodeClaimContent, terminatingContent } from "../actions/records.ts";
 import type { Node } from "../api/kubernetes.ts";
 import type { Ids } from "../observe/ports.ts";
-import type { ClusterEvent } from "../ports/cluster.ts";
+import { nodeClaimEvent, type ClusterEvent } from "../ports/cluster.ts";
 import type { DisruptionCandidateRef, DisruptionCommandContent, DisruptionCommandRecord, NodeClaimRecord } from "../ports/store.ts";
 import { disruptedMetric, METRIC } from "../ports/telemetry.ts";
 import { disruptionDecision, nodeClaimDisrupted } from "../metrics/karpenter.ts";
@@ -136,6 +136,8 @@ export function decideDisruptionTick(input: DisruptionTickInput): DisruptionTick
     if (!record || record.phase === "Terminating") return;
     actions.push({ kind: "update-nodeclaim", record, content: terminatingContent(record, reason, message, nowMs), reason: message, unit, ...(metric ? { metric: disruptedMetric(reason), metrics: [nodeClaimDisrupted(record.nodeClaim, reason)] } : {}) });
     actions.push({ kind: "record-event", event: nodeEvent(ref.node, nodes.get(ref.node), "Normal", "DisruptionTerminating", `Disrupting Node: ${reason}/${message}`), reason: message, unit });
+    const claimIdentity = record.nodeClaim.metadata.uid ?? record.name;
+    actions.push({ kind: "record-event", event: nodeClaimEvent(record.name, claimIdentity, "Normal", "DisruptionTerminating", `Disrupting NodeClaim: ${reason}/${message}`, undefined, [reason]), reason: message, unit });
   };
   const taint = (ref: DisruptionCandidateRef, why: string, unit: string): void => {
     const node = nodes.get(ref.node);

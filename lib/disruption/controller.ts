@@ -19,7 +19,7 @@ import type { DisruptionObjects, PassResult } from "./decide.ts";
 import { buildViews, type NodeView } from "./cluster.ts";
 import { decideStatuses } from "./statuses.ts";
 import type { Action } from "../actions/actions.ts";
-import { nodePoolGauges } from "./gauges.ts";
+import { incumbentPoints, nodePoolGauges } from "./gauges.ts";
 import { passEvents } from "./events.ts";
 import { buildSchedulingInput } from "../scheduling/snapshot.ts";
 import { emit, type MetricPoint } from "../ports/telemetry.ts";
@@ -82,14 +82,16 @@ export const CONSOLIDATOR_TICK_MS = 60_000;
  * one-minute windows do not overlap, so each pod's startup duration is reported once.
  */
 function observedGauges(objects: DisruptionObjects, views: readonly NodeView[], pass: PassResult | undefined, nowMs: number): MetricPoint[] {
-  return nodePoolGauges({
+  // The incumbent's nodes, priced from the catalog of Tenon's EC2NodeClasses (the shadow widget's other side).
+  const catalog = new Map(objects.nodePools.flatMap((o) => o.instanceTypes.map((t) => [t.name, t] as const)));
+  return [...nodePoolGauges({
     nodePools: objects.nodePools,
     views,
     pendingPods: objects.pods.filter((p) => !p.spec.nodeName),
     nowMs,
     ...(pass ? { eligible: pass.eligible } : {}),
     startupWindowMs: CONSOLIDATOR_TICK_MS,
-  });
+  }), ...incumbentPoints(views, catalog)];
 }
 
 export async function runDisruptionTick(

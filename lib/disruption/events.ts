@@ -9,7 +9,7 @@
  */
 import type { Action } from "../actions/actions.ts";
 import type { DisruptionReason } from "../api/types.ts";
-import type { ClusterEvent } from "../ports/cluster.ts";
+import { nodeClaimEvent, type ClusterEvent } from "../ports/cluster.ts";
 import { allowance, budgetTotals } from "./budgets.ts";
 import type { PassResult } from "./decide.ts";
 import type { NodeView } from "./cluster.ts";
@@ -53,10 +53,18 @@ export function passEvents(pass: PassResult): Action[] {
     if (turns > 1 && digest(view.name) % turns !== turn) continue;
     if (!view.node) continue;
     const identity = view.node.metadata.uid ?? view.name;
-    const event: ClusterEvent = pass.blocked.has(view.name)
+    const blocked = pass.blocked.has(view.name);
+    const event: ClusterEvent = blocked
       ? { involvedObject: nodeRef(view), type: "Normal", reason: "DisruptionBlocked", message: `Cannot disrupt Node: ${reason}`, dedupe: { values: [identity] } }
       : { involvedObject: nodeRef(view), type: "Normal", reason: "Unconsolidatable", message: reason, dedupe: { values: [identity], timeoutMs: UNCONSOLIDATABLE_DEDUPE_MS } };
     actions.push({ kind: "record-event", event, reason: `left alone: ${reason}` });
+    // The same on the NodeClaim, as Karpenter does, when its object exists (nodeclaim-mirror.ts).
+    const claim = view.nodeClaim!;
+    const claimIdentity = claim.metadata.uid ?? claim.metadata.name;
+    const claimEvent = blocked
+      ? nodeClaimEvent(claim.metadata.name, claimIdentity, "Normal", "DisruptionBlocked", `Cannot disrupt NodeClaim: ${reason}`)
+      : nodeClaimEvent(claim.metadata.name, claimIdentity, "Normal", "Unconsolidatable", reason, UNCONSOLIDATABLE_DEDUPE_MS);
+    actions.push({ kind: "record-event", event: claimEvent, reason: `left alone: ${reason}` });
   }
   const totals = budgetTotals(pass.views);
   const pools = new Map(pass.views.filter((v) => v.pool).map((v) => [v.poolName!, v.pool!.nodePool]));

@@ -10,6 +10,9 @@ import { parseResources } from "../quantity/resources.ts";
 import { KARPENTER_METRIC as K, type MetricPoint } from "../ports/telemetry.ts";
 import type { NodePoolOption } from "../scheduling/types.ts";
 import { dimensionValue as value, gaugePoint as gauge } from "../metrics/karpenter.ts";
+import { LABEL_CAPACITY_TYPE, LABEL_INSTANCE_TYPE, LABEL_NODEPOOL } from "../api/labels.ts";
+import type { InstanceType } from "../ports/instance-type.ts";
+import { SHADOW_METRIC } from "../ports/telemetry.ts";
 import { allowance, budgetTotals } from "./budgets.ts";
 import type { NodeView } from "./cluster.ts";
 
@@ -83,6 +86,57 @@ export function nodePoolGauges(input: GaugeInput): MetricPoint[] {
         points.push({ name: K.podsStartupDuration, unit: "Seconds", value: Math.max(0, (ready - created) / 1000), dimensions: { nodepool: v.poolName } });
       }
     }
+  }
+  return points;
+}
+
+/** EKS managed node groups label their capacity type thus (ON_DEMAND, SPOT, CAPACITY_BLOCK). */
+export const LABEL_EKS_CAPACITY_TYPE = "eks.amazonaws.com/capacityType";
+
+/** Karpenter's capacity type for a node: its own label, an EKS managed node group's, or on-demand. */
+export function capacityTypeOf(labels: Readonly<Record<string, string>>): string {
+  const own = labels[LABEL_CAPACITY_TYPE];
+  if (own) return own;
+  const eks = labels[LABEL_EKS_CAPACITY_TYPE];
+  if (eks === "SPOT") return "spot";
+  if (eks === "CAPACITY_BLOCK") return "reserved";
+  return "on-demand";
+}
+
+/** The hourly price of `type` in `zone` for `capacityType`: that offering, else the cheapest of that capacity type, else of on-demand. */
+export function offeringPrice(type: InstanceType, zone: string | undefined, capacityType: string): number | undefined {
+  const exact = type.offerings.find((o) => o.zone === zone && o.capacityType === capacityType);
+  if (exact) return exact.price;
+  for (const ct of [capacityType, "on-demand"]) {
+    const prices = type.offerings.filter((o) => o.capacityType === ct).map((o) => o.price);
+    if (prices.length > 0) return Math.min(...prices);
+  }
+  return undefined;
+}
+
+/**
+ * The incumbent's nodes (Nodes with no Tenon NodeClaim) per `karpenter.sh/nodepool` label
+ * (`none` without one): how many, and their price from `catalog` by instance type, zone and
+ * capacity type. A node whose type the catalog lacks is counted and not priced.
+ */
+export function incumbentPoints(views: readonly NodeView[], catalog: ReadonlyMap<string, InstanceType>): MetricPoint[] {
+  const incumbents = views.filter((v) => v.node && !v.nodeClaim && !v.node.metadata.deletionTimestamp);
+  const points: MetricPoint[] = [];
+  const priced = (v: NodeView): number => {
+    const labels = v.existing.labels;
+    const type = catalog.get(labels[LABEL_INSTANCE_TYPE] ?? "");
+    return type ? (offeringPrice(type, v.zone, capacityTypeOf(labels)) ?? 0) : 0;
+  };
+  const byPool = new Map<string, { n: number; sum: number }>();
+  for (const v of incumbents) {
+    const nodepool = value(v.existing.labels[LABEL_NODEPOOL]);
+    const t = byPool.get(nodepool) ?? { n: 0, sum: 0 };
+    t.n++;
+    t.sum += priced(v);
+    byPool.set(nodepool, t);
+  }
+  for (const [nodepool, t] of byPool) {
+    points.push(gauge(SHADOW_METRIC.incumbentNodes, { nodepool }, t.n), gauge(SHADOW_METRIC.incumbentCost, { nodepool }, Math.round(t.sum * 1e6) / 1e6));
   }
   return points;
 }

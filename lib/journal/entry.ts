@@ -125,6 +125,11 @@ export function actionSubjects(action: Action): JournalSubject[] {
       if (kind === "Pod") return [{ kind: "pod", name: `${namespace || "default"}/${name}` }];
       return [];
     }
+    case "create-nodeclaim-object":
+      return claim(action.object.metadata.name);
+    case "update-nodeclaim-object":
+    case "delete-nodeclaim-object":
+      return claim(action.name);
     case "write-status":
       return action.object.kind === "NodePool" ? [{ kind: "nodepool", name: action.object.name }] : [];
     case "cordon-node":
@@ -156,6 +161,14 @@ function commandDetail(action: Action): string | undefined {
 /** Pod Events are many and say what the groups say: counted, not listed. */
 function isPodEvent(action: Action): boolean {
   return action.kind === "record-event" && action.event.involvedObject.kind === "Pod";
+}
+
+/**
+ * Events on NodeClaims repeat their Node's (which are listed), and are published only when the
+ * NodeClaim has an object in the cluster, which a shadow run cannot know: counted, not listed.
+ */
+function isNodeClaimEvent(action: Action): boolean {
+  return action.kind === "record-event" && action.event.involvedObject.kind === "NodeClaim";
 }
 
 function journalAction(applied: Applied): JournalAction {
@@ -193,10 +206,14 @@ export function buildEntry(input: EntryInput): JournalEntry {
   // Nothing is logged for a run that only published the cluster state.
   const applied = input.applied.filter((a) => a.action.kind !== "publish-cluster-state");
   // An Event another run published within its dedupe timeout did nothing here: counted, not listed.
-  const deduplicated = applied.filter((a) => a.action.kind === "record-event" && a.outcome.status === "done" && a.outcome.detail === "deduplicated");
-  const published = applied.filter((a) => !deduplicated.includes(a));
-  const listed = published.filter((a) => !isPodEvent(a.action));
-  const podEvents = published.length - listed.length;
+  const unpublished = (detail: string) => applied.filter((a) => a.action.kind === "record-event" && a.outcome.status === "done" && a.outcome.detail === detail);
+  const deduplicated = unpublished("deduplicated");
+  // Rate-limited (Nominated): counted, not listed either.
+  const rateLimited = unpublished("rate-limited");
+  const published = applied.filter((a) => !deduplicated.includes(a) && !rateLimited.includes(a));
+  const listed = published.filter((a) => !isPodEvent(a.action) && !isNodeClaimEvent(a.action));
+  const podEvents = published.filter((a) => isPodEvent(a.action)).length;
+  const nodeClaimEvents = published.filter((a) => isNodeClaimEvent(a.action)).length;
   const subjects = new Map<string, JournalSubject>();
   // Nodes, NodeClaims and NodePools first (few), then pod groups, then pods named by actions (many).
   const actionSubjectsAll = listed.flatMap((a) => actionSubjects(a.action));
@@ -214,6 +231,8 @@ export function buildEntry(input: EntryInput): JournalEntry {
     ...(listed.length > JOURNAL_LIMITS.actions ? { actions: listed.length - JOURNAL_LIMITS.actions } : {}),
     ...(podEvents > 0 ? { podEvents } : {}),
     ...(deduplicated.length > 0 ? { deduplicatedEvents: deduplicated.length } : {}),
+    ...(rateLimited.length > 0 ? { rateLimitedEvents: rateLimited.length } : {}),
+    ...(nodeClaimEvents > 0 ? { nodeClaimEvents } : {}),
     ...(input.scheduling?.omittedGroups ? { groups: input.scheduling.omittedGroups } : {}),
     ...(input.leftAlone && input.leftAlone.length > JOURNAL_LIMITS.leftAlone ? { leftAlone: input.leftAlone.length - JOURNAL_LIMITS.leftAlone } : {}),
   };

@@ -15,6 +15,7 @@ import { observeNodes } from "../observe/nodes.ts";
 import { runTermination, type TerminationReport } from "../termination/termination.ts";
 import type { CustomObjectKind } from "../ports/cluster.ts";
 import { decideNodePoolCascade } from "./cascade.ts";
+import { mirrorNodeClaims, type MirrorReport } from "./nodeclaim-mirror.ts";
 import { CLEANUP_INTERVAL_MS, CLEANUP_LEASE, decideLifecycle, planCleanup, stepOf } from "./decisions.ts";
 
 export interface LifecycleReport {
@@ -31,6 +32,8 @@ export interface LifecycleReport {
   termination?: TerminationReport;
   /** Records marked Terminating this tick because their NodePool is gone. */
   nodePoolDeleted?: string[];
+  /** The NodeClaim objects mirrored this tick, or why none were (nodeclaim-mirror.ts). */
+  mirror?: MirrorReport;
 }
 
 /** What the executor did, step by step: a unit counts when every action of it was applied. */
@@ -91,6 +94,7 @@ export async function runLifecycle(ports: FullPorts, executor: Executor = new Po
   reportStuckDrains(ports, termination);
   const cleanup = await cleanUp(ports, { records, instances }, executor);
   if (cleanup) report.cleanup = cleanup;
+  report.mirror = await mirrorNodeClaims(ports, executor);
   await executor.execute([{ kind: "publish-cluster-state", reason: "cold provisioner runs start from a snapshot at most a tick old" }]);
   return report;
 }

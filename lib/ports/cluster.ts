@@ -112,6 +112,20 @@ export const CUSTOM_RESOURCES: Readonly<Record<CustomObjectKind, CustomResourceR
   EC2NodeClass: { group: "karpenter.k8s.aws", version: "v1", plural: "ec2nodeclasses" },
 };
 
+/** Karpenter's NodeClaim objects: Tenon mirrors its table into them (lib/mirror/nodeclaims.ts) when it may. */
+export const NODECLAIM_RESOURCE: CustomResourceRef = { group: "karpenter.sh", version: "v1", plural: "nodeclaims" };
+
+/** A coordination.k8s.io Lease as leader election keeps it (the fields Tenon reads). */
+export interface Lease {
+  namespace: string;
+  name: string;
+  /** Empty or absent once its holder released it. */
+  holderIdentity?: string;
+  /** RFC 3339 (micro)time of the last renewal. */
+  renewTime?: string;
+  leaseDurationSeconds?: number;
+}
+
 export interface NodeMetadataPatch {
   /** Value `null` removes the key. */
   labels?: Record<string, string | null>;
@@ -146,6 +160,12 @@ export interface ClusterEvent {
    * (lib/actions/events.ts keeps the claims in the store). Absent: published every time.
    */
   dedupe?: { values: string[]; timeoutMs?: number };
+  /**
+   * A token bucket shared by every event naming the same `key` in one run, as Karpenter's
+   * recorder rate-limits `Nominated` (5 a second, bursts of 10): checked after the dedupe claim,
+   * so an event dropped here is not published again within its dedupe timeout either.
+   */
+  rateLimit?: { key: string; perSecond: number; burst: number };
 }
 
 export interface PodChange {
@@ -209,6 +229,10 @@ export interface ClusterReader {
   listVolumeAttachments(options?: ListOptions): Promise<Page<VolumeAttachment>>;
   /** NodePools or EC2NodeClasses, unvalidated. */
   listCustomObjects(kind: CustomObjectKind, options?: ListOptions): Promise<Page<RawObject>>;
+  /** NodeClaim objects (label-selected); "not-served" when the NodeClaim CRD is not installed. */
+  listNodeClaimObjects(options?: SelectorListOptions): Promise<Page<RawObject> | "not-served">;
+  /** The Leases called `name` in every namespace (a leader election's lock; Karpenter's is namespaced where it runs). */
+  listLeases(name: string): Promise<Lease[]>;
 }
 
 export interface ClusterWriter {
@@ -230,6 +254,17 @@ export interface ClusterWriter {
    * replaced whole, lists included; the others are kept). The spec is never touched.
    */
   patchCustomObjectStatus(kind: CustomObjectKind, name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
+  /**
+   * Creates a NodeClaim object (its `status` is ignored, as for any object with a status
+   * subresource: write it with `patchNodeClaimObjectStatus`). "exists" when one of that name does.
+   */
+  createNodeClaimObject(object: RawObject): Promise<"created" | "exists">;
+  /** Merge patch of a NodeClaim object's labels and annotations (`null` removes a key). */
+  patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found">;
+  /** Merge patch of a NodeClaim object's status subresource (fields given are replaced whole). */
+  patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found">;
+  /** Deletes the NodeClaim object `name` if it is still the one with `uid` (a precondition). */
+  deleteNodeClaimObject(name: string, uid: string): Promise<"deleted" | "not-found">;
   /** Records an Event. Retrying the same event is harmless. */
   recordEvent(event: ClusterEvent): Promise<void>;
   /** Eviction API: honours PodDisruptionBudgets, which answer 429 while they block. */
@@ -287,6 +322,9 @@ export function upsertCondition(conditions: readonly Condition[], next: Omit<Con
   return existing ? conditions.map((c) => (c.type === next.type ? merged : c)) : [...conditions, merged];
 }
 
+/** Karpenter's pod-nomination limiter: 5 Nominated events a second, in bursts of 10. */
+export const NOMINATION_RATE_LIMIT = { key: "pod-nomination", perSecond: 5, burst: 10 } as const;
+
 /** The event a pod gets when the provisioner plans a new NodeClaim for it. */
 export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
   return {
@@ -295,6 +333,23 @@ export function nominatedEvent(pod: Pod, nodeClaimName: string): ClusterEvent {
     reason: "Nominated",
     message: `Pod should schedule on NodeClaim ${nodeClaimName}`,
     dedupe: { values: [podIdentity(pod)] },
+    rateLimit: { ...NOMINATION_RATE_LIMIT },
+  };
+}
+
+/**
+ * An event on a NodeClaim object (Tenon's mirror of its record, lib/lifecycle/nodeclaim-mirror.ts).
+ * Its uid is the object's, which only the cluster knows: the executor looks it up when it
+ * publishes, and publishes nothing when no such object exists (outcome "no NodeClaim object").
+ * `identity` (the record's uid) is the dedupe value.
+ */
+export function nodeClaimEvent(name: string, identity: string, type: ClusterEvent["type"], reason: string, message: string, dedupeTimeoutMs?: number, extraDedupe: string[] = []): ClusterEvent {
+  return {
+    involvedObject: { apiVersion: "karpenter.sh/v1", kind: "NodeClaim", name },
+    type,
+    reason,
+    message,
+    dedupe: { values: [identity, ...extraDedupe], ...(dedupeTimeoutMs !== undefined ? { timeoutMs: dedupeTimeoutMs } : {}) },
   };
 }
 

@@ -71,7 +71,9 @@ export interface JournalEntry {
   summary: string;
   actions: JournalAction[];
   /** Actions left out of `actions` (over the cap), and pod Events counted instead of listed. */
-  omitted?: { actions?: number; podEvents?: number; groups?: number; leftAlone?: number; /** Events skipped as duplicates (docs/observability.md). */ deduplicatedEvents?: number };
+  omitted?: { actions?: number; podEvents?: number; groups?: number; leftAlone?: number; /** Events skipped as duplicates (docs/observability.md). */ deduplicatedEvents?: number;
+    /** Events dropped by their rate limiter (Nominated). */ rateLimitedEvents?: number;
+    /** Events on NodeClaims, counted like pod Events (published only where the NodeClaim has an object). */ nodeClaimEvents?: number };
   groups?: JournalPodGroup[];
   nodeClaims?: JournalNodeClaim[];
   /** Disruption: what happened to the command in flight or the new one. */

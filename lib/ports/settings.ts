@@ -34,9 +34,23 @@ export interface Settings {
   preferencePolicy: PreferencePolicy;
   /** Karpenter's MIN_VALUES_POLICY: `Strict` refuses a launch that can't meet minValues; `BestEffort` relaxes it. */
   minValuesPolicy: MinValuesPolicy;
+  /**
+   * NodeClaim objects mirroring the table (`kubectl get nodeclaims`; lib/lifecycle/nodeclaim-mirror.ts):
+   * `auto` mirrors when the NodeClaim CRD is installed, the mode is live and no Karpenter runs;
+   * `on` whenever the CRD is installed; `off` never.
+   */
+  nodeClaimMirror: NodeClaimMirrorSetting;
+  /** `on`: publish Karpenter's metrics (karpenter_*, docs/observability.md); `off`: Tenon's own only, to save their CloudWatch cost. */
+  karpenterMetrics: OnOff;
   /** Karpenter's feature gates that change what Tenon decides (FEATURE_GATES, Karpenter's `Name=true,...` syntax). */
   featureGates: FeatureGates;
 }
+
+export const ON_OFF = ["on", "off"] as const;
+export type OnOff = (typeof ON_OFF)[number];
+
+export const NODECLAIM_MIRROR_SETTINGS = ["auto", "on", "off"] as const;
+export type NodeClaimMirrorSetting = (typeof NODECLAIM_MIRROR_SETTINGS)[number];
 
 export interface FeatureGates {
   /**
@@ -72,4 +86,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   preferencePolicy: "Respect",
   minValuesPolicy: "Strict",
   featureGates: Object.freeze({ spotToSpotConsolidation: false }),
+  nodeClaimMirror: "auto",
+  karpenterMetrics: "on",
 });

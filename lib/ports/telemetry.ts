@@ -114,6 +114,43 @@ export const KARPENTER_METRIC = {
   instanceLaunchFailures: "karpenter_cloudprovider_instance_launch_failures",
 } as const;
 
+/**
+ * Shadow mode beside the incumbent autoscaler (docs/explain.md, "Shadow mode"): what Tenon would
+ * launch and remove, at what price, and what the nodes it did not launch cost. Gauges in USD per
+ * hour or nodes, dimension `nodepool` (the incumbent's `karpenter.sh/nodepool` label, `none` without
+ * one); the removals carry `reason` instead.
+ */
+export const SHADOW_METRIC = {
+  /** nodepool: NodeClaims a shadow provisioner run would launch now */
+  launchNodes: "ShadowLaunchNodes",
+  /** nodepool: their cheapest offering prices, summed (USD/h) */
+  launchCost: "ShadowLaunchCostPerHour",
+  /** reason: nodes a shadow disruption run would remove now */
+  removeNodes: "ShadowRemoveNodes",
+  /** reason: what those nodes cost (USD/h) */
+  removeCost: "ShadowRemoveCostPerHour",
+  /** reason: what the removal would save, replacements paid (USD/h) */
+  savings: "ShadowSavingsPerHour",
+  /** nodepool: the cluster's nodes Tenon did not launch (the incumbent's), each consolidator tick */
+  incumbentNodes: "IncumbentNodes",
+  /** nodepool: their price from the catalog by instance type, zone and capacity type (USD/h) */
+  incumbentCost: "IncumbentCostPerHour",
+} as const;
+
+const KARPENTER_NAMES: ReadonlySet<string> = new Set(Object.values(KARPENTER_METRIC));
+
+/**
+ * `sink` without Karpenter's metrics (KARPENTER_METRICS=off): about 25 CloudWatch series per
+ * NodePool that cost money every month (docs/deploy.md); Tenon's own metrics still go through.
+ */
+export function withoutKarpenterMetrics(sink: MetricsSink): MetricsSink {
+  return {
+    addMetric(name, unit, value, dimensions) {
+      if (!KARPENTER_NAMES.has(name)) sink.addMetric(name, unit, value, dimensions);
+    },
+  };
+}
+
 /** The per-reason metric for a disrupted NodeClaim: Empty, Underutilized, Drifted, Expired, Interrupted. */
 export function disruptedMetric(reason: string): string {
   return `${METRIC.nodeClaimsDisrupted}${reason}`;

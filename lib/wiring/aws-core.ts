@@ -7,6 +7,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { CorePorts, FunctionName, Telemetry } from "../observe/ports.ts";
 import { wallClock } from "../ports/clock.ts";
+import { withoutKarpenterMetrics } from "../ports/telemetry.ts";
 import { SqsProvisionerQueue } from "../queue/sqs/sqs-queue.ts";
 import { createDynamoDbStore } from "../store/dynamodb/dynamodb-store.ts";
 import { randomIds, type Runtime } from "./base.ts";
@@ -31,7 +32,7 @@ export function awsCore(env: Env): AwsCore {
   const store = createDynamoDbStore({ client: new DynamoDBClient({ region }), tableName, clusterName });
   const sqs = new SQSClient({ region });
   const queue = new SqsProvisionerQueue(sqs, queueUrl);
-  return { clusterName, region, store, sqs, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, mode, ...telemetry }) };
+  return { clusterName, region, store, sqs, core: (telemetry) => ({ clusterName, store, queue, clock: wallClock, settings, ids: randomIds, mode, ...telemetry, metrics: settings.karpenterMetrics === "off" ? withoutKarpenterMetrics(telemetry.metrics) : telemetry.metrics }) };
 }
 
 /** A runtime that hands out the core ports; asking it for the full ports is a wiring mistake. */

@@ -10,6 +10,8 @@ import { PortExecutor, RecordingExecutor } from "../actions/executor.ts";
 import { buildEntry, type RunWhy } from "../journal/entry.ts";
 import type { FullPorts } from "../observe/ports.ts";
 import type { JournalFlow, TenonMode } from "../ports/journal.ts";
+import { emit } from "../ports/telemetry.ts";
+import { shadowRunPoints } from "../journal/shadow-metrics.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -62,6 +64,9 @@ export async function journaled<R>(
     await write({ summary: `${flow} run failed` }, (error as Error).message);
     throw error;
   }
-  await write(why(report));
+  const reportWhy = why(report);
+  await write(reportWhy);
+  // Shadow mode's comparison with the incumbent: what this run would have launched and removed (docs/explain.md).
+  if (modeOf(ports) === "shadow") emit(ports.metrics, shadowRunPoints(executor.applied, reportWhy.scheduling));
   return report;
 }

@@ -4,7 +4,7 @@
  * with a clear message instead of misbehaving.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import { DEFAULT_SETTINGS, FEATURE_GATE_NAMES, MIN_VALUES_POLICIES, PREFERENCE_POLICIES, type FeatureGates, type Settings } from "../ports/settings.ts";
+import { DEFAULT_SETTINGS, FEATURE_GATE_NAMES, MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, ON_OFF, PREFERENCE_POLICIES, type FeatureGates, type Settings } from "../ports/settings.ts";
 import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
@@ -24,9 +24,11 @@ export const SETTINGS_ENV: Readonly<Record<Exclude<keyof Settings, "featureGates
   journalTtlDays: "JOURNAL_TTL_DAYS",
   preferencePolicy: "PREFERENCE_POLICY",
   minValuesPolicy: "MIN_VALUES_POLICY",
+  nodeClaimMirror: "NODECLAIM_MIRROR",
+  karpenterMetrics: "KARPENTER_METRICS",
 };
 
-type WordSetting = "preferencePolicy" | "minValuesPolicy";
+type WordSetting = "preferencePolicy" | "minValuesPolicy" | "nodeClaimMirror" | "karpenterMetrics";
 type NumberSetting = Exclude<keyof Settings, WordSetting | "featureGates">;
 
 /** Karpenter's FEATURE_GATES variable: `SpotToSpotConsolidation=true,...`. */
@@ -51,6 +53,8 @@ export function parseFeatureGates(raw: string | undefined, object: string, path:
 const WORDS: Readonly<Record<WordSetting, readonly string[]>> = {
   preferencePolicy: PREFERENCE_POLICIES,
   minValuesPolicy: MIN_VALUES_POLICIES,
+  nodeClaimMirror: NODECLAIM_MIRROR_SETTINGS,
+  karpenterMetrics: ON_OFF,
 };
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -117,9 +117,11 @@ describe("validating", () => {
 
   it("carries out a valid delete: Deleting written first, then taint, then the record marked Terminating, then the command deleted", () => {
     const out = tick(cluster(emptyAndBusy), { commands: [command({ candidates: [ref("empty")] })] });
-    expect(kinds(out.actions)).toEqual(["update-command", "taint-node", "update-nodeclaim", "record-event", "delete-command"]);
+    expect(kinds(out.actions)).toEqual(["update-command", "taint-node", "update-nodeclaim", "record-event", "record-event", "delete-command"]);
     expect(of(out.actions, "update-command")[0]!.content.state).toBe("Deleting");
     expect(of(out.actions, "update-nodeclaim")[0]!.content.phase).toBe("Terminating");
+    // DisruptionTerminating on the Node and on its NodeClaim, as Karpenter tells both.
+    expect(of(out.actions, "record-event").map((a) => [a.event.involvedObject.kind, a.event.reason])).toEqual([["Node", "DisruptionTerminating"], ["NodeClaim", "DisruptionTerminating"]]);
     expect(new Set(acting(out.actions).map((a) => a.unit))).toEqual(new Set(["command:cmd-1"]));
   });
 
@@ -163,7 +165,7 @@ describe("launching and finishing", () => {
 
   it("deletes the candidates once every replacement is initialized and their pods fit without them", () => {
     const out = tick(taintedOld(), { commands: [launching()] });
-    expect(kinds(out.actions)).toEqual(["update-command", "update-nodeclaim", "record-event", "delete-command"]);
+    expect(kinds(out.actions)).toEqual(["update-command", "update-nodeclaim", "record-event", "record-event", "delete-command"]);
     expect(of(out.actions, "update-nodeclaim")[0]!.record.name).toBe("old-claim");
   });
 
@@ -194,7 +196,7 @@ describe("launching and finishing", () => {
     const objects = taintedOld();
     const cmd = command({ candidates: [ref("old"), ref("new")], state: "Deleting" });
     const out = tick(objects, { commands: [cmd], records: recordsOf(objects, { "old-claim": "Terminating" }) });
-    expect(kinds(out.actions)).toEqual(["update-nodeclaim", "record-event", "delete-command"]);
+    expect(kinds(out.actions)).toEqual(["update-nodeclaim", "record-event", "record-event", "delete-command"]);
     expect(of(out.actions, "update-nodeclaim")[0]!.record.name).toBe("new-claim");
   });
 });

@@ -18,13 +18,25 @@ function busyNodes(n: number) {
 }
 
 function told(at: number, objects: ReturnType<typeof busyNodes>): string[] {
-  return passEvents(disruptionPass(objects, at)).flatMap((a) => (a.kind === "record-event" && a.event.reason === "Unconsolidatable" ? [a.event.involvedObject.name] : []));
+  return passEvents(disruptionPass(objects, at)).flatMap((a) => (a.kind === "record-event" && a.event.reason === "Unconsolidatable" && a.event.involvedObject.kind === "Node" ? [a.event.involvedObject.name] : []));
 }
 
 describe("Unconsolidatable events per tick", () => {
   it("tells every node each tick while there are few", () => {
     const objects = busyNodes(30);
     expect(told(AT, objects)).toHaveLength(30);
+  });
+
+  it("tells each NodeClaim what its Node is told, as Karpenter does, deduplicated by the NodeClaim's own uid", () => {
+    const events = passEvents(disruptionPass(busyNodes(3), AT)).flatMap((a) => (a.kind === "record-event" ? [a.event] : []));
+    const onNodes = events.filter((e) => e.involvedObject.kind === "Node");
+    const onClaims = events.filter((e) => e.involvedObject.kind === "NodeClaim");
+    expect(onClaims.map((e) => e.reason)).toEqual(onNodes.map((e) => e.reason));
+    expect(onClaims.map((e) => e.reason)).toEqual(["Unconsolidatable", "Unconsolidatable", "Unconsolidatable"]);
+    expect(onClaims.map((e) => e.message)).toEqual(onNodes.map((e) => e.message));
+    expect(onClaims.every((e) => e.involvedObject.apiVersion === "karpenter.sh/v1" && e.involvedObject.uid === undefined && e.dedupe?.timeoutMs === 15 * 60_000)).toBe(true);
+    expect(new Set(onClaims.map((e) => e.dedupe!.values[0])).size).toBe(3);
+    expect(onClaims.map((e) => e.dedupe!.values[0])).not.toEqual(onNodes.map((e) => e.dedupe!.values[0]));
   });
 
   it("spreads a large cluster's nodes over turns: a tick tells about its share, and every node gets a turn", () => {

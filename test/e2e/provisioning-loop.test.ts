@@ -4,6 +4,7 @@
  * batcher, the delayed message to the provisioner, lifecycle ticks register and initialize the
  * nodes, and kube-scheduler binds every pod.
  */
+import { NOMINATION_RATE_LIMIT } from "../../lib/ports/cluster.ts";
 import { describe, expect, it } from "vitest";
 import { LABEL_INITIALIZED } from "../../lib/api/labels.ts";
 import { instanceProfileName } from "../../lib/cloud/aws/instance-profile.ts";
@@ -62,7 +63,10 @@ describe("provisioning loop on a simulated cluster and cloud, state in DynamoDB 
     expect(records.every((r) => r.phase === "Launched" && /^default-[a-z]{5}$/.test(r.name))).toBe(true);
     expect(await instanceCount(w)).toBe(expected.newNodeClaims.length);
     expect(w.telemetry.total(METRIC.nodeClaimsLaunched)).toBe(expected.newNodeClaims.length);
-    expect(w.cluster.events({ source: "tenon", reason: "Nominated" })).toHaveLength(50);
+    // Nominated goes through Karpenter's limiter: a burst of 10, then 5 a second of the run's time.
+    const nominated = w.cluster.events({ source: "tenon", reason: "Nominated" }).length;
+    expect(nominated).toBeGreaterThanOrEqual(NOMINATION_RATE_LIMIT.burst);
+    expect(nominated).toBeLessThan(50);
     // Each instance is one of the types its claim allowed.
     for (const r of records) {
       const allowed = r.nodeClaim.spec.requirements.find((q) => q.key === "node.kubernetes.io/instance-type")?.values ?? [];

@@ -6,6 +6,7 @@
  * gates; where invocations really run at once, only invariants that must always hold are checked:
  * no more instances than one `schedule()` asks for, one instance per record, no orphan, no lost pod.
  */
+import { NOMINATION_RATE_LIMIT } from "../../lib/ports/cluster.ts";
 import { describe, expect, it } from "vitest";
 import { LEASE_TOKEN_ANNOTATION } from "../../lib/actions/records.ts";
 import { PROVISIONER_LEASE } from "../../lib/provisioning/provisioner.ts";
@@ -371,8 +372,10 @@ describe("pods arriving while a run is in progress", () => {
     const after = await ledger(w);
     expectClean(after);
     expect(after.records.length).toBeGreaterThan(aRecords.length);
-    const nominated = new Set(w.cluster.events({ source: "tenon", reason: "Nominated" }).map((e) => e.involvedObject.name));
-    expect(w.cluster.pods().filter((p) => p.metadata.labels?.app === "web").every((p) => nominated.has(p.metadata.name))).toBe(true);
+    // Nominated goes through Karpenter's limiter and its dedupe: some pods of each run told, none twice.
+    const nominated = w.cluster.events({ source: "tenon", reason: "Nominated" }).map((e) => e.involvedObject.name);
+    expect(nominated.length).toBeGreaterThanOrEqual(NOMINATION_RATE_LIMIT.burst);
+    expect(new Set(nominated).size).toBe(nominated.length);
     await runWithLifecycleTicks(w, 120_000);
     expect(runningPods(w)).toHaveLength(40);
     expectClean(await ledger(w));

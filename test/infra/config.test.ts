@@ -37,6 +37,17 @@ describe("readConfig", () => {
     expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, featureGates: "SpotToSpotConsolidation=true" }))).toMatchObject({ featureGates: "SpotToSpotConsolidation=true" });
   });
 
+  it("publishes Karpenter's metrics unless karpenterMetrics is false, and names the key when it is not a boolean", () => {
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE }))).toMatchObject({ karpenterMetrics: true });
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, karpenterMetrics: "false" }))).toMatchObject({ karpenterMetrics: false });
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, karpenterMetrics: "off" })).toEqual(['karpenterMetrics: "off" is not true or false']);
+  });
+
+  it("accepts nodeClaimMirror auto, on or off, and names the key otherwise", () => {
+    expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "yes" })).toEqual(['nodeClaimMirror: "yes" is not one of auto, on, off']);
+    expect(readConfig(reader({ cluster: "demo", nodeRoleArns: NODE_ROLE, nodeClaimMirror: "on" }))).toMatchObject({ nodeClaimMirror: "on" });
+  });
+
   it("accepts mode live or shadow and a whole number of journal days, and names the key otherwise", () => {
     expect(problemsOf({ cluster: "demo", nodeRoleArns: NODE_ROLE, mode: "dry-run", journalTtlDays: "0" })).toEqual([
       'mode: "dry-run" is not one of live, shadow',

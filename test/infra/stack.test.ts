@@ -2,7 +2,7 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/build-app.ts";
-import { disruptedMetric, KARPENTER_METRIC, METRIC } from "../../lib/ports/telemetry.ts";
+import { disruptedMetric, KARPENTER_METRIC, METRIC, SHADOW_METRIC } from "../../lib/ports/telemetry.ts";
 import { createTableDefinition } from "../../lib/store/dynamodb/table.ts";
 import { INTERRUPTION_RULES } from "../../lib/cloud/aws/interruption-rules.ts";
 import { allows, documentedRules } from "../support/rbac.ts";
@@ -415,6 +415,23 @@ describe("TenonStack with the default functions", () => {
 });
 
 describe("TenonStack options", () => {
+  it("in shadow mode, compares on the dashboard what Tenon would launch and remove, and at what price, with the incumbent's nodes", () => {
+    const bodyOf = (context: Record<string, string>) => JSON.stringify(Object.values(resourcesOfType(synthTemplate(context).template, "AWS::CloudWatch::Dashboard"))[0]?.Properties?.["DashboardBody"]);
+    const shadow = bodyOf({ mode: "shadow" });
+    const sums = [...shadow.matchAll(/SUM\(SEARCH\('\{Tenon,([a-z_,]+)\} MetricName=\\+"([A-Za-z]+)\\+" service=\\+"tenon-demo\\+"', 'Maximum', 300\)\)/g)].map((m) => `${m[2]}{${m[1]}}`);
+    expect(sums).toEqual([
+      `${SHADOW_METRIC.incumbentCost}{nodepool,service}`,
+      `${SHADOW_METRIC.launchCost}{nodepool,service}`,
+      `${SHADOW_METRIC.removeCost}{reason,service}`,
+      `${SHADOW_METRIC.savings}{reason,service}`,
+      `${SHADOW_METRIC.incumbentNodes}{nodepool,service}`,
+      `${SHADOW_METRIC.launchNodes}{nodepool,service}`,
+      `${SHADOW_METRIC.removeNodes}{reason,service}`,
+    ]);
+    expect(shadow).toContain(`\\"title\\":\\"Shadow: Tenon vs the incumbent (USD per hour)\\"`);
+    expect(bodyOf({})).not.toContain("Shadow: Tenon vs the incumbent");
+  });
+
   it("leaves consolidator and drift out when asked, with their triggers and alarms", () => {
     const { template } = synthTemplate({ functions: WITHOUT_DISRUPTION });
     template.resourceCountIs("AWS::Lambda::Function", 4);
@@ -472,6 +489,25 @@ describe("TenonStack options", () => {
     for (const v of set) expect(v).toMatchObject({ PREFERENCE_POLICY: "Ignore", MIN_VALUES_POLICY: "BestEffort", FEATURE_GATES: "SpotToSpotConsolidation=true" });
     for (const v of variables({})) expect(Object.keys(v)).not.toContain("PREFERENCE_POLICY");
     for (const v of variables({})) expect(Object.keys(v)).not.toContain("FEATURE_GATES");
+  });
+
+  it("passes -c nodeClaimMirror to every function as NODECLAIM_MIRROR, and nothing when unset (the functions' default, auto)", () => {
+    const variables = (context: Record<string, string>) =>
+      Object.values(resourcesOfType(synthTemplate(context).template, "AWS::Lambda::Function")).map((fn) => (fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables);
+    for (const v of variables({ nodeClaimMirror: "off" })) expect(v).toMatchObject({ NODECLAIM_MIRROR: "off" });
+    for (const v of variables({})) expect(Object.keys(v)).not.toContain("NODECLAIM_MIRROR");
+  });
+
+  it("with -c karpenterMetrics=false, sets KARPENTER_METRICS=off on every function and leaves Karpenter's graphs off the dashboard", () => {
+    const synth = (context: Record<string, string>) => synthTemplate(context).template;
+    const off = synth({ karpenterMetrics: "false" });
+    for (const fn of Object.values(resourcesOfType(off, "AWS::Lambda::Function"))) expect((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ KARPENTER_METRICS: "off" });
+    const body = (t: typeof off) => JSON.stringify(Object.values(resourcesOfType(t, "AWS::CloudWatch::Dashboard"))[0]?.Properties?.["DashboardBody"]);
+    expect(body(off)).not.toContain("karpenter_");
+    expect(body(off)).toContain(METRIC.podsPending);
+    const on = synth({});
+    expect(body(on)).toContain(KARPENTER_METRIC.nodePoolsCost);
+    for (const fn of Object.values(resourcesOfType(on, "AWS::Lambda::Function"))) expect(Object.keys((fn.Properties?.["Environment"] as { Variables: Record<string, unknown> }).Variables)).not.toContain("KARPENTER_METRICS");
   });
 
   it("deploys to the account and region given, with literal ARNs", () => {

@@ -7,6 +7,12 @@ import { MemoryProvisionerQueue } from "../../lib/queue/in-memory/memory-queue.t
 import { SqsProvisionerQueue } from "../../lib/queue/sqs/sqs-queue.ts";
 import { readMode, readSettings } from "../../lib/wiring/settings.ts";
 import { DEFAULT_SETTINGS } from "../../lib/ports/settings.ts";
+import { awsCore } from "../../lib/wiring/aws-core.ts";
+import { emit, KARPENTER_METRIC, METRIC, RecordingTelemetry } from "../../lib/ports/telemetry.ts";
+import { interruptionMessage, nodeClaimCreated } from "../../lib/metrics/karpenter.ts";
+import type { NodeClaim } from "../../lib/api/types.ts";
+
+const launched = { apiVersion: "karpenter.sh/v1", kind: "NodeClaim", metadata: { name: "default-abcde", labels: { "karpenter.sh/nodepool": "default", "karpenter.sh/capacity-type": "spot" } }, spec: { nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "default" }, requirements: [] } } as unknown as NodeClaim;
 
 describe("function settings from the environment", () => {
   it("default to Karpenter's batch window (1 s idle, 10 s max) and 15 minute registration TTL", () => {
@@ -49,6 +55,27 @@ describe("function settings from the environment", () => {
     expect(() => readSettings({ FEATURE_GATES: "SpotToSpotConsolidation=yes,NodeRepair=true" })).toThrow(
       'environment: FEATURE_GATES: "SpotToSpotConsolidation=yes" is not Name=true or Name=false\nenvironment: FEATURE_GATES: unknown feature gate "NodeRepair" (Tenon knows SpotToSpotConsolidation)',
     );
+  });
+
+  it("take NODECLAIM_MIRROR auto, on or off, auto by default", () => {
+    expect(readSettings({})).toMatchObject({ nodeClaimMirror: "auto" });
+    expect(readSettings({ NODECLAIM_MIRROR: "off" })).toMatchObject({ nodeClaimMirror: "off" });
+    expect(() => readSettings({ NODECLAIM_MIRROR: "yes" })).toThrow('environment: NODECLAIM_MIRROR: "yes" is not one of auto, on, off');
+  });
+
+  it("publish Karpenter's metrics unless KARPENTER_METRICS=off, and Tenon's own either way", () => {
+    const env = { CLUSTER_NAME: "demo", AWS_REGION: "us-east-1", TABLE_NAME: "tenon-demo", PROVISIONER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/q" };
+    const published = (extra: Record<string, string>) => {
+      const telemetry = new RecordingTelemetry();
+      const ports = awsCore({ ...env, ...extra }).core({ log: telemetry, metrics: telemetry });
+      emit(ports.metrics, [nodeClaimCreated(launched, "provisioning"), interruptionMessage("spot-interruption")]);
+      ports.metrics.addMetric(METRIC.nodeClaimsLaunched, "Count", 1);
+      return telemetry.metrics.map((m) => m.name);
+    };
+    expect(readSettings({}).karpenterMetrics).toBe("on");
+    expect(published({})).toEqual([KARPENTER_METRIC.nodeClaimsCreated, KARPENTER_METRIC.interruptionMessages, METRIC.nodeClaimsLaunched]);
+    expect(published({ KARPENTER_METRICS: "off" })).toEqual([METRIC.nodeClaimsLaunched]);
+    expect(() => readSettings({ KARPENTER_METRICS: "false" })).toThrow('environment: KARPENTER_METRICS: "false" is not one of on, off');
   });
 
   it("refuse a maximum window shorter than the idle window", () => {

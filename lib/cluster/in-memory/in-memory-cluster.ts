@@ -33,6 +33,7 @@ import type {
   CustomObjectKind,
   EvictionResult,
   GuardedWrite,
+  Lease,
   ListOptions,
   NodeMetadataPatch,
   Page,
@@ -121,6 +122,10 @@ export class SimulatedCluster implements Cluster {
   private readonly workloadStore: ObjectStore<Workload>;
   private readonly customStores: Record<CustomObjectKind, ObjectStore<RawObject & { metadata: { name: string } }>>;
   private readonly recorded: RecordedEvent[] = [];
+  /** NodeClaim objects, served once `installNodeClaimCrd()` was called (as Karpenter's CRD would be). */
+  private readonly nodeClaimStore: ObjectStore<RawObject & { metadata: { name: string } }>;
+  private nodeClaimCrd = false;
+  private readonly leases = new Map<string, Lease>();
   private readonly launches = new Map<string, LaunchedInstance>();
   private readonly terminated = new Set<string>();
   private readonly podHistory = new PodHistory();
@@ -145,6 +150,7 @@ export class SimulatedCluster implements Cluster {
     this.attachmentStore = store(false);
     this.workloadStore = store(true);
     this.customStores = { NodePool: store(false), EC2NodeClass: store(false) };
+    this.nodeClaimStore = store(false);
     this.podStore.onChange = (type, pod) => this.podHistory.record(type, pod);
     this.nodeStore.onChange = (type, node) => this.nodeHistory.record(type, node);
   }
@@ -220,6 +226,21 @@ export class SimulatedCluster implements Cluster {
   }
   getCustomObject(kind: CustomObjectKind, name: string): RawObject | undefined {
     return this.customStores[kind].get(name);
+  }
+
+  /** Installs Karpenter's NodeClaim CRD: NodeClaim objects are served from now on. */
+  installNodeClaimCrd(): void {
+    this.nodeClaimCrd = true;
+  }
+  getNodeClaimObject(name: string): RawObject | undefined {
+    return this.nodeClaimStore.get(name);
+  }
+  nodeClaimObjects(): RawObject[] {
+    return this.nodeClaimStore.list(undefined).items;
+  }
+  /** A leader election's Lease, as a controller (Karpenter) keeps it renewed. */
+  putLease(lease: Lease): void {
+    this.leases.set(`${lease.namespace}/${lease.name}`, structuredClone(lease));
   }
 
   /** A user (or anything but Tenon) deletes a pod; its controller, if any, replaces it. */
@@ -319,7 +340,52 @@ export class SimulatedCluster implements Cluster {
     return this.customStores[kind].list(options);
   }
 
+  async listNodeClaimObjects(options?: SelectorListOptions): Promise<Page<RawObject> | "not-served"> {
+    if (!this.nodeClaimCrd) return "not-served";
+    const selector = options?.labelSelector ? compileSelector(parseLabelSelector(options.labelSelector)) : undefined;
+    return this.nodeClaimStore.list(options, (o) => !selector || selector.matches((o.metadata as { labels?: Record<string, string> }).labels));
+  }
+  async listLeases(name: string): Promise<Lease[]> {
+    return [...this.leases.values()].filter((l) => l.name === name).map((l) => structuredClone(l));
+  }
+
   // ================= Cluster port: writes =================
+
+  async createNodeClaimObject(object: RawObject): Promise<"created" | "exists"> {
+    const name = object.metadata?.name;
+    if (!this.nodeClaimCrd) throw new Error(`create NodeClaim ${name}: the NodeClaim CRD is not installed`);
+    if (!name) throw new Error("create NodeClaim: metadata.name is required");
+    if (this.nodeClaimStore.has(name)) return "exists";
+    // The status subresource: a create ignores the status it is given.
+    const { status: _status, ...rest } = structuredClone(object);
+    const metadata = { ...(rest.metadata as object), name } as RawObject["metadata"] & { name: string };
+    delete (metadata as { uid?: string }).uid;
+    this.nodeClaimStore.put({ ...rest, metadata } as RawObject & { metadata: { name: string } });
+    return "created";
+  }
+
+  async patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found"> {
+    const updated = this.nodeClaimStore.update(name, undefined, (object) => {
+      const meta = object.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+      meta.labels = applyMapPatch(meta.labels, patch.labels);
+      meta.annotations = applyMapPatch(meta.annotations, patch.annotations);
+    });
+    return updated ? "written" : "not-found";
+  }
+
+  async patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
+    const updated = this.nodeClaimStore.update(name, undefined, (object) => {
+      object.status = { ...((object.status ?? {}) as Record<string, unknown>), ...structuredClone(status) };
+    });
+    return updated ? "written" : "not-found";
+  }
+
+  async deleteNodeClaimObject(name: string, uid: string): Promise<"deleted" | "not-found"> {
+    const current = this.nodeClaimStore.get(name) as { metadata: { uid?: string } } | undefined;
+    if (!current || current.metadata.uid !== uid) return "not-found";
+    this.nodeClaimStore.delete(name);
+    return "deleted";
+  }
 
   async patchNodeMetadata(name: string, patch: NodeMetadataPatch): Promise<Node | undefined> {
     return this.changed(

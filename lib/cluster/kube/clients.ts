@@ -6,6 +6,7 @@
 import {
   ApiException,
   AppsV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -52,6 +53,7 @@ export interface KubeClients {
   policy: PolicyV1Api;
   storage: StorageV1Api;
   custom: CustomObjectsApi;
+  coordination: CoordinationV1Api;
 }
 
 export function makeClients(kc: KubeConfig): KubeClients {
@@ -62,6 +64,7 @@ export function makeClients(kc: KubeConfig): KubeClients {
     policy: kc.makeApiClient(PolicyV1Api),
     storage: kc.makeApiClient(StorageV1Api),
     custom: kc.makeApiClient(CustomObjectsApi),
+    coordination: kc.makeApiClient(CoordinationV1Api),
   };
 }
 

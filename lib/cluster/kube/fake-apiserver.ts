@@ -45,6 +45,8 @@ const RESOURCES: Record<string, { kind: string; namespaced: boolean; hasStatus: 
   "storage.k8s.io/volumeattachments": { kind: "VolumeAttachment", namespaced: false, hasStatus: true, custom: false },
   "karpenter.sh/nodepools": { kind: "NodePool", namespaced: false, hasStatus: true, custom: true },
   "karpenter.k8s.aws/ec2nodeclasses": { kind: "EC2NodeClass", namespaced: false, hasStatus: true, custom: true },
+  "karpenter.sh/nodeclaims": { kind: "NodeClaim", namespaced: false, hasStatus: true, custom: true },
+  "coordination.k8s.io/leases": { kind: "Lease", namespaced: true, hasStatus: false, custom: false },
 };
 
 export interface FakeApiServer {

@@ -35,12 +35,14 @@ import type { Clock } from "../../ports/clock.ts";
 import {
   CUSTOM_RESOURCES,
   DEFAULT_PAGE_SIZE,
+  NODECLAIM_RESOURCE,
   ListExpiredError,
   type Cluster,
   type ClusterEvent,
   type CustomObjectKind,
   type EvictionResult,
   type GuardedWrite,
+  type Lease,
   type ListOptions,
   type NodeChanges,
   type NodeMetadataPatch,
@@ -146,7 +148,71 @@ export class KubeCluster implements Cluster {
     return this.page("any", options, (p, o) => this.clients.custom.listClusterCustomObject({ ...ref, ...p }, o));
   }
 
+  async listNodeClaimObjects(options?: SelectorListOptions): Promise<Page<RawObject> | "not-served"> {
+    const labelSelector = options?.labelSelector || undefined;
+    try {
+      return await this.page("any", options, (p, o) => this.clients.custom.listClusterCustomObject({ ...NODECLAIM_RESOURCE, ...p, ...(labelSelector ? { labelSelector } : {}) }, o));
+    } catch (err) {
+      // A collection that is not there: the NodeClaim CRD is not installed.
+      if (httpStatusOf(err) === 404) return "not-served";
+      throw err;
+    }
+  }
+
+  async listLeases(name: string): Promise<Lease[]> {
+    const list = await this.call(`list leases ${name}`, (o) => this.clients.coordination.listLeaseForAllNamespaces({ fieldSelector: `metadata.name=${name}` }, o));
+    return list.items.map((item) => {
+      const lease: Lease = { namespace: item.metadata?.namespace ?? "", name: item.metadata?.name ?? name };
+      if (item.spec?.holderIdentity) lease.holderIdentity = item.spec.holderIdentity;
+      if (item.spec?.renewTime) lease.renewTime = new Date(item.spec.renewTime).toISOString();
+      if (item.spec?.leaseDurationSeconds !== undefined) lease.leaseDurationSeconds = item.spec.leaseDurationSeconds;
+      return lease;
+    });
+  }
+
   // ---- writes ----
+
+  async createNodeClaimObject(object: RawObject): Promise<"created" | "exists"> {
+    const name = object.metadata?.name ?? "";
+    try {
+      await this.call(`create NodeClaim ${name}`, (o) => this.clients.custom.createClusterCustomObject({ ...NODECLAIM_RESOURCE, body: object }, o));
+      return "created";
+    } catch (err) {
+      if (httpStatusOf(err) === 409) return "exists";
+      throw err;
+    }
+  }
+
+  patchNodeClaimObjectMetadata(name: string, patch: NodeMetadataPatch): Promise<"written" | "not-found"> {
+    return this.mergePatchNodeClaim(name, "metadata", (o) => this.clients.custom.patchClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { metadata: patch } }, o));
+  }
+
+  patchNodeClaimObjectStatus(name: string, status: Record<string, unknown>): Promise<"written" | "not-found"> {
+    return this.mergePatchNodeClaim(name, "status", (o) => this.clients.custom.patchClusterCustomObjectStatus({ ...NODECLAIM_RESOURCE, name, body: { status } }, o));
+  }
+
+  /** A merge patch of a NodeClaim object (CRDs take no strategic merge); "not-found" on 404. */
+  private async mergePatchNodeClaim(name: string, what: string, send: Parameters<typeof callWithToken<unknown>>[2]): Promise<"written" | "not-found"> {
+    try {
+      await this.call(`patch NodeClaim ${name} ${what}`, send, PatchStrategy.MergePatch);
+      return "written";
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return "not-found";
+      throw err;
+    }
+  }
+
+  async deleteNodeClaimObject(name: string, uid: string): Promise<"deleted" | "not-found"> {
+    try {
+      await this.call(`delete NodeClaim ${name}`, (o) => this.clients.custom.deleteClusterCustomObject({ ...NODECLAIM_RESOURCE, name, body: { preconditions: { uid } } }, o));
+      return "deleted";
+    } catch (err) {
+      // 409: the precondition failed, a newer object of that name is not ours to delete.
+      const code = httpStatusOf(err);
+      if (code === 404 || code === 409) return "not-found";
+      throw err;
+    }
+  }
 
   patchNodeMetadata(name: string, patch: NodeMetadataPatch): Promise<Node | undefined> {
     // Merge patch: maps merge key by key and `null` removes a key; nothing else is touched.

@@ -39,6 +39,12 @@ describe("documented RBAC", () => {
     await c.recordEvent({ involvedObject: { kind: "Pod", name: "p1", namespace: "default" }, type: "Normal", reason: "Nominated", message: "m" });
     await c.evictPod("default", "p1");
     await c.deletePodGracefully("default", "p1");
+    await c.listNodeClaimObjects({ labelSelector: "tenon.sh/managed-by=c" });
+    await c.listLeases("karpenter-leader-election");
+    await c.createNodeClaimObject({ apiVersion: "karpenter.sh/v1", kind: "NodeClaim", metadata: { name: "default-abcde" }, spec: {} });
+    await c.patchNodeClaimObjectMetadata("default-abcde", { labels: { a: "b" } });
+    await c.patchNodeClaimObjectStatus("default-abcde", { providerID: "aws:///us-east-1a/i-1" });
+    await c.deleteNodeClaimObject("default-abcde", "uid-default-abcde");
     await c.deleteNode("n1");
   });
   afterAll(async () => {
