@@ -7,8 +7,7 @@
 import { INSTANCE_CATALOG_SOURCES, type InstanceCatalogSource } from "../lib/cloud/aws/instance-catalog-source.ts";
 import { InputError, type InputProblem } from "../lib/errors.ts";
 import { TENON_MODES, type TenonMode } from "../lib/ports/journal.ts";
-import { parseFeatureGates } from "../lib/wiring/settings.ts";
-import { MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, PREFERENCE_POLICIES, type MinValuesPolicy, type NodeClaimMirrorSetting, type PreferencePolicy } from "../lib/ports/settings.ts";
+import { MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, parseFeatureGates, PREFERENCE_POLICIES, type MinValuesPolicy, type NodeClaimMirrorSetting, type PreferencePolicy } from "../lib/ports/settings.ts";
 
 /** Every function Tenon knows how to deploy, in the order they are created. */
 export const ALL_FUNCTIONS = ["batcher", "provisioner", "lifecycle", "interruption", "consolidator", "drift"] as const;

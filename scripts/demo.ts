@@ -250,7 +250,8 @@ function web(replicas: number, cpu: string): Workload {
 }
 
 export async function runDemo({ replicas, cpu }: DemoOptions, print: (line: string) => void): Promise<DemoSummary> {
-  const world = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }) });
+  // The story's nodes are spot: replacing them with cheaper spot needs Karpenter's gate, off by default.
+  const world = simulatedWorld({ clusterName: CLUSTER, store: createMemoryStore({ clusterName: CLUSTER }), settings: { featureGates: { spotToSpotConsolidation: true } } });
   installRuntime(fixedRuntime(world.ports));
   const c = new Cluster(world, print);
   world.cluster.putCustomObject("EC2NodeClass", NODE_CLASS);
@@ -277,7 +278,7 @@ export async function runDemo({ replicas, cpu }: DemoOptions, print: (line: stri
   steps.push(await c.summary("scale up", "web", replicas));
 
   const low = Math.max(1, Math.ceil(replicas / 5));
-  print(`2. Scale down: web to ${low} replica(s); the consolidator removes and replaces nodes (NodePool budget: 1 node at a time)`);
+  print(`2. Scale down: web to ${low} replica(s); the consolidator removes and replaces nodes (NodePool budget: 1 node at a time; FEATURE_GATES=SpotToSpotConsolidation=true in this story, so spot nodes may be replaced by cheaper spot)`);
   world.cluster.scaleWorkload("default", "web", low);
   await c.run(15 * 60_000);
   steps.push(await c.summary("scale down", "web", low));

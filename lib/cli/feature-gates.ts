@@ -1,6 +1,5 @@
 /** `--feature-gates`: Karpenter's feature gates on the command line, read as the functions read FEATURE_GATES. */
-import type { FeatureGates } from "../ports/settings.ts";
-import { parseFeatureGates } from "../wiring/settings.ts";
+import { parseFeatureGates, type FeatureGates } from "../ports/settings.ts";
 import { UsageError } from "./io.ts";
 
 /** `--feature-gates SpotToSpotConsolidation=true`: Karpenter's syntax, as the functions' FEATURE_GATES. */

@@ -1,4 +1,6 @@
 /** The functions' settings (read from their environment by lib/wiring/settings.ts). Every value has Karpenter's default. */
+import type { InputProblem } from "../errors.ts";
+
 export interface Settings {
   /** Close the batch window after this long without a new pod signal (Karpenter BATCH_IDLE_DURATION, 1 s). */
   batchIdleMs: number;
@@ -63,6 +65,24 @@ export interface FeatureGates {
 
 /** The gates' names as Karpenter spells them. */
 export const FEATURE_GATE_NAMES: Readonly<Record<keyof FeatureGates, string>> = { spotToSpotConsolidation: "SpotToSpotConsolidation" };
+
+/**
+ * Parses `Name=true|false,...` (Karpenter's FEATURE_GATES syntax) over the defaults (all off); a
+ * gate Tenon does not know is a problem, not ignored. Shared by the functions, the stack and the CLI.
+ */
+export function parseFeatureGates(raw: string | undefined, object: string, path: string): { gates: FeatureGates; problems: InputProblem[] } {
+  const gates: FeatureGates = { spotToSpotConsolidation: false };
+  const problems: InputProblem[] = [];
+  const byName = new Map(Object.entries(FEATURE_GATE_NAMES).map(([key, name]) => [name, key as keyof FeatureGates]));
+  for (const part of (raw ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9]+)=(true|false)$/.exec(part);
+    const key = m ? byName.get(m[1]!) : undefined;
+    if (!m) problems.push({ object, path, reason: `"${part}" is not Name=true or Name=false` });
+    else if (!key) problems.push({ object, path, reason: `unknown feature gate "${m[1]}" (Tenon knows ${[...byName.keys()].join(", ")})` });
+    else gates[key] = m[2] === "true";
+  }
+  return { gates, problems };
+}
 
 export const PREFERENCE_POLICIES = ["Respect", "Ignore"] as const;
 export type PreferencePolicy = (typeof PREFERENCE_POLICIES)[number];

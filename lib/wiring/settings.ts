@@ -4,7 +4,7 @@
  * with a clear message instead of misbehaving.
  */
 import { InputError, type InputProblem } from "../errors.ts";
-import { DEFAULT_SETTINGS, FEATURE_GATE_NAMES, MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, ON_OFF, PREFERENCE_POLICIES, type FeatureGates, type Settings } from "../ports/settings.ts";
+import { DEFAULT_SETTINGS, MIN_VALUES_POLICIES, NODECLAIM_MIRROR_SETTINGS, ON_OFF, parseFeatureGates, PREFERENCE_POLICIES, type Settings } from "../ports/settings.ts";
 import { TENON_MODES, type TenonMode } from "../ports/journal.ts";
 
 /** Which variable sets which setting; values are milliseconds unless the name says otherwise. */
@@ -34,20 +34,6 @@ type NumberSetting = Exclude<keyof Settings, WordSetting | "featureGates">;
 /** Karpenter's FEATURE_GATES variable: `SpotToSpotConsolidation=true,...`. */
 export const FEATURE_GATES_ENV = "FEATURE_GATES";
 
-/** Parses `Name=true|false,...` (Karpenter's syntax); a gate Tenon does not know is an error, not ignored. */
-export function parseFeatureGates(raw: string | undefined, object: string, path: string): { gates: FeatureGates; problems: InputProblem[] } {
-  const gates: FeatureGates = { ...DEFAULT_SETTINGS.featureGates };
-  const problems: InputProblem[] = [];
-  const byName = new Map(Object.entries(FEATURE_GATE_NAMES).map(([key, name]) => [name, key as keyof FeatureGates]));
-  for (const part of (raw ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9]+)=(true|false)$/.exec(part);
-    const key = m ? byName.get(m[1]!) : undefined;
-    if (!m) problems.push({ object, path, reason: `"${part}" is not Name=true or Name=false` });
-    else if (!key) problems.push({ object, path, reason: `unknown feature gate "${m[1]}" (Tenon knows ${[...byName.keys()].join(", ")})` });
-    else gates[key] = m[2] === "true";
-  }
-  return { gates, problems };
-}
 
 /** Settings that take one of a few words (Karpenter's spelling), not a number. */
 const WORDS: Readonly<Record<WordSetting, readonly string[]>> = {
